@@ -1,0 +1,383 @@
+"""The ``eidetica`` command: add, search and manage memories from a shell."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .config import resolve_db
+from .errors import EideticaError
+from .memory import Memory
+from .model import Hit, MemoryUnit
+
+app = typer.Typer(
+    help="Eidetica: long-term memory for LLM agents, offline, in one SQLite file.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="Database file (default: $EIDETICA_DB or the user data dir).")
+]
+UserOption = Annotated[str | None, typer.Option("--user", "-u", help="Whose memory (user id).")]
+AgentOption = Annotated[str | None, typer.Option("--agent", help="Agent id within the user.")]
+SessionOption = Annotated[str | None, typer.Option("--session", help="Session id.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _handled(func: F) -> F:
+    """Turn Eidetica errors into one red line and exit code 1 (the CLI's one error handler)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except EideticaError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(1) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _open(db: str | None) -> Memory:
+    return Memory(resolve_db(db))
+
+
+def _unit_json(unit: MemoryUnit) -> dict[str, Any]:
+    data = asdict(unit)
+    for key, value in data.items():
+        if isinstance(value, datetime):
+            data[key] = value.isoformat()
+    return data
+
+
+def _hit_json(hit: Hit) -> dict[str, Any]:
+    return {"score": hit.score, "scores": hit.scores, **_unit_json(hit.unit)}
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _hits_table(hits: list[Hit], title: str) -> Table:
+    table = Table(title=title, show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("kind")
+    table.add_column("text", overflow="fold")
+    table.add_column("sources")
+    for i, hit in enumerate(hits, 1):
+        table.add_row(str(i), f"{hit.score:.4f}", hit.kind, hit.text, ", ".join(hit.sources))
+    return table
+
+
+@app.command()
+@_handled
+def add(
+    text: Annotated[str, typer.Argument(help="What to remember (one turn).")],
+    user: UserOption = None,
+    agent: AgentOption = None,
+    session: SessionOption = None,
+    speaker: Annotated[str | None, typer.Option(help="Who said it (defaults to the role).")] = None,
+    role: Annotated[str, typer.Option(help="user, assistant or system.")] = "user",
+    timestamp: Annotated[str | None, typer.Option(help="When it was said (ISO 8601).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Remember one message: store it verbatim and derive facts and events from it."""
+    message: dict[str, Any] = {"role": role, "content": text}
+    if speaker:
+        message["name"] = speaker
+    with _open(db) as memory:
+        result = memory.add(
+            [message], user_id=user, agent_id=agent, session_id=session, timestamp=timestamp
+        )
+    if as_json:
+        _print_json([_unit_json(u) for u in result.units])
+        return
+    out.print(f"stored {len(result.turns)} turn(s) and {len(result.derived)} derived unit(s)")
+    for unit in result.units:
+        out.print(f"  [dim]{unit.id}[/dim] {unit.kind:5} {unit.text}", highlight=False)
+
+
+@app.command()
+@_handled
+def search(
+    query: Annotated[str, typer.Argument(help="A question or keywords.")],
+    user: UserOption = None,
+    agent: AgentOption = None,
+    session: SessionOption = None,
+    k: Annotated[int, typer.Option("-k", help="How many hits.")] = 10,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Find the memories that best answer a question."""
+    with _open(db) as memory:
+        hits = memory.search(query, user_id=user, agent_id=agent, session_id=session, k=k)
+    if as_json:
+        _print_json([_hit_json(h) for h in hits])
+    elif not hits:
+        out.print("no memories match")
+    else:
+        out.print(_hits_table(hits, f"{query}"))
+
+
+@app.command()
+@_handled
+def context(
+    query: Annotated[str, typer.Argument(help="A question.")],
+    user: UserOption = None,
+    budget: Annotated[int, typer.Option(help="Token budget.")] = 400,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the evidence for a question packed into a token budget, ready for a prompt."""
+    with _open(db) as memory:
+        ctx = memory.context(query, user_id=user, budget_tokens=budget)
+    if as_json:
+        _print_json({"text": ctx.text, "tokens": ctx.tokens, "hits": [_hit_json(h) for h in ctx.hits]})
+        return
+    out.print(ctx.text, highlight=False)
+    err.print(f"[dim]{ctx.tokens}/{budget} tokens, {len(ctx.hits)} units[/dim]")
+
+
+@app.command("import")
+@_handled
+def import_(
+    path: Annotated[Path, typer.Argument(help="A .jsonl, .json (messages or LoCoMo) or .txt file.")],
+    user: UserOption = None,
+    agent: AgentOption = None,
+    format: Annotated[
+        str | None, typer.Option(help="jsonl, messages, locomo or text (default: detect).")
+    ] = None,
+    skip_invalid: Annotated[bool, typer.Option(help="Skip bad lines instead of stopping.")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import conversations from a file, with a progress bar; re-running skips stored turns."""
+    with _open(db) as memory, Progress(
+        TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=as_json,
+    ) as bar:
+        task = bar.add_task("import", total=None)
+        report = memory.import_file(
+            path, user_id=user, agent_id=agent, format=format, skip_invalid=skip_invalid,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    if as_json:
+        _print_json(asdict(report))
+        return
+    out.print(
+        f"imported {report.turns} turns, derived {report.derived} units, "
+        f"skipped {report.skipped_refs} already stored"
+    )
+    for problem in report.errors:
+        err.print(f"[yellow]skipped:[/yellow] {problem}", highlight=False)
+
+
+@app.command("list")
+@_handled
+def list_(
+    user: UserOption = None,
+    kind: Annotated[str | None, typer.Option(help="turn, fact or event.")] = None,
+    limit: Annotated[int, typer.Option(help="How many units.")] = 50,
+    offset: Annotated[int, typer.Option(help="Skip this many first.")] = 0,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List a user's memories in time order."""
+    kinds = None if kind is None else [kind]
+    with _open(db) as memory:
+        units = memory.list(user_id=user, kinds=kinds, limit=limit, offset=offset)  # type: ignore[arg-type]
+    if as_json:
+        _print_json([_unit_json(u) for u in units])
+        return
+    table = Table()
+    for column in ("id", "kind", "when", "speaker", "text"):
+        table.add_column(column, overflow="fold")
+    for u in units:
+        when = u.occurred_at.strftime("%Y-%m-%d %H:%M") if u.occurred_at else ""
+        table.add_row(u.id, u.kind, when, u.speaker or "", u.text)
+    out.print(table)
+
+
+@app.command()
+@_handled
+def show(
+    unit_id: Annotated[str, typer.Argument(help="A unit id.")],
+    user: UserOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one memory unit with its provenance."""
+    with _open(db) as memory:
+        unit = memory.get(unit_id, user_id=user)
+    data = _unit_json(unit)
+    if as_json:
+        _print_json(data)
+        return
+    table = Table(show_header=False)
+    for key, value in data.items():
+        table.add_row(key, json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value)
+    out.print(table)
+
+
+@app.command()
+@_handled
+def history(
+    unit_id: Annotated[str, typer.Argument(help="A unit id.")],
+    user: UserOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show every version of a unit: added, updated, deleted."""
+    with _open(db) as memory:
+        entries = memory.history(unit_id, user_id=user)
+    if as_json:
+        _print_json([{**asdict(e), "at": e.at.isoformat()} for e in entries])
+        return
+    table = Table()
+    for column in ("version", "op", "at", "text"):
+        table.add_column(column, overflow="fold")
+    for e in entries:
+        table.add_row(str(e.version), e.op, e.at.isoformat(timespec="seconds"), e.text)
+    out.print(table)
+
+
+@app.command()
+@_handled
+def update(
+    unit_id: Annotated[str, typer.Argument(help="A derived unit's id.")],
+    text: Annotated[str, typer.Argument(help="The new text.")],
+    user: UserOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Give a fact or event a new version (the old one stays in its history)."""
+    with _open(db) as memory:
+        unit = memory.update(unit_id, text, user_id=user)
+    if as_json:
+        _print_json(_unit_json(unit))
+    else:
+        out.print(f"{unit.id} is now at version {unit.version}")
+
+
+@app.command()
+@_handled
+def delete(
+    unit_id: Annotated[str, typer.Argument(help="A unit id.")],
+    user: UserOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete a unit (soft: hidden from reads, recorded in its history)."""
+    with _open(db) as memory:
+        unit = memory.delete(unit_id, user_id=user)
+    if as_json:
+        _print_json(_unit_json(unit))
+    else:
+        out.print(f"deleted {unit.id}")
+
+
+@app.command()
+@_handled
+def forget(
+    user: Annotated[str, typer.Option("--user", "-u", help="The user to erase.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Erase everything stored for one user, derived units and history included."""
+    if not yes:
+        typer.confirm(f"Erase all memories of user {user!r}?", abort=True)
+    with _open(db) as memory:
+        removed = memory.forget(user_id=user)
+    if as_json:
+        _print_json({"user": user, "removed": removed})
+    else:
+        out.print(f"removed {removed} units of user {user!r}")
+
+
+@app.command()
+@_handled
+def stats(
+    user: UserOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Count stored units by kind, users, sessions and bytes on disk."""
+    with _open(db) as memory:
+        s = memory.stats(user_id=user)
+    data = {**asdict(s), "units": s.units}
+    if as_json:
+        _print_json(data)
+        return
+    table = Table(show_header=False)
+    for kind_name, count in sorted(s.units_by_kind.items()):
+        table.add_row(f"{kind_name} units", str(count))
+    table.add_row("deleted", str(s.deleted))
+    table.add_row("users", str(s.users))
+    table.add_row("sessions", str(s.sessions))
+    table.add_row("bytes on disk", "" if s.bytes_on_disk is None else f"{s.bytes_on_disk:,}")
+    out.print(table)
+
+
+@app.command()
+@_handled
+def rebuild(
+    user: UserOption = None,
+    db: DbOption = None,
+) -> None:
+    """Derive a user's facts and events again from the stored turns."""
+    with _open(db) as memory:
+        count = memory.rebuild(user_id=user)
+    out.print(f"rebuilt {count} derived units")
+
+
+@app.command()
+@_handled
+def demo(
+    db: Annotated[
+        str | None, typer.Option("--db", help="Keep the demo memory in this file (default: temporary).")
+    ] = None,
+) -> None:
+    """Ingest bundled sample conversations and answer questions from memory."""
+    from .demo import run_demo
+
+    run_demo(out, db)
+
+
+@app.command()
+@_handled
+def bench(
+    units: Annotated[str, typer.Option(help="Store sizes to measure search at, comma-separated.")] = "10000,100000",
+    users: Annotated[int, typer.Option(help="Users the units are spread over.")] = 1000,
+    queries: Annotated[int, typer.Option(help="Searches timed per size.")] = 500,
+    report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = Path("bench-report.json"),
+) -> None:
+    """Measure ingest throughput, search latency and bytes per unit; print and write JSON."""
+    from .eval.bench import print_report, run_bench
+
+    sizes = [int(part) for part in units.split(",") if part.strip()]
+    result = run_bench(sizes=sizes, users=users, queries=queries, console=err)
+    report.write_text(json.dumps(result, indent=2))
+    print_report(result, out)
+    out.print(f"report written to {report}")
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

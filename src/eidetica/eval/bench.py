@@ -1,0 +1,162 @@
+"""``eidetica bench``: ingest throughput, search latency at several store sizes, bytes per unit.
+
+Turns are synthetic (templated chat about people, places and plans) so the benchmark needs no
+dataset; model load time is excluded from throughput because it is paid once per process.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from ..memory import Memory
+
+_NAMES = "Alice Bruno Chen Dana Emeka Farah Goran Hana Ivan Jia Kofi Lena Mateo Nadia Omar Priya".split()
+_PLACES = "Lisbon Kyoto Nairobi Oslo Lima Hanoi Denver Porto Cairo Quebec Tbilisi Perth".split()
+_THINGS = (
+    "pottery class|half marathon|book club|new job|garden|guitar lessons|camping trip|"
+    "birthday party|cooking course|yoga retreat|chess tournament|art exhibition"
+).split("|")
+_TEMPLATES = [
+    "I went to the {thing} in {place} yesterday with {name} and it was wonderful.",
+    "My friend {name} just started a {thing} near {place}, we should go next week.",
+    "Honestly the {thing} last weekend was exhausting but {name} loved it.",
+    "I've been thinking about moving to {place} since {name} told me about the {thing}.",
+    "Do you remember when we talked about the {thing}? {name} finally signed up!",
+    "{name} and I are planning a trip to {place} next month for the {thing}.",
+    "I prefer quiet evenings, but the {thing} with {name} two days ago was fun.",
+]
+_QUESTIONS = [
+    "When did {name} go to the {thing}?",
+    "Who is planning a trip to {place}?",
+    "What did {name} think of the {thing}?",
+    "Where is the {thing}?",
+]
+
+
+def synthetic_turns(rng: random.Random, count: int, start: datetime) -> list[dict[str, Any]]:
+    """Chat turns with names, places and relative dates, one minute apart."""
+    turns = []
+    for i in range(count):
+        words = {"name": rng.choice(_NAMES), "place": rng.choice(_PLACES), "thing": rng.choice(_THINGS)}
+        turns.append(
+            {
+                "role": "user" if i % 2 == 0 else "assistant",
+                "name": "Sam" if i % 2 == 0 else "Assistant",
+                "content": rng.choice(_TEMPLATES).format(**words),
+                "timestamp": (start + timedelta(minutes=i)).isoformat(),
+            }
+        )
+    return turns
+
+
+def _fill(memory: Memory, rng: random.Random, target_units: int, users: int, progress: Progress) -> float:
+    """Add turns round-robin over users until the store holds ``target_units``; return seconds."""
+    task = progress.add_task(f"filling to {target_units:,} units", total=target_units)
+    elapsed = 0.0
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    stored = memory.stats().units
+    batch_turns = 20
+    user = 0
+    while stored < target_units:
+        turns = synthetic_turns(rng, batch_turns, start + timedelta(days=stored // 1000))
+        t0 = time.perf_counter()
+        result = memory.add(turns, user_id=f"user-{user % users}", session_id=f"s{stored}")
+        elapsed += time.perf_counter() - t0
+        stored += len(result.units)
+        user += 1
+        progress.update(task, completed=min(stored, target_units))
+    return elapsed
+
+
+def _ingest_throughput(memory: Memory, rng: random.Random, turns: int) -> dict[str, float]:
+    """Time ``add`` of batches of 100 turns (one transaction each), model already loaded."""
+    start = datetime(2023, 1, 1, tzinfo=UTC)
+    batches = [synthetic_turns(rng, 100, start + timedelta(days=i)) for i in range(turns // 100)]
+    derived = 0
+    t0 = time.perf_counter()
+    for i, batch in enumerate(batches):
+        derived += len(memory.add(batch, user_id=f"ingest-{i % 50}", session_id=f"i{i}").derived)
+    seconds = time.perf_counter() - t0
+    return {
+        "turns": len(batches) * 100,
+        "derived_units": derived,
+        "seconds": round(seconds, 3),
+        "turns_per_s": round(len(batches) * 100 / seconds, 1),
+    }
+
+
+def _search_latency(memory: Memory, rng: random.Random, users: int, queries: int) -> dict[str, float]:
+    timings = []
+    for _ in range(queries):
+        words = {"name": rng.choice(_NAMES), "place": rng.choice(_PLACES), "thing": rng.choice(_THINGS)}
+        question = rng.choice(_QUESTIONS).format(**words)
+        user = f"user-{rng.randrange(users)}"
+        t0 = time.perf_counter()
+        memory.search(question, user_id=user, k=10)
+        timings.append((time.perf_counter() - t0) * 1000)
+    arr = np.array(timings)
+    return {
+        "queries": queries,
+        "p50_ms": round(float(np.percentile(arr, 50)), 3),
+        "p95_ms": round(float(np.percentile(arr, 95)), 3),
+        "p99_ms": round(float(np.percentile(arr, 99)), 3),
+    }
+
+
+def run_bench(
+    *, sizes: list[int], users: int = 1000, queries: int = 500, console: Console | None = None,
+    seed: int = 7,
+) -> dict[str, Any]:
+    """Run every measurement on fresh temporary databases and return the report as a dict."""
+    rng = random.Random(seed)
+    report: dict[str, Any] = {"created": datetime.now(UTC).isoformat(timespec="seconds")}
+    with tempfile.TemporaryDirectory() as tmp, Progress(console=console, transient=True) as progress:
+        t0 = time.perf_counter()
+        with Memory(Path(tmp) / "ingest.db") as memory:
+            report["model_load_s"] = round(time.perf_counter() - t0, 3)
+            memory.add("warm-up turn so lazy imports are paid before timing", user_id="warm")
+            report["ingest"] = _ingest_throughput(memory, rng, 5000)
+        report["search"] = []
+        with Memory(Path(tmp) / "search.db") as memory:
+            for size in sorted(sizes):
+                _fill(memory, rng, size, users, progress)
+                memory.store.checkpoint()  # type: ignore[attr-defined]
+                stats = memory.stats()
+                entry = {
+                    "stored_units": stats.units,
+                    "users": stats.users,
+                    "bytes_on_disk": stats.bytes_on_disk,
+                    "bytes_per_unit": round((stats.bytes_on_disk or 0) / max(stats.units, 1), 1),
+                    **_search_latency(memory, rng, users, queries),
+                }
+                report["search"].append(entry)
+    return report
+
+
+def print_report(report: dict[str, Any], console: Console) -> None:
+    """Render the report as two tables."""
+    ingest = report["ingest"]
+    console.print(
+        f"ingest: [bold]{ingest['turns_per_s']:,.0f} turns/s[/bold] "
+        f"({ingest['turns']} turns → {ingest['derived_units']} derived units in {ingest['seconds']} s; "
+        f"model load {report['model_load_s']} s, excluded)"
+    )
+    table = Table(title="search latency (hybrid, k=10, one user per query)")
+    for column in ("stored units", "users", "p50 ms", "p95 ms", "p99 ms", "bytes/unit"):
+        table.add_column(column, justify="right")
+    for row in report["search"]:
+        table.add_row(
+            f"{row['stored_units']:,}", str(row["users"]), f"{row['p50_ms']:.2f}",
+            f"{row['p95_ms']:.2f}", f"{row['p99_ms']:.2f}", f"{row['bytes_per_unit']:,.0f}",
+        )
+    console.print(table)

@@ -1,0 +1,1 @@
+"""Getting conversations in: input formats, timestamps, and extraction of facts and events."""

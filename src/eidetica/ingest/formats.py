@@ -1,0 +1,480 @@
+"""Parse conversation input (OpenAI-style messages, JSONL, LoCoMo JSON, plain text) into turns.
+
+Parsers check all their input before returning, so callers store everything or nothing; file readers
+take ``skip_invalid=True`` to keep the valid records and list the rest in ``ParsedFile.errors``.
+Errors name ``message N`` (0-based list index), ``line N`` (1-based) or ``turn N`` (1-based in a
+LoCoMo session, like its ``dia_id``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from eidetica.errors import InputFormatError, UsageError
+from eidetica.ingest.timeparse import parse_timestamp
+from eidetica.model import TurnInput
+
+MAX_TURN_CHARS = 4_000_000
+"""Longest text one turn may hold; longer input must be split by the caller."""
+
+FORMATS = ("jsonl", "json", "messages", "locomo", "text")
+"""Values ``read_file`` accepts for ``format``; ``json`` tells messages from LoCoMo by content."""
+
+_MAX_FIELD_CHARS = 1_000  # speaker, role, ids: short labels, never documents
+_TEXT_PART_TYPES = ("text", "input_text", "output_text")  # a tuple: part types may be unhashable
+_SESSION_KEY = re.compile(r"session_(\d+)")
+_BOM = b"\xef\xbb\xbf"
+_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False)  # built once: json.dumps rebuilds
+_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"} | dict.fromkeys(
+    (".txt", ".text", ".md", ".markdown"), "text"
+)
+_SUPPORTED = ".jsonl (one turn per line), .json (messages or LoCoMo samples), .txt/.md (one turn)"
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """Turns parsed from one file, plus the invalid records skipped (only with skip_invalid)."""
+
+    turns: list[TurnInput]
+    errors: list[InputFormatError] = field(default_factory=list)
+
+
+class _Invalid(Exception):
+    """One record is invalid; the message lacks its position, which the caller prepends."""
+
+
+_Problems = list[tuple[str, int | None]]  # (message, 1-based line or None)
+
+
+def _type_name(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _check_clean(value: str, what: str) -> None:
+    """Reject NUL characters and lone surrogates, which no storage backend can round-trip."""
+    nul = value.find("\x00")
+    if nul >= 0:
+        raise _Invalid(f"{what} contains a NUL character (\\x00) at offset {nul}; remove it")
+    if value.isascii():
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = ord(value[exc.start])
+        raise _Invalid(
+            f"{what} is not valid Unicode text (lone surrogate U+{bad:04X} at offset {exc.start})"
+        ) from None
+
+
+def _check_text(value: object, what: str) -> str:
+    """Return ``value`` if it is storable turn text."""
+    if not isinstance(value, str):
+        raise _Invalid(f"{what} must be a string, got {_type_name(value)}")
+    if len(value) > MAX_TURN_CHARS:
+        raise _Invalid(
+            f"{what} is {len(value):,} characters; the limit is {MAX_TURN_CHARS:,} per turn, "
+            "so split it into several turns"
+        )
+    if not value.strip():
+        raise _Invalid(f"{what} is empty")
+    _check_clean(value, what)
+    return value
+
+
+def _content(value: object, what: str) -> str:
+    """Return turn text from a string or from OpenAI content parts (text parts joined by lines)."""
+    if isinstance(value, list):
+        texts: list[str] = []
+        for i, part in enumerate(value):
+            if not isinstance(part, dict):
+                raise _Invalid(f"{what}[{i}] must be a content part object, got {_type_name(part)}")
+            if part.get("type") in _TEXT_PART_TYPES:
+                text = part.get("text")
+                if not isinstance(text, str):
+                    raise _Invalid(f"{what}[{i}].text must be a string, got {_type_name(text)}")
+                texts.append(text)
+        if not texts:
+            raise _Invalid(f"{what} has no text parts; only text can be stored")
+        value = "\n".join(texts)
+    return _check_text(value, what)
+
+
+def _opt_str(value: object, what: str, *, allow_int: bool = False) -> str | None:
+    """Return a short label (speaker, role, id) or None; ids may also be integers."""
+    if value is None:
+        return None
+    if allow_int and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        kinds = "a string or an integer" if allow_int else "a string"
+        raise _Invalid(f"{what} must be {kinds}, got {_type_name(value)}")
+    if not value.strip():
+        raise _Invalid(f"{what} is empty")
+    if len(value) > _MAX_FIELD_CHARS:
+        raise _Invalid(f"{what} is longer than {_MAX_FIELD_CHARS:,} characters")
+    _check_clean(value, what)
+    return value
+
+
+def _metadata(value: object) -> dict[str, Any]:
+    """Return a copy of a JSON-serialisable metadata dict ({} for None)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _Invalid(f"metadata must be an object (dict), got {_type_name(value)}")
+    if not all(isinstance(key, str) for key in value):
+        raise _Invalid("metadata keys must be strings")
+    if value:
+        try:
+            _JSON.encode(value).encode("utf-8")
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise _Invalid(f"metadata is not JSON-serialisable: {exc}") from None
+    return dict(value)
+
+
+def _when(value: object, what: str = "timestamp") -> datetime:
+    try:
+        return parse_timestamp(value)
+    except (ValueError, TypeError, OverflowError) as exc:  # UsageError is a ValueError
+        raise _Invalid(f"{what}: {exc}") from None
+
+
+def _call_args(session_id: object, timestamp: object) -> tuple[str | None, datetime | None]:
+    """Validate the session and time a caller gives for a whole batch."""
+    try:
+        return _opt_str(session_id, "session_id"), None if timestamp is None else _when(timestamp)
+    except _Invalid as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _message_turn(
+    msg: object, *, session_id: str | None, timestamp: datetime | None, ref: str | None
+) -> TurnInput:
+    if not isinstance(msg, dict):
+        raise _Invalid(f"must be a dict with 'role' and 'content', got {_type_name(msg)}")
+    if "content" not in msg:
+        raise _Invalid("missing content")
+    if msg["content"] is None:
+        raise _Invalid("content is null; messages without text (tool calls) cannot be stored")
+    content = _content(msg["content"], "content")
+    role = _opt_str(msg.get("role"), "role")
+    name = _opt_str(msg.get("name"), "name")
+    raw_time = msg.get("timestamp")
+    return TurnInput(
+        content=content,
+        speaker=name or role,
+        role=role,
+        timestamp=timestamp if raw_time is None else _when(raw_time),
+        session_id=session_id,
+        ref=_opt_str(msg.get("id"), "id", allow_int=True) or ref,
+        metadata=_metadata(msg.get("metadata")),
+    )
+
+
+def from_messages(
+    messages: object, *, session_id: str | None = None, timestamp: datetime | None = None
+) -> list[TurnInput]:
+    """Parse OpenAI-style messages: a string (one user turn), one message dict, or a list of them.
+
+    Speaker is the message's ``name``, else its ``role``. A message's own ``timestamp`` overrides
+    the call's. Raises UsageError naming the index of the first invalid message.
+    """
+    session, when = _call_args(session_id, timestamp)
+    if isinstance(messages, str):
+        return from_text(messages, session_id=session, timestamp=when)
+    if isinstance(messages, dict):
+        items: list[object] = [messages]
+    elif isinstance(messages, list | tuple):
+        items = list(messages)
+    else:
+        raise UsageError(
+            f"messages must be a str, a dict or a list of dicts, not {_type_name(messages)}"
+        )
+    turns: list[TurnInput] = []
+    for i, msg in enumerate(items):
+        try:
+            turns.append(_message_turn(msg, session_id=session, timestamp=when, ref=None))
+        except _Invalid as exc:
+            raise UsageError(f"message {i}: {exc}") from None
+    return turns
+
+
+def from_text(
+    text: str,
+    *,
+    session_id: str | None = None,
+    timestamp: datetime | None = None,
+    ref: str | None = None,
+) -> list[TurnInput]:
+    """Wrap one text as a single user turn; raises UsageError if it is empty or not storable."""
+    session, when = _call_args(session_id, timestamp)
+    try:
+        content = _check_text(text, "text")
+        ref = _opt_str(ref, "ref")
+    except _Invalid as exc:
+        raise UsageError(str(exc)) from None
+    return [
+        TurnInput(content, speaker="user", role="user", timestamp=when, session_id=session, ref=ref)
+    ]
+
+
+def _pick(obj: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, object]:
+    """Return the first of ``keys`` present in ``obj`` and its value (the first key and None)."""
+    for key in keys:
+        if key in obj:
+            return key, obj[key]
+    return keys[0], None
+
+
+def _jsonl_turn(obj: object, ref: str) -> TurnInput:
+    if not isinstance(obj, dict):
+        raise _Invalid(f"expected a JSON object, got {_type_name(obj)}")
+    key, text = _pick(obj, ("text", "content"))
+    if text is None:
+        raise _Invalid('missing text (give a "text" or "content" field)')
+    content = _content(text, key)
+    speaker_key, speaker = _pick(obj, ("speaker", "name"))
+    role = _opt_str(obj.get("role"), "role")
+    time_key, raw_time = _pick(obj, ("timestamp", "time", "date"))
+    session_key, session = _pick(obj, ("session", "session_id"))
+    user_key, user = _pick(obj, ("user", "user_id"))
+    return TurnInput(
+        content=content,
+        speaker=_opt_str(speaker, speaker_key) or role,
+        role=role,
+        timestamp=None if raw_time is None else _when(raw_time, time_key),
+        session_id=_opt_str(session, session_key, allow_int=True),
+        ref=_opt_str(obj.get("id"), "id", allow_int=True) or ref,
+        user_id=_opt_str(user, user_key, allow_int=True),
+        metadata=_metadata(obj.get("metadata")),
+    )
+
+
+def _result(turns: list[TurnInput], problems: _Problems, source: str, skip: bool) -> ParsedFile:
+    """Raise the first problem unless skipping; otherwise return turns and the skipped problems."""
+    if problems and not skip:
+        message, line = problems[0]
+        more = len(problems) - 1
+        if more:
+            message += f" (and {more} more invalid; skip_invalid=True keeps the valid records)"
+        raise InputFormatError(message, source=source, line=line)
+    errors = [InputFormatError(message, source=source, line=line) for message, line in problems]
+    return ParsedFile(turns, errors)
+
+
+def _parse_jsonl(data: bytes, source: str, skip: bool) -> ParsedFile:
+    turns: list[TurnInput] = []
+    problems: _Problems = []
+    offset = len(_BOM) if data.startswith(_BOM) else 0
+    for number, raw in enumerate(data[offset:].split(b"\n"), start=1):
+        start, offset = offset, offset + len(raw) + 1
+        if not raw.strip():
+            continue
+        try:
+            turns.append(_jsonl_turn(json.loads(raw.decode("utf-8")), f"{source}:{number}"))
+        except UnicodeDecodeError as exc:
+            problems.append((f"invalid UTF-8 at byte offset {start + exc.start}", number))
+        except json.JSONDecodeError as exc:
+            problems.append((f"malformed JSON: {exc.msg} (column {exc.colno})", number))
+        except RecursionError:
+            problems.append(("malformed JSON: nested too deeply", number))
+        except _Invalid as exc:
+            problems.append((str(exc), number))
+    return _result(turns, problems, source, skip)
+
+
+def _parse_messages(data: object, source: str, skip: bool) -> ParsedFile:
+    if isinstance(data, dict) and isinstance(data.get("messages"), list):
+        data = data["messages"]
+    items = data if isinstance(data, list) else [data]
+    turns: list[TurnInput] = []
+    problems: _Problems = []
+    for i, msg in enumerate(items):
+        try:
+            turns.append(_message_turn(msg, session_id=None, timestamp=None, ref=f"{source}:{i}"))
+        except _Invalid as exc:
+            problems.append((f"message {i}: {exc}", None))
+    return _result(turns, problems, source, skip)
+
+
+def _locomo_turn(
+    item: object, sample_id: str, key: str, i: int, when: datetime | None
+) -> TurnInput:
+    if not isinstance(item, dict):
+        raise _Invalid(f"expected an object, got {_type_name(item)}")
+    text = item.get("text")
+    if text is None:
+        raise _Invalid("missing text")
+    if not isinstance(text, str):
+        raise _Invalid(f"text must be a string, got {_type_name(text)}")
+    caption = item.get("blip_caption")
+    if caption is not None and not isinstance(caption, str):
+        raise _Invalid(f"blip_caption must be a string, got {_type_name(caption)}")
+    if caption and caption.strip():
+        photo = f"[shares a photo: {caption.strip()}]"
+        text = f"{text} {photo}" if text.strip() else photo
+    speaker = _opt_str(item.get("speaker"), "speaker")
+    dia_id = _opt_str(item.get("dia_id"), "dia_id")
+    if speaker is None or dia_id is None:
+        raise _Invalid("missing speaker" if speaker is None else "missing dia_id")
+    return TurnInput(
+        content=_check_text(text, "text"),
+        speaker=speaker,
+        role=None,
+        # Turns of a session share its start time; a second apiece keeps them in order.
+        timestamp=None if when is None else when + timedelta(seconds=i),
+        session_id=f"{sample_id}/{key}",
+        ref=dia_id,
+        user_id=sample_id,
+        metadata={},
+    )
+
+
+def _locomo_sample(sample: object, index: int, turns: list[TurnInput], problems: _Problems) -> None:
+    if not isinstance(sample, dict):
+        raise _Invalid(f"sample {index}: expected an object, got {_type_name(sample)}")
+    try:
+        sample_id = _opt_str(sample.get("sample_id"), "sample_id", allow_int=True)
+    except _Invalid as exc:
+        raise _Invalid(f"sample {index}: {exc}") from None
+    if sample_id is None:
+        raise _Invalid(f"sample {index}: missing sample_id")
+    conv = sample.get("conversation")
+    if not isinstance(conv, dict):
+        raise _Invalid(
+            f"sample {sample_id}: conversation must be an object, got {_type_name(conv)}"
+        )
+    # Iterate sessions, not dates: some samples have dates for sessions that do not exist.
+    found = ((_SESSION_KEY.fullmatch(key), key) for key in conv if isinstance(key, str))
+    sessions = sorted((int(match.group(1)), key) for match, key in found if match)
+    for _, key in sessions:
+        where = f"sample {sample_id}, {key}"
+        items = conv[key]
+        try:
+            raw_time = conv.get(f"{key}_date_time")
+            when = None if raw_time is None else _when(raw_time, f"{key}_date_time")
+            if not isinstance(items, list):
+                raise _Invalid(f"expected a list of turns, got {_type_name(items)}")
+        except _Invalid as exc:
+            problems.append((f"{where}: {exc}", None))
+            continue
+        for i, item in enumerate(items):
+            try:
+                turns.append(_locomo_turn(item, sample_id, key, i, when))
+            except _Invalid as exc:
+                problems.append((f"{where}, turn {i + 1}: {exc}", None))
+
+
+def _parse_locomo(data: object, source: str, skip: bool) -> ParsedFile:
+    samples = [data] if isinstance(data, dict) else data
+    if not isinstance(samples, list):
+        raise InputFormatError(
+            f"expected a list of LoCoMo samples, got {_type_name(samples)}", source=source
+        )
+    turns: list[TurnInput] = []
+    problems: _Problems = []
+    for index, sample in enumerate(samples):
+        try:
+            _locomo_sample(sample, index, turns, problems)
+        except _Invalid as exc:
+            problems.append((str(exc), None))
+    return _result(turns, problems, source, skip)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"file not found: {path}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _decode(data: bytes, source: str) -> str:
+    """Decode a whole file, naming the line and byte offset of the first invalid UTF-8."""
+    start = len(_BOM) if data.startswith(_BOM) else 0
+    try:
+        return data[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = start + exc.start
+        line = data.count(b"\n", 0, offset) + 1
+        raise InputFormatError(
+            f"invalid UTF-8 at byte offset {offset}", source=source, line=line
+        ) from None
+
+
+def _load_json(data: bytes, source: str) -> object:
+    try:
+        return json.loads(_decode(data, source))
+    except json.JSONDecodeError as exc:
+        raise InputFormatError(
+            f"malformed JSON: {exc.msg} (column {exc.colno})", source=source, line=exc.lineno
+        ) from None
+    except RecursionError:
+        raise InputFormatError("malformed JSON: nested too deeply", source=source) from None
+
+
+def read_jsonl(path: Path, *, skip_invalid: bool = False) -> ParsedFile:
+    """Read one turn per line of a JSONL file; blank lines are skipped.
+
+    Keys: ``text``|``content``, ``speaker``|``name``, ``role``, ``timestamp``|``time``|``date``,
+    ``session``|``session_id``, ``id``, ``user``|``user_id``, ``metadata``. A line without ``id``
+    gets the ref ``"<file name>:<line>"``. Raises InputFormatError naming the line of the first
+    invalid record unless ``skip_invalid``.
+    """
+    return read_file(path, format="jsonl", skip_invalid=skip_invalid)
+
+
+def read_locomo(path: Path, *, skip_invalid: bool = False) -> ParsedFile:
+    """Read LoCoMo samples (a JSON list, or one sample object) as turns, one per dialogue line.
+
+    Each turn's ref is its ``dia_id``, its user the sample id, its session ``<sample>/session_N``,
+    and its time the session's date plus one second per earlier turn of the session.
+    """
+    return read_file(path, format="locomo", skip_invalid=skip_invalid)
+
+
+def read_text_file(path: Path) -> ParsedFile:
+    """Read a whole UTF-8 text file as one turn whose ref is the file name."""
+    return read_file(path, format="text")
+
+
+def read_file(
+    path: Path | str | PathLike[str], *, format: str | None = None, skip_invalid: bool = False
+) -> ParsedFile:
+    """Read a conversation file, choosing the parser from ``format`` or the file's extension.
+
+    ``.json`` files holding objects with a ``conversation`` key are LoCoMo; other ``.json`` files
+    are OpenAI-style messages (a list, one message, or ``{"messages": [...]}``), each without an
+    ``id`` getting the ref ``"<file name>:<index>"``.
+    """
+    path = Path(path)
+    if format is not None and format not in FORMATS:
+        raise UsageError(f"unknown format {format!r}; use one of: {', '.join(FORMATS)}")
+    kind = format or _EXTENSIONS.get(path.suffix.lower())
+    data = _read_bytes(path)
+    source = path.name
+    if kind is None:
+        what = f"unsupported file type {path.suffix!r}" if path.suffix else "no file extension"
+        raise InputFormatError(
+            f"{what}; supported: {_SUPPORTED}; or pass format= one of {', '.join(FORMATS)}",
+            source=source,
+        )
+    if kind == "jsonl":
+        return _parse_jsonl(data, source, skip_invalid)
+    if kind == "text":
+        try:
+            return ParsedFile([TurnInput(_check_text(_decode(data, source), "file"), ref=source)])
+        except _Invalid as exc:
+            raise InputFormatError(str(exc), source=source) from None
+    loaded = _load_json(data, source)
+    first = loaded[0] if isinstance(loaded, list) and loaded else loaded
+    if kind == "locomo" or (kind == "json" and isinstance(first, dict) and "conversation" in first):
+        return _parse_locomo(loaded, source, skip_invalid)
+    return _parse_messages(loaded, source, skip_invalid)

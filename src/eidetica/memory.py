@@ -1,0 +1,449 @@
+"""``Memory``: the one object users touch to write, search and manage long-term memory."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from .embedders import Embedder, load_embedder
+from .errors import UsageError
+from .ids import new_id
+from .ingest.base import Extractor
+from .ingest.extract import RuleExtractor
+from .ingest.formats import ParsedFile, from_messages, read_file
+from .ingest.timeparse import format_date, parse_timestamp
+from .model import (
+    DEFAULT_TENANT,
+    DEFAULT_USER,
+    AddResult,
+    Context,
+    HistoryEntry,
+    Hit,
+    MemoryUnit,
+    Scope,
+    Stats,
+    TurnInput,
+    UnitKind,
+)
+from .retrieve.hybrid import hybrid_search
+from .retrieve.pack import pack, render
+from .storage import NewUnit, Store, UnitFilter, open_store
+from .tokens import BundledTokenCounter, TokenCounter
+
+MAX_ID_CHARS = 256
+T = TypeVar("T")
+#: Turns written per transaction by ``import_file``: a killed import keeps every finished batch.
+IMPORT_BATCH = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportReport:
+    """What ``import_file`` did: turns stored, derived units, refs already present, bad lines."""
+
+    turns: int
+    derived: int
+    skipped_refs: int
+    errors: list[str]
+
+
+class Memory:
+    """Long-term memory over one store: ``Memory("memory.db")`` or ``Memory(store=..., embedder=...)``.
+
+    Every ``add`` stores the turns verbatim, derives facts and events from them (rules by default),
+    embeds everything, and commits it all in one transaction.
+    """
+
+    def __init__(
+        self,
+        location: str | Path | None = None,
+        *,
+        store: Store | None = None,
+        embedder: Embedder | str | None = None,
+        extractor: Extractor | None = None,
+        token_counter: TokenCounter | None = None,
+        tenant: str = DEFAULT_TENANT,
+    ) -> None:
+        if store is not None and location is not None:
+            raise UsageError("pass either a location or a store, not both")
+        if store is None:
+            if location is None:
+                from .config import default_db_path
+
+                path = default_db_path()
+                path.parent.mkdir(parents=True, exist_ok=True)
+                location = path
+            store = open_store(location)
+        self.store = store
+        if embedder is None or isinstance(embedder, str):
+            embedder = load_embedder(embedder or "wordllama")
+        self.embedder = embedder
+        self.extractor: Extractor = extractor or RuleExtractor()
+        self.tokens: TokenCounter = token_counter or BundledTokenCounter()
+        self.tenant = _check_id("tenant", tenant)
+        self.store.check_embedder(embedder.name, embedder.dim)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def add(
+        self,
+        messages: str | dict[str, Any] | Sequence[dict[str, Any]],
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        timestamp: datetime | str | float | None = None,
+        infer: bool = True,
+    ) -> AddResult:
+        """Store messages verbatim and derive memory units from them, in one transaction.
+
+        ``messages`` is a text, an OpenAI-style message dict, or a list of them (``role``,
+        ``content``, optional ``name``, ``id``, ``timestamp``, ``metadata``). Messages whose ``id``
+        is already stored for this user are skipped and listed in ``skipped_refs``.
+        """
+        when = None if timestamp is None else parse_timestamp(timestamp)
+        session = None if session_id is None else _check_id("session_id", session_id)
+        turns = from_messages(messages, session_id=session, timestamp=when)
+        return self._store_turns(turns, self._scope(user_id, agent_id), infer=infer)
+
+    def import_file(
+        self,
+        path: str | Path,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        format: str | None = None,
+        skip_invalid: bool = False,
+        infer: bool = True,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportReport:
+        """Import a JSONL, JSON messages, LoCoMo or text file.
+
+        The whole file is validated first: a bad line raises ``InputFormatError`` naming it and
+        nothing is stored (or, with ``skip_invalid``, bad lines are reported and the rest stored).
+        Turns are written in batches of ``IMPORT_BATCH``, each its own transaction; re-running an
+        interrupted import skips the turns already stored (by their id or file line).
+        """
+        parsed: ParsedFile = read_file(Path(path), format=format, skip_invalid=skip_invalid)
+        scope = self._scope(user_id, agent_id)
+        total = len(parsed.turns)
+        turns = derived = skipped = 0
+        for start in range(0, total, IMPORT_BATCH):
+            result = self._store_turns(parsed.turns[start : start + IMPORT_BATCH], scope, infer=infer)
+            turns += len(result.turns)
+            derived += len(result.derived)
+            skipped += len(result.skipped_refs)
+            if progress is not None:
+                progress(min(start + IMPORT_BATCH, total), total)
+        return ImportReport(turns, derived, skipped, [str(e) for e in parsed.errors])
+
+    def _store_turns(self, turns: Sequence[TurnInput], scope: Scope, *, infer: bool) -> AddResult:
+        now = datetime.now(UTC)
+        new: list[NewUnit] = []
+        stored_turns: list[MemoryUnit] = []
+        stored_derived: list[MemoryUnit] = []
+        skipped: list[str] = []
+        for owner, owned in _group(turns, key=lambda t: t.user_id or scope.user_id).items():
+            owner_scope = dataclasses.replace(scope, user_id=_check_id("user_id", owner))
+            fresh = self._drop_known_refs(owner_scope, owned, skipped)
+            for _session, session_turns in _group(fresh, key=lambda t: t.session_id).items():
+                anchored = [
+                    dataclasses.replace(t, timestamp=t.timestamp or now) for t in session_turns
+                ]
+                units = [self._turn_unit(t, owner_scope, now) for t in anchored]
+                stored_turns.extend(units)
+                if infer:
+                    stored_derived.extend(
+                        self._derive(anchored, units, owner_scope, now)
+                    )
+        all_units = stored_turns + stored_derived
+        if all_units:
+            vectors = self.embedder.embed([_embed_text(u) for u in all_units])
+            new = [
+                NewUnit(u, vectors[i], _lexical_text(u)) for i, u in enumerate(all_units)
+            ]
+            self.store.add(new)
+        return AddResult(turns=stored_turns, derived=stored_derived, skipped_refs=skipped)
+
+    def _drop_known_refs(
+        self, scope: Scope, turns: list[TurnInput], skipped: list[str]
+    ) -> list[TurnInput]:
+        refs = [t.ref for t in turns if t.ref is not None]
+        known = self.store.existing_refs(scope, refs) if refs else set()
+        fresh: list[TurnInput] = []
+        for turn in turns:
+            if turn.ref is not None and turn.ref in known:
+                skipped.append(turn.ref)
+                continue
+            if turn.ref is not None:
+                known.add(turn.ref)  # a ref repeated inside the same batch is stored once
+            fresh.append(turn)
+        return fresh
+
+    def _turn_unit(self, turn: TurnInput, scope: Scope, now: datetime) -> MemoryUnit:
+        unit_id = new_id()
+        return MemoryUnit(
+            id=unit_id,
+            kind="turn",
+            text=turn.content,
+            scope=dataclasses.replace(scope, session_id=turn.session_id or scope.session_id),
+            recorded_at=now,
+            speaker=turn.speaker,
+            role=turn.role,
+            occurred_at=turn.timestamp,
+            sources=(turn.ref or unit_id,),
+            ref=turn.ref,
+            metadata=dict(turn.metadata),
+        )
+
+    def _derive(
+        self, turns: list[TurnInput], units: list[MemoryUnit], scope: Scope, now: datetime
+    ) -> list[MemoryUnit]:
+        derived: list[MemoryUnit] = []
+        for item in self.extractor.extract(turns):
+            origin = [units[i] for i in item.turn_indexes]
+            derived.append(
+                MemoryUnit(
+                    id=new_id(),
+                    kind=item.kind,
+                    text=item.text,
+                    scope=origin[0].scope,
+                    recorded_at=now,
+                    speaker=origin[0].speaker,
+                    occurred_at=item.occurred_at or (origin[0].occurred_at if item.kind == "event" else None),
+                    valid_from=origin[0].occurred_at,
+                    entities=item.entities,
+                    sources=tuple(s for u in origin for s in u.sources),
+                    derived_from=tuple(u.id for u in origin),
+                )
+            )
+        return derived
+
+    def rebuild(self, *, user_id: str | None = None) -> int:
+        """Derive the user's facts and events again from the stored turns; return how many."""
+        scope = self._scope(user_id, None)
+        self.store.delete_derived(scope)
+        turns = self.store.list_units(UnitFilter(scope, kinds=("turn",)))
+        count = 0
+        for _session, units in _group(turns, key=lambda u: u.scope.session_id).items():
+            inputs = [
+                TurnInput(content=u.text, speaker=u.speaker, role=u.role, timestamp=u.occurred_at,
+                          session_id=u.scope.session_id, ref=u.ref)
+                for u in units
+            ]
+            derived = self._derive(inputs, units, scope, datetime.now(UTC))
+            if derived:
+                vectors = self.embedder.embed([u.text for u in derived])
+                self.store.add([NewUnit(u, vectors[i], _lexical_text(u)) for i, u in enumerate(derived)])
+            count += len(derived)
+        return count
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        k: int = 10,
+        kinds: Iterable[UnitKind] | None = None,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+    ) -> list[Hit]:
+        """Return up to ``k`` units that best answer ``query``, best first, within one user."""
+        if not isinstance(query, str) or not query.strip():
+            raise UsageError("query must be a non-empty string")
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+            raise UsageError(f"k must be a positive integer, got {k!r}")
+        where = self._filter(user_id, agent_id, session_id, kinds, since, until)
+        return hybrid_search(self.store, self.embedder, query, where, k=k)
+
+    def context(
+        self,
+        query: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        budget_tokens: int = 400,
+    ) -> Context:
+        """Pack the best evidence for ``query`` into ``budget_tokens``, without duplicates.
+
+        When the user's whole history fits the budget it is returned entire, in time order:
+        cheaper and more complete than ranking.
+        """
+        if not isinstance(budget_tokens, int) or isinstance(budget_tokens, bool) or budget_tokens < 1:
+            raise UsageError(f"budget_tokens must be a positive integer, got {budget_tokens!r}")
+        hits = self.search(query, user_id=user_id, agent_id=agent_id, session_id=session_id, k=100)
+        whole = self._whole_history(user_id, agent_id, session_id, budget_tokens)
+        if whole is not None:
+            scored = {h.id: h for h in hits}
+            hits = [scored.get(u.id) or Hit(u, 0.0, {}) for u in whole]
+        return pack(hits, self.tokens, budget_tokens)
+
+    def _whole_history(
+        self, user_id: str | None, agent_id: str | None, session_id: str | None, budget: int
+    ) -> list[MemoryUnit] | None:
+        where = self._filter(user_id, agent_id, session_id, ("turn",), None, None)
+        # Each line costs at least a few tokens: more turns than this cannot fit.
+        turns = self.store.list_units(where, limit=budget // 4 + 1)
+        if len(turns) > budget // 4:
+            return None
+        if sum(self.tokens.count(render(u)) + 1 for u in turns) > budget:
+            return None
+        return turns
+
+    def get(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
+        """Return one unit by id (deleted ones too, with ``status == "deleted"``)."""
+        return self.store.get(unit_id, self._scope_or_none(user_id))
+
+    def list(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        kinds: Iterable[UnitKind] | None = None,
+        limit: int | None = 100,
+        offset: int = 0,
+    ) -> list[MemoryUnit]:
+        """Return the user's active units in time order."""
+        where = self._filter(user_id, agent_id, session_id, kinds, None, None)
+        return self.store.list_units(where, limit=limit, offset=offset)
+
+    def update(
+        self,
+        unit_id: str,
+        text: str,
+        *,
+        user_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> MemoryUnit:
+        """Give a derived unit a new text; the old version stays in ``history``.
+
+        Turns are the verbatim record and never change: add a correction instead.
+        """
+        if not isinstance(text, str) or not text.strip():
+            raise UsageError("text must be a non-empty string")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise UsageError(f"metadata must be a dict, got {type(metadata).__name__}")
+        scope = self._scope_or_none(user_id)
+        current = self.store.get(unit_id, scope)
+        if current.kind == "turn":
+            raise UsageError(
+                f"unit {unit_id} is a verbatim turn and is never changed; add a correction instead"
+            )
+        changed = dataclasses.replace(current, text=text)
+        return self.store.update(
+            unit_id,
+            text=text,
+            vector=self.embedder.embed([text])[0],
+            lexical_text=_lexical_text(changed),
+            metadata=metadata,
+            scope=scope,
+        )
+
+    def delete(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
+        """Hide a unit from every read; the deletion is recorded in its ``history``."""
+        return self.store.delete(unit_id, self._scope_or_none(user_id))
+
+    def history(self, unit_id: str, *, user_id: str | None = None) -> list[HistoryEntry]:
+        """Every version of a unit, oldest first: its adds, updates and deletion."""
+        return self.store.history(unit_id, self._scope_or_none(user_id))
+
+    def forget(self, *, user_id: str) -> int:
+        """Erase everything of one user, derived units and history included; return the count."""
+        if user_id is None:
+            raise UsageError("forget needs an explicit user_id")
+        return self.store.forget(self.tenant, _check_id("user_id", user_id))
+
+    def stats(self, *, user_id: str | None = None) -> Stats:
+        """Unit counts for one user, or for the whole tenant when ``user_id`` is None."""
+        return self.store.stats(self.tenant, None if user_id is None else _check_id("user_id", user_id))
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
+
+    def __enter__(self) -> Memory:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- scope helpers ------------------------------------------------------------------------
+
+    def _scope(self, user_id: str | None, agent_id: str | None) -> Scope:
+        return Scope(
+            user_id=DEFAULT_USER if user_id is None else _check_id("user_id", user_id),
+            tenant=self.tenant,
+            agent_id=None if agent_id is None else _check_id("agent_id", agent_id),
+        )
+
+    def _scope_or_none(self, user_id: str | None) -> Scope | None:
+        return None if user_id is None else self._scope(user_id, None)
+
+    def _filter(
+        self,
+        user_id: str | None,
+        agent_id: str | None,
+        session_id: str | None,
+        kinds: Iterable[UnitKind] | None,
+        since: datetime | str | None,
+        until: datetime | str | None,
+    ) -> UnitFilter:
+        scope = dataclasses.replace(
+            self._scope(user_id, agent_id),
+            session_id=None if session_id is None else _check_id("session_id", session_id),
+        )
+        kind_tuple = None if kinds is None else tuple(kinds)
+        for kind in kind_tuple or ():
+            if kind not in ("turn", "fact", "event"):
+                raise UsageError(f"unknown kind {kind!r}: use turn, fact or event")
+        return UnitFilter(
+            scope,
+            kinds=kind_tuple,
+            since=None if since is None else parse_timestamp(since),
+            until=None if until is None else parse_timestamp(until),
+        )
+
+
+def _check_id(field: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise UsageError(f"{field} must be a string, got {type(value).__name__}")
+    if not value.strip():
+        raise UsageError(f"{field} must not be empty")
+    if len(value) > MAX_ID_CHARS:
+        raise UsageError(f"{field} is longer than {MAX_ID_CHARS} characters")
+    return value
+
+
+def _group(items: Iterable[T], key: Callable[[T], Any]) -> dict[Any, list[T]]:
+    """Group items by key, keeping first-seen key order and item order."""
+    groups: dict[Any, list[T]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return groups
+
+
+def _embed_text(unit: MemoryUnit) -> str:
+    if unit.kind == "turn" and unit.speaker:
+        return f"{unit.speaker}: {unit.text}"
+    return unit.text
+
+
+def _lexical_text(unit: MemoryUnit) -> str:
+    """What BM25 sees: the text, who said it, and the date it happened (for "when" questions)."""
+    parts = [unit.text]
+    if unit.speaker:
+        parts.append(unit.speaker)
+    if unit.occurred_at is not None:
+        parts.append(format_date(unit.occurred_at))
+    return " ".join(parts)

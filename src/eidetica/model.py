@@ -1,0 +1,156 @@
+"""Plain data that flows between ingest, storage, retrieval and callers; no I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+UnitKind = Literal["turn", "fact", "event"]
+UnitStatus = Literal["active", "deleted"]
+DERIVED_KINDS: tuple[UnitKind, ...] = ("fact", "event")
+
+DEFAULT_TENANT = "default"
+DEFAULT_USER = "default"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who a memory belongs to. Reads are confined to one tenant and one user; agent and session
+    narrow further when given."""
+
+    user_id: str = DEFAULT_USER
+    tenant: str = DEFAULT_TENANT
+    agent_id: str | None = None
+    session_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TurnInput:
+    """One conversation turn as parsed from any input format, before it is stored.
+
+    ``ref`` is the caller's own id for the turn (``"D1:3"``); hits report it in ``sources``.
+    ``user_id`` is set only when the input itself names the owner (a LoCoMo sample id, say).
+    """
+
+    content: str
+    speaker: str | None = None
+    role: str | None = None
+    timestamp: datetime | None = None
+    session_id: str | None = None
+    ref: str | None = None
+    user_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """A memory unit derived from turns by an extractor; ``turn_indexes`` point into the batch."""
+
+    kind: UnitKind
+    text: str
+    turn_indexes: tuple[int, ...]
+    entities: tuple[str, ...] = ()
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MemoryUnit:
+    """A stored memory: a verbatim turn or a fact/event derived from turns.
+
+    ``sources`` are the ids callers know the underlying turns by (their own ``ref`` when they gave
+    one, else the turn's unit id); ``derived_from`` are unit ids, for lineage and rebuilds.
+    """
+
+    id: str
+    kind: UnitKind
+    text: str
+    scope: Scope
+    recorded_at: datetime
+    speaker: str | None = None
+    role: str | None = None
+    occurred_at: datetime | None = None
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    entities: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    derived_from: tuple[str, ...] = ()
+    ref: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    version: int = 1
+    status: UnitStatus = "active"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: the unit, its fused score and how each channel scored it."""
+
+    unit: MemoryUnit
+    score: float
+    scores: dict[str, float]
+
+    @property
+    def id(self) -> str:
+        return self.unit.id
+
+    @property
+    def text(self) -> str:
+        return self.unit.text
+
+    @property
+    def kind(self) -> UnitKind:
+        return self.unit.kind
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return self.unit.sources
+
+
+@dataclass(frozen=True)
+class Context:
+    """Hits packed into a token budget, rendered as one text block ready for a prompt."""
+
+    text: str
+    hits: list[Hit]
+    tokens: int
+    budget_tokens: int
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What one ``add`` stored: verbatim turns, derived units, and refs skipped as already stored."""
+
+    turns: list[MemoryUnit]
+    derived: list[MemoryUnit]
+    skipped_refs: list[str] = field(default_factory=list)
+
+    @property
+    def units(self) -> list[MemoryUnit]:
+        return self.turns + self.derived
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One recorded change to a unit: ``op`` is ``add``, ``update`` or ``delete``."""
+
+    unit_id: str
+    version: int
+    op: Literal["add", "update", "delete"]
+    text: str
+    at: datetime
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Counts for one user (or the whole store when no user is given)."""
+
+    units_by_kind: dict[str, int]
+    deleted: int
+    users: int
+    sessions: int
+    bytes_on_disk: int | None
+
+    @property
+    def units(self) -> int:
+        return sum(self.units_by_kind.values())

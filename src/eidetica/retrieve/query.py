@@ -1,0 +1,77 @@
+"""Turn a question into what the channels need: lexical terms and an optional time window."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
+
+# Question words and function words carry no evidence; dropping them keeps BM25 on content.
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are aren't as at be because been
+    before being below between both but by can can't cannot could couldn't did didn't do does
+    doesn't doing don't down during each few for from further had hadn't has hasn't have haven't
+    having he he'd he'll he's her here here's hers herself him himself his how how's i i'd i'll
+    i'm i've if in into is isn't it it's its itself let's me more most mustn't my myself no nor
+    not of off on once only or other ought our ours ourselves out over own same shan't she she'd
+    she'll she's should shouldn't so some such than that that's the their theirs them themselves
+    then there there's these they they'd they'll they're they've this those through to too under
+    until up very was wasn't we we'd we'll we're we've were weren't what what's when when's where
+    where's which while who who's whom why why's will with won't would wouldn't you you'd you'll
+    you're you've your yours yourself yourselves also just ever kind like likely many much
+    really thing things would""".split()
+)
+
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        "january february march april may june july august september october november december".split()
+    )
+}
+_MONTH_RE = "|".join(_MONTHS)
+_DATE_MENTION = re.compile(
+    rf"\b(?:(?P<day>\d{{1,2}})\s+)?(?P<month>{_MONTH_RE})\b(?:\s+(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?,?)?"
+    rf"\s*,?\s*(?P<year>(?:19|20)\d\d)\b|\b(?P<yearonly>(?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """A half-open interval [start, end) a question points at."""
+
+    start: datetime
+    end: datetime
+
+    def contains(self, moment: datetime | None) -> bool:
+        return moment is not None and self.start <= moment < self.end
+
+
+def lexical_terms(text: str) -> list[str]:
+    """Lower-cased content words of ``text``, in order, without duplicates."""
+    words = (w.lower() for w in _WORD.findall(text))
+    return list(dict.fromkeys(w for w in words if w.isdigit() or (w not in STOPWORDS and len(w) > 1)))
+
+
+def time_window(question: str) -> TimeWindow | None:
+    """Return the period an explicit date in the question names ("in May 2023", "2022")."""
+    match = _DATE_MENTION.search(question)
+    if match is None:
+        return None
+    if match.group("yearonly"):
+        year = int(match.group("yearonly"))
+        return TimeWindow(datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC))
+    year = int(match.group("year"))
+    month = _MONTHS[match.group("month").lower()]
+    day = match.group("day") or match.group("day2")
+    if day and 1 <= int(day) <= 31:
+        try:
+            start = datetime(year, month, int(day), tzinfo=UTC)
+        except ValueError:
+            start = None
+        if start is not None:
+            return TimeWindow(start, start.replace(hour=23, minute=59, second=59))
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
+    return TimeWindow(datetime(year, month, 1, tzinfo=UTC), end)

@@ -1,0 +1,122 @@
+"""The storage seam: the ``Store`` protocol every backend implements, and its query filter.
+
+Backends keep units, their vectors and a lexical index together, write each batch in one
+transaction, and confine every read to one tenant and user. Ranking logic lives in
+``eidetica.retrieve``; a store only answers "which units match, how strongly, per channel".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from ..embedders.base import Vectors
+from ..model import HistoryEntry, MemoryUnit, Scope, Stats, UnitKind
+
+
+@dataclass(frozen=True)
+class UnitFilter:
+    """Which active units a query may see: always one tenant and user, optionally narrower."""
+
+    scope: Scope
+    kinds: tuple[UnitKind, ...] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NewUnit:
+    """A unit to store, with its vector and the text the lexical index should see."""
+
+    unit: MemoryUnit
+    vector: Vectors
+    lexical_text: str
+
+
+class Store(Protocol):
+    """Persistent home of memory units. Every method is safe to call from several threads."""
+
+    #: True when ``search_vector`` runs inside the backend rather than over fetched rows.
+    supports_vector_index: bool
+
+    def check_embedder(self, name: str, dim: int) -> None:
+        """Remember the embedder on first use; raise StoreError if a different one is used later."""
+        ...
+
+    def add(self, units: Sequence[NewUnit]) -> None:
+        """Store all units in one transaction: all of them, or none on error."""
+        ...
+
+    def existing_refs(self, scope: Scope, refs: Sequence[str]) -> set[str]:
+        """Return which of these caller turn ids are already stored for the scope's user."""
+        ...
+
+    def get(self, unit_id: str, scope: Scope | None = None) -> MemoryUnit:
+        """Return the unit (deleted ones too); NotFoundError if absent or outside ``scope``."""
+        ...
+
+    def get_many(self, unit_ids: Sequence[str]) -> dict[str, MemoryUnit]:
+        """Return the units that exist among ``unit_ids``, keyed by id."""
+        ...
+
+    def update(
+        self,
+        unit_id: str,
+        *,
+        text: str,
+        vector: Vectors,
+        lexical_text: str,
+        metadata: dict[str, Any] | None,
+        scope: Scope | None = None,
+    ) -> MemoryUnit:
+        """Write a new version of the unit; the previous one stays in ``history``."""
+        ...
+
+    def delete(self, unit_id: str, scope: Scope | None = None) -> MemoryUnit:
+        """Soft-delete: hide the unit from reads and record the deletion in ``history``."""
+        ...
+
+    def history(self, unit_id: str, scope: Scope | None = None) -> list[HistoryEntry]:
+        """Return every recorded version of the unit, oldest first."""
+        ...
+
+    def forget(self, tenant: str, user_id: str) -> int:
+        """Erase everything of one user (history included); return how many units went."""
+        ...
+
+    def delete_derived(self, scope: Scope) -> int:
+        """Erase the user's derived units (before rebuilding them from turns)."""
+        ...
+
+    def search_lexical(
+        self, where: UnitFilter, terms: Sequence[str], limit: int
+    ) -> list[tuple[str, float]]:
+        """Rank units by BM25 over ``terms``; higher score is better."""
+        ...
+
+    def search_vector(
+        self, where: UnitFilter, vector: Vectors, limit: int
+    ) -> list[tuple[str, float]]:
+        """Rank units by cosine similarity to ``vector``."""
+        ...
+
+    def list_units(
+        self,
+        where: UnitFilter,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        include_deleted: bool = False,
+    ) -> list[MemoryUnit]:
+        """Return units oldest first (by time said, then stored)."""
+        ...
+
+    def stats(self, tenant: str, user_id: str | None) -> Stats:
+        """Count units by kind for one user, or for the whole store."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the store is unusable afterwards."""
+        ...

@@ -1,0 +1,445 @@
+"""SQLite backend: one file, WAL, FTS5 for BM25, vectors as BLOBs ranked with numpy per user.
+
+Per-user exact vector search needs no ANN index: one user's slice is a few hundred to a few
+thousand rows, which numpy scores in well under a millisecond. Writes use ``BEGIN IMMEDIATE``
+so concurrent writer processes queue on the lock instead of failing mid-transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..embedders.base import Vectors
+from ..errors import NotFoundError, StoreError
+from ..model import HistoryEntry, MemoryUnit, Scope, Stats
+from .base import NewUnit, UnitFilter
+from .sqlite_schema import migrate
+
+BUSY_TIMEOUT_MS = 60_000
+_UNIT_COLUMNS = (
+    "id, tenant, user_id, agent_id, session_id, kind, text, speaker, role, occurred_at, "
+    "recorded_at, valid_from, valid_to, entities, sources, derived_from, ref, metadata, "
+    "version, status"
+)
+
+
+class SQLiteStore:
+    """The embedded default store: ``SQLiteStore("memory.db")`` or ``":memory:"`` for tests."""
+
+    supports_vector_index = False
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            parent = Path(self.path).expanduser().resolve().parent
+            if not parent.is_dir():
+                raise StoreError(f"cannot create {self.path}: folder {parent} does not exist")
+        self._lock = threading.RLock()
+        try:
+            self._conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=60
+            )
+            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            migrate(self._conn)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"cannot open {self.path} as an Eidetica database: {exc}. "
+                "Is it an SQLite file written by Eidetica?"
+            ) from exc
+
+    # -- transactions -------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the process lock; translate driver errors."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot start a write on {self.path}: {exc}") from exc
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._conn.execute("ROLLBACK")
+                raise StoreError(f"write to {self.path} failed and was rolled back: {exc}") from exc
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"read from {self.path} failed: {exc}") from exc
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def check_embedder(self, name: str, dim: int) -> None:
+        """Remember the embedder on first use; refuse a different one later."""
+        rows = self._read("SELECT value FROM meta WHERE key = 'embedder'")
+        if rows:
+            stored = json.loads(rows[0][0])
+            if stored["name"] != name:
+                raise StoreError(
+                    f"{self.path} holds vectors from embedder {stored['name']!r}, not {name!r}; "
+                    "open it with the same embedder or start a new database"
+                )
+            return
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('embedder', ?)",
+                (json.dumps({"name": name, "dim": dim}),),
+            )
+
+    def add(self, units: Sequence[NewUnit]) -> None:
+        """Store all units in one transaction."""
+        if not units:
+            return
+        now = time.time()
+        with self._write() as conn:
+            for new in units:
+                u = new.unit
+                cur = conn.execute(
+                    f"INSERT INTO units ({_UNIT_COLUMNS}, embedding) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (*_unit_row(u), _vector_blob(new.vector)),
+                )
+                conn.execute(
+                    "INSERT INTO units_fts (rowid, owner, body) VALUES (?, ?, ?)",
+                    (cur.lastrowid, owner_token(u.scope.tenant, u.scope.user_id), new.lexical_text),
+                )
+                conn.execute(
+                    "INSERT INTO history (unit_id, version, op, text, at, metadata) "
+                    "VALUES (?, ?, 'add', ?, ?, ?)",
+                    (u.id, u.version, u.text, now, json.dumps(u.metadata)),
+                )
+
+    def update(
+        self,
+        unit_id: str,
+        *,
+        text: str,
+        vector: Vectors,
+        lexical_text: str,
+        metadata: dict[str, Any] | None,
+        scope: Scope | None = None,
+    ) -> MemoryUnit:
+        """Write a new version; the history table keeps every earlier text."""
+        with self._write() as conn:
+            current = self._get_in(conn, unit_id, scope)
+            if current.status == "deleted":
+                raise NotFoundError(f"unit {unit_id} is deleted; it cannot be updated")
+            new_meta = current.metadata if metadata is None else metadata
+            version = current.version + 1
+            conn.execute(
+                "UPDATE units SET text = ?, metadata = ?, version = ?, embedding = ? WHERE id = ?",
+                (text, json.dumps(new_meta), version, _vector_blob(vector), unit_id),
+            )
+            rid = conn.execute("SELECT rid FROM units WHERE id = ?", (unit_id,)).fetchone()[0]
+            conn.execute("UPDATE units_fts SET body = ? WHERE rowid = ?", (lexical_text, rid))
+            conn.execute(
+                "INSERT INTO history (unit_id, version, op, text, at, metadata) "
+                "VALUES (?, ?, 'update', ?, ?, ?)",
+                (unit_id, version, text, time.time(), json.dumps(new_meta)),
+            )
+            return self._get_in(conn, unit_id, None)
+
+    def delete(self, unit_id: str, scope: Scope | None = None) -> MemoryUnit:
+        """Soft-delete: drop from the lexical index, keep the row and record the deletion."""
+        with self._write() as conn:
+            current = self._get_in(conn, unit_id, scope)
+            if current.status == "deleted":
+                return current
+            rid = conn.execute("SELECT rid FROM units WHERE id = ?", (unit_id,)).fetchone()[0]
+            conn.execute("UPDATE units SET status = 'deleted' WHERE id = ?", (unit_id,))
+            conn.execute("DELETE FROM units_fts WHERE rowid = ?", (rid,))
+            conn.execute(
+                "INSERT INTO history (unit_id, version, op, text, at, metadata) "
+                "VALUES (?, ?, 'delete', ?, ?, '{}')",
+                (unit_id, current.version, current.text, time.time()),
+            )
+            return self._get_in(conn, unit_id, None)
+
+    def forget(self, tenant: str, user_id: str) -> int:
+        """Erase every row of the user, history included; leave an audit record without content."""
+        with self._write() as conn:
+            n = conn.execute(
+                "SELECT count(*) FROM units WHERE tenant = ? AND user_id = ?", (tenant, user_id)
+            ).fetchone()[0]
+            self._erase(conn, "tenant = ? AND user_id = ?", (tenant, user_id), history=True)
+            conn.execute(
+                "INSERT INTO audit (at, op, tenant, user_id, detail) VALUES (?, 'forget', ?, ?, ?)",
+                (time.time(), tenant, user_id, json.dumps({"units": n})),
+            )
+            return int(n)
+
+    def delete_derived(self, scope: Scope) -> int:
+        """Erase the user's derived units so they can be rebuilt from turns."""
+        with self._write() as conn:
+            where = "tenant = ? AND user_id = ? AND kind != 'turn'"
+            params = (scope.tenant, scope.user_id)
+            n = conn.execute(f"SELECT count(*) FROM units WHERE {where}", params).fetchone()[0]
+            self._erase(conn, where, params, history=True)
+            return int(n)
+
+    @staticmethod
+    def _erase(
+        conn: sqlite3.Connection, where: str, params: Sequence[Any], *, history: bool
+    ) -> None:
+        conn.execute(
+            f"DELETE FROM units_fts WHERE rowid IN (SELECT rid FROM units WHERE {where})", params
+        )
+        if history:
+            conn.execute(
+                f"DELETE FROM history WHERE unit_id IN (SELECT id FROM units WHERE {where})", params
+            )
+        conn.execute(f"DELETE FROM units WHERE {where}", params)
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def existing_refs(self, scope: Scope, refs: Sequence[str]) -> set[str]:
+        """Return which caller turn ids the user already has (makes re-imports idempotent)."""
+        found: set[str] = set()
+        refs = list(dict.fromkeys(refs))
+        for start in range(0, len(refs), 500):
+            chunk = refs[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._read(
+                f"SELECT ref FROM units WHERE tenant = ? AND user_id = ? AND kind = 'turn' "
+                f"AND ref IN ({marks})",
+                (scope.tenant, scope.user_id, *chunk),
+            )
+            found.update(r[0] for r in rows)
+        return found
+
+    def get(self, unit_id: str, scope: Scope | None = None) -> MemoryUnit:
+        """Return the unit, deleted ones included; NotFoundError when absent or out of scope."""
+        with self._lock:
+            return self._get_in(self._conn, unit_id, scope)
+
+    def _get_in(self, conn: sqlite3.Connection, unit_id: str, scope: Scope | None) -> MemoryUnit:
+        if not isinstance(unit_id, str):
+            raise NotFoundError(f"unit id must be a string, got {type(unit_id).__name__}")
+        sql = f"SELECT {_UNIT_COLUMNS} FROM units WHERE id = ?"
+        params: list[Any] = [unit_id]
+        if scope is not None:
+            sql += " AND tenant = ? AND user_id = ?"
+            params += [scope.tenant, scope.user_id]
+        row = conn.execute(sql, params).fetchone()
+        if row is None:
+            where = f" for user {scope.user_id!r}" if scope else ""
+            raise NotFoundError(f"no memory unit with id {unit_id!r}{where}")
+        return _unit_from_row(row)
+
+    def get_many(self, unit_ids: Sequence[str]) -> dict[str, MemoryUnit]:
+        """Return the units that exist among the ids."""
+        out: dict[str, MemoryUnit] = {}
+        ids = list(dict.fromkeys(unit_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._read(
+                f"SELECT {_UNIT_COLUMNS} FROM units WHERE id IN ({marks})", chunk
+            ):
+                unit = _unit_from_row(row)
+                out[unit.id] = unit
+        return out
+
+    def history(self, unit_id: str, scope: Scope | None = None) -> list[HistoryEntry]:
+        """Return every recorded change of the unit, oldest first."""
+        self.get(unit_id, scope)
+        rows = self._read(
+            "SELECT unit_id, version, op, text, at, metadata FROM history "
+            "WHERE unit_id = ? ORDER BY seq",
+            (unit_id,),
+        )
+        return [
+            HistoryEntry(r[0], r[1], r[2], r[3], _from_epoch(r[4]) or _epoch0(), json.loads(r[5]))
+            for r in rows
+        ]
+
+    def search_lexical(
+        self, where: UnitFilter, terms: Sequence[str], limit: int
+    ) -> list[tuple[str, float]]:
+        """BM25 over the user's units; the owner token confines the match to one user."""
+        if not terms:
+            return []
+        scope = where.scope
+        owner = owner_token(scope.tenant, scope.user_id)
+        quoted = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        match = f'owner:"{owner}" AND body:({quoted})'
+        clauses, params = _filter_sql(where, prefix="u.")
+        rows = self._read(
+            "SELECT u.id, -bm25(units_fts, 0.0, 1.0) AS score FROM units_fts "
+            "JOIN units u ON u.rid = units_fts.rowid "
+            f"WHERE units_fts MATCH ? AND {clauses} ORDER BY score DESC LIMIT ?",
+            (match, *params, limit),
+        )
+        return [(r[0], float(r[1])) for r in rows]
+
+    def search_vector(
+        self, where: UnitFilter, vector: Vectors, limit: int
+    ) -> list[tuple[str, float]]:
+        """Exact cosine over the user's vectors, scored in numpy."""
+        clauses, params = _filter_sql(where, prefix="")
+        rows = self._read(f"SELECT id, embedding FROM units WHERE {clauses}", params)
+        if not rows:
+            return []
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+        matrix = matrix.reshape(len(rows), -1)
+        scores = matrix @ np.asarray(vector, dtype=np.float32).ravel()
+        top = np.argsort(-scores)[:limit] if len(rows) > limit else np.argsort(-scores)
+        return [(rows[i][0], float(scores[i])) for i in top]
+
+    def list_units(
+        self,
+        where: UnitFilter,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        include_deleted: bool = False,
+    ) -> list[MemoryUnit]:
+        """Return units in the order they were said (undated ones by when stored)."""
+        clauses, params = _filter_sql(where, prefix="", include_deleted=include_deleted)
+        sql = (
+            f"SELECT {_UNIT_COLUMNS} FROM units WHERE {clauses} "
+            "ORDER BY coalesce(occurred_at, recorded_at), rid LIMIT ? OFFSET ?"
+        )
+        rows = self._read(sql, (*params, -1 if limit is None else limit, offset))
+        return [_unit_from_row(r) for r in rows]
+
+    def stats(self, tenant: str, user_id: str | None) -> Stats:
+        """Count units by kind, deleted units, users and sessions."""
+        where, params = "tenant = ?", [tenant]
+        if user_id is not None:
+            where += " AND user_id = ?"
+            params.append(user_id)
+        by_kind = dict(
+            self._read(
+                f"SELECT kind, count(*) FROM units WHERE {where} AND status = 'active' GROUP BY kind",
+                params,
+            )
+        )
+        deleted, users, sessions = self._read(
+            f"SELECT sum(status = 'deleted'), count(DISTINCT user_id), "
+            f"count(DISTINCT user_id || '/' || session_id) FROM units WHERE {where}",
+            params,
+        )[0]
+        size = None
+        if self.path != ":memory:":
+            size = sum(
+                p.stat().st_size for p in (Path(self.path), Path(self.path + "-wal")) if p.exists()
+            )
+        return Stats(
+            units_by_kind={str(k): int(v) for k, v in by_kind.items()},
+            deleted=int(deleted or 0),
+            users=int(users or 0),
+            sessions=int(sessions or 0),
+            bytes_on_disk=size,
+        )
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the main file (for accurate size figures and backups)."""
+        with self._lock:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+
+def owner_token(tenant: str, user_id: str) -> str:
+    """One FTS token per tenant+user: ids may hold any characters, a hex digest holds none."""
+    digest = hashlib.blake2b(f"{tenant}\x00{user_id}".encode(), digest_size=10).hexdigest()
+    return "o" + digest
+
+
+def _filter_sql(
+    where: UnitFilter, *, prefix: str, include_deleted: bool = False
+) -> tuple[str, list[Any]]:
+    scope = where.scope
+    clauses = [f"{prefix}tenant = ?", f"{prefix}user_id = ?"]
+    params: list[Any] = [scope.tenant, scope.user_id]
+    if not include_deleted:
+        clauses.append(f"{prefix}status = 'active'")
+    if scope.agent_id is not None:
+        clauses.append(f"{prefix}agent_id = ?")
+        params.append(scope.agent_id)
+    if scope.session_id is not None:
+        clauses.append(f"{prefix}session_id = ?")
+        params.append(scope.session_id)
+    if where.kinds:
+        clauses.append(f"{prefix}kind IN ({','.join('?' * len(where.kinds))})")
+        params.extend(where.kinds)
+    if where.since is not None:
+        clauses.append(f"{prefix}occurred_at >= ?")
+        params.append(where.since.timestamp())
+    if where.until is not None:
+        clauses.append(f"{prefix}occurred_at < ?")
+        params.append(where.until.timestamp())
+    return " AND ".join(clauses), params
+
+
+def _vector_blob(vector: Vectors) -> bytes:
+    return np.asarray(vector, dtype=np.float32).ravel().tobytes()
+
+
+def _epoch(value: datetime | None) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+def _from_epoch(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, tz=UTC)
+
+
+def _epoch0() -> datetime:
+    return datetime.fromtimestamp(0, tz=UTC)
+
+
+def _unit_row(u: MemoryUnit) -> tuple[Any, ...]:
+    s = u.scope
+    return (
+        u.id, s.tenant, s.user_id, s.agent_id, s.session_id, u.kind, u.text, u.speaker, u.role,
+        _epoch(u.occurred_at), _epoch(u.recorded_at), _epoch(u.valid_from), _epoch(u.valid_to),
+        json.dumps(list(u.entities)), json.dumps(list(u.sources)),
+        json.dumps(list(u.derived_from)), u.ref, json.dumps(u.metadata), u.version, u.status,
+    )  # fmt: skip
+
+
+def _unit_from_row(r: Sequence[Any]) -> MemoryUnit:
+    return MemoryUnit(
+        id=r[0],
+        scope=Scope(tenant=r[1], user_id=r[2], agent_id=r[3], session_id=r[4]),
+        kind=r[5],
+        text=r[6],
+        speaker=r[7],
+        role=r[8],
+        occurred_at=_from_epoch(r[9]),
+        recorded_at=_from_epoch(r[10]) or _epoch0(),
+        valid_from=_from_epoch(r[11]),
+        valid_to=_from_epoch(r[12]),
+        entities=tuple(json.loads(r[13])),
+        sources=tuple(json.loads(r[14])),
+        derived_from=tuple(json.loads(r[15])),
+        ref=r[16],
+        metadata=json.loads(r[17]),
+        version=r[18],
+        status=r[19],
+    )

@@ -1,0 +1,46 @@
+"""Shared fixtures: a fresh SQLite file per test, one real embedder per session, no network."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eidetica import Memory
+from eidetica.embedders.wordllama import WordLlamaEmbedder
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+LOCOMO = SHARED / "data" / "locomo" / "locomo10_dev.json"
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any connection that is not to loopback: tests must never reach the network."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost") and not host.startswith("/"):
+            raise RuntimeError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> WordLlamaEmbedder:
+    return WordLlamaEmbedder()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "memory.db"
+
+
+@pytest.fixture
+def memory(db_path: Path, embedder: WordLlamaEmbedder) -> Iterator[Memory]:
+    with Memory(db_path, embedder=embedder) as m:
+        yield m

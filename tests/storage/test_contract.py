@@ -1,0 +1,155 @@
+"""The contract every Store backend must pass; parametrise ``store`` to add a backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eidetica.errors import NotFoundError, StoreError
+from eidetica.ids import new_id
+from eidetica.model import MemoryUnit, Scope
+from eidetica.storage import NewUnit, Store, UnitFilter
+from eidetica.storage.sqlite import SQLiteStore
+
+DIM = 8
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    backend: Store = SQLiteStore(tmp_path / "contract.db")
+    backend.check_embedder("test/8", DIM)
+    yield backend
+    backend.close()
+
+
+def unit(text: str, user: str = "u1", *, kind: str = "turn", tenant: str = "default",
+         ref: str | None = None, when: datetime = T0, **extra: object) -> MemoryUnit:
+    return MemoryUnit(
+        id=new_id(), kind=kind, text=text, scope=Scope(user_id=user, tenant=tenant),  # type: ignore[arg-type]
+        recorded_at=T0, occurred_at=when, ref=ref, sources=(ref or "x",), **extra,  # type: ignore[arg-type]
+    )
+
+
+def vec(seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=DIM).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def put(store: Store, *units: MemoryUnit) -> None:
+    store.add([NewUnit(u, vec(i), u.text) for i, u in enumerate(units)])
+
+
+def test_round_trip_keeps_every_field(store: Store) -> None:
+    original = unit("Alice likes tea", kind="fact", ref=None, entities=("alice",),
+                    derived_from=("01X",), metadata={"k": [1, 2]}, valid_from=T0, speaker="Alice")
+    put(store, original)
+    assert store.get(original.id) == original
+
+
+def test_add_is_all_or_nothing(store: Store) -> None:
+    a = unit("first", ref="r1")
+    clash = unit("second", ref="r1")  # the same caller ref twice violates uniqueness
+    with pytest.raises(StoreError):
+        put(store, a, clash)
+    with pytest.raises(NotFoundError):
+        store.get(a.id)
+
+
+def test_lexical_and_vector_search_stay_inside_one_user(store: Store) -> None:
+    put(store, unit("sailing on the lake", "u1"), unit("sailing on the lake", "u2"),
+        unit("sailing on the lake", "u1", tenant="other"))
+    where = UnitFilter(Scope(user_id="u1"))
+    for ranked in (store.search_lexical(where, ["sailing"], 10), store.search_vector(where, vec(0), 10)):
+        assert len(ranked) == 1
+        assert store.get(ranked[0][0]).scope == Scope(user_id="u1")
+
+
+def test_lexical_ranks_better_matches_first(store: Store) -> None:
+    put(store, unit("tea"), unit("green tea is my favourite tea"), unit("coffee"))
+    ranked = store.search_lexical(UnitFilter(Scope(user_id="u1")), ["green", "tea"], 10)
+    texts = [store.get(uid).text for uid, _ in ranked]
+    assert texts == ["green tea is my favourite tea", "tea"]
+    assert ranked[0][1] > ranked[1][1]
+
+
+def test_vector_search_orders_by_cosine(store: Store) -> None:
+    units = [unit(f"u{i}") for i in range(5)]
+    store.add([NewUnit(u, vec(i), u.text) for i, u in enumerate(units)])
+    ranked = store.search_vector(UnitFilter(Scope(user_id="u1")), vec(3), 3)
+    assert ranked[0][0] == units[3].id and ranked[0][1] == pytest.approx(1.0, abs=1e-5)
+    assert [s for _, s in ranked] == sorted((s for _, s in ranked), reverse=True)
+
+
+def test_filters_by_kind_and_time(store: Store) -> None:
+    old, new = unit("hike", when=T0), unit("hike", kind="event", when=T0 + timedelta(days=30))
+    put(store, old, new)
+    scope = Scope(user_id="u1")
+    later = UnitFilter(scope, since=T0 + timedelta(days=1))
+    assert [i for i, _ in store.search_lexical(later, ["hike"], 10)] == [new.id]
+    events = UnitFilter(scope, kinds=("event",))
+    assert [i for i, _ in store.search_vector(events, vec(0), 10)] == [new.id]
+
+
+def test_update_delete_history(store: Store) -> None:
+    fact = unit("Dan works at the bakery", kind="fact")
+    put(store, fact)
+    store.update(fact.id, text="Dan works at the library", vector=vec(9),
+                 lexical_text="Dan works at the library", metadata=None)
+    where = UnitFilter(Scope(user_id="u1"))
+    assert store.search_lexical(where, ["bakery"], 10) == []
+    assert store.search_lexical(where, ["library"], 10)[0][0] == fact.id
+    store.delete(fact.id)
+    assert store.search_lexical(where, ["library"], 10) == []
+    assert store.search_vector(where, vec(9), 10) == []
+    assert [e.op for e in store.history(fact.id)] == ["add", "update", "delete"]
+    assert store.get(fact.id).status == "deleted"
+
+
+def test_scope_checked_reads(store: Store) -> None:
+    mine = unit("mine", "u1")
+    put(store, mine)
+    with pytest.raises(NotFoundError):
+        store.get(mine.id, Scope(user_id="u2"))
+    with pytest.raises(NotFoundError):
+        store.delete(mine.id, Scope(user_id="u2"))
+    assert store.get(mine.id).status == "active"
+
+
+def test_forget_erases_one_user_only(store: Store) -> None:
+    put(store, unit("a", "u1"), unit("b", "u1", kind="fact"), unit("c", "u2"))
+    assert store.forget("default", "u1") == 2
+    assert store.stats("default", "u1").units == 0
+    assert store.stats("default", "u2").units == 1
+
+
+def test_existing_refs(store: Store) -> None:
+    put(store, unit("a", ref="D1:1"), unit("b", "u2", ref="D1:2"))
+    assert store.existing_refs(Scope(user_id="u1"), ["D1:1", "D1:2", "D9:9"]) == {"D1:1"}
+
+
+def test_list_units_in_time_order(store: Store) -> None:
+    late, early = unit("late", when=T0 + timedelta(hours=1)), unit("early", when=T0)
+    put(store, late, early)
+    assert [u.text for u in store.list_units(UnitFilter(Scope(user_id="u1")))] == ["early", "late"]
+
+
+def test_embedder_mismatch_is_refused(store: Store) -> None:
+    with pytest.raises(StoreError, match="same embedder"):
+        store.check_embedder("another/384", 384)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(text=st.text(min_size=1, max_size=300).filter(lambda s: "\x00" not in s),
+       user=st.text(min_size=1, max_size=40),
+       meta=st.dictionaries(st.text(max_size=10), st.integers() | st.text(max_size=10), max_size=4))
+def test_any_text_round_trips(store: Store, text: str, user: str, meta: dict[str, object]) -> None:
+    original = unit(text, user, metadata=meta)
+    put(store, original)
+    assert store.get(original.id, Scope(user_id=user)) == original
