@@ -30,7 +30,8 @@ err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 DbOption = Annotated[
-    str | None, typer.Option("--db", help="Database file (default: $EIDETICA_DB or the user data dir).")
+    str | None,
+    typer.Option("--db", help="Database file (default: $EIDETICA_DB or the user data dir)."),
 ]
 UserOption = Annotated[str | None, typer.Option("--user", "-u", help="Whose memory (user id).")]
 AgentOption = Annotated[str | None, typer.Option("--agent", help="Agent id within the user.")]
@@ -148,7 +149,9 @@ def context(
     with _open(db) as memory:
         ctx = memory.context(query, user_id=user, budget_tokens=budget)
     if as_json:
-        _print_json({"text": ctx.text, "tokens": ctx.tokens, "hits": [_hit_json(h) for h in ctx.hits]})
+        _print_json(
+            {"text": ctx.text, "tokens": ctx.tokens, "hits": [_hit_json(h) for h in ctx.hits]}
+        )
         return
     out.print(ctx.text, highlight=False)
     err.print(f"[dim]{ctx.tokens}/{budget} tokens, {len(ctx.hits)} units[/dim]")
@@ -157,7 +160,9 @@ def context(
 @app.command("import")
 @_handled
 def import_(
-    path: Annotated[Path, typer.Argument(help="A .jsonl, .json (messages or LoCoMo) or .txt file.")],
+    path: Annotated[
+        Path, typer.Argument(help="A .jsonl, .json (messages or LoCoMo) or .txt file.")
+    ],
     user: UserOption = None,
     agent: AgentOption = None,
     format: Annotated[
@@ -168,13 +173,24 @@ def import_(
     as_json: JsonOption = False,
 ) -> None:
     """Import conversations from a file, with a progress bar; re-running skips stored turns."""
-    with _open(db) as memory, Progress(
-        TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=as_json,
-    ) as bar:
+    with (
+        _open(db) as memory,
+        Progress(
+            TextColumn("[bold]importing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=as_json,
+        ) as bar,
+    ):
         task = bar.add_task("import", total=None)
         report = memory.import_file(
-            path, user_id=user, agent_id=agent, format=format, skip_invalid=skip_invalid,
+            path,
+            user_id=user,
+            agent_id=agent,
+            format=format,
+            skip_invalid=skip_invalid,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     if as_json:
@@ -231,7 +247,9 @@ def show(
         return
     table = Table(show_header=False)
     for key, value in data.items():
-        table.add_row(key, json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value)
+        table.add_row(
+            key, json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+        )
     out.print(table)
 
 
@@ -351,7 +369,8 @@ def rebuild(
 @_handled
 def demo(
     db: Annotated[
-        str | None, typer.Option("--db", help="Keep the demo memory in this file (default: temporary).")
+        str | None,
+        typer.Option("--db", help="Keep the demo memory in this file (default: temporary)."),
     ] = None,
 ) -> None:
     """Ingest bundled sample conversations and answer questions from memory."""
@@ -363,10 +382,14 @@ def demo(
 @app.command()
 @_handled
 def bench(
-    units: Annotated[str, typer.Option(help="Store sizes to measure search at, comma-separated.")] = "10000,100000",
+    units: Annotated[
+        str, typer.Option(help="Store sizes to measure search at, comma-separated.")
+    ] = "10000,100000",
     users: Annotated[int, typer.Option(help="Users the units are spread over.")] = 1000,
     queries: Annotated[int, typer.Option(help="Searches timed per size.")] = 500,
-    report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = Path("bench-report.json"),
+    report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = Path(
+        "bench-report.json"
+    ),
 ) -> None:
     """Measure ingest throughput, search latency and bytes per unit; print and write JSON."""
     from .eval.bench import print_report, run_bench

@@ -26,7 +26,7 @@ def demo_files() -> tuple[Path, list[dict[str, object]]]:
     return Path(str(data / "demo_conversations.jsonl")), questions
 
 
-def run_demo(console: Console, db: str | None = None, budget_tokens: int = 120) -> int:
+def run_demo(console: Console, db: str | None = None, budget_tokens: int = 200) -> int:
     """Run the demo; return how many questions had all their evidence in the packed context."""
     conversations, questions = demo_files()
     with tempfile.TemporaryDirectory() as tmp:

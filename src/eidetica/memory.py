@@ -132,7 +132,9 @@ class Memory:
         total = len(parsed.turns)
         turns = derived = skipped = 0
         for start in range(0, total, IMPORT_BATCH):
-            result = self._store_turns(parsed.turns[start : start + IMPORT_BATCH], scope, infer=infer)
+            result = self._store_turns(
+                parsed.turns[start : start + IMPORT_BATCH], scope, infer=infer
+            )
             turns += len(result.turns)
             derived += len(result.derived)
             skipped += len(result.skipped_refs)
@@ -156,15 +158,11 @@ class Memory:
                 units = [self._turn_unit(t, owner_scope, now) for t in anchored]
                 stored_turns.extend(units)
                 if infer:
-                    stored_derived.extend(
-                        self._derive(anchored, units, owner_scope, now)
-                    )
+                    stored_derived.extend(self._derive(anchored, units, owner_scope, now))
         all_units = stored_turns + stored_derived
         if all_units:
             vectors = self.embedder.embed([_embed_text(u) for u in all_units])
-            new = [
-                NewUnit(u, vectors[i], _lexical_text(u)) for i, u in enumerate(all_units)
-            ]
+            new = [NewUnit(u, vectors[i], _lexical_text(u)) for i, u in enumerate(all_units)]
             self.store.add(new)
         return AddResult(turns=stored_turns, derived=stored_derived, skipped_refs=skipped)
 
@@ -213,7 +211,8 @@ class Memory:
                     scope=origin[0].scope,
                     recorded_at=now,
                     speaker=origin[0].speaker,
-                    occurred_at=item.occurred_at or (origin[0].occurred_at if item.kind == "event" else None),
+                    occurred_at=item.occurred_at
+                    or (origin[0].occurred_at if item.kind == "event" else None),
                     valid_from=origin[0].occurred_at,
                     entities=item.entities,
                     sources=tuple(s for u in origin for s in u.sources),
@@ -230,14 +229,22 @@ class Memory:
         count = 0
         for _session, units in _group(turns, key=lambda u: u.scope.session_id).items():
             inputs = [
-                TurnInput(content=u.text, speaker=u.speaker, role=u.role, timestamp=u.occurred_at,
-                          session_id=u.scope.session_id, ref=u.ref)
+                TurnInput(
+                    content=u.text,
+                    speaker=u.speaker,
+                    role=u.role,
+                    timestamp=u.occurred_at,
+                    session_id=u.scope.session_id,
+                    ref=u.ref,
+                )
                 for u in units
             ]
             derived = self._derive(inputs, units, scope, datetime.now(UTC))
             if derived:
                 vectors = self.embedder.embed([u.text for u in derived])
-                self.store.add([NewUnit(u, vectors[i], _lexical_text(u)) for i, u in enumerate(derived)])
+                self.store.add(
+                    [NewUnit(u, vectors[i], _lexical_text(u)) for i, u in enumerate(derived)]
+                )
             count += len(derived)
         return count
 
@@ -277,7 +284,11 @@ class Memory:
         When the user's whole history fits the budget it is returned entire, in time order:
         cheaper and more complete than ranking.
         """
-        if not isinstance(budget_tokens, int) or isinstance(budget_tokens, bool) or budget_tokens < 1:
+        if (
+            not isinstance(budget_tokens, int)
+            or isinstance(budget_tokens, bool)
+            or budget_tokens < 1
+        ):
             raise UsageError(f"budget_tokens must be a positive integer, got {budget_tokens!r}")
         hits = self.search(query, user_id=user_id, agent_id=agent_id, session_id=session_id, k=100)
         whole = self._whole_history(user_id, agent_id, session_id, budget_tokens)
@@ -364,7 +375,9 @@ class Memory:
 
     def stats(self, *, user_id: str | None = None) -> Stats:
         """Unit counts for one user, or for the whole tenant when ``user_id`` is None."""
-        return self.store.stats(self.tenant, None if user_id is None else _check_id("user_id", user_id))
+        return self.store.stats(
+            self.tenant, None if user_id is None else _check_id("user_id", user_id)
+        )
 
     def close(self) -> None:
         """Close the store."""
@@ -374,7 +387,10 @@ class Memory:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 

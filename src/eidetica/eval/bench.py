@@ -20,7 +20,9 @@ from rich.table import Table
 
 from ..memory import Memory
 
-_NAMES = "Alice Bruno Chen Dana Emeka Farah Goran Hana Ivan Jia Kofi Lena Mateo Nadia Omar Priya".split()
+_NAMES = (
+    "Alice Bruno Chen Dana Emeka Farah Goran Hana Ivan Jia Kofi Lena Mateo Nadia Omar Priya".split()
+)
 _PLACES = "Lisbon Kyoto Nairobi Oslo Lima Hanoi Denver Porto Cairo Quebec Tbilisi Perth".split()
 _THINGS = (
     "pottery class|half marathon|book club|new job|garden|guitar lessons|camping trip|"
@@ -47,7 +49,11 @@ def synthetic_turns(rng: random.Random, count: int, start: datetime) -> list[dic
     """Chat turns with names, places and relative dates, one minute apart."""
     turns = []
     for i in range(count):
-        words = {"name": rng.choice(_NAMES), "place": rng.choice(_PLACES), "thing": rng.choice(_THINGS)}
+        words = {
+            "name": rng.choice(_NAMES),
+            "place": rng.choice(_PLACES),
+            "thing": rng.choice(_THINGS),
+        }
         turns.append(
             {
                 "role": "user" if i % 2 == 0 else "assistant",
@@ -59,13 +65,15 @@ def synthetic_turns(rng: random.Random, count: int, start: datetime) -> list[dic
     return turns
 
 
-def _fill(memory: Memory, rng: random.Random, target_units: int, users: int, progress: Progress) -> float:
+def _fill(
+    memory: Memory, rng: random.Random, target_units: int, users: int, progress: Progress
+) -> float:
     """Add turns round-robin over users until the store holds ``target_units``; return seconds."""
     task = progress.add_task(f"filling to {target_units:,} units", total=target_units)
     elapsed = 0.0
     start = datetime(2024, 1, 1, tzinfo=UTC)
     stored = memory.stats().units
-    batch_turns = 20
+    batch_turns = 4  # small adds spread the units over every user
     user = 0
     while stored < target_units:
         turns = synthetic_turns(rng, batch_turns, start + timedelta(days=stored // 1000))
@@ -95,10 +103,16 @@ def _ingest_throughput(memory: Memory, rng: random.Random, turns: int) -> dict[s
     }
 
 
-def _search_latency(memory: Memory, rng: random.Random, users: int, queries: int) -> dict[str, float]:
+def _search_latency(
+    memory: Memory, rng: random.Random, users: int, queries: int
+) -> dict[str, float]:
     timings = []
     for _ in range(queries):
-        words = {"name": rng.choice(_NAMES), "place": rng.choice(_PLACES), "thing": rng.choice(_THINGS)}
+        words = {
+            "name": rng.choice(_NAMES),
+            "place": rng.choice(_PLACES),
+            "thing": rng.choice(_THINGS),
+        }
         question = rng.choice(_QUESTIONS).format(**words)
         user = f"user-{rng.randrange(users)}"
         t0 = time.perf_counter()
@@ -114,13 +128,20 @@ def _search_latency(memory: Memory, rng: random.Random, users: int, queries: int
 
 
 def run_bench(
-    *, sizes: list[int], users: int = 1000, queries: int = 500, console: Console | None = None,
+    *,
+    sizes: list[int],
+    users: int = 1000,
+    queries: int = 500,
+    console: Console | None = None,
     seed: int = 7,
 ) -> dict[str, Any]:
     """Run every measurement on fresh temporary databases and return the report as a dict."""
     rng = random.Random(seed)
     report: dict[str, Any] = {"created": datetime.now(UTC).isoformat(timespec="seconds")}
-    with tempfile.TemporaryDirectory() as tmp, Progress(console=console, transient=True) as progress:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Progress(console=console, transient=True) as progress,
+    ):
         t0 = time.perf_counter()
         with Memory(Path(tmp) / "ingest.db") as memory:
             report["model_load_s"] = round(time.perf_counter() - t0, 3)
@@ -156,7 +177,11 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         table.add_column(column, justify="right")
     for row in report["search"]:
         table.add_row(
-            f"{row['stored_units']:,}", str(row["users"]), f"{row['p50_ms']:.2f}",
-            f"{row['p95_ms']:.2f}", f"{row['p99_ms']:.2f}", f"{row['bytes_per_unit']:,.0f}",
+            f"{row['stored_units']:,}",
+            str(row["users"]),
+            f"{row['p50_ms']:.2f}",
+            f"{row['p95_ms']:.2f}",
+            f"{row['p99_ms']:.2f}",
+            f"{row['bytes_per_unit']:,.0f}",
         )
     console.print(table)

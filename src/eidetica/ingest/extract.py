@@ -67,7 +67,10 @@ _ED_NOT_PAST = frozenset(
     """
     need feed seed weed speed breed bleed proceed succeed exceed indeed bed red shed wed sled embed
     hundred sacred kindred naked wicked ragged rugged beloved learned aged blessed crooked dogged
-    jagged wretched ted fred ned reed greed steed freed
+    jagged wretched ted fred ned reed greed steed freed excited interested focused motivated
+    dedicated determined surprised amazed tired bored scared pleased relieved stressed obsessed
+    talented skilled experienced qualified limited detailed advanced complicated crowded thrilled
+    stoked pumped overwhelmed worried concerned committed
     """.split()
 )
 # After these, an -ed word is an adjective ("is excited", "so tired"), not an event.
@@ -114,7 +117,8 @@ _NOT_ENTITIES = frozenset(
     do does did have has had can could will would should may might must our ours cool nice great
     awesome amazing wonderful congrats congratulations btw by the way sounds looks good bad glad
     happy sorry absolutely definitely totally exactly right true wait look see love dr mr mrs ms
-    prof
+    prof hope wish wishing been gonna wanna gotta another especially recently lately finally
+    luckily hopefully seems feels keep take make check got went had did super
     """.split()
 ) | frozenset(n.lower() for n in MONTH_NAMES + WEEKDAY_NAMES)
 
@@ -143,12 +147,13 @@ _ABBREV_RE = re.compile(
 _LEAD_RE = re.compile(
     r"""^(?:
         [\s\-*•>"“'‘(]+
-      | (?i:hey|hi|hello|thanks|thank\s+you|congrats|congratulations|wow|oh|yeah|yes|well|so|ok|okay)
+      | (?i:hey|hi|hello|thanks|thank\s+you|congrats|congratulations|wow|oh|yeah|yep|yup|yes|well
+            |so|ok|okay|sure|right|aw+|ah+|haha+|great|cool|nice|awesome|omg|no|nope|true)
             \s+[A-Z][\w'’-]*\s*[,!.…]+\s*
       | (?i:oh\s+my\s+(?:god|gosh)|omg|oh+|wow+|aw+|ah+|um+|uh+|hm+|ooh+|whoa|ha(?:ha)+h?|he(?:he)+
             |lol|lmao|yay+|phew|hey)\b[\s,!.…]*
       | (?i:yeah|yep|yup|yes|no|nope|well|so|ok|okay|great|cool|nice|awesome|amazing|thanks
-            |thank\s+you|sure|right|man|dude|gosh|congrats|congratulations|anyway|btw|by\s+the\s+way
+            |thank\s+you|you\s+know|sure|right|man|dude|gosh|congrats|congratulations|anyway|btw|by\s+the\s+way
             |actually|also|honestly|absolutely|totally|true|wait|look|listen|ugh|gee|geez|hm+)
             \s*[,!.…:-]+\s*
     )+""",
@@ -184,12 +189,13 @@ _PRONOUN_RE = re.compile(
 )
 _PLURAL_YOU_RE = re.compile(r"\s+(?i:guys|all|two|both|people|folks)\b")
 _PREV_WORD_RE = re.compile(r"([A-Za-z'’]+)\W*$")
-# After these "you" starts a clause ("I hope you like it"); after other words it is an object.
-_BEFORE_SUBJECT_YOU = frozenset(
+# After these "you" is an object, and the next word is no verb of its: "I'll let you know",
+# "thanks to you". After anything else it is taken as a subject: "I hope you like it".
+_BEFORE_OBJECT_YOU = frozenset(
     """
-    and but so that because if when since as or while cause where how why what which who though
-    although unless until till then hope think guess bet know wish believe mean suppose sure glad
-    heard hear see said promise feel
+    let lets make makes made help helps helped see saw watch watched hear heard have has had thank
+    thanks tell told give gave show showed send sent ask asked teach taught bring brought get got
+    call called to for with at about from of by on in into like than around behind near without
     """.split()
 )
 _CAP_RUN_RE = re.compile(r"(?<![\w'’])[A-ZÀ-ÖØ-Þ][\w'’&-]*(?:[ ][A-ZÀ-ÖØ-Þ][\w'’&-]*)*")
@@ -237,14 +243,15 @@ def _third_person(verb: str) -> str:
         or len(low) < 2
         or low in _PAST_IRREGULAR
         or low in _MODALS_ETC
-        or low in _FUNCTION_WORDS
         or (low.endswith("ed") and low not in _ED_NOT_PAST)
         or low.endswith("ing")
         or (low.endswith("ly") and low not in _LY_VERBS)
     ):
         return verb
-    if low.endswith(("s", "x", "z", "ch", "sh", "o")):
+    if low.endswith(("ss", "x", "z", "ch", "sh", "o")):
         return verb + "es"
+    if low.endswith("s"):
+        return verb  # "pictures", "guys": a plural noun more likely than a verb
     if low.endswith("y") and low[-2] not in "aeiou":
         return verb[:-1] + "ies"
     return verb + "s"
@@ -256,7 +263,7 @@ def _you_is_object(text: str, at: int) -> bool:
     m = _PREV_WORD_RE.search(before)
     if m is None or m.end(1) != len(before.rstrip()):
         return False  # start of sentence or after punctuation: a subject
-    return m.group(1).lower() not in _BEFORE_SUBJECT_YOU
+    return m.group(1).lower() in _BEFORE_OBJECT_YOU
 
 
 class _PronounRewriter:
@@ -318,6 +325,18 @@ class _PronounRewriter:
         return f"{name}{adv}{between}{_third_person(verb)}"
 
 
+def _strip_vocative(sentence: str, name: str) -> str:
+    """Drop the listener's name used as address: "Mel, I went..." / "...so proud of you, Mel!"."""
+    if sentence.startswith(name) and sentence[len(name) : len(name) + 1] in (",", "!"):
+        sentence = sentence[len(name) + 1 :].lstrip()
+    core = sentence.rstrip(" .!?…")
+    if core.endswith(name):
+        head = core[: -len(name)].rstrip()
+        if head.endswith(","):
+            sentence = head[:-1].rstrip() + sentence[len(core) :]
+    return sentence
+
+
 def _finish(text: str) -> str:
     """Collapse whitespace, capitalise, and end with terminal punctuation."""
     s = " ".join(text.split()).rstrip(" ,;:-–—")
@@ -334,7 +353,8 @@ def _is_past(words: list[str]) -> bool:
     prev = ""
     for w in words:
         if w in _PAST_IRREGULAR:
-            return True
+            if not (w == "got" and prev.endswith(("'ve", "’ve", "have", "has"))):
+                return True
         if (
             len(w) > 3
             and w.endswith("ed")
@@ -360,13 +380,16 @@ def _entities(text: str, speaker: str | None, listener: str | None) -> tuple[str
         found.append(_normalise(listener))
     for m in _CAP_RUN_RE.finditer(text):
         run: list[str] = []
-        for token in m.group().split(" "):
+        for n, token in enumerate(m.group().split(" ")):
             bare = token.strip("'’&-")
             low = bare.lower()
             possessive = low.endswith(("'s", "’s"))
             if possessive:
                 low = low[:-2]
-            if not low or low in _NOT_ENTITIES or low.isdigit():
+            # A sentence's first word is capitalised anyway; "Working", "Honestly", "Excited" are
+            # not names even though the stoplist cannot list every such word.
+            opener = n == 0 and m.start() == 0 and low.endswith(("ing", "ly", "ed")) and not bare.isupper()
+            if not low or low in _NOT_ENTITIES or low.isdigit() or opener:
                 if run:
                     found.append(" ".join(run))
                     run = []
@@ -486,6 +509,8 @@ class RuleExtractor:
         lead = _LEAD_RE.match(sentence)
         if lead is not None:
             sentence = sentence[lead.end() :]
+        if listener:
+            sentence = _strip_vocative(sentence, listener)
         if _FILLER_RE.match(sentence):
             return None
         raw_words = sentence.split()

@@ -53,7 +53,9 @@ for _i, _name in enumerate(MONTH_NAMES, start=1):
     _MONTHS[_name[:3].lower()] = _i
 _MONTHS["sept"] = 9
 
-_ACCEPTED = "use ISO 8601 (2023-05-08T13:56:00), epoch seconds, or a form like '1:56 pm on 8 May, 2023'"
+_ACCEPTED = (
+    "use ISO 8601 (2023-05-08T13:56:00), epoch seconds, or a form like '1:56 pm on 8 May, 2023'"
+)
 _MIN_YEAR, _MAX_YEAR = 1000, 9999
 # Epoch values above this are milliseconds: 1e11 seconds is the year 5138, 1e11 ms is 1973.
 _EPOCH_MS_THRESHOLD = 1e11
@@ -62,7 +64,9 @@ _EPOCH_MS_THRESHOLD = 1e11
 # parse_timestamp
 # ---------------------------------------------------------------------------------------------
 
-_TIME = r"(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?(?::(?P<second>\d{2}))?\s*(?P<ampm>[ap])\.?\s?m\.?"
+_TIME = (
+    r"(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?(?::(?P<second>\d{2}))?\s*(?P<ampm>[ap])\.?\s?m\.?"
+)
 _TIME_24 = r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
@@ -276,6 +280,13 @@ _REL_RE = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
+# Every expression above contains one of these words; most sentences contain none, and this
+# cheap test spares them the costly alternation.
+_TRIGGER_RE = re.compile(
+    rf"""\b(?:yesterday|today|tonight|tomorrow|ago|days?|weeks?|weekends?|months?|years?|morning
+    |afternoon|evening|night|spring|summer|fall|autumn|winter|{_ANY_WEEKDAY})\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
 # Said with these, "on Friday" is the coming Friday; otherwise the one just past.
 _FUTURE_RE = re.compile(
     r"\b(?:will|won['’]t|shall|gonna|going\s+to|plan(?:ning|s)?\s+to|can['’]t\s+wait|hope\s+to"
@@ -426,7 +437,11 @@ def _resolve(m: re.Match[str], today: date, tz: tzinfo, text: str) -> tuple[str,
     monday = today - timedelta(days=today.weekday())
     if period == "week":
         word = {"last": "before", "next": "after", "this": "of"}[direction]
-        return "in", f"the week {word} {format_date(today)}", _noon(monday + timedelta(weeks=step), tz)
+        return (
+            "in",
+            f"the week {word} {format_date(today)}",
+            _noon(monday + timedelta(weeks=step), tz),
+        )
     if period == "weekend":
         d = monday + timedelta(days=5 + 7 * step)
         return "on", f"the weekend of {format_date(d)}", _noon(d, tz)
@@ -448,6 +463,8 @@ def resolve_relative(text: str, anchor: datetime) -> tuple[str, datetime | None]
     >>> resolve_relative("I went there yesterday.", datetime(2023, 5, 8, 13, 56))[0]
     'I went there on 7 May 2023.'
     """
+    if _TRIGGER_RE.search(text) is None:
+        return text, None
     if anchor.tzinfo is None:
         anchor = anchor.replace(tzinfo=UTC)
     tz = anchor.tzinfo
@@ -470,7 +487,11 @@ def resolve_relative(text: str, anchor: datetime) -> tuple[str, datetime | None]
             out = pre + phrase  # "since yesterday" → "since 7 May 2023"; "on Monday" keeps its "on"
         else:
             out = f"{prep} {phrase}" if prep else phrase
-        if m.group(0)[:1].isupper():
+        said = m.group(0)
+        # Capitalise for "Yesterday I..." but not for a shouted "i went YESTERDAY".
+        if said[:1].isupper() and (
+            not said[1:2].isupper() or text[: m.start()].rstrip()[-1:] in ("", ".", "!", "?")
+        ):
             out = out[:1].upper() + out[1:]
         pieces.append(text[last_end : m.start()])
         pieces.append(out)

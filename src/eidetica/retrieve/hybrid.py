@@ -63,4 +63,3 @@ def hybrid_search(
 
     ranked_ids = sorted(units, key=lambda uid: fused[uid], reverse=True)[:k]
     return [Hit(units[uid], round(fused[uid], 6), breakdown[uid]) for uid in ranked_ids]
-

@@ -15,8 +15,9 @@ from ..tokens import TokenCounter
 
 
 def render(unit: MemoryUnit) -> str:
-    """One context line: the date it happened, who said it, and the text."""
-    date = f"[{format_date(unit.occurred_at)}] " if unit.occurred_at else ""
+    """One context line: the date it happened (or was said), who said it, and the text."""
+    moment = unit.occurred_at or unit.valid_from
+    date = f"[{format_date(moment)}] " if moment else ""
     who = f"{unit.speaker}: " if unit.kind == "turn" and unit.speaker else ""
     return f"{date}{who}{unit.text}"
 
@@ -45,8 +46,12 @@ def pack(hits: Sequence[Hit], counter: TokenCounter, budget_tokens: int) -> Cont
     ordered = sorted(chosen, key=lambda pair: _time_key(pair[0].unit))
     text = "\n".join(line for _, line in ordered)
     hits_out = [h for h, _ in chosen]
-    return Context(text=text, hits=hits_out, tokens=counter.count(text) if text else 0,
-                   budget_tokens=budget_tokens)
+    return Context(
+        text=text,
+        hits=hits_out,
+        tokens=counter.count(text) if text else 0,
+        budget_tokens=budget_tokens,
+    )
 
 
 def _time_key(unit: MemoryUnit) -> tuple[float, str]:

@@ -113,22 +113,36 @@ class SQLiteStore:
             return
         now = time.time()
         with self._write() as conn:
-            for new in units:
-                u = new.unit
-                cur = conn.execute(
-                    f"INSERT INTO units ({_UNIT_COLUMNS}, embedding) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (*_unit_row(u), _vector_blob(new.vector)),
-                )
-                conn.execute(
-                    "INSERT INTO units_fts (rowid, owner, body) VALUES (?, ?, ?)",
-                    (cur.lastrowid, owner_token(u.scope.tenant, u.scope.user_id), new.lexical_text),
-                )
-                conn.execute(
-                    "INSERT INTO history (unit_id, version, op, text, at, metadata) "
-                    "VALUES (?, ?, 'add', ?, ?, ?)",
-                    (u.id, u.version, u.text, now, json.dumps(u.metadata)),
-                )
+            # The write lock is held, so row ids after the current maximum are ours to assign;
+            # knowing them up front lets all three tables be filled with executemany.
+            first = conn.execute("SELECT coalesce(max(rid), 0) + 1 FROM units").fetchone()[0]
+            conn.executemany(
+                f"INSERT INTO units (rid, {_UNIT_COLUMNS}, embedding) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (first + i, *_unit_row(n.unit), _vector_blob(n.vector))
+                    for i, n in enumerate(units)
+                ],
+            )
+            conn.executemany(
+                "INSERT INTO units_fts (rowid, owner, body) VALUES (?, ?, ?)",
+                [
+                    (
+                        first + i,
+                        owner_token(n.unit.scope.tenant, n.unit.scope.user_id),
+                        n.lexical_text,
+                    )
+                    for i, n in enumerate(units)
+                ],
+            )
+            conn.executemany(
+                "INSERT INTO history (unit_id, version, op, text, at, metadata) "
+                "VALUES (?, ?, 'add', ?, ?, ?)",
+                [
+                    (n.unit.id, n.unit.version, n.unit.text, now, json.dumps(n.unit.metadata))
+                    for n in units
+                ],
+            )
 
     def update(
         self,

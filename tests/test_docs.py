@@ -1,0 +1,78 @@
+"""The README runs: its Python session as a doctest, its CLI block line by line."""
+
+from __future__ import annotations
+
+import doctest
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import eidetica
+from eidetica.cli import app
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _block(after: str) -> str:
+    """The first fenced block that follows the heading or sentence ``after``."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index(after)
+    match = re.search(r"```\w*\n(.*?)```", text[start:], re.S)
+    assert match, f"no code block after {after!r}"
+    return match.group(1)
+
+
+def test_readme_python_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    parser = doctest.DocTestParser()
+    test = parser.get_doctest(_block("In Python:"), {}, "README", str(README), 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.failures == 0 and runner.tries > 5
+    assert (tmp_path / "memory.db").exists()
+
+
+def test_readme_cli_block(tmp_path: Path) -> None:
+    env = {"EIDETICA_DB": str(tmp_path / "cli.db")}
+    (tmp_path / "conversations.jsonl").write_text(
+        json.dumps({"speaker": "Alice", "text": "I switched to oolong last week", "id": "c1"}) + "\n"
+    )
+    runner = CliRunner()
+    unit_id = None
+    outputs: dict[str, str] = {}
+    lines = [ln.split("#")[0].strip() for ln in _block("## Command line").splitlines()]
+    for line in filter(None, lines):
+        args = shlex.split(line)[1:]
+        if "UNIT_ID" in args:
+            assert unit_id, "a fact must exist before commands that take its id"
+            args = [unit_id if a == "UNIT_ID" else a for a in args]
+        args = [str(tmp_path / a) if a.endswith(".jsonl") else a for a in args]
+        result = runner.invoke(app, args, env=env)
+        assert result.exit_code == 0, f"{line}: {result.output}"
+        outputs[args[0]] = result.output
+        if args[0] == "list":
+            listed = runner.invoke(app, [*args, "--json"], env=env)
+            unit_id = json.loads(listed.stdout)[0]["id"]
+    assert "removed" in outputs["forget"]
+    assert "oolong" in outputs["search"] or "tea" in outputs["search"]
+
+
+def test_readme_mentions_every_command() -> None:
+    text = README.read_text(encoding="utf-8")
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__  # type: ignore[union-attr]
+        assert f"eidetica {name}" in text, f"README does not show `eidetica {name}`"
+
+
+def test_exported_names_are_pinned() -> None:
+    assert sorted(eidetica.__all__) == [
+        "AddResult", "Context", "EideticaError", "EmbedderError", "HistoryEntry", "Hit",
+        "ImportReport", "InputFormatError", "Memory", "MemoryUnit", "NotFoundError", "Scope",
+        "ScopeError", "Stats", "StoreError", "TurnInput", "UsageError", "__version__",
+    ]  # fmt: skip
+    for name in eidetica.__all__:
+        assert hasattr(eidetica, name)
