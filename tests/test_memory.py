@@ -11,7 +11,12 @@ from eidetica import Memory, NotFoundError, UsageError
 from eidetica.embedders.wordllama import WordLlamaEmbedder
 
 CAROLINE = [
-    {"role": "user", "name": "Caroline", "content": "I went to the support group yesterday", "id": "D1:3"}
+    {
+        "role": "user",
+        "name": "Caroline",
+        "content": "I went to the support group yesterday",
+        "id": "D1:3",
+    }
 ]
 
 
@@ -32,8 +37,16 @@ def test_add_keeps_the_turn_verbatim_and_derives_a_dated_event(memory: Memory) -
 def test_search_returns_the_evidence_with_sources_and_score_breakdown(memory: Memory) -> None:
     memory.add(CAROLINE, user_id="caroline", session_id="s1", timestamp="2023-05-08T13:56:00")
     memory.add(
-        [{"role": "user", "name": "Caroline", "content": "My cat knocked over a plant this morning"}],
-        user_id="caroline", session_id="s2", timestamp="2023-06-01T10:00:00",
+        [
+            {
+                "role": "user",
+                "name": "Caroline",
+                "content": "My cat knocked over a plant this morning",
+            }
+        ],
+        user_id="caroline",
+        session_id="s2",
+        timestamp="2023-06-01T10:00:00",
     )
     hits = memory.search("When did Caroline go to the support group?", user_id="caroline", k=10)
     assert hits[0].sources == ("D1:3",)

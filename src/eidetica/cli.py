@@ -12,8 +12,10 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from .config import resolve_db
 from .errors import EideticaError
@@ -47,7 +49,7 @@ def _handled(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except EideticaError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from exc
 
     return wrapper  # type: ignore[return-value]
@@ -74,14 +76,14 @@ def _print_json(data: Any) -> None:
 
 
 def _hits_table(hits: list[Hit], title: str) -> Table:
-    table = Table(title=title, show_lines=False)
+    table = Table(title=escape(title), show_lines=False)
     table.add_column("#", justify="right")
     table.add_column("score", justify="right")
     table.add_column("kind")
     table.add_column("text", overflow="fold")
     table.add_column("sources")
     for i, hit in enumerate(hits, 1):
-        table.add_row(str(i), f"{hit.score:.4f}", hit.kind, hit.text, ", ".join(hit.sources))
+        table.add_row(str(i), f"{hit.score:.4f}", hit.kind, Text(hit.text), Text(", ".join(hit.sources)))
     return table
 
 
@@ -103,15 +105,13 @@ def add(
     if speaker:
         message["name"] = speaker
     with _open(db) as memory:
-        result = memory.add(
-            [message], user_id=user, agent_id=agent, session_id=session, timestamp=timestamp
-        )
+        result = memory.add([message], user_id=user, agent_id=agent, session_id=session, timestamp=timestamp)
     if as_json:
         _print_json([_unit_json(u) for u in result.units])
         return
     out.print(f"stored {len(result.turns)} turn(s) and {len(result.derived)} derived unit(s)")
     for unit in result.units:
-        out.print(f"  [dim]{unit.id}[/dim] {unit.kind:5} {unit.text}", highlight=False)
+        out.print(f"  [dim]{unit.id}[/dim] {unit.kind:5} {escape(unit.text)}", highlight=False)
 
 
 @app.command()
@@ -149,20 +149,16 @@ def context(
     with _open(db) as memory:
         ctx = memory.context(query, user_id=user, budget_tokens=budget)
     if as_json:
-        _print_json(
-            {"text": ctx.text, "tokens": ctx.tokens, "hits": [_hit_json(h) for h in ctx.hits]}
-        )
+        _print_json({"text": ctx.text, "tokens": ctx.tokens, "hits": [_hit_json(h) for h in ctx.hits]})
         return
-    out.print(ctx.text, highlight=False)
+    out.print(ctx.text, markup=False, highlight=False)
     err.print(f"[dim]{ctx.tokens}/{budget} tokens, {len(ctx.hits)} units[/dim]")
 
 
 @app.command("import")
 @_handled
 def import_(
-    path: Annotated[
-        Path, typer.Argument(help="A .jsonl, .json (messages or LoCoMo) or .txt file.")
-    ],
+    path: Annotated[Path, typer.Argument(help="A .jsonl, .json (messages or LoCoMo) or .txt file.")],
     user: UserOption = None,
     agent: AgentOption = None,
     format: Annotated[
@@ -182,6 +178,7 @@ def import_(
             TimeElapsedColumn(),
             console=err,
             transient=as_json,
+            disable=not err.is_terminal,
         ) as bar,
     ):
         task = bar.add_task("import", total=None)
@@ -201,7 +198,7 @@ def import_(
         f"skipped {report.skipped_refs} already stored"
     )
     for problem in report.errors:
-        err.print(f"[yellow]skipped:[/yellow] {problem}", highlight=False)
+        err.print(f"[yellow]skipped:[/yellow] {escape(problem)}", highlight=False, soft_wrap=True)
 
 
 @app.command("list")
@@ -226,7 +223,7 @@ def list_(
         table.add_column(column, overflow="fold")
     for u in units:
         when = u.occurred_at.strftime("%Y-%m-%d %H:%M") if u.occurred_at else ""
-        table.add_row(u.id, u.kind, when, u.speaker or "", u.text)
+        table.add_row(u.id, u.kind, when, Text(u.speaker or ""), Text(u.text))
     out.print(table)
 
 
@@ -247,9 +244,8 @@ def show(
         return
     table = Table(show_header=False)
     for key, value in data.items():
-        table.add_row(
-            key, json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
-        )
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        table.add_row(key, Text(shown))
     out.print(table)
 
 
@@ -271,7 +267,7 @@ def history(
     for column in ("version", "op", "at", "text"):
         table.add_column(column, overflow="fold")
     for e in entries:
-        table.add_row(str(e.version), e.op, e.at.isoformat(timespec="seconds"), e.text)
+        table.add_row(str(e.version), e.op, e.at.isoformat(timespec="seconds"), Text(e.text))
     out.print(table)
 
 
@@ -387,9 +383,7 @@ def bench(
     ] = "10000,100000",
     users: Annotated[int, typer.Option(help="Users the units are spread over.")] = 1000,
     queries: Annotated[int, typer.Option(help="Searches timed per size.")] = 500,
-    report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = Path(
-        "bench-report.json"
-    ),
+    report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = Path("bench-report.json"),
 ) -> None:
     """Measure ingest throughput, search latency and bytes per unit; print and write JSON."""
     from .eval.bench import print_report, run_bench

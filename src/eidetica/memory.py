@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -132,9 +133,7 @@ class Memory:
         total = len(parsed.turns)
         turns = derived = skipped = 0
         for start in range(0, total, IMPORT_BATCH):
-            result = self._store_turns(
-                parsed.turns[start : start + IMPORT_BATCH], scope, infer=infer
-            )
+            result = self._store_turns(parsed.turns[start : start + IMPORT_BATCH], scope, infer=infer)
             turns += len(result.turns)
             derived += len(result.derived)
             skipped += len(result.skipped_refs)
@@ -152,9 +151,7 @@ class Memory:
             owner_scope = dataclasses.replace(scope, user_id=_check_id("user_id", owner))
             fresh = self._drop_known_refs(owner_scope, owned, skipped)
             for _session, session_turns in _group(fresh, key=lambda t: t.session_id).items():
-                anchored = [
-                    dataclasses.replace(t, timestamp=t.timestamp or now) for t in session_turns
-                ]
+                anchored = [dataclasses.replace(t, timestamp=t.timestamp or now) for t in session_turns]
                 units = [self._turn_unit(t, owner_scope, now) for t in anchored]
                 stored_turns.extend(units)
                 if infer:
@@ -166,9 +163,7 @@ class Memory:
             self.store.add(new)
         return AddResult(turns=stored_turns, derived=stored_derived, skipped_refs=skipped)
 
-    def _drop_known_refs(
-        self, scope: Scope, turns: list[TurnInput], skipped: list[str]
-    ) -> list[TurnInput]:
+    def _drop_known_refs(self, scope: Scope, turns: list[TurnInput], skipped: list[str]) -> list[TurnInput]:
         refs = [t.ref for t in turns if t.ref is not None]
         known = self.store.existing_refs(scope, refs) if refs else set()
         fresh: list[TurnInput] = []
@@ -211,8 +206,7 @@ class Memory:
                     scope=origin[0].scope,
                     recorded_at=now,
                     speaker=origin[0].speaker,
-                    occurred_at=item.occurred_at
-                    or (origin[0].occurred_at if item.kind == "event" else None),
+                    occurred_at=item.occurred_at or (origin[0].occurred_at if item.kind == "event" else None),
                     valid_from=origin[0].occurred_at,
                     entities=item.entities,
                     sources=tuple(s for u in origin for s in u.sources),
@@ -242,9 +236,7 @@ class Memory:
             derived = self._derive(inputs, units, scope, datetime.now(UTC))
             if derived:
                 vectors = self.embedder.embed([u.text for u in derived])
-                self.store.add(
-                    [NewUnit(u, vectors[i], _lexical_text(u)) for i, u in enumerate(derived)]
-                )
+                self.store.add([NewUnit(u, vectors[i], _lexical_text(u)) for i, u in enumerate(derived)])
             count += len(derived)
         return count
 
@@ -284,13 +276,11 @@ class Memory:
         When the user's whole history fits the budget it is returned entire, in time order:
         cheaper and more complete than ranking.
         """
-        if (
-            not isinstance(budget_tokens, int)
-            or isinstance(budget_tokens, bool)
-            or budget_tokens < 1
-        ):
+        if not isinstance(budget_tokens, int) or isinstance(budget_tokens, bool) or budget_tokens < 1:
             raise UsageError(f"budget_tokens must be a positive integer, got {budget_tokens!r}")
-        hits = self.search(query, user_id=user_id, agent_id=agent_id, session_id=session_id, k=100)
+        # Enough candidates to fill the budget with short lines, no more: each one is loaded.
+        depth = min(max(budget_tokens // 10, 20), 200)
+        hits = self.search(query, user_id=user_id, agent_id=agent_id, session_id=session_id, k=depth)
         whole = self._whole_history(user_id, agent_id, session_id, budget_tokens)
         if whole is not None:
             scored = {h.id: h for h in hits}
@@ -299,12 +289,12 @@ class Memory:
 
     def _whole_history(
         self, user_id: str | None, agent_id: str | None, session_id: str | None, budget: int
-    ) -> list[MemoryUnit] | None:
+    ) -> builtins.list[MemoryUnit] | None:
         where = self._filter(user_id, agent_id, session_id, ("turn",), None, None)
         # Each line costs at least a few tokens: more turns than this cannot fit.
-        turns = self.store.list_units(where, limit=budget // 4 + 1)
-        if len(turns) > budget // 4:
+        if self.store.count(where) > budget // 4:
             return None
+        turns = self.store.list_units(where)
         if sum(self.tokens.count(render(u)) + 1 for u in turns) > budget:
             return None
         return turns
@@ -363,7 +353,7 @@ class Memory:
         """Hide a unit from every read; the deletion is recorded in its ``history``."""
         return self.store.delete(unit_id, self._scope_or_none(user_id))
 
-    def history(self, unit_id: str, *, user_id: str | None = None) -> list[HistoryEntry]:
+    def history(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[HistoryEntry]:
         """Every version of a unit, oldest first: its adds, updates and deletion."""
         return self.store.history(unit_id, self._scope_or_none(user_id))
 
@@ -375,9 +365,7 @@ class Memory:
 
     def stats(self, *, user_id: str | None = None) -> Stats:
         """Unit counts for one user, or for the whole tenant when ``user_id`` is None."""
-        return self.store.stats(
-            self.tenant, None if user_id is None else _check_id("user_id", user_id)
-        )
+        return self.store.stats(self.tenant, None if user_id is None else _check_id("user_id", user_id))
 
     def close(self) -> None:
         """Close the store."""

@@ -472,9 +472,7 @@ def test_read_file_errors(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"file not found: .*nope\.jsonl"):
         read_file(missing)
     (tmp_path / "x.csv").write_text("a,b\n", encoding="utf-8")
-    with pytest.raises(
-        InputFormatError, match=r"unsupported file type '\.csv'; supported: \.jsonl"
-    ):
+    with pytest.raises(InputFormatError, match=r"unsupported file type '\.csv'; supported: \.jsonl"):
         read_file(tmp_path / "x.csv")
     (tmp_path / "u.json").write_bytes(b'[{"content": "\xc3\x28"}]')
     with pytest.raises(InputFormatError, match=r"u\.json, line 1: invalid UTF-8 at byte offset 14"):

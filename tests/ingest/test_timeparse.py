@@ -50,7 +50,10 @@ def noon(y: int, m: int, d: int, hour: int = 12) -> datetime:
         ("1683554160", datetime(2023, 5, 8, 13, 56, tzinfo=UTC)),
         # dateutil fallback
         ("2023-05-08 1:56 pm", datetime(2023, 5, 8, 13, 56, tzinfo=UTC)),
-        ("Mon, 08 May 2023 13:56:00 +0530", datetime(2023, 5, 8, 13, 56, tzinfo=timezone(timedelta(hours=5, minutes=30)))),
+        (
+            "Mon, 08 May 2023 13:56:00 +0530",
+            datetime(2023, 5, 8, 13, 56, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        ),
         ("Sep 3 2023 10:00 UTC", datetime(2023, 9, 3, 10, 0, tzinfo=UTC)),
         ("May 2023", datetime(2023, 5, 1, tzinfo=UTC)),
     ],
@@ -184,7 +187,11 @@ def test_format_date() -> None:
         ("I called twelve days ago.", "I called on 26 April 2023.", noon(2023, 4, 26)),
         ("I moved two weeks ago.", "I moved two weeks before 8 May 2023.", noon(2023, 4, 24)),
         ("I moved a week ago.", "I moved a week before 8 May 2023.", noon(2023, 5, 1)),
-        ("We camped two weekends ago.", "We camped two weekends before 8 May 2023.", noon(2023, 4, 29)),
+        (
+            "We camped two weekends ago.",
+            "We camped two weekends before 8 May 2023.",
+            noon(2023, 4, 29),
+        ),
         ("I quit a month ago.", "I quit in April 2023.", noon(2023, 4, 1)),
         ("I quit five months ago.", "I quit in December 2022.", noon(2022, 12, 1)),
         ("I got it ten years ago.", "I got it in 2013.", noon(2013, 1, 1)),
@@ -208,8 +215,13 @@ def test_format_date() -> None:
         ("I go next Friday.", "I go on Friday, 12 May 2023.", noon(2023, 5, 12)),
         ("I go this Friday.", "I go on Friday, 12 May 2023.", noon(2023, 5, 12)),
         ("I went there on Saturday.", "I went there on Saturday, 6 May 2023.", noon(2023, 5, 6)),
-        ("I'll go there on Saturday.", "I'll go there on Saturday, 13 May 2023.", noon(2023, 5, 13)),
+        (
+            "I'll go there on Saturday.",
+            "I'll go there on Saturday, 13 May 2023.",
+            noon(2023, 5, 13),
+        ),
         ("I went there on last Friday.", "I went there on Friday, 5 May 2023.", noon(2023, 5, 5)),
+        ("I called her last week.", "I called her in the week before 8 May 2023.", noon(2023, 5, 1)),
         ("I went last Monday.", "I went on Monday, 1 May 2023.", noon(2023, 5, 1)),
         ("I go next Monday.", "I go on Monday, 15 May 2023.", noon(2023, 5, 15)),
         ("I fly in 3 days.", "I fly on 11 May 2023.", noon(2023, 5, 11)),
@@ -299,7 +311,10 @@ def test_resolve_relative_out_of_range_is_left_alone() -> None:
     assert resolve_relative("I retire in 5 years.", late) == ("I retire in 5 years.", None)
 
 
-@given(st.text(max_size=200), st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)))
+@given(
+    st.text(max_size=200),
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)),
+)
 def test_resolve_relative_never_raises(text: str, anchor: datetime) -> None:
     out, when = resolve_relative(text, anchor)
     assert isinstance(out, str)
@@ -317,3 +332,67 @@ def test_resolve_relative_is_fast() -> None:
         resolve_relative(s, ANCHOR)
     rate = len(sentences) / (time.perf_counter() - start)
     assert rate > 2000, f"{rate:.0f} sentences/s"
+
+
+_WORD_SOUP = st.lists(
+    st.sampled_from(
+        [
+            "I",
+            "went",
+            "on",
+            "in",
+            "since",
+            "the",
+            "a",
+            "my",
+            "her",
+            "last",
+            "next",
+            "this",
+            "past",
+            "coming",
+            "day",
+            "days",
+            "week",
+            "weeks",
+            "weekend",
+            "month",
+            "year",
+            "years",
+            "ago",
+            "two",
+            "few",
+            "couple",
+            "of",
+            "before",
+            "after",
+            "yesterday",
+            "today",
+            "tonight",
+            "tomorrow",
+            "morning",
+            "night",
+            "summer",
+            "winter",
+            "Friday",
+            "fri",
+            "Sat",
+            "sat",
+            "Monday's",
+            "year's",
+            "twice",
+            "once",
+            ".",
+            ",",
+            "recently",
+        ]
+    ),
+    max_size=30,
+).map(" ".join)
+
+
+@given(_WORD_SOUP)
+def test_windowed_search_finds_what_a_full_scan_finds(text: str) -> None:
+    from eidetica.ingest.timeparse import _REL_RE, _find  # the private fast path under test
+
+    assert [m.span() for m in _find(text)] == [m.span() for m in _REL_RE.finditer(text)]

@@ -29,11 +29,26 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     backend.close()
 
 
-def unit(text: str, user: str = "u1", *, kind: str = "turn", tenant: str = "default",
-         ref: str | None = None, when: datetime = T0, **extra: object) -> MemoryUnit:
+def unit(
+    text: str,
+    user: str = "u1",
+    *,
+    kind: str = "turn",
+    tenant: str = "default",
+    ref: str | None = None,
+    when: datetime = T0,
+    **extra: object,
+) -> MemoryUnit:
     return MemoryUnit(
-        id=new_id(), kind=kind, text=text, scope=Scope(user_id=user, tenant=tenant),  # type: ignore[arg-type]
-        recorded_at=T0, occurred_at=when, ref=ref, sources=(ref or "x",), **extra,  # type: ignore[arg-type]
+        id=new_id(),
+        kind=kind,
+        text=text,
+        scope=Scope(user_id=user, tenant=tenant),  # type: ignore[arg-type]
+        recorded_at=T0,
+        occurred_at=when,
+        ref=ref,
+        sources=(ref or "x",),
+        **extra,  # type: ignore[arg-type]
     )
 
 
@@ -47,8 +62,16 @@ def put(store: Store, *units: MemoryUnit) -> None:
 
 
 def test_round_trip_keeps_every_field(store: Store) -> None:
-    original = unit("Alice likes tea", kind="fact", ref=None, entities=("alice",),
-                    derived_from=("01X",), metadata={"k": [1, 2]}, valid_from=T0, speaker="Alice")
+    original = unit(
+        "Alice likes tea",
+        kind="fact",
+        ref=None,
+        entities=("alice",),
+        derived_from=("01X",),
+        metadata={"k": [1, 2]},
+        valid_from=T0,
+        speaker="Alice",
+    )
     put(store, original)
     assert store.get(original.id) == original
 
@@ -63,10 +86,17 @@ def test_add_is_all_or_nothing(store: Store) -> None:
 
 
 def test_lexical_and_vector_search_stay_inside_one_user(store: Store) -> None:
-    put(store, unit("sailing on the lake", "u1"), unit("sailing on the lake", "u2"),
-        unit("sailing on the lake", "u1", tenant="other"))
+    put(
+        store,
+        unit("sailing on the lake", "u1"),
+        unit("sailing on the lake", "u2"),
+        unit("sailing on the lake", "u1", tenant="other"),
+    )
     where = UnitFilter(Scope(user_id="u1"))
-    for ranked in (store.search_lexical(where, ["sailing"], 10), store.search_vector(where, vec(0), 10)):
+    for ranked in (
+        store.search_lexical(where, ["sailing"], 10),
+        store.search_vector(where, vec(0), 10),
+    ):
         assert len(ranked) == 1
         assert store.get(ranked[0][0]).scope == Scope(user_id="u1")
 
@@ -100,8 +130,13 @@ def test_filters_by_kind_and_time(store: Store) -> None:
 def test_update_delete_history(store: Store) -> None:
     fact = unit("Dan works at the bakery", kind="fact")
     put(store, fact)
-    store.update(fact.id, text="Dan works at the library", vector=vec(9),
-                 lexical_text="Dan works at the library", metadata=None)
+    store.update(
+        fact.id,
+        text="Dan works at the library",
+        vector=vec(9),
+        lexical_text="Dan works at the library",
+        metadata=None,
+    )
     where = UnitFilter(Scope(user_id="u1"))
     assert store.search_lexical(where, ["bakery"], 10) == []
     assert store.search_lexical(where, ["library"], 10)[0][0] == fact.id
@@ -146,9 +181,11 @@ def test_embedder_mismatch_is_refused(store: Store) -> None:
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
-@given(text=st.text(min_size=1, max_size=300).filter(lambda s: "\x00" not in s),
-       user=st.text(min_size=1, max_size=40),
-       meta=st.dictionaries(st.text(max_size=10), st.integers() | st.text(max_size=10), max_size=4))
+@given(
+    text=st.text(min_size=1, max_size=300).filter(lambda s: "\x00" not in s),
+    user=st.text(min_size=1, max_size=40),
+    meta=st.dictionaries(st.text(max_size=10), st.integers() | st.text(max_size=10), max_size=4),
+)
 def test_any_text_round_trips(store: Store, text: str, user: str, meta: dict[str, object]) -> None:
     original = unit(text, user, metadata=meta)
     put(store, original)

@@ -67,9 +67,7 @@ class OpenAIEmbedder:
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             raise EmbedderError(f"cannot reach {self.base_url}/embeddings: {exc}") from exc
         except (ValueError, KeyError, TypeError) as exc:
-            raise EmbedderError(
-                f"{self.base_url}/embeddings returned an unexpected payload: {exc}"
-            ) from exc
+            raise EmbedderError(f"{self.base_url}/embeddings returned an unexpected payload: {exc}") from exc
         if len(vectors) != len(batch):
             raise EmbedderError(
                 f"{self.base_url}/embeddings returned {len(vectors)} vectors for {len(batch)} texts"

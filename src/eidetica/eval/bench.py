@@ -20,9 +20,7 @@ from rich.table import Table
 
 from ..memory import Memory
 
-_NAMES = (
-    "Alice Bruno Chen Dana Emeka Farah Goran Hana Ivan Jia Kofi Lena Mateo Nadia Omar Priya".split()
-)
+_NAMES = "Alice Bruno Chen Dana Emeka Farah Goran Hana Ivan Jia Kofi Lena Mateo Nadia Omar Priya".split()
 _PLACES = "Lisbon Kyoto Nairobi Oslo Lima Hanoi Denver Porto Cairo Quebec Tbilisi Perth".split()
 _THINGS = (
     "pottery class|half marathon|book club|new job|garden|guitar lessons|camping trip|"
@@ -65,9 +63,7 @@ def synthetic_turns(rng: random.Random, count: int, start: datetime) -> list[dic
     return turns
 
 
-def _fill(
-    memory: Memory, rng: random.Random, target_units: int, users: int, progress: Progress
-) -> float:
+def _fill(memory: Memory, rng: random.Random, target_units: int, users: int, progress: Progress) -> float:
     """Add turns round-robin over users until the store holds ``target_units``; return seconds."""
     task = progress.add_task(f"filling to {target_units:,} units", total=target_units)
     elapsed = 0.0
@@ -103,9 +99,7 @@ def _ingest_throughput(memory: Memory, rng: random.Random, turns: int) -> dict[s
     }
 
 
-def _search_latency(
-    memory: Memory, rng: random.Random, users: int, queries: int
-) -> dict[str, float]:
+def _search_latency(memory: Memory, rng: random.Random, users: int, queries: int) -> dict[str, float]:
     timings = []
     for _ in range(queries):
         words = {

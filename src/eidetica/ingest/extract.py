@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 from eidetica.ingest.timeparse import MONTH_NAMES, WEEKDAY_NAMES, resolve_relative
 from eidetica.model import Extracted, TurnInput, UnitKind
@@ -163,7 +164,7 @@ _FILLER_RE = re.compile(
     r"(?i:thanks|thank\s+you|thx|bye|goodbye|good\s*night|see\s+(?:you|ya)|take\s+care"
     r"|talk\s+(?:to\s+you\s+)?(?:soon|later)|catch\s+you|congrat|good\s+luck"
     r"|(?:nice|great|good)\s+(?:to|talking|chatting)|(?:glad|happy|sorry)\s+to\s+hear"
-    r"|have\s+a\s+(?:good|great|nice|lovely|wonderful)|you\s+too|same\s+here|me\s+too|hi|hello|hey)\b"
+    r"|have\s+a\s+(?:good|great|nice|lovely|wonderful)|you\s+too|same\s+here|me\s+too)\b"
 )
 _REACTION_RE = re.compile(
     r"(?i:that|this|it|sounds|looks)(?:['’]s|\s+is|\s+was|\s+sounds|\s+looks|\s+must\s+be|\s+seems)?"
@@ -352,9 +353,9 @@ def _finish(text: str) -> str:
 def _is_past(words: list[str]) -> bool:
     prev = ""
     for w in words:
-        if w in _PAST_IRREGULAR:
-            if not (w == "got" and prev.endswith(("'ve", "’ve", "have", "has"))):
-                return True
+        # "I've got two brothers" is possession, not a past event.
+        if w in _PAST_IRREGULAR and not (w == "got" and prev.endswith(("'ve", "’ve", "have", "has"))):
+            return True
         if (
             len(w) > 3
             and w.endswith("ed")
@@ -465,17 +466,13 @@ class RuleExtractor:
         listeners = _listeners(turns)
         pending: dict[str, _Pending] = {}
         for index, turn in enumerate(turns):
-            emitted = 0
-            for unit in self._turn_units(turn, listeners[index]):
+            for unit in islice(self._turn_units(turn, listeners[index]), self.max_units_per_turn):
                 seen = pending.get(unit.text)
                 if seen is None:
                     unit.turn_indexes.append(index)
                     pending[unit.text] = unit
                 elif index not in seen.turn_indexes:
                     seen.turn_indexes.append(index)
-                emitted += 1
-                if emitted >= self.max_units_per_turn:
-                    break
         return [
             Extracted(
                 kind=p.kind,
@@ -504,7 +501,7 @@ class RuleExtractor:
         speaker: str | None,
         listener: str | None,
     ) -> _Pending | None:
-        if len(sentence) > MAX_SENTENCE_CHARS or "?" in sentence[-3:]:
+        if len(sentence) > MAX_SENTENCE_CHARS or "?" in sentence[-3:] or _FILLER_RE.match(sentence):
             return None
         lead = _LEAD_RE.match(sentence)
         if lead is not None:
@@ -535,6 +532,7 @@ class RuleExtractor:
             return None
 
         kind: UnitKind
+        occurred: datetime | None
         if when is not None:
             kind, occurred = "event", when
         elif _is_past(words):

@@ -193,9 +193,7 @@ def from_messages(
     elif isinstance(messages, list | tuple):
         items = list(messages)
     else:
-        raise UsageError(
-            f"messages must be a str, a dict or a list of dicts, not {_type_name(messages)}"
-        )
+        raise UsageError(f"messages must be a str, a dict or a list of dicts, not {_type_name(messages)}")
     turns: list[TurnInput] = []
     for i, msg in enumerate(items):
         try:
@@ -219,9 +217,7 @@ def from_text(
         ref = _opt_str(ref, "ref")
     except _Invalid as exc:
         raise UsageError(str(exc)) from None
-    return [
-        TurnInput(content, speaker="user", role="user", timestamp=when, session_id=session, ref=ref)
-    ]
+    return [TurnInput(content, speaker="user", role="user", timestamp=when, session_id=session, ref=ref)]
 
 
 def _pick(obj: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, object]:
@@ -303,9 +299,7 @@ def _parse_messages(data: object, source: str, skip: bool) -> ParsedFile:
     return _result(turns, problems, source, skip)
 
 
-def _locomo_turn(
-    item: object, sample_id: str, key: str, i: int, when: datetime | None
-) -> TurnInput:
+def _locomo_turn(item: object, sample_id: str, key: str, i: int, when: datetime | None) -> TurnInput:
     if not isinstance(item, dict):
         raise _Invalid(f"expected an object, got {_type_name(item)}")
     text = item.get("text")
@@ -347,9 +341,7 @@ def _locomo_sample(sample: object, index: int, turns: list[TurnInput], problems:
         raise _Invalid(f"sample {index}: missing sample_id")
     conv = sample.get("conversation")
     if not isinstance(conv, dict):
-        raise _Invalid(
-            f"sample {sample_id}: conversation must be an object, got {_type_name(conv)}"
-        )
+        raise _Invalid(f"sample {sample_id}: conversation must be an object, got {_type_name(conv)}")
     # Iterate sessions, not dates: some samples have dates for sessions that do not exist.
     found = ((_SESSION_KEY.fullmatch(key), key) for key in conv if isinstance(key, str))
     sessions = sorted((int(match.group(1)), key) for match, key in found if match)
@@ -374,9 +366,7 @@ def _locomo_sample(sample: object, index: int, turns: list[TurnInput], problems:
 def _parse_locomo(data: object, source: str, skip: bool) -> ParsedFile:
     samples = [data] if isinstance(data, dict) else data
     if not isinstance(samples, list):
-        raise InputFormatError(
-            f"expected a list of LoCoMo samples, got {_type_name(samples)}", source=source
-        )
+        raise InputFormatError(f"expected a list of LoCoMo samples, got {_type_name(samples)}", source=source)
     turns: list[TurnInput] = []
     problems: _Problems = []
     for index, sample in enumerate(samples):
@@ -404,9 +394,7 @@ def _decode(data: bytes, source: str) -> str:
     except UnicodeDecodeError as exc:
         offset = start + exc.start
         line = data.count(b"\n", 0, offset) + 1
-        raise InputFormatError(
-            f"invalid UTF-8 at byte offset {offset}", source=source, line=line
-        ) from None
+        raise InputFormatError(f"invalid UTF-8 at byte offset {offset}", source=source, line=line) from None
 
 
 def _load_json(data: bytes, source: str) -> object:

@@ -52,9 +52,13 @@ def hybrid_search(
             fused[unit_id] = fused.get(unit_id, 0.0) + weight / (RRF_K + rank + 1)
             breakdown.setdefault(unit_id, {})[channel] = raw
 
-    units = store.get_many(list(fused))
     window = time_window(query)
-    if window is not None:
+    if window is None:
+        # Without a time channel the fused order is final: load only the units returned.
+        top = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
+        units = store.get_many(top)
+    else:
+        units = store.get_many(list(fused))
         for unit_id, unit in units.items():
             if window.contains(unit.occurred_at):
                 # Counted as if the time channel ranked every in-window unit first.

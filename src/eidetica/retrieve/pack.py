@@ -13,6 +13,9 @@ from ..ingest.timeparse import format_date
 from ..model import Context, Hit, MemoryUnit
 from ..tokens import TokenCounter
 
+#: No rendered line (date, speaker and a few words) is shorter; below this the budget is full.
+MIN_LINE_TOKENS = 8
+
 
 def render(unit: MemoryUnit) -> str:
     """One context line: the date it happened (or was said), who said it, and the text."""
@@ -29,6 +32,8 @@ def pack(hits: Sequence[Hit], counter: TokenCounter, budget_tokens: int) -> Cont
     seen_text: set[str] = set()
     used = 0
     for hit in hits:
+        if budget_tokens - used < MIN_LINE_TOKENS:
+            break
         unit = hit.unit
         if unit.id in covered or unit.text.strip().lower() in seen_text:
             continue

@@ -52,9 +52,7 @@ class TimeWindow:
 def lexical_terms(text: str) -> list[str]:
     """Lower-cased content words of ``text``, in order, without duplicates."""
     words = (w.lower() for w in _WORD.findall(text))
-    return list(
-        dict.fromkeys(w for w in words if w.isdigit() or (w not in STOPWORDS and len(w) > 1))
-    )
+    return list(dict.fromkeys(w for w in words if w.isdigit() or (w not in STOPWORDS and len(w) > 1)))
 
 
 def time_window(question: str) -> TimeWindow | None:

@@ -14,9 +14,7 @@ def open_store(location: str | Path) -> Store:
     """Open a store from a path or URL: ``memory.db``, ``sqlite:///memory.db``, ``:memory:``."""
     text = str(location)
     if text.startswith(("postgresql://", "postgres://")):
-        raise UsageError(
-            "the PostgreSQL backend is not available in this version; use an SQLite path"
-        )
+        raise UsageError("the PostgreSQL backend is not available in this version; use an SQLite path")
     if text.startswith("sqlite:///"):
         text = text[len("sqlite:///") :]
     elif "://" in text:

@@ -90,15 +90,11 @@ class Store(Protocol):
         """Erase the user's derived units (before rebuilding them from turns)."""
         ...
 
-    def search_lexical(
-        self, where: UnitFilter, terms: Sequence[str], limit: int
-    ) -> list[tuple[str, float]]:
+    def search_lexical(self, where: UnitFilter, terms: Sequence[str], limit: int) -> list[tuple[str, float]]:
         """Rank units by BM25 over ``terms``; higher score is better."""
         ...
 
-    def search_vector(
-        self, where: UnitFilter, vector: Vectors, limit: int
-    ) -> list[tuple[str, float]]:
+    def search_vector(self, where: UnitFilter, vector: Vectors, limit: int) -> list[tuple[str, float]]:
         """Rank units by cosine similarity to ``vector``."""
         ...
 
@@ -111,6 +107,10 @@ class Store(Protocol):
         include_deleted: bool = False,
     ) -> list[MemoryUnit]:
         """Return units oldest first (by time said, then stored)."""
+        ...
+
+    def count(self, where: UnitFilter) -> int:
+        """Count the active units ``where`` selects."""
         ...
 
     def stats(self, tenant: str, user_id: str | None) -> Stats:

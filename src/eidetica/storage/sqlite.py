@@ -47,9 +47,7 @@ class SQLiteStore:
                 raise StoreError(f"cannot create {self.path}: folder {parent} does not exist")
         self._lock = threading.RLock()
         try:
-            self._conn = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=60
-            )
+            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
             self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
@@ -119,10 +117,7 @@ class SQLiteStore:
             conn.executemany(
                 f"INSERT INTO units (rid, {_UNIT_COLUMNS}, embedding) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (first + i, *_unit_row(n.unit), _vector_blob(n.vector))
-                    for i, n in enumerate(units)
-                ],
+                [(first + i, *_unit_row(n.unit), _vector_blob(n.vector)) for i, n in enumerate(units)],
             )
             conn.executemany(
                 "INSERT INTO units_fts (rowid, owner, body) VALUES (?, ?, ?)",
@@ -138,10 +133,7 @@ class SQLiteStore:
             conn.executemany(
                 "INSERT INTO history (unit_id, version, op, text, at, metadata) "
                 "VALUES (?, ?, 'add', ?, ?, ?)",
-                [
-                    (n.unit.id, n.unit.version, n.unit.text, now, json.dumps(n.unit.metadata))
-                    for n in units
-                ],
+                [(n.unit.id, n.unit.version, n.unit.text, now, json.dumps(n.unit.metadata)) for n in units],
             )
 
     def update(
@@ -213,16 +205,10 @@ class SQLiteStore:
             return int(n)
 
     @staticmethod
-    def _erase(
-        conn: sqlite3.Connection, where: str, params: Sequence[Any], *, history: bool
-    ) -> None:
-        conn.execute(
-            f"DELETE FROM units_fts WHERE rowid IN (SELECT rid FROM units WHERE {where})", params
-        )
+    def _erase(conn: sqlite3.Connection, where: str, params: Sequence[Any], *, history: bool) -> None:
+        conn.execute(f"DELETE FROM units_fts WHERE rowid IN (SELECT rid FROM units WHERE {where})", params)
         if history:
-            conn.execute(
-                f"DELETE FROM history WHERE unit_id IN (SELECT id FROM units WHERE {where})", params
-            )
+            conn.execute(f"DELETE FROM history WHERE unit_id IN (SELECT id FROM units WHERE {where})", params)
         conn.execute(f"DELETE FROM units WHERE {where}", params)
 
     # -- reads --------------------------------------------------------------------------------
@@ -268,9 +254,7 @@ class SQLiteStore:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self._read(
-                f"SELECT {_UNIT_COLUMNS} FROM units WHERE id IN ({marks})", chunk
-            ):
+            for row in self._read(f"SELECT {_UNIT_COLUMNS} FROM units WHERE id IN ({marks})", chunk):
                 unit = _unit_from_row(row)
                 out[unit.id] = unit
         return out
@@ -279,8 +263,7 @@ class SQLiteStore:
         """Return every recorded change of the unit, oldest first."""
         self.get(unit_id, scope)
         rows = self._read(
-            "SELECT unit_id, version, op, text, at, metadata FROM history "
-            "WHERE unit_id = ? ORDER BY seq",
+            "SELECT unit_id, version, op, text, at, metadata FROM history WHERE unit_id = ? ORDER BY seq",
             (unit_id,),
         )
         return [
@@ -288,9 +271,7 @@ class SQLiteStore:
             for r in rows
         ]
 
-    def search_lexical(
-        self, where: UnitFilter, terms: Sequence[str], limit: int
-    ) -> list[tuple[str, float]]:
+    def search_lexical(self, where: UnitFilter, terms: Sequence[str], limit: int) -> list[tuple[str, float]]:
         """BM25 over the user's units; the owner token confines the match to one user."""
         if not terms:
             return []
@@ -307,9 +288,7 @@ class SQLiteStore:
         )
         return [(r[0], float(r[1])) for r in rows]
 
-    def search_vector(
-        self, where: UnitFilter, vector: Vectors, limit: int
-    ) -> list[tuple[str, float]]:
+    def search_vector(self, where: UnitFilter, vector: Vectors, limit: int) -> list[tuple[str, float]]:
         """Exact cosine over the user's vectors, scored in numpy."""
         clauses, params = _filter_sql(where, prefix="")
         rows = self._read(f"SELECT id, embedding FROM units WHERE {clauses}", params)
@@ -338,6 +317,11 @@ class SQLiteStore:
         rows = self._read(sql, (*params, -1 if limit is None else limit, offset))
         return [_unit_from_row(r) for r in rows]
 
+    def count(self, where: UnitFilter) -> int:
+        """Count the active units ``where`` selects."""
+        clauses, params = _filter_sql(where, prefix="")
+        return int(self._read(f"SELECT count(*) FROM units WHERE {clauses}", params)[0][0])
+
     def stats(self, tenant: str, user_id: str | None) -> Stats:
         """Count units by kind, deleted units, users and sessions."""
         where, params = "tenant = ?", [tenant]
@@ -357,9 +341,7 @@ class SQLiteStore:
         )[0]
         size = None
         if self.path != ":memory:":
-            size = sum(
-                p.stat().st_size for p in (Path(self.path), Path(self.path + "-wal")) if p.exists()
-            )
+            size = sum(p.stat().st_size for p in (Path(self.path), Path(self.path + "-wal")) if p.exists())
         return Stats(
             units_by_kind={str(k): int(v) for k, v in by_kind.items()},
             deleted=int(deleted or 0),
@@ -385,9 +367,7 @@ def owner_token(tenant: str, user_id: str) -> str:
     return "o" + digest
 
 
-def _filter_sql(
-    where: UnitFilter, *, prefix: str, include_deleted: bool = False
-) -> tuple[str, list[Any]]:
+def _filter_sql(where: UnitFilter, *, prefix: str, include_deleted: bool = False) -> tuple[str, list[Any]]:
     scope = where.scope
     clauses = [f"{prefix}tenant = ?", f"{prefix}user_id = ?"]
     params: list[Any] = [scope.tenant, scope.user_id]
@@ -437,6 +417,15 @@ def _unit_row(u: MemoryUnit) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+def _json(text: str) -> Any:
+    """Decode a JSON column; the empty list and object, by far the commonest, skip the parser."""
+    if text == "[]":
+        return []
+    if text == "{}":
+        return {}
+    return json.loads(text)
+
+
 def _unit_from_row(r: Sequence[Any]) -> MemoryUnit:
     return MemoryUnit(
         id=r[0],
@@ -449,11 +438,11 @@ def _unit_from_row(r: Sequence[Any]) -> MemoryUnit:
         recorded_at=_from_epoch(r[10]) or _epoch0(),
         valid_from=_from_epoch(r[11]),
         valid_to=_from_epoch(r[12]),
-        entities=tuple(json.loads(r[13])),
-        sources=tuple(json.loads(r[14])),
-        derived_from=tuple(json.loads(r[15])),
+        entities=tuple(_json(r[13])),
+        sources=tuple(_json(r[14])),
+        derived_from=tuple(_json(r[15])),
         ref=r[16],
-        metadata=json.loads(r[17]),
+        metadata=_json(r[17]),
         version=r[18],
         status=r[19],
     )

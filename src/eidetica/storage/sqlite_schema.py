@@ -67,9 +67,7 @@ MIGRATIONS: list[tuple[str, str]] = [
 
 def migrate(conn: sqlite3.Connection) -> list[str]:
     """Apply pending migrations, each in its own transaction; return the names applied."""
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
-    )
+    conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
     applied = {row[0] for row in conn.execute("SELECT name FROM migrations")}
     done: list[str] = []
     for name, sql in MIGRATIONS:

@@ -1,0 +1,478 @@
+"""The ``eidetica`` command end to end: a real SQLite file per test, the real embedder, real output.
+
+Most tests drive ``eidetica.cli.app`` in-process with typer's ``CliRunner``; a few run the installed
+console script in a subprocess, the way a user or a shell script would.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner, Result
+
+from eidetica.cli import app
+
+EIDETICA = Path(sys.executable).parent / "eidetica"
+# A fixed width keeps rich's wrapping the same in every terminal; None removes a stray EIDETICA_DB.
+RUNNER = CliRunner(env={"COLUMNS": "100", "EIDETICA_DB": None})
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+HIT_FIELDS = {"id", "text", "kind", "score", "scores", "sources"}
+
+ANA = [
+    ("a:1", "2024-03-04T09:15:00", "Ana", "user", "I love hiking in the Alps."),
+    ("a:2", "2024-03-04T09:16:00", "Assistant", "assistant", "Which trail is your favourite?"),
+    ("a:3", "2024-03-04T09:17:00", "Ana", "user", "I adopted a dog last Saturday, a terrier named Biscuit."),
+    ("a:4", "2024-03-04T09:18:00", "Ana", "user", "I work as a nurse at the city hospital."),
+]
+BEN = [
+    ("b:1", "2024-05-01T18:00:00", "Ben", "user", "I play the cello in a string quartet."),
+    ("b:2", "2024-05-01T18:01:00", "Ben", "user", "We rehearse every Thursday evening."),
+]
+
+
+@pytest.fixture
+def conversation(tmp_path: Path) -> Path:
+    """A JSONL file with ids: four turns of user ana (one session), two of user ben."""
+    path = tmp_path / "conversation.jsonl"
+    lines = [
+        {
+            "user": user,
+            "session": session,
+            "id": ref,
+            "timestamp": ts,
+            "speaker": speaker,
+            "role": role,
+            "content": text,
+        }
+        for user, session, turns in (("ana", "s1", ANA), ("ben", "b1", BEN))
+        for ref, ts, speaker, role, text in turns
+    ]
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _plain(text: str) -> str:
+    """Output without colour codes and with rich's line wrapping undone."""
+    return " ".join(ANSI.sub("", text).split())
+
+
+def _invoke(db: Path, *args: str, input: str | None = None) -> Result:
+    # catch_exceptions=False: an unexpected exception fails the test instead of reading as exit 1.
+    return RUNNER.invoke(app, [*args, "--db", str(db)], input=input, catch_exceptions=False)
+
+
+def _ok(db: Path, *args: str, input: str | None = None) -> Result:
+    result = _invoke(db, *args, input=input)
+    assert result.exit_code == 0, f"eidetica {' '.join(args)}: {result.output}"
+    return result
+
+
+def _json(db: Path, *args: str) -> Any:
+    return json.loads(_ok(db, *args, "--json").stdout)
+
+
+def _error(db: Path, *args: str) -> str:
+    """Run a command that must fail cleanly; return its one-line message."""
+    result = _invoke(db, *args)
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert result.stdout == ""
+    message = ANSI.sub("", result.stderr).strip()
+    assert message.startswith("error: ")
+    assert "Traceback" not in result.output
+    return message
+
+
+def _script(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script as a separate process."""
+    base = {k: v for k, v in os.environ.items() if k != "EIDETICA_DB"} | {"COLUMNS": "80"}
+    return subprocess.run(
+        [str(EIDETICA), *args],
+        env=base | (env or {}),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+# -- add and search -------------------------------------------------------------------------------
+
+
+def test_add_then_search_finds_it_in_json_and_table_output(db_path: Path) -> None:
+    added = _json(db_path, "add", "I love hiking in the Alps", "--user", "u1")
+    [turn] = [u for u in added if u["kind"] == "turn"]
+    assert turn["text"] == "I love hiking in the Alps"
+    assert turn["scope"]["user_id"] == "u1"
+    assert turn["status"] == "active" and turn["version"] == 1
+
+    plain = _plain(_ok(db_path, "add", "My cat knocked over a plant", "--user", "u1").stdout)
+    assert plain.startswith("stored 1 turn(s) and ")
+    assert "turn My cat knocked over a plant" in plain
+
+    hits = _json(db_path, "search", "Where do I like to go hiking?", "--user", "u1")
+    assert hits, "search found nothing"
+    for hit in hits:
+        assert hit.keys() >= HIT_FIELDS
+        assert isinstance(hit["score"], float) and hit["score"] > 0
+        assert hit["scores"] and all(isinstance(v, float) for v in hit["scores"].values())
+    top = hits[0]
+    assert "hiking" in top["text"]
+    assert top["sources"] == [turn["id"]]
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+    assert len({h["id"] for h in hits}) == len(hits)
+
+    table = _plain(_ok(db_path, "search", "Where do I like to go hiking?", "--user", "u1").stdout)
+    assert f"{top['score']:.4f}" in table
+    assert "hiking" in table and "score" in table
+
+    assert _json(db_path, "search", "hiking", "--user", "someone-else") == []
+    other = _ok(db_path, "search", "hiking", "--user", "someone-else").stdout
+    assert _plain(other) == "no memories match"
+
+
+def test_add_with_speaker_and_timestamp_derives_a_dated_event(db_path: Path) -> None:
+    args = (
+        "add",
+        "--speaker",
+        "Caroline",
+        "--timestamp",
+        "2023-05-08T13:56:00",
+        "I went to the support group yesterday",
+    )
+    units = _json(db_path, *args)
+    [turn] = [u for u in units if u["kind"] == "turn"]
+    assert turn["speaker"] == "Caroline"
+    assert turn["occurred_at"].startswith("2023-05-08T13:56:00")
+    [event] = [u for u in units if u["kind"] == "event"]
+    assert "Caroline" in event["text"] and "7 May 2023" in event["text"]
+    assert event["occurred_at"].startswith("2023-05-07")
+    assert event["sources"] == [turn["id"]]
+    assert event["derived_from"] == [turn["id"]]
+
+    plain = _plain(_ok(db_path, *args).stdout)
+    assert re.search(r"event Caroline .*7 May 2023", plain), plain
+
+
+# -- import and unit management -------------------------------------------------------------------
+
+
+def test_import_then_list_show_history_update_delete_and_stats(db_path: Path, conversation: Path) -> None:
+    report = _json(db_path, "import", str(conversation))
+    assert report["turns"] == 6 and report["skipped_refs"] == 0 and report["errors"] == []
+    assert report["derived"] >= 1
+
+    units = _json(db_path, "list", "--user", "ana")
+    assert {u["scope"]["user_id"] for u in units} == {"ana"}
+    turns = [u for u in units if u["kind"] == "turn"]
+    assert [u["ref"] for u in turns] == ["a:1", "a:2", "a:3", "a:4"]  # time order
+    assert [u["text"] for u in turns] == [text for *_, text in ANA]
+    assert {u["id"] for u in _json(db_path, "list", "--user", "ana", "--kind", "turn")} == {
+        u["id"] for u in turns
+    }
+    facts = [u for u in units if u["kind"] == "fact"]
+    assert facts, f"no fact derived from {[u['text'] for u in turns]}"
+    fact = facts[0]
+    assert set(fact["sources"]) <= {"a:1", "a:2", "a:3", "a:4"}
+
+    assert _json(db_path, "show", fact["id"]) == fact
+    shown = _plain(_ok(db_path, "show", fact["id"]).stdout)
+    assert fact["id"] in shown and "active" in shown
+
+    [added] = _json(db_path, "history", fact["id"])
+    assert (added["unit_id"], added["version"], added["op"]) == (fact["id"], 1, "add")
+    assert added["text"] == fact["text"]
+
+    new_text = "Ana loves climbing in the Dolomites."
+    updated = _json(db_path, "update", fact["id"], new_text)
+    assert (updated["id"], updated["version"], updated["text"]) == (fact["id"], 2, new_text)
+    history = _json(db_path, "history", fact["id"])
+    assert [(h["version"], h["op"], h["text"]) for h in history] == [
+        (1, "add", fact["text"]),
+        (2, "update", new_text),
+    ]
+    table = _plain(_ok(db_path, "history", fact["id"]).stdout)
+    assert "add" in table and "update" in table
+    assert _json(db_path, "show", fact["id"])["text"] == new_text
+    # The new text is searchable: the update re-embedded and re-indexed the unit.
+    hits = _json(db_path, "search", "climbing in the Dolomites", "--user", "ana")
+    assert hits[0]["id"] == fact["id"]
+
+    message = _error(db_path, "update", turns[0]["id"], "rewritten")
+    assert "verbatim turn" in message
+
+    assert _plain(_ok(db_path, "delete", fact["id"]).stdout) == f"deleted {fact['id']}"
+    gone = _json(db_path, "show", fact["id"])
+    assert gone["status"] == "deleted"
+    assert [h["op"] for h in _json(db_path, "history", fact["id"])] == ["add", "update", "delete"]
+    remaining = _json(db_path, "list", "--user", "ana")
+    assert fact["id"] not in {u["id"] for u in remaining}
+    assert len(remaining) == len(units) - 1
+
+    stats = _json(db_path, "stats", "--user", "ana")
+    assert stats["units_by_kind"] == dict(Counter(u["kind"] for u in remaining))
+    assert stats["units"] == len(remaining)
+    assert stats["deleted"] == 1
+    assert (stats["users"], stats["sessions"]) == (1, 1)
+    everyone = _json(db_path, "stats")
+    assert (everyone["users"], everyone["sessions"]) == (2, 2)
+    assert everyone["units_by_kind"]["turn"] == 6
+    assert everyone["bytes_on_disk"] > 0
+    assert "turn units" in _plain(_ok(db_path, "stats").stdout)
+
+
+def test_import_twice_skips_the_turns_already_stored(db_path: Path, conversation: Path) -> None:
+    first = _plain(_ok(db_path, "import", str(conversation)).stdout)
+    assert first.startswith("imported 6 turns, derived ") and first.endswith("skipped 0 already stored")
+    count = len(_json(db_path, "list", "--user", "ana"))
+
+    second = _json(db_path, "import", str(conversation))
+    assert second == {"turns": 0, "derived": 0, "skipped_refs": 6, "errors": []}
+    third = _plain(_ok(db_path, "import", str(conversation)).stdout)
+    assert third == "imported 0 turns, derived 0 units, skipped 6 already stored"
+    assert len(_json(db_path, "list", "--user", "ana")) == count
+
+
+def test_import_reports_a_bad_line_and_stores_nothing(db_path: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine", "id": "x1"}\n{"text": 5}\n', encoding="utf-8")
+    result = _invoke(db_path, "import", str(bad))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "line 2: text must be a string, got int" in _plain(result.stderr)
+    assert "Traceback" not in result.output
+    assert _json(db_path, "list") == []
+
+    skipped = _invoke(db_path, "import", str(bad), "--skip-invalid")
+    assert skipped.exit_code == 0, skipped.output
+    assert _plain(skipped.stdout).startswith("imported 1 turns")
+    assert "skipped:" in _plain(skipped.stderr) and "line 2" in _plain(skipped.stderr)
+
+
+def test_forget_erases_one_user_only(db_path: Path, conversation: Path) -> None:
+    _ok(db_path, "import", str(conversation))
+    stored = _json(db_path, "stats", "--user", "ana")["units"]
+    assert stored > 4
+
+    declined = _invoke(db_path, "forget", "--user", "ana", input="n\n")
+    assert declined.exit_code == 1
+    assert "Aborted" in declined.output
+    assert _json(db_path, "stats", "--user", "ana")["units"] == stored
+
+    assert _json(db_path, "forget", "--user", "ana", "--yes") == {"user": "ana", "removed": stored}
+    assert _json(db_path, "search", "What pet did Ana adopt?", "--user", "ana") == []
+    assert _plain(_ok(db_path, "search", "dog", "--user", "ana").stdout) == "no memories match"
+    assert _json(db_path, "list", "--user", "ana") == []
+    assert _json(db_path, "stats", "--user", "ana")["units"] == 0
+    cello = _json(db_path, "search", "Which instrument does Ben play?", "--user", "ben")
+    assert cello and cello[0]["sources"] == ["b:1"]
+
+    again = _plain(_ok(db_path, "forget", "--user", "ana", "--yes").stdout)
+    assert again == "removed 0 units of user 'ana'"
+
+
+def test_context_fits_the_token_budget(db_path: Path, conversation: Path) -> None:
+    _ok(db_path, "import", str(conversation))
+    question = "What pet did Ana adopt?"
+    ctx = _json(db_path, "context", question, "--user", "ana", "--budget", "50")
+    assert 0 < ctx["tokens"] <= 50
+    assert ctx["text"].strip() and ctx["hits"]
+    assert all(h.keys() >= HIT_FIELDS for h in ctx["hits"])
+    assert "a:3" in {s for h in ctx["hits"] for s in h["sources"]}
+    # The budget is what cut it: the whole history costs more than 50 tokens.
+    assert _json(db_path, "context", question, "--user", "ana", "--budget", "2000")["tokens"] > 50
+
+    human = _ok(db_path, "context", question, "--user", "ana", "--budget", "50")
+    assert _plain(human.stdout) == _plain(ctx["text"])
+    assert f"{ctx['tokens']}/50 tokens, {len(ctx['hits'])} units" in _plain(human.stderr)
+
+
+def test_demo_runs_and_reports_the_evidence_found(tmp_path: Path) -> None:
+    demo_db = tmp_path / "demo.db"
+    result = _ok(demo_db, "demo")
+    plain = _plain(result.stdout)
+    assert plain.startswith("Ingested ")
+    match = re.search(r"(\d+)/(\d+) questions had all their evidence", plain)
+    assert match, plain[-300:]
+    found, total = int(match.group(1)), int(match.group(2))
+    assert total > 0 and 0 < found <= total
+    assert plain.count("evidence found") + plain.count("evidence missed") == total
+    assert plain.count("evidence found") == found
+    assert demo_db.exists()
+    assert _json(demo_db, "stats", "--user", "maya")["units_by_kind"]["turn"] > 0
+
+
+# -- configuration --------------------------------------------------------------------------------
+
+
+def test_eidetica_db_env_var_is_used_when_db_is_absent(tmp_path: Path) -> None:
+    from_env = tmp_path / "from-env.db"
+    result = RUNNER.invoke(
+        app,
+        ["add", "I keep bees on the roof", "--user", "u"],
+        env={"EIDETICA_DB": str(from_env)},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert from_env.exists()
+    hits = _json(from_env, "search", "bees", "--user", "u")
+    assert hits and "bees" in hits[0]["text"]
+
+    # --db wins over the environment.
+    other = tmp_path / "other.db"
+    result = RUNNER.invoke(
+        app,
+        ["add", "I keep wasps", "--user", "u", "--db", str(other)],
+        env={"EIDETICA_DB": str(from_env)},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert _json(other, "stats")["units_by_kind"]["turn"] == 1
+    assert _json(from_env, "stats")["units_by_kind"]["turn"] == 1
+
+
+def test_console_script_uses_eidetica_db(tmp_path: Path) -> None:
+    db = tmp_path / "script.db"
+    added = _script(
+        "add", "I grow tomatoes on my balcony", "--user", "u", "--json", env={"EIDETICA_DB": str(db)}
+    )
+    assert added.returncode == 0, added.stderr
+    [turn] = [u for u in json.loads(added.stdout) if u["kind"] == "turn"]
+    found = _script("search", "tomatoes", "--user", "u", "--json", env={"EIDETICA_DB": str(db)})
+    assert found.returncode == 0, found.stderr
+    assert turn["id"] in {s for hit in json.loads(found.stdout) for s in hit["sources"]}
+    assert db.exists()
+
+
+def test_console_script_error_is_one_line_without_traceback(tmp_path: Path) -> None:
+    db = tmp_path / "script.db"
+    result = _script("show", "NOPE", "--db", str(db))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert ANSI.sub("", result.stderr).splitlines() == ["error: no memory unit with id 'NOPE'"]
+
+    empty = _script("search", "", "--db", str(db))
+    assert empty.returncode == 1
+    assert ANSI.sub("", empty.stderr).splitlines() == ["error: query must be a non-empty string"]
+
+
+# -- help and usage errors ------------------------------------------------------------------------
+
+
+def _command_names() -> list[str]:
+    return [
+        info.name or info.callback.__name__.replace("_", "-")  # type: ignore[union-attr]
+        for info in app.registered_commands
+    ]
+
+
+def test_every_command_and_parameter_has_help_text() -> None:
+    assert len(app.registered_commands) >= 13
+    for info in app.registered_commands:
+        doc = info.help or inspect.getdoc(info.callback)
+        assert doc and doc.strip(), f"{info.name or info.callback} has no help text"
+    group = get_command(app)
+    for name in _command_names():
+        command = group.commands[name]  # type: ignore[attr-defined]
+        assert command.help and command.help.strip(), name
+        for param in command.params:
+            assert getattr(param, "help", None), f"{name}: parameter {param.name} has no help"
+        result = RUNNER.invoke(app, [name, "--help"])
+        assert result.exit_code == 0, result.output
+        assert _plain(command.help.splitlines()[0]) in _plain(result.stdout)
+
+
+def test_top_level_help_lists_every_command() -> None:
+    result = RUNNER.invoke(app, ["--help"])
+    assert result.exit_code == 0, result.output
+    listed = set(re.findall(r"^\W*([a-z-]+) {2,}\S", ANSI.sub("", result.stdout), re.M))
+    assert set(_command_names()) <= listed
+    assert "long-term memory for LLM agents" in _plain(result.stdout)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("search", ""), "error: query must be a non-empty string"),
+        (("search", "x", "-k", "0"), "error: k must be a positive integer, got 0"),
+        (("show", "NOPE"), "error: no memory unit with id 'NOPE'"),
+        (("history", "NOPE"), "error: no memory unit with id 'NOPE'"),
+        (("delete", "NOPE"), "error: no memory unit with id 'NOPE'"),
+        (("update", "NOPE", "text"), "error: no memory unit with id 'NOPE'"),
+        (("list", "--kind", "bogus"), "error: unknown kind 'bogus': use turn, fact or event"),
+        (("context", "q", "--budget", "0"), "error: budget_tokens must be a positive integer"),
+        (("add", "   "), "error: message 0: content is empty"),
+        (("stats", "--user", ""), "error: user_id must not be empty"),
+    ],
+)
+def test_bad_usage_exits_1_with_a_clear_message(db_path: Path, args: tuple[str, ...], expected: str) -> None:
+    assert _plain(_error(db_path, *args)).startswith(expected)
+
+
+def test_missing_import_file_is_a_clear_error(db_path: Path, tmp_path: Path) -> None:
+    result = _invoke(db_path, "import", str(tmp_path / "nope.jsonl"))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "error: file not found:" in _plain(result.stderr)
+    assert "nope.jsonl" in _plain(result.stderr)
+
+
+# -- output hygiene: stored text is never read as markup; an error is one stderr line ----------
+
+MARKUP_TEXT = "My favourite closing tag is [/b] and I like [bold]bold[/bold] text"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("add", MARKUP_TEXT),
+        ("list",),
+        ("search", "favourite closing tag"),
+        ("context", "favourite closing tag"),
+        ("show", "[/b]"),
+    ],
+    ids=["add", "list", "search", "context", "error-message"],
+)
+def test_text_that_looks_like_markup_is_printed_verbatim(db_path: Path, args: tuple[str, ...]) -> None:
+    _json(db_path, "add", MARKUP_TEXT)  # --json output is plain and works
+    result = RUNNER.invoke(app, [*args, "--db", str(db_path)])
+    assert "Traceback" not in result.output
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    if args[0] == "show":
+        assert result.exit_code == 1
+        assert _plain(result.stderr) == "error: no memory unit with id '[/b]'"
+    else:
+        assert result.exit_code == 0
+        assert "[/b]" in _plain(result.stdout)
+        assert "[bold]bold[/bold]" in _plain(result.stdout)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("add", "hi", "--timestamp", "notadate"), "error: cannot read timestamp 'notadate': "),
+        (("import", "nope.jsonl"), "error: file not found: "),
+    ],
+    ids=["long-message", "import"],
+)
+def test_console_script_errors_are_one_stderr_line(
+    tmp_path: Path, args: tuple[str, ...], expected: str
+) -> None:
+    result = _script(*args, "--db", str(tmp_path / "script.db"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = ANSI.sub("", result.stderr).splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(expected)
