@@ -92,7 +92,7 @@ def stored_rows(db: Path) -> dict[str, Any]:
             "derived_from, embedding FROM units ORDER BY id"
         ).fetchall()
         history = conn.execute("SELECT unit_id, version, op, text FROM history ORDER BY seq")
-        fts = conn.execute("SELECT rowid, owner, body FROM units_fts ORDER BY rowid")
+        fts = conn.execute("SELECT rowid, body FROM units_fts ORDER BY rowid")
         return {"units": units, "history": history.fetchall(), "fts": fts.fetchall()}
     finally:
         conn.close()

@@ -34,8 +34,8 @@ def texts(*turns: TurnInput) -> list[str]:
     return [e.text for e in extract(*turns)]
 
 
-def one(content: str, speaker: str | None = "Caroline", **kw: object) -> Extracted:
-    units = extract(turn(content, speaker, **kw))  # type: ignore[arg-type]
+def one(content: str, speaker: str | None = "Caroline", *, timestamp: datetime | None = TS) -> Extracted:
+    units = extract(turn(content, speaker, timestamp=timestamp))
     assert len(units) == 1, units
     return units[0]
 
@@ -144,6 +144,8 @@ def test_strips_leading_interjections() -> None:
         ("I taught myself to knit scarves.", "Caroline taught Caroline to knit scarves."),
         ("My friends and I went camping.", "Caroline's friends and Caroline went camping."),
         ("i love reading fantasy novels.", "Caroline loves reading fantasy novels."),
+        ("I learned a lot from my mentor.", "Caroline learned a lot from Caroline's mentor."),
+        ("I need a break from work.", "Caroline needs a break from work."),
     ],
 )
 def test_first_person_becomes_the_speaker(content: str, expected: str) -> None:
@@ -274,6 +276,8 @@ def test_sentence_starters_months_and_weekdays_are_not_entities() -> None:
     assert unit.entities == ()
     unit = one("Working on the pottery keeps the mind calm.", None)
     assert unit.entities == ()
+    unit = one("They're great and Don't Stop Believing plays with O'Brien.", None)
+    assert unit.entities == ("stop believing", "o'brien")
 
 
 # --- batches ------------------------------------------------------------------------------------

@@ -63,12 +63,15 @@ _PAST_IRREGULAR = frozenset(
     frozen forgotten begun sung swum drunk fallen become
     """.split()
 )
-# Words ending in -ed that are not past tenses.
-_ED_NOT_PAST = frozenset(
+# Present-tense verbs that end in -ed: "I need" → "Caroline needs".
+_ED_PRESENT_VERBS = frozenset(
+    "need feed seed weed speed breed bleed proceed succeed exceed shed wed embed heed".split()
+)
+# Words ending in -ed that are not past tenses (mostly adjectives: "so excited", "a sacred place").
+_ED_NOT_PAST = _ED_PRESENT_VERBS | frozenset(
     """
-    need feed seed weed speed breed bleed proceed succeed exceed indeed bed red shed wed sled embed
-    hundred sacred kindred naked wicked ragged rugged beloved learned aged blessed crooked dogged
-    jagged wretched ted fred ned reed greed steed freed excited interested focused motivated
+    indeed bed red sled hundred sacred kindred naked wicked ragged rugged beloved aged crooked
+    dogged jagged wretched ted fred ned reed greed steed freed excited interested focused motivated
     dedicated determined surprised amazed tired bored scared pleased relieved stressed obsessed
     talented skilled experienced qualified limited detailed advanced complicated crowded thrilled
     stoked pumped overwhelmed worried concerned committed
@@ -119,7 +122,7 @@ _NOT_ENTITIES = frozenset(
     awesome amazing wonderful congrats congratulations btw by the way sounds looks good bad glad
     happy sorry absolutely definitely totally exactly right true wait look see love dr mr mrs ms
     prof hope wish wishing been gonna wanna gotta another especially recently lately finally
-    luckily hopefully seems feels keep take make check got went had did super
+    luckily hopefully seems feels keep take make check got went had did super proud bummer
     """.split()
 ) | frozenset(n.lower() for n in MONTH_NAMES + WEEKDAY_NAMES)
 
@@ -200,6 +203,7 @@ _BEFORE_OBJECT_YOU = frozenset(
     """.split()
 )
 _CAP_RUN_RE = re.compile(r"(?<![\w'’])[A-ZÀ-ÖØ-Þ][\w'’&-]*(?:[ ][A-ZÀ-ÖØ-Þ][\w'’&-]*)*")
+_CONTRACTION_RE = re.compile(r"['’](?:re|ve|ll|d|m|t)$")
 _POSSESSIVE_RE = re.compile(r"['’]s?$")
 _TERMINAL_RE = re.compile(r"[.!?…][\"'”’)\]]*$")
 _CONTRACTION_AUX = {"m": "is", "ve": "has", "ll": "will", "re": "is"}
@@ -244,7 +248,7 @@ def _third_person(verb: str) -> str:
         or len(low) < 2
         or low in _PAST_IRREGULAR
         or low in _MODALS_ETC
-        or (low.endswith("ed") and low not in _ED_NOT_PAST)
+        or (low.endswith("ed") and low not in _ED_PRESENT_VERBS)
         or low.endswith("ing")
         or (low.endswith("ly") and low not in _LY_VERBS)
     ):
@@ -387,6 +391,8 @@ def _entities(text: str, speaker: str | None, listener: str | None) -> tuple[str
             possessive = low.endswith(("'s", "’s"))
             if possessive:
                 low = low[:-2]
+            elif _CONTRACTION_RE.search(low):
+                low = ""  # "They're", "Don't": contractions, not names ("O'Brien" keeps its capital)
             # A sentence's first word is capitalised anyway; "Working", "Honestly", "Excited" are
             # not names even though the stoplist cannot list every such word.
             opener = n == 0 and m.start() == 0 and low.endswith(("ing", "ly", "ed")) and not bare.isupper()

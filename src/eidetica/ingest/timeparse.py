@@ -444,9 +444,10 @@ def _resolve(m: re.Match[str], today: date, tz: tzinfo, future: bool) -> tuple[s
     return "in", str(y), _noon(date(y, 1, 1), tz)
 
 
-# How far an expression reaches before its first trigger word ("through this coming Friday") and
-# after its last ("Friday's"), with room to spare.
-_REACH_BEFORE, _REACH_AFTER = 48, 16
+# How far an expression reaches before its first trigger word and after its last, with room to
+# spare: the longest lead is 23 characters ("through this coming Friday", "in a couple of days"),
+# the longest tail 2 ("Friday's").
+_REACH_BEFORE, _REACH_AFTER = 32, 16
 
 
 def _find(text: str) -> Iterator[re.Match[str]]:

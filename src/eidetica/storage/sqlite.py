@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -46,18 +47,22 @@ class SQLiteStore:
             if not parent.is_dir():
                 raise StoreError(f"cannot create {self.path}: folder {parent} does not exist")
         self._lock = threading.RLock()
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
         try:
-            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
             self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            _refuse_foreign(self._conn, self.path)
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
-            self._conn.execute("PRAGMA foreign_keys = ON")
             migrate(self._conn)
         except sqlite3.DatabaseError as exc:
+            self._conn.close()
             raise StoreError(
                 f"cannot open {self.path} as an Eidetica database: {exc}. "
                 "Is it an SQLite file written by Eidetica?"
             ) from exc
+        except StoreError:
+            self._conn.close()
+            raise
 
     # -- transactions -------------------------------------------------------------------------
 
@@ -120,15 +125,8 @@ class SQLiteStore:
                 [(first + i, *_unit_row(n.unit), _vector_blob(n.vector)) for i, n in enumerate(units)],
             )
             conn.executemany(
-                "INSERT INTO units_fts (rowid, owner, body) VALUES (?, ?, ?)",
-                [
-                    (
-                        first + i,
-                        owner_token(n.unit.scope.tenant, n.unit.scope.user_id),
-                        n.lexical_text,
-                    )
-                    for i, n in enumerate(units)
-                ],
+                "INSERT INTO units_fts (rowid, body) VALUES (?, ?)",
+                [(first + i, owned_words(n.unit.scope, n.lexical_text)) for i, n in enumerate(units)],
             )
             conn.executemany(
                 "INSERT INTO history (unit_id, version, op, text, at, metadata) "
@@ -158,7 +156,10 @@ class SQLiteStore:
                 (text, json.dumps(new_meta), version, _vector_blob(vector), unit_id),
             )
             rid = conn.execute("SELECT rid FROM units WHERE id = ?", (unit_id,)).fetchone()[0]
-            conn.execute("UPDATE units_fts SET body = ? WHERE rowid = ?", (lexical_text, rid))
+            conn.execute(
+                "UPDATE units_fts SET body = ? WHERE rowid = ?",
+                (owned_words(current.scope, lexical_text), rid),
+            )
             conn.execute(
                 "INSERT INTO history (unit_id, version, op, text, at, metadata) "
                 "VALUES (?, ?, 'update', ?, ?, ?)",
@@ -272,16 +273,14 @@ class SQLiteStore:
         ]
 
     def search_lexical(self, where: UnitFilter, terms: Sequence[str], limit: int) -> list[tuple[str, float]]:
-        """BM25 over the user's units; the owner token confines the match to one user."""
-        if not terms:
+        """BM25 over the user's units: owner-prefixed words match that user's units only."""
+        words = owned_words(where.scope, " ".join(terms)).split()
+        if not words:
             return []
-        scope = where.scope
-        owner = owner_token(scope.tenant, scope.user_id)
-        quoted = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        match = f'owner:"{owner}" AND body:({quoted})'
+        match = " OR ".join(dict.fromkeys(words))
         clauses, params = _filter_sql(where, prefix="u.")
         rows = self._read(
-            "SELECT u.id, -bm25(units_fts, 0.0, 1.0) AS score FROM units_fts "
+            "SELECT u.id, -bm25(units_fts) AS score FROM units_fts "
             "JOIN units u ON u.rid = units_fts.rowid "
             f"WHERE units_fts MATCH ? AND {clauses} ORDER BY score DESC LIMIT ?",
             (match, *params, limit),
@@ -361,10 +360,29 @@ class SQLiteStore:
             self._conn.close()
 
 
-def owner_token(tenant: str, user_id: str) -> str:
-    """One FTS token per tenant+user: ids may hold any characters, a hex digest holds none."""
-    digest = hashlib.blake2b(f"{tenant}\x00{user_id}".encode(), digest_size=10).hexdigest()
-    return "o" + digest
+_WORD = re.compile(r"[^\W_]+")
+
+
+def owned_words(scope: Scope, text: str) -> str:
+    """Prefix every word of ``text`` with a token of its tenant and user.
+
+    The words are split as FTS5's unicode61 tokenizer splits them, so each indexed token is
+    ``<owner><word>`` and the porter stemmer still sees the word's ending. Ids may hold any
+    characters; the blake2b digest in the prefix holds only letters and digits.
+    """
+    digest = hashlib.blake2b(f"{scope.tenant}\x00{scope.user_id}".encode(), digest_size=6).hexdigest()
+    prefix = "x" + digest
+    return " ".join(prefix + word for word in _WORD.findall(text))
+
+
+def _refuse_foreign(conn: sqlite3.Connection, path: str) -> None:
+    """Leave another application's SQLite file untouched: no WAL switch, no tables added."""
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    if tables and "migrations" not in tables:
+        raise StoreError(
+            f"{path} is an SQLite database of another application (tables: "
+            f"{', '.join(sorted(tables)[:5])}); give Eidetica a file of its own"
+        )
 
 
 def _filter_sql(where: UnitFilter, *, prefix: str, include_deleted: bool = False) -> tuple[str, list[Any]]:

@@ -55,10 +55,10 @@ MIGRATIONS: list[tuple[str, str]] = [
             user_id TEXT NOT NULL,
             detail TEXT NOT NULL DEFAULT '{}'
         );
-        -- The owner column holds one token per tenant+user, so a per-user lexical query is a
-        -- single FTS5 match (owner AND terms) instead of a full-table match then a join.
+        -- Every indexed word carries its owner's prefix (see sqlite.owned_words), so posting
+        -- lists are per user: a query reads one user's postings, whatever the store's size.
         CREATE VIRTUAL TABLE units_fts USING fts5(
-            owner, body, tokenize = 'porter unicode61 remove_diacritics 2'
+            body, tokenize = 'porter unicode61 remove_diacritics 2'
         );
         """,
     ),
