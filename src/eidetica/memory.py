@@ -85,7 +85,11 @@ class Memory:
         self.extractor: Extractor = extractor or RuleExtractor()
         self.tokens: TokenCounter = token_counter or BundledTokenCounter()
         self.tenant = _check_id("tenant", tenant)
-        self.store.check_embedder(embedder.name, embedder.dim)
+        try:
+            self.store.check_embedder(embedder.name, embedder.dim)
+        except BaseException:
+            self.store.close()
+            raise
 
     # -- writing ------------------------------------------------------------------------------
 

@@ -385,6 +385,10 @@ _WORD_SOUP = st.lists(
             ".",
             ",",
             "recently",
+            "through",
+            "during",
+            "an",
+            "twelve",
         ]
     ),
     max_size=30,

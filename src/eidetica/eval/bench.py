@@ -99,26 +99,26 @@ def _ingest_throughput(memory: Memory, rng: random.Random, turns: int) -> dict[s
     }
 
 
-def _search_latency(memory: Memory, rng: random.Random, users: int, queries: int) -> dict[str, float]:
-    timings = []
+def _latency(memory: Memory, rng: random.Random, users: int, queries: int) -> dict[str, float]:
+    """Time ``search`` (k=10) and ``context`` (400 tokens) for random questions and users."""
+    timings: dict[str, list[float]] = {"search": [], "context": []}
     for _ in range(queries):
-        words = {
-            "name": rng.choice(_NAMES),
-            "place": rng.choice(_PLACES),
-            "thing": rng.choice(_THINGS),
-        }
+        words = {"name": rng.choice(_NAMES), "place": rng.choice(_PLACES), "thing": rng.choice(_THINGS)}
         question = rng.choice(_QUESTIONS).format(**words)
         user = f"user-{rng.randrange(users)}"
         t0 = time.perf_counter()
         memory.search(question, user_id=user, k=10)
-        timings.append((time.perf_counter() - t0) * 1000)
-    arr = np.array(timings)
-    return {
-        "queries": queries,
-        "p50_ms": round(float(np.percentile(arr, 50)), 3),
-        "p95_ms": round(float(np.percentile(arr, 95)), 3),
-        "p99_ms": round(float(np.percentile(arr, 99)), 3),
-    }
+        t1 = time.perf_counter()
+        memory.context(question, user_id=user, budget_tokens=400)
+        t2 = time.perf_counter()
+        timings["search"].append((t1 - t0) * 1000)
+        timings["context"].append((t2 - t1) * 1000)
+    result: dict[str, float] = {"queries": queries}
+    for name, values in timings.items():
+        prefix = "" if name == "search" else "context_"
+        for pct in (50, 95, 99):
+            result[f"{prefix}p{pct}_ms"] = round(float(np.percentile(values, pct)), 3)
+    return result
 
 
 def run_bench(
@@ -126,6 +126,7 @@ def run_bench(
     sizes: list[int],
     users: int = 1000,
     queries: int = 500,
+    ingest_turns: int = 5000,
     console: Console | None = None,
     seed: int = 7,
 ) -> dict[str, Any]:
@@ -140,7 +141,7 @@ def run_bench(
         with Memory(Path(tmp) / "ingest.db") as memory:
             report["model_load_s"] = round(time.perf_counter() - t0, 3)
             memory.add("warm-up turn so lazy imports are paid before timing", user_id="warm")
-            report["ingest"] = _ingest_throughput(memory, rng, 5000)
+            report["ingest"] = _ingest_throughput(memory, rng, ingest_turns)
         report["search"] = []
         with Memory(Path(tmp) / "search.db") as memory:
             for size in sorted(sizes):
@@ -152,7 +153,7 @@ def run_bench(
                     "users": stats.users,
                     "bytes_on_disk": stats.bytes_on_disk,
                     "bytes_per_unit": round((stats.bytes_on_disk or 0) / max(stats.units, 1), 1),
-                    **_search_latency(memory, rng, users, queries),
+                    **_latency(memory, rng, users, queries),
                 }
                 report["search"].append(entry)
     return report
@@ -166,8 +167,10 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         f"({ingest['turns']} turns → {ingest['derived_units']} derived units in {ingest['seconds']} s; "
         f"model load {report['model_load_s']} s, excluded)"
     )
-    table = Table(title="search latency (hybrid, k=10, one user per query)")
-    for column in ("stored units", "users", "p50 ms", "p95 ms", "p99 ms", "bytes/unit"):
+    table = Table(title="latency per query: search (k=10) and context (400 tokens), one user each")
+    columns = ("stored units", "users", "search p50 ms", "search p95 ms", "search p99 ms",
+               "context p50 ms", "context p95 ms", "bytes/unit")  # fmt: skip
+    for column in columns:
         table.add_column(column, justify="right")
     for row in report["search"]:
         table.add_row(
@@ -176,6 +179,8 @@ def print_report(report: dict[str, Any], console: Console) -> None:
             f"{row['p50_ms']:.2f}",
             f"{row['p95_ms']:.2f}",
             f"{row['p99_ms']:.2f}",
+            f"{row['context_p50_ms']:.2f}",
+            f"{row['context_p95_ms']:.2f}",
             f"{row['bytes_per_unit']:,.0f}",
         )
     console.print(table)

@@ -519,6 +519,7 @@ class RuleExtractor:
         raw_words = sentence.split()
         if not MIN_SENTENCE_WORDS <= len(raw_words) <= MAX_SENTENCE_WORDS:
             return None
+        sentence = " ".join(raw_words)  # single spaces: the date rules rely on them
         reaction = _REACTION_RE.match(sentence)
         if reaction is not None and len(sentence[reaction.end() :].split()) <= 2:
             return None

@@ -1,0 +1,36 @@
+"""The benchmark runs end to end on a small size and writes a complete report (no timing asserts)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from rich.console import Console
+from typer.testing import CliRunner
+
+from eidetica.cli import app
+from eidetica.eval.bench import print_report, run_bench
+
+
+def test_bench_report_has_every_figure() -> None:
+    report = run_bench(sizes=[200, 400], users=10, queries=20, ingest_turns=300)
+    assert report["ingest"]["turns"] == 300 and report["ingest"]["turns_per_s"] > 0
+    assert [row["stored_units"] >= 200 for row in report["search"]] == [True, True]
+    assert report["search"][1]["stored_units"] >= 400
+    for row in report["search"]:
+        assert row["users"] == 10
+        assert 0 < row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"]
+        assert row["bytes_per_unit"] > 0
+    out = io.StringIO()
+    print_report(report, Console(file=out, width=120))
+    assert "turns/s" in out.getvalue() and "search p95 ms" in out.getvalue()
+
+
+def test_bench_command_writes_json(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        app, ["bench", "--units", "150", "--users", "5", "--queries", "10", "--report", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(target.read_text())["search"][0]["users"] == 5
