@@ -12,11 +12,28 @@ from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
-from rich.panel import Panel
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
 
 from .memory import Memory
+from .model import Hit
+from .retrieve.pack import render
 
 DEMO_USER = "maya"
+SHOWN_HITS = 3
+
+
+def _answer_table(question: str, hits: list[Hit], evidence: set[str]) -> Table:
+    """The best hits for a question: what memory holds, and which turns it comes from."""
+    table = Table(title=f"[bold]{escape(question)}[/bold]", title_justify="left", expand=True)
+    table.add_column("kind", width=5)
+    table.add_column("memory", ratio=1)
+    table.add_column("from turn", width=10)
+    for hit in hits:
+        style = "green" if set(hit.sources) & evidence else ""
+        table.add_row(hit.kind, Text(render(hit.unit)), Text(", ".join(hit.sources), style=style))
+    return table
 
 
 def demo_files() -> tuple[Path, list[dict[str, object]]]:
@@ -45,19 +62,14 @@ def run_demo(console: Console, db: str | None = None, budget_tokens: int = 200) 
                 covered = {s for h in ctx.hits for s in h.sources}
                 ok = evidence <= covered
                 found += ok
-                sources = ", ".join(sorted(covered & evidence)) or "none"
+                console.print(_answer_table(question, ctx.hits[:SHOWN_HITS], evidence))
                 mark = "[green]evidence found[/green]" if ok else "[yellow]evidence missed[/yellow]"
                 console.print(
-                    Panel(
-                        ctx.text,
-                        title=f"[bold]{question}[/bold]",
-                        subtitle=f"{mark}: {sources} · {ctx.tokens} tokens",
-                        title_align="left",
-                        subtitle_align="left",
-                    )
+                    f"  {mark} (expected {', '.join(sorted(evidence))}); the packed context holds "
+                    f"{len(ctx.hits)} units in {ctx.tokens} tokens\n"
                 )
             console.print(
-                f"\n[bold]{found}/{len(questions)}[/bold] questions had all their evidence turns "
+                f"[bold]{found}/{len(questions)}[/bold] questions had all their evidence turns "
                 f"within a {budget_tokens}-token context."
             )
     return found
