@@ -5,11 +5,13 @@ Sortable ids keep insertion order in indexes and make ``list`` cheap to page thr
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
 import time
 
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# base64's RFC 4648 base32 alphabet mapped onto Crockford's, so the C encoder does the work.
+_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789ABCDEFGHJKMNPQRSTVWXYZ")
 _lock = threading.Lock()
 _last_ms = 0
 _last_rand = 0
@@ -28,8 +30,7 @@ def new_id() -> str:
             rand = int.from_bytes(os.urandom(10), "big")
         _last_ms, _last_rand = ms, rand
     value = (ms << 80) | (rand & ((1 << 80) - 1))
-    chars = []
-    for _ in range(26):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
+    # 4 zero bytes + 16 value bytes = 160 bits = 32 base32 characters; the first 6 encode only
+    # zero padding bits, the last 26 are the 130-bit ULID.
+    encoded = base64.b32encode(b"\0\0\0\0" + value.to_bytes(16, "big"))[6:]
+    return encoded.translate(_TO_CROCKFORD).decode()

@@ -430,9 +430,16 @@ def _unit_row(u: MemoryUnit) -> tuple[Any, ...]:
     return (
         u.id, s.tenant, s.user_id, s.agent_id, s.session_id, u.kind, u.text, u.speaker, u.role,
         _epoch(u.occurred_at), _epoch(u.recorded_at), _epoch(u.valid_from), _epoch(u.valid_to),
-        json.dumps(list(u.entities)), json.dumps(list(u.sources)),
-        json.dumps(list(u.derived_from)), u.ref, json.dumps(u.metadata), u.version, u.status,
+        _dump(u.entities), _dump(u.sources), _dump(u.derived_from), u.ref, _dump(u.metadata),
+        u.version, u.status,
     )  # fmt: skip
+
+
+def _dump(value: tuple[str, ...] | dict[str, Any]) -> str:
+    """Encode a JSON column; empty values, most of them, skip the encoder."""
+    if not value:
+        return "{}" if isinstance(value, dict) else "[]"
+    return json.dumps(list(value) if isinstance(value, tuple) else value)
 
 
 def _json(text: str) -> Any:
