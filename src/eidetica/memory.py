@@ -147,7 +147,6 @@ class Memory:
 
     def _store_turns(self, turns: Sequence[TurnInput], scope: Scope, *, infer: bool) -> AddResult:
         now = datetime.now(UTC)
-        new: list[NewUnit] = []
         stored_turns: list[MemoryUnit] = []
         stored_derived: list[MemoryUnit] = []
         skipped: list[str] = []
@@ -159,13 +158,15 @@ class Memory:
                 units = [self._turn_unit(t, owner_scope, now) for t in anchored]
                 stored_turns.extend(units)
                 if infer:
-                    stored_derived.extend(self._derive(anchored, units, owner_scope, now))
-        all_units = stored_turns + stored_derived
-        if all_units:
-            vectors = self.embedder.embed([_embed_text(u) for u in all_units])
-            new = [NewUnit(u, vectors[i], _lexical_text(u)) for i, u in enumerate(all_units)]
-            self.store.add(new)
+                    stored_derived.extend(self._derive(anchored, units, now))
+        self._persist(stored_turns + stored_derived)
         return AddResult(turns=stored_turns, derived=stored_derived, skipped_refs=skipped)
+
+    def _persist(self, units: Sequence[MemoryUnit]) -> None:
+        """Embed the units and store them, index entries included, in one transaction."""
+        if units:
+            vectors = self.embedder.embed([_embed_text(u) for u in units])
+            self.store.add([NewUnit(u, vectors[i], _lexical_text(u)) for i, u in enumerate(units)])
 
     def _drop_known_refs(self, scope: Scope, turns: list[TurnInput], skipped: list[str]) -> list[TurnInput]:
         refs = [t.ref for t in turns if t.ref is not None]
@@ -196,9 +197,7 @@ class Memory:
             metadata=dict(turn.metadata),
         )
 
-    def _derive(
-        self, turns: list[TurnInput], units: list[MemoryUnit], scope: Scope, now: datetime
-    ) -> list[MemoryUnit]:
+    def _derive(self, turns: list[TurnInput], units: list[MemoryUnit], now: datetime) -> list[MemoryUnit]:
         derived: list[MemoryUnit] = []
         for item in self.extractor.extract(turns):
             origin = [units[i] for i in item.turn_indexes]
@@ -237,10 +236,8 @@ class Memory:
                 )
                 for u in units
             ]
-            derived = self._derive(inputs, units, scope, datetime.now(UTC))
-            if derived:
-                vectors = self.embedder.embed([u.text for u in derived])
-                self.store.add([NewUnit(u, vectors[i], _lexical_text(u)) for i, u in enumerate(derived)])
+            derived = self._derive(inputs, units, datetime.now(UTC))
+            self._persist(derived)
             count += len(derived)
         return count
 
