@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+import tempfile
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -18,9 +20,12 @@ from rich.table import Table
 from rich.text import Text
 
 from .config import resolve_db
-from .errors import EideticaError
+from .errors import EideticaError, InputFormatError, UsageError
 from .memory import Memory
 from .model import Hit, MemoryUnit
+
+if TYPE_CHECKING:
+    from .eval.datasets import Question
 
 app = typer.Typer(
     help="Eidetica: long-term memory for LLM agents, offline, in one SQLite file.",
@@ -393,6 +398,176 @@ def bench(
     report.write_text(json.dumps(result, indent=2))
     print_report(result, out)
     out.print(f"report written to {report}")
+
+
+# -- eval ---------------------------------------------------------------------------------------
+
+eval_app = typer.Typer(
+    help="Measure evidence recall on LoCoMo or LongMemEval, against BM25 and dense baselines.",
+    no_args_is_help=True,
+)
+app.add_typer(eval_app, name="eval")
+
+BudgetsOption = Annotated[
+    str, typer.Option("--budgets", help="Context token budgets to score at, comma-separated.")
+]
+OutOption = Annotated[Path, typer.Option("--out", help="Folder for report.json, report.md and recall.png.")]
+EvalDbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="Keep the ingested memory in this file (default: a temporary file)."),
+]
+NoBaselinesOption = Annotated[
+    bool, typer.Option("--no-baselines", help="Score Eidetica alone, without the baselines.")
+]
+
+
+def _budgets(text: str) -> list[int]:
+    try:
+        budgets = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        budgets = []
+    if not budgets or budgets[0] < 1:
+        raise UsageError(f"--budgets takes positive integers separated by commas, like 200,400; got {text!r}")
+    return budgets
+
+
+def _first_items(path: Path, limit: int | None, workdir: Path) -> Path:
+    """The dataset file itself, or a copy in ``workdir`` holding only its first ``limit`` items."""
+    if limit is None:
+        return path
+    if limit < 1:
+        raise UsageError(f"--limit must be a positive integer, got {limit}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputFormatError(f"cannot read the dataset: {exc}", source=path.name) from exc
+    items = data if isinstance(data, list) else [data]
+    copy = workdir / path.name
+    copy.write_text(json.dumps(items[:limit]), encoding="utf-8")
+    return copy
+
+
+def _bar(label: str) -> Progress:
+    return Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    )
+
+
+def _run_eval(
+    dataset: str,
+    path: Path,
+    ingest: Callable[[Memory, Path, Callable[[int, int], None]], object],
+    load_questions: Callable[[Path], Sequence[Question]],
+    budgets_text: str,
+    out_dir: Path,
+    db: Path | None,
+    no_baselines: bool,
+    limit: int | None,
+) -> None:
+    """Ingest once, score every system at every budget, print the table and write the reports."""
+    from . import __version__
+    from .eval.harness import evaluate
+    from .eval.report import markdown_table, write_reports
+    from .retrieve.baselines import BASELINES
+
+    budgets = _budgets(budgets_text)
+    with tempfile.TemporaryDirectory(prefix="eidetica-eval-") as tmp:
+        source = _first_items(path, limit, Path(tmp))
+        with Memory(db or Path(tmp) / "eval.db") as memory:
+            started = time.perf_counter()
+            with _bar(f"ingesting {dataset}") as bar:
+                task = bar.add_task("ingest", total=None)
+                ingest(memory, source, lambda done, total: bar.update(task, completed=done, total=total))
+            ingest_s = time.perf_counter() - started
+            questions = load_questions(source)
+            if not questions:
+                raise UsageError(f"{path} holds no questions whose evidence points at a stored turn")
+            systems = [memory.retriever, *([] if no_baselines else BASELINES)]
+            started = time.perf_counter()
+            with _bar("asking") as bar:
+                task = bar.add_task("ask", total=None)
+                results = evaluate(
+                    memory,
+                    questions,
+                    systems,
+                    budgets,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+            meta = {
+                "dataset": dataset,
+                "source": path.name,
+                "limit": limit,
+                "budgets": budgets,
+                "systems": [s.name for s in systems],
+                "ours": memory.retriever.name,
+                "questions": len(questions),
+                "turns": memory.stats().units_by_kind.get("turn", 0),
+                "embedder": memory.embedder.name,
+                "eidetica": __version__,
+                "ingest_s": round(ingest_s, 2),
+                "eval_s": round(time.perf_counter() - started, 2),
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+    paths = write_reports(results, meta, out_dir)
+    out.print(markdown_table(results), markup=False, highlight=False, soft_wrap=True)
+    for path_written in paths.values():
+        out.print(f"wrote {path_written}", markup=False, highlight=False, soft_wrap=True)
+
+
+@eval_app.command("locomo")
+@_handled
+def eval_locomo(
+    path: Annotated[Path, typer.Argument(help="A LoCoMo JSON file such as locomo10.json.")],
+    budgets: BudgetsOption = "200,400,1000,2000",
+    out_dir: OutOption = Path("eval-report"),
+    db: EvalDbOption = None,
+    no_baselines: NoBaselinesOption = False,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Only the first N conversations, for quick runs.")
+    ] = None,
+) -> None:
+    """Score evidence recall on LoCoMo conversations; each conversation is its own user."""
+    from .eval.datasets import locomo_questions
+
+    def ingest(memory: Memory, source: Path, progress: Callable[[int, int], None]) -> object:
+        return memory.import_file(source, format="locomo", progress=progress)
+
+    _run_eval("LoCoMo", path, ingest, locomo_questions, budgets, out_dir, db, no_baselines, limit)
+
+
+@eval_app.command("longmemeval")
+@_handled
+def eval_longmemeval(
+    path: Annotated[Path, typer.Argument(help="A LongMemEval JSON file such as longmemeval_s.json.")],
+    budgets: BudgetsOption = "200,400,1000,2000",
+    out_dir: OutOption = Path("eval-report"),
+    db: EvalDbOption = None,
+    no_baselines: NoBaselinesOption = False,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Only the first N items (questions), for quick runs.")
+    ] = None,
+) -> None:
+    """Score evidence recall on LongMemEval; each item's haystack is its own user."""
+    from .eval.longmemeval import ingest_longmemeval, longmemeval_questions
+
+    _run_eval(
+        "LongMemEval",
+        path,
+        ingest_longmemeval,
+        longmemeval_questions,
+        budgets,
+        out_dir,
+        db,
+        no_baselines,
+        limit,
+    )
 
 
 def main() -> None:

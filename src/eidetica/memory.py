@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,8 +31,10 @@ from .model import (
     TurnInput,
     UnitKind,
 )
-from .retrieve.hybrid import hybrid_search
+from .retrieve.base import Retriever
+from .retrieve.hybrid import HybridRetriever
 from .retrieve.pack import pack, render
+from .retrieve.query import without_names
 from .storage import NewUnit, Store, UnitFilter, open_store
 from .tokens import BundledTokenCounter, TokenCounter
 
@@ -66,6 +69,7 @@ class Memory:
         embedder: Embedder | str | None = None,
         extractor: Extractor | None = None,
         token_counter: TokenCounter | None = None,
+        retriever: Retriever | None = None,
         tenant: str = DEFAULT_TENANT,
     ) -> None:
         if store is not None and location is not None:
@@ -84,6 +88,7 @@ class Memory:
         self.embedder = embedder
         self.extractor: Extractor = extractor or RuleExtractor()
         self.tokens: TokenCounter = token_counter or BundledTokenCounter()
+        self.retriever: Retriever = retriever or HybridRetriever()
         self.tenant = _check_id("tenant", tenant)
         try:
             self.store.check_embedder(embedder.name, embedder.dim)
@@ -147,6 +152,7 @@ class Memory:
 
     def _store_turns(self, turns: Sequence[TurnInput], scope: Scope, *, infer: bool) -> AddResult:
         now = datetime.now(UTC)
+        before: dict[str, str] = {}
         stored_turns: list[MemoryUnit] = []
         stored_derived: list[MemoryUnit] = []
         skipped: list[str] = []
@@ -156,17 +162,23 @@ class Memory:
             for _session, session_turns in _group(fresh, key=lambda t: t.session_id).items():
                 anchored = [dataclasses.replace(t, timestamp=t.timestamp or now) for t in session_turns]
                 units = [self._turn_unit(t, owner_scope, now) for t in anchored]
+                before.update(_preceding_texts(units))
                 stored_turns.extend(units)
                 if infer:
                     stored_derived.extend(self._derive(anchored, units, now))
-        self._persist(stored_turns + stored_derived)
+        self._persist(stored_turns + stored_derived, before)
         return AddResult(turns=stored_turns, derived=stored_derived, skipped_refs=skipped)
 
-    def _persist(self, units: Sequence[MemoryUnit]) -> None:
-        """Embed the units and store them, index entries included, in one transaction."""
+    def _persist(self, units: Sequence[MemoryUnit], before: dict[str, str]) -> None:
+        """Embed the units and store them, index entries included, in one transaction.
+
+        ``before`` maps a turn id to the text said just before it in its session.
+        """
         if units:
             vectors = self.embedder.embed([_embed_text(u) for u in units])
-            self.store.add([NewUnit(u, vectors[i], _lexical_text(u)) for i, u in enumerate(units)])
+            self.store.add(
+                [NewUnit(u, vectors[i], _lexical_text(u), _preceding(u, before)) for i, u in enumerate(units)]
+            )
 
     def _drop_known_refs(self, scope: Scope, turns: list[TurnInput], skipped: list[str]) -> list[TurnInput]:
         refs = [t.ref for t in turns if t.ref is not None]
@@ -237,7 +249,7 @@ class Memory:
                 for u in units
             ]
             derived = self._derive(inputs, units, datetime.now(UTC))
-            self._persist(derived)
+            self._persist(derived, _preceding_texts(units))
             count += len(derived)
         return count
 
@@ -261,7 +273,7 @@ class Memory:
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise UsageError(f"k must be a positive integer, got {k!r}")
         where = self._filter(user_id, agent_id, session_id, kinds, since, until)
-        return hybrid_search(self.store, self.embedder, query, where, k=k)
+        return self.retriever.retrieve(self.store, self.embedder, query, where, k)
 
     def context(
         self,
@@ -282,7 +294,9 @@ class Memory:
         # Enough candidates to fill the budget with short lines, no more: each one is loaded.
         depth = min(max(budget_tokens // 10, 20), 200)
         hits = self.search(query, user_id=user_id, agent_id=agent_id, session_id=session_id, k=depth)
-        whole = self._whole_history(user_id, agent_id, session_id, budget_tokens)
+        whole = None
+        if self.retriever.packs_whole_history:
+            whole = self._whole_history(user_id, agent_id, session_id, budget_tokens)
         if whole is not None:
             scored = {h.id: h for h in hits}
             hits = [scored.get(u.id) or Hit(u, 0.0, {}) for u in whole]
@@ -438,17 +452,38 @@ def _group(items: Iterable[T], key: Callable[[T], Any]) -> dict[Any, list[T]]:
     return groups
 
 
+def _preceding_texts(turns: Sequence[MemoryUnit]) -> dict[str, str]:
+    """Map each turn of one session (in order) to the text of the turn before it."""
+    return {turn.id: _embed_text(prev) for prev, turn in itertools.pairwise(turns)}
+
+
+def _preceding(unit: MemoryUnit, before: dict[str, str]) -> str:
+    """What was said before a turn, or before the turn a derived unit comes from."""
+    turn_id = unit.derived_from[0] if unit.derived_from else unit.id
+    return before.get(turn_id, "")
+
+
 def _embed_text(unit: MemoryUnit) -> str:
-    if unit.kind == "turn" and unit.speaker:
-        return f"{unit.speaker}: {unit.text}"
-    return unit.text
+    """What the dense model sees: the speaker once, then what was said."""
+    if not unit.speaker:
+        return unit.text
+    return f"{unit.speaker}: {_unnamed(unit.text, unit.speaker)}"
 
 
 def _lexical_text(unit: MemoryUnit) -> str:
-    """What BM25 sees: the text, who said it, and the date it happened (for "when" questions)."""
-    parts = [unit.text]
+    """What BM25 sees: the text, who said it, and the date it happened (for "when" questions).
+
+    A derived unit names its speaker wherever the turn said "I"; for matching, the name counts
+    once, or every unit of a talkative speaker would outrank the one that answers.
+    """
+    parts = [_unnamed(unit.text, unit.speaker) if unit.speaker else unit.text]
     if unit.speaker:
         parts.append(unit.speaker)
     if unit.occurred_at is not None:
         parts.append(format_date(unit.occurred_at))
     return " ".join(parts)
+
+
+def _unnamed(text: str, speaker: str) -> str:
+    """``text`` without its speaker's name (and the possessive after it)."""
+    return without_names(text, [speaker])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..embedders.base import Embedder
 from ..model import Hit
 from ..storage.base import Store, UnitFilter
-from .query import lexical_terms, time_window
+from .query import lexical_terms, named_speakers, time_window, without_names
 
 RRF_K = 60
 
@@ -25,6 +25,23 @@ class FusionWeights:
     lexical: float = 1.0
     dense: float = 1.0
     time: float = 0.5
+    speaker: float = 1.0
+
+
+@dataclass(frozen=True)
+class HybridRetriever:
+    """The default retriever: lexical + dense over turns and derived units, with a time channel."""
+
+    weights: FusionWeights = FusionWeights()
+    candidates: int = 50
+    name: str = "eidetica"
+    packs_whole_history: bool = True
+
+    def retrieve(self, store: Store, embedder: Embedder, query: str, where: UnitFilter, k: int) -> list[Hit]:
+        """Rank the user's units for ``query``."""
+        return hybrid_search(
+            store, embedder, query, where, k=k, candidates=self.candidates, weights=self.weights
+        )
 
 
 def hybrid_search(
@@ -39,8 +56,12 @@ def hybrid_search(
 ) -> list[Hit]:
     """Return the ``k`` best units for ``query`` within ``where``, each with a score breakdown."""
     depth = max(candidates, k)
+    named = named_speakers(query, store.speakers(where))
     lexical = store.search_lexical(where, lexical_terms(query), depth)
-    dense = store.search_vector(where, embedder.embed([query])[0], depth)
+    # The speaker channel carries who the question is about; left in, a name would pull the dense
+    # query towards everything that person said.
+    dense_query = without_names(query, named) or query
+    dense = store.search_vector(where, embedder.embed([dense_query])[0], depth)
 
     fused: dict[str, float] = {}
     breakdown: dict[str, dict[str, float]] = {}
@@ -53,17 +74,19 @@ def hybrid_search(
             breakdown.setdefault(unit_id, {})[channel] = raw
 
     window = time_window(query)
-    if window is None:
-        # Without a time channel the fused order is final: load only the units returned.
-        top = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
-        units = store.get_many(top)
+    if window is None and not named:
+        # Without a boosting channel the fused order is final: load only the units returned.
+        units = store.get_many(sorted(fused, key=fused.__getitem__, reverse=True)[:k])
     else:
         units = store.get_many(list(fused))
         for unit_id, unit in units.items():
-            if window.contains(unit.occurred_at):
-                # Counted as if the time channel ranked every in-window unit first.
+            # Boosts count as if the channel ranked every matching unit first.
+            if window is not None and window.contains(unit.occurred_at):
                 fused[unit_id] += weights.time / (RRF_K + 1)
                 breakdown[unit_id]["time"] = 1.0
+            if unit.speaker in named:
+                fused[unit_id] += weights.speaker / (RRF_K + 1)
+                breakdown[unit_id]["speaker"] = 1.0
 
     ranked_ids = sorted(units, key=lambda uid: fused[uid], reverse=True)[:k]
     return [Hit(units[uid], round(fused[uid], 6), breakdown[uid]) for uid in ranked_ids]

@@ -3,62 +3,93 @@
 A derived unit and its source turn carry the same information, so whichever ranks higher takes the
 budget and the other is skipped; exact duplicate texts are skipped too. Lines that do not fit are
 passed over so a smaller, lower-ranked line can still use the remaining budget.
+
+The packed text is grouped by the day things were said, one ``[8 May 2023]`` header per day, so
+the date costs its tokens once per day rather than once per line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from ..ingest.timeparse import format_date
 from ..model import Context, Hit, MemoryUnit
 from ..tokens import TokenCounter
 
-#: No rendered line (date, speaker and a few words) is shorter; below this the budget is full.
-MIN_LINE_TOKENS = 8
+#: No line (a speaker and a few words) is shorter; below this the budget is full.
+MIN_LINE_TOKENS = 6
+
+
+def said_on(unit: MemoryUnit) -> date | None:
+    """The day a unit was said: a turn's own time, a derived unit's source turn time."""
+    moment = unit.occurred_at if unit.kind == "turn" else (unit.valid_from or unit.occurred_at)
+    return None if moment is None else moment.date()
+
+
+def line(unit: MemoryUnit) -> str:
+    """A unit as one line under its day header: turns keep their speaker."""
+    if unit.kind == "turn" and unit.speaker:
+        return f"{unit.speaker}: {unit.text}"
+    return unit.text
 
 
 def render(unit: MemoryUnit) -> str:
-    """One context line: the date it happened (or was said), who said it, and the text."""
-    moment = unit.occurred_at or unit.valid_from
-    date = f"[{format_date(moment)}] " if moment else ""
-    who = f"{unit.speaker}: " if unit.kind == "turn" and unit.speaker else ""
-    return f"{date}{who}{unit.text}"
+    """A unit as a standalone line with its day, for listings outside a packed context."""
+    day = said_on(unit)
+    return f"[{format_date(day)}] {line(unit)}" if day else line(unit)
 
 
 def pack(hits: Sequence[Hit], counter: TokenCounter, budget_tokens: int) -> Context:
-    """Choose hits greedily by score until the budget is full; render them in time order."""
-    chosen: list[tuple[Hit, str]] = []
+    """Choose hits greedily by score until the budget is full; render them grouped by day."""
+    chosen: list[Hit] = []
     covered: set[str] = set()  # ids of packed units and of the turns/derivations they stand for
     seen_text: set[str] = set()
+    days: set[date | None] = set()
     used = 0
     for hit in hits:
         if budget_tokens - used < MIN_LINE_TOKENS:
             break
         unit = hit.unit
-        if unit.id in covered or unit.text.strip().lower() in seen_text:
+        text_key = unit.text.strip().lower()
+        if unit.id in covered or text_key in seen_text:
             continue
         if unit.derived_from and all(src in covered for src in unit.derived_from):
             continue
-        line = render(unit)
-        cost = counter.count(line) + 1  # + the newline between lines
+        day = said_on(unit)
+        cost = counter.count(line(unit)) + 1  # + its newline
+        if day not in days and day is not None:
+            cost += counter.count(f"[{format_date(day)}]") + 1
         if used + cost > budget_tokens:
             continue
         used += cost
-        chosen.append((hit, line))
+        chosen.append(hit)
+        days.add(day)
         covered.add(unit.id)
         covered.update(unit.derived_from)
-        seen_text.add(unit.text.strip().lower())
-    ordered = sorted(chosen, key=lambda pair: _time_key(pair[0].unit))
-    text = "\n".join(line for _, line in ordered)
-    hits_out = [h for h, _ in chosen]
-    return Context(
-        text=text,
-        hits=hits_out,
-        tokens=counter.count(text) if text else 0,
-        budget_tokens=budget_tokens,
-    )
+        seen_text.add(text_key)
+    text = _render_grouped(chosen)
+    tokens = counter.count(text) if text else 0
+    # Tokenisers may merge across line breaks differently; never hand back more than the budget.
+    while tokens > budget_tokens and chosen:
+        chosen.pop()
+        text = _render_grouped(chosen)
+        tokens = counter.count(text) if text else 0
+    return Context(text=text, hits=chosen, tokens=tokens, budget_tokens=budget_tokens)
+
+
+def _render_grouped(hits: Sequence[Hit]) -> str:
+    lines: list[str] = []
+    current: date | None = None
+    for unit in sorted((h.unit for h in hits), key=_time_key):
+        day = said_on(unit)
+        if day is not None and day != current:
+            lines.append(f"[{format_date(day)}]")
+            current = day
+        lines.append(line(unit))
+    return "\n".join(lines)
 
 
 def _time_key(unit: MemoryUnit) -> tuple[float, str]:
-    moment = unit.occurred_at or unit.recorded_at
+    moment = (unit.occurred_at if unit.kind == "turn" else unit.valid_from) or unit.recorded_at
     return (moment.timestamp(), unit.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -75,3 +76,20 @@ def time_window(question: str) -> TimeWindow | None:
             return TimeWindow(start, start.replace(hour=23, minute=59, second=59))
     end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
     return TimeWindow(datetime(year, month, 1, tzinfo=UTC), end)
+
+
+def named_speakers(question: str, speakers: Iterable[str]) -> set[str]:
+    """The speakers of a memory whom the question names ("What did Caroline research?").
+
+    What a person said is the best evidence about that person: in conversations, facts about
+    someone come mostly from their own turns.
+    """
+    lowered = question.lower()
+    return {s for s in speakers if s and re.search(rf"\b{re.escape(s.lower())}\b", lowered)}
+
+
+def without_names(text: str, names: Iterable[str]) -> str:
+    """``text`` without the given names (and a possessive after them)."""
+    for name in names:
+        text = re.sub(rf"\b{re.escape(name)}(?:'s)?\b\s*", "", text, flags=re.IGNORECASE)
+    return text.strip()

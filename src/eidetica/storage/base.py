@@ -28,11 +28,17 @@ class UnitFilter:
 
 @dataclass(frozen=True)
 class NewUnit:
-    """A unit to store, with its vector and the text the lexical index should see."""
+    """A unit to store, with its vector and the texts the lexical index should see.
+
+    ``lexical_context`` is what was said just before (the turn being answered): matched with a
+    lower weight, it lets "the Harry Potter stuff!" be found for a question about the place the
+    previous turn named.
+    """
 
     unit: MemoryUnit
     vector: Vectors
     lexical_text: str
+    lexical_context: str = ""
 
 
 class Store(Protocol):
@@ -107,6 +113,10 @@ class Store(Protocol):
         include_deleted: bool = False,
     ) -> list[MemoryUnit]:
         """Return units oldest first (by time said, then stored)."""
+        ...
+
+    def speakers(self, where: UnitFilter) -> list[str]:
+        """Distinct speakers of the active turns ``where`` selects."""
         ...
 
     def count(self, where: UnitFilter) -> int:

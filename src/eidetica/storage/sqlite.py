@@ -7,6 +7,7 @@ so concurrent writer processes queue on the lock instead of failing mid-transact
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -28,6 +29,8 @@ from .base import NewUnit, UnitFilter
 from .sqlite_schema import migrate
 
 BUSY_TIMEOUT_MS = 60_000
+#: BM25 weight of the preceding turn's words relative to the unit's own.
+CONTEXT_WEIGHT = 0.8
 _UNIT_COLUMNS = (
     "id, tenant, user_id, agent_id, session_id, kind, text, speaker, role, occurred_at, "
     "recorded_at, valid_from, valid_to, entities, sources, derived_from, ref, metadata, "
@@ -125,8 +128,15 @@ class SQLiteStore:
                 [(first + i, *_unit_row(n.unit), _vector_blob(n.vector)) for i, n in enumerate(units)],
             )
             conn.executemany(
-                "INSERT INTO units_fts (rowid, body) VALUES (?, ?)",
-                [(first + i, owned_words(n.unit.scope, n.lexical_text)) for i, n in enumerate(units)],
+                "INSERT INTO units_fts (rowid, body, context) VALUES (?, ?, ?)",
+                [
+                    (
+                        first + i,
+                        owned_words(n.unit.scope, n.lexical_text),
+                        owned_words(n.unit.scope, n.lexical_context),
+                    )
+                    for i, n in enumerate(units)
+                ],
             )
             conn.executemany(
                 "INSERT INTO history (unit_id, version, op, text, at, metadata) "
@@ -280,7 +290,7 @@ class SQLiteStore:
         match = " OR ".join(dict.fromkeys(words))
         clauses, params = _filter_sql(where, prefix="u.")
         rows = self._read(
-            "SELECT u.id, -bm25(units_fts) AS score FROM units_fts "
+            f"SELECT u.id, -bm25(units_fts, 1.0, {CONTEXT_WEIGHT}) AS score FROM units_fts "
             "JOIN units u ON u.rid = units_fts.rowid "
             f"WHERE units_fts MATCH ? AND {clauses} ORDER BY score DESC LIMIT ?",
             (match, *params, limit),
@@ -315,6 +325,14 @@ class SQLiteStore:
         )
         rows = self._read(sql, (*params, -1 if limit is None else limit, offset))
         return [_unit_from_row(r) for r in rows]
+
+    def speakers(self, where: UnitFilter) -> list[str]:
+        """Distinct speakers of the active turns ``where`` selects."""
+        clauses, params = _filter_sql(dataclasses.replace(where, kinds=("turn",)), prefix="")
+        rows = self._read(
+            f"SELECT DISTINCT speaker FROM units WHERE {clauses} AND speaker IS NOT NULL", params
+        )
+        return [r[0] for r in rows]
 
     def count(self, where: UnitFilter) -> int:
         """Count the active units ``where`` selects."""

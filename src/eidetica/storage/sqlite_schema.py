@@ -58,7 +58,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         -- Every indexed word carries its owner's prefix (see sqlite.owned_words), so posting
         -- lists are per user: a query reads one user's postings, whatever the store's size.
         CREATE VIRTUAL TABLE units_fts USING fts5(
-            body, tokenize = 'porter unicode61 remove_diacritics 2'
+            body, context, tokenize = 'porter unicode61 remove_diacritics 2'
         );
         """,
     ),
