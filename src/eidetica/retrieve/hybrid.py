@@ -1,44 +1,63 @@
-"""Hybrid search: lexical (BM25) and dense candidates fused by weighted reciprocal rank, with a
-time channel that favours units inside a period the question names.
+"""Hybrid search: lexical and dense candidates fused by weighted reciprocal rank, then boosted by
+who the question names, when it points at, and which conversation sessions its evidence clusters in.
+
+Channels, each counted as a reciprocal-rank contribution ``weight / (RRF_K + rank)``:
+
+- **lexical**: BM25 over each unit's words, plus (at ``context`` weight) the words said just before
+  it, so an answer is found by the words of the question it answers;
+- **dense**: cosine similarity, with the names of speakers the question mentions left out of the
+  query (the speaker channel carries them);
+- **speaker**: units said by a speaker the question names rank as if first in a channel;
+- **time**: units inside a period the question names ("in May 2023") likewise;
+- **session**: every candidate gets a prior proportional to its session's score (its two best
+  candidates), since the evidence for one question sits in the few sessions where the topic came up.
 
 Reciprocal-rank fusion needs no score calibration between channels (BM25 is unbounded, cosine is
-not), which is why it is the default; the weights stay close to 1 on purpose, since constants tuned
-on one dataset do not carry to the next.
+not); the weights stay near 1 on purpose, since constants tuned on one dataset do not carry over.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from ..embedders.base import Embedder
-from ..model import Hit
+from ..model import Hit, MemoryUnit
 from ..storage.base import Store, UnitFilter
 from .query import lexical_terms, named_speakers, time_window, without_names
 
 RRF_K = 60
+#: How many of a session's best candidates make its score (see ``_session_priors``).
+SESSION_TOP = 2
 
 
 @dataclass(frozen=True)
 class FusionWeights:
-    """Weight of each channel in the fused score."""
+    """Weight of each channel in the fused score; 0 switches a channel off."""
 
     lexical: float = 1.0
     dense: float = 1.0
     time: float = 0.5
     speaker: float = 1.0
+    session: float = 1.0
+    #: BM25 weight of the preceding turn's words relative to the unit's own.
+    context: float = 0.8
 
 
 @dataclass(frozen=True)
 class HybridRetriever:
-    """The default retriever: lexical + dense over turns and derived units, with a time channel."""
+    """The default retriever over turns and (with ``derived``) the facts and events drawn from them."""
 
     weights: FusionWeights = FusionWeights()
     candidates: int = 50
+    derived: bool = True
     name: str = "eidetica"
     packs_whole_history: bool = True
 
     def retrieve(self, store: Store, embedder: Embedder, query: str, where: UnitFilter, k: int) -> list[Hit]:
         """Rank the user's units for ``query``."""
+        if not self.derived:
+            where = dataclasses.replace(where, kinds=("turn",))
         return hybrid_search(
             store, embedder, query, where, k=k, candidates=self.candidates, weights=self.weights
         )
@@ -56,37 +75,57 @@ def hybrid_search(
 ) -> list[Hit]:
     """Return the ``k`` best units for ``query`` within ``where``, each with a score breakdown."""
     depth = max(candidates, k)
-    named = named_speakers(query, store.speakers(where))
-    lexical = store.search_lexical(where, lexical_terms(query), depth)
-    # The speaker channel carries who the question is about; left in, a name would pull the dense
-    # query towards everything that person said.
-    dense_query = without_names(query, named) or query
-    dense = store.search_vector(where, embedder.embed([dense_query])[0], depth)
-
+    named = named_speakers(query, store.speakers(where)) if weights.speaker else set()
     fused: dict[str, float] = {}
     breakdown: dict[str, dict[str, float]] = {}
-    for channel, weight, ranked in (
-        ("lexical", weights.lexical, lexical),
-        ("dense", weights.dense, dense),
-    ):
-        for rank, (unit_id, raw) in enumerate(ranked):
-            fused[unit_id] = fused.get(unit_id, 0.0) + weight / (RRF_K + rank + 1)
-            breakdown.setdefault(unit_id, {})[channel] = raw
 
-    window = time_window(query)
-    if window is None and not named:
+    def add(channel: str, unit_id: str, contribution: float, raw: float) -> None:
+        fused[unit_id] = fused.get(unit_id, 0.0) + contribution
+        breakdown.setdefault(unit_id, {})[channel] = raw
+
+    if weights.lexical:
+        ranked = store.search_lexical(where, lexical_terms(query), depth, context_weight=weights.context)
+        for rank, (unit_id, score) in enumerate(ranked):
+            add("lexical", unit_id, weights.lexical / (RRF_K + rank + 1), score)
+    if weights.dense:
+        dense_query = without_names(query, named) or query
+        ranked = store.search_vector(where, embedder.embed([dense_query])[0], depth)
+        for rank, (unit_id, score) in enumerate(ranked):
+            add("dense", unit_id, weights.dense / (RRF_K + rank + 1), score)
+
+    window = time_window(query) if weights.time else None
+    if window is None and not named and not weights.session:
         # Without a boosting channel the fused order is final: load only the units returned.
         units = store.get_many(sorted(fused, key=fused.__getitem__, reverse=True)[:k])
     else:
         units = store.get_many(list(fused))
+        # Boosts count as if a channel had ranked every matching unit first.
+        first = 1.0 / (RRF_K + 1)
         for unit_id, unit in units.items():
-            # Boosts count as if the channel ranked every matching unit first.
             if window is not None and window.contains(unit.occurred_at):
-                fused[unit_id] += weights.time / (RRF_K + 1)
-                breakdown[unit_id]["time"] = 1.0
+                add("time", unit_id, weights.time * first, 1.0)
             if unit.speaker in named:
-                fused[unit_id] += weights.speaker / (RRF_K + 1)
-                breakdown[unit_id]["speaker"] = 1.0
+                add("speaker", unit_id, weights.speaker * first, 1.0)
+        if weights.session:
+            for unit_id, prior in _session_priors(units, fused).items():
+                add("session", unit_id, weights.session * prior * first, round(prior, 4))
 
-    ranked_ids = sorted(units, key=lambda uid: fused[uid], reverse=True)[:k]
+    ranked_ids = sorted(units, key=fused.__getitem__, reverse=True)[:k]
     return [Hit(units[uid], round(fused[uid], 6), breakdown[uid]) for uid in ranked_ids]
+
+
+def _session_priors(units: dict[str, MemoryUnit], fused: dict[str, float]) -> dict[str, float]:
+    """Each unit's session score relative to the best session's.
+
+    A session scores the sum of its ``SESSION_TOP`` best candidates: a topic discussed over a few
+    turns outranks a lone match, and a long session cannot win by its size alone (with every unit
+    a candidate, summing them all would favour whichever session is longest).
+    """
+    per_session: dict[str | None, list[float]] = {}
+    for unit_id, unit in units.items():
+        per_session.setdefault(unit.scope.session_id, []).append(fused[unit_id])
+    scores = {s: sum(sorted(v, reverse=True)[:SESSION_TOP]) for s, v in per_session.items()}
+    best = max(scores.values(), default=0.0)
+    if best <= 0:
+        return {}
+    return {unit_id: scores[unit.scope.session_id] / best for unit_id, unit in units.items()}

@@ -96,8 +96,13 @@ class Store(Protocol):
         """Erase the user's derived units (before rebuilding them from turns)."""
         ...
 
-    def search_lexical(self, where: UnitFilter, terms: Sequence[str], limit: int) -> list[tuple[str, float]]:
-        """Rank units by BM25 over ``terms``; higher score is better."""
+    def search_lexical(
+        self, where: UnitFilter, terms: Sequence[str], limit: int, *, context_weight: float = 0.0
+    ) -> list[tuple[str, float]]:
+        """Rank units by BM25 over ``terms``; higher score is better.
+
+        ``context_weight`` > 0 also matches the words said just before each unit, weighted so.
+        """
         ...
 
     def search_vector(self, where: UnitFilter, vector: Vectors, limit: int) -> list[tuple[str, float]]:

@@ -29,8 +29,6 @@ from .base import NewUnit, UnitFilter
 from .sqlite_schema import migrate
 
 BUSY_TIMEOUT_MS = 60_000
-#: BM25 weight of the preceding turn's words relative to the unit's own.
-CONTEXT_WEIGHT = 0.8
 _UNIT_COLUMNS = (
     "id, tenant, user_id, agent_id, session_id, kind, text, speaker, role, occurred_at, "
     "recorded_at, valid_from, valid_to, entities, sources, derived_from, ref, metadata, "
@@ -282,18 +280,22 @@ class SQLiteStore:
             for r in rows
         ]
 
-    def search_lexical(self, where: UnitFilter, terms: Sequence[str], limit: int) -> list[tuple[str, float]]:
+    def search_lexical(
+        self, where: UnitFilter, terms: Sequence[str], limit: int, *, context_weight: float = 0.0
+    ) -> list[tuple[str, float]]:
         """BM25 over the user's units: owner-prefixed words match that user's units only."""
-        words = owned_words(where.scope, " ".join(terms)).split()
+        words = list(dict.fromkeys(owned_words(where.scope, " ".join(terms)).split()))
         if not words:
             return []
-        match = " OR ".join(dict.fromkeys(words))
+        match = " OR ".join(words)
+        if not context_weight:
+            match = f"body : ({match})"
         clauses, params = _filter_sql(where, prefix="u.")
         rows = self._read(
-            f"SELECT u.id, -bm25(units_fts, 1.0, {CONTEXT_WEIGHT}) AS score FROM units_fts "
+            "SELECT u.id, -bm25(units_fts, 1.0, ?) AS score FROM units_fts "
             "JOIN units u ON u.rid = units_fts.rowid "
             f"WHERE units_fts MATCH ? AND {clauses} ORDER BY score DESC LIMIT ?",
-            (match, *params, limit),
+            (float(context_weight), match, *params, limit),
         )
         return [(r[0], float(r[1])) for r in rows]
 
