@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
-import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -20,12 +18,13 @@ from rich.table import Table
 from rich.text import Text
 
 from .config import resolve_db
-from .errors import EideticaError, InputFormatError, UsageError
+from .errors import EideticaError, UsageError
 from .memory import Memory
 from .model import Hit, MemoryUnit
 
 if TYPE_CHECKING:
     from .eval.datasets import Question
+    from .eval.runner import Ingest
 
 app = typer.Typer(
     help="Eidetica: long-term memory for LLM agents, offline, in one SQLite file.",
@@ -431,24 +430,6 @@ def _budgets(text: str) -> list[int]:
     return budgets
 
 
-def _first_items(path: Path, limit: int | None, workdir: Path) -> Path:
-    """The dataset file itself, or a copy in ``workdir`` holding only its first ``limit`` items."""
-    if limit is None:
-        return path
-    if limit < 1:
-        raise UsageError(f"--limit must be a positive integer, got {limit}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFormatError(f"cannot read the dataset: {exc}", source=path.name) from exc
-    items = data if isinstance(data, list) else [data]
-    copy = workdir / path.name
-    copy.write_text(json.dumps(items[:limit]), encoding="utf-8")
-    return copy
-
-
 def _bar(label: str) -> Progress:
     return Progress(
         TextColumn(f"[bold]{label}"),
@@ -463,7 +444,7 @@ def _bar(label: str) -> Progress:
 def _run_eval(
     dataset: str,
     path: Path,
-    ingest: Callable[[Memory, Path, Callable[[int, int], None]], object],
+    ingest: Ingest,
     load_questions: Callable[[Path], Sequence[Question]],
     budgets_text: str,
     out_dir: Path,
@@ -471,50 +452,19 @@ def _run_eval(
     no_baselines: bool,
     limit: int | None,
 ) -> None:
-    """Ingest once, score every system at every budget, print the table and write the reports."""
-    from . import __version__
-    from .eval.harness import evaluate
+    """Run an evaluation with progress bars, print the table and write the reports."""
     from .eval.report import markdown_table, write_reports
-    from .retrieve.baselines import BASELINES
+    from .eval.runner import run_evaluation
 
-    budgets = _budgets(budgets_text)
-    with tempfile.TemporaryDirectory(prefix="eidetica-eval-") as tmp:
-        source = _first_items(path, limit, Path(tmp))
-        with Memory(db or Path(tmp) / "eval.db") as memory:
-            started = time.perf_counter()
-            with _bar(f"ingesting {dataset}") as bar:
-                task = bar.add_task("ingest", total=None)
-                ingest(memory, source, lambda done, total: bar.update(task, completed=done, total=total))
-            ingest_s = time.perf_counter() - started
-            questions = load_questions(source)
-            if not questions:
-                raise UsageError(f"{path} holds no questions whose evidence points at a stored turn")
-            systems = [memory.retriever, *([] if no_baselines else BASELINES)]
-            started = time.perf_counter()
-            with _bar("asking") as bar:
-                task = bar.add_task("ask", total=None)
-                results = evaluate(
-                    memory,
-                    questions,
-                    systems,
-                    budgets,
-                    progress=lambda done, total: bar.update(task, completed=done, total=total),
-                )
-            meta = {
-                "dataset": dataset,
-                "source": path.name,
-                "limit": limit,
-                "budgets": budgets,
-                "systems": [s.name for s in systems],
-                "ours": memory.retriever.name,
-                "questions": len(questions),
-                "turns": memory.stats().units_by_kind.get("turn", 0),
-                "embedder": memory.embedder.name,
-                "eidetica": __version__,
-                "ingest_s": round(ingest_s, 2),
-                "eval_s": round(time.perf_counter() - started, 2),
-                "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            }
+    with _bar(f"ingesting {dataset}") as ingest_bar, _bar("asking") as ask_bar:
+        ingest_task = ingest_bar.add_task("ingest", total=None)
+        ask_task = ask_bar.add_task("ask", total=None)
+        results, meta = run_evaluation(
+            dataset, path, ingest, load_questions,
+            budgets=_budgets(budgets_text), db=db, baselines=not no_baselines, limit=limit,
+            ingest_progress=lambda done, total: ingest_bar.update(ingest_task, completed=done, total=total),
+            ask_progress=lambda done, total: ask_bar.update(ask_task, completed=done, total=total),
+        )  # fmt: skip
     paths = write_reports(results, meta, out_dir)
     out.print(markdown_table(results), markup=False, highlight=False, soft_wrap=True)
     for path_written in paths.values():

@@ -1,0 +1,91 @@
+"""One evaluation run: ingest a dataset once, then ask every question of every system."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputFormatError, UsageError
+from ..memory import Memory
+from ..retrieve.baselines import BASELINES
+from .datasets import Question
+from .harness import evaluate
+
+Progress = Callable[[int, int], None]
+Ingest = Callable[[Memory, Path, Progress], object]
+
+
+def first_items(path: Path, limit: int | None, workdir: Path) -> Path:
+    """The dataset file itself, or a copy in ``workdir`` holding only its first ``limit`` items."""
+    if limit is None:
+        return path
+    if limit < 1:
+        raise UsageError(f"--limit must be a positive integer, got {limit}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputFormatError(f"cannot read the dataset: {exc}", source=path.name) from exc
+    items = data if isinstance(data, list) else [data]
+    copy = workdir / path.name
+    copy.write_text(json.dumps(items[:limit]), encoding="utf-8")
+    return copy
+
+
+def run_evaluation(
+    dataset: str,
+    path: Path,
+    ingest: Ingest,
+    load_questions: Callable[[Path], Sequence[Question]],
+    *,
+    budgets: Sequence[int],
+    db: Path | None = None,
+    baselines: bool = True,
+    limit: int | None = None,
+    ingest_progress: Progress | None = None,
+    ask_progress: Progress | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Ingest ``path`` into a fresh (or the given) database and score Eidetica and the baselines.
+
+    Returns the nested results of ``evaluate`` and the run's metadata.
+    """
+    from .. import __version__
+
+    with tempfile.TemporaryDirectory(prefix="eidetica-eval-") as tmp:
+        source = first_items(path, limit, Path(tmp))
+        with Memory(db or Path(tmp) / "eval.db") as memory:
+            started = time.perf_counter()
+            ingest(memory, source, ingest_progress or _ignore)
+            ingest_s = time.perf_counter() - started
+            questions = load_questions(source)
+            if not questions:
+                raise UsageError(f"{path} holds no questions whose evidence points at a stored turn")
+            systems = [memory.retriever, *(BASELINES if baselines else ())]
+            started = time.perf_counter()
+            results = evaluate(memory, questions, systems, budgets, progress=ask_progress)
+            meta = {
+                "dataset": dataset,
+                "source": path.name,
+                "limit": limit,
+                "budgets": list(budgets),
+                "systems": [s.name for s in systems],
+                "ours": memory.retriever.name,
+                "questions": len(questions),
+                "turns": memory.stats().units_by_kind.get("turn", 0),
+                "embedder": memory.embedder.name,
+                "eidetica": __version__,
+                "ingest_s": round(ingest_s, 2),
+                "eval_s": round(time.perf_counter() - started, 2),
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+    return results, meta
+
+
+def _ignore(done: int, total: int) -> None:
+    """Progress callback that does nothing."""
