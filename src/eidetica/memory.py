@@ -175,9 +175,13 @@ class Memory:
         ``before`` maps a turn id to the text said just before it in its session.
         """
         if units:
-            vectors = self.embedder.embed([_embed_text(u) for u in units])
+            unnamed = [_unnamed(u) for u in units]
+            vectors = self.embedder.embed([_embed_text(u, t) for u, t in zip(units, unnamed, strict=True)])
             self.store.add(
-                [NewUnit(u, vectors[i], _lexical_text(u), _preceding(u, before)) for i, u in enumerate(units)]
+                [
+                    NewUnit(u, vectors[i], _lexical_text(u, unnamed[i]), _preceding(u, before))
+                    for i, u in enumerate(units)
+                ]
             )
 
     def _drop_known_refs(self, scope: Scope, turns: list[TurnInput], skipped: list[str]) -> list[TurnInput]:
@@ -355,11 +359,12 @@ class Memory:
                 f"unit {unit_id} is a verbatim turn and is never changed; add a correction instead"
             )
         changed = dataclasses.replace(current, text=text)
+        unnamed = _unnamed(changed)
         return self.store.update(
             unit_id,
             text=text,
-            vector=self.embedder.embed([text])[0],
-            lexical_text=_lexical_text(changed),
+            vector=self.embedder.embed([_embed_text(changed, unnamed)])[0],
+            lexical_text=_lexical_text(changed, unnamed),
             metadata=metadata,
             scope=scope,
         )
@@ -454,7 +459,7 @@ def _group(items: Iterable[T], key: Callable[[T], Any]) -> dict[Any, list[T]]:
 
 def _preceding_texts(turns: Sequence[MemoryUnit]) -> dict[str, str]:
     """Map each turn of one session (in order) to the text of the turn before it."""
-    return {turn.id: _embed_text(prev) for prev, turn in itertools.pairwise(turns)}
+    return {turn.id: _embed_text(prev, _unnamed(prev)) for prev, turn in itertools.pairwise(turns)}
 
 
 def _preceding(unit: MemoryUnit, before: dict[str, str]) -> str:
@@ -463,20 +468,18 @@ def _preceding(unit: MemoryUnit, before: dict[str, str]) -> str:
     return before.get(turn_id, "")
 
 
-def _embed_text(unit: MemoryUnit) -> str:
-    """What the dense model sees: the speaker once, then what was said."""
-    if not unit.speaker:
-        return unit.text
-    return f"{unit.speaker}: {_unnamed(unit.text, unit.speaker)}"
+def _embed_text(unit: MemoryUnit, unnamed: str) -> str:
+    """What the dense model sees: the speaker once, then what was said (``unnamed``: ``_unnamed``)."""
+    return f"{unit.speaker}: {unnamed}" if unit.speaker else unnamed
 
 
-def _lexical_text(unit: MemoryUnit) -> str:
+def _lexical_text(unit: MemoryUnit, unnamed: str) -> str:
     """What BM25 sees: the text, who said it, and the date it happened (for "when" questions).
 
     A derived unit names its speaker wherever the turn said "I"; for matching, the name counts
     once, or every unit of a talkative speaker would outrank the one that answers.
     """
-    parts = [_unnamed(unit.text, unit.speaker) if unit.speaker else unit.text]
+    parts = [unnamed]
     if unit.speaker:
         parts.append(unit.speaker)
     if unit.occurred_at is not None:
@@ -484,6 +487,6 @@ def _lexical_text(unit: MemoryUnit) -> str:
     return " ".join(parts)
 
 
-def _unnamed(text: str, speaker: str) -> str:
-    """``text`` without its speaker's name (and the possessive after it)."""
-    return without_names(text, [speaker])
+def _unnamed(unit: MemoryUnit) -> str:
+    """The unit's text without its speaker's name (and the possessive after it)."""
+    return without_names(unit.text, [unit.speaker]) if unit.speaker else unit.text

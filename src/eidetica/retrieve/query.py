@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 
@@ -91,5 +92,10 @@ def named_speakers(question: str, speakers: Iterable[str]) -> set[str]:
 def without_names(text: str, names: Iterable[str]) -> str:
     """``text`` without the given names (and a possessive after them)."""
     for name in names:
-        text = re.sub(rf"\b{re.escape(name)}(?:'s)?\b\s*", "", text, flags=re.IGNORECASE)
+        text = _name_pattern(name).sub("", text)
     return text.strip()
+
+
+@lru_cache(maxsize=1024)
+def _name_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(name)}(?:'s)?\b\s*", re.IGNORECASE)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -125,13 +126,14 @@ class SQLiteStore:
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(first + i, *_unit_row(n.unit), _vector_blob(n.vector)) for i, n in enumerate(units)],
             )
+            contexts: dict[tuple[Scope, str], str] = {}  # a turn and its derived units share one
             conn.executemany(
                 "INSERT INTO units_fts (rowid, body, context) VALUES (?, ?, ?)",
                 [
                     (
                         first + i,
                         owned_words(n.unit.scope, n.lexical_text),
-                        owned_words(n.unit.scope, n.lexical_context),
+                        _memo(contexts, (n.unit.scope, n.lexical_context), owned_words),
                     )
                     for i, n in enumerate(units)
                 ],
@@ -390,9 +392,22 @@ def owned_words(scope: Scope, text: str) -> str:
     ``<owner><word>`` and the porter stemmer still sees the word's ending. Ids may hold any
     characters; the blake2b digest in the prefix holds only letters and digits.
     """
-    digest = hashlib.blake2b(f"{scope.tenant}\x00{scope.user_id}".encode(), digest_size=6).hexdigest()
-    prefix = "x" + digest
-    return " ".join(prefix + word for word in _WORD.findall(text))
+    words = _WORD.findall(text)
+    if not words:
+        return ""
+    prefix = _owner_prefix(scope.tenant, scope.user_id)
+    return prefix + (" " + prefix).join(words)
+
+
+@lru_cache(maxsize=4096)
+def _owner_prefix(tenant: str, user_id: str) -> str:
+    return "x" + hashlib.blake2b(f"{tenant}\x00{user_id}".encode(), digest_size=6).hexdigest()
+
+
+def _memo(cache: dict[tuple[Scope, str], str], key: tuple[Scope, str], make: Any) -> str:
+    if key not in cache:
+        cache[key] = make(*key)
+    return cache[key]
 
 
 def _refuse_foreign(conn: sqlite3.Connection, path: str) -> None:

@@ -57,8 +57,9 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         -- Every indexed word carries its owner's prefix (see sqlite.owned_words), so posting
         -- lists are per user: a query reads one user's postings, whatever the store's size.
+        -- detail=column: BM25 needs no word positions (no phrase queries), so none are stored.
         CREATE VIRTUAL TABLE units_fts USING fts5(
-            body, context, tokenize = 'porter unicode61 remove_diacritics 2'
+            body, context, tokenize = 'porter unicode61 remove_diacritics 2', detail = column
         );
         """,
     ),
