@@ -18,8 +18,10 @@ import platformdirs
 
 
 def default_db_path() -> Path:
-    """The per-user database file used when nothing else is configured."""
-    return Path(platformdirs.user_data_dir("eidetica", appauthor=False)) / "memory.db"
+    """The per-user database file used when nothing else is configured (its folder is created)."""
+    folder = Path(platformdirs.user_data_dir("eidetica", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "memory.db"
 
 
 def resolve_db(option: str | None) -> str:
@@ -29,6 +31,4 @@ def resolve_db(option: str | None) -> str:
     from_env = os.environ.get("EIDETICA_DB")
     if from_env:
         return from_env
-    path = default_db_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return str(path)
+    return str(default_db_path())

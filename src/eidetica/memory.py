@@ -74,13 +74,12 @@ class Memory:
     ) -> None:
         if store is not None and location is not None:
             raise UsageError("pass either a location or a store, not both")
+        self.tenant = _check_id("tenant", tenant)
         if store is None:
             if location is None:
                 from .config import default_db_path
 
-                path = default_db_path()
-                path.parent.mkdir(parents=True, exist_ok=True)
-                location = path
+                location = default_db_path()
             store = open_store(location)
         self.store = store
         if embedder is None or isinstance(embedder, str):
@@ -89,7 +88,6 @@ class Memory:
         self.extractor: Extractor = extractor or RuleExtractor()
         self.tokens: TokenCounter = token_counter or BundledTokenCounter()
         self.retriever: Retriever = retriever or HybridRetriever()
-        self.tenant = _check_id("tenant", tenant)
         try:
             self.store.check_embedder(embedder.name, embedder.dim)
         except BaseException:
