@@ -185,3 +185,12 @@ def test_recorded_at_is_aware_utc(memory: Memory) -> None:
     unit = memory.add("hello there, this is a note", user_id="j").turns[0]
     assert unit.recorded_at.tzinfo is not None
     assert abs((datetime.now(UTC) - unit.recorded_at).total_seconds()) < 600
+
+
+def test_list_pages_and_refuses_negative_bounds(memory: Memory) -> None:
+    for i in range(5):
+        memory.add(f"note number {i} about the garden", user_id="k", infer=False)
+    turns = memory.list(user_id="k", kinds=["turn"])
+    assert memory.list(user_id="k", kinds=["turn"], limit=2, offset=1) == turns[1:3]
+    with pytest.raises(UsageError, match="negative"):
+        memory.list(user_id="k", limit=-1)

@@ -331,6 +331,8 @@ class Memory:
         offset: int = 0,
     ) -> list[MemoryUnit]:
         """Return the user's active units in time order."""
+        if (limit is not None and limit < 0) or offset < 0:
+            raise UsageError(f"limit and offset must not be negative, got {limit} and {offset}")
         where = self._filter(user_id, agent_id, session_id, kinds, None, None)
         return self.store.list_units(where, limit=limit, offset=offset)
 
