@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from eidetica import Memory
-from eidetica.retrieve.baselines import TurnBaseline
+from eidetica.retrieve.baselines import turn_baseline
 from eidetica.retrieve.hybrid import FusionWeights, HybridRetriever
 from eidetica.retrieve.query import named_speakers, time_window, without_names
 
@@ -107,10 +107,10 @@ def test_turn_baselines_see_turns_only_and_not_the_preceding_words(memory: Memor
         ("John", "Have you ever been to Universal Studios?"),
         ("Tim", "Nope, but I'm super stoked for the Harry Potter stuff!"),
     ])  # fmt: skip
-    memory.retriever = TurnBaseline(("lexical",))
+    memory.retriever = turn_baseline("lexical")
     hits = memory.search("Universal Studios", user_id="u", k=10)
     assert [h.sources for h in hits] == [("s1:1",)]
-    assert TurnBaseline(("lexical", "dense")).name == "rrf-turns"
+    assert turn_baseline("lexical", "dense").name == "rrf-turns"
 
 
 def test_context_groups_lines_under_one_header_per_day(memory: Memory) -> None:

@@ -110,7 +110,8 @@ def hybrid_search(
             for unit_id, prior in _session_priors(units, fused).items():
                 add("session", unit_id, weights.session * prior * first, round(prior, 4))
 
-    ranked_ids = sorted(units, key=fused.__getitem__, reverse=True)[:k]
+    # Sorting the fused dict (not the loaded units) keeps ties in channel order: lexical first.
+    ranked_ids = [uid for uid in sorted(fused, key=fused.__getitem__, reverse=True) if uid in units][:k]
     return [Hit(units[uid], round(fused[uid], 6), breakdown[uid]) for uid in ranked_ids]
 
 
