@@ -85,8 +85,7 @@ def named_speakers(question: str, speakers: Iterable[str]) -> set[str]:
     What a person said is the best evidence about that person: in conversations, facts about
     someone come mostly from their own turns.
     """
-    lowered = question.lower()
-    return {s for s in speakers if s and re.search(rf"\b{re.escape(s.lower())}\b", lowered)}
+    return {s for s in speakers if s and _name_pattern(s).search(question)}
 
 
 def without_names(text: str, names: Iterable[str]) -> str:

@@ -126,14 +126,15 @@ class SQLiteStore:
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(first + i, *_unit_row(n.unit), _vector_blob(n.vector)) for i, n in enumerate(units)],
             )
-            contexts: dict[tuple[Scope, str], str] = {}  # a turn and its derived units share one
+            # A turn and the units derived from it share one context: prefix its words once.
+            contexts = {key: owned_words(*key) for key in {(n.unit.scope, n.lexical_context) for n in units}}
             conn.executemany(
                 "INSERT INTO units_fts (rowid, body, context) VALUES (?, ?, ?)",
                 [
                     (
                         first + i,
                         owned_words(n.unit.scope, n.lexical_text),
-                        _memo(contexts, (n.unit.scope, n.lexical_context), owned_words),
+                        contexts[(n.unit.scope, n.lexical_context)],
                     )
                     for i, n in enumerate(units)
                 ],
@@ -402,12 +403,6 @@ def owned_words(scope: Scope, text: str) -> str:
 @lru_cache(maxsize=4096)
 def _owner_prefix(tenant: str, user_id: str) -> str:
     return "x" + hashlib.blake2b(f"{tenant}\x00{user_id}".encode(), digest_size=6).hexdigest()
-
-
-def _memo(cache: dict[tuple[Scope, str], str], key: tuple[Scope, str], make: Any) -> str:
-    if key not in cache:
-        cache[key] = make(*key)
-    return cache[key]
 
 
 def _refuse_foreign(conn: sqlite3.Connection, path: str) -> None:
