@@ -7,6 +7,7 @@
     │   └── InputFormatError      a file or payload could not be parsed; names the line when it can
     ├── NotFoundError             an id that does not exist in the caller's scope
     ├── ScopeError                an operation would cross a tenant or user boundary
+    ├── AuthError                 a server request came without a valid API key
     ├── StoreError                the storage backend failed (locked, corrupt, disk full)
     └── EmbedderError             the embedding model could not be loaded or failed
 
@@ -47,6 +48,10 @@ class NotFoundError(EideticaError, LookupError):
 
 class ScopeError(EideticaError):
     """The operation would reach outside the caller's tenant or user."""
+
+
+class AuthError(EideticaError):
+    """The request carried no API key, or one the server does not know."""
 
 
 class StoreError(EideticaError):

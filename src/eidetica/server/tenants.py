@@ -1,0 +1,74 @@
+"""One store and one embedder shared by every tenant a server process serves.
+
+A server answers many tenants from one database: each request gets the ``Memory`` of its tenant,
+built once over the shared store, embedder and tokenizer, so no tenant pays a model load and no
+request can name a tenant other than the one its API key maps to.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ..embedders import Embedder, load_embedder
+from ..errors import AuthError
+from ..memory import Memory
+from ..model import DEFAULT_TENANT
+from ..storage import Store, open_store
+from ..tokens import BundledTokenCounter, TokenCounter
+
+
+class Tenants:
+    """The ``Memory`` of each tenant over one shared store; keys map callers to tenants.
+
+    With no API keys configured every caller is in the default tenant (one machine, one team).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        embedder: Embedder | None = None,
+        api_keys: dict[str, str] | None = None,
+        token_counter: TokenCounter | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder or load_embedder("wordllama")
+        self.tokens = token_counter or BundledTokenCounter()
+        self.api_keys = dict(api_keys or {})
+        self._memories: dict[str, Memory] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, location: str, *, api_keys: dict[str, str] | None = None) -> Tenants:
+        """Open the store at ``location`` (a path or ``postgresql://`` URL) with the default embedder."""
+        return cls(open_store(location), api_keys=api_keys)
+
+    @property
+    def requires_key(self) -> bool:
+        return bool(self.api_keys)
+
+    def tenant_for(self, api_key: str | None) -> str:
+        """The tenant an API key belongs to; AuthError when keys are configured and this one is not."""
+        if not self.api_keys:
+            return DEFAULT_TENANT
+        if not api_key:
+            raise AuthError("this server needs an API key: send 'Authorization: Bearer <key>'")
+        tenant = self.api_keys.get(api_key)
+        if tenant is None:
+            raise AuthError("unknown API key: check the key, or ask the server's operator for one")
+        return tenant
+
+    def memory(self, tenant: str) -> Memory:
+        """The tenant's ``Memory`` over the shared store (built on first use)."""
+        with self._lock:
+            memory = self._memories.get(tenant)
+            if memory is None:
+                memory = Memory(
+                    store=self.store, embedder=self.embedder, token_counter=self.tokens, tenant=tenant
+                )
+                self._memories[tenant] = memory
+            return memory
+
+    def close(self) -> None:
+        """Close the shared store; every tenant's ``Memory`` is unusable afterwards."""
+        self.store.close()

@@ -1,0 +1,124 @@
+"""The JSON form of Eidetica's data and errors, shared by the REST server, its client and MCP.
+
+One encoder for every dataclass in ``model`` (times as ISO 8601 with offset, tuples as lists) and
+one decoder per type, so a ``Client`` returns exactly what ``Memory`` returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from . import errors
+from .model import AddResult, Context, HistoryEntry, Hit, MemoryUnit, Scope, Stats
+
+JSON = dict[str, Any]
+
+
+def to_wire(value: Any) -> Any:
+    """Turn a model dataclass (or a list/dict of them) into JSON-ready data."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_wire(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [to_wire(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): to_wire(item) for key, item in value.items()}
+    return value
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def unit_from_wire(data: JSON) -> MemoryUnit:
+    recorded_at = _time(data["recorded_at"])
+    assert recorded_at is not None
+    return MemoryUnit(
+        id=data["id"],
+        kind=data["kind"],
+        text=data["text"],
+        scope=Scope(**data["scope"]),
+        recorded_at=recorded_at,
+        speaker=data.get("speaker"),
+        role=data.get("role"),
+        occurred_at=_time(data.get("occurred_at")),
+        valid_from=_time(data.get("valid_from")),
+        valid_to=_time(data.get("valid_to")),
+        entities=tuple(data.get("entities", ())),
+        sources=tuple(data.get("sources", ())),
+        derived_from=tuple(data.get("derived_from", ())),
+        ref=data.get("ref"),
+        metadata=dict(data.get("metadata") or {}),
+        version=data.get("version", 1),
+        status=data.get("status", "active"),
+    )
+
+
+def hit_from_wire(data: JSON) -> Hit:
+    return Hit(unit_from_wire(data["unit"]), data["score"], dict(data["scores"]))
+
+
+def context_from_wire(data: JSON) -> Context:
+    return Context(
+        text=data["text"],
+        hits=[hit_from_wire(h) for h in data["hits"]],
+        tokens=data["tokens"],
+        budget_tokens=data["budget_tokens"],
+    )
+
+
+def add_result_from_wire(data: JSON) -> AddResult:
+    return AddResult(
+        turns=[unit_from_wire(u) for u in data["turns"]],
+        derived=[unit_from_wire(u) for u in data["derived"]],
+        skipped_refs=list(data.get("skipped_refs", ())),
+    )
+
+
+def history_from_wire(data: JSON) -> HistoryEntry:
+    at = _time(data["at"])
+    assert at is not None
+    return HistoryEntry(
+        unit_id=data["unit_id"],
+        version=data["version"],
+        op=data["op"],
+        text=data["text"],
+        at=at,
+        metadata=dict(data.get("metadata") or {}),
+    )
+
+
+def stats_from_wire(data: JSON) -> Stats:
+    return Stats(
+        units_by_kind=dict(data["units_by_kind"]),
+        deleted=data["deleted"],
+        users=data["users"],
+        sessions=data["sessions"],
+        bytes_on_disk=data.get("bytes_on_disk"),
+    )
+
+
+def error_to_wire(exc: errors.EideticaError) -> JSON:
+    """``{"error": {"type": ..., "message": ...}}``; ``type`` is the class name in ``errors``."""
+    body: JSON = {"type": type(exc).__name__, "message": str(exc)}
+    line = getattr(exc, "line", None)
+    if line is not None:
+        body["line"] = line
+    return {"error": body}
+
+
+def error_from_wire(payload: Any, fallback: str) -> errors.EideticaError:
+    """Rebuild the server's error as the same class; unknown shapes become ``fallback`` text."""
+    body = payload.get("error") if isinstance(payload, dict) else None
+    if not isinstance(body, dict):
+        return errors.EideticaError(fallback)
+    message = str(body.get("message", fallback))
+    cls = getattr(errors, str(body.get("type", "")), None)
+    if not (isinstance(cls, type) and issubclass(cls, errors.EideticaError)):
+        return errors.EideticaError(message)
+    if cls is errors.InputFormatError:
+        return errors.InputFormatError(message)
+    return cls(message)
