@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh SQLite file per test, one real embedder per session, no network."""
+"""Shared fixtures: a fresh SQLite file (or PostgreSQL database) per test, one real embedder per
+session, no network."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pytest
 
 from eidetica import Memory
 from eidetica.embedders.wordllama import WordLlamaEmbedder
+
+from .postgres_server import postgres_server, postgres_url  # noqa: F401  (fixtures for every test)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 LOCOMO = SHARED / "data" / "locomo" / "locomo10_dev.json"

@@ -164,8 +164,10 @@ def test_add_with_speaker_and_timestamp_derives_a_dated_event(db_path: Path) -> 
     assert event["sources"] == [turn["id"]]
     assert event["derived_from"] == [turn["id"]]
 
+    # Said again: the turn is stored, the event gains a source instead of being derived twice.
     plain = _plain(_ok(db_path, *args).stdout)
-    assert re.search(r"event Caroline .*7 May 2023", plain), plain
+    assert "stored 1 turn(s) and 0 derived unit(s)" in plain
+    assert re.search(r"said again: Caroline .*7 May 2023", plain), plain
 
 
 # -- import and unit management -------------------------------------------------------------------

@@ -70,9 +70,10 @@ def test_readme_mentions_every_command() -> None:
 
 def test_exported_names_are_pinned() -> None:
     assert sorted(eidetica.__all__) == [
-        "AddResult", "Context", "EideticaError", "EmbedderError", "HistoryEntry", "Hit",
-        "ImportReport", "InputFormatError", "Memory", "MemoryUnit", "NotFoundError", "Scope",
-        "ScopeError", "Stats", "StoreError", "TurnInput", "UsageError", "__version__",
+        "AddResult", "Answer", "AuthError", "Client", "Context", "EideticaError", "EmbedderError",
+        "HistoryEntry", "Hit", "ImportReport", "InputFormatError", "LLMError", "Memory", "MemoryUnit",
+        "NotFoundError", "Scope", "ScopeError", "ServerError", "Stats", "StoreError", "TurnInput",
+        "UsageError", "__version__",
     ]  # fmt: skip
     for name in eidetica.__all__:
         assert hasattr(eidetica, name)

@@ -286,6 +286,10 @@ WRONG_CALLS: dict[str, tuple[Callable[[Memory], object], str]] = {
         lambda m: m.add("I like green tea", user_id=5),  # type: ignore[arg-type]
         r"user_id must be a string, got int",
     ),
+    "user_id with NUL": (
+        lambda m: m.add("I like green tea", user_id="ana\x00"),
+        r"user_id contains a NUL character",
+    ),
     "agent_id list": (
         lambda m: m.add("I like green tea", agent_id=["a"]),  # type: ignore[arg-type]
         r"agent_id must be a string, got list",
@@ -585,8 +589,10 @@ def lineage(db: Path) -> tuple[set[str], dict[str, int], int]:
         ]
         rows = {
             table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("units", "units_fts", "history")
+            for table in ("units", "units_fts")
         }
+        # Reconciliation adds history rows of its own (mentions, supersessions); every unit has one add.
+        rows["history adds"] = conn.execute("SELECT count(*) FROM history WHERE op = 'add'").fetchone()[0]
     finally:
         conn.close()
     assert all(p and set(p) <= turn_ids for p in parents), "a derived unit cites a missing turn"

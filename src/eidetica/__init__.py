@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from .client import Client
 from .errors import (
+    AuthError,
     EideticaError,
     EmbedderError,
     InputFormatError,
+    LLMError,
     NotFoundError,
     ScopeError,
+    ServerError,
     StoreError,
     UsageError,
 )
 from .memory import ImportReport, Memory
-from .model import AddResult, Context, HistoryEntry, Hit, MemoryUnit, Scope, Stats, TurnInput
+from .model import AddResult, Answer, Context, HistoryEntry, Hit, MemoryUnit, Scope, Stats, TurnInput
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AddResult",
+    "Answer",
+    "AuthError",
+    "Client",
     "Context",
     "EideticaError",
     "EmbedderError",
@@ -25,11 +32,13 @@ __all__ = [
     "Hit",
     "ImportReport",
     "InputFormatError",
+    "LLMError",
     "Memory",
     "MemoryUnit",
     "NotFoundError",
     "Scope",
     "ScopeError",
+    "ServerError",
     "Stats",
     "StoreError",
     "TurnInput",

@@ -23,8 +23,12 @@ from .memory import Memory
 from .model import Hit, MemoryUnit
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
+
     from .eval.datasets import Question
+    from .eval.qa import AnswerEvalSettings
     from .eval.runner import Ingest
+    from .llms.base import LLMSettings
 
 app = typer.Typer(
     help="Eidetica: long-term memory for LLM agents, offline, in one SQLite file.",
@@ -59,8 +63,31 @@ def _handled(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _open(db: str | None) -> Memory:
-    return Memory(resolve_db(db))
+def _open(db: str | None, *, llm_extract: bool = False) -> Memory:
+    """Open the memory; the LLM from ``EIDETICA_LLM_*`` answers, and extracts with ``--llm``."""
+    from .config import llm_settings
+
+    settings = llm_settings()
+    if settings is None:
+        if llm_extract:
+            _llm_endpoint(None, None, None, 60.0)  # raises, saying what to set
+        return Memory(resolve_db(db))
+    from .ingest.llm_extract import LLMExtractor
+    from .llms.openai import OpenAICompatibleClient
+
+    client = OpenAICompatibleClient(settings)
+    extractor = LLMExtractor(client) if llm_extract else None
+    return Memory(resolve_db(db), llm=client, extractor=extractor)
+
+
+LLMOption = Annotated[
+    bool,
+    typer.Option(
+        "--llm",
+        help="Derive facts and events with the LLM set in EIDETICA_LLM_BASE_URL / EIDETICA_LLM_MODEL "
+        "instead of rules (the turns are stored either way).",
+    ),
+]
 
 
 def _unit_json(unit: MemoryUnit) -> dict[str, Any]:
@@ -101,6 +128,7 @@ def add(
     speaker: Annotated[str | None, typer.Option(help="Who said it (defaults to the role).")] = None,
     role: Annotated[str, typer.Option(help="user, assistant or system.")] = "user",
     timestamp: Annotated[str | None, typer.Option(help="When it was said (ISO 8601).")] = None,
+    llm: LLMOption = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -108,7 +136,7 @@ def add(
     message: dict[str, Any] = {"role": role, "content": text}
     if speaker:
         message["name"] = speaker
-    with _open(db) as memory:
+    with _open(db, llm_extract=llm) as memory:
         result = memory.add([message], user_id=user, agent_id=agent, session_id=session, timestamp=timestamp)
     if as_json:
         _print_json([_unit_json(u) for u in result.units])
@@ -116,6 +144,11 @@ def add(
     out.print(f"stored {len(result.turns)} turn(s) and {len(result.derived)} derived unit(s)")
     for unit in result.units:
         out.print(f"  [dim]{unit.id}[/dim] {unit.kind:5} {escape(unit.text)}", highlight=False)
+    for unit in result.revised:
+        change = "superseded" if unit.valid_to else "said again"
+        out.print(f"  [dim]{unit.id}[/dim] {change}: {escape(unit.text)}", highlight=False)
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
 
 
 @app.command()
@@ -159,6 +192,26 @@ def context(
     err.print(f"[dim]{ctx.tokens}/{budget} tokens, {len(ctx.hits)} units[/dim]")
 
 
+@app.command()
+@_handled
+def answer(
+    question: Annotated[str, typer.Argument(help="A question about what was said.")],
+    user: UserOption = None,
+    budget: Annotated[int, typer.Option(help="Token budget of the evidence the model reads.")] = 1000,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer from memory with the LLM in EIDETICA_LLM_*, citing the turns it used."""
+    with _open(db) as memory:
+        reply = memory.answer(question, user_id=user, budget_tokens=budget)
+    if as_json:
+        _print_json(asdict(reply))
+        return
+    out.print(escape(reply.text), highlight=False)
+    if reply.sources:
+        err.print(f"[dim]sources: {escape(', '.join(reply.sources))}; {reply.tokens} tokens[/dim]")
+
+
 @app.command("import")
 @_handled
 def import_(
@@ -169,12 +222,13 @@ def import_(
         str | None, typer.Option(help="jsonl, messages, locomo or text (default: detect).")
     ] = None,
     skip_invalid: Annotated[bool, typer.Option(help="Skip bad lines instead of stopping.")] = False,
+    llm: LLMOption = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Import conversations from a file, with a progress bar; re-running skips stored turns."""
     with (
-        _open(db) as memory,
+        _open(db, llm_extract=llm) as memory,
         Progress(
             TextColumn("[bold]importing"),
             BarColumn(),
@@ -367,6 +421,58 @@ def rebuild(
 
 @app.command()
 @_handled
+def serve(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", help="Database path or postgresql:// URL (default: $EIDETICA_DB or the user data dir)."
+        ),
+    ] = None,
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on (0.0.0.0: every interface).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes sharing the port.", min=1)] = 1,
+    api_keys: Annotated[
+        str | None,
+        typer.Option(
+            "--api-keys",
+            help="key=tenant pairs (k1=acme,k2=globex) or @file; default $EIDETICA_API_KEYS; none: no auth.",
+        ),
+    ] = None,
+    max_body_mb: Annotated[
+        float | None,
+        typer.Option(
+            "--max-body-mb", help="Largest request body in MiB (default $EIDETICA_MAX_BODY_MB or 8)."
+        ),
+    ] = None,
+) -> None:
+    """Serve the REST API (and its OpenAPI document) over HTTP until interrupted."""
+    from .config import server_settings
+    from .server.launch import require_server_extra
+    from .server.launch import serve as run_server
+
+    require_server_extra()
+    settings = server_settings(db, api_keys, max_body_mb)
+    tenants = sorted(set(settings.api_keys.values()))
+    auth = (
+        f"on: {len(settings.api_keys)} API key(s) for tenant(s) {', '.join(tenants)}"
+        if settings.api_keys
+        else "off: every caller is in the default tenant (set --api-keys to require keys)"
+    )
+    shown_host = f"[{host}]" if ":" in host else host
+    lines = (
+        f"serving {settings.db} on http://{shown_host}:{port} with {workers} worker(s)",
+        f"authentication {auth}",
+        f"API document: http://{shown_host}:{port}/docs",
+    )
+    for line in lines:
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+    run_server(settings, host=host, port=port, workers=workers)
+
+
+@app.command()
+@_handled
 def demo(
     db: Annotated[
         str | None,
@@ -397,6 +503,73 @@ def bench(
     report.write_text(json.dumps(result, indent=2))
     print_report(result, out)
     out.print(f"report written to {report}")
+
+
+@app.command("mcp")
+@_handled
+def mcp_(
+    transport: Annotated[
+        str, typer.Option(help="stdio (the host starts this command) or http (streamable HTTP at /mcp).")
+    ] = "stdio",
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database path or URL (default: $EIDETICA_DB or the user data dir)."),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (http).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (http).")] = 8765,
+    tenant: Annotated[
+        str | None, typer.Option(help="Tenant to serve (stdio; over http the API key picks it).")
+    ] = None,
+    user_id: Annotated[
+        str | None,
+        typer.Option("--user-id", help="Serve this user only; tools then cannot name another user."),
+    ] = None,
+    agent_id: Annotated[str | None, typer.Option("--agent-id", help="Agent id stamped on writes.")] = None,
+    api_keys: Annotated[
+        str | None,
+        typer.Option(
+            "--api-keys",
+            help="key=tenant pairs, comma-separated, or @file (http; default: $EIDETICA_API_KEYS).",
+        ),
+    ] = None,
+) -> None:
+    """Serve memory to LLM agents as MCP tools, over stdio or streamable HTTP."""
+    import contextlib
+    import sys
+
+    from .config import api_keys as read_api_keys
+    from .model import DEFAULT_TENANT
+
+    try:
+        from .server.mcp import McpSettings, run_http, run_stdio
+        from .server.tenants import Tenants
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in ("mcp", "pydantic", "starlette", "uvicorn"):
+            raise
+        raise UsageError(f"eidetica mcp needs {exc.name}: pip install 'eidetica[server]'") from exc
+    if transport not in ("stdio", "http"):
+        raise UsageError(f"--transport must be stdio or http, got {transport!r}")
+    if transport == "http" and tenant is not None:
+        raise UsageError("--tenant is for stdio; over http each API key maps to its tenant (--api-keys)")
+    if transport == "stdio" and api_keys is not None:
+        raise UsageError("--api-keys is for http; over stdio use --tenant")
+    settings = McpSettings(tenant=tenant or DEFAULT_TENANT, user_id=user_id, agent_id=agent_id)
+    keys = read_api_keys(api_keys) if transport == "http" else {}
+    # Over stdio, stdout carries the protocol only: anything printed while loading goes to stderr.
+    with contextlib.redirect_stdout(sys.stderr):
+        tenants = Tenants.open(resolve_db(db), api_keys=keys)
+    try:
+        if transport == "stdio":
+            run_stdio(tenants, settings)
+        else:
+            err.print(f"serving MCP at http://{host}:{port}/mcp", highlight=False)
+            if not keys and host not in ("127.0.0.1", "localhost", "::1"):
+                err.print("[yellow]warning:[/yellow] no API keys: every caller shares the default tenant")
+            run_http(tenants, settings, host=host, port=port)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        tenants.close()
 
 
 # -- eval ---------------------------------------------------------------------------------------
@@ -471,20 +644,187 @@ def _run_eval(
         out.print(f"wrote {path_written}", markup=False, highlight=False, soft_wrap=True)
 
 
+def _advance(bar: Progress, task: TaskID) -> Callable[[int, int], None]:
+    """A progress callback that moves ``task`` on ``bar``."""
+    return lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _llm_endpoint(
+    base_url: str | None, model: str | None, api_key: str | None, timeout: float
+) -> LLMSettings:
+    """The chat model from the options or ``EIDETICA_LLM_*``; an error saying what to set if none."""
+    import dataclasses
+
+    from .config import llm_settings
+
+    resolved = llm_settings(base_url, model, api_key)
+    if resolved is None:
+        raise UsageError(
+            "--llm needs a chat model: set EIDETICA_LLM_MODEL, plus EIDETICA_LLM_BASE_URL for a server "
+            "other than OpenAI's and EIDETICA_LLM_API_KEY if it needs a key (or pass --llm-model, "
+            "--llm-base-url and --llm-api-key)"
+        )
+    return dataclasses.replace(resolved, timeout=timeout)
+
+
+def _run_answer_eval(
+    path: Path, out_dir: Path, db: Path | None, settings: AnswerEvalSettings, endpoint: LLMSettings
+) -> None:
+    """Answer LoCoMo questions with a chat model, with progress bars; print the table, write reports."""
+    import contextlib
+    import dataclasses
+    import logging
+
+    from .eval.answer_report import answers_table, summarise, token_ratio, write_answer_reports
+    from .eval.qa import run_answer_evaluation
+    from .llms.openai import OpenAICompatibleClient
+
+    # One INFO line per HTTP request would bury the progress bars (a dependency logs at INFO).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    progress_path = out_dir / "answers.progress.jsonl"
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(OpenAICompatibleClient(endpoint))
+        judge = None
+        if settings.judge_model and settings.judge_model != endpoint.model:
+            judge_settings = dataclasses.replace(endpoint, model=settings.judge_model)
+            judge = stack.enter_context(OpenAICompatibleClient(judge_settings))
+        ingest_bar = stack.enter_context(_bar("ingesting LoCoMo"))
+        ask_bar = stack.enter_context(_bar("answering"))
+        try:
+            run = run_answer_evaluation(
+                path,
+                progress_path,
+                client,
+                settings,
+                db=db or out_dir / "answers.db",
+                judge_client=judge,
+                ingest_progress=_advance(ingest_bar, ingest_bar.add_task("ingest", total=None)),
+                ask_progress=_advance(ask_bar, ask_bar.add_task("ask", total=None)),
+            )
+        except KeyboardInterrupt:
+            err.print(
+                f"interrupted: the answers so far are kept in {progress_path}; "
+                "run the same command again to resume",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(130) from None
+    results = summarise(run.records, run.systems)
+    paths = write_answer_reports(results, run.meta, out_dir, run.records)
+    out.print(answers_table(results), markup=False, highlight=False, soft_wrap=True)
+    ratio = token_ratio(results)
+    if ratio is not None:
+        out.print(f"full-context answer tokens per question: {ratio:g}x Eidetica's", highlight=False)
+    for path_written in (*paths.values(), progress_path):
+        out.print(f"wrote {path_written}", markup=False, highlight=False, soft_wrap=True)
+
+
 @eval_app.command("locomo")
 @_handled
 def eval_locomo(
     path: Annotated[Path, typer.Argument(help="A LoCoMo JSON file such as locomo10.json.")],
     budgets: BudgetsOption = "200,400,1000,2000",
     out_dir: OutOption = Path("eval-report"),
-    db: EvalDbOption = None,
-    no_baselines: NoBaselinesOption = False,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            help="Keep the ingested memory in this file (default: a temporary file; "
+            "with --llm, answers.db in --out, so that a re-run resumes).",
+        ),
+    ] = None,
+    no_baselines: Annotated[
+        bool,
+        typer.Option(
+            "--no-baselines",
+            help="Score Eidetica alone, without the baselines (with --llm: the full context).",
+        ),
+    ] = False,
     limit: Annotated[
         int | None, typer.Option("--limit", help="Only the first N conversations, for quick runs.")
     ] = None,
+    llm: Annotated[
+        bool,
+        typer.Option(
+            "--llm",
+            help="Score answers instead: a chat model answers from Eidetica's context and from the whole "
+            "conversation; F1, BLEU-1 and two LLM judges; writes answers.json and answers.md.",
+        ),
+    ] = False,
+    budget: Annotated[
+        int, typer.Option("--budget", help="With --llm: Eidetica's context budget per question, in tokens.")
+    ] = 1000,
+    limit_questions: Annotated[
+        int | None,
+        typer.Option("--limit-questions", help="With --llm: only the first N questions, for quick runs."),
+    ] = None,
+    llm_extract: Annotated[
+        bool,
+        typer.Option(
+            "--llm-extract",
+            help="With --llm: derive facts and events with the model at ingestion, not rules.",
+        ),
+    ] = False,
+    llm_base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--llm-base-url",
+            help="OpenAI-compatible base URL, like http://localhost:11434/v1 "
+            "(default $EIDETICA_LLM_BASE_URL, else OpenAI's).",
+        ),
+    ] = None,
+    llm_model: Annotated[
+        str | None, typer.Option("--llm-model", help="Model that answers (default $EIDETICA_LLM_MODEL).")
+    ] = None,
+    llm_api_key: Annotated[
+        str | None,
+        typer.Option("--llm-api-key", help="API key of the endpoint (default $EIDETICA_LLM_API_KEY)."),
+    ] = None,
+    judge_model: Annotated[
+        str | None,
+        typer.Option(
+            "--judge-model", help="Model that judges the answers, same endpoint (default: --llm-model)."
+        ),
+    ] = None,
+    llm_timeout: Annotated[
+        float, typer.Option("--llm-timeout", help="With --llm: seconds to wait for each model reply.")
+    ] = 300.0,
 ) -> None:
-    """Score evidence recall on LoCoMo conversations; each conversation is its own user."""
+    """Score evidence recall on LoCoMo conversations; each conversation is its own user.
+
+    With --llm, score answers instead: F1, BLEU-1 and two LLM judges, against the full conversation.
+    """
     from .eval.datasets import locomo_questions
+
+    if llm:
+        from .eval.qa import AnswerEvalSettings
+
+        endpoint = _llm_endpoint(llm_base_url, llm_model, llm_api_key, llm_timeout)
+        settings = AnswerEvalSettings(
+            model=endpoint.model,
+            judge_model=judge_model,
+            budget=budget,
+            full_context=not no_baselines,
+            llm_extract=llm_extract,
+            limit=limit,
+            limit_questions=limit_questions,
+        )
+        _run_answer_eval(path, out_dir, db, settings, endpoint)
+        return
+    given = {
+        "--limit-questions": limit_questions is not None,
+        "--llm-extract": llm_extract,
+        "--llm-base-url": llm_base_url is not None,
+        "--llm-model": llm_model is not None,
+        "--llm-api-key": llm_api_key is not None,
+        "--judge-model": judge_model is not None,
+        "--budget": budget != 1000,
+        "--llm-timeout": llm_timeout != 300.0,
+    }
+    if any(given.values()):
+        named = ", ".join(name for name, used in given.items() if used)
+        raise UsageError(f"{named} only apply to answer evaluation: add --llm")
 
     def ingest(memory: Memory, source: Path, progress: Callable[[int, int], None]) -> object:
         return memory.import_file(source, format="locomo", progress=progress)

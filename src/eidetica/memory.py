@@ -5,23 +5,26 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import itertools
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .embedders import Embedder, load_embedder
-from .errors import UsageError
+from .errors import LLMError, UsageError
 from .ids import new_id
 from .ingest.base import Extractor
 from .ingest.extract import RuleExtractor
 from .ingest.formats import ParsedFile, from_messages, read_file
+from .ingest.reconcile import marker_words, plan, when
 from .ingest.timeparse import format_date, parse_timestamp
 from .model import (
     DEFAULT_TENANT,
     DEFAULT_USER,
     AddResult,
+    Answer,
     Context,
     HistoryEntry,
     Hit,
@@ -35,8 +38,13 @@ from .retrieve.base import Retriever
 from .retrieve.hybrid import HybridRetriever
 from .retrieve.pack import pack, render
 from .retrieve.query import without_names
-from .storage import NewUnit, Store, UnitFilter, open_store
+from .storage import NewUnit, Revision, Store, UnitFilter, open_store
 from .tokens import BundledTokenCounter, TokenCounter
+
+if TYPE_CHECKING:
+    from .llms.base import LLMClient
+
+log = logging.getLogger("eidetica")
 
 MAX_ID_CHARS = 256
 T = TypeVar("T")
@@ -58,7 +66,9 @@ class Memory:
     """Long-term memory over one store: ``Memory("memory.db")`` or ``Memory(store=..., embedder=...)``.
 
     Every ``add`` stores the turns verbatim, derives facts and events from them (rules by default),
-    embeds everything, and commits it all in one transaction.
+    embeds everything, and commits it all in one transaction. ``location`` may also be a
+    ``postgresql://`` URL. Every read and write stays inside ``tenant``, even when many tenants'
+    ``Memory`` objects share one store.
     """
 
     def __init__(
@@ -71,6 +81,7 @@ class Memory:
         token_counter: TokenCounter | None = None,
         retriever: Retriever | None = None,
         tenant: str = DEFAULT_TENANT,
+        llm: LLMClient | None = None,
     ) -> None:
         if store is not None and location is not None:
             raise UsageError("pass either a location or a store, not both")
@@ -88,6 +99,7 @@ class Memory:
         self.extractor: Extractor = extractor or RuleExtractor()
         self.tokens: TokenCounter = token_counter or BundledTokenCounter()
         self.retriever: Retriever = retriever or HybridRetriever()
+        self.llm = llm
         try:
             self.store.check_embedder(embedder.name, embedder.dim)
         except BaseException:
@@ -153,33 +165,61 @@ class Memory:
         before: dict[str, str] = {}
         stored_turns: list[MemoryUnit] = []
         stored_derived: list[MemoryUnit] = []
+        revisions: list[Revision] = []
         skipped: list[str] = []
+        warnings: list[str] = []
         for owner, owned in _group(turns, key=lambda t: t.user_id or scope.user_id).items():
             owner_scope = dataclasses.replace(scope, user_id=_check_id("user_id", owner))
             fresh = self._drop_known_refs(owner_scope, owned, skipped)
+            derived: list[MemoryUnit] = []
             for _session, session_turns in _group(fresh, key=lambda t: t.session_id).items():
                 anchored = [dataclasses.replace(t, timestamp=t.timestamp or now) for t in session_turns]
                 units = [self._turn_unit(t, owner_scope, now) for t in anchored]
                 before.update(_preceding_texts(units))
                 stored_turns.extend(units)
                 if infer:
-                    stored_derived.extend(self._derive(anchored, units, now))
-        self._persist(stored_turns + stored_derived, before)
-        return AddResult(turns=stored_turns, derived=stored_derived, skipped_refs=skipped)
+                    derived.extend(self._derive_or_warn(anchored, units, now, warnings))
+            reconciled = plan(self.store, owner_scope, derived)
+            stored_derived.extend(reconciled.new)
+            revisions.extend(reconciled.revisions)
+        self._persist(stored_turns + stored_derived, before, revisions)
+        return AddResult(
+            turns=stored_turns,
+            derived=stored_derived,
+            skipped_refs=skipped,
+            revised=[r.unit for r in revisions],
+            warnings=warnings,
+        )
 
-    def _persist(self, units: Sequence[MemoryUnit], before: dict[str, str]) -> None:
-        """Embed the units and store them, index entries included, in one transaction.
+    def _derive_or_warn(
+        self, turns: list[TurnInput], units: list[MemoryUnit], now: datetime, warnings: list[str]
+    ) -> list[MemoryUnit]:
+        """Derive units; when the LLM endpoint fails, keep the turns and say so instead of failing."""
+        try:
+            return self._derive(turns, units, now)
+        except LLMError as exc:
+            log.warning("extraction failed, turns stored without derived units: %s", exc)
+            warnings.append(
+                f"extraction failed, turns stored without derived units ({exc}); run rebuild later"
+            )
+            return []
+
+    def _persist(
+        self, units: Sequence[MemoryUnit], before: dict[str, str], revisions: Sequence[Revision] = ()
+    ) -> None:
+        """Embed the units and store them, index entries and revisions included, in one transaction.
 
         ``before`` maps a turn id to the text said just before it in its session.
         """
-        if units:
+        if units or revisions:
             unnamed = [_unnamed(u) for u in units]
             vectors = self.embedder.embed([_embed_text(u, t) for u, t in zip(units, unnamed, strict=True)])
             self.store.add(
                 [
                     NewUnit(u, vectors[i], _lexical_text(u, unnamed[i]), _preceding(u, before))
                     for i, u in enumerate(units)
-                ]
+                ],
+                revisions=revisions,
             )
 
     def _drop_known_refs(self, scope: Scope, turns: list[TurnInput], skipped: list[str]) -> list[TurnInput]:
@@ -239,6 +279,7 @@ class Memory:
         turns = self.store.list_units(UnitFilter(scope, kinds=("turn",)))
         count = 0
         for _session, units in _group(turns, key=lambda u: u.scope.session_id).items():
+            now = datetime.now(UTC)
             inputs = [
                 TurnInput(
                     content=u.text,
@@ -250,9 +291,9 @@ class Memory:
                 )
                 for u in units
             ]
-            derived = self._derive(inputs, units, datetime.now(UTC))
-            self._persist(derived, _preceding_texts(units))
-            count += len(derived)
+            reconciled = plan(self.store, scope, self._derive(inputs, units, now))
+            self._persist(reconciled.new, _preceding_texts(units), reconciled.revisions)
+            count += len(reconciled.new)
         return count
 
     # -- reading ------------------------------------------------------------------------------
@@ -268,14 +309,28 @@ class Memory:
         kinds: Iterable[UnitKind] | None = None,
         since: datetime | str | None = None,
         until: datetime | str | None = None,
+        as_of: datetime | str | None = None,
     ) -> list[Hit]:
-        """Return up to ``k`` units that best answer ``query``, best first, within one user."""
+        """Return up to ``k`` units that best answer ``query``, best first, within one user.
+
+        Current units rank before the ones a newer statement superseded. ``as_of`` asks what
+        memory held at that time instead: only units already true then and not yet superseded.
+        """
         if not isinstance(query, str) or not query.strip():
             raise UsageError("query must be a non-empty string")
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise UsageError(f"k must be a positive integer, got {k!r}")
         where = self._filter(user_id, agent_id, session_id, kinds, since, until)
-        return self.retriever.retrieve(self.store, self.embedder, query, where, k)
+        if as_of is None:
+            return self.retriever.retrieve(self.store, self.embedder, query, where, k)
+        moment = parse_timestamp(as_of)
+        hits = self.retriever.retrieve(self.store, self.embedder, query, where, 4 * k)
+        held = [
+            h
+            for h in hits
+            if when(h.unit) <= moment and (h.unit.valid_to is None or h.unit.valid_to > moment)
+        ]
+        return held[:k]
 
     def context(
         self,
@@ -304,6 +359,32 @@ class Memory:
             hits = [scored.get(u.id) or Hit(u, 0.0, {}) for u in whole]
         return pack(hits, self.tokens, budget_tokens)
 
+    def answer(
+        self,
+        question: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        budget_tokens: int = 1000,
+    ) -> Answer:
+        """Answer from memory with the configured LLM, citing the units (and turns) it used.
+
+        The model sees only ``context(question, budget_tokens=...)``; it abstains ("not
+        mentioned") when that holds no evidence.
+        """
+        if self.llm is None:
+            raise UsageError(
+                "answer needs an LLM: pass Memory(llm=...) or, on the command line and servers, set "
+                "EIDETICA_LLM_BASE_URL and EIDETICA_LLM_MODEL"
+            )
+        from .llms.answer import answer_question
+
+        found = self.context(
+            question, user_id=user_id, agent_id=agent_id, session_id=session_id, budget_tokens=budget_tokens
+        )
+        return answer_question(self.llm, question, found)
+
     def _whole_history(
         self, user_id: str | None, agent_id: str | None, session_id: str | None, budget: int
     ) -> builtins.list[MemoryUnit] | None:
@@ -318,7 +399,7 @@ class Memory:
 
     def get(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
         """Return one unit by id (deleted ones too, with ``status == "deleted"``)."""
-        return self.store.get(unit_id, self._scope_or_none(user_id))
+        return self.store.get(unit_id, tenant=self.tenant, user_id=self._user_or_none(user_id))
 
     def list(
         self,
@@ -352,8 +433,8 @@ class Memory:
             raise UsageError("text must be a non-empty string")
         if metadata is not None and not isinstance(metadata, dict):
             raise UsageError(f"metadata must be a dict, got {type(metadata).__name__}")
-        scope = self._scope_or_none(user_id)
-        current = self.store.get(unit_id, scope)
+        owner = self._user_or_none(user_id)
+        current = self.store.get(unit_id, tenant=self.tenant, user_id=owner)
         if current.kind == "turn":
             raise UsageError(
                 f"unit {unit_id} is a verbatim turn and is never changed; add a correction instead"
@@ -362,20 +443,21 @@ class Memory:
         unnamed = _unnamed(changed)
         return self.store.update(
             unit_id,
+            tenant=self.tenant,
+            user_id=owner,
             text=text,
             vector=self.embedder.embed([_embed_text(changed, unnamed)])[0],
             lexical_text=_lexical_text(changed, unnamed),
             metadata=metadata,
-            scope=scope,
         )
 
     def delete(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
         """Hide a unit from every read; the deletion is recorded in its ``history``."""
-        return self.store.delete(unit_id, self._scope_or_none(user_id))
+        return self.store.delete(unit_id, tenant=self.tenant, user_id=self._user_or_none(user_id))
 
     def history(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[HistoryEntry]:
         """Every version of a unit, oldest first: its adds, updates and deletion."""
-        return self.store.history(unit_id, self._scope_or_none(user_id))
+        return self.store.history(unit_id, tenant=self.tenant, user_id=self._user_or_none(user_id))
 
     def forget(self, *, user_id: str) -> int:
         """Erase everything of one user, derived units and history included; return the count."""
@@ -411,8 +493,10 @@ class Memory:
             agent_id=None if agent_id is None else _check_id("agent_id", agent_id),
         )
 
-    def _scope_or_none(self, user_id: str | None) -> Scope | None:
-        return None if user_id is None else self._scope(user_id, None)
+    @staticmethod
+    def _user_or_none(user_id: str | None) -> str | None:
+        """A by-id operation's user: None lets it reach any user of this tenant, never another tenant."""
+        return None if user_id is None else _check_id("user_id", user_id)
 
     def _filter(
         self,
@@ -446,6 +530,8 @@ def _check_id(field: str, value: object) -> str:
         raise UsageError(f"{field} must not be empty")
     if len(value) > MAX_ID_CHARS:
         raise UsageError(f"{field} is longer than {MAX_ID_CHARS} characters")
+    if "\x00" in value:
+        raise UsageError(f"{field} contains a NUL character (\\x00); remove it")
     return value
 
 
@@ -484,7 +570,7 @@ def _lexical_text(unit: MemoryUnit, unnamed: str) -> str:
         parts.append(unit.speaker)
     if unit.occurred_at is not None:
         parts.append(format_date(unit.occurred_at))
-    return " ".join(parts)
+    return " ".join(parts + marker_words(unit))
 
 
 def _unnamed(unit: MemoryUnit) -> str:

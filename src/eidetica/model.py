@@ -118,11 +118,15 @@ class Context:
 
 @dataclass(frozen=True)
 class AddResult:
-    """What one ``add`` stored: verbatim turns, derived units, and refs skipped as already stored."""
+    """What one ``add`` stored: verbatim turns, new derived units, and refs skipped as already stored."""
 
     turns: list[MemoryUnit]
     derived: list[MemoryUnit]
     skipped_refs: list[str] = field(default_factory=list)
+    #: Stored units this add changed: restated facts that gained sources, superseded facts closed.
+    revised: list[MemoryUnit] = field(default_factory=list)
+    #: Problems that did not stop the add (an LLM extraction that failed: turns are kept anyway).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def units(self) -> list[MemoryUnit]:
@@ -131,11 +135,12 @@ class AddResult:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One recorded change to a unit: ``op`` is ``add``, ``update`` or ``delete``."""
+    """One recorded change to a unit: ``add``, ``update``, ``delete``, ``mention`` (said again, a
+    source more) or ``supersede`` (a newer statement closed or linked it)."""
 
     unit_id: str
     version: int
-    op: Literal["add", "update", "delete"]
+    op: Literal["add", "update", "delete", "mention", "supersede"]
     text: str
     at: datetime
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -154,3 +159,28 @@ class Stats:
     @property
     def units(self) -> int:
         return sum(self.units_by_kind.values())
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer with the ids of the units it cites and the source turns behind them.
+
+    ``unit_ids`` are only ever ids of units in the context; ``sources`` are those units' source
+    turn ids (the caller's refs where given), in citation order, each once. ``structured`` is
+    false when the reply was not valid JSON even after a repair (small local models do this) but
+    its answer could be read anyway, from an ``"answer"`` field amid broken JSON or from plain
+    prose: that text is the answer, and it cites nothing.
+    """
+
+    text: str
+    unit_ids: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    abstained: bool = False
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    prompt_version: str = ""
+    structured: bool = True
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from . import errors
-from .model import AddResult, Context, HistoryEntry, Hit, MemoryUnit, Scope, Stats
+from .model import AddResult, Answer, Context, HistoryEntry, Hit, MemoryUnit, Scope, Stats
 
 JSON = dict[str, Any]
 
@@ -75,6 +75,21 @@ def add_result_from_wire(data: JSON) -> AddResult:
         turns=[unit_from_wire(u) for u in data["turns"]],
         derived=[unit_from_wire(u) for u in data["derived"]],
         skipped_refs=list(data.get("skipped_refs", ())),
+        revised=[unit_from_wire(u) for u in data.get("revised", ())],
+        warnings=list(data.get("warnings", ())),
+    )
+
+
+def answer_from_wire(data: JSON) -> Answer:
+    return Answer(
+        text=data["text"],
+        unit_ids=tuple(data.get("unit_ids", ())),
+        sources=tuple(data.get("sources", ())),
+        abstained=data.get("abstained", False),
+        prompt_tokens=data.get("prompt_tokens", 0),
+        completion_tokens=data.get("completion_tokens", 0),
+        prompt_version=data.get("prompt_version", ""),
+        structured=data.get("structured", True),
     )
 
 
@@ -111,10 +126,14 @@ def error_to_wire(exc: errors.EideticaError) -> JSON:
 
 
 def error_from_wire(payload: Any, fallback: str) -> errors.EideticaError:
-    """Rebuild the server's error as the same class; unknown shapes become ``fallback`` text."""
+    """Rebuild the server's error as the same class.
+
+    A payload that is not an Eidetica error (a proxy's HTML page, say) becomes a ``ServerError``
+    with the ``fallback`` text.
+    """
     body = payload.get("error") if isinstance(payload, dict) else None
     if not isinstance(body, dict):
-        return errors.EideticaError(fallback)
+        return errors.ServerError(fallback)
     message = str(body.get("message", fallback))
     cls = getattr(errors, str(body.get("type", "")), None)
     if not (isinstance(cls, type) and issubclass(cls, errors.EideticaError)):

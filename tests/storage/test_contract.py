@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,16 +15,23 @@ from hypothesis import strategies as st
 from eidetica.errors import NotFoundError, StoreError
 from eidetica.ids import new_id
 from eidetica.model import MemoryUnit, Scope
-from eidetica.storage import NewUnit, Store, UnitFilter
+from eidetica.storage import NewUnit, Revision, Store, UnitFilter
 from eidetica.storage.sqlite import SQLiteStore
 
 DIM = 8
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    backend: Store = SQLiteStore(tmp_path / "contract.db")
+    backend: Store
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")  # skips when no server can be had
+        from eidetica.storage.postgres import PostgresStore
+
+        backend = PostgresStore(url)
+    else:
+        backend = SQLiteStore(tmp_path / "contract.db")
     backend.check_embedder("test/8", DIM)
     yield backend
     backend.close()
@@ -73,7 +81,7 @@ def test_round_trip_keeps_every_field(store: Store) -> None:
         speaker="Alice",
     )
     put(store, original)
-    assert store.get(original.id) == original
+    assert store.get(original.id, tenant="default") == original
 
 
 def test_add_is_all_or_nothing(store: Store) -> None:
@@ -82,7 +90,7 @@ def test_add_is_all_or_nothing(store: Store) -> None:
     with pytest.raises(StoreError):
         put(store, a, clash)
     with pytest.raises(NotFoundError):
-        store.get(a.id)
+        store.get(a.id, tenant="default")
 
 
 def test_lexical_and_vector_search_stay_inside_one_user(store: Store) -> None:
@@ -98,13 +106,13 @@ def test_lexical_and_vector_search_stay_inside_one_user(store: Store) -> None:
         store.search_vector(where, vec(0), 10),
     ):
         assert len(ranked) == 1
-        assert store.get(ranked[0][0]).scope == Scope(user_id="u1")
+        assert store.get(ranked[0][0], tenant="default").scope == Scope(user_id="u1")
 
 
 def test_lexical_ranks_better_matches_first(store: Store) -> None:
     put(store, unit("tea"), unit("green tea is my favourite tea"), unit("coffee"))
     ranked = store.search_lexical(UnitFilter(Scope(user_id="u1")), ["green", "tea"], 10)
-    texts = [store.get(uid).text for uid, _ in ranked]
+    texts = [store.get(uid, tenant="default").text for uid, _ in ranked]
     assert texts == ["green tea is my favourite tea", "tea"]
     assert ranked[0][1] > ranked[1][1]
 
@@ -132,6 +140,7 @@ def test_update_delete_history(store: Store) -> None:
     put(store, fact)
     store.update(
         fact.id,
+        tenant="default",
         text="Dan works at the library",
         vector=vec(9),
         lexical_text="Dan works at the library",
@@ -140,21 +149,78 @@ def test_update_delete_history(store: Store) -> None:
     where = UnitFilter(Scope(user_id="u1"))
     assert store.search_lexical(where, ["bakery"], 10) == []
     assert store.search_lexical(where, ["library"], 10)[0][0] == fact.id
-    store.delete(fact.id)
+    store.delete(fact.id, tenant="default")
     assert store.search_lexical(where, ["library"], 10) == []
     assert store.search_vector(where, vec(9), 10) == []
-    assert [e.op for e in store.history(fact.id)] == ["add", "update", "delete"]
-    assert store.get(fact.id).status == "deleted"
+    assert [e.op for e in store.history(fact.id, tenant="default")] == ["add", "update", "delete"]
+    assert store.get(fact.id, tenant="default").status == "deleted"
 
 
 def test_scope_checked_reads(store: Store) -> None:
     mine = unit("mine", "u1")
     put(store, mine)
     with pytest.raises(NotFoundError):
-        store.get(mine.id, Scope(user_id="u2"))
+        store.get(mine.id, tenant="default", user_id="u2")
     with pytest.raises(NotFoundError):
-        store.delete(mine.id, Scope(user_id="u2"))
-    assert store.get(mine.id).status == "active"
+        store.delete(mine.id, tenant="default", user_id="u2")
+    assert store.get(mine.id, tenant="default", user_id="u1").status == "active"
+
+
+def test_by_id_operations_stay_inside_one_tenant(store: Store) -> None:
+    theirs = unit("their fact", "u1", kind="fact", tenant="acme")
+    put(store, theirs)
+    for user in (None, "u1"):
+        with pytest.raises(NotFoundError):
+            store.get(theirs.id, tenant="default", user_id=user)
+        with pytest.raises(NotFoundError):
+            store.history(theirs.id, tenant="default", user_id=user)
+        with pytest.raises(NotFoundError):
+            store.update(
+                theirs.id,
+                tenant="default",
+                user_id=user,
+                text="x",
+                vector=vec(1),
+                lexical_text="x",
+                metadata=None,
+            )
+        with pytest.raises(NotFoundError):
+            store.delete(theirs.id, tenant="default", user_id=user)
+    assert store.get_many([theirs.id], tenant="default") == {}
+    assert store.get_many([theirs.id], tenant="acme", user_id="u2") == {}
+    assert store.get_many([theirs.id], tenant="acme") == {theirs.id: theirs}
+    assert [e.op for e in store.history(theirs.id, tenant="acme")] == ["add"]
+
+
+def test_revisions_change_provenance_and_validity_in_the_same_transaction(store: Store) -> None:
+    fact = unit("Dan works at the bakery", kind="fact", derived_from=("t1",))
+    put(store, fact)
+    later = T0 + timedelta(days=3)
+    revised = dataclasses.replace(
+        fact,
+        sources=("x", "t2"),
+        derived_from=("t1", "t2"),
+        valid_to=later,
+        metadata={"mentions": 2},
+        version=2,
+    )
+    newer = unit("Dan works at the library", kind="fact")
+    store.add([NewUnit(newer, vec(5), newer.text)], revisions=[Revision(revised, "supersede")])
+    assert store.get(fact.id, tenant="default") == revised
+    assert [(e.op, e.version) for e in store.history(fact.id, tenant="default")] == [
+        ("add", 1),
+        ("supersede", 2),
+    ]
+    # The text and its index entries stay: the revised unit is still found by its words.
+    where = UnitFilter(Scope(user_id="u1"))
+    assert [i for i, _ in store.search_lexical(where, ["bakery"], 10)] == [fact.id]
+    # A failing batch rolls its revisions back too.
+    with pytest.raises(StoreError):
+        store.add(
+            [NewUnit(newer, vec(5), newer.text)],  # already stored
+            revisions=[Revision(dataclasses.replace(revised, version=3), "mention")],
+        )
+    assert store.get(fact.id, tenant="default").version == 2
 
 
 def test_forget_erases_one_user_only(store: Store) -> None:
@@ -183,10 +249,10 @@ def test_embedder_mismatch_is_refused(store: Store) -> None:
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(
     text=st.text(min_size=1, max_size=300).filter(lambda s: "\x00" not in s),
-    user=st.text(min_size=1, max_size=40),
+    user=st.text(min_size=1, max_size=40).filter(lambda s: "\x00" not in s),
     meta=st.dictionaries(st.text(max_size=10), st.integers() | st.text(max_size=10), max_size=4),
 )
 def test_any_text_round_trips(store: Store, text: str, user: str, meta: dict[str, object]) -> None:
     original = unit(text, user, metadata=meta)
     put(store, original)
-    assert store.get(original.id, Scope(user_id=user)) == original
+    assert store.get(original.id, tenant="default", user_id=user) == original

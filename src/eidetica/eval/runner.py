@@ -45,7 +45,7 @@ def run_evaluation(
     load_questions: Callable[[Path], Sequence[Question]],
     *,
     budgets: Sequence[int],
-    db: Path | None = None,
+    db: str | Path | None = None,
     baselines: bool = True,
     limit: int | None = None,
     ingest_progress: Progress | None = None,
@@ -53,7 +53,9 @@ def run_evaluation(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Ingest ``path`` into a fresh (or the given) database and score Eidetica and the baselines.
 
-    Returns the nested results of ``evaluate`` and the run's metadata.
+    ``db`` is whatever ``Memory`` opens: an SQLite path, or a ``postgresql://`` URL naming an
+    empty database (to score the PostgreSQL backend). Returns the nested results of ``evaluate``
+    and the run's metadata, whose ``store`` names the backend that held the memory.
     """
     from .. import __version__
 
@@ -79,6 +81,7 @@ def run_evaluation(
                 "questions": len(questions),
                 "turns": memory.stats().units_by_kind.get("turn", 0),
                 "embedder": memory.embedder.name,
+                "store": type(memory.store).__name__,
                 "eidetica": __version__,
                 "ingest_s": round(ingest_s, 2),
                 "eval_s": round(time.perf_counter() - started, 2),

@@ -29,6 +29,8 @@ from .query import lexical_terms, named_speakers, time_window, without_names
 RRF_K = 60
 #: How many of a session's best candidates make its score (see ``_session_priors``).
 SESSION_TOP = 2
+#: Superseded units keep this share of their score: found, but after the current statement.
+SUPERSEDED_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ def hybrid_search(
 ) -> list[Hit]:
     """Return the ``k`` best units for ``query`` within ``where``, each with a score breakdown."""
     depth = max(candidates, k)
+    tenant, user_id = where.scope.tenant, where.scope.user_id
     named = named_speakers(query, store.speakers(where)) if weights.speaker else set()
     fused: dict[str, float] = {}
     breakdown: dict[str, dict[str, float]] = {}
@@ -96,9 +99,11 @@ def hybrid_search(
     window = time_window(query) if weights.time else None
     if window is None and not named and not weights.session:
         # Without a boosting channel the fused order is final: load only the units returned.
-        units = store.get_many(sorted(fused, key=fused.__getitem__, reverse=True)[:k])
+        units = store.get_many(
+            sorted(fused, key=fused.__getitem__, reverse=True)[:k], tenant=tenant, user_id=user_id
+        )
     else:
-        units = store.get_many(list(fused))
+        units = store.get_many(list(fused), tenant=tenant, user_id=user_id)
         # Boosts count as if a channel had ranked every matching unit first.
         first = 1.0 / (RRF_K + 1)
         for unit_id, unit in units.items():
@@ -110,9 +115,27 @@ def hybrid_search(
             for unit_id, prior in _session_priors(units, fused).items():
                 add("session", unit_id, weights.session * prior * first, round(prior, 4))
 
+    for unit_id in _superseded(units):
+        fused[unit_id] *= SUPERSEDED_WEIGHT
     # Sorting the fused dict (not the loaded units) keeps ties in channel order: lexical first.
     ranked_ids = [uid for uid in sorted(fused, key=fused.__getitem__, reverse=True) if uid in units][:k]
     return [Hit(units[uid], round(fused[uid], 6), breakdown[uid]) for uid in ranked_ids]
+
+
+def _superseded(units: dict[str, MemoryUnit]) -> set[str]:
+    """Candidates a newer statement replaced: closed units, and turns only closed units came from.
+
+    "Alice's manager is Carol" (the turn and its fact) should not outrank "... is Bob" once Bob
+    superseded Carol; both stay findable, below the current one.
+    """
+    closed = {uid for uid, u in units.items() if u.valid_to is not None}
+    if not closed:
+        return closed
+    stale = {turn for uid in closed for turn in units[uid].derived_from}
+    current = {
+        turn for uid, u in units.items() if u.kind != "turn" and uid not in closed for turn in u.derived_from
+    }
+    return closed | {uid for uid in units if uid in stale and uid not in current}
 
 
 def _session_priors(units: dict[str, MemoryUnit], fused: dict[str, float]) -> dict[str, float]:

@@ -8,13 +8,17 @@ request can name a tenant other than the one its API key maps to.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from ..embedders import Embedder, load_embedder
 from ..errors import AuthError
 from ..memory import Memory
-from ..model import DEFAULT_TENANT
-from ..storage import Store, open_store
+from ..model import DEFAULT_TENANT, Scope
+from ..storage import Store, UnitFilter, open_store
 from ..tokens import BundledTokenCounter, TokenCounter
+
+if TYPE_CHECKING:
+    from ..llms.base import LLMClient, LLMSettings
 
 
 class Tenants:
@@ -30,18 +34,28 @@ class Tenants:
         embedder: Embedder | None = None,
         api_keys: dict[str, str] | None = None,
         token_counter: TokenCounter | None = None,
+        llm: LLMClient | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder or load_embedder("wordllama")
         self.tokens = token_counter or BundledTokenCounter()
         self.api_keys = dict(api_keys or {})
+        self.llm = llm
         self._memories: dict[str, Memory] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, location: str, *, api_keys: dict[str, str] | None = None) -> Tenants:
-        """Open the store at ``location`` (a path or ``postgresql://`` URL) with the default embedder."""
-        return cls(open_store(location), api_keys=api_keys)
+    def open(
+        cls, location: str, *, api_keys: dict[str, str] | None = None, llm: LLMSettings | None = None
+    ) -> Tenants:
+        """Open the store at ``location`` (a path or ``postgresql://`` URL) with the default embedder;
+        with ``llm`` settings, ``answer`` uses that chat model."""
+        client = None
+        if llm is not None:
+            from ..llms.openai import OpenAICompatibleClient
+
+            client = OpenAICompatibleClient(llm)
+        return cls(open_store(location), api_keys=api_keys, llm=client)
 
     @property
     def requires_key(self) -> bool:
@@ -64,10 +78,18 @@ class Tenants:
             memory = self._memories.get(tenant)
             if memory is None:
                 memory = Memory(
-                    store=self.store, embedder=self.embedder, token_counter=self.tokens, tenant=tenant
+                    store=self.store,
+                    embedder=self.embedder,
+                    token_counter=self.tokens,
+                    tenant=tenant,
+                    llm=self.llm,
                 )
                 self._memories[tenant] = memory
             return memory
+
+    def check(self) -> None:
+        """Ask the store a cheap question; StoreError (or another error) when it cannot answer."""
+        self.store.count(UnitFilter(Scope()))
 
     def close(self) -> None:
         """Close the shared store; every tenant's ``Memory`` is unusable afterwards."""

@@ -5,20 +5,31 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UsageError
-from .base import NewUnit, Store, UnitFilter
+from .base import NewUnit, Revision, RevisionOp, Store, UnitFilter
 
-__all__ = ["NewUnit", "Store", "UnitFilter", "open_store"]
+__all__ = ["NewUnit", "Revision", "RevisionOp", "Store", "UnitFilter", "open_store"]
 
 
 def open_store(location: str | Path) -> Store:
-    """Open a store from a path or URL: ``memory.db``, ``sqlite:///memory.db``, ``:memory:``."""
+    """Open a store from a path or URL.
+
+    ``memory.db``, ``sqlite:///memory.db`` or ``:memory:`` open SQLite;
+    ``postgresql://user:password@host:5432/db`` (or ``postgres://``) opens PostgreSQL.
+    """
     text = str(location)
     if text.startswith(("postgresql://", "postgres://")):
-        raise UsageError("the PostgreSQL backend is not available in this version; use an SQLite path")
+        try:
+            from .postgres import PostgresStore
+        except ImportError as exc:
+            raise UsageError(
+                f"the PostgreSQL backend needs psycopg ({exc}); install it with "
+                "pip install 'eidetica[postgres]'"
+            ) from exc
+        return PostgresStore(text)
     if text.startswith("sqlite:///"):
         text = text[len("sqlite:///") :]
     elif "://" in text:
-        raise UsageError(f"unknown store URL {text!r}: use a file path or sqlite:///path")
+        raise UsageError(f"unknown store URL {text!r}: use a file path, sqlite:///path or postgresql://...")
     from .sqlite import SQLiteStore
 
     return SQLiteStore(Path(text).expanduser() if text != ":memory:" else text)

@@ -3,6 +3,11 @@
 Backends keep units, their vectors and a lexical index together, write each batch in one
 transaction, and confine every read to one tenant and user. Ranking logic lives in
 ``eidetica.retrieve``; a store only answers "which units match, how strongly, per channel".
+
+The tenant is never optional: every method takes it (in a ``Scope``, a ``UnitFilter`` or a
+keyword-only ``tenant``), and every statement a backend issues carries it as a predicate, so one
+store can serve many tenants' ``Memory`` objects without one seeing another's units. Within a
+tenant the user is optional only for by-id operations, where the id already names one unit.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from ..embedders.base import Vectors
 from ..model import HistoryEntry, MemoryUnit, Scope, Stats, UnitKind
@@ -41,6 +46,19 @@ class NewUnit:
     lexical_context: str = ""
 
 
+RevisionOp = Literal["mention", "supersede"]
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A stored unit as it should read after an add: more ``sources`` (``mention``) or a closed
+    validity (``supersede``). Only sources, derived_from, valid_to and metadata change; the text,
+    vector and index entries stay, and the change is recorded in ``history`` under ``op``."""
+
+    unit: MemoryUnit
+    op: RevisionOp
+
+
 class Store(Protocol):
     """Persistent home of memory units. Every method is safe to call from several threads."""
 
@@ -51,40 +69,44 @@ class Store(Protocol):
         """Remember the embedder on first use; raise StoreError if a different one is used later."""
         ...
 
-    def add(self, units: Sequence[NewUnit]) -> None:
-        """Store all units in one transaction: all of them, or none on error."""
+    def add(self, units: Sequence[NewUnit], *, revisions: Sequence[Revision] = ()) -> None:
+        """Store all units and apply the revisions in one transaction: all of it, or none on error."""
         ...
 
     def existing_refs(self, scope: Scope, refs: Sequence[str]) -> set[str]:
         """Return which of these caller turn ids are already stored for the scope's user."""
         ...
 
-    def get(self, unit_id: str, scope: Scope | None = None) -> MemoryUnit:
-        """Return the unit (deleted ones too); NotFoundError if absent or outside ``scope``."""
+    def get(self, unit_id: str, *, tenant: str, user_id: str | None = None) -> MemoryUnit:
+        """Return the unit (deleted ones too); NotFoundError if absent, in another tenant, or
+        (when ``user_id`` is given) another user's."""
         ...
 
-    def get_many(self, unit_ids: Sequence[str]) -> dict[str, MemoryUnit]:
-        """Return the units that exist among ``unit_ids``, keyed by id."""
+    def get_many(
+        self, unit_ids: Sequence[str], *, tenant: str, user_id: str | None = None
+    ) -> dict[str, MemoryUnit]:
+        """Return the units of the tenant (and user, if given) among ``unit_ids``, keyed by id."""
         ...
 
     def update(
         self,
         unit_id: str,
         *,
+        tenant: str,
+        user_id: str | None = None,
         text: str,
         vector: Vectors,
         lexical_text: str,
         metadata: dict[str, Any] | None,
-        scope: Scope | None = None,
     ) -> MemoryUnit:
         """Write a new version of the unit; the previous one stays in ``history``."""
         ...
 
-    def delete(self, unit_id: str, scope: Scope | None = None) -> MemoryUnit:
+    def delete(self, unit_id: str, *, tenant: str, user_id: str | None = None) -> MemoryUnit:
         """Soft-delete: hide the unit from reads and record the deletion in ``history``."""
         ...
 
-    def history(self, unit_id: str, scope: Scope | None = None) -> list[HistoryEntry]:
+    def history(self, unit_id: str, *, tenant: str, user_id: str | None = None) -> list[HistoryEntry]:
         """Return every recorded version of the unit, oldest first."""
         ...
 

@@ -8,16 +8,13 @@ so concurrent writer processes queue on the lock instead of failing mid-transact
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import re
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +23,9 @@ import numpy as np
 from ..embedders.base import Vectors
 from ..errors import NotFoundError, StoreError
 from ..model import HistoryEntry, MemoryUnit, Scope, Stats
-from .base import NewUnit, UnitFilter
+from .base import NewUnit, Revision, UnitFilter
 from .sqlite_schema import migrate
+from .terms import owned_words
 
 BUSY_TIMEOUT_MS = 60_000
 _UNIT_COLUMNS = (
@@ -112,12 +110,14 @@ class SQLiteStore:
                 (json.dumps({"name": name, "dim": dim}),),
             )
 
-    def add(self, units: Sequence[NewUnit]) -> None:
-        """Store all units in one transaction."""
-        if not units:
-            return
+    def add(self, units: Sequence[NewUnit], *, revisions: Sequence[Revision] = ()) -> None:
+        """Store all units and apply the revisions in one transaction."""
         now = time.time()
         with self._write() as conn:
+            if revisions:
+                _revise(conn, revisions, now)
+            if not units:
+                return
             # The write lock is held, so row ids after the current maximum are ours to assign;
             # knowing them up front lets all three tables be filled with executemany.
             first = conn.execute("SELECT coalesce(max(rid), 0) + 1 FROM units").fetchone()[0]
@@ -149,24 +149,25 @@ class SQLiteStore:
         self,
         unit_id: str,
         *,
+        tenant: str,
+        user_id: str | None = None,
         text: str,
         vector: Vectors,
         lexical_text: str,
         metadata: dict[str, Any] | None,
-        scope: Scope | None = None,
     ) -> MemoryUnit:
         """Write a new version; the history table keeps every earlier text."""
         with self._write() as conn:
-            current = self._get_in(conn, unit_id, scope)
+            current = self._get_in(conn, unit_id, tenant, user_id)
             if current.status == "deleted":
                 raise NotFoundError(f"unit {unit_id} is deleted; it cannot be updated")
             new_meta = current.metadata if metadata is None else metadata
             version = current.version + 1
-            conn.execute(
-                "UPDATE units SET text = ?, metadata = ?, version = ?, embedding = ? WHERE id = ?",
-                (text, json.dumps(new_meta), version, _vector_blob(vector), unit_id),
-            )
-            rid = conn.execute("SELECT rid FROM units WHERE id = ?", (unit_id,)).fetchone()[0]
+            rid = conn.execute(
+                "UPDATE units SET text = ?, metadata = ?, version = ?, embedding = ? "
+                "WHERE id = ? AND tenant = ? RETURNING rid",
+                (text, json.dumps(new_meta), version, _vector_blob(vector), unit_id, tenant),
+            ).fetchone()[0]
             conn.execute(
                 "UPDATE units_fts SET body = ? WHERE rowid = ?",
                 (owned_words(current.scope, lexical_text), rid),
@@ -176,23 +177,25 @@ class SQLiteStore:
                 "VALUES (?, ?, 'update', ?, ?, ?)",
                 (unit_id, version, text, time.time(), json.dumps(new_meta)),
             )
-            return self._get_in(conn, unit_id, None)
+            return self._get_in(conn, unit_id, tenant, None)
 
-    def delete(self, unit_id: str, scope: Scope | None = None) -> MemoryUnit:
+    def delete(self, unit_id: str, *, tenant: str, user_id: str | None = None) -> MemoryUnit:
         """Soft-delete: drop from the lexical index, keep the row and record the deletion."""
         with self._write() as conn:
-            current = self._get_in(conn, unit_id, scope)
+            current = self._get_in(conn, unit_id, tenant, user_id)
             if current.status == "deleted":
                 return current
-            rid = conn.execute("SELECT rid FROM units WHERE id = ?", (unit_id,)).fetchone()[0]
-            conn.execute("UPDATE units SET status = 'deleted' WHERE id = ?", (unit_id,))
+            rid = conn.execute(
+                "UPDATE units SET status = 'deleted' WHERE id = ? AND tenant = ? RETURNING rid",
+                (unit_id, tenant),
+            ).fetchone()[0]
             conn.execute("DELETE FROM units_fts WHERE rowid = ?", (rid,))
             conn.execute(
                 "INSERT INTO history (unit_id, version, op, text, at, metadata) "
                 "VALUES (?, ?, 'delete', ?, ?, '{}')",
                 (unit_id, current.version, current.text, time.time()),
             )
-            return self._get_in(conn, unit_id, None)
+            return self._get_in(conn, unit_id, tenant, None)
 
     def forget(self, tenant: str, user_id: str) -> int:
         """Erase every row of the user, history included; leave an audit record without content."""
@@ -240,43 +243,47 @@ class SQLiteStore:
             found.update(r[0] for r in rows)
         return found
 
-    def get(self, unit_id: str, scope: Scope | None = None) -> MemoryUnit:
+    def get(self, unit_id: str, *, tenant: str, user_id: str | None = None) -> MemoryUnit:
         """Return the unit, deleted ones included; NotFoundError when absent or out of scope."""
         with self._lock:
-            return self._get_in(self._conn, unit_id, scope)
+            return self._get_in(self._conn, unit_id, tenant, user_id)
 
-    def _get_in(self, conn: sqlite3.Connection, unit_id: str, scope: Scope | None) -> MemoryUnit:
+    def _get_in(self, conn: sqlite3.Connection, unit_id: str, tenant: str, user_id: str | None) -> MemoryUnit:
         if not isinstance(unit_id, str):
             raise NotFoundError(f"unit id must be a string, got {type(unit_id).__name__}")
-        sql = f"SELECT {_UNIT_COLUMNS} FROM units WHERE id = ?"
-        params: list[Any] = [unit_id]
-        if scope is not None:
-            sql += " AND tenant = ? AND user_id = ?"
-            params += [scope.tenant, scope.user_id]
-        row = conn.execute(sql, params).fetchone()
+        owner, params = _owner_sql(tenant, user_id)
+        row = conn.execute(
+            f"SELECT {_UNIT_COLUMNS} FROM units WHERE id = ? AND {owner}", (unit_id, *params)
+        ).fetchone()
         if row is None:
-            where = f" for user {scope.user_id!r}" if scope else ""
-            raise NotFoundError(f"no memory unit with id {unit_id!r}{where}")
+            raise NotFoundError(f"no memory unit with id {unit_id!r}{_for_owner(user_id)}")
         return _unit_from_row(row)
 
-    def get_many(self, unit_ids: Sequence[str]) -> dict[str, MemoryUnit]:
-        """Return the units that exist among the ids."""
+    def get_many(
+        self, unit_ids: Sequence[str], *, tenant: str, user_id: str | None = None
+    ) -> dict[str, MemoryUnit]:
+        """Return the tenant's (and user's) units among the ids."""
         out: dict[str, MemoryUnit] = {}
+        owner, params = _owner_sql(tenant, user_id)
         ids = list(dict.fromkeys(unit_ids))
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self._read(f"SELECT {_UNIT_COLUMNS} FROM units WHERE id IN ({marks})", chunk):
+            rows = self._read(
+                f"SELECT {_UNIT_COLUMNS} FROM units WHERE {owner} AND id IN ({marks})", (*params, *chunk)
+            )
+            for row in rows:
                 unit = _unit_from_row(row)
                 out[unit.id] = unit
         return out
 
-    def history(self, unit_id: str, scope: Scope | None = None) -> list[HistoryEntry]:
+    def history(self, unit_id: str, *, tenant: str, user_id: str | None = None) -> list[HistoryEntry]:
         """Return every recorded change of the unit, oldest first."""
-        self.get(unit_id, scope)
+        self.get(unit_id, tenant=tenant, user_id=user_id)
         rows = self._read(
-            "SELECT unit_id, version, op, text, at, metadata FROM history WHERE unit_id = ? ORDER BY seq",
-            (unit_id,),
+            "SELECT h.unit_id, h.version, h.op, h.text, h.at, h.metadata FROM history h "
+            "JOIN units u ON u.id = h.unit_id WHERE h.unit_id = ? AND u.tenant = ? ORDER BY h.seq",
+            (unit_id, tenant),
         )
         return [
             HistoryEntry(r[0], r[1], r[2], r[3], _from_epoch(r[4]) or _epoch0(), json.loads(r[5]))
@@ -383,28 +390,6 @@ class SQLiteStore:
             self._conn.close()
 
 
-_WORD = re.compile(r"[^\W_]+")
-
-
-def owned_words(scope: Scope, text: str) -> str:
-    """Prefix every word of ``text`` with a token of its tenant and user.
-
-    The words are split as FTS5's unicode61 tokenizer splits them, so each indexed token is
-    ``<owner><word>`` and the porter stemmer still sees the word's ending. Ids may hold any
-    characters; the blake2b digest in the prefix holds only letters and digits.
-    """
-    words = _WORD.findall(text)
-    if not words:
-        return ""
-    prefix = _owner_prefix(scope.tenant, scope.user_id)
-    return prefix + (" " + prefix).join(words)
-
-
-@lru_cache(maxsize=4096)
-def _owner_prefix(tenant: str, user_id: str) -> str:
-    return "x" + hashlib.blake2b(f"{tenant}\x00{user_id}".encode(), digest_size=6).hexdigest()
-
-
 def _refuse_foreign(conn: sqlite3.Connection, path: str) -> None:
     """Leave another application's SQLite file untouched: no WAL switch, no tables added."""
     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
@@ -413,6 +398,17 @@ def _refuse_foreign(conn: sqlite3.Connection, path: str) -> None:
             f"{path} is an SQLite database of another application (tables: "
             f"{', '.join(sorted(tables)[:5])}); give Eidetica a file of its own"
         )
+
+
+def _owner_sql(tenant: str, user_id: str | None) -> tuple[str, list[Any]]:
+    """The predicate confining a by-id statement to one tenant (and user, when given)."""
+    if user_id is None:
+        return "tenant = ?", [tenant]
+    return "tenant = ? AND user_id = ?", [tenant, user_id]
+
+
+def _for_owner(user_id: str | None) -> str:
+    return "" if user_id is None else f" for user {user_id!r}"
 
 
 def _filter_sql(where: UnitFilter, *, prefix: str, include_deleted: bool = False) -> tuple[str, list[Any]]:
@@ -453,6 +449,25 @@ def _from_epoch(value: float | None) -> datetime | None:
 
 def _epoch0() -> datetime:
     return datetime.fromtimestamp(0, tz=UTC)
+
+
+def _revise(conn: sqlite3.Connection, revisions: Sequence[Revision], now: float) -> None:
+    """Apply reconciliation's changes to stored units and record each in ``history``."""
+    conn.executemany(
+        "UPDATE units SET sources = ?, derived_from = ?, valid_to = ?, metadata = ?, version = ? "
+        "WHERE id = ? AND tenant = ? AND user_id = ?",
+        [
+            (
+                _dump(r.unit.sources), _dump(r.unit.derived_from), _epoch(r.unit.valid_to),
+                _dump(r.unit.metadata), r.unit.version, r.unit.id, r.unit.scope.tenant, r.unit.scope.user_id,
+            )
+            for r in revisions
+        ],
+    )  # fmt: skip
+    conn.executemany(
+        "INSERT INTO history (unit_id, version, op, text, at, metadata) VALUES (?, ?, ?, ?, ?, ?)",
+        [(r.unit.id, r.unit.version, r.op, r.unit.text, now, json.dumps(r.unit.metadata)) for r in revisions],
+    )
 
 
 def _unit_row(u: MemoryUnit) -> tuple[Any, ...]:

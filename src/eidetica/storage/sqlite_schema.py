@@ -55,7 +55,7 @@ MIGRATIONS: list[tuple[str, str]] = [
             user_id TEXT NOT NULL,
             detail TEXT NOT NULL DEFAULT '{}'
         );
-        -- Every indexed word carries its owner's prefix (see sqlite.owned_words), so posting
+        -- Every indexed word carries its owner's prefix (see terms.owned_words), so posting
         -- lists are per user: a query reads one user's postings, whatever the store's size.
         -- detail=column: BM25 needs no word positions (no phrase queries), so none are stored.
         CREATE VIRTUAL TABLE units_fts USING fts5(

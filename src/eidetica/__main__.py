@@ -1,0 +1,5 @@
+"""``python -m eidetica``: the same as the ``eidetica`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,305 @@
+"""``Client``: ``Memory``'s methods over HTTP, against a server started with ``eidetica serve``."""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from . import wire
+from .errors import NotFoundError, ServerError, UsageError
+from .model import AddResult, Answer, Context, HistoryEntry, Hit, MemoryUnit, Stats, UnitKind
+
+T = TypeVar("T")
+#: ``list(limit=None)`` fetches every unit in pages of this many.
+PAGE = 1000
+
+
+class Client:
+    """A remote ``Memory``: the same methods, return types and errors, over the REST API.
+
+    ``Client("http://127.0.0.1:8000", api_key="...")``. A server that cannot be reached, times out
+    or fails raises ``ServerError``; a missing or unknown key raises ``AuthError``.
+    """
+
+    def __init__(self, url: str, api_key: str | None = None, *, timeout: float = 30.0) -> None:
+        headers = {"Accept": "application/json", "User-Agent": "eidetica-client"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        self.url = str(url).rstrip("/")
+        self.timeout = timeout
+        try:
+            parsed = httpx.URL(self.url)
+        except httpx.InvalidURL as exc:
+            raise UsageError(f"{url!r} is not a server URL like http://127.0.0.1:8000: {exc}") from exc
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise UsageError(f"{url!r} is not a server URL like http://127.0.0.1:8000")
+        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+
+    def __repr__(self) -> str:
+        return f"Client({self.url!r})"
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def add(
+        self,
+        messages: str | dict[str, Any] | Sequence[dict[str, Any]],
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        timestamp: datetime | str | float | None = None,
+        infer: bool = True,
+    ) -> AddResult:
+        """Store messages verbatim and derive memory units from them, in one transaction."""
+        body = {
+            "messages": messages,
+            "user_id": user_id,
+            "agent_id": agent_id,
+            "session_id": session_id,
+            "timestamp": timestamp,
+            "infer": infer,
+        }
+        return self._call("POST", "/v1/memories", wire.add_result_from_wire, body=body)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        k: int = 10,
+        kinds: Iterable[UnitKind] | None = None,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+        as_of: datetime | str | None = None,
+    ) -> list[Hit]:
+        """Return up to ``k`` units that best answer ``query``, best first, within one user."""
+        body = {
+            "query": query,
+            "user_id": user_id,
+            "agent_id": agent_id,
+            "session_id": session_id,
+            "k": k,
+            "kinds": None if kinds is None else _listed(kinds),
+            "since": since,
+            "until": until,
+            "as_of": as_of,
+        }
+        return self._call(
+            "POST", "/v1/search", lambda d: [wire.hit_from_wire(h) for h in d["hits"]], body=body
+        )
+
+    def context(
+        self,
+        query: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        budget_tokens: int = 400,
+    ) -> Context:
+        """Pack the best evidence for ``query`` into ``budget_tokens``, without duplicates."""
+        body = {
+            "query": query,
+            "user_id": user_id,
+            "agent_id": agent_id,
+            "session_id": session_id,
+            "budget_tokens": budget_tokens,
+        }
+        return self._call("POST", "/v1/context", wire.context_from_wire, body=body)
+
+    def answer(
+        self,
+        question: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        budget_tokens: int = 1000,
+    ) -> Answer:
+        """Answer from memory with the server's LLM, citing the units (and turns) it used."""
+        body = {
+            "question": question,
+            "user_id": user_id,
+            "agent_id": agent_id,
+            "session_id": session_id,
+            "budget_tokens": budget_tokens,
+        }
+        return self._call("POST", "/v1/answer", wire.answer_from_wire, body=body)
+
+    def get(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
+        """Return one unit by id (deleted ones too, with ``status == "deleted"``)."""
+        return self._call("GET", _unit_path(unit_id), wire.unit_from_wire, params={"user_id": user_id})
+
+    def list(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        kinds: Iterable[UnitKind] | None = None,
+        limit: int | None = 100,
+        offset: int = 0,
+    ) -> builtins.list[MemoryUnit]:
+        """Return the user's active units in time order (``limit=None``: all of them, in pages)."""
+        params: dict[str, Any] = {
+            "user_id": user_id,
+            "agent_id": agent_id,
+            "session_id": session_id,
+            "kinds": None if kinds is None else _listed(kinds),
+            "offset": offset,
+        }
+        if limit is not None:
+            return self._list_page({**params, "limit": limit})
+        units: builtins.list[MemoryUnit] = []
+        while True:
+            page = self._list_page({**params, "limit": PAGE, "offset": offset + len(units)})
+            units.extend(page)
+            if len(page) < PAGE:
+                return units
+
+    def _list_page(self, params: dict[str, Any]) -> builtins.list[MemoryUnit]:
+        return self._call(
+            "GET", "/v1/memories", lambda d: [wire.unit_from_wire(u) for u in d["memories"]], params=params
+        )
+
+    # -- changing -----------------------------------------------------------------------------
+
+    def update(
+        self,
+        unit_id: str,
+        text: str,
+        *,
+        user_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> MemoryUnit:
+        """Give a derived unit a new text; the old version stays in ``history``."""
+        return self._call(
+            "PATCH",
+            _unit_path(unit_id),
+            wire.unit_from_wire,
+            params={"user_id": user_id},
+            body={"text": text, "metadata": metadata},
+        )
+
+    def delete(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
+        """Hide a unit from every read; the deletion is recorded in its ``history``."""
+        return self._call("DELETE", _unit_path(unit_id), wire.unit_from_wire, params={"user_id": user_id})
+
+    def history(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[HistoryEntry]:
+        """Every version of a unit, oldest first: its adds, updates and deletion."""
+        return self._call(
+            "GET",
+            _unit_path(unit_id) + "/history",
+            lambda d: [wire.history_from_wire(e) for e in d["history"]],
+            params={"user_id": user_id},
+        )
+
+    def forget(self, *, user_id: str) -> int:
+        """Erase everything of one user, derived units and history included; return the count."""
+        if user_id is None:
+            raise UsageError("forget needs an explicit user_id")
+        if not isinstance(user_id, str):
+            raise UsageError(f"user_id must be a string, got {type(user_id).__name__}")
+        if not user_id:
+            raise UsageError("user_id must not be empty")
+        return self._call("DELETE", f"/v1/users/{quote(user_id, safe='')}", lambda d: int(d["deleted"]))
+
+    def stats(self, *, user_id: str | None = None) -> Stats:
+        """Unit counts for one user, or for the whole tenant when ``user_id`` is None."""
+        return self._call("GET", "/v1/stats", wire.stats_from_wire, params={"user_id": user_id})
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- transport ----------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        decode: Callable[[Any], T],
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> T:
+        """Send one request; decode its JSON answer, or raise the error the server named."""
+        query = {key: value for key, value in (params or {}).items() if value is not None}
+        content = None if body is None else _encode({k: v for k, v in body.items() if v is not None})
+        headers = None if content is None else {"Content-Type": "application/json"}
+        where = f"{method} {self.url}{path}"
+        try:
+            response = self._http.request(method, path, params=query, content=content, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise ServerError(
+                f"{where} got no answer within {self.timeout} s; is the server overloaded?"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise ServerError(
+                f"cannot reach the Eidetica server at {self.url} ({exc}); is `eidetica serve` running there?"
+            ) from exc
+        except httpx.InvalidURL as exc:
+            raise UsageError(f"cannot build a request for {where}: {exc}") from exc
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if not response.is_success:
+            raise wire.error_from_wire(payload, f"{where} failed with HTTP {response.status_code}")
+        try:
+            return decode(payload)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ServerError(
+                f"{where} answered with something that is not Eidetica's JSON: {exc!r}"
+            ) from exc
+
+
+def _unit_path(unit_id: str) -> str:
+    if not isinstance(unit_id, str):
+        raise NotFoundError(f"unit id must be a string, got {type(unit_id).__name__}")
+    return f"/v1/memories/{quote(unit_id, safe='')}"
+
+
+def _listed(items: Iterable[Any]) -> builtins.list[Any]:
+    # A bare string becomes its characters, as in Memory, and the server refuses them the same way.
+    return builtins.list(items)
+
+
+def _encode(body: dict[str, Any]) -> bytes:
+    """JSON for a request body: datetimes as ISO 8601, anything else JSON lacks refused."""
+
+    def default(value: object) -> Any:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, tuple | set | frozenset):
+            return builtins.list(value)
+        raise TypeError(f"{type(value).__name__} cannot be sent as JSON")
+
+    try:
+        return json.dumps(body, default=default, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"cannot send this request: {exc}") from exc

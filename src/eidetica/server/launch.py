@@ -1,0 +1,60 @@
+"""Run the REST API under uvicorn: the engine of ``eidetica serve``.
+
+Settings reach worker processes through the environment (``config.export_server_settings``), and
+each worker builds its app with ``rest.app_from_env``, so one or many workers serve alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import ServerSettings, export_server_settings
+from ..errors import UsageError
+from ..storage import open_store
+
+FACTORY = "eidetica.server.rest:app_from_env"
+#: One JSON line per request on stderr (logger ``eidetica.server``), uvicorn's own lines plain.
+LOG_CONFIG: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(message)s"}},
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}
+    },
+    "loggers": {
+        "eidetica.server": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "uvicorn": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+    },
+}
+
+
+def require_server_extra() -> None:
+    """UsageError naming the install line when FastAPI or uvicorn is missing."""
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(
+            f"the server needs FastAPI and uvicorn ({exc.name} is missing): pip install 'eidetica[server]'"
+        ) from exc
+
+
+def serve(settings: ServerSettings, *, host: str, port: int, workers: int = 1) -> None:
+    """Serve until interrupted; the store is opened (and migrated) once here to fail early."""
+    require_server_extra()
+    import uvicorn
+
+    if workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {workers}")
+    open_store(settings.db).close()
+    export_server_settings(settings)
+    uvicorn.run(
+        FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=LOG_CONFIG,
+        access_log=False,
+    )

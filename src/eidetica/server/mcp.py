@@ -1,0 +1,330 @@
+"""Eidetica memory as MCP tools an LLM agent can call, over stdio or streamable HTTP.
+
+Scoping, decided here and nowhere else:
+
+- the tenant is fixed by configuration over stdio, and comes from the request's API key over HTTP
+  (``Authorization: Bearer <key>``, checked by ``ApiKeyAuth`` before any MCP handling);
+- the user is fixed by configuration when given, and the tools then take no ``user_id`` at all;
+  otherwise each tool takes an optional ``user_id`` (the default user when omitted);
+- the agent id, when configured, is stamped on every write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import Field
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .. import __version__
+from ..errors import AuthError, EideticaError
+from ..memory import Memory
+from ..model import DEFAULT_TENANT, DEFAULT_USER
+from ..wire import error_to_wire
+from .mcp_views import (
+    AddView,
+    ContextView,
+    Kind,
+    ListView,
+    Message,
+    SearchView,
+    UnitDetail,
+    hit_view,
+    unit_detail,
+    unit_view,
+)
+from .tenants import Tenants
+
+logger = logging.getLogger(__name__)
+
+MCP_PATH = "/mcp"
+#: Key in the ASGI scope's ``state`` under which ``ApiKeyAuth`` leaves the request's tenant
+#: (the same key as the REST server's ``request.state.tenant``).
+TENANT_STATE = "tenant"
+
+INSTRUCTIONS = (
+    "Long-term memory of past conversations. Before answering anything that may depend on what was "
+    "said earlier (preferences, people, plans, dates), call get_context with the question. Store what "
+    "is worth remembering with add_memory. Every memory has an id; sources name the original messages."
+)
+
+KINDS_HELP = "Only these kinds: turn (a message as said), fact, event. Omit for all."
+
+
+@dataclasses.dataclass(frozen=True)
+class McpSettings:
+    """Who the tools act for: the stdio tenant, a fixed user (or None), the agent stamped on writes."""
+
+    tenant: str = DEFAULT_TENANT
+    user_id: str | None = None
+    agent_id: str | None = None
+
+
+UserArg = Annotated[
+    str | None, Field(description="Whose memory to use (a user id); omit for the default user.")
+]
+IdArg = Annotated[str, Field(description="A memory id, as returned by the other tools.")]
+
+
+class MemoryTools:
+    """The tools' bodies: one call on the caller's tenant's ``Memory`` each, views out."""
+
+    def __init__(self, tenants: Tenants, settings: McpSettings) -> None:
+        self.tenants = tenants
+        self.settings = settings
+
+    def _memory(self, ctx: Context) -> Memory:
+        request = ctx.request_context.request
+        if request is None:  # stdio: the configured tenant
+            return self.tenants.memory(self.settings.tenant)
+        tenant = request.scope.get("state", {}).get(TENANT_STATE)
+        if not isinstance(tenant, str):
+            raise AuthError("this HTTP request was not authenticated: serve the app from http_app()")
+        return self.tenants.memory(tenant)
+
+    def _user(self, user_id: str | None) -> str:
+        # Always explicit: a read without a user would not be confined to one.
+        return self.settings.user_id or user_id or DEFAULT_USER
+
+    def add_memory(
+        self,
+        messages: Annotated[
+            str | Message | list[Message],
+            Field(description="A text to remember (one user message), a chat message, or a list of them."),
+        ],
+        ctx: Context,
+        session_id: Annotated[
+            str | None, Field(description="The conversation these messages belong to, if any.")
+        ] = None,
+        timestamp: Annotated[
+            str | None,
+            Field(description="When they were said (ISO 8601, e.g. 2024-05-08T13:56:00Z); default now."),
+        ] = None,
+        user_id: UserArg = None,
+    ) -> AddView:
+        """Remember something long-term: a text, or a list of chat messages.
+
+        Everything is stored verbatim, and dated facts and events are derived from it ("I moved to
+        Paris last week" becomes an event with its date). Use it for preferences, facts about people,
+        plans, events and decisions worth recalling in later conversations. Returns the stored ids.
+        """
+        if isinstance(messages, Message):
+            messages = [messages]
+        payload = (
+            messages if isinstance(messages, str) else [m.model_dump(exclude_none=True) for m in messages]
+        )
+        result = self._memory(ctx).add(
+            payload,
+            user_id=self._user(user_id),
+            agent_id=self.settings.agent_id,
+            session_id=session_id,
+            timestamp=timestamp,
+        )
+        return {
+            "turns": [unit_view(u) for u in result.turns],
+            "derived": [unit_view(u) for u in result.derived],
+            "skipped_refs": result.skipped_refs,
+        }
+
+    def search_memories(
+        self,
+        query: Annotated[str, Field(description="A question or keywords, e.g. 'what tea does Alice like'.")],
+        ctx: Context,
+        k: Annotated[int, Field(ge=1, le=100, description="How many memories to return.")] = 10,
+        kinds: Annotated[list[Kind] | None, Field(description=KINDS_HELP)] = None,
+        since: Annotated[
+            str | None, Field(description="Only memories that happened at or after this ISO 8601 time.")
+        ] = None,
+        until: Annotated[
+            str | None, Field(description="Only memories that happened at or before this ISO 8601 time.")
+        ] = None,
+        user_id: UserArg = None,
+    ) -> SearchView:
+        """Find the stored memories that best match a question or keywords, best first.
+
+        Each hit has its id, kind (turn: a message as said; fact; event), text, speaker, when it
+        happened, and sources (the ids of the original messages). To answer a question from memory,
+        get_context is usually better: it returns the evidence as one compact block.
+        """
+        hits = self._memory(ctx).search(
+            query, user_id=self._user(user_id), k=k, kinds=kinds, since=since, until=until
+        )
+        return {"hits": [hit_view(h) for h in hits]}
+
+    def get_context(
+        self,
+        query: Annotated[str, Field(description="The question you are about to answer.")],
+        ctx: Context,
+        budget_tokens: Annotated[
+            int, Field(ge=1, description="The most tokens the returned text may take.")
+        ] = 400,
+        user_id: UserArg = None,
+    ) -> ContextView:
+        """Get the evidence from memory for a question, packed into a token budget, ready to read.
+
+        The text groups the best memories by date, without duplicates; "cited" lists the ids and
+        sources of the memories it contains. Call it before answering anything that may depend on
+        earlier conversations.
+        """
+        packed = self._memory(ctx).context(query, user_id=self._user(user_id), budget_tokens=budget_tokens)
+        return {
+            "text": packed.text,
+            "tokens": packed.tokens,
+            "budget_tokens": packed.budget_tokens,
+            "cited": [{"id": h.id, "kind": h.kind, "sources": list(h.sources)} for h in packed.hits],
+        }
+
+    def list_memories(
+        self,
+        ctx: Context,
+        limit: Annotated[int, Field(ge=1, le=200, description="How many memories per page.")] = 20,
+        offset: Annotated[
+            int, Field(ge=0, description="How many to skip: next_offset of the page before.")
+        ] = 0,
+        kinds: Annotated[list[Kind] | None, Field(description=KINDS_HELP)] = None,
+        user_id: UserArg = None,
+    ) -> ListView:
+        """List stored memories in time order, oldest first, one page at a time.
+
+        Use it to browse or review what is stored; use search_memories to find something specific.
+        next_offset is null on the last page.
+        """
+        units = self._memory(ctx).list(user_id=self._user(user_id), kinds=kinds, limit=limit, offset=offset)
+        return {
+            "units": [unit_view(u) for u in units],
+            "next_offset": offset + limit if len(units) == limit else None,
+        }
+
+    def get_memory(self, id: IdArg, ctx: Context, user_id: UserArg = None) -> UnitDetail:
+        """Fetch one memory by id with its whole record.
+
+        Besides the text: its speaker, dates, sources, the memories it was derived from, its version
+        and its status (deleted memories can still be fetched).
+        """
+        return unit_detail(self._memory(ctx).get(id, user_id=self._user(user_id)))
+
+    def delete_memory(self, id: IdArg, ctx: Context, user_id: UserArg = None) -> UnitDetail:
+        """Delete one memory by id, e.g. when the user asks to forget it or it is wrong.
+
+        It no longer appears in searches, context or lists; its history keeps a record of the deletion.
+        """
+        return unit_detail(self._memory(ctx).delete(id, user_id=self._user(user_id)))
+
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+TOOLS: dict[str, ToolAnnotations] = {
+    "add_memory": ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False),
+    "search_memories": READ_ONLY,
+    "get_context": READ_ONLY,
+    "list_memories": READ_ONLY,
+    "get_memory": READ_ONLY,
+    "delete_memory": ToolAnnotations(
+        read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+    ),
+}
+
+
+def _error_result(exc: Exception) -> CallToolResult:
+    """The tools' one error handler: Eidetica errors say what to fix; anything else stays in the log."""
+    if isinstance(exc, EideticaError):
+        body = error_to_wire(exc)["error"]
+        text = f"{body['type']}: {body['message']}"
+    else:
+        logger.error("tool failed unexpectedly", exc_info=exc)
+        text = f"internal error ({type(exc).__name__}); the server's log has the details"
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+
+
+def _as_tool(method: Callable[..., Any], *, fixed_user: bool) -> Callable[..., Any]:
+    """Wrap a tool body with the error handler; with a fixed user, drop ``user_id`` from its schema."""
+
+    @functools.wraps(method)
+    def tool(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except Exception as exc:
+            return _error_result(exc)
+
+    if fixed_user:
+        signature = inspect.signature(method, eval_str=True)
+        kept = [p for p in signature.parameters.values() if p.name != "user_id"]
+        tool.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
+    return tool
+
+
+def create_server(tenants: Tenants, settings: McpSettings | None = None) -> MCPServer:
+    """An MCP server whose tools read and write the memories of ``tenants``, scoped by ``settings``."""
+    settings = settings or McpSettings()
+    server: MCPServer = MCPServer(
+        "eidetica", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING"
+    )
+    tools = MemoryTools(tenants, settings)
+    for name, hints in TOOLS.items():
+        server.add_tool(
+            _as_tool(getattr(tools, name), fixed_user=settings.user_id is not None),
+            name=name,
+            description=inspect.getdoc(getattr(tools, name)),
+            annotations=hints,
+            structured_output=True,
+        )
+    return server
+
+
+def _bearer(scope: Scope) -> str | None:
+    """The key of an ``Authorization: Bearer <key>`` header, or None."""
+    scheme, _, key = Headers(scope=scope).get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return key.strip() or None
+
+
+class ApiKeyAuth:
+    """ASGI wrapper: map the request's Bearer key to its tenant before MCP sees it; 401 otherwise."""
+
+    def __init__(self, app: ASGIApp, tenants: Tenants) -> None:
+        self.app = app
+        self.tenants = tenants
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            tenant = self.tenants.tenant_for(_bearer(scope))
+        except AuthError as exc:
+            headers = {"WWW-Authenticate": 'Bearer realm="eidetica"'}
+            await JSONResponse(error_to_wire(exc), status_code=401, headers=headers)(scope, receive, send)
+            return
+        # A copy: a state dict shared between requests must never carry one caller's tenant to another.
+        await self.app({**scope, "state": {**scope.get("state", {}), TENANT_STATE: tenant}}, receive, send)
+
+
+def http_app(tenants: Tenants, settings: McpSettings | None = None, *, host: str = "127.0.0.1") -> ASGIApp:
+    """The streamable-HTTP app (endpoint ``/mcp``) behind API-key authentication.
+
+    ``host`` is the address it will be served on: a loopback host turns on the SDK's protection
+    against DNS rebinding.
+    """
+    server = create_server(tenants, settings)
+    return ApiKeyAuth(server.streamable_http_app(streamable_http_path=MCP_PATH, host=host), tenants)
+
+
+def run_stdio(tenants: Tenants, settings: McpSettings | None = None) -> None:
+    """Serve over this process's stdin and stdout until the client closes them."""
+    create_server(tenants, settings).run("stdio")
+
+
+def run_http(tenants: Tenants, settings: McpSettings | None = None, *, host: str, port: int) -> None:
+    """Serve streamable HTTP at ``http://host:port/mcp`` with uvicorn until interrupted."""
+    import uvicorn
+
+    uvicorn.run(http_app(tenants, settings, host=host), host=host, port=port, log_level="info")

@@ -1,0 +1,129 @@
+"""What the MCP tools take and return: one chat message in, trimmed JSON views of memories out.
+
+Views are built from ``wire.to_wire`` and keep what an agent needs to use a memory (its id, text,
+speaker, date and sources); ``get_memory`` adds the whole record.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
+
+from ..model import Hit, MemoryUnit
+from ..wire import to_wire
+
+Kind = Literal["turn", "fact", "event"]
+
+
+class Message(BaseModel):
+    """One chat message to remember."""
+
+    role: Annotated[str, Field(description="Who sent it: user, assistant or system.")]
+    content: Annotated[str, Field(description="What was said, verbatim.")]
+    name: Annotated[str | None, Field(description="The speaker's name, e.g. 'Caroline'.")] = None
+
+
+class UnitView(TypedDict):
+    """A memory as an agent sees it."""
+
+    id: str
+    kind: Kind
+    text: str
+    speaker: str | None
+    occurred_at: str | None
+    session_id: str | None
+    sources: list[str]
+
+
+class HitView(UnitView):
+    """A search hit: the memory and its fused relevance score (higher is better)."""
+
+    score: float
+
+
+class UnitDetail(UnitView):
+    """A memory's whole record."""
+
+    role: str | None
+    agent_id: str | None
+    recorded_at: str
+    entities: list[str]
+    derived_from: list[str]
+    metadata: dict[str, Any]
+    version: int
+    status: Literal["active", "deleted"]
+
+
+class AddView(TypedDict):
+    """What was stored: the messages verbatim, the facts and events derived from them."""
+
+    turns: list[UnitView]
+    derived: list[UnitView]
+    skipped_refs: list[str]
+
+
+class SearchView(TypedDict):
+    """The best matches, best first."""
+
+    hits: list[HitView]
+
+
+class Citation(TypedDict):
+    """A memory the context text contains, and the ids of the messages it comes from."""
+
+    id: str
+    kind: Kind
+    sources: list[str]
+
+
+class ContextView(TypedDict):
+    """Evidence packed into a token budget, and what it cites."""
+
+    text: str
+    tokens: int
+    budget_tokens: int
+    cited: list[Citation]
+
+
+class ListView(TypedDict):
+    """One page of memories in time order; next_offset is null on the last page."""
+
+    units: list[UnitView]
+    next_offset: int | None
+
+
+def unit_view(unit: MemoryUnit) -> UnitView:
+    """The fields of a unit an agent needs to use it."""
+    data = to_wire(unit)
+    return {
+        "id": data["id"],
+        "kind": data["kind"],
+        "text": data["text"],
+        "speaker": data["speaker"],
+        "occurred_at": data["occurred_at"],
+        "session_id": data["scope"]["session_id"],
+        "sources": data["sources"],
+    }
+
+
+def hit_view(hit: Hit) -> HitView:
+    """A unit's view with its score (the per-channel breakdown stays out: agents do not need it)."""
+    return {**unit_view(hit.unit), "score": round(hit.score, 6)}
+
+
+def unit_detail(unit: MemoryUnit) -> UnitDetail:
+    """A unit's view with the rest of its record, tenant and user left out."""
+    data = to_wire(unit)
+    return {
+        **unit_view(unit),
+        "role": data["role"],
+        "agent_id": data["scope"]["agent_id"],
+        "recorded_at": data["recorded_at"],
+        "entities": data["entities"],
+        "derived_from": data["derived_from"],
+        "metadata": data["metadata"],
+        "version": data["version"],
+        "status": data["status"],
+    }

@@ -1,0 +1,257 @@
+"""The REST API: ``Memory``'s methods as HTTP resources under ``/v1``, one tenant per API key.
+
+``create_app(tenants)`` builds the app over a ``Tenants`` the caller owns; ``app_from_env`` is the
+factory ``eidetica serve`` hands to uvicorn, once per worker process. Endpoints are plain ``def``
+functions, so FastAPI runs each ``Memory`` call in its thread pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Security
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from .. import __version__, wire
+from ..config import DEFAULT_MAX_BODY_MB, MIB, server_settings
+from ..errors import StoreError
+from ..memory import Memory
+from . import http_errors
+from .middleware import GuardedRoute, RequestLog
+from .schemas import (
+    AddRequest,
+    AnswerRequest,
+    ContextRequest,
+    ListQuery,
+    SearchRequest,
+    UpdateRequest,
+    UserQuery,
+)
+from .tenants import Tenants
+
+DEFAULT_MAX_BODY_BYTES = int(DEFAULT_MAX_BODY_MB * MIB)
+DESCRIPTION = """\
+Long-term memory for LLM agents: store conversation turns verbatim, derive dated facts and events
+from them, and find the few that answer a question.
+
+Every `/v1` route is confined to the caller's tenant, named by its API key
+(`Authorization: Bearer <key>`); a server without keys serves everyone in one default tenant.
+Within a tenant, reads are confined to one user (`user_id`, the default user when absent).
+Every error is `{"error": {"type": ..., "message": ...}}`, where `type` is the Eidetica error class.
+"""
+
+api = APIRouter(prefix="/v1", route_class=GuardedRoute)
+probes = APIRouter(tags=["probes"])
+# Authentication itself happens in GuardedRoute, before the body is read; this scheme documents it
+# in the OpenAPI document and hands the key to nothing.
+_bearer = HTTPBearer(auto_error=False, description="An API key, when the server is configured with keys.")
+
+
+def tenant_memory(
+    request: Request, _key: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
+) -> Memory:
+    """The ``Memory`` of the tenant ``GuardedRoute`` authenticated the caller into."""
+    tenants: Tenants = request.app.state.tenants
+    return tenants.memory(request.state.tenant)
+
+
+Caller = Annotated[Memory, Depends(tenant_memory)]
+UnitId = Annotated[str, Path(description="A memory unit's id.")]
+
+
+def _json(value: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(wire.to_wire(value), status_code=status)
+
+
+# -- memories ---------------------------------------------------------------------------------------
+
+
+@api.post("/memories", status_code=201, tags=["memories"])
+def add_memories(body: AddRequest, memory: Caller) -> JSONResponse:
+    """Store messages verbatim and derive facts and events from them, in one transaction."""
+    result = memory.add(
+        body.messages,
+        user_id=body.user_id,
+        agent_id=body.agent_id,
+        session_id=body.session_id,
+        timestamp=body.timestamp,
+        infer=body.infer,
+    )
+    return _json(result, 201)
+
+
+@api.get("/memories", tags=["memories"])
+def list_memories(query: Annotated[ListQuery, Query()], memory: Caller) -> JSONResponse:
+    """List a user's active units in time order: ``{"memories": [...]}``."""
+    units = memory.list(
+        user_id=query.user_id,
+        agent_id=query.agent_id,
+        session_id=query.session_id,
+        kinds=query.kinds,  # type: ignore[arg-type]  # Memory checks the names
+        limit=query.limit,
+        offset=query.offset,
+    )
+    return _json({"memories": units})
+
+
+@api.get("/memories/{unit_id}", tags=["memories"])
+def get_memory(unit_id: UnitId, query: Annotated[UserQuery, Query()], memory: Caller) -> JSONResponse:
+    """Return one unit by id (a deleted one too, with ``status`` "deleted")."""
+    return _json(memory.get(unit_id, user_id=query.user_id))
+
+
+@api.patch("/memories/{unit_id}", tags=["memories"])
+def update_memory(
+    unit_id: UnitId, body: UpdateRequest, query: Annotated[UserQuery, Query()], memory: Caller
+) -> JSONResponse:
+    """Give a derived unit a new text; the old version stays in its history. Turns never change."""
+    return _json(memory.update(unit_id, body.text, user_id=query.user_id, metadata=body.metadata))
+
+
+@api.delete("/memories/{unit_id}", tags=["memories"])
+def delete_memory(unit_id: UnitId, query: Annotated[UserQuery, Query()], memory: Caller) -> JSONResponse:
+    """Hide a unit from every read; the deletion is recorded in its history. Returns the unit."""
+    return _json(memory.delete(unit_id, user_id=query.user_id))
+
+
+@api.get("/memories/{unit_id}/history", tags=["memories"])
+def memory_history(unit_id: UnitId, query: Annotated[UserQuery, Query()], memory: Caller) -> JSONResponse:
+    """Every version of a unit, oldest first: ``{"history": [...]}``."""
+    return _json({"history": memory.history(unit_id, user_id=query.user_id)})
+
+
+# -- reading ----------------------------------------------------------------------------------------
+
+
+@api.post("/search", tags=["reading"])
+def search(body: SearchRequest, memory: Caller) -> JSONResponse:
+    """Find the units that best answer a query, best first: ``{"hits": [...]}``."""
+    hits = memory.search(
+        body.query,
+        user_id=body.user_id,
+        agent_id=body.agent_id,
+        session_id=body.session_id,
+        k=body.k,
+        kinds=body.kinds,  # type: ignore[arg-type]  # Memory checks the names
+        since=body.since,
+        until=body.until,
+        as_of=body.as_of,
+    )
+    return _json({"hits": hits})
+
+
+@api.post("/context", tags=["reading"])
+def context(body: ContextRequest, memory: Caller) -> JSONResponse:
+    """Pack the best evidence for a query into a token budget, rendered for a prompt."""
+    packed = memory.context(
+        body.query,
+        user_id=body.user_id,
+        agent_id=body.agent_id,
+        session_id=body.session_id,
+        budget_tokens=body.budget_tokens,
+    )
+    return _json(packed)
+
+
+@api.post("/answer", tags=["reading"])
+def answer(body: AnswerRequest, memory: Caller) -> JSONResponse:
+    """Answer from memory with the server's LLM (``EIDETICA_LLM_*``), citing units and turns."""
+    reply = memory.answer(
+        body.question,
+        user_id=body.user_id,
+        agent_id=body.agent_id,
+        session_id=body.session_id,
+        budget_tokens=body.budget_tokens,
+    )
+    return _json(reply)
+
+
+@api.get("/stats", tags=["reading"])
+def stats(query: Annotated[UserQuery, Query()], memory: Caller) -> JSONResponse:
+    """Unit counts for one user, or for the whole tenant when ``user_id`` is absent."""
+    return _json(memory.stats(user_id=query.user_id))
+
+
+# -- users ------------------------------------------------------------------------------------------
+
+
+@api.delete("/users/{user_id:path}", tags=["users"])
+def forget_user(
+    user_id: Annotated[str, Path(description="The user to erase.")], memory: Caller
+) -> JSONResponse:
+    """Erase everything of one user, derived units and history included: ``{"deleted": n}``."""
+    return _json({"deleted": memory.forget(user_id=user_id)})
+
+
+# -- probes -----------------------------------------------------------------------------------------
+
+
+@probes.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up and answering (no authentication)."""
+    return {"status": "ok"}
+
+
+@probes.get("/readyz")
+def readyz(request: Request) -> dict[str, str]:
+    """The store answers a cheap query (no authentication); 503 when it does not."""
+    tenants: Tenants = request.app.state.tenants
+    try:
+        tenants.check()
+    except Exception as exc:
+        raise StoreError(f"the store does not answer: {exc}") from exc
+    return {"status": "ready"}
+
+
+# -- the app ----------------------------------------------------------------------------------------
+
+
+def create_app(
+    tenants: Tenants,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    close_on_shutdown: bool = False,
+) -> FastAPI:
+    """The REST API over ``tenants``; request bodies over ``max_body_bytes`` are refused with 413.
+
+    ``close_on_shutdown`` closes ``tenants`` when the server stops (for an app that owns them).
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if close_on_shutdown:
+                tenants.close()
+
+    app = FastAPI(
+        title="Eidetica",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        redirect_slashes=False,  # an API answers the path it was asked, or 404
+        openapi_tags=[
+            {"name": "memories", "description": "Write, read, change and delete memory units."},
+            {"name": "reading", "description": "Search, packed context and counts."},
+            {"name": "users", "description": "Erase a user."},
+            {"name": "probes", "description": "Liveness and readiness, without authentication."},
+        ],
+    )
+    app.state.tenants = tenants
+    app.state.max_body_bytes = max_body_bytes
+    http_errors.install(app)
+    app.add_middleware(RequestLog)
+    app.include_router(api)
+    app.include_router(probes)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Build the app from the ``EIDETICA_*`` settings ``eidetica serve`` exports (once per worker)."""
+    settings = server_settings()
+    tenants = Tenants.open(settings.db, api_keys=settings.api_keys, llm=settings.llm)
+    return create_app(tenants, max_body_bytes=settings.max_body_bytes, close_on_shutdown=True)

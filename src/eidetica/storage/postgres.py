@@ -1,0 +1,547 @@
+"""PostgreSQL backend: pgvector for dense search, BM25 over FTS5-identical terms, row-level security.
+
+``PostgresStore("postgresql://user@host/db")`` keeps everything in the ``eidetica`` schema, which
+its named migrations (``postgres_schema``) create on first open, recorded in
+``eidetica.migrations``. Writes are one transaction each; reads and writes go through a
+``psycopg_pool.ConnectionPool``, so one store serves many threads.
+
+Tenant isolation is enforced twice. Every statement carries a tenant predicate, and the tables
+have row-level security (``ENABLE`` + ``FORCE``) with a policy ``tenant =
+current_setting('eidetica.tenant', true)``: each transaction sets that value with
+``set_config(..., true)`` (local to the transaction), so a query that forgot its predicate still
+sees, and may write, only its own tenant's rows, and a transaction that names no tenant sees none.
+Superusers and ``BYPASSRLS`` roles skip row-level security, so the migrations create a ``NOLOGIN``
+role, ``eidetica_app``, holding just the privileges the store needs, and every pooled connection
+runs ``SET ROLE eidetica_app`` when the connecting user may (a superuser, or a member of the role).
+A non-member is subject to the policies anyway (``FORCE`` applies them to the tables' owner too),
+unless it has ``BYPASSRLS``. This guards against the store's own mistakes, not against a caller
+who can run SQL on its connections: ``RESET ROLE`` undoes ``SET ROLE``.
+
+Dense search is an exact scan of one user's rows (found by a btree index on ``(tenant,
+user_id)``): per-user HNSW filtering was measured to miss results or run slow, and a user's rows
+are few. Embedders return unit-length vectors, so the inner product (``<#>``) is the cosine; it
+also scores the all-zero vector of an empty text 0, where cosine distance gives NaN.
+
+The lexical channel ranks as the SQLite store's FTS5 index does, with the user's statistics rather
+than the whole table's (for a store of one user, score for score the same): see ``postgres_lexical``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC
+from typing import Any
+
+import numpy as np
+import psycopg
+from psycopg import errors as pgerrors
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
+
+from ..embedders.base import Vectors
+from ..errors import NotFoundError, StoreError
+from ..model import HistoryEntry, MemoryUnit, Scope, Stats
+from .base import NewUnit, Revision, UnitFilter
+from .postgres_lexical import Postings, bm25
+from .postgres_schema import APP_ROLE, TENANT_SETTING, migrate
+from .postgres_sql import (
+    UNIT_COLUMNS,
+    VectorDumper,
+    dump_json,
+    filter_sql,
+    load_json,
+    unit_from_row,
+    unit_row,
+)
+from .terms import index_terms, owned_words
+
+Conn = psycopg.Connection[Any]
+
+_SET_TENANT = f"SELECT set_config('{TENANT_SETTING}', %s, true)"
+
+
+class PostgresStore:
+    """The shared-server store: ``PostgresStore("postgresql://user:password@host:5432/db")``."""
+
+    supports_vector_index = True
+
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 30.0) -> None:
+        self._url = url
+        self._where = _describe(url)
+        self._timeout = timeout
+        with self._admin() as conn:
+            try:
+                migrate(conn)
+                self._use_app_role, vector_oid = self._session_facts(conn)
+            except psycopg.Error as exc:
+                raise self._error(exc, "cannot prepare the database") from exc
+        self._vector_dumper = type("VectorDumper", (VectorDumper,), {"oid": vector_oid})
+        self._pool: ConnectionPool[Conn] = ConnectionPool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            open=False,
+            configure=self._configure,
+            kwargs={"autocommit": True},
+            timeout=timeout,
+            name="eidetica",
+        )
+        try:
+            self._pool.open(wait=True, timeout=timeout)
+        except psycopg.Error as exc:
+            self._pool.close()
+            raise self._error(exc, "cannot open a connection pool") from exc
+
+    # -- connections --------------------------------------------------------------------------
+
+    @contextmanager
+    def _admin(self) -> Iterator[Conn]:
+        """A short-lived connection as the connecting user: for migrations and schema changes."""
+        try:
+            conn = psycopg.connect(self._url, autocommit=True, connect_timeout=max(int(self._timeout), 1))
+        except psycopg.Error as exc:
+            raise StoreError(
+                f"cannot connect to PostgreSQL at {self._where}: {_first_line(exc)}. "
+                "Check that the server is running and the URL's user, password and database are right"
+            ) from exc
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _session_facts(conn: Conn) -> tuple[bool, int]:
+        """Whether this user may ``SET ROLE`` to the app role (tried, not guessed), and the oid
+        of the vector type."""
+        row = conn.execute("SELECT 'vector'::regtype::oid").fetchone()
+        assert row is not None
+        try:
+            conn.execute(f"SET ROLE {APP_ROLE}")
+        except (pgerrors.InsufficientPrivilege, pgerrors.InvalidParameterValue):
+            return False, int(row[0])  # not a member, or no role: the policies still apply
+        conn.execute("RESET ROLE")
+        return True, int(row[0])
+
+    def _configure(self, conn: Conn) -> None:
+        """Prepare a new pooled connection: drop to the app role, plan for the values given, send
+        vectors in binary."""
+        if self._use_app_role:
+            conn.execute(f"SET ROLE {APP_ROLE}")
+        # Statements are prepared after a few runs; planned generically, one user's slice looks
+        # like the whole table, and a lexical search ran 3 times slower.
+        conn.execute("SET plan_cache_mode = force_custom_plan")
+        conn.adapters.register_dumper(np.ndarray, self._vector_dumper)
+
+    @contextmanager
+    def transaction(self, tenant: str | None) -> Iterator[Conn]:
+        """A pooled connection inside one transaction that row-level security confines to ``tenant``.
+
+        The store uses it for every statement; it is public for maintenance queries, which see
+        the tenant's rows only (and no tenant's rows with ``tenant=None``, bar ``meta``).
+        """
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                if tenant is not None:
+                    conn.execute(_SET_TENANT, (tenant,))
+                yield conn
+        except psycopg.Error as exc:
+            raise self._error(exc, "a statement failed and its transaction was rolled back") from exc
+
+    def _set_tenant(self, conn: Conn, tenant: str) -> None:
+        conn.execute(_SET_TENANT, (tenant,))
+
+    def _error(self, exc: psycopg.Error, what: str) -> StoreError:
+        """Translate a driver error into a StoreError that says how to fix it."""
+        detail = _first_line(exc)
+        if isinstance(exc, PoolClosed):
+            return StoreError("the PostgreSQL store is closed; open a new one")
+        if isinstance(exc, PoolTimeout):
+            return StoreError(
+                f"no connection to PostgreSQL at {self._where} within {self._timeout:g} s: check that the "
+                "server is up and accepts connections, or give the store a larger max_size"
+            )
+        if isinstance(exc, pgerrors.UniqueViolation):
+            return StoreError(
+                f"{what}: a unit with this id or turn ref is already stored ({detail}); nothing was written"
+            )
+        if isinstance(exc, pgerrors.UndefinedFile | pgerrors.FeatureNotSupported) and "vector" in detail:
+            return StoreError(
+                f"{what}: the pgvector extension is not installed on the server ({detail}); install "
+                "pgvector (https://github.com/pgvector/pgvector) or ask an administrator to run "
+                "CREATE EXTENSION vector in this database"
+            )
+        if isinstance(exc, pgerrors.InsufficientPrivilege) and "row-level security" in detail:
+            return StoreError(f"{what}: row-level security refused a row of another tenant ({detail})")
+        if isinstance(exc, pgerrors.InsufficientPrivilege):
+            return StoreError(
+                f"{what}: permission denied ({detail}); open the store once as the database owner so the "
+                f"migrations can create the schema and grant {APP_ROLE!r} its privileges"
+            )
+        if isinstance(exc, psycopg.DataError) and "NUL" in detail:
+            return StoreError(f"{what}: PostgreSQL cannot store the NUL character (\\x00) in text; remove it")
+        if isinstance(exc, psycopg.OperationalError):
+            return StoreError(f"{what}: lost the connection to PostgreSQL at {self._where} ({detail}); retry")
+        return StoreError(f"{what} on PostgreSQL at {self._where}: {detail}")
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def check_embedder(self, name: str, dim: int) -> None:
+        """Remember the embedder (and type the vector column) on first use; refuse another later."""
+        with self.transaction(None) as conn:
+            row = conn.execute("SELECT value FROM eidetica.meta WHERE key = 'embedder'").fetchone()
+        if row is None:
+            row = self._record_embedder(name, dim)
+        stored = json.loads(row[0])
+        if stored["name"] != name:
+            raise StoreError(
+                f"{self._where} holds vectors from embedder {stored['name']!r}, not {name!r}; "
+                "open it with the same embedder or start a new database"
+            )
+
+    def _record_embedder(self, name: str, dim: int) -> tuple[str]:
+        """Fix the vector column's dimension and record the embedder (as the owner, once)."""
+        with self._admin() as conn:
+            try:
+                with conn.transaction():
+                    conn.execute("LOCK TABLE eidetica.meta IN EXCLUSIVE MODE")
+                    row = conn.execute("SELECT value FROM eidetica.meta WHERE key = 'embedder'").fetchone()
+                    if row is not None:
+                        return (str(row[0]),)
+                    conn.execute(f"ALTER TABLE eidetica.units ALTER COLUMN embedding TYPE vector({int(dim)})")
+                    value = json.dumps({"name": name, "dim": dim})
+                    conn.execute("INSERT INTO eidetica.meta VALUES ('embedder', %s)", (value,))
+                    return (value,)
+            except psycopg.Error as exc:
+                raise self._error(exc, f"cannot record embedder {name!r}") from exc
+
+    def add(self, units: Sequence[NewUnit], *, revisions: Sequence[Revision] = ()) -> None:
+        """Store all units, their postings and history, and apply the revisions, in one transaction."""
+        if not units and not revisions:
+            return
+        body = index_terms([owned_words(n.unit.scope, n.lexical_text) for n in units])
+        # A turn and the units derived from it share one context: tokenize it once.
+        keys = list(dict.fromkeys((n.unit.scope, n.lexical_context) for n in units))
+        contexts = dict(zip(keys, index_terms([owned_words(*key) for key in keys]), strict=True))
+        by_tenant: dict[str, list[int]] = {}
+        for i, n in enumerate(units):
+            by_tenant.setdefault(n.unit.scope.tenant, []).append(i)
+        with self.transaction(None) as conn:
+            for tenant in {r.unit.scope.tenant for r in revisions}:
+                self._set_tenant(conn, tenant)
+                _revise(conn, [r for r in revisions if r.unit.scope.tenant == tenant])
+            for tenant, indexes in by_tenant.items():
+                self._set_tenant(conn, tenant)  # row-level security admits one tenant at a time
+                rows, postings = [], Postings()
+                for i in indexes:
+                    unit, context = units[i].unit, contexts[(units[i].unit.scope, units[i].lexical_context)]
+                    length = postings.add(unit, body[i], context)
+                    rows.append((*unit_row(unit), _vector(units[i].vector), length))
+                with conn.cursor() as cur:
+                    cur.executemany(
+                        f"INSERT INTO eidetica.units ({UNIT_COLUMNS}, embedding, terms_len) "
+                        f"VALUES ({', '.join(['%s'] * len(rows[0]))})",
+                        rows,
+                    )
+                    cur.execute(Postings.SQL, postings.params())
+                    cur.executemany(
+                        "INSERT INTO eidetica.history (tenant, user_id, unit_id, version, op, text, at, "
+                        "metadata) VALUES (%s, %s, %s, %s, 'add', %s, now(), %s)",
+                        [
+                            (tenant, u.scope.user_id, u.id, u.version, u.text, dump_json(u.metadata))
+                            for u in (units[i].unit for i in indexes)
+                        ],
+                    )
+
+    def update(
+        self,
+        unit_id: str,
+        *,
+        tenant: str,
+        user_id: str | None = None,
+        text: str,
+        vector: Vectors,
+        lexical_text: str,
+        metadata: dict[str, Any] | None,
+    ) -> MemoryUnit:
+        """Write a new version; the history table keeps every earlier text."""
+        with self.transaction(tenant) as conn:
+            current = self._get_in(conn, unit_id, tenant, user_id, lock=True)
+            if current.status == "deleted":
+                raise NotFoundError(f"unit {unit_id} is deleted; it cannot be updated")
+            # The words said before the unit stay; its own words are replaced.
+            said_before = conn.execute(
+                "DELETE FROM eidetica.postings WHERE unit_id = %s AND tenant = %s RETURNING term, context_tf",
+                (unit_id, tenant),
+            ).fetchall()
+            context = [term for term, n in said_before for _ in range(n)]
+            postings = Postings()
+            length = postings.add(
+                current, index_terms([owned_words(current.scope, lexical_text)])[0], context
+            )
+            conn.execute(Postings.SQL, postings.params())
+            meta = dump_json(current.metadata if metadata is None else metadata)
+            version = current.version + 1
+            row = conn.execute(
+                "UPDATE eidetica.units SET text = %s, metadata = %s, version = %s, embedding = %s, "
+                f"terms_len = %s WHERE id = %s AND tenant = %s RETURNING {UNIT_COLUMNS}",
+                (text, meta, version, _vector(vector), length, unit_id, tenant),
+            ).fetchone()
+            conn.execute(
+                "INSERT INTO eidetica.history (tenant, user_id, unit_id, version, op, text, at, metadata) "
+                "VALUES (%s, %s, %s, %s, 'update', %s, now(), %s)",
+                (tenant, current.scope.user_id, unit_id, version, text, meta),
+            )
+        assert row is not None
+        return unit_from_row(row)
+
+    def delete(self, unit_id: str, *, tenant: str, user_id: str | None = None) -> MemoryUnit:
+        """Soft-delete: drop from the lexical index, keep the row and record the deletion."""
+        with self.transaction(tenant) as conn:
+            current = self._get_in(conn, unit_id, tenant, user_id, lock=True)
+            if current.status == "deleted":
+                return current
+            conn.execute(
+                "UPDATE eidetica.units SET status = 'deleted' WHERE id = %s AND tenant = %s",
+                (unit_id, tenant),
+            )
+            conn.execute(
+                "DELETE FROM eidetica.postings WHERE unit_id = %s AND tenant = %s", (unit_id, tenant)
+            )
+            conn.execute(
+                "INSERT INTO eidetica.history (tenant, user_id, unit_id, version, op, text, at, metadata) "
+                "VALUES (%s, %s, %s, %s, 'delete', %s, now(), '{}')",
+                (tenant, current.scope.user_id, unit_id, current.version, current.text),
+            )
+        return dataclasses.replace(current, status="deleted")
+
+    def forget(self, tenant: str, user_id: str) -> int:
+        """Erase every row of the user, history included; leave an audit record without content."""
+        with self.transaction(tenant) as conn:
+            n = self._erase(conn, tenant, user_id, derived_only=False)
+            conn.execute(
+                "INSERT INTO eidetica.audit (at, op, tenant, user_id, detail) "
+                "VALUES (now(), 'forget', %s, %s, %s)",
+                (tenant, user_id, json.dumps({"units": n})),
+            )
+        return n
+
+    def delete_derived(self, scope: Scope) -> int:
+        """Erase the user's derived units, and their history, so they can be rebuilt from turns."""
+        with self.transaction(scope.tenant) as conn:
+            return self._erase(conn, scope.tenant, scope.user_id, derived_only=True)
+
+    @staticmethod
+    def _erase(conn: Conn, tenant: str, user_id: str, *, derived_only: bool) -> int:
+        """Delete the user's units (or only the derived ones) with their postings and history."""
+        kinds = "AND u.kind <> 'turn'" if derived_only else ""
+        owner = (tenant, user_id)
+        for table in ("postings", "history"):
+            conn.execute(
+                f"DELETE FROM eidetica.{table} x USING eidetica.units u WHERE x.unit_id = u.id "
+                f"AND x.tenant = u.tenant AND u.tenant = %s AND u.user_id = %s {kinds}",
+                owner,
+            )
+        return conn.execute(
+            f"DELETE FROM eidetica.units u WHERE tenant = %s AND user_id = %s {kinds}", owner
+        ).rowcount
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def existing_refs(self, scope: Scope, refs: Sequence[str]) -> set[str]:
+        """Return which caller turn ids the user already has (makes re-imports idempotent)."""
+        with self.transaction(scope.tenant) as conn:
+            rows = conn.execute(
+                "SELECT ref FROM eidetica.units WHERE tenant = %s AND user_id = %s AND kind = 'turn' "
+                "AND ref = ANY(%s)",
+                (scope.tenant, scope.user_id, list(dict.fromkeys(refs))),
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    def get(self, unit_id: str, *, tenant: str, user_id: str | None = None) -> MemoryUnit:
+        """Return the unit, deleted ones included; NotFoundError when absent or out of scope."""
+        with self.transaction(tenant) as conn:
+            return self._get_in(conn, unit_id, tenant, user_id)
+
+    def _get_in(
+        self, conn: Conn, unit_id: str, tenant: str, user_id: str | None, *, lock: bool = False
+    ) -> MemoryUnit:
+        if not isinstance(unit_id, str):
+            raise NotFoundError(f"unit id must be a string, got {type(unit_id).__name__}")
+        sql = f"SELECT {UNIT_COLUMNS} FROM eidetica.units WHERE id = %s AND tenant = %s"
+        params: list[Any] = [unit_id, tenant]
+        if user_id is not None:
+            sql += " AND user_id = %s"
+            params.append(user_id)
+        row = conn.execute(sql + (" FOR UPDATE" if lock else ""), params).fetchone()
+        if row is None:
+            where = "" if user_id is None else f" for user {user_id!r}"
+            raise NotFoundError(f"no memory unit with id {unit_id!r}{where}")
+        return unit_from_row(row)
+
+    def get_many(
+        self, unit_ids: Sequence[str], *, tenant: str, user_id: str | None = None
+    ) -> dict[str, MemoryUnit]:
+        """Return the tenant's (and user's) units among the ids."""
+        sql = f"SELECT {UNIT_COLUMNS} FROM eidetica.units WHERE tenant = %s AND id = ANY(%s)"
+        params: list[Any] = [tenant, list(dict.fromkeys(unit_ids))]
+        if user_id is not None:
+            sql += " AND user_id = %s"
+            params.append(user_id)
+        with self.transaction(tenant) as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return {unit.id: unit for unit in map(unit_from_row, rows)}
+
+    def history(self, unit_id: str, *, tenant: str, user_id: str | None = None) -> list[HistoryEntry]:
+        """Return every recorded change of the unit, oldest first."""
+        with self.transaction(tenant) as conn:
+            self._get_in(conn, unit_id, tenant, user_id)
+            rows = conn.execute(
+                "SELECT unit_id, version, op, text, at, metadata FROM eidetica.history "
+                "WHERE tenant = %s AND unit_id = %s ORDER BY seq",
+                (tenant, unit_id),
+            ).fetchall()
+        return [HistoryEntry(r[0], r[1], r[2], r[3], r[4].astimezone(UTC), load_json(r[5])) for r in rows]
+
+    def search_lexical(
+        self, where: UnitFilter, terms: Sequence[str], limit: int, *, context_weight: float = 0.0
+    ) -> list[tuple[str, float]]:
+        """BM25 over the user's units, computed as the SQLite store's FTS5 computes it."""
+        words = list(dict.fromkeys(owned_words(where.scope, " ".join(terms)).split()))
+        # Each query word is one FTS5 phrase: words that stem alike count once each, as there.
+        phrases = [term for word_terms in index_terms(words) for term in word_terms]
+        if not phrases:
+            return []
+        with self.transaction(where.scope.tenant) as conn:
+            return bm25(conn, where, phrases, limit, context_weight=context_weight)
+
+    def search_vector(self, where: UnitFilter, vector: Vectors, limit: int) -> list[tuple[str, float]]:
+        """Exact inner product (the cosine, for unit vectors) over the user's rows, in the server."""
+        clauses, params = filter_sql(where)
+        params.update(vector=_vector(vector), limit=limit)
+        with self.transaction(where.scope.tenant) as conn:
+            rows = conn.execute(
+                f"SELECT id, -(embedding <#> %(vector)s) AS score FROM eidetica.units u WHERE {clauses} "
+                "ORDER BY score DESC, seq LIMIT %(limit)s",
+                params,
+            ).fetchall()
+        return [(r[0], float(r[1])) for r in rows]
+
+    def list_units(
+        self,
+        where: UnitFilter,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        include_deleted: bool = False,
+    ) -> list[MemoryUnit]:
+        """Return units in the order they were said (undated ones by when stored)."""
+        clauses, params = filter_sql(where, include_deleted=include_deleted)
+        params.update(limit=limit, offset=offset)
+        with self.transaction(where.scope.tenant) as conn:
+            rows = conn.execute(
+                f"SELECT {UNIT_COLUMNS} FROM eidetica.units u WHERE {clauses} "
+                "ORDER BY coalesce(occurred_at, recorded_at), seq LIMIT %(limit)s OFFSET %(offset)s",
+                params,
+            ).fetchall()
+        return [unit_from_row(r) for r in rows]
+
+    def speakers(self, where: UnitFilter) -> list[str]:
+        """Distinct speakers of the active turns ``where`` selects."""
+        clauses, params = filter_sql(dataclasses.replace(where, kinds=("turn",)))
+        with self.transaction(where.scope.tenant) as conn:
+            rows = conn.execute(
+                f"SELECT DISTINCT speaker FROM eidetica.units u WHERE {clauses} AND speaker IS NOT NULL",
+                params,
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def count(self, where: UnitFilter) -> int:
+        """Count the active units ``where`` selects."""
+        clauses, params = filter_sql(where)
+        with self.transaction(where.scope.tenant) as conn:
+            row = conn.execute(f"SELECT count(*) FROM eidetica.units u WHERE {clauses}", params).fetchone()
+        return int(row[0]) if row else 0
+
+    def stats(self, tenant: str, user_id: str | None) -> Stats:
+        """Count units by kind, deleted units, users and sessions; size the rows in scope.
+
+        ``bytes_on_disk`` is the size of the scope's rows, not of the database: a tenant of a
+        shared server learns nothing about the others.
+        """
+        where, params = "tenant = %s", [tenant]
+        if user_id is not None:
+            where += " AND user_id = %s"
+            params.append(user_id)
+        with self.transaction(tenant) as conn:
+            by_kind = conn.execute(
+                f"SELECT kind, count(*) FROM eidetica.units WHERE {where} AND status = 'active' "
+                "GROUP BY kind",
+                params,
+            ).fetchall()
+            row = conn.execute(
+                "SELECT count(*) FILTER (WHERE status = 'deleted'), count(DISTINCT user_id), "
+                "count(DISTINCT user_id || '/' || session_id), coalesce(sum(pg_column_size(u.*)), 0) "
+                f"FROM eidetica.units u WHERE {where}",
+                params,
+            ).fetchone()
+        assert row is not None
+        return Stats(
+            units_by_kind={str(k): int(v) for k, v in by_kind},
+            deleted=int(row[0]),
+            users=int(row[1]),
+            sessions=int(row[2]),
+            bytes_on_disk=int(row[3]),
+        )
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._pool.close()
+
+
+def _vector(vector: Vectors) -> Vectors:
+    """The vector as the flat float32 array the binary dumper sends."""
+    return np.asarray(vector, dtype=np.float32).ravel()
+
+
+def _describe(url: str) -> str:
+    """The server and database a URL names, without its password, for error messages."""
+    try:
+        parts = conninfo_to_dict(url)
+    except psycopg.Error:
+        return "the given URL"
+    host = str(parts.get("host") or "localhost")
+    port = f":{parts['port']}" if parts.get("port") else ""
+    return f"{host}{port}/{parts.get('dbname') or parts.get('user') or ''}"
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _revise(conn: Conn, revisions: Sequence[Revision]) -> None:
+    """Apply reconciliation's changes to stored units of one tenant and record each in ``history``."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            "UPDATE eidetica.units SET sources = %s, derived_from = %s, valid_to = %s, metadata = %s, "
+            "version = %s WHERE id = %s AND tenant = %s AND user_id = %s",
+            [
+                (
+                    dump_json(r.unit.sources), dump_json(r.unit.derived_from), r.unit.valid_to,
+                    dump_json(r.unit.metadata), r.unit.version, r.unit.id, r.unit.scope.tenant,
+                    r.unit.scope.user_id,
+                )
+                for r in revisions
+            ],
+        )  # fmt: skip
+        cur.executemany(
+            "INSERT INTO eidetica.history (tenant, user_id, unit_id, version, op, text, at, metadata) "
+            "VALUES (%s, %s, %s, %s, %s, %s, now(), %s)",
+            [
+                (r.unit.scope.tenant, r.unit.scope.user_id, r.unit.id, r.unit.version, r.op, r.unit.text,
+                 dump_json(r.unit.metadata))
+                for r in revisions
+            ],
+        )  # fmt: skip

@@ -1,0 +1,106 @@
+"""A real REST server per test: uvicorn on 127.0.0.1 in a background thread, over a fresh store.
+
+The chain is ``server_store`` -> ``server_tenants`` -> ``live``: override or parametrise
+``server_store`` to run every HTTP and client test over another backend.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from starlette.types import ASGIApp
+
+from eidetica import Client, Memory
+from eidetica.embedders.wordllama import WordLlamaEmbedder
+from eidetica.server.rest import create_app
+from eidetica.server.tenants import Tenants
+from eidetica.storage import Store
+from eidetica.storage.sqlite import SQLiteStore
+
+#: Two API keys, two tenants.
+KEYS = {"key-acme": "acme", "key-globex": "globex"}
+ACME, GLOBEX = "key-acme", "key-globex"
+#: Small, so oversize bodies are cheap to send.
+BODY_LIMIT = 64 * 1024
+
+
+@contextmanager
+def run_server(app: ASGIApp) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port in a thread; yield its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, ws="none"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            sock.close()
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@dataclass
+class LiveServer:
+    """A running server and the tenants it serves, with helpers to call it."""
+
+    url: str
+    tenants: Tenants
+
+    def http(self, key: str | None = ACME) -> httpx.Client:
+        """A raw HTTP client, sending ``key`` as its bearer token when given."""
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def client(self, key: str | None = ACME) -> Client:
+        return Client(self.url, api_key=key)
+
+    def memory(self, key: str = ACME) -> Memory:
+        """The server-side ``Memory`` the key's requests reach, to compare against."""
+        return self.tenants.memory(self.tenants.tenant_for(key))
+
+
+@pytest.fixture
+def server_store(tmp_path: Path) -> Iterator[Store]:
+    """The store the test server runs over: a fresh SQLite file."""
+    store = SQLiteStore(tmp_path / "server.db")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def server_tenants(server_store: Store, embedder: WordLlamaEmbedder) -> Tenants:
+    """Every tenant of the test server over the one store, with the session's embedder."""
+    return Tenants(server_store, embedder=embedder, api_keys=KEYS)
+
+
+@pytest.fixture
+def live(server_tenants: Tenants) -> Iterator[LiveServer]:
+    """A real server with two API keys (tenants acme and globex) and a small body limit."""
+    with run_server(create_app(server_tenants, max_body_bytes=BODY_LIMIT)) as url:
+        yield LiveServer(url, server_tenants)
+
+
+@pytest.fixture
+def open_live(server_store: Store, embedder: WordLlamaEmbedder) -> Iterator[LiveServer]:
+    """A real server without API keys: every caller is in the default tenant."""
+    tenants = Tenants(server_store, embedder=embedder)
+    with run_server(create_app(tenants, max_body_bytes=BODY_LIMIT)) as url:
+        yield LiveServer(url, tenants)

@@ -1,0 +1,289 @@
+"""``eidetica.Client`` against a real server: it returns what ``Memory`` returns and raises what it raises."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.types import Receive, Scope, Send
+
+import eidetica.client
+from eidetica import (
+    AuthError,
+    Client,
+    EideticaError,
+    InputFormatError,
+    Memory,
+    NotFoundError,
+    ServerError,
+    UsageError,
+)
+
+from .conftest import ACME, GLOBEX, LiveServer, run_server
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+ANA = [
+    {
+        "role": "user",
+        "name": "Ana",
+        "content": "I adopted a dog last Saturday, a terrier named Biscuit.",
+        "id": "a1",
+    },
+    {"role": "assistant", "content": "What a lovely name!", "id": "a2"},
+    {"role": "user", "name": "Ana", "content": "I work as a nurse at the city hospital.", "id": "a3"},
+    {"role": "user", "name": "Ana", "content": "Yesterday I ran my first half marathon.", "id": "a4"},
+]
+WHEN = datetime(2024, 3, 4, 9, 15, tzinfo=UTC)
+
+
+@pytest.fixture
+def client(live: LiveServer) -> Iterator[Client]:
+    with live.client() as c:
+        yield c
+
+
+@pytest.fixture
+def memory(live: LiveServer) -> Memory:
+    """The server-side ``Memory`` of the client's tenant."""
+    return live.memory()
+
+
+def test_add_returns_the_units_the_server_stored(client: Client, memory: Memory) -> None:
+    result = client.add(ANA, user_id="ana", agent_id="helper", session_id="s1", timestamp=WHEN)
+    assert [u.text for u in result.turns] == [m["content"] for m in ANA]
+    assert result.derived and result.skipped_refs == []
+    for unit in result.units:
+        stored = memory.get(unit.id, user_id="ana")
+        assert (unit.id, unit.text, unit.kind, unit.scope, unit.sources) == (
+            stored.id, stored.text, stored.kind, stored.scope, stored.sources
+        )  # fmt: skip
+    assert result.turns[0].occurred_at == WHEN
+    assert result.turns[0].scope.agent_id == "helper" and result.turns[0].scope.tenant == "acme"
+    assert client.add(ANA[:1], user_id="ana", session_id="s1").skipped_refs == ["a1"]
+
+
+def test_reads_equal_what_memory_returns(client: Client, memory: Memory) -> None:
+    client.add(ANA, user_id="ana", session_id="s1", timestamp=WHEN)
+    client.add("I also like green tea", user_id="ana", session_id="s2", timestamp="2024-03-05T10:00:00")
+    query = "What did Ana do on the weekend?"
+    assert client.search(query, user_id="ana") == memory.search(query, user_id="ana")
+    assert client.search(query, user_id="ana", k=2, kinds=["event", "fact"]) == memory.search(
+        query, user_id="ana", k=2, kinds=["event", "fact"]
+    )
+    since, until = "2024-03-05", datetime(2024, 3, 6, tzinfo=UTC)
+    assert client.search("tea", user_id="ana", since=since, until=until) == memory.search(
+        "tea", user_id="ana", since=since, until=until
+    )
+    assert client.search(query, user_id="ana", session_id="s2") == memory.search(
+        query, user_id="ana", session_id="s2"
+    )
+    for budget in (30, 400):
+        assert client.context(query, user_id="ana", budget_tokens=budget) == memory.context(
+            query, user_id="ana", budget_tokens=budget
+        )
+    assert client.list(user_id="ana") == memory.list(user_id="ana")
+    assert client.list(user_id="ana", kinds=["turn"], limit=2, offset=1) == memory.list(
+        user_id="ana", kinds=["turn"], limit=2, offset=1
+    )
+    unit = memory.list(user_id="ana")[0]
+    assert client.get(unit.id) == memory.get(unit.id)
+    assert client.get(unit.id, user_id="ana") == unit
+    assert client.history(unit.id, user_id="ana") == memory.history(unit.id, user_id="ana")
+    assert client.stats(user_id="ana") == memory.stats(user_id="ana")
+    assert client.stats().units == memory.stats().units
+
+
+def test_list_without_a_limit_fetches_every_page(
+    client: Client, memory: Memory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(eidetica.client, "PAGE", 3)
+    client.add([{"content": f"note number {i}"} for i in range(8)], user_id="ana", infer=False)
+    everything = client.list(user_id="ana", limit=None)
+    assert len(everything) == 8 and everything == memory.list(user_id="ana", limit=None)
+    assert client.list(user_id="ana", limit=None, offset=5) == everything[5:]
+
+
+def test_update_delete_forget_change_what_memory_sees(client: Client, memory: Memory) -> None:
+    result = client.add(ANA, user_id="ana", session_id="s1", timestamp=WHEN)
+    fact = result.derived[0]
+    updated = client.update(fact.id, "Ana has a terrier.", user_id="ana", metadata={"checked": True})
+    assert updated == memory.get(fact.id) and updated.version == 2 and updated.metadata == {"checked": True}
+    deleted = client.delete(fact.id, user_id="ana")
+    assert deleted.status == "deleted" and deleted == memory.get(fact.id)
+    assert [e.op for e in client.history(fact.id)] == ["add", "update", "delete"]
+    assert client.history(fact.id) == memory.history(fact.id)
+    remaining = len(memory.list(user_id="ana"))
+    assert client.forget(user_id="ana") == remaining + 1  # the deleted unit goes too
+    assert memory.list(user_id="ana") == [] and client.list(user_id="ana") == []
+
+
+def test_errors_are_the_ones_memory_raises(client: Client, memory: Memory) -> None:
+    turn = client.add("I like tea", user_id="ana").turns[0]
+    calls: list[tuple[str, Any, dict[str, Any]]] = [
+        ("get", ("01NOSUCHUNIT",), {}),
+        ("get", (turn.id,), {"user_id": "ben"}),
+        ("delete", ("01NOSUCHUNIT",), {}),
+        ("history", ("01NOSUCHUNIT",), {}),
+        ("update", (turn.id, "changed"), {}),
+        ("update", (turn.id, "  "), {}),
+        ("search", ("",), {}),
+        ("search", ("tea",), {"k": 0}),
+        ("search", ("tea",), {"kinds": ["fish"]}),
+        ("search", ("tea",), {"since": "not a date"}),
+        ("context", ("tea",), {"budget_tokens": 0}),
+        ("list", (), {"limit": -1}),
+        ("add", ([{"role": "user", "content": ""}],), {}),
+        ("add", ("x",), {"user_id": " "}),
+        ("add", ("x",), {"session_id": "s" * 300}),
+        ("forget", (), {"user_id": "  "}),
+        ("forget", (), {"user_id": None}),
+        ("stats", (), {"user_id": ""}),
+    ]
+    for name, args, kwargs in calls:
+        with pytest.raises(EideticaError) as local:
+            getattr(memory, name)(*args, **kwargs)
+        with pytest.raises(EideticaError) as remote:
+            getattr(client, name)(*args, **kwargs)
+        assert type(remote.value) is type(local.value), (name, args, kwargs)
+        assert str(remote.value) == str(local.value), (name, args, kwargs)
+    assert memory.list(user_id="ana") == [turn]
+
+
+def test_wrong_types_raise_usage_error(client: Client) -> None:
+    with pytest.raises(UsageError, match="k"):
+        client.search("tea", k="ten")  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="messages"):
+        client.add(42)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="JSON"):
+        client.add({"content": "hi", "metadata": {"when": object()}})
+    with pytest.raises(NotFoundError, match="string"):
+        client.get(42)  # type: ignore[arg-type]
+
+
+def test_keys_and_tenants(live: LiveServer) -> None:
+    with live.client(ACME) as acme, live.client(GLOBEX) as globex:
+        unit = acme.add("I like tea", user_id="ana").turns[0]
+        assert globex.search("tea", user_id="ana") == []
+        with pytest.raises(NotFoundError):
+            globex.get(unit.id)
+        assert globex.list(user_id="ana") == [] and globex.stats().units == 0
+        assert acme.get(unit.id) == unit
+    for key in (None, "wrong-key"):
+        with live.client(key) as stranger, pytest.raises(AuthError, match="API key"):
+            stranger.stats()
+
+
+def test_an_unreachable_server_is_a_server_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with Client(f"http://127.0.0.1:{port}") as client, pytest.raises(ServerError, match="cannot reach"):
+        client.stats()
+
+
+def test_a_server_that_does_not_answer_in_time_is_a_server_error() -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        with (
+            Client(f"http://127.0.0.1:{port}", timeout=0.3) as client,
+            pytest.raises(ServerError, match="no answer"),
+        ):
+            client.stats()
+
+
+async def not_eidetica(scope: Scope, receive: Receive, send: Send) -> None:
+    """A server that is not Eidetica's: HTML errors, and JSON of another shape."""
+    if scope["type"] != "http":
+        return
+    status, body, kind = (
+        (502, b"<html>Bad Gateway</html>", b"text/html")
+        if scope["path"] == "/v1/stats"
+        else (200, b'{"something": "else"}', b"application/json")
+    )
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", kind)]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def test_answers_that_are_not_eideticas_are_server_errors() -> None:
+    with run_server(not_eidetica) as url, Client(url) as client:
+        with pytest.raises(ServerError, match="HTTP 502"):
+            client.stats()
+        with pytest.raises(ServerError, match="not Eidetica's JSON"):
+            client.search("tea")
+
+
+@pytest.mark.parametrize("url", ["localhost:8000", "ftp://example", "http://", ""])
+def test_a_bad_url_is_a_usage_error(url: str) -> None:
+    with pytest.raises(UsageError, match="not a server URL"):
+        Client(url)
+
+
+def test_input_format_errors_keep_their_class(live: LiveServer) -> None:
+    # A Client only sends valid JSON; a raw request shows the class the wire carries back.
+    with live.http() as http:
+        response = http.post("/v1/search", content=b"{", headers={"Content-Type": "application/json"})
+    from eidetica import wire
+
+    assert isinstance(wire.error_from_wire(response.json(), "x"), InputFormatError)
+
+
+def test_concurrent_clients_write_and_read_without_errors_or_lost_writes(live: LiveServer) -> None:
+    threads, per_thread = 8, 6
+    failures: list[BaseException] = []
+    written: list[str] = []
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        try:
+            with live.client(ACME if n % 2 else GLOBEX) as client:
+                for i in range(per_thread):
+                    result = client.add(
+                        f"worker {n} wrote note {i} about tea", user_id=f"user{n % 3}", infer=False
+                    )
+                    with lock:
+                        written.append(result.turns[0].id)
+                    client.search("tea", user_id=f"user{n % 3}", k=5)
+                    client.list(user_id=f"user{n % 3}", limit=5)
+        except BaseException as exc:
+            failures.append(exc)
+
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert failures == []
+    assert len(written) == len(set(written)) == threads * per_thread
+    stored = {
+        u.id
+        for key in (ACME, GLOBEX)
+        for user in ("user0", "user1", "user2")
+        for u in live.memory(key).list(user_id=user, limit=None)
+    }
+    assert stored == set(written)
+
+
+def test_readme_client_snippet_runs(live: LiveServer) -> None:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("## REST server and Python client")
+    match = re.search(r"```python\n(.*?)```", text[start:], re.S)
+    assert match, "the README's REST section has a Python block"
+    code = (
+        match.group(1).replace("http://127.0.0.1:8000", live.url).replace('api_key="k1"', f'api_key="{ACME}"')
+    )
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, "README.md", "exec"), {})
+    assert "oolong" in printed.getvalue()
+    assert live.memory().list(user_id="alice")

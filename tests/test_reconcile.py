@@ -1,0 +1,99 @@
+"""Reconciliation through the public API, on SQLite and PostgreSQL: duplicates merge, changed
+facts supersede (both kept), and searches put the current statement first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from eidetica import Memory
+from eidetica.embedders.wordllama import WordLlamaEmbedder
+from eidetica.ingest.keys import dedupe_key, slot_of
+from eidetica.storage import open_store
+
+FACTS = [
+    "Alice's manager is Carol.",
+    "Bob's favourite colour is green.",
+    "Dana works at Acme Robotics.",
+    "Evan lives in Lisbon.",
+    "Fiona's dog is called Biscuit.",
+]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def mem(request: pytest.FixtureRequest, tmp_path: Path, embedder: WordLlamaEmbedder) -> Iterator[Memory]:
+    location = str(tmp_path / "m.db")
+    if request.param == "postgres":
+        location = request.getfixturevalue("postgres_url")
+    with Memory(store=open_store(location), embedder=embedder) as memory:
+        yield memory
+
+
+def test_restatements_are_keys_of_one_fact() -> None:
+    assert dedupe_key("Alice's manager is Carol.") == dedupe_key("alice's  manager is  carol")
+    assert dedupe_key("Alice's manager is Carol.") != dedupe_key("Alice's manager is Bob.")
+    assert slot_of("Alice's manager is Bob.") == slot_of("Alice's manager is Bob")
+    assert slot_of("Bob likes jazz.") is None
+
+
+def test_five_facts_said_fifteen_times_stay_five_units(mem: Memory) -> None:
+    for round_ in range(15):
+        for i, fact in enumerate(FACTS):
+            mem.add(fact, user_id="u", timestamp=f"2024-01-{1 + round_:02d}T10:{i:02d}:00Z")
+    facts = mem.list(user_id="u", kinds=["fact"], limit=None)
+    assert sorted(u.text for u in facts) == sorted(FACTS)
+    turns = mem.list(user_id="u", kinds=["turn"], limit=None)
+    assert len(turns) == 75  # every turn is still kept verbatim
+    for unit in facts:
+        assert len(unit.sources) == 15
+        assert unit.metadata["mentions"] == 15
+        assert set(unit.sources) <= {t.id for t in turns}
+        ops = [entry.op for entry in mem.history(unit.id, user_id="u")]
+        assert ops == ["add"] + ["mention"] * 14
+
+
+def test_a_repeat_inside_one_add_is_merged_too(mem: Memory) -> None:
+    result = mem.add([{"role": "user", "content": FACTS[0]}] * 3, user_id="u")
+    assert len(result.turns) == 3
+    assert [u.text for u in result.derived] == [FACTS[0]]
+    assert len(result.derived[0].sources) == 3
+
+
+def test_a_changed_fact_closes_the_old_one_and_both_stay(mem: Memory) -> None:
+    old = mem.add("Alice's manager is Carol.", user_id="u", timestamp="2024-01-10T09:00:00Z").derived[0]
+    result = mem.add("Alice's manager is Bob.", user_id="u", timestamp="2024-06-01T09:00:00Z")
+    new = result.derived[0]
+    [closed] = result.revised
+    assert closed.id == old.id
+    assert closed.valid_to is not None and closed.valid_to.isoformat().startswith("2024-06-01")
+    assert mem.get(old.id, user_id="u").metadata["superseded_by"] == new.id
+    assert new.metadata["supersedes"] == old.id and new.valid_to is None
+    assert [e.op for e in mem.history(old.id, user_id="u")] == ["add", "supersede"]
+    facts = {u.text for u in mem.list(user_id="u", kinds=["fact"])}
+    assert facts == {"Alice's manager is Carol.", "Alice's manager is Bob."}
+
+    hits = mem.search("Who is Alice's manager?", user_id="u", k=4)
+    assert hits[0].id == new.id
+    assert old.id in [h.id for h in hits]  # still findable, below the current one
+    then = mem.search("Who is Alice's manager?", user_id="u", k=4, as_of="2024-03-01")
+    assert old.id in [h.id for h in then] and new.id not in [h.id for h in then]
+
+
+def test_an_older_statement_arriving_late_is_stored_closed(mem: Memory) -> None:
+    current = mem.add("Evan lives in Porto.", user_id="u", timestamp="2024-05-01T09:00:00Z").derived[0]
+    late = mem.add("Evan lives in Lisbon.", user_id="u", timestamp="2023-01-01T09:00:00Z").derived[0]
+    assert late.valid_to is not None and late.metadata["superseded_by"] == current.id
+    assert mem.get(current.id, user_id="u").valid_to is None
+    assert mem.search("Where does Evan live?", user_id="u", k=3)[0].id == current.id
+
+
+def test_reconciliation_stays_inside_one_user(mem: Memory) -> None:
+    mine = mem.add("Alice's manager is Carol.", user_id="u1").derived[0]
+    theirs = mem.add("Alice's manager is Bob.", user_id="u2").derived[0]
+    again = mem.add("Alice's manager is Carol.", user_id="u2").derived
+    assert mem.get(mine.id, user_id="u1").valid_to is None
+    assert mem.get(mine.id, user_id="u1").sources == mine.sources
+    assert mem.get(theirs.id, user_id="u2").valid_to is not None  # u2's own Carol superseded it
+    assert again and again[0].id != mine.id
