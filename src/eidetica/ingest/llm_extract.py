@@ -1,0 +1,304 @@
+"""LLM extraction: one model call per batch of turns makes them self-contained facts and events.
+
+The alternative to ``RuleExtractor`` when a chat model is configured. The model sees each turn
+numbered, with its date, weekday and speaker, and returns units with pronouns resolved to names,
+relative dates made absolute, entities named in full, and the numbers of the turns each came from.
+
+Nothing is dropped silently. A reply that does not fit the schema (after the client's one repair)
+is logged on ``eidetica.llm`` and the batch is asked once more; if that fails too, the unit objects
+in its replies that validate on their own are kept and the rest are counted in ``stats``. A unit
+naming a turn outside the batch is dropped and counted, never attached to a wrong turn. The caller
+stores the verbatim turns whatever happens here, so a failed extraction loses search targets, not
+memories. Failures of the endpoint itself (unreachable, refused) are raised as ``LLMError``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any
+
+from ..errors import LLMOutputError, UsageError
+from ..llms.base import JsonSchema, LLMClient
+from ..llms.prompt import load_prompt
+from ..llms.validate import schema_error
+from ..model import Extracted, TurnInput, UnitKind
+
+__all__ = ["EXTRACT_SCHEMA", "UNIT_SCHEMA", "ExtractStats", "LLMExtractor", "render_turns"]
+
+logger = logging.getLogger("eidetica.llm")
+
+EXTRACT_PROMPT = "extract_v1"
+MAX_TURN_CHARS = 4000  # a pasted document is cut in the prompt; the stored turn stays whole
+_DECODER = json.JSONDecoder()
+
+UNIT_SCHEMA: JsonSchema = {
+    "type": "object",
+    "properties": {
+        "turns": {"type": "array", "items": {"type": "integer"}},
+        "kind": {"type": "string", "enum": ["fact", "event"]},
+        "text": {"type": "string"},
+        "entities": {"type": "array", "items": {"type": "string"}},
+        "date": {"type": ["string", "null"], "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+    },
+    "required": ["turns", "kind", "text", "entities", "date"],
+    "additionalProperties": False,
+}
+EXTRACT_SCHEMA: JsonSchema = {
+    "title": "memory_units",
+    "type": "object",
+    "properties": {"units": {"type": "array", "items": UNIT_SCHEMA}},
+    "required": ["units"],
+    "additionalProperties": False,
+}
+
+
+def _batch_schema(size: int) -> JsonSchema:
+    """``EXTRACT_SCHEMA`` with turn numbers bounded to the batch: a server that constrains its
+    output to the schema cannot name a turn that is not there, and a reply that does so elsewhere
+    is repaired (or, salvaged, dropped and counted) instead of mis-attributed."""
+    turns = {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": size}}
+    unit = {**UNIT_SCHEMA, "properties": {**UNIT_SCHEMA["properties"], "turns": turns}}
+    return {**EXTRACT_SCHEMA, "properties": {"units": {"type": "array", "items": unit}}}
+
+
+@dataclass
+class ExtractStats:
+    """What an ``LLMExtractor`` did so far.
+
+    ``calls`` are ``complete`` calls (the client's repair requests are inside them). A batch in
+    ``failed_batches`` never got a fully valid reply, even on its retry: of the unit objects in its
+    replies, ``salvaged_units`` validated on their own and were kept, ``invalid_units`` did not
+    (units with empty text, or text copied from the prompt, count here too). ``out_of_range``
+    units named no turn, or a turn outside their batch, and were dropped. ``units`` are the units
+    returned, after merging duplicates.
+    """
+
+    batches: int = 0
+    calls: int = 0
+    units: int = 0
+    retried_batches: int = 0
+    failed_batches: int = 0
+    salvaged_units: int = 0
+    invalid_units: int = 0
+    out_of_range: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+
+    def add(self, **counts: int) -> None:
+        """Add to the counters atomically: ``stats.add(calls=1)``."""
+        with self._lock:
+            for name, n in counts.items():
+                setattr(self, name, getattr(self, name) + n)
+
+
+class LLMExtractor:
+    """Derive facts and events with a chat model: one call per ``batch_size`` turns.
+
+    A batch whose reply does not validate is asked once more, at ``retry_temperature`` (a
+    deterministic model would only repeat its mistake at the same setting).
+    """
+
+    def __init__(
+        self,
+        client: LLMClient,
+        *,
+        batch_size: int = 20,
+        max_tokens: int = 2048,
+        temperature: float = 0.0,
+        retry_temperature: float = 0.7,
+        prompt: str = EXTRACT_PROMPT,
+    ) -> None:
+        if batch_size < 1:
+            raise UsageError(f"batch_size must be at least 1, got {batch_size}")
+        self.client = client
+        self.batch_size = batch_size
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.retry_temperature = retry_temperature
+        self.prompt = load_prompt(prompt)
+        self.stats = ExtractStats()
+        self._instructions = " ".join(self.prompt.system.split()).lower()
+
+    @property
+    def prompt_version(self) -> str:
+        """The prompt that produced the units, like ``extract_v1``; store it to trace them."""
+        return self.prompt.version
+
+    def extract(self, turns: Sequence[TurnInput]) -> list[Extracted]:
+        """Return the units derived from ``turns``, each pointing at the turns it came from."""
+        merged: dict[str, _Unit] = {}
+        for start in range(0, len(turns), self.batch_size):
+            for unit in self._batch(turns[start : start + self.batch_size], start):
+                seen = merged.setdefault(unit.text.lower(), unit)
+                if seen is not unit:
+                    seen.turn_indexes.update(unit.turn_indexes)
+        units = [u.freeze() for u in merged.values()]
+        self.stats.add(units=len(units))
+        return units
+
+    def _batch(self, batch: Sequence[TurnInput], offset: int) -> list[_Unit]:
+        self.stats.add(batches=1)
+        messages = self.prompt.render(turns=render_turns(batch))
+        failures: list[LLMOutputError] = []
+        for temperature in (self.temperature, self.retry_temperature):
+            self.stats.add(calls=1)
+            try:
+                completion = self.client.complete(
+                    messages,
+                    schema=_batch_schema(len(batch)),
+                    max_tokens=self.max_tokens,
+                    temperature=temperature,
+                )
+            except LLMOutputError as exc:
+                failures.append(exc)
+                if len(failures) == 1:
+                    self.stats.add(retried_batches=1)
+                    logger.warning(
+                        "extraction reply for %s unusable (%s); retrying", _span(offset, batch), exc
+                    )
+                continue
+            return self._units(completion.parsed["units"], batch, offset)
+        self.stats.add(failed_batches=1)
+        kept = self._salvage([reply for exc in failures for reply in exc.replies], batch, offset)
+        logger.warning(
+            "extraction for %s failed twice; kept %d units that validated on their own "
+            "(the turns themselves are stored verbatim)",
+            _span(offset, batch),
+            len(kept),
+        )
+        return kept
+
+    def _salvage(self, replies: Sequence[str], batch: Sequence[TurnInput], offset: int) -> list[_Unit]:
+        """Keep each unit object in the failed replies that validates on its own.
+
+        Replies that fail as a whole are often nearly right: cut off by ``max_tokens``, one bad
+        unit, a stray bracket. Every object with a ``text`` field is a candidate; missing
+        ``entities`` and ``date`` count as empty, anything else wrong drops the unit (counted).
+        """
+        seen: set[str] = set()
+        valid: list[Mapping[str, Any]] = []
+        for reply in replies:
+            for candidate in _unit_objects(reply):
+                key = json.dumps(candidate, sort_keys=True)
+                if key in seen:  # a deterministic model repeats itself on the retry
+                    continue
+                seen.add(key)
+                item = {"entities": [], "date": None, **candidate}
+                problem = schema_error(item, UNIT_SCHEMA)
+                if problem is None:
+                    valid.append(item)
+                else:
+                    self.stats.add(invalid_units=1)
+                    logger.warning("dropped an extracted unit of %s: %s", _span(offset, batch), problem)
+        units = self._units(valid, batch, offset)
+        self.stats.add(salvaged_units=len(units))
+        return units
+
+    def _units(
+        self, items: Sequence[Mapping[str, Any]], batch: Sequence[TurnInput], offset: int
+    ) -> list[_Unit]:
+        units: list[_Unit] = []
+        for item in items:
+            text = " ".join(str(item["text"]).split())
+            numbers = {int(n) for n in item["turns"]}  # the schema allows 2.0 for 2
+            if not text or text.lower() in self._instructions:
+                # Small models copy the prompt's example; that is no memory of these turns.
+                self.stats.add(invalid_units=1)
+                why = "empty text" if not text else f"text copied from the prompt: {text!r}"
+                logger.warning("dropped an extracted unit of %s with %s", _span(offset, batch), why)
+                continue
+            if not numbers or any(not 1 <= n <= len(batch) for n in numbers):
+                self.stats.add(out_of_range=1)
+                logger.warning(
+                    "dropped unit %r: it names turns %s, outside 1-%d of its batch",
+                    text,
+                    sorted(numbers),
+                    len(batch),
+                )
+                continue
+            anchor = batch[min(numbers) - 1].timestamp
+            units.append(
+                _Unit(
+                    kind="event" if item["kind"] == "event" else "fact",
+                    text=text,
+                    turn_indexes={offset + n - 1 for n in numbers},
+                    entities=_entities(item["entities"]),
+                    occurred_at=_noon(item["date"], anchor),
+                )
+            )
+        return units
+
+
+@dataclass
+class _Unit:
+    kind: UnitKind
+    text: str
+    turn_indexes: set[int]
+    entities: tuple[str, ...]
+    occurred_at: datetime | None
+
+    def freeze(self) -> Extracted:
+        return Extracted(
+            self.kind, self.text, tuple(sorted(self.turn_indexes)), self.entities, self.occurred_at
+        )
+
+
+def render_turns(turns: Sequence[TurnInput]) -> str:
+    """The batch as the prompt shows it: ``[1] 2023-05-08 (Monday) 13:56 Caroline: ...``."""
+    lines = []
+    for n, turn in enumerate(turns, 1):
+        when = "date unknown"
+        if turn.timestamp is not None:
+            ts = turn.timestamp
+            when = f"{ts.date().isoformat()} ({ts.strftime('%A')}) {ts.strftime('%H:%M')}"
+        who = (turn.speaker or turn.role or "someone").strip() or "someone"
+        content = " ".join((turn.content or "").split())
+        if len(content) > MAX_TURN_CHARS:
+            content = content[:MAX_TURN_CHARS] + " [...]"
+        lines.append(f"[{n}] {when} {who}: {content}")
+    return "\n".join(lines)
+
+
+def _unit_objects(text: str) -> Iterator[dict[str, Any]]:
+    """Every JSON object in ``text`` that has a ``text`` field, even amid broken JSON."""
+    position = text.find("{")
+    while position != -1:
+        try:
+            value, end = _DECODER.raw_decode(text, position)
+        except ValueError:
+            value, end = None, position + 1
+        if isinstance(value, dict) and "text" in value:
+            yield value
+        else:
+            end = position + 1  # a wrapper object, or broken: look inside it
+        position = text.find("{", end)
+
+
+def _span(offset: int, batch: Sequence[TurnInput]) -> str:
+    return f"turns {offset}-{offset + len(batch) - 1}"
+
+
+def _entities(names: Sequence[str]) -> tuple[str, ...]:
+    seen: dict[str, str] = {}
+    for name in names:
+        clean = " ".join(name.split()).strip(" .,;:")
+        if clean and clean.lower() not in seen:
+            seen[clean.lower()] = clean
+    return tuple(seen.values())
+
+
+def _noon(day: str | None, anchor: datetime | None) -> datetime | None:
+    """The day at noon in the source turn's time zone, as the rule extractor dates events."""
+    if day is None:
+        return None
+    try:
+        d = date.fromisoformat(day)
+    except ValueError:
+        logger.info("ignored the impossible date %r of an extracted unit", day)
+        return None
+    tz: tzinfo = anchor.tzinfo if anchor is not None and anchor.tzinfo is not None else UTC
+    return datetime(d.year, d.month, d.day, 12, tzinfo=tz)

@@ -1,0 +1,119 @@
+"""The part of ``complete`` every client shares: validate JSON replies, repair once, keep the books.
+
+A client supplies ``send`` (one model reply for a list of messages, with its own retries); this
+module parses the reply, checks it against the schema, asks the model once to fix it when it
+does not fit, and records calls, tokens, repairs and failures in the client's ``Usage``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import LLMError, LLMOutputError
+from .base import Completion, JsonSchema, Message, Usage
+from .prompt import load_prompt
+from .validate import find_json, schema_error
+
+__all__ = ["RawReply", "Send", "check_reply", "complete", "schema_instruction", "schema_text"]
+
+logger = logging.getLogger("eidetica.llm")
+
+REPAIR_PROMPT = "repair_v1"
+FORMAT_PROMPT = "format_v1"
+_SHOWN_REPLY_CHARS = 4000  # a runaway reply is cut before it is sent back for repair
+
+
+@dataclass(frozen=True)
+class RawReply:
+    """What one model request returned: its text, token counts and HTTP attempts (retries included)."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    attempts: int = 1
+
+
+Send = Callable[[Sequence[Message]], RawReply]
+
+
+def schema_text(schema: JsonSchema) -> str:
+    """The schema as compact JSON, for prompts."""
+    return json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
+
+
+def schema_instruction(schema: JsonSchema) -> str:
+    """The sentence that asks for JSON matching ``schema``, for servers that cannot enforce it."""
+    return load_prompt(FORMAT_PROMPT).render(schema=schema_text(schema))[-1]["content"]
+
+
+def check_reply(text: str, schema: JsonSchema) -> tuple[Any, str | None]:
+    """Return the reply's JSON value (``None`` if there is none) and what is wrong with it, if anything."""
+    try:
+        value = find_json(text)
+    except ValueError as exc:
+        return None, str(exc)
+    return value, schema_error(value, schema)
+
+
+def complete(
+    send: Send,
+    messages: Sequence[Message],
+    *,
+    schema: JsonSchema | None,
+    usage: Usage,
+    model: str,
+) -> Completion:
+    """Run one ``complete`` call over ``send``: one request, plus one repair when the JSON is unusable."""
+    started = time.perf_counter()
+    replies: list[RawReply] = []
+    try:
+        replies.append(send(messages))
+        usage.add(prompt_tokens=replies[-1].prompt_tokens, completion_tokens=replies[-1].completion_tokens)
+        parsed: Any = None
+        if schema is not None:
+            parsed, problem = check_reply(replies[-1].text, schema)
+            if problem is not None:
+                usage.add(repairs=1)
+                logger.info("%s reply did not fit the schema (%s); asking for a repair", model, problem)
+                replies.append(send(_repair_messages(messages, replies[-1].text, problem, schema)))
+                last = replies[-1]
+                usage.add(prompt_tokens=last.prompt_tokens, completion_tokens=last.completion_tokens)
+                parsed, problem = check_reply(last.text, schema)
+                if problem is not None:
+                    logger.warning("%s reply still did not fit the schema after a repair: %s", model, problem)
+                    raise LLMOutputError(
+                        f"the model's reply did not fit the schema, even after a repair: {problem}. "
+                        "A larger model, or a server that enforces response_format, avoids this.",
+                        replies=tuple(r.text for r in replies),
+                        parsed=parsed,
+                        prompt_tokens=sum(r.prompt_tokens for r in replies),
+                        completion_tokens=sum(r.completion_tokens for r in replies),
+                    )
+    except LLMError:
+        usage.add(calls=1, failures=1)
+        raise
+    usage.add(calls=1)
+    return Completion(
+        text=replies[-1].text,
+        parsed=parsed,
+        prompt_tokens=sum(r.prompt_tokens for r in replies),
+        completion_tokens=sum(r.completion_tokens for r in replies),
+        latency_s=time.perf_counter() - started,
+        attempts=sum(r.attempts for r in replies),
+        repaired=len(replies) > 1,
+        model=model,
+    )
+
+
+def _repair_messages(
+    messages: Sequence[Message], reply: str, problem: str, schema: JsonSchema
+) -> list[Message]:
+    if len(reply) > _SHOWN_REPLY_CHARS:
+        reply = reply[:_SHOWN_REPLY_CHARS] + " ..."
+    ask = load_prompt(REPAIR_PROMPT).render(problem=problem, schema=schema_text(schema))
+    return [*messages, {"role": "assistant", "content": reply}, *ask]

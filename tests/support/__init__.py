@@ -1,0 +1,1 @@
+"""Test helpers that are not tests: a local model server for the end-to-end LLM tests."""
