@@ -5,7 +5,7 @@
 
 Starts ``eidetica serve`` as a subprocess, runs ``--clients`` threads that each loop over mixed
 writes (``add``, one turn) and reads (``search``) for ``--seconds``, kills the server with SIGKILL
-after ``--restart-after`` seconds and starts it again on the same port. Clients count requests
+after ``--restart-after`` seconds (every worker) and starts it again on the same port. Clients count requests
 that fail while it is down as errors and carry on. Afterwards every acknowledged write is read back
 by id: a write the server acknowledged must survive the kill.
 
@@ -59,7 +59,8 @@ def start_server(db: str, port: int, workers: int, api_key: str, log: Path) -> s
     command = [sys.executable, "-m", "eidetica", "serve", "--db", db, "--port", str(port)]
     command += ["--workers", str(workers)]
     with log.open("ab") as sink:
-        process = subprocess.Popen(command, env=env, stdout=sink, stderr=sink)
+        # Its own process group: with --workers N, killing the server means killing every worker.
+        process = subprocess.Popen(command, env=env, stdout=sink, stderr=sink, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -152,7 +153,7 @@ def main() -> None:
         if 0 < args.restart_after < args.seconds:
             time.sleep(args.restart_after)
             down = time.perf_counter()
-            server.send_signal(signal.SIGKILL)
+            os.killpg(server.pid, signal.SIGKILL)
             server.wait()
             server = start_server(db, port, args.workers, api_key, Path(tmp) / "server.log")
             downtime = time.perf_counter() - down
@@ -162,7 +163,7 @@ def main() -> None:
             thread.join()
         elapsed = time.perf_counter() - started
         missing = verify(url, api_key, logs)
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait()
     report = summarise(args, logs, elapsed, downtime, missing)
     args.report.write_text(json.dumps(report, indent=2))
