@@ -45,14 +45,13 @@ from ..embedders.base import Vectors
 from ..errors import NotFoundError, StoreError
 from ..model import HistoryEntry, MemoryUnit, Scope, Stats
 from .base import NewUnit, Revision, UnitFilter
+from .json_columns import dump_json, load_json
 from .postgres_lexical import Postings, bm25
 from .postgres_schema import APP_ROLE, TENANT_SETTING, migrate
 from .postgres_sql import (
     UNIT_COLUMNS,
     VectorDumper,
-    dump_json,
     filter_sql,
-    load_json,
     unit_from_row,
     unit_row,
 )

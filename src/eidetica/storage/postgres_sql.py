@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import struct
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ from psycopg.pq import Format
 
 from ..model import MemoryUnit, Scope
 from .base import UnitFilter
+from .json_columns import dump_json, load_json
 
 UNIT_COLUMNS = (
     "id, tenant, user_id, agent_id, session_id, kind, text, speaker, role, occurred_at, "
@@ -55,22 +55,6 @@ class VectorDumper(Dumper):
     def dump(self, obj: Any) -> bytes:
         values = np.asarray(obj, dtype=">f4").ravel()
         return struct.pack(">HH", values.size, 0) + values.tobytes()
-
-
-def dump_json(value: tuple[str, ...] | dict[str, Any]) -> str:
-    """Encode a JSON text column; empty values, most of them, skip the encoder."""
-    if not value:
-        return "{}" if isinstance(value, dict) else "[]"
-    return json.dumps(list(value) if isinstance(value, tuple) else value)
-
-
-def load_json(text: str) -> Any:
-    """Decode a JSON text column; the empty list and object skip the parser."""
-    if text == "[]":
-        return []
-    if text == "{}":
-        return {}
-    return json.loads(text)
 
 
 def utc(value: datetime | None) -> datetime | None:

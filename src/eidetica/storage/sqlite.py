@@ -24,6 +24,7 @@ from ..embedders.base import Vectors
 from ..errors import NotFoundError, StoreError
 from ..model import HistoryEntry, MemoryUnit, Scope, Stats
 from .base import NewUnit, Revision, UnitFilter
+from .json_columns import dump_json, load_json
 from .sqlite_schema import migrate
 from .terms import owned_words
 
@@ -458,8 +459,9 @@ def _revise(conn: sqlite3.Connection, revisions: Sequence[Revision], now: float)
         "WHERE id = ? AND tenant = ? AND user_id = ?",
         [
             (
-                _dump(r.unit.sources), _dump(r.unit.derived_from), _epoch(r.unit.valid_to),
-                _dump(r.unit.metadata), r.unit.version, r.unit.id, r.unit.scope.tenant, r.unit.scope.user_id,
+                dump_json(r.unit.sources), dump_json(r.unit.derived_from), _epoch(r.unit.valid_to),
+                dump_json(r.unit.metadata), r.unit.version,
+                r.unit.id, r.unit.scope.tenant, r.unit.scope.user_id,
             )
             for r in revisions
         ],
@@ -475,25 +477,9 @@ def _unit_row(u: MemoryUnit) -> tuple[Any, ...]:
     return (
         u.id, s.tenant, s.user_id, s.agent_id, s.session_id, u.kind, u.text, u.speaker, u.role,
         _epoch(u.occurred_at), _epoch(u.recorded_at), _epoch(u.valid_from), _epoch(u.valid_to),
-        _dump(u.entities), _dump(u.sources), _dump(u.derived_from), u.ref, _dump(u.metadata),
+        dump_json(u.entities), dump_json(u.sources), dump_json(u.derived_from), u.ref, dump_json(u.metadata),
         u.version, u.status,
     )  # fmt: skip
-
-
-def _dump(value: tuple[str, ...] | dict[str, Any]) -> str:
-    """Encode a JSON column; empty values, most of them, skip the encoder."""
-    if not value:
-        return "{}" if isinstance(value, dict) else "[]"
-    return json.dumps(list(value) if isinstance(value, tuple) else value)
-
-
-def _json(text: str) -> Any:
-    """Decode a JSON column; the empty list and object, by far the commonest, skip the parser."""
-    if text == "[]":
-        return []
-    if text == "{}":
-        return {}
-    return json.loads(text)
 
 
 def _unit_from_row(r: Sequence[Any]) -> MemoryUnit:
@@ -508,11 +494,11 @@ def _unit_from_row(r: Sequence[Any]) -> MemoryUnit:
         recorded_at=_from_epoch(r[10]) or _epoch0(),
         valid_from=_from_epoch(r[11]),
         valid_to=_from_epoch(r[12]),
-        entities=tuple(_json(r[13])),
-        sources=tuple(_json(r[14])),
-        derived_from=tuple(_json(r[15])),
+        entities=tuple(load_json(r[13])),
+        sources=tuple(load_json(r[14])),
+        derived_from=tuple(load_json(r[15])),
         ref=r[16],
-        metadata=_json(r[17]),
+        metadata=load_json(r[17]),
         version=r[18],
         status=r[19],
     )
