@@ -13,7 +13,8 @@ import pytest
 from eidetica import Memory
 from eidetica.embedders.wordllama import WordLlamaEmbedder
 
-from .postgres_server import postgres_server, postgres_url  # noqa: F401  (fixtures for every test)
+from .local_llm_server import local_llm_url  # noqa: F401  (fixtures for every test)
+from .postgres_server import postgres_server, postgres_url  # noqa: F401
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 LOCOMO = SHARED / "data" / "locomo" / "locomo10_dev.json"

@@ -1,4 +1,4 @@
-"""Fixtures for the LLM tests: a real local chat server (SmolLM2-135M on CPU) for end-to-end runs."""
+"""A real local chat server (SmolLM2-135M on CPU) for end-to-end runs, one per test session."""
 
 from __future__ import annotations
 
@@ -14,13 +14,9 @@ from typing import IO
 
 import pytest
 
-from ..support import local_llm
+from .support import local_llm
 
 STARTUP_TIMEOUT_S = 300.0
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "llm: runs a real language model on CPU (about a minute)")
 
 
 @pytest.fixture(scope="session")
