@@ -585,8 +585,10 @@ BudgetsOption = Annotated[
 ]
 OutOption = Annotated[Path, typer.Option("--out", help="Folder for report.json, report.md and recall.png.")]
 EvalDbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help="Keep the ingested memory in this file (default: a temporary file)."),
+    str | None,
+    typer.Option(
+        "--db", help="Keep the ingested memory here: a file or postgresql:// URL (default: a temporary file)."
+    ),
 ]
 NoBaselinesOption = Annotated[
     bool, typer.Option("--no-baselines", help="Score Eidetica alone, without the baselines.")
@@ -621,7 +623,7 @@ def _run_eval(
     load_questions: Callable[[Path], Sequence[Question]],
     budgets_text: str,
     out_dir: Path,
-    db: Path | None,
+    db: str | None,
     no_baselines: bool,
     limit: int | None,
 ) -> None:
@@ -668,7 +670,7 @@ def _llm_endpoint(
 
 
 def _run_answer_eval(
-    path: Path, out_dir: Path, db: Path | None, settings: AnswerEvalSettings, endpoint: LLMSettings
+    path: Path, out_dir: Path, db: str | None, settings: AnswerEvalSettings, endpoint: LLMSettings
 ) -> None:
     """Answer LoCoMo questions with a chat model, with progress bars; print the table, write reports."""
     import contextlib
@@ -727,11 +729,11 @@ def eval_locomo(
     budgets: BudgetsOption = "200,400,1000,2000",
     out_dir: OutOption = Path("eval-report"),
     db: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--db",
-            help="Keep the ingested memory in this file (default: a temporary file; "
-            "with --llm, answers.db in --out, so that a re-run resumes).",
+            help="Keep the ingested memory here, a file or postgresql:// URL (default: a temporary "
+            "file; with --llm, answers.db in --out, so that a re-run resumes).",
         ),
     ] = None,
     no_baselines: Annotated[

@@ -386,3 +386,16 @@ def test_markdown_table_uses_the_budget_nearest_400_when_400_was_not_run() -> No
     assert lines[0] == "| system | recall@200 | recall@1000 | all evidence@200 | answer words@200 |"
     assert lines[2] == "| **ours** | 50.0 | 50.0 | 0.0 | 100.0 |"
     assert lines[3].startswith("| other |")
+
+
+def test_eval_keeps_its_memory_in_postgres_when_given_a_url(
+    locomo_file: Path, tmp_path: Path, postgres_url: str
+) -> None:
+    out = tmp_path / "r"
+    args = ["eval", "locomo", str(locomo_file), "--db", postgres_url, "--budgets", "400", "--out", str(out)]
+    result = RUNNER.invoke(app, [*args, "--no-baselines"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    assert "postgres" in json.dumps(report.get("meta", {})).lower()
+    with Memory(postgres_url) as memory:
+        assert memory.stats().units > 0
