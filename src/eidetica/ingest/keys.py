@@ -11,6 +11,7 @@ true, so liking is not a slot.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ _ARTICLES = {"a", "an", "the"}
 _WORD = re.compile(r"[\w']+")
 
 
+# Cached: an add asks for the same unit's keys when indexing it and when reconciling it.
+@functools.lru_cache(maxsize=65536)
 def dedupe_key(text: str) -> str:
     """Lowercase words without punctuation or articles, in order: equal for restatements."""
     words = [w.strip("'") for w in _WORD.findall(text.lower())]
@@ -55,6 +58,7 @@ _PATTERNS = [
 ]
 
 
+@functools.lru_cache(maxsize=65536)
 def slot_of(text: str) -> Slot | None:
     """The single-valued attribute a fact states, or None when it states no such thing."""
     sentence = text.strip()
