@@ -478,3 +478,11 @@ def test_console_script_errors_are_one_stderr_line(
     lines = ANSI.sub("", result.stderr).splitlines()
     assert len(lines) == 1, lines
     assert lines[0].startswith(expected)
+
+
+def test_add_with_llm_but_no_model_configured_stores_nothing(db_path: Path) -> None:
+    env = {"EIDETICA_LLM_MODEL": None, "EIDETICA_LLM_BASE_URL": None, "EIDETICA_LLM_API_KEY": None}
+    result = RUNNER.invoke(app, ["add", "hello", "--llm", "--db", str(db_path)], env=env)
+    assert result.exit_code == 1
+    assert "--llm needs a chat model: set EIDETICA_LLM_MODEL" in result.stderr
+    assert not db_path.exists()  # refused before the store was opened

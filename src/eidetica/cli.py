@@ -6,7 +6,6 @@ import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -17,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from . import wire
 from .config import resolve_db
 from .errors import EideticaError, UsageError
 from .memory import Memory
@@ -70,7 +70,10 @@ def _open(db: str | None, *, llm_extract: bool = False) -> Memory:
     settings = llm_settings()
     if settings is None:
         if llm_extract:
-            _llm_endpoint(None, None, None, 60.0)  # raises, saying what to set
+            raise UsageError(
+                "--llm needs a chat model: set EIDETICA_LLM_MODEL, plus EIDETICA_LLM_BASE_URL for a "
+                "server other than OpenAI's and EIDETICA_LLM_API_KEY if it needs a key"
+            )
         return Memory(resolve_db(db))
     from .ingest.llm_extract import LLMExtractor
     from .llms.openai import OpenAICompatibleClient
@@ -91,10 +94,7 @@ LLMOption = Annotated[
 
 
 def _unit_json(unit: MemoryUnit) -> dict[str, Any]:
-    data = asdict(unit)
-    for key, value in data.items():
-        if isinstance(value, datetime):
-            data[key] = value.isoformat()
+    data: dict[str, Any] = wire.to_wire(unit)
     return data
 
 
@@ -319,7 +319,7 @@ def history(
     with _open(db) as memory:
         entries = memory.history(unit_id, user_id=user)
     if as_json:
-        _print_json([{**asdict(e), "at": e.at.isoformat()} for e in entries])
+        _print_json(wire.to_wire(entries))
         return
     table = Table()
     for column in ("version", "op", "at", "text"):
