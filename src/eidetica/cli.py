@@ -65,8 +65,9 @@ def _handled(func: F) -> F:
 
 def _open(db: str | None, *, llm_extract: bool = False) -> Memory:
     """Open the memory; the LLM from ``EIDETICA_LLM_*`` answers, and extracts with ``--llm``."""
-    from .config import llm_settings
+    from .config import embedder_name, llm_settings
 
+    embedder = embedder_name()
     settings = llm_settings()
     if settings is None:
         if llm_extract:
@@ -74,13 +75,13 @@ def _open(db: str | None, *, llm_extract: bool = False) -> Memory:
                 "--llm needs a chat model: set EIDETICA_LLM_MODEL, plus EIDETICA_LLM_BASE_URL for a "
                 "server other than OpenAI's and EIDETICA_LLM_API_KEY if it needs a key"
             )
-        return Memory(resolve_db(db))
+        return Memory(resolve_db(db), embedder=embedder)
     from .ingest.llm_extract import LLMExtractor
     from .llms.openai import OpenAICompatibleClient
 
     client = OpenAICompatibleClient(settings)
     extractor = LLMExtractor(client) if llm_extract else None
-    return Memory(resolve_db(db), llm=client, extractor=extractor)
+    return Memory(resolve_db(db), embedder=embedder, llm=client, extractor=extractor)
 
 
 LLMOption = Annotated[
@@ -628,6 +629,7 @@ def _run_eval(
     limit: int | None,
 ) -> None:
     """Run an evaluation with progress bars, print the table and write the reports."""
+    from .config import embedder_name
     from .eval.report import markdown_table, write_reports
     from .eval.runner import run_evaluation
 
@@ -637,6 +639,7 @@ def _run_eval(
         results, meta = run_evaluation(
             dataset, path, ingest, load_questions,
             budgets=_budgets(budgets_text), db=db, baselines=not no_baselines, limit=limit,
+            embedder=embedder_name(),
             ingest_progress=lambda done, total: ingest_bar.update(ingest_task, completed=done, total=total),
             ask_progress=lambda done, total: ask_bar.update(ask_task, completed=done, total=total),
         )  # fmt: skip
@@ -800,6 +803,7 @@ def eval_locomo(
     from .eval.datasets import locomo_questions
 
     if llm:
+        from .config import embedder_name
         from .eval.qa import AnswerEvalSettings
 
         endpoint = _llm_endpoint(llm_base_url, llm_model, llm_api_key, llm_timeout)
@@ -811,6 +815,7 @@ def eval_locomo(
             llm_extract=llm_extract,
             limit=limit,
             limit_questions=limit_questions,
+            embedder=embedder_name(),
         )
         _run_answer_eval(path, out_dir, db, settings, endpoint)
         return

@@ -15,6 +15,10 @@ A chat model for extraction and answers is configured by ``llm_settings``, each 
 option first, else from ``EIDETICA_LLM_BASE_URL``, ``EIDETICA_LLM_MODEL`` and ``EIDETICA_LLM_API_KEY``;
 with neither a URL nor a model there is no LLM, and rules do the extraction.
 
+The embedding model is ``EIDETICA_EMBEDDER`` (``wordllama``, the default, or ``minilm``) for every
+command and server (``embedder_name``). A database keeps the embedder it was filled with, so set
+it the same way each time a database is opened.
+
 Library objects never read the environment: ``Memory(...)`` takes explicit arguments.
 """
 
@@ -52,6 +56,11 @@ def resolve_db(option: str | None) -> str:
     if from_env:
         return from_env
     return str(default_db_path())
+
+
+def embedder_name(option: str | None = None) -> str:
+    """The embedder to load: the option, else ``EIDETICA_EMBEDDER``, else ``wordllama``."""
+    return option or os.environ.get("EIDETICA_EMBEDDER", "").strip() or "wordllama"
 
 
 def api_keys(spec: str | None = None) -> dict[str, str]:

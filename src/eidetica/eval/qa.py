@@ -52,6 +52,7 @@ class AnswerEvalSettings:
     llm_extract: bool = False
     limit: int | None = None
     limit_questions: int | None = None
+    embedder: str = "wordllama"
     answer_max_tokens: int = 256
     judge_max_tokens: int = 64
 
@@ -123,7 +124,7 @@ def run_answer_evaluation(
         extractor = LLMExtractor(client) if settings.llm_extract else None
         with (
             ProgressLog(progress_path, settings.run_header(path.name)) as log,
-            Memory(db, extractor=extractor) as memory,
+            Memory(db, embedder=settings.embedder, extractor=extractor) as memory,
         ):
             before = time.perf_counter()
             report = memory.import_file(source, format="locomo", progress=ingest_progress)

@@ -48,20 +48,22 @@ def run_evaluation(
     db: str | Path | None = None,
     baselines: bool = True,
     limit: int | None = None,
+    embedder: str = "wordllama",
     ingest_progress: Progress | None = None,
     ask_progress: Progress | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Ingest ``path`` into a fresh (or the given) database and score Eidetica and the baselines.
 
     ``db`` is whatever ``Memory`` opens: an SQLite path, or a ``postgresql://`` URL naming an
-    empty database (to score the PostgreSQL backend). Returns the nested results of ``evaluate``
-    and the run's metadata, whose ``store`` names the backend that held the memory.
+    empty database (to score the PostgreSQL backend); ``embedder`` names the embedding model.
+    Returns the nested results of ``evaluate`` and the run's metadata, whose ``store`` names the
+    backend that held the memory.
     """
     from .. import __version__
 
     with tempfile.TemporaryDirectory(prefix="eidetica-eval-") as tmp:
         source = first_items(path, limit, Path(tmp))
-        with Memory(db or Path(tmp) / "eval.db") as memory:
+        with Memory(db or Path(tmp) / "eval.db", embedder=embedder) as memory:
             started = time.perf_counter()
             ingest(memory, source, ingest_progress or _ignore)
             ingest_s = time.perf_counter() - started

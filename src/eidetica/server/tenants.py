@@ -48,14 +48,17 @@ class Tenants:
     def open(
         cls, location: str, *, api_keys: dict[str, str] | None = None, llm: LLMSettings | None = None
     ) -> Tenants:
-        """Open the store at ``location`` (a path or ``postgresql://`` URL) with the default embedder;
-        with ``llm`` settings, ``answer`` uses that chat model."""
+        """Open the store at ``location`` (a path or ``postgresql://`` URL) with the configured
+        embedder (``EIDETICA_EMBEDDER``); with ``llm`` settings, ``answer`` uses that chat model."""
+        from ..config import embedder_name
+
         client = None
         if llm is not None:
             from ..llms.openai import OpenAICompatibleClient
 
             client = OpenAICompatibleClient(llm)
-        return cls(open_store(location), api_keys=api_keys, llm=client)
+        embedder = load_embedder(embedder_name())
+        return cls(open_store(location), embedder=embedder, api_keys=api_keys, llm=client)
 
     @property
     def requires_key(self) -> bool:

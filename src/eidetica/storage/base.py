@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from ..embedders.base import Vectors
+from ..errors import StoreError
 from ..model import HistoryEntry, MemoryUnit, Scope, Stats, UnitKind
 
 
@@ -157,3 +158,12 @@ class Store(Protocol):
     def close(self) -> None:
         """Release connections; the store is unusable afterwards."""
         ...
+
+
+def embedder_mismatch(where: object, stored: str, wanted: str) -> StoreError:
+    """The error for opening a store with an embedder other than the one that filled it."""
+    return StoreError(
+        f"{where} holds vectors from embedder {stored!r}, not {wanted!r}; open it with the same "
+        "embedder (Memory(embedder=...), or EIDETICA_EMBEDDER for commands and servers) or start a "
+        "new database"
+    )

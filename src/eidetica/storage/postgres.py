@@ -44,7 +44,7 @@ from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 from ..embedders.base import Vectors
 from ..errors import NotFoundError, StoreError
 from ..model import HistoryEntry, MemoryUnit, Scope, Stats
-from .base import NewUnit, Revision, UnitFilter
+from .base import NewUnit, Revision, UnitFilter, embedder_mismatch
 from .json_columns import dump_json, load_json
 from .postgres_lexical import Postings, bm25
 from .postgres_schema import APP_ROLE, TENANT_SETTING, migrate
@@ -195,10 +195,7 @@ class PostgresStore:
             row = self._record_embedder(name, dim)
         stored = json.loads(row[0])
         if stored["name"] != name:
-            raise StoreError(
-                f"{self._where} holds vectors from embedder {stored['name']!r}, not {name!r}; "
-                "open it with the same embedder or start a new database"
-            )
+            raise embedder_mismatch(self._where, stored["name"], name)
 
     def _record_embedder(self, name: str, dim: int) -> tuple[str]:
         """Fix the vector column's dimension and record the embedder (as the owner, once)."""

@@ -23,7 +23,7 @@ import numpy as np
 from ..embedders.base import Vectors
 from ..errors import NotFoundError, StoreError
 from ..model import HistoryEntry, MemoryUnit, Scope, Stats
-from .base import NewUnit, Revision, UnitFilter
+from .base import NewUnit, Revision, UnitFilter, embedder_mismatch
 from .json_columns import dump_json, load_json
 from .sqlite_schema import migrate
 from .terms import owned_words
@@ -100,10 +100,7 @@ class SQLiteStore:
         if rows:
             stored = json.loads(rows[0][0])
             if stored["name"] != name:
-                raise StoreError(
-                    f"{self.path} holds vectors from embedder {stored['name']!r}, not {name!r}; "
-                    "open it with the same embedder or start a new database"
-                )
+                raise embedder_mismatch(self.path, stored["name"], name)
             return
         with self._write() as conn:
             conn.execute(
