@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from eidetica import Memory, NotFoundError, UsageError
+from eidetica import Hit, Memory, NotFoundError, UsageError
 from eidetica.embedders.wordllama import WordLlamaEmbedder
+from eidetica.retrieve.pack import pack, render
 
 CAROLINE = [
     {
@@ -74,6 +75,19 @@ def test_small_history_is_returned_whole(memory: Memory) -> None:
     ctx = memory.context("What pets does Caroline have?", user_id="caroline", budget_tokens=400)
     assert [h.kind for h in ctx.hits] == ["turn", "turn"]
     assert ctx.text.index("support group") < ctx.text.index("kitten")
+
+
+def test_history_fitting_only_with_one_date_per_day_is_still_returned_whole(memory: Memory) -> None:
+    notes = [f"Note {i}: water the tomatoes and basil" for i in range(10)]
+    for i, note in enumerate(notes):
+        memory.add(note, user_id="gus", timestamp=f"2024-06-01T09:{i:02d}:00")
+    turns = memory.list(user_id="gus", kinds=["turn"])
+    grouped = pack([Hit(u, 0.0, {}) for u in turns], memory.tokens, 10_000).tokens
+    dated_lines = sum(memory.tokens.count(render(u)) + 1 for u in turns)
+    assert grouped < dated_lines  # the day header is paid once, not on every line
+    ctx = memory.context("What about the cucumbers?", user_id="gus", budget_tokens=grouped + 2)
+    assert sorted(h.text for h in ctx.hits) == sorted(notes)
+    assert ctx.tokens <= grouped + 2
 
 
 def test_users_never_see_each_other(memory: Memory) -> None:

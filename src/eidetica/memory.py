@@ -36,7 +36,7 @@ from .model import (
 )
 from .retrieve.base import Retriever
 from .retrieve.hybrid import HybridRetriever
-from .retrieve.pack import pack, render
+from .retrieve.pack import pack, text_key
 from .retrieve.query import without_names
 from .storage import NewUnit, Revision, Store, UnitFilter, open_store
 from .tokens import BundledTokenCounter, TokenCounter
@@ -351,12 +351,17 @@ class Memory:
         # Enough candidates to fill the budget with short lines, no more: each one is loaded.
         depth = min(max(budget_tokens // 10, 20), 200)
         hits = self.search(query, user_id=user_id, agent_id=agent_id, session_id=session_id, k=depth)
-        whole = None
         if self.retriever.packs_whole_history:
             whole = self._whole_history(user_id, agent_id, session_id, budget_tokens)
-        if whole is not None:
-            scored = {h.id: h for h in hits}
-            hits = [scored.get(u.id) or Hit(u, 0.0, {}) for u in whole]
+            if whole:
+                scored = {h.id: h for h in hits}
+                packed = pack(
+                    [scored.get(u.id) or Hit(u, 0.0, {}) for u in whole], self.tokens, budget_tokens
+                )
+                # Measured by the packer itself, so "fits" means exactly what the context holds
+                # (a turn repeating another's text word for word is packed once).
+                if {text_key(h.unit) for h in packed.hits} == {text_key(u) for u in whole}:
+                    return packed
         return pack(hits, self.tokens, budget_tokens)
 
     def answer(
@@ -392,10 +397,7 @@ class Memory:
         # Each line costs at least a few tokens: more turns than this cannot fit.
         if self.store.count(where) > budget // 4:
             return None
-        turns = self.store.list_units(where)
-        if sum(self.tokens.count(render(u)) + 1 for u in turns) > budget:
-            return None
-        return turns
+        return self.store.list_units(where)
 
     def get(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
         """Return one unit by id (deleted ones too, with ``status == "deleted"``)."""

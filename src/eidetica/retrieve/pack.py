@@ -40,6 +40,11 @@ def render(unit: MemoryUnit) -> str:
     return f"[{format_date(day)}] {line(unit)}" if day else line(unit)
 
 
+def text_key(unit: MemoryUnit) -> str:
+    """What makes two lines the same for packing: their text, case and outer spaces aside."""
+    return unit.text.strip().lower()
+
+
 def pack(hits: Sequence[Hit], counter: TokenCounter, budget_tokens: int) -> Context:
     """Choose hits greedily by score until the budget is full; render them grouped by day."""
     chosen: list[Hit] = []
@@ -51,8 +56,8 @@ def pack(hits: Sequence[Hit], counter: TokenCounter, budget_tokens: int) -> Cont
         if budget_tokens - used < MIN_LINE_TOKENS:
             break
         unit = hit.unit
-        text_key = unit.text.strip().lower()
-        if unit.id in covered or text_key in seen_text:
+        key = text_key(unit)
+        if unit.id in covered or key in seen_text:
             continue
         if unit.derived_from and all(src in covered for src in unit.derived_from):
             continue
@@ -67,7 +72,7 @@ def pack(hits: Sequence[Hit], counter: TokenCounter, budget_tokens: int) -> Cont
         days.add(day)
         covered.add(unit.id)
         covered.update(unit.derived_from)
-        seen_text.add(text_key)
+        seen_text.add(key)
     text = _render_grouped(chosen)
     tokens = counter.count(text) if text else 0
     # Tokenisers may merge across line breaks differently; never hand back more than the budget.
