@@ -678,14 +678,11 @@ def _run_answer_eval(
     """Answer LoCoMo questions with a chat model, with progress bars; print the table, write reports."""
     import contextlib
     import dataclasses
-    import logging
 
     from .eval.answer_report import answers_table, summarise, token_ratio, write_answer_reports
     from .eval.qa import run_answer_evaluation
     from .llms.openai import OpenAICompatibleClient
 
-    # One INFO line per HTTP request would bury the progress bars (a dependency logs at INFO).
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     progress_path = out_dir / "answers.progress.jsonl"
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(OpenAICompatibleClient(endpoint))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +28,22 @@ def test_wordllama_loads_from_its_wheel_and_embeds_unit_vectors(embedder: WordLl
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
     assert embedder.embed([]).shape == (0, 256)
+
+
+def test_loading_wordllama_leaves_the_applications_logging_alone() -> None:
+    # wordllama calls logging.basicConfig(level=INFO) on import; a fresh process shows whether
+    # that leaked (root at INFO with a handler, so every library's INFO lines would print).
+    script = (
+        "import logging, json\n"
+        "from eidetica.embedders.wordllama import WordLlamaEmbedder\n"
+        "WordLlamaEmbedder().embed(['tea'])\n"
+        "root = logging.getLogger()\n"
+        "print(json.dumps([root.level, len(root.handlers)]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [logging.WARNING, 0]
+    assert "INFO" not in done.stderr
 
 
 def test_unknown_embedder_name_is_a_usage_error() -> None:

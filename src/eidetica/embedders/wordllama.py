@@ -19,10 +19,10 @@ class WordLlamaEmbedder:
 
     def __init__(self, config: str = "l2_supercat", dim: int = 256) -> None:
         try:
-            import wordllama
-            from wordllama import WordLlama
+            wordllama = _import_quietly()
         except ImportError as exc:  # pragma: no cover - it is a core dependency
             raise EmbedderError("wordllama is missing: pip install wordllama") from exc
+        WordLlama = wordllama.WordLlama
         try:
             # Without these arguments WordLlama.load() tries to download; the wheel has the weights.
             self._model: Any = WordLlama.load(
@@ -46,6 +46,26 @@ class WordLlamaEmbedder:
         except Exception as exc:
             raise EmbedderError(f"WordLlama failed to embed {len(texts)} texts: {exc}") from exc
         return normalise(vectors)
+
+
+def _import_quietly() -> Any:
+    """Import wordllama without letting it configure the application's logging.
+
+    Its modules call ``logging.basicConfig(level=INFO)`` on import, which would turn on INFO
+    output for every library in the process. ``basicConfig`` does nothing while the root logger
+    has a handler, so one is attached for the duration of the import.
+    """
+    import logging
+
+    root = logging.getLogger()
+    guard = logging.NullHandler()
+    root.addHandler(guard)
+    try:
+        import wordllama
+        import wordllama.inference  # configures logging on import too
+    finally:
+        root.removeHandler(guard)
+    return wordllama
 
 
 def _empty(dim: int) -> Vectors:
