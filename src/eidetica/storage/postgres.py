@@ -48,14 +48,9 @@ from .base import NewUnit, Revision, UnitFilter, embedder_mismatch
 from .json_columns import dump_json, load_json
 from .postgres_lexical import Postings, bm25
 from .postgres_schema import APP_ROLE, TENANT_SETTING, migrate
-from .postgres_sql import (
-    UNIT_COLUMNS,
-    VectorDumper,
-    filter_sql,
-    unit_from_row,
-    unit_row,
-)
+from .postgres_sql import VectorDumper, as_is, filter_sql, utc
 from .terms import index_terms, owned_words
+from .unit_rows import UNIT_COLUMNS, unit_from_row, unit_row
 
 Conn = psycopg.Connection[Any]
 
@@ -234,7 +229,7 @@ class PostgresStore:
                 for i in indexes:
                     unit, context = units[i].unit, contexts[(units[i].unit.scope, units[i].lexical_context)]
                     length = postings.add(unit, body[i], context)
-                    rows.append((*unit_row(unit), _vector(units[i].vector), length))
+                    rows.append((*unit_row(unit, as_is), _vector(units[i].vector), length))
                 with conn.cursor() as cur:
                     cur.executemany(
                         f"INSERT INTO eidetica.units ({UNIT_COLUMNS}, embedding, terms_len) "
@@ -291,7 +286,7 @@ class PostgresStore:
                 (tenant, current.scope.user_id, unit_id, version, text, meta),
             )
         assert row is not None
-        return unit_from_row(row)
+        return unit_from_row(row, utc)
 
     def delete(self, unit_id: str, *, tenant: str, user_id: str | None = None) -> MemoryUnit:
         """Soft-delete: drop from the lexical index, keep the row and record the deletion."""
@@ -375,7 +370,7 @@ class PostgresStore:
         if row is None:
             where = "" if user_id is None else f" for user {user_id!r}"
             raise NotFoundError(f"no memory unit with id {unit_id!r}{where}")
-        return unit_from_row(row)
+        return unit_from_row(row, utc)
 
     def get_many(
         self, unit_ids: Sequence[str], *, tenant: str, user_id: str | None = None
@@ -388,7 +383,7 @@ class PostgresStore:
             params.append(user_id)
         with self.transaction(tenant) as conn:
             rows = conn.execute(sql, params).fetchall()
-        return {unit.id: unit for unit in map(unit_from_row, rows)}
+        return {unit.id: unit for unit in (unit_from_row(r, utc) for r in rows)}
 
     def history(self, unit_id: str, *, tenant: str, user_id: str | None = None) -> list[HistoryEntry]:
         """Return every recorded change of the unit, oldest first."""
@@ -442,7 +437,7 @@ class PostgresStore:
                 "ORDER BY coalesce(occurred_at, recorded_at), seq LIMIT %(limit)s OFFSET %(offset)s",
                 params,
             ).fetchall()
-        return [unit_from_row(r) for r in rows]
+        return [unit_from_row(r, utc) for r in rows]
 
     def speakers(self, where: UnitFilter) -> list[str]:
         """Distinct speakers of the active turns ``where`` selects."""

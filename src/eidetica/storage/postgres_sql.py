@@ -1,9 +1,8 @@
-"""SQL pieces of the PostgreSQL store: the query filter, and rows to units and back."""
+"""SQL pieces of the PostgreSQL store: the query filter, vectors, and time conversions."""
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,15 +10,7 @@ import numpy as np
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
 
-from ..model import MemoryUnit, Scope
 from .base import UnitFilter
-from .json_columns import dump_json, load_json
-
-UNIT_COLUMNS = (
-    "id, tenant, user_id, agent_id, session_id, kind, text, speaker, role, occurred_at, "
-    "recorded_at, valid_from, valid_to, entities, sources, derived_from, ref, metadata, "
-    "version, status"
-)
 
 
 def filter_sql(where: UnitFilter, *, include_deleted: bool = False) -> tuple[str, dict[str, Any]]:
@@ -58,39 +49,10 @@ class VectorDumper(Dumper):
 
 
 def utc(value: datetime | None) -> datetime | None:
+    """A ``timestamptz`` as read back, in UTC (the session's zone may be another)."""
     return None if value is None else value.astimezone(UTC)
 
 
-def unit_row(u: MemoryUnit) -> tuple[Any, ...]:
-    """The values of ``UNIT_COLUMNS`` for a unit."""
-    s = u.scope
-    return (
-        u.id, s.tenant, s.user_id, s.agent_id, s.session_id, u.kind, u.text, u.speaker, u.role,
-        u.occurred_at, u.recorded_at, u.valid_from, u.valid_to, dump_json(u.entities),
-        dump_json(u.sources), dump_json(u.derived_from), u.ref, dump_json(u.metadata), u.version, u.status,
-    )  # fmt: skip
-
-
-def unit_from_row(r: Sequence[Any]) -> MemoryUnit:
-    """The unit a row of ``UNIT_COLUMNS`` holds; times come back in UTC."""
-    recorded = utc(r[10])
-    assert recorded is not None
-    return MemoryUnit(
-        id=r[0],
-        scope=Scope(tenant=r[1], user_id=r[2], agent_id=r[3], session_id=r[4]),
-        kind=r[5],
-        text=r[6],
-        speaker=r[7],
-        role=r[8],
-        occurred_at=utc(r[9]),
-        recorded_at=recorded,
-        valid_from=utc(r[11]),
-        valid_to=utc(r[12]),
-        entities=tuple(load_json(r[13])),
-        sources=tuple(load_json(r[14])),
-        derived_from=tuple(load_json(r[15])),
-        ref=r[16],
-        metadata=load_json(r[17]),
-        version=r[18],
-        status=r[19],
-    )
+def as_is(value: datetime | None) -> datetime | None:
+    """A time as ``timestamptz`` takes it: psycopg adapts aware datetimes itself."""
+    return value

@@ -24,16 +24,12 @@ from ..embedders.base import Vectors
 from ..errors import NotFoundError, StoreError
 from ..model import HistoryEntry, MemoryUnit, Scope, Stats
 from .base import NewUnit, Revision, UnitFilter, embedder_mismatch
-from .json_columns import dump_json, load_json
+from .json_columns import dump_json
 from .sqlite_schema import migrate
 from .terms import owned_words
+from .unit_rows import UNIT_COLUMNS, unit_from_row, unit_row
 
 BUSY_TIMEOUT_MS = 60_000
-_UNIT_COLUMNS = (
-    "id, tenant, user_id, agent_id, session_id, kind, text, speaker, role, occurred_at, "
-    "recorded_at, valid_from, valid_to, entities, sources, derived_from, ref, metadata, "
-    "version, status"
-)
 
 
 class SQLiteStore:
@@ -120,9 +116,9 @@ class SQLiteStore:
             # knowing them up front lets all three tables be filled with executemany.
             first = conn.execute("SELECT coalesce(max(rid), 0) + 1 FROM units").fetchone()[0]
             conn.executemany(
-                f"INSERT INTO units (rid, {_UNIT_COLUMNS}, embedding) "
+                f"INSERT INTO units (rid, {UNIT_COLUMNS}, embedding) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(first + i, *_unit_row(n.unit), _vector_blob(n.vector)) for i, n in enumerate(units)],
+                [(first + i, *unit_row(n.unit, _epoch), _vector_blob(n.vector)) for i, n in enumerate(units)],
             )
             # A turn and the units derived from it share one context: prefix its words once.
             contexts = {key: owned_words(*key) for key in {(n.unit.scope, n.lexical_context) for n in units}}
@@ -251,11 +247,11 @@ class SQLiteStore:
             raise NotFoundError(f"unit id must be a string, got {type(unit_id).__name__}")
         owner, params = _owner_sql(tenant, user_id)
         row = conn.execute(
-            f"SELECT {_UNIT_COLUMNS} FROM units WHERE id = ? AND {owner}", (unit_id, *params)
+            f"SELECT {UNIT_COLUMNS} FROM units WHERE id = ? AND {owner}", (unit_id, *params)
         ).fetchone()
         if row is None:
             raise NotFoundError(f"no memory unit with id {unit_id!r}{_for_owner(user_id)}")
-        return _unit_from_row(row)
+        return unit_from_row(row, _from_epoch)
 
     def get_many(
         self, unit_ids: Sequence[str], *, tenant: str, user_id: str | None = None
@@ -268,10 +264,10 @@ class SQLiteStore:
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._read(
-                f"SELECT {_UNIT_COLUMNS} FROM units WHERE {owner} AND id IN ({marks})", (*params, *chunk)
+                f"SELECT {UNIT_COLUMNS} FROM units WHERE {owner} AND id IN ({marks})", (*params, *chunk)
             )
             for row in rows:
-                unit = _unit_from_row(row)
+                unit = unit_from_row(row, _from_epoch)
                 out[unit.id] = unit
         return out
 
@@ -330,11 +326,11 @@ class SQLiteStore:
         """Return units in the order they were said (undated ones by when stored)."""
         clauses, params = _filter_sql(where, prefix="", include_deleted=include_deleted)
         sql = (
-            f"SELECT {_UNIT_COLUMNS} FROM units WHERE {clauses} "
+            f"SELECT {UNIT_COLUMNS} FROM units WHERE {clauses} "
             "ORDER BY coalesce(occurred_at, recorded_at), rid LIMIT ? OFFSET ?"
         )
         rows = self._read(sql, (*params, -1 if limit is None else limit, offset))
-        return [_unit_from_row(r) for r in rows]
+        return [unit_from_row(r, _from_epoch) for r in rows]
 
     def speakers(self, where: UnitFilter) -> list[str]:
         """Distinct speakers of the active turns ``where`` selects."""
@@ -466,36 +462,4 @@ def _revise(conn: sqlite3.Connection, revisions: Sequence[Revision], now: float)
     conn.executemany(
         "INSERT INTO history (unit_id, version, op, text, at, metadata) VALUES (?, ?, ?, ?, ?, ?)",
         [(r.unit.id, r.unit.version, r.op, r.unit.text, now, json.dumps(r.unit.metadata)) for r in revisions],
-    )
-
-
-def _unit_row(u: MemoryUnit) -> tuple[Any, ...]:
-    s = u.scope
-    return (
-        u.id, s.tenant, s.user_id, s.agent_id, s.session_id, u.kind, u.text, u.speaker, u.role,
-        _epoch(u.occurred_at), _epoch(u.recorded_at), _epoch(u.valid_from), _epoch(u.valid_to),
-        dump_json(u.entities), dump_json(u.sources), dump_json(u.derived_from), u.ref, dump_json(u.metadata),
-        u.version, u.status,
-    )  # fmt: skip
-
-
-def _unit_from_row(r: Sequence[Any]) -> MemoryUnit:
-    return MemoryUnit(
-        id=r[0],
-        scope=Scope(tenant=r[1], user_id=r[2], agent_id=r[3], session_id=r[4]),
-        kind=r[5],
-        text=r[6],
-        speaker=r[7],
-        role=r[8],
-        occurred_at=_from_epoch(r[9]),
-        recorded_at=_from_epoch(r[10]) or _epoch0(),
-        valid_from=_from_epoch(r[11]),
-        valid_to=_from_epoch(r[12]),
-        entities=tuple(load_json(r[13])),
-        sources=tuple(load_json(r[14])),
-        derived_from=tuple(load_json(r[15])),
-        ref=r[16],
-        metadata=load_json(r[17]),
-        version=r[18],
-        status=r[19],
     )
