@@ -58,9 +58,9 @@ def resolve_db(option: str | None) -> str:
     return str(default_db_path())
 
 
-def embedder_name(option: str | None = None) -> str:
-    """The embedder to load: the option, else ``EIDETICA_EMBEDDER``, else ``wordllama``."""
-    return option or os.environ.get("EIDETICA_EMBEDDER", "").strip() or "wordllama"
+def embedder_name() -> str:
+    """The embedder to load: ``EIDETICA_EMBEDDER``, else ``wordllama``."""
+    return os.environ.get("EIDETICA_EMBEDDER", "").strip() or "wordllama"
 
 
 def api_keys(spec: str | None = None) -> dict[str, str]:

@@ -383,7 +383,7 @@ class PostgresStore:
             params.append(user_id)
         with self.transaction(tenant) as conn:
             rows = conn.execute(sql, params).fetchall()
-        return {unit.id: unit for unit in (unit_from_row(r, utc) for r in rows)}
+        return {r[0]: unit_from_row(r, utc) for r in rows}
 
     def history(self, unit_id: str, *, tenant: str, user_id: str | None = None) -> list[HistoryEntry]:
         """Return every recorded change of the unit, oldest first."""
