@@ -88,3 +88,15 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+#: Parameters for a fixture that runs its tests over each backend (see ``store_location``).
+BACKENDS = ["sqlite", "postgres"]
+
+
+def store_location(request: pytest.FixtureRequest, sqlite_path: Path) -> str:
+    """Where a store for the backend ``request.param`` names lives: ``sqlite_path``, or a fresh
+    PostgreSQL database (the test is skipped when no server can be had)."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres_url"))
+    return str(sqlite_path)

@@ -15,8 +15,9 @@ import pytest
 
 from eidetica import Memory, NotFoundError
 from eidetica.embedders.wordllama import WordLlamaEmbedder
-from eidetica.storage import Store
-from eidetica.storage.sqlite import SQLiteStore
+from eidetica.storage import Store, open_store
+
+from .postgres_server import BACKENDS, store_location
 
 TENANTS = ("acme", "globex")
 USERS = tuple(f"user{i}" for i in range(6))
@@ -30,17 +31,10 @@ LINES = (
 QUERIES = ("What is the name of the puppy?", "Where did Ana move?", "hiking lake", "violin daughter")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=BACKENDS)
 def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """One store that both tenants' ``Memory`` objects use, as the server shares it."""
-    store: Store
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")  # skips when no server can be had
-        from eidetica.storage.postgres import PostgresStore
-
-        store = PostgresStore(url, max_size=8)
-    else:
-        store = SQLiteStore(tmp_path / "shared.db")
+    store = open_store(store_location(request, tmp_path / "shared.db"))
     yield store
     store.close()
 

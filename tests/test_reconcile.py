@@ -13,6 +13,8 @@ from eidetica.embedders.wordllama import WordLlamaEmbedder
 from eidetica.ingest.keys import dedupe_key, slot_of
 from eidetica.storage import open_store
 
+from .postgres_server import BACKENDS, store_location
+
 FACTS = [
     "Alice's manager is Carol.",
     "Bob's favourite colour is green.",
@@ -22,12 +24,9 @@ FACTS = [
 ]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=BACKENDS)
 def mem(request: pytest.FixtureRequest, tmp_path: Path, embedder: WordLlamaEmbedder) -> Iterator[Memory]:
-    location = str(tmp_path / "m.db")
-    if request.param == "postgres":
-        location = request.getfixturevalue("postgres_url")
-    with Memory(store=open_store(location), embedder=embedder) as memory:
+    with Memory(store=open_store(store_location(request, tmp_path / "m.db")), embedder=embedder) as memory:
         yield memory
 
 

@@ -23,8 +23,9 @@ from eidetica import Client, Memory
 from eidetica.embedders.wordllama import WordLlamaEmbedder
 from eidetica.server.rest import create_app
 from eidetica.server.tenants import Tenants
-from eidetica.storage import Store
-from eidetica.storage.sqlite import SQLiteStore
+from eidetica.storage import Store, open_store
+
+from ..postgres_server import BACKENDS, store_location
 
 #: Two API keys, two tenants.
 KEYS = {"key-acme": "acme", "key-globex": "globex"}
@@ -77,10 +78,11 @@ class LiveServer:
         return self.tenants.memory(self.tenants.tenant_for(key))
 
 
-@pytest.fixture
-def server_store(tmp_path: Path) -> Iterator[Store]:
-    """The store the test server runs over: a fresh SQLite file."""
-    store = SQLiteStore(tmp_path / "server.db")
+@pytest.fixture(params=BACKENDS)
+def server_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The store the test server runs over: a fresh SQLite file or PostgreSQL database, since API
+    workers are meant to run over either."""
+    store = open_store(store_location(request, tmp_path / "server.db"))
     yield store
     store.close()
 

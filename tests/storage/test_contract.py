@@ -15,23 +15,17 @@ from hypothesis import strategies as st
 from eidetica.errors import NotFoundError, StoreError
 from eidetica.ids import new_id
 from eidetica.model import MemoryUnit, Scope
-from eidetica.storage import NewUnit, Revision, Store, UnitFilter
-from eidetica.storage.sqlite import SQLiteStore
+from eidetica.storage import NewUnit, Revision, Store, UnitFilter, open_store
+
+from ..postgres_server import BACKENDS, store_location
 
 DIM = 8
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    backend: Store
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")  # skips when no server can be had
-        from eidetica.storage.postgres import PostgresStore
-
-        backend = PostgresStore(url)
-    else:
-        backend = SQLiteStore(tmp_path / "contract.db")
+    backend = open_store(store_location(request, tmp_path / "contract.db"))
     backend.check_embedder("test/8", DIM)
     yield backend
     backend.close()
