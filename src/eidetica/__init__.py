@@ -15,8 +15,19 @@ from .errors import (
     StoreError,
     UsageError,
 )
-from .memory import ImportReport, Memory
-from .model import AddResult, Answer, Context, HistoryEntry, Hit, MemoryUnit, Scope, Stats, TurnInput
+from .memory import Memory
+from .model import (
+    AddResult,
+    Answer,
+    Context,
+    HistoryEntry,
+    Hit,
+    ImportReport,
+    MemoryUnit,
+    Scope,
+    Stats,
+    TurnInput,
+)
 
 __version__ = "0.1.0"
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -14,11 +15,26 @@ import httpx
 
 from . import wire
 from .errors import NotFoundError, ServerError, UsageError
-from .model import AddResult, Answer, Context, HistoryEntry, Hit, MemoryUnit, Stats, UnitKind
+from .ingest.formats import read_file
+from .model import (
+    AddResult,
+    Answer,
+    Context,
+    HistoryEntry,
+    Hit,
+    ImportReport,
+    MemoryUnit,
+    Stats,
+    TurnInput,
+    UnitKind,
+)
 
 T = TypeVar("T")
 #: ``list(limit=None)`` fetches every unit in pages of this many.
 PAGE = 1000
+#: ``import_file`` sends at most this many turns, or about this many bytes of text, per request.
+IMPORT_REQUEST_TURNS = 500
+IMPORT_REQUEST_BYTES = 1024 * 1024
 
 
 class Client:
@@ -67,6 +83,44 @@ class Client:
             "infer": infer,
         }
         return self._call("POST", "/v1/memories", wire.add_result_from_wire, body=body)
+
+    def import_file(
+        self,
+        path: str | Path,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        format: str | None = None,
+        skip_invalid: bool = False,
+        infer: bool = True,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportReport:
+        """Import a JSONL, JSON messages, LoCoMo or text file into the server's memory.
+
+        As ``Memory.import_file``: the whole file is parsed and validated here first, so a bad
+        line raises ``InputFormatError`` before anything is sent (or, with ``skip_invalid``, is
+        reported and skipped). Turns then go one session at a time, in requests the server stores
+        each in one transaction; re-running an interrupted import skips the turns already stored
+        (by their id or file line).
+        """
+        parsed = read_file(Path(path), format=format, skip_invalid=skip_invalid)
+        total = len(parsed.turns)
+        sent = turns = derived = skipped = 0
+        for batch in _import_requests(parsed.turns):
+            result = self.add(
+                [_as_message(turn) for turn in batch],
+                user_id=batch[0].user_id or user_id,
+                agent_id=agent_id,
+                session_id=batch[0].session_id,
+                infer=infer,
+            )
+            turns += len(result.turns)
+            derived += len(result.derived)
+            skipped += len(result.skipped_refs)
+            sent += len(batch)
+            if progress is not None:
+                progress(sent, total)
+        return ImportReport(turns, derived, skipped, [str(e) for e in parsed.errors])
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -303,3 +357,38 @@ def _encode(body: dict[str, Any]) -> bytes:
         return json.dumps(body, default=default, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise UsageError(f"cannot send this request: {exc}") from exc
+
+
+def _import_requests(turns: Sequence[TurnInput]) -> Iterator[list[TurnInput]]:
+    """Split turns, in order, into requests of one owner's session, bounded in turns and bytes."""
+    batch: list[TurnInput] = []
+    size = 0
+    for turn in turns:
+        turn_size = len(turn.content.encode("utf-8", "surrogatepass")) + 256  # + the message's fields
+        if batch and (
+            (turn.user_id, turn.session_id) != (batch[0].user_id, batch[0].session_id)
+            or len(batch) >= IMPORT_REQUEST_TURNS
+            or size + turn_size > IMPORT_REQUEST_BYTES
+        ):
+            yield batch
+            batch, size = [], 0
+        batch.append(turn)
+        size += turn_size
+    if batch:
+        yield batch
+
+
+def _as_message(turn: TurnInput) -> dict[str, Any]:
+    """A parsed turn as the message the REST API takes; parsing it again gives the same turn."""
+    message: dict[str, Any] = {"content": turn.content}
+    if turn.role is not None:
+        message["role"] = turn.role
+    if turn.speaker is not None and turn.speaker != turn.role:
+        message["name"] = turn.speaker
+    if turn.ref is not None:
+        message["id"] = turn.ref
+    if turn.timestamp is not None:
+        message["timestamp"] = turn.timestamp.isoformat()
+    if turn.metadata:
+        message["metadata"] = turn.metadata
+    return message

@@ -28,6 +28,7 @@ from .model import (
     Context,
     HistoryEntry,
     Hit,
+    ImportReport,
     MemoryUnit,
     Scope,
     Stats,
@@ -50,16 +51,6 @@ MAX_ID_CHARS = 256
 T = TypeVar("T")
 #: Turns written per transaction by ``import_file``: a killed import keeps every finished batch.
 IMPORT_BATCH = 500
-
-
-@dataclasses.dataclass(frozen=True)
-class ImportReport:
-    """What ``import_file`` did: turns stored, derived units, refs already present, bad lines."""
-
-    turns: int
-    derived: int
-    skipped_refs: int
-    errors: list[str]
 
 
 class Memory:

@@ -184,3 +184,13 @@ class Answer:
     @property
     def tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What ``import_file`` did: turns stored, derived units, refs already present, bad lines."""
+
+    turns: int
+    derived: int
+    skipped_refs: int
+    errors: list[str]

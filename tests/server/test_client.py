@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 import socket
 import threading
@@ -236,6 +237,73 @@ def test_input_format_errors_keep_their_class(live: LiveServer) -> None:
     from eidetica import wire
 
     assert isinstance(wire.error_from_wire(response.json(), "x"), InputFormatError)
+
+
+def _import_rows() -> list[dict[str, Any]]:
+    """Two users, two sessions each, speakers, times, metadata, and lines without an id."""
+    rows: list[dict[str, Any]] = []
+    for user, (me, friend) in {"u1": ("Ann", "Bob"), "u2": ("Cy", "Di")}.items():
+        for session in ("s1", "s2"):
+            for i, text in enumerate(
+                [
+                    f"Yesterday I adopted a cat called Miso ({session}).",
+                    "Lovely! Did you also start the pottery class you mentioned?",
+                    "Yes, I made my first bowl last week and my sister Eva loved it.",
+                ]
+            ):
+                row = {
+                    "user_id": user,
+                    "session_id": session,
+                    "role": "user",
+                    "name": friend if i % 2 else me,
+                    "content": text,
+                    "timestamp": f"2023-0{5 + (session == 's2')}-0{i + 1}T10:00:00Z",
+                }
+                if i != 1:
+                    row["id"] = f"{user}-{session}-{i}"
+                    row["metadata"] = {"n": i}
+                rows.append(row)
+    return rows
+
+
+def _units(memory: Memory | Client, user: str) -> list[tuple[Any, ...]]:
+    return sorted(
+        (u.kind, u.text, u.speaker, u.role, u.occurred_at, u.sources, u.scope.session_id, str(u.metadata))
+        for u in memory.list(user_id=user, limit=None)
+    )
+
+
+def test_import_file_stores_what_a_local_import_stores(
+    client: Client, memory: Memory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "chats.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in _import_rows()) + "\n", encoding="utf-8")
+    with Memory(tmp_path / "local.db", embedder=memory.embedder) as local:
+        expected = local.import_file(path)
+        expected_units = {user: _units(local, user) for user in ("u1", "u2")}
+    seen: list[tuple[int, int]] = []
+    monkeypatch.setattr(eidetica.client, "IMPORT_REQUEST_TURNS", 2)  # sessions span requests too
+
+    report = client.import_file(path, progress=lambda done, total: seen.append((done, total)))
+
+    assert report == expected
+    assert report.turns == 12 and report.derived > 0
+    assert seen[-1] == (12, 12) and len(seen) == 8  # 4 sessions of 3 turns, 2 per request
+    for user, units in expected_units.items():
+        assert _units(memory, user) == _units(client, user) == units
+    again = client.import_file(path)
+    assert (again.turns, again.skipped_refs) == (0, 12)  # resumes by id or file line
+    assert memory.stats(user_id="u1").units == len(expected_units["u1"])
+
+
+def test_import_file_sends_nothing_from_an_invalid_file(client: Client, memory: Memory, tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"role": "user", "content": "I live in Oslo."}\n{"role": "user"\n', encoding="utf-8")
+    with pytest.raises(InputFormatError, match="line 2"):
+        client.import_file(path)
+    assert memory.stats().units == 0
+    report = client.import_file(path, skip_invalid=True)
+    assert report.turns == 1 and len(report.errors) == 1 and "line 2" in report.errors[0]
 
 
 def test_concurrent_clients_write_and_read_without_errors_or_lost_writes(live: LiveServer) -> None:
