@@ -72,3 +72,12 @@ def test_commands_use_the_embedder_named_in_the_environment(tmp_path: Path) -> N
     plain = CliRunner(env={"COLUMNS": "200", "EIDETICA_DB": db, "EIDETICA_EMBEDDER": None})
     refused = plain.invoke(app, ["search", QUESTION, "--user", "joanna"])
     assert refused.exit_code == 1 and "EIDETICA_EMBEDDER" in refused.output
+
+
+def test_loading_draws_no_progress_bar_and_keeps_the_setting(capfd: pytest.CaptureFixture[str]) -> None:
+    from transformers.utils import logging as hf_logging
+
+    assert hf_logging.is_progress_bar_enabled()
+    MiniLMEmbedder()
+    assert "Loading weights" not in capfd.readouterr().err
+    assert hf_logging.is_progress_bar_enabled()  # the application's own setting is left alone

