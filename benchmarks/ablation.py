@@ -23,6 +23,7 @@ from eidetica.eval.datasets import locomo_questions
 from eidetica.eval.harness import evaluate
 from eidetica.retrieve.baselines import BASELINES
 from eidetica.retrieve.hybrid import FusionWeights, HybridRetriever
+from eidetica.tokens import TOKEN_COUNTERS, load_token_counter
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo" / "locomo10_dev.json"
 BUDGETS = (400, 2000)
@@ -48,10 +49,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--tokenizer", choices=sorted(TOKEN_COUNTERS), default="wordpiece")
     args = parser.parse_args()
     console = Console(stderr=True)
     questions = locomo_questions(args.data)
-    with tempfile.TemporaryDirectory() as tmp, Memory(Path(tmp) / "ablation.db") as memory:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Memory(Path(tmp) / "ablation.db", token_counter=load_token_counter(args.tokenizer)) as memory,
+    ):
         started = time.perf_counter()
         report = memory.import_file(args.data)
         console.print(f"ingested {report.turns} turns, {report.derived} derived units")
@@ -63,7 +68,13 @@ def main() -> None:
             )  # fmt: skip
         seconds = round(time.perf_counter() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
-    meta = {"data": args.data.name, "questions": len(questions), "budgets": BUDGETS, "seconds": seconds}
+    meta = {
+        "data": args.data.name,
+        "questions": len(questions),
+        "budgets": BUDGETS,
+        "tokenizer": args.tokenizer,
+        "seconds": seconds,
+    }
     (args.out / "ablation.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2))
     table = ablation_table(results)
     (args.out / "ablation.md").write_text(table + "\n")

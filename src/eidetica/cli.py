@@ -594,6 +594,14 @@ EvalDbOption = Annotated[
 NoBaselinesOption = Annotated[
     bool, typer.Option("--no-baselines", help="Score Eidetica alone, without the baselines.")
 ]
+TokenizerOption = Annotated[
+    str,
+    typer.Option(
+        "--tokenizer",
+        help="Count budgets in BERT WordPiece tokens (wordpiece, the unit LoCoMo budgets are usually "
+        "stated in) or in the Llama-2 BPE tokens Memory counts by default (llama2).",
+    ),
+]
 
 
 def _budgets(text: str) -> list[int]:
@@ -627,6 +635,7 @@ def _run_eval(
     db: str | None,
     no_baselines: bool,
     limit: int | None,
+    tokenizer: str,
 ) -> None:
     """Run an evaluation with progress bars, print the table and write the reports."""
     from .config import embedder_name
@@ -639,7 +648,7 @@ def _run_eval(
         results, meta = run_evaluation(
             dataset, path, ingest, load_questions,
             budgets=_budgets(budgets_text), db=db, baselines=not no_baselines, limit=limit,
-            embedder=embedder_name(),
+            embedder=embedder_name(), tokenizer=tokenizer,
             ingest_progress=lambda done, total: ingest_bar.update(ingest_task, completed=done, total=total),
             ask_progress=lambda done, total: ask_bar.update(ask_task, completed=done, total=total),
         )  # fmt: skip
@@ -746,6 +755,7 @@ def eval_locomo(
     limit: Annotated[
         int | None, typer.Option("--limit", help="Only the first N conversations, for quick runs.")
     ] = None,
+    tokenizer: TokenizerOption = "wordpiece",
     llm: Annotated[
         bool,
         typer.Option(
@@ -814,6 +824,8 @@ def eval_locomo(
             limit_questions=limit_questions,
             embedder=embedder_name(),
         )
+        if tokenizer != "wordpiece":
+            raise UsageError("--tokenizer applies to recall evaluation only; answers count with Memory's")
         _run_answer_eval(path, out_dir, db, settings, endpoint)
         return
     given = {
@@ -833,7 +845,7 @@ def eval_locomo(
     def ingest(memory: Memory, source: Path, progress: Callable[[int, int], None]) -> object:
         return memory.import_file(source, format="locomo", progress=progress)
 
-    _run_eval("LoCoMo", path, ingest, locomo_questions, budgets, out_dir, db, no_baselines, limit)
+    _run_eval("LoCoMo", path, ingest, locomo_questions, budgets, out_dir, db, no_baselines, limit, tokenizer)
 
 
 @eval_app.command("longmemeval")
@@ -847,6 +859,7 @@ def eval_longmemeval(
     limit: Annotated[
         int | None, typer.Option("--limit", help="Only the first N items (questions), for quick runs.")
     ] = None,
+    tokenizer: TokenizerOption = "wordpiece",
 ) -> None:
     """Score evidence recall on LongMemEval; each item's haystack is its own user."""
     from .eval.longmemeval import ingest_longmemeval, longmemeval_questions
@@ -861,6 +874,7 @@ def eval_longmemeval(
         db,
         no_baselines,
         limit,
+        tokenizer,
     )
 
 

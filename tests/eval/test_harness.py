@@ -211,6 +211,21 @@ def test_eval_locomo_writes_json_markdown_and_chart(locomo_file: Path, tmp_path:
     _check_png(out / "recall.png")
 
 
+def test_eval_counts_budgets_in_the_tokenizer_asked_for(locomo_file: Path, tmp_path: Path) -> None:
+    tokens = {}
+    for tokenizer in ("wordpiece", "llama2"):
+        out = tmp_path / tokenizer
+        args = ["--limit", "1", "--no-baselines", "--budgets", "60", "--tokenizer", tokenizer]
+        _eval("locomo", str(locomo_file), *args, "--out", str(out))
+        report = _report(out)
+        assert report["meta"]["tokenizer"] == tokenizer
+        assert f"budgets counted in tokens of: {tokenizer}" in (out / "report.md").read_text(encoding="utf-8")
+        tokens[tokenizer] = report["results"]["eidetica"]["60"]["overall"]["mean_tokens"]
+    assert all(0 < t <= 60 for t in tokens.values())
+    result = RUNNER.invoke(app, ["eval", "locomo", str(locomo_file), "--tokenizer", "gpt"])
+    assert result.exit_code == 1 and "error: unknown tokenizer 'gpt'" in result.stderr
+
+
 def test_eval_locomo_limit_and_no_baselines_keep_a_db(locomo_file: Path, tmp_path: Path) -> None:
     out, db = tmp_path / "one", tmp_path / "kept.db"
     args = ["locomo", str(locomo_file), "--limit", "1", "--no-baselines", "--budgets", "400"]

@@ -296,7 +296,9 @@ def test_import_file_stores_what_a_local_import_stores(
     assert memory.stats(user_id="u1").units == len(expected_units["u1"])
 
 
-def test_import_file_sends_nothing_from_an_invalid_file(client: Client, memory: Memory, tmp_path: Path) -> None:
+def test_import_file_sends_nothing_from_an_invalid_file(
+    client: Client, memory: Memory, tmp_path: Path
+) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text('{"role": "user", "content": "I live in Oslo."}\n{"role": "user"\n', encoding="utf-8")
     with pytest.raises(InputFormatError, match="line 2"):

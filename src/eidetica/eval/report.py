@@ -145,7 +145,12 @@ def markdown_report(results: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
         f"- dataset: {meta.get('dataset', '?')} (`{meta.get('source', '?')}`)",
         f"- questions scored: {questions} (plus the separately reported {separate} questions)",
     ]
-    for key, label in (("turns", "turns ingested"), ("embedder", "embedder"), ("created", "created")):
+    for key, label in (
+        ("turns", "turns ingested"),
+        ("embedder", "embedder"),
+        ("tokenizer", "budgets counted in tokens of"),
+        ("created", "created"),
+    ):
         if key in meta:
             facts.append(f"- {label}: {meta[key]}")
     return "\n\n".join(

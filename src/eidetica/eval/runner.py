@@ -13,6 +13,7 @@ from typing import Any
 from ..errors import InputFormatError, UsageError
 from ..memory import Memory
 from ..retrieve.baselines import BASELINES
+from ..tokens import load_token_counter
 from .datasets import Question
 from .harness import evaluate
 
@@ -49,13 +50,15 @@ def run_evaluation(
     baselines: bool = True,
     limit: int | None = None,
     embedder: str = "wordllama",
+    tokenizer: str = "wordpiece",
     ingest_progress: Progress | None = None,
     ask_progress: Progress | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Ingest ``path`` into a fresh (or the given) database and score Eidetica and the baselines.
 
     ``db`` is whatever ``Memory`` opens: an SQLite path, or a ``postgresql://`` URL naming an
-    empty database (to score the PostgreSQL backend); ``embedder`` names the embedding model.
+    empty database (to score the PostgreSQL backend); ``embedder`` names the embedding model and
+    ``tokenizer`` the token counter that budgets are stated in (``tokens.TOKEN_COUNTERS``).
     Returns the nested results of ``evaluate`` and the run's metadata, whose ``store`` names the
     backend that held the memory.
     """
@@ -63,7 +66,8 @@ def run_evaluation(
 
     with tempfile.TemporaryDirectory(prefix="eidetica-eval-") as tmp:
         source = first_items(path, limit, Path(tmp))
-        with Memory(db or Path(tmp) / "eval.db", embedder=embedder) as memory:
+        counter = load_token_counter(tokenizer)
+        with Memory(db or Path(tmp) / "eval.db", embedder=embedder, token_counter=counter) as memory:
             started = time.perf_counter()
             ingest(memory, source, ingest_progress or _ignore)
             ingest_s = time.perf_counter() - started
@@ -83,6 +87,7 @@ def run_evaluation(
                 "questions": len(questions),
                 "turns": memory.stats().units_by_kind.get("turn", 0),
                 "embedder": memory.embedder.name,
+                "tokenizer": tokenizer,
                 "store": type(memory.store).__name__,
                 "eidetica": __version__,
                 "ingest_s": round(ingest_s, 2),

@@ -51,6 +51,7 @@ def pack(hits: Sequence[Hit], counter: TokenCounter, budget_tokens: int) -> Cont
     covered: set[str] = set()  # ids of packed units and of the turns/derivations they stand for
     seen_text: set[str] = set()
     days: set[date | None] = set()
+    newline = line_break_cost(counter)
     used = 0
     for hit in hits:
         if budget_tokens - used < MIN_LINE_TOKENS:
@@ -62,9 +63,9 @@ def pack(hits: Sequence[Hit], counter: TokenCounter, budget_tokens: int) -> Cont
         if unit.derived_from and all(src in covered for src in unit.derived_from):
             continue
         day = said_on(unit)
-        cost = counter.count(line(unit)) + 1  # + its newline
+        cost = counter.count(line(unit)) + newline
         if day not in days and day is not None:
-            cost += counter.count(f"[{format_date(day)}]") + 1
+            cost += counter.count(f"[{format_date(day)}]") + newline
         if used + cost > budget_tokens:
             continue
         used += cost
@@ -81,6 +82,11 @@ def pack(hits: Sequence[Hit], counter: TokenCounter, budget_tokens: int) -> Cont
         text = _render_grouped(chosen)
         tokens = counter.count(text) if text else 0
     return Context(text=text, hits=chosen, tokens=tokens, budget_tokens=budget_tokens)
+
+
+def line_break_cost(counter: TokenCounter) -> int:
+    """What joining two lines costs: a token in byte-level BPE vocabularies, none in WordPiece."""
+    return max(0, counter.count("a\nb") - counter.count("a") - counter.count("b"))
 
 
 def _render_grouped(hits: Sequence[Hit]) -> str:
