@@ -2,13 +2,14 @@
 
 The default counts with the BPE tokenizer bundled in the ``wordllama`` package, a Llama-2
 vocabulary: close to what chat models bill, and on the safe side (it splits English into about 9%
-more pieces than BERT's WordPiece, and text outside Latin scripts into bytes). ``wordpiece``
+more pieces than BERT's WordPiece, and characters outside its vocabulary into bytes). ``wordpiece``
 counts with BERT's WordPiece vocabulary (bundled with this package), the unit LoCoMo retrieval
 budgets are usually stated in. Any object with ``count(text) -> int`` can replace either.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -45,7 +46,7 @@ class WordPieceTokenCounter:
 
 
 #: Token counters by the names the command line and the evaluation take.
-TOKEN_COUNTERS: dict[str, type[BundledTokenCounter] | type[WordPieceTokenCounter]] = {
+TOKEN_COUNTERS: dict[str, Callable[[], TokenCounter]] = {
     "llama2": BundledTokenCounter,
     "wordpiece": WordPieceTokenCounter,
 }
@@ -53,10 +54,10 @@ TOKEN_COUNTERS: dict[str, type[BundledTokenCounter] | type[WordPieceTokenCounter
 
 def load_token_counter(name: str) -> TokenCounter:
     """The token counter called ``name`` (see ``TOKEN_COUNTERS``)."""
-    try:
-        return TOKEN_COUNTERS[name]()
-    except KeyError:
-        raise UsageError(f"unknown tokenizer {name!r}; use one of: {', '.join(TOKEN_COUNTERS)}") from None
+    make = TOKEN_COUNTERS.get(name)
+    if make is None:
+        raise UsageError(f"unknown tokenizer {name!r}; use one of: {', '.join(TOKEN_COUNTERS)}")
+    return make()
 
 
 @lru_cache(maxsize=1)

@@ -52,8 +52,9 @@ class MiniLMEmbedder:
 def _no_loading_bar() -> Iterator[None]:
     """Keep transformers from drawing a "Loading weights" bar on every load (a CLI prints its own
     progress), and leave its setting as it was."""
-    from transformers.utils import logging as hf_logging
+    import importlib
 
+    hf_logging: Any = importlib.import_module("transformers.utils.logging")  # untyped functions
     enabled = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
     try:
