@@ -16,6 +16,7 @@ import httpx
 from . import wire
 from .errors import NotFoundError, ServerError, UsageError
 from .ingest.formats import read_file
+from .ingest.importing import store_batches
 from .model import (
     AddResult,
     Answer,
@@ -104,23 +105,17 @@ class Client:
         (by their id or file line).
         """
         parsed = read_file(Path(path), format=format, skip_invalid=skip_invalid)
-        total = len(parsed.turns)
-        sent = turns = derived = skipped = 0
-        for batch in _import_requests(parsed.turns):
-            result = self.add(
+
+        def send(batch: Sequence[TurnInput]) -> AddResult:
+            return self.add(
                 [_as_message(turn) for turn in batch],
                 user_id=batch[0].user_id or user_id,
                 agent_id=agent_id,
                 session_id=batch[0].session_id,
                 infer=infer,
             )
-            turns += len(result.turns)
-            derived += len(result.derived)
-            skipped += len(result.skipped_refs)
-            sent += len(batch)
-            if progress is not None:
-                progress(sent, total)
-        return ImportReport(turns, derived, skipped, [str(e) for e in parsed.errors])
+
+        return store_batches(parsed, _import_requests(parsed.turns), send, progress)
 
     # -- reading ------------------------------------------------------------------------------
 

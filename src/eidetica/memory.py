@@ -17,7 +17,8 @@ from .errors import LLMError, UsageError
 from .ids import new_id
 from .ingest.base import Extractor
 from .ingest.extract import RuleExtractor
-from .ingest.formats import ParsedFile, from_messages, read_file
+from .ingest.formats import from_messages, read_file
+from .ingest.importing import store_batches
 from .ingest.reconcile import marker_words, plan, when
 from .ingest.timeparse import format_date, parse_timestamp
 from .model import (
@@ -138,18 +139,12 @@ class Memory:
         Turns are written in batches of ``IMPORT_BATCH``, each its own transaction; re-running an
         interrupted import skips the turns already stored (by their id or file line).
         """
-        parsed: ParsedFile = read_file(Path(path), format=format, skip_invalid=skip_invalid)
+        parsed = read_file(Path(path), format=format, skip_invalid=skip_invalid)
         scope = self._scope(user_id, agent_id)
-        total = len(parsed.turns)
-        turns = derived = skipped = 0
-        for start in range(0, total, IMPORT_BATCH):
-            result = self._store_turns(parsed.turns[start : start + IMPORT_BATCH], scope, infer=infer)
-            turns += len(result.turns)
-            derived += len(result.derived)
-            skipped += len(result.skipped_refs)
-            if progress is not None:
-                progress(min(start + IMPORT_BATCH, total), total)
-        return ImportReport(turns, derived, skipped, [str(e) for e in parsed.errors])
+        batches = (parsed.turns[i : i + IMPORT_BATCH] for i in range(0, len(parsed.turns), IMPORT_BATCH))
+        return store_batches(
+            parsed, batches, lambda batch: self._store_turns(batch, scope, infer=infer), progress
+        )
 
     def _store_turns(self, turns: Sequence[TurnInput], scope: Scope, *, infer: bool) -> AddResult:
         now = datetime.now(UTC)

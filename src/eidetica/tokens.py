@@ -23,26 +23,29 @@ class TokenCounter(Protocol):
     def count(self, text: str) -> int: ...
 
 
-class BundledTokenCounter:
+class _TokenizersCounter:
+    """Counts with a ``tokenizers`` tokenizer, without special tokens ([CLS], <s>, ...)."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self._tokenizer = tokenizer
+
+    def count(self, text: str) -> int:
+        """Return the number of tokens in ``text``."""
+        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+
+
+class BundledTokenCounter(_TokenizersCounter):
     """Counts tokens with the tokenizer file inside the wordllama wheel."""
 
     def __init__(self) -> None:
-        self._tokenizer = _load_bundled_tokenizer()
-
-    def count(self, text: str) -> int:
-        """Return the number of tokens in ``text`` (no special tokens)."""
-        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+        super().__init__(_load_bundled_tokenizer())
 
 
-class WordPieceTokenCounter:
+class WordPieceTokenCounter(_TokenizersCounter):
     """Counts BERT WordPiece tokens (the bert-base-uncased vocabulary, lower-cased)."""
 
     def __init__(self) -> None:
-        self._tokenizer = _load_wordpiece_tokenizer()
-
-    def count(self, text: str) -> int:
-        """Return the number of tokens in ``text`` (no [CLS]/[SEP])."""
-        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+        super().__init__(_load_wordpiece_tokenizer())
 
 
 #: Token counters by the names the command line and the evaluation take.
