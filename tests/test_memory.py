@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,6 +10,9 @@ import pytest
 
 from eidetica import Hit, Memory, NotFoundError, UsageError
 from eidetica.embedders.wordllama import WordLlamaEmbedder
+from eidetica.errors import LLMError
+from eidetica.ingest.base import Extracted, TurnInput
+from eidetica.ingest.extract import RuleExtractor
 from eidetica.retrieve.pack import pack, render
 
 CAROLINE = [
@@ -169,6 +173,35 @@ def test_rebuild_derives_the_same_units_again(memory: Memory) -> None:
     assert memory.rebuild(user_id="caroline") == len(before)
     after = sorted(u.text for u in memory.list(user_id="caroline", kinds=["event", "fact"]))
     assert after == before
+
+
+class FailingOnSecondSession(RuleExtractor):
+    """The rule extractor, until armed: then it fails on the second session it is given."""
+
+    armed = False
+    calls = 0
+
+    def extract(self, turns: Sequence[TurnInput]) -> list[Extracted]:
+        self.calls += 1
+        if self.armed and self.calls == 2:
+            raise LLMError("endpoint went away")
+        return super().extract(turns)
+
+
+def test_rebuild_that_fails_half_way_leaves_the_derived_units_as_they_were(
+    db_path: Path, embedder: WordLlamaEmbedder
+) -> None:
+    extractor = FailingOnSecondSession()
+    with Memory(db_path, embedder=embedder, extractor=extractor) as memory:
+        memory.add(CAROLINE, user_id="caroline", session_id="s1", timestamp="2023-05-08T13:56:00")
+        memory.add("I adopted a cat last week", user_id="caroline", session_id="s2", timestamp="2023-06-01")
+        before = memory.list(user_id="caroline", kinds=["event", "fact"])
+        assert len(before) >= 2
+        extractor.armed, extractor.calls = True, 0
+        with pytest.raises(LLMError):
+            memory.rebuild(user_id="caroline")
+        assert memory.list(user_id="caroline", kinds=["event", "fact"]) == before
+        assert [h.op for h in memory.history(before[0].id)] == ["add"]
 
 
 def test_time_filters_and_agent_scope(memory: Memory) -> None:

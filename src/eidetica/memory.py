@@ -19,7 +19,7 @@ from .ingest.base import Extractor
 from .ingest.extract import RuleExtractor
 from .ingest.formats import from_messages, read_file
 from .ingest.importing import store_batches
-from .ingest.reconcile import marker_words, plan, when
+from .ingest.reconcile import marker_words, plan, reconcile, when
 from .ingest.timeparse import format_date, parse_timestamp
 from .model import (
     DEFAULT_TENANT,
@@ -198,15 +198,16 @@ class Memory:
         ``before`` maps a turn id to the text said just before it in its session.
         """
         if units or revisions:
-            unnamed = [_unnamed(u) for u in units]
-            vectors = self.embedder.embed([_embed_text(u, t) for u, t in zip(units, unnamed, strict=True)])
-            self.store.add(
-                [
-                    NewUnit(u, vectors[i], _lexical_text(u, unnamed[i]), _preceding(u, before))
-                    for i, u in enumerate(units)
-                ],
-                revisions=revisions,
-            )
+            self.store.add(self._to_store(units, before), revisions=revisions)
+
+    def _to_store(self, units: Sequence[MemoryUnit], before: dict[str, str]) -> list[NewUnit]:
+        """Units with their vectors and the texts the lexical index sees."""
+        unnamed = [_unnamed(u) for u in units]
+        vectors = self.embedder.embed([_embed_text(u, t) for u, t in zip(units, unnamed, strict=True)])
+        return [
+            NewUnit(u, vectors[i], _lexical_text(u, unnamed[i]), _preceding(u, before))
+            for i, u in enumerate(units)
+        ]
 
     def _drop_known_refs(self, scope: Scope, turns: list[TurnInput], skipped: list[str]) -> list[TurnInput]:
         refs = [t.ref for t in turns if t.ref is not None]
@@ -259,13 +260,18 @@ class Memory:
         return derived
 
     def rebuild(self, *, user_id: str | None = None) -> int:
-        """Derive the user's facts and events again from the stored turns; return how many."""
+        """Derive the user's facts and events again from the stored turns; return how many.
+
+        The new units replace the old ones in one transaction, after everything is derived and
+        embedded: an extractor or embedder that fails, or a process killed half way, leaves the
+        old units as they were. Edits made to derived units are not kept; turns never change.
+        """
         scope = self._scope(user_id, None)
-        self.store.delete_derived(scope)
         turns = self.store.list_units(UnitFilter(scope, kinds=("turn",)))
-        count = 0
+        derived: list[MemoryUnit] = []
+        before: dict[str, str] = {}
         for _session, units in _group(turns, key=lambda u: u.scope.session_id).items():
-            now = datetime.now(UTC)
+            before.update(_preceding_texts(units))
             inputs = [
                 TurnInput(
                     content=u.text,
@@ -277,10 +283,11 @@ class Memory:
                 )
                 for u in units
             ]
-            reconciled = plan(self.store, scope, self._derive(inputs, units, now))
-            self._persist(reconciled.new, _preceding_texts(units), reconciled.revisions)
-            count += len(reconciled.new)
-        return count
+            derived += self._derive(inputs, units, datetime.now(UTC))
+        # Reconciled among themselves only: the units they replace are about to go.
+        fresh = reconcile([], derived).new
+        self.store.replace_derived(scope, self._to_store(fresh, before))
+        return len(fresh)
 
     # -- reading ------------------------------------------------------------------------------
 

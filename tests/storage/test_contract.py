@@ -224,6 +224,35 @@ def test_forget_erases_one_user_only(store: Store) -> None:
     assert store.stats("default", "u2").units == 1
 
 
+def test_replace_derived_swaps_one_users_derived_units(store: Store) -> None:
+    turn, old = unit("I moved to Lisbon", ref="D1:1"), unit("u1 moved to Lisbon", kind="fact")
+    others = unit("u2 moved to Porto", "u2", kind="fact"), unit("moved", tenant="other", kind="fact")
+    put(store, turn, old, *others)
+    new = unit("u1 lives in Lisbon", kind="fact", derived_from=(turn.id,))
+    assert store.replace_derived(Scope(user_id="u1"), [NewUnit(new, vec(5), new.text)]) == 1
+    with pytest.raises(NotFoundError):
+        store.get(old.id, tenant="default")
+    assert store.get(turn.id, tenant="default") == turn
+    assert store.get(new.id, tenant="default") == new
+    assert [h.op for h in store.history(new.id, tenant="default")] == ["add"]
+    where = UnitFilter(Scope(user_id="u1"))
+    assert [uid for uid, _ in store.search_lexical(where, ["lives"], 10)] == [new.id]
+    assert [uid for uid, _ in store.search_vector(where, vec(5), 1)] == [new.id]
+    for other in others:
+        assert store.get(other.id, tenant=other.scope.tenant) == other
+
+
+def test_replace_derived_is_all_or_nothing(store: Store) -> None:
+    old = unit("u1 moved to Lisbon", kind="fact")
+    put(store, old)
+    new = unit("u1 lives in Lisbon", kind="fact")
+    with pytest.raises(StoreError):  # the same id twice: the second insert fails
+        store.replace_derived(Scope(user_id="u1"), [NewUnit(new, vec(1), new.text)] * 2)
+    assert store.get(old.id, tenant="default") == old
+    with pytest.raises(NotFoundError):
+        store.get(new.id, tenant="default")
+
+
 def test_existing_refs(store: Store) -> None:
     put(store, unit("a", ref="D1:1"), unit("b", "u2", ref="D1:2"))
     assert store.existing_refs(Scope(user_id="u1"), ["D1:1", "D1:2", "D9:9"]) == {"D1:1"}

@@ -61,7 +61,12 @@ def plan(store: Store, scope: Scope, derived: Sequence[MemoryUnit]) -> Plan:
     """Decide which of ``derived`` (one user's new units, in order) are new and what changes."""
     if not derived:
         return Plan([], [])
-    stored = _current_units(store, scope, derived)
+    return reconcile(_current_units(store, scope, derived), derived)
+
+
+def reconcile(stored: Sequence[MemoryUnit], derived: Sequence[MemoryUnit]) -> Plan:
+    """Reconcile ``derived`` (in order) against the ``stored`` current units they may restate or
+    supersede; with nothing stored (a rebuild) it reconciles them among themselves."""
     by_key: dict[str, str] = {}
     by_slot: dict[str, tuple[str, Slot]] = {}
     units: dict[str, MemoryUnit] = {}  # stored and new units, as they will read

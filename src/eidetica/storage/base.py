@@ -115,8 +115,10 @@ class Store(Protocol):
         """Erase everything of one user (history included); return how many units went."""
         ...
 
-    def delete_derived(self, scope: Scope) -> int:
-        """Erase the user's derived units (before rebuilding them from turns)."""
+    def replace_derived(self, scope: Scope, units: Sequence[NewUnit]) -> int:
+        """Erase the user's derived units (history included) and store ``units`` in their place,
+        in one transaction, so a rebuild that fails or is killed leaves the old ones; return how
+        many were erased."""
         ...
 
     def search_lexical(

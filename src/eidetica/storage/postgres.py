@@ -212,39 +212,16 @@ class PostgresStore:
         """Store all units, their postings and history, and apply the revisions, in one transaction."""
         if not units and not revisions:
             return
-        body = index_terms([owned_words(n.unit.scope, n.lexical_text) for n in units])
-        # A turn and the units derived from it share one context: tokenize it once.
-        keys = list(dict.fromkeys((n.unit.scope, n.lexical_context) for n in units))
-        contexts = dict(zip(keys, index_terms([owned_words(*key) for key in keys]), strict=True))
-        by_tenant: dict[str, list[int]] = {}
-        for i, n in enumerate(units):
-            by_tenant.setdefault(n.unit.scope.tenant, []).append(i)
+        by_tenant: dict[str, list[NewUnit]] = {}
+        for n in units:
+            by_tenant.setdefault(n.unit.scope.tenant, []).append(n)
         with self.transaction(None) as conn:
             for tenant in {r.unit.scope.tenant for r in revisions}:
                 self._set_tenant(conn, tenant)
                 _revise(conn, [r for r in revisions if r.unit.scope.tenant == tenant])
-            for tenant, indexes in by_tenant.items():
+            for tenant, batch in by_tenant.items():
                 self._set_tenant(conn, tenant)  # row-level security admits one tenant at a time
-                rows, postings = [], Postings()
-                for i in indexes:
-                    unit, context = units[i].unit, contexts[(units[i].unit.scope, units[i].lexical_context)]
-                    length = postings.add(unit, body[i], context)
-                    rows.append((*unit_row(unit, as_is), _vector(units[i].vector), length))
-                with conn.cursor() as cur:
-                    cur.executemany(
-                        f"INSERT INTO eidetica.units ({UNIT_COLUMNS}, embedding, terms_len) "
-                        f"VALUES ({', '.join(['%s'] * len(rows[0]))})",
-                        rows,
-                    )
-                    cur.execute(Postings.SQL, postings.params())
-                    cur.executemany(
-                        "INSERT INTO eidetica.history (tenant, user_id, unit_id, version, op, text, at, "
-                        "metadata) VALUES (%s, %s, %s, %s, 'add', %s, now(), %s)",
-                        [
-                            (tenant, u.scope.user_id, u.id, u.version, u.text, dump_json(u.metadata))
-                            for u in (units[i].unit for i in indexes)
-                        ],
-                    )
+                _insert(conn, tenant, batch)
 
     def update(
         self,
@@ -319,10 +296,12 @@ class PostgresStore:
             )
         return n
 
-    def delete_derived(self, scope: Scope) -> int:
-        """Erase the user's derived units, and their history, so they can be rebuilt from turns."""
+    def replace_derived(self, scope: Scope, units: Sequence[NewUnit]) -> int:
+        """Swap the user's derived units (and their history) for ``units`` in one transaction."""
         with self.transaction(scope.tenant) as conn:
-            return self._erase(conn, scope.tenant, scope.user_id, derived_only=True)
+            erased = self._erase(conn, scope.tenant, scope.user_id, derived_only=True)
+            _insert(conn, scope.tenant, units)
+            return erased
 
     @staticmethod
     def _erase(conn: Conn, tenant: str, user_id: str, *, derived_only: bool) -> int:
@@ -490,6 +469,43 @@ class PostgresStore:
     def close(self) -> None:
         """Close every pooled connection."""
         self._pool.close()
+
+
+def _insert(conn: Conn, tenant: str, units: Sequence[NewUnit]) -> None:
+    """Insert one tenant's units with their postings and first history rows (inside a transaction
+    whose row-level security admits that tenant)."""
+    if not units:
+        return
+    body = index_terms([owned_words(n.unit.scope, n.lexical_text) for n in units])
+    # A turn and the units derived from it share one context: tokenize it once.
+    keys = list(dict.fromkeys((n.unit.scope, n.lexical_context) for n in units))
+    contexts = dict(zip(keys, index_terms([owned_words(*key) for key in keys]), strict=True))
+    rows, postings = [], Postings()
+    for n, terms in zip(units, body, strict=True):
+        length = postings.add(n.unit, terms, contexts[(n.unit.scope, n.lexical_context)])
+        rows.append((*unit_row(n.unit, as_is), _vector(n.vector), length))
+    with conn.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO eidetica.units ({UNIT_COLUMNS}, embedding, terms_len) "
+            f"VALUES ({', '.join(['%s'] * len(rows[0]))})",
+            rows,
+        )
+        cur.execute(Postings.SQL, postings.params())
+        cur.executemany(
+            "INSERT INTO eidetica.history (tenant, user_id, unit_id, version, op, text, at, metadata) "
+            "VALUES (%s, %s, %s, %s, 'add', %s, now(), %s)",
+            [
+                (
+                    tenant,
+                    n.unit.scope.user_id,
+                    n.unit.id,
+                    n.unit.version,
+                    n.unit.text,
+                    dump_json(n.unit.metadata),
+                )
+                for n in units
+            ],
+        )
 
 
 def _vector(vector: Vectors) -> Vectors:

@@ -110,34 +110,7 @@ class SQLiteStore:
         with self._write() as conn:
             if revisions:
                 _revise(conn, revisions, now)
-            if not units:
-                return
-            # The write lock is held, so row ids after the current maximum are ours to assign;
-            # knowing them up front lets all three tables be filled with executemany.
-            first = conn.execute("SELECT coalesce(max(rid), 0) + 1 FROM units").fetchone()[0]
-            conn.executemany(
-                f"INSERT INTO units (rid, {UNIT_COLUMNS}, embedding) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(first + i, *unit_row(n.unit, _epoch), _vector_blob(n.vector)) for i, n in enumerate(units)],
-            )
-            # A turn and the units derived from it share one context: prefix its words once.
-            contexts = {key: owned_words(*key) for key in {(n.unit.scope, n.lexical_context) for n in units}}
-            conn.executemany(
-                "INSERT INTO units_fts (rowid, body, context) VALUES (?, ?, ?)",
-                [
-                    (
-                        first + i,
-                        owned_words(n.unit.scope, n.lexical_text),
-                        contexts[(n.unit.scope, n.lexical_context)],
-                    )
-                    for i, n in enumerate(units)
-                ],
-            )
-            conn.executemany(
-                "INSERT INTO history (unit_id, version, op, text, at, metadata) "
-                "VALUES (?, ?, 'add', ?, ?, ?)",
-                [(n.unit.id, n.unit.version, n.unit.text, now, json.dumps(n.unit.metadata)) for n in units],
-            )
+            _insert(conn, units, now)
 
     def update(
         self,
@@ -204,13 +177,14 @@ class SQLiteStore:
             )
             return int(n)
 
-    def delete_derived(self, scope: Scope) -> int:
-        """Erase the user's derived units so they can be rebuilt from turns."""
+    def replace_derived(self, scope: Scope, units: Sequence[NewUnit]) -> int:
+        """Swap the user's derived units for ``units`` in one transaction; return how many went."""
         with self._write() as conn:
             where = "tenant = ? AND user_id = ? AND kind != 'turn'"
             params = (scope.tenant, scope.user_id)
             n = conn.execute(f"SELECT count(*) FROM units WHERE {where}", params).fetchone()[0]
             self._erase(conn, where, params, history=True)
+            _insert(conn, units, time.time())
             return int(n)
 
     @staticmethod
@@ -427,6 +401,37 @@ def _filter_sql(where: UnitFilter, *, prefix: str, include_deleted: bool = False
         clauses.append(f"{prefix}occurred_at < ?")
         params.append(where.until.timestamp())
     return " AND ".join(clauses), params
+
+
+def _insert(conn: sqlite3.Connection, units: Sequence[NewUnit], now: float) -> None:
+    """Insert units with their index entries and first history rows (inside a write transaction)."""
+    if not units:
+        return
+    # The write lock is held, so row ids after the current maximum are ours to assign;
+    # knowing them up front lets all three tables be filled with executemany.
+    first = conn.execute("SELECT coalesce(max(rid), 0) + 1 FROM units").fetchone()[0]
+    conn.executemany(
+        f"INSERT INTO units (rid, {UNIT_COLUMNS}, embedding) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [(first + i, *unit_row(n.unit, _epoch), _vector_blob(n.vector)) for i, n in enumerate(units)],
+    )
+    # A turn and the units derived from it share one context: prefix its words once.
+    contexts = {key: owned_words(*key) for key in {(n.unit.scope, n.lexical_context) for n in units}}
+    conn.executemany(
+        "INSERT INTO units_fts (rowid, body, context) VALUES (?, ?, ?)",
+        [
+            (
+                first + i,
+                owned_words(n.unit.scope, n.lexical_text),
+                contexts[(n.unit.scope, n.lexical_context)],
+            )
+            for i, n in enumerate(units)
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO history (unit_id, version, op, text, at, metadata) VALUES (?, ?, 'add', ?, ?, ?)",
+        [(n.unit.id, n.unit.version, n.unit.text, now, json.dumps(n.unit.metadata)) for n in units],
+    )
 
 
 def _vector_blob(vector: Vectors) -> bytes:
