@@ -243,7 +243,7 @@ def test_import_twice_skips_the_turns_already_stored(db_path: Path, conversation
     count = len(_json(db_path, "list", "--user", "ana"))
 
     second = _json(db_path, "import", str(conversation))
-    assert second == {"turns": 0, "derived": 0, "skipped_refs": 6, "errors": []}
+    assert second == {"turns": 0, "derived": 0, "skipped_refs": 6, "errors": [], "warnings": []}
     third = _plain(_ok(db_path, "import", str(conversation)).stdout)
     assert third == "imported 0 turns, derived 0 units, skipped 6 already stored"
     assert len(_json(db_path, "list", "--user", "ana")) == count

@@ -258,6 +258,8 @@ def import_(
     )
     for problem in report.errors:
         err.print(f"[yellow]skipped:[/yellow] {escape(problem)}", highlight=False, soft_wrap=True)
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
 
 
 @app.command("list")
@@ -414,7 +416,8 @@ def rebuild(
     user: UserOption = None,
     db: DbOption = None,
 ) -> None:
-    """Derive a user's facts and events again from the stored turns."""
+    """Derive a user's facts and events again from the stored turns (all at once: a failure
+    changes nothing), after embedding the turns stored while the embedder failed."""
     with _open(db) as memory:
         count = memory.rebuild(user_id=user)
     out.print(f"rebuilt {count} derived units")

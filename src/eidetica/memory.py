@@ -13,7 +13,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .embedders import Embedder, load_embedder
-from .errors import LLMError, UsageError
+from .embedders.base import Vectors
+from .errors import EmbedderError, LLMError, UsageError
 from .ids import new_id
 from .ingest.base import Extractor
 from .ingest.extract import RuleExtractor
@@ -50,6 +51,8 @@ log = logging.getLogger("eidetica")
 
 MAX_ID_CHARS = 256
 T = TypeVar("T")
+#: Units embedded per call when catching up on units stored while the embedder failed.
+CATCH_UP_BATCH = 256
 #: Turns written per transaction by ``import_file``: a killed import keeps every finished batch.
 IMPORT_BATCH = 500
 
@@ -154,6 +157,7 @@ class Memory:
         revisions: list[Revision] = []
         skipped: list[str] = []
         warnings: list[str] = []
+        owners: list[Scope] = []
         for owner, owned in _group(turns, key=lambda t: t.user_id or scope.user_id).items():
             owner_scope = dataclasses.replace(scope, user_id=_check_id("user_id", owner))
             fresh = self._drop_known_refs(owner_scope, owned, skipped)
@@ -168,7 +172,12 @@ class Memory:
             reconciled = plan(self.store, owner_scope, derived)
             stored_derived.extend(reconciled.new)
             revisions.extend(reconciled.revisions)
-        self._persist(stored_turns + stored_derived, before, revisions)
+            owners.append(owner_scope)
+        if stored_turns or revisions:
+            rows = self._to_store(stored_turns + stored_derived, before, warnings)
+            self.store.add(rows, revisions=revisions)
+            if all(row.vector is not None for row in rows):
+                self._catch_up(owners)
         return AddResult(
             turns=stored_turns,
             derived=stored_derived,
@@ -190,24 +199,61 @@ class Memory:
             )
             return []
 
-    def _persist(
-        self, units: Sequence[MemoryUnit], before: dict[str, str], revisions: Sequence[Revision] = ()
-    ) -> None:
-        """Embed the units and store them, index entries and revisions included, in one transaction.
+    def _to_store(
+        self, units: Sequence[MemoryUnit], before: dict[str, str], warnings: list[str] | None = None
+    ) -> list[NewUnit]:
+        """Units with their vectors and the texts the lexical index sees.
 
-        ``before`` maps a turn id to the text said just before it in its session.
+        ``before`` maps a turn id to the text said just before it in its session. Given
+        ``warnings``, a failing embedder (an endpoint that is down) does not stop the write: the
+        units are stored without vectors, found by their words, and embedded later (by the next
+        add that embeds, or ``embed_missing``); without, the failure is raised.
         """
-        if units or revisions:
-            self.store.add(self._to_store(units, before), revisions=revisions)
-
-    def _to_store(self, units: Sequence[MemoryUnit], before: dict[str, str]) -> list[NewUnit]:
-        """Units with their vectors and the texts the lexical index sees."""
         unnamed = [_unnamed(u) for u in units]
-        vectors = self.embedder.embed([_embed_text(u, t) for u, t in zip(units, unnamed, strict=True)])
+        try:
+            embedded = self.embedder.embed([_embed_text(u, t) for u, t in zip(units, unnamed, strict=True)])
+            vectors: list[Vectors | None] = list(embedded)
+        except EmbedderError as exc:
+            if warnings is None:
+                raise
+            log.warning("embedding failed, units stored without vectors: %s", exc)
+            warnings.append(
+                f"embedding failed, units stored without vectors ({exc}); they are found by their "
+                "words until embedded: the next add does it, or run rebuild"
+            )
+            vectors = [None] * len(units)
         return [
             NewUnit(u, vectors[i], _lexical_text(u, unnamed[i]), _preceding(u, before))
             for i, u in enumerate(units)
         ]
+
+    def _catch_up(self, owners: Sequence[Scope]) -> None:
+        """Embed a batch of what the embedder missed before, now that it works; the add this
+        follows is stored already, so a failure here is only logged."""
+        try:
+            for scope in owners:
+                self._embed_missing(scope, limit=CATCH_UP_BATCH)
+        except EmbedderError as exc:
+            log.warning("could not embed units stored without vectors yet: %s", exc)
+
+    def embed_missing(self, *, user_id: str | None = None) -> int:
+        """Embed the user's units stored while the embedder failed; return how many."""
+        return self._embed_missing(self._scope(user_id, None), limit=None)
+
+    def _embed_missing(self, scope: Scope, *, limit: int | None) -> int:
+        done: set[str] = set()
+        while limit is None or len(done) < limit:
+            pending = [
+                u
+                for u in self.store.unembedded(scope.tenant, scope.user_id, CATCH_UP_BATCH)
+                if u.id not in done
+            ]
+            if not pending:
+                break
+            vectors = self.embedder.embed([_embed_text(u, _unnamed(u)) for u in pending])
+            self.store.set_vectors(scope.tenant, {u.id: vectors[i] for i, u in enumerate(pending)})
+            done.update(u.id for u in pending)
+        return len(done)
 
     def _drop_known_refs(self, scope: Scope, turns: list[TurnInput], skipped: list[str]) -> list[TurnInput]:
         refs = [t.ref for t in turns if t.ref is not None]
@@ -262,11 +308,13 @@ class Memory:
     def rebuild(self, *, user_id: str | None = None) -> int:
         """Derive the user's facts and events again from the stored turns; return how many.
 
+        Turns stored while the embedder failed are embedded first.
         The new units replace the old ones in one transaction, after everything is derived and
         embedded: an extractor or embedder that fails, or a process killed half way, leaves the
         old units as they were. Edits made to derived units are not kept; turns never change.
         """
         scope = self._scope(user_id, None)
+        self._embed_missing(scope, limit=None)  # turns stored while the embedder failed
         turns = self.store.list_units(UnitFilter(scope, kinds=("turn",)))
         derived: list[MemoryUnit] = []
         before: dict[str, str] = {}

@@ -125,7 +125,8 @@ class AddResult:
     skipped_refs: list[str] = field(default_factory=list)
     #: Stored units this add changed: restated facts that gained sources, superseded facts closed.
     revised: list[MemoryUnit] = field(default_factory=list)
-    #: Problems that did not stop the add (an LLM extraction that failed: turns are kept anyway).
+    #: Problems that did not stop the add: an LLM extraction or an embedder that failed (turns are
+    #: kept anyway).
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -188,9 +189,11 @@ class Answer:
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What ``import_file`` did: turns stored, derived units, refs already present, bad lines."""
+    """What ``import_file`` did: turns stored, derived units, refs already present, bad lines, and
+    the warnings of its adds (each said once)."""
 
     turns: int
     derived: int
     skipped_refs: int
     errors: list[str]
+    warnings: list[str] = field(default_factory=list)

@@ -138,3 +138,27 @@ def test_memory_runs_on_an_endpoint_and_refuses_a_model_swap(server: _Server, tm
         assert memory.search("bees", user_id="u")[0].text == "I keep bees"
     with pytest.raises(StoreError, match="same embedder"):
         Memory(db)
+
+
+def test_an_endpoint_that_is_down_loses_no_turn_and_is_caught_up_on(server: _Server, tmp_path: Path) -> None:
+    with Memory(tmp_path / "m.db", embedder=OpenAIEmbedder("m", base_url=server.url)) as memory:
+        server.mode = "error"
+        result = memory.add("I keep bees in the garden", user_id="u")
+        assert result.warnings and "embedding failed" in result.warnings[0]
+        [turn] = result.turns
+        assert memory.get(turn.id).text == "I keep bees in the garden"
+        hits = memory.search("bees", user_id="u")  # found by its words meanwhile
+        assert turn.id in {h.id for h in hits} and not any("dense" in h.scores for h in hits)
+        with pytest.raises(EmbedderError):  # nothing is derived from a half-embedded memory
+            memory.rebuild(user_id="u")
+        assert memory.get(turn.id).text == "I keep bees in the garden"
+        jsonl = tmp_path / "more.jsonl"
+        jsonl.write_text('{"speaker": "u", "text": "My hives are by the pond"}\n')
+        report = memory.import_file(jsonl, user_id="u")
+        assert report.turns == 1 and len(report.warnings) == 1
+
+        server.mode = "ok"
+        assert not memory.add("The honey was good this year", user_id="u").warnings
+        hits = {h.id: h for h in memory.search("bees garden", user_id="u", k=20)}
+        assert "dense" in hits[turn.id].scores  # the next add embedded what was missed
+        assert memory.embed_missing(user_id="u") == 0

@@ -253,6 +253,24 @@ def test_replace_derived_is_all_or_nothing(store: Store) -> None:
         store.get(new.id, tenant="default")
 
 
+def test_a_unit_stored_without_a_vector_is_found_by_words_until_it_gets_one(store: Store) -> None:
+    plain, pending, deleted = unit("tea"), unit("green tea"), unit("tea again")
+    store.add(
+        [NewUnit(plain, vec(0), "tea"), NewUnit(pending, None, "green tea"), NewUnit(deleted, None, "x")]
+    )
+    store.delete(deleted.id, tenant="default")
+    where = UnitFilter(Scope(user_id="u1"))
+    assert [uid for uid, _ in store.search_vector(where, vec(1), 10)] == [plain.id]
+    assert pending.id in {uid for uid, _ in store.search_lexical(where, ["green"], 10)}
+    assert store.unembedded("default", "u1", 10) == [pending]
+    assert store.unembedded("default", "u2", 10) == []
+    store.set_vectors("default", {pending.id: vec(1), plain.id: vec(2)})  # plain keeps its vector
+    assert store.unembedded("default", "u1", 10) == []
+    ranked = store.search_vector(where, vec(1), 10)
+    assert ranked[0] == (pending.id, pytest.approx(1.0, abs=1e-5))
+    assert dict(ranked)[plain.id] == pytest.approx(float(vec(0) @ vec(1)), abs=1e-5)
+
+
 def test_existing_refs(store: Store) -> None:
     put(store, unit("a", ref="D1:1"), unit("b", "u2", ref="D1:2"))
     assert store.existing_refs(Scope(user_id="u1"), ["D1:1", "D1:2", "D9:9"]) == {"D1:1"}

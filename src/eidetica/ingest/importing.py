@@ -22,12 +22,14 @@ def store_batches(
     """Store each of ``batches`` (cut from ``parsed.turns``, in order) and report the totals."""
     total = len(parsed.turns)
     done = turns = derived = skipped = 0
+    warnings: dict[str, None] = {}
     for batch in batches:
         result = store(batch)
+        warnings.update(dict.fromkeys(result.warnings))
         turns += len(result.turns)
         derived += len(result.derived)
         skipped += len(result.skipped_refs)
         done += len(batch)
         if progress is not None:
             progress(done, total)
-    return ImportReport(turns, derived, skipped, [str(e) for e in parsed.errors])
+    return ImportReport(turns, derived, skipped, [str(e) for e in parsed.errors], list(warnings))

@@ -19,12 +19,16 @@ not); the weights stay near 1 on purpose, since constants tuned on one dataset d
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass
 
 from ..embedders.base import Embedder
+from ..errors import EmbedderError
 from ..model import Hit, MemoryUnit
 from ..storage.base import Store, UnitFilter
 from .query import lexical_terms, named_speakers, time_window, without_names
+
+log = logging.getLogger("eidetica")
 
 RRF_K = 60
 #: How many of a session's best candidates make its score (see ``_session_priors``).
@@ -91,9 +95,7 @@ def hybrid_search(
         for rank, (unit_id, score) in enumerate(ranked):
             add("lexical", unit_id, weights.lexical / (RRF_K + rank + 1), score)
     if weights.dense:
-        dense_query = without_names(query, named) or query
-        ranked = store.search_vector(where, embedder.embed([dense_query])[0], depth)
-        for rank, (unit_id, score) in enumerate(ranked):
+        for rank, (unit_id, score) in enumerate(_dense(store, embedder, where, query, named, depth)):
             add("dense", unit_id, weights.dense / (RRF_K + rank + 1), score)
 
     window = time_window(query) if weights.time else None
@@ -120,6 +122,19 @@ def hybrid_search(
     # Sorting the fused dict (not the loaded units) keeps ties in channel order: lexical first.
     ranked_ids = [uid for uid in sorted(fused, key=fused.__getitem__, reverse=True) if uid in units][:k]
     return [Hit(units[uid], round(fused[uid], 6), breakdown[uid]) for uid in ranked_ids]
+
+
+def _dense(
+    store: Store, embedder: Embedder, where: UnitFilter, query: str, named: set[str], depth: int
+) -> list[tuple[str, float]]:
+    """Rank by cosine, with the names the speaker channel carries left out of the query. An
+    embedder that fails (an endpoint that is down) leaves the other channels to answer."""
+    try:
+        vector = embedder.embed([without_names(query, named) or query])[0]
+    except EmbedderError as exc:
+        log.warning("dense search skipped, the embedder failed: %s", exc)
+        return []
+    return store.search_vector(where, vector, depth)
 
 
 def _superseded(units: dict[str, MemoryUnit]) -> set[str]:

@@ -12,7 +12,7 @@ tenant the user is optional only for by-id operations, where the id already name
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -38,11 +38,12 @@ class NewUnit:
 
     ``lexical_context`` is what was said just before (the turn being answered): matched with a
     lower weight, it lets "the Harry Potter stuff!" be found for a question about the place the
-    previous turn named.
+    previous turn named. ``vector`` is None when the embedder failed: the unit is stored and found
+    by words, and dense search skips it until ``set_vectors`` fills it in.
     """
 
     unit: MemoryUnit
-    vector: Vectors
+    vector: Vectors | None
     lexical_text: str
     lexical_context: str = ""
 
@@ -119,6 +120,14 @@ class Store(Protocol):
         """Erase the user's derived units (history included) and store ``units`` in their place,
         in one transaction, so a rebuild that fails or is killed leaves the old ones; return how
         many were erased."""
+        ...
+
+    def unembedded(self, tenant: str, user_id: str, limit: int) -> list[MemoryUnit]:
+        """Up to ``limit`` of the user's active units stored without a vector, oldest first."""
+        ...
+
+    def set_vectors(self, tenant: str, vectors: Mapping[str, Vectors]) -> None:
+        """Give units stored without a vector their vector (one transaction); others stay as they are."""
         ...
 
     def search_lexical(

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC
 from typing import Any
@@ -394,10 +394,29 @@ class PostgresStore:
         with self.transaction(where.scope.tenant) as conn:
             rows = conn.execute(
                 f"SELECT id, -(embedding <#> %(vector)s) AS score FROM eidetica.units u WHERE {clauses} "
-                "ORDER BY score DESC, seq LIMIT %(limit)s",
+                "AND embedding IS NOT NULL ORDER BY score DESC, seq LIMIT %(limit)s",
                 params,
             ).fetchall()
         return [(r[0], float(r[1])) for r in rows]
+
+    def unembedded(self, tenant: str, user_id: str, limit: int) -> list[MemoryUnit]:
+        """The user's active units stored without a vector, oldest first."""
+        with self.transaction(tenant) as conn:
+            rows = conn.execute(
+                f"SELECT {UNIT_COLUMNS} FROM eidetica.units WHERE tenant = %s AND user_id = %s "
+                "AND embedding IS NULL AND status = 'active' ORDER BY seq LIMIT %s",
+                (tenant, user_id, limit),
+            ).fetchall()
+        return [unit_from_row(r, utc) for r in rows]
+
+    def set_vectors(self, tenant: str, vectors: Mapping[str, Vectors]) -> None:
+        """Fill in the vectors of units stored without one."""
+        with self.transaction(tenant) as conn, conn.cursor() as cur:
+            cur.executemany(
+                "UPDATE eidetica.units SET embedding = %s "
+                "WHERE id = %s AND tenant = %s AND embedding IS NULL",
+                [(_vector(v), unit_id, tenant) for unit_id, v in vectors.items()],
+            )
 
     def list_units(
         self,
@@ -508,9 +527,9 @@ def _insert(conn: Conn, tenant: str, units: Sequence[NewUnit]) -> None:
         )
 
 
-def _vector(vector: Vectors) -> Vectors:
-    """The vector as the flat float32 array the binary dumper sends."""
-    return np.asarray(vector, dtype=np.float32).ravel()
+def _vector(vector: Vectors | None) -> Vectors | None:
+    """The vector as the flat float32 array the binary dumper sends (None: SQL NULL)."""
+    return None if vector is None else np.asarray(vector, dtype=np.float32).ravel()
 
 
 def _describe(url: str) -> str:

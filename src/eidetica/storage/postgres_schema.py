@@ -133,6 +133,14 @@ MIGRATIONS: list[tuple[str, str]] = [
             for table in _TENANT_TABLES
         ),
     ),
+    (
+        "m003_embedding_optional",
+        # A unit stored while the embedder failed has no vector until it is filled in.
+        """
+        ALTER TABLE eidetica.units ALTER COLUMN embedding DROP NOT NULL;
+        CREATE INDEX units_unembedded ON eidetica.units (tenant, user_id) WHERE embedding IS NULL;
+        """,
+    ),
 ]
 
 

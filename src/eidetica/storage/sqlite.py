@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -280,7 +280,9 @@ class SQLiteStore:
     def search_vector(self, where: UnitFilter, vector: Vectors, limit: int) -> list[tuple[str, float]]:
         """Exact cosine over the user's vectors, scored in numpy."""
         clauses, params = _filter_sql(where, prefix="")
-        rows = self._read(f"SELECT id, embedding FROM units WHERE {clauses}", params)
+        rows = self._read(
+            f"SELECT id, embedding FROM units WHERE {clauses} AND length(embedding) > 0", params
+        )
         if not rows:
             return []
         matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
@@ -288,6 +290,23 @@ class SQLiteStore:
         scores = matrix @ np.asarray(vector, dtype=np.float32).ravel()
         top = np.argsort(-scores)[:limit] if len(rows) > limit else np.argsort(-scores)
         return [(rows[i][0], float(scores[i])) for i in top]
+
+    def unembedded(self, tenant: str, user_id: str, limit: int) -> list[MemoryUnit]:
+        """The user's active units stored with an empty vector, oldest first."""
+        rows = self._read(
+            f"SELECT {UNIT_COLUMNS} FROM units WHERE tenant = ? AND user_id = ? AND length(embedding) = 0 "
+            "AND status = 'active' ORDER BY rid LIMIT ?",
+            (tenant, user_id, limit),
+        )
+        return [unit_from_row(r, _from_epoch) for r in rows]
+
+    def set_vectors(self, tenant: str, vectors: Mapping[str, Vectors]) -> None:
+        """Fill in the vectors of units stored without one."""
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE units SET embedding = ? WHERE id = ? AND tenant = ? AND length(embedding) = 0",
+                [(_vector_blob(v), unit_id, tenant) for unit_id, v in vectors.items()],
+            )
 
     def list_units(
         self,
@@ -434,8 +453,9 @@ def _insert(conn: sqlite3.Connection, units: Sequence[NewUnit], now: float) -> N
     )
 
 
-def _vector_blob(vector: Vectors) -> bytes:
-    return np.asarray(vector, dtype=np.float32).ravel().tobytes()
+def _vector_blob(vector: Vectors | None) -> bytes:
+    """A vector as stored; no vector (the embedder failed) is the empty BLOB."""
+    return b"" if vector is None else np.asarray(vector, dtype=np.float32).ravel().tobytes()
 
 
 def _epoch(value: datetime | None) -> float | None:

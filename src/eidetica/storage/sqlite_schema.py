@@ -63,6 +63,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "m002_unembedded_index",
+        # Units stored while the embedder failed carry an empty vector until it is filled in.
+        "CREATE INDEX units_unembedded ON units (tenant, user_id) WHERE length(embedding) = 0;",
+    ),
 ]
 
 
