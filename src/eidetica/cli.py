@@ -498,12 +498,26 @@ def bench(
     users: Annotated[int, typer.Option(help="Users the units are spread over.")] = 1000,
     queries: Annotated[int, typer.Option(help="Searches timed per size.")] = 500,
     report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = Path("bench-report.json"),
+    defer_embedding: Annotated[
+        bool, typer.Option(help="Embed in the background, as a server with EIDETICA_DEFER_EMBEDDING does.")
+    ] = False,
 ) -> None:
-    """Measure ingest throughput, search latency and bytes per unit; print and write JSON."""
+    """Measure ingest throughput, search latency and bytes per unit; print and write JSON.
+
+    The embedder is EIDETICA_EMBEDDER's (wordllama unless set).
+    """
+    from .config import embedder_name
     from .eval.bench import print_report, run_bench
 
     sizes = [int(part) for part in units.split(",") if part.strip()]
-    result = run_bench(sizes=sizes, users=users, queries=queries, console=err)
+    result = run_bench(
+        sizes=sizes,
+        users=users,
+        queries=queries,
+        console=err,
+        embedder=embedder_name(),
+        defer_embedding=defer_embedding,
+    )
     report.write_text(json.dumps(result, indent=2))
     print_report(result, out)
     out.print(f"report written to {report}")

@@ -17,7 +17,8 @@ with neither a URL nor a model there is no LLM, and rules do the extraction.
 
 The embedding model is ``EIDETICA_EMBEDDER`` (``wordllama``, the default, or ``minilm``) for every
 command and server (``embedder_name``). A database keeps the embedder it was filled with, so set
-it the same way each time a database is opened.
+it the same way each time a database is opened. ``EIDETICA_DEFER_EMBEDDING=1`` makes a server
+embed in the background (``defer_embedding``): worth it for a slow embedder such as MiniLM.
 
 Library objects never read the environment: ``Memory(...)`` takes explicit arguments.
 """
@@ -61,6 +62,11 @@ def resolve_db(option: str | None) -> str:
 def embedder_name() -> str:
     """The embedder to load: ``EIDETICA_EMBEDDER``, else ``wordllama``."""
     return os.environ.get("EIDETICA_EMBEDDER", "").strip() or "wordllama"
+
+
+def defer_embedding() -> bool:
+    """Whether servers embed in the background: ``EIDETICA_DEFER_EMBEDDING`` is 1, true or yes."""
+    return os.environ.get("EIDETICA_DEFER_EMBEDDING", "").strip().lower() in ("1", "true", "yes")
 
 
 def api_keys(spec: str | None = None) -> dict[str, str]:

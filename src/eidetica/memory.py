@@ -12,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .background import BackgroundEmbedder
 from .embedders import Embedder, load_embedder
 from .embedders.base import Vectors
 from .errors import EmbedderError, LLMError, UsageError
@@ -64,6 +65,10 @@ class Memory:
     embeds everything, and commits it all in one transaction. ``location`` may also be a
     ``postgresql://`` URL. Every read and write stays inside ``tenant``, even when many tenants'
     ``Memory`` objects share one store.
+
+    ``defer_embedding=True`` moves embedding out of ``add`` into a background thread, for slow
+    embedders (MiniLM, a remote endpoint): an add returns once its text is stored and searchable by
+    words, and its vectors follow (``wait_for_embeddings`` blocks until they have).
     """
 
     def __init__(
@@ -77,6 +82,7 @@ class Memory:
         retriever: Retriever | None = None,
         tenant: str = DEFAULT_TENANT,
         llm: LLMClient | None = None,
+        defer_embedding: bool = False,
     ) -> None:
         if store is not None and location is not None:
             raise UsageError("pass either a location or a store, not both")
@@ -100,6 +106,9 @@ class Memory:
         except BaseException:
             self.store.close()
             raise
+        self._background = (
+            BackgroundEmbedder(lambda: len(self._embed_next_batch(None))) if defer_embedding else None
+        )
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -174,9 +183,13 @@ class Memory:
             revisions.extend(reconciled.revisions)
             owners.append(owner_scope)
         if stored_turns or revisions:
-            rows = self._to_store(stored_turns + stored_derived, before, warnings)
+            rows = self._to_store(
+                stored_turns + stored_derived, before, warnings, embed=self._background is None
+            )
             self.store.add(rows, revisions=revisions)
-            if all(row.vector is not None for row in rows):
+            if self._background is not None:
+                self._background.notify()
+            elif all(row.vector is not None for row in rows):
                 self._catch_up(owners)
         return AddResult(
             turns=stored_turns,
@@ -200,9 +213,14 @@ class Memory:
             return []
 
     def _to_store(
-        self, units: Sequence[MemoryUnit], before: dict[str, str], warnings: list[str] | None = None
+        self,
+        units: Sequence[MemoryUnit],
+        before: dict[str, str],
+        warnings: list[str] | None = None,
+        *,
+        embed: bool = True,
     ) -> list[NewUnit]:
-        """Units with their vectors and the texts the lexical index sees.
+        """Units with their vectors (none, without ``embed``) and the texts the lexical index sees.
 
         ``before`` maps a turn id to the text said just before it in its session. Given
         ``warnings``, a failing embedder (an endpoint that is down) does not stop the write: the
@@ -210,18 +228,20 @@ class Memory:
         add that embeds, or ``embed_missing``); without, the failure is raised.
         """
         unnamed = [_unnamed(u) for u in units]
-        try:
-            embedded = self.embedder.embed([_embed_text(u, t) for u, t in zip(units, unnamed, strict=True)])
-            vectors: list[Vectors | None] = list(embedded)
-        except EmbedderError as exc:
-            if warnings is None:
-                raise
-            log.warning("embedding failed, units stored without vectors: %s", exc)
-            warnings.append(
-                f"embedding failed, units stored without vectors ({exc}); they are found by their "
-                "words until embedded: the next add does it, or run rebuild"
-            )
-            vectors = [None] * len(units)
+        vectors: list[Vectors | None] = [None] * len(units)
+        if embed:
+            try:
+                vectors = list(
+                    self.embedder.embed([_embed_text(u, t) for u, t in zip(units, unnamed, strict=True)])
+                )
+            except EmbedderError as exc:
+                if warnings is None:
+                    raise
+                log.warning("embedding failed, units stored without vectors: %s", exc)
+                warnings.append(
+                    f"embedding failed, units stored without vectors ({exc}); they are found by their "
+                    "words until embedded: the next add does it, or run rebuild"
+                )
         return [
             NewUnit(u, vectors[i], _lexical_text(u, unnamed[i]), _preceding(u, before))
             for i, u in enumerate(units)
@@ -232,28 +252,36 @@ class Memory:
         follows is stored already, so a failure here is only logged."""
         try:
             for scope in owners:
-                self._embed_missing(scope, limit=CATCH_UP_BATCH)
+                self._embed_missing(scope.user_id, limit=CATCH_UP_BATCH)
         except EmbedderError as exc:
             log.warning("could not embed units stored without vectors yet: %s", exc)
 
+    def wait_for_embeddings(self, timeout: float | None = None) -> bool:
+        """With ``defer_embedding``, block until every unit added so far has its vector; False if
+        ``timeout`` seconds passed first. Without it, there is never anything to wait for."""
+        return True if self._background is None else self._background.wait(timeout)
+
     def embed_missing(self, *, user_id: str | None = None) -> int:
         """Embed the user's units stored while the embedder failed; return how many."""
-        return self._embed_missing(self._scope(user_id, None), limit=None)
+        return self._embed_missing(self._scope(user_id, None).user_id)
 
-    def _embed_missing(self, scope: Scope, *, limit: int | None) -> int:
-        done: set[str] = set()
-        while limit is None or len(done) < limit:
-            pending = [
-                u
-                for u in self.store.unembedded(scope.tenant, scope.user_id, CATCH_UP_BATCH)
-                if u.id not in done
-            ]
-            if not pending:
+    def _embed_missing(self, user_id: str | None, *, limit: int | None = None) -> int:
+        done = 0
+        while limit is None or done < limit:
+            batch = self._embed_next_batch(user_id)
+            if not batch:
                 break
+            done += len(batch)
+        return done
+
+    def _embed_next_batch(self, user_id: str | None) -> list[str]:
+        """Embed up to ``CATCH_UP_BATCH`` units stored without a vector (the user's, or with None
+        the tenant's: the background worker's step); return their ids."""
+        pending = self.store.unembedded(self.tenant, user_id, CATCH_UP_BATCH)
+        if pending:
             vectors = self.embedder.embed([_embed_text(u, _unnamed(u)) for u in pending])
-            self.store.set_vectors(scope.tenant, {u.id: vectors[i] for i, u in enumerate(pending)})
-            done.update(u.id for u in pending)
-        return len(done)
+            self.store.set_vectors(self.tenant, {u.id: vectors[i] for i, u in enumerate(pending)})
+        return [u.id for u in pending]
 
     def _drop_known_refs(self, scope: Scope, turns: list[TurnInput], skipped: list[str]) -> list[TurnInput]:
         refs = [t.ref for t in turns if t.ref is not None]
@@ -314,7 +342,7 @@ class Memory:
         old units as they were. Edits made to derived units are not kept; turns never change.
         """
         scope = self._scope(user_id, None)
-        self._embed_missing(scope, limit=None)  # turns stored while the embedder failed
+        self._embed_missing(scope.user_id)  # turns stored while the embedder failed
         turns = self.store.list_units(UnitFilter(scope, kinds=("turn",)))
         derived: list[MemoryUnit] = []
         before: dict[str, str] = {}
@@ -512,8 +540,15 @@ class Memory:
         """Unit counts for one user, or for the whole tenant when ``user_id`` is None."""
         return self.store.stats(self.tenant, None if user_id is None else _check_id("user_id", user_id))
 
+    def stop_background(self) -> None:
+        """Stop the background embedder, if any, after the batch in hand; what it has not reached
+        is embedded by the next one (a ``Memory`` opened later with ``defer_embedding``)."""
+        if self._background is not None:
+            self._background.close()
+
     def close(self) -> None:
-        """Close the store."""
+        """Stop the background embedder, if any, and close the store."""
+        self.stop_background()
         self.store.close()
 
     def __enter__(self) -> Memory:

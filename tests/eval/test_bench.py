@@ -34,3 +34,26 @@ def test_bench_command_writes_json(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert json.loads(target.read_text())["search"][0]["users"] == 5
+
+
+def test_bench_with_deferred_embedding_reports_when_the_vectors_were_all_stored(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "--units",
+            "150",
+            "--users",
+            "5",
+            "--queries",
+            "5",
+            "--defer-embedding",
+            "--report",
+            str(target),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    ingest = json.loads(target.read_text())["ingest"]
+    assert ingest["embedded_s"] >= ingest["seconds"] > 0
+    assert "embedded in the background" in result.output

@@ -10,6 +10,7 @@ import logging
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -164,6 +165,23 @@ def test_search_and_context(http: httpx.Client) -> None:
     packed = context.json()
     assert "hospital" in packed["text"] and packed["tokens"] <= 60 and packed["budget_tokens"] == 60
     assert packed["hits"]
+
+
+def test_a_server_told_to_defer_embedding_answers_adds_first_and_embeds_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EIDETICA_DEFER_EMBEDDING", "1")
+    tenants = Tenants.open(str(tmp_path / "deferred.db"), api_keys={ACME: "acme"})
+    assert tenants.defer_embedding
+    with run_server(create_app(tenants)) as url, httpx.Client(base_url=url, timeout=30) as http:
+        http.headers["Authorization"] = f"Bearer {ACME}"
+        add_ana(http)
+        memory = tenants.memory("acme")
+        assert memory.wait_for_embeddings(timeout=60)
+        assert tenants.store.unembedded("acme", None, 10) == []
+        hits = http.post("/v1/search", json={"query": "pet", "user_id": "ana", "k": 10}).json()["hits"]
+        assert any("dense" in h["scores"] and "Biscuit" in h["unit"]["text"] for h in hits)
+    tenants.close()
 
 
 def test_stats_and_forget(http: httpx.Client) -> None:

@@ -35,8 +35,10 @@ class Tenants:
         api_keys: dict[str, str] | None = None,
         token_counter: TokenCounter | None = None,
         llm: LLMClient | None = None,
+        defer_embedding: bool = False,
     ) -> None:
         self.store = store
+        self.defer_embedding = defer_embedding
         self.embedder = embedder or load_embedder("wordllama")
         self.tokens = token_counter or BundledTokenCounter()
         self.api_keys = dict(api_keys or {})
@@ -49,8 +51,9 @@ class Tenants:
         cls, location: str, *, api_keys: dict[str, str] | None = None, llm: LLMSettings | None = None
     ) -> Tenants:
         """Open the store at ``location`` (a path or ``postgresql://`` URL) with the configured
-        embedder (``EIDETICA_EMBEDDER``); with ``llm`` settings, ``answer`` uses that chat model."""
-        from ..config import embedder_name
+        embedder (``EIDETICA_EMBEDDER``), in the background with ``EIDETICA_DEFER_EMBEDDING``; with
+        ``llm`` settings, ``answer`` uses that chat model."""
+        from ..config import defer_embedding, embedder_name
 
         client = None
         if llm is not None:
@@ -58,7 +61,13 @@ class Tenants:
 
             client = OpenAICompatibleClient(llm)
         embedder = load_embedder(embedder_name())
-        return cls(open_store(location), embedder=embedder, api_keys=api_keys, llm=client)
+        return cls(
+            open_store(location),
+            embedder=embedder,
+            api_keys=api_keys,
+            llm=client,
+            defer_embedding=defer_embedding(),
+        )
 
     @property
     def requires_key(self) -> bool:
@@ -86,6 +95,7 @@ class Tenants:
                     token_counter=self.tokens,
                     tenant=tenant,
                     llm=self.llm,
+                    defer_embedding=self.defer_embedding,
                 )
                 self._memories[tenant] = memory
             return memory
@@ -95,5 +105,9 @@ class Tenants:
         self.store.count(UnitFilter(Scope()))
 
     def close(self) -> None:
-        """Close the shared store; every tenant's ``Memory`` is unusable afterwards."""
+        """Stop every tenant's background embedder and close the shared store; every tenant's
+        ``Memory`` is unusable afterwards."""
+        with self._lock:
+            for memory in self._memories.values():
+                memory.stop_background()
         self.store.close()

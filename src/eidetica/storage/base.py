@@ -122,8 +122,9 @@ class Store(Protocol):
         many were erased."""
         ...
 
-    def unembedded(self, tenant: str, user_id: str, limit: int) -> list[MemoryUnit]:
-        """Up to ``limit`` of the user's active units stored without a vector, oldest first."""
+    def unembedded(self, tenant: str, user_id: str | None, limit: int) -> list[MemoryUnit]:
+        """Up to ``limit`` active units stored without a vector, oldest first: the user's, or with
+        ``user_id=None`` the whole tenant's."""
         ...
 
     def set_vectors(self, tenant: str, vectors: Mapping[str, Vectors]) -> None:

@@ -399,14 +399,18 @@ class PostgresStore:
             ).fetchall()
         return [(r[0], float(r[1])) for r in rows]
 
-    def unembedded(self, tenant: str, user_id: str, limit: int) -> list[MemoryUnit]:
-        """The user's active units stored without a vector, oldest first."""
+    def unembedded(self, tenant: str, user_id: str | None, limit: int) -> list[MemoryUnit]:
+        """Active units stored without a vector, oldest first."""
+        sql = (
+            f"SELECT {UNIT_COLUMNS} FROM eidetica.units "
+            "WHERE tenant = %s AND embedding IS NULL AND status = 'active'"
+        )
+        params: list[Any] = [tenant]
+        if user_id is not None:
+            sql += " AND user_id = %s"
+            params.append(user_id)
         with self.transaction(tenant) as conn:
-            rows = conn.execute(
-                f"SELECT {UNIT_COLUMNS} FROM eidetica.units WHERE tenant = %s AND user_id = %s "
-                "AND embedding IS NULL AND status = 'active' ORDER BY seq LIMIT %s",
-                (tenant, user_id, limit),
-            ).fetchall()
+            rows = conn.execute(sql + " ORDER BY seq LIMIT %s", [*params, limit]).fetchall()
         return [unit_from_row(r, utc) for r in rows]
 
     def set_vectors(self, tenant: str, vectors: Mapping[str, Vectors]) -> None:

@@ -291,12 +291,13 @@ class SQLiteStore:
         top = np.argsort(-scores)[:limit] if len(rows) > limit else np.argsort(-scores)
         return [(rows[i][0], float(scores[i])) for i in top]
 
-    def unembedded(self, tenant: str, user_id: str, limit: int) -> list[MemoryUnit]:
-        """The user's active units stored with an empty vector, oldest first."""
+    def unembedded(self, tenant: str, user_id: str | None, limit: int) -> list[MemoryUnit]:
+        """Active units stored with an empty vector, oldest first."""
+        owner, params = _owner_sql(tenant, user_id)
         rows = self._read(
-            f"SELECT {UNIT_COLUMNS} FROM units WHERE tenant = ? AND user_id = ? AND length(embedding) = 0 "
+            f"SELECT {UNIT_COLUMNS} FROM units WHERE {owner} AND length(embedding) = 0 "
             "AND status = 'active' ORDER BY rid LIMIT ?",
-            (tenant, user_id, limit),
+            (*params, limit),
         )
         return [unit_from_row(r, _from_epoch) for r in rows]
 
