@@ -393,7 +393,7 @@ def stats(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Count stored units by kind, users, sessions and bytes on disk."""
+    """Count stored units by kind, users, sessions, bytes on disk, and units awaiting vectors."""
     with _open(db) as memory:
         s = memory.stats(user_id=user)
     data = {**asdict(s), "units": s.units}
@@ -407,6 +407,8 @@ def stats(
     table.add_row("users", str(s.users))
     table.add_row("sessions", str(s.sessions))
     table.add_row("bytes on disk", "" if s.bytes_on_disk is None else f"{s.bytes_on_disk:,}")
+    if s.unembedded:
+        table.add_row("awaiting vectors", str(s.unembedded))
     out.print(table)
 
 

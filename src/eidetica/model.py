@@ -156,6 +156,9 @@ class Stats:
     users: int
     sessions: int
     bytes_on_disk: int | None
+    #: Active units still without a vector: stored while the embedder failed, or queued for the
+    #: background embedder. Found by their words until embedded.
+    unembedded: int = 0
 
     @property
     def units(self) -> int:

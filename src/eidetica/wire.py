@@ -113,6 +113,7 @@ def stats_from_wire(data: JSON) -> Stats:
         users=data["users"],
         sessions=data["sessions"],
         bytes_on_disk=data.get("bytes_on_disk"),
+        unembedded=data.get("unembedded", 0),
     )
 
 

@@ -156,9 +156,10 @@ def test_an_endpoint_that_is_down_loses_no_turn_and_is_caught_up_on(server: _Ser
         jsonl.write_text('{"speaker": "u", "text": "My hives are by the pond"}\n')
         report = memory.import_file(jsonl, user_id="u")
         assert report.turns == 1 and len(report.warnings) == 1
+        assert memory.stats(user_id="u").unembedded == memory.stats(user_id="u").units
 
         server.mode = "ok"
         assert not memory.add("The honey was good this year", user_id="u").warnings
         hits = {h.id: h for h in memory.search("bees garden", user_id="u", k=20)}
         assert "dense" in hits[turn.id].scores  # the next add embedded what was missed
-        assert memory.embed_missing(user_id="u") == 0
+        assert memory.embed_missing(user_id="u") == 0 == memory.stats(user_id="u").unembedded

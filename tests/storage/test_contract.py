@@ -264,8 +264,10 @@ def test_a_unit_stored_without_a_vector_is_found_by_words_until_it_gets_one(stor
     assert pending.id in {uid for uid, _ in store.search_lexical(where, ["green"], 10)}
     assert store.unembedded("default", "u1", 10) == [pending]
     assert store.unembedded("default", "u2", 10) == []
+    assert store.stats("default", "u1").unembedded == 1  # the deleted one is not waiting
     store.set_vectors("default", {pending.id: vec(1), plain.id: vec(2)})  # plain keeps its vector
     assert store.unembedded("default", "u1", 10) == []
+    assert store.stats("default", "u1").unembedded == 0
     ranked = store.search_vector(where, vec(1), 10)
     assert ranked[0] == (pending.id, pytest.approx(1.0, abs=1e-5))
     assert dict(ranked)[plain.id] == pytest.approx(float(vec(0) @ vec(1)), abs=1e-5)

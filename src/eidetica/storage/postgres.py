@@ -476,7 +476,8 @@ class PostgresStore:
             ).fetchall()
             row = conn.execute(
                 "SELECT count(*) FILTER (WHERE status = 'deleted'), count(DISTINCT user_id), "
-                "count(DISTINCT user_id || '/' || session_id), coalesce(sum(pg_column_size(u.*)), 0) "
+                "count(DISTINCT user_id || '/' || session_id), coalesce(sum(pg_column_size(u.*)), 0), "
+                "count(*) FILTER (WHERE status = 'active' AND embedding IS NULL) "
                 f"FROM eidetica.units u WHERE {where}",
                 params,
             ).fetchone()
@@ -487,6 +488,7 @@ class PostgresStore:
             users=int(row[1]),
             sessions=int(row[2]),
             bytes_on_disk=int(row[3]),
+            unembedded=int(row[4]),
         )
 
     def close(self) -> None:

@@ -351,9 +351,10 @@ class SQLiteStore:
                 params,
             )
         )
-        deleted, users, sessions = self._read(
+        deleted, users, sessions, unembedded = self._read(
             f"SELECT sum(status = 'deleted'), count(DISTINCT user_id), "
-            f"count(DISTINCT user_id || '/' || session_id) FROM units WHERE {where}",
+            f"count(DISTINCT user_id || '/' || session_id), "
+            f"sum(status = 'active' AND length(embedding) = 0) FROM units WHERE {where}",
             params,
         )[0]
         size = None
@@ -365,6 +366,7 @@ class SQLiteStore:
             users=int(users or 0),
             sessions=int(sessions or 0),
             bytes_on_disk=size,
+            unembedded=int(unembedded or 0),
         )
 
     def checkpoint(self) -> None:
