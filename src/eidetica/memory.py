@@ -339,7 +339,8 @@ class Memory:
         Turns stored while the embedder failed are embedded first.
         The new units replace the old ones in one transaction, after everything is derived and
         embedded: an extractor or embedder that fails, or a process killed half way, leaves the
-        old units as they were. Edits made to derived units are not kept; turns never change.
+        old units as they were. Edits made to derived units are not kept, and derived units that
+        were deleted come back; turns never change.
         """
         scope = self._scope(user_id, None)
         self._embed_missing(scope.user_id)  # turns stored while the embedder failed
