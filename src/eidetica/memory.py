@@ -252,7 +252,7 @@ class Memory:
         follows is stored already, so a failure here is only logged."""
         try:
             for scope in owners:
-                self._embed_missing(scope.user_id, limit=CATCH_UP_BATCH)
+                self._embed_next_batch(scope.user_id)
         except EmbedderError as exc:
             log.warning("could not embed units stored without vectors yet: %s", exc)
 
@@ -265,12 +265,9 @@ class Memory:
         """Embed the user's units stored while the embedder failed; return how many."""
         return self._embed_missing(self._scope(user_id, None).user_id)
 
-    def _embed_missing(self, user_id: str | None, *, limit: int | None = None) -> int:
+    def _embed_missing(self, user_id: str | None) -> int:
         done = 0
-        while limit is None or done < limit:
-            batch = self._embed_next_batch(user_id)
-            if not batch:
-                break
+        while batch := self._embed_next_batch(user_id):
             done += len(batch)
         return done
 
