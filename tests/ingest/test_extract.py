@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eidetica.ingest.base import Extractor
-from eidetica.ingest.extract import RuleExtractor, split_sentences
+from eidetica.ingest.extract import RuleExtractor, passages, split_sentences
 from eidetica.model import Extracted, TurnInput
 
 TS = datetime(2023, 5, 8, 13, 56, tzinfo=UTC)  # a Monday
@@ -156,6 +156,183 @@ def test_first_person_left_alone_without_speaker() -> None:
     unit = one("I love painting sunsets at the beach.", speaker=None)
     assert unit.text == "I love painting sunsets at the beach."
     assert unit.entities == ()
+
+
+# --- role labels as speakers ---------------------------------------------------------------------
+
+
+def chat(*messages: tuple[str, str]) -> list[str]:
+    """Texts derived from role-only messages, as the OpenAI API and most agents send them."""
+    turns = [
+        TurnInput(content, speaker=role, role=role, timestamp=TS, session_id="s")
+        for role, content in messages
+    ]
+    return [u.text for u in RuleExtractor().extract(turns)]
+
+
+@pytest.mark.parametrize(
+    ("role", "content", "expected"),
+    [
+        (
+            "user",
+            "I live in Paris and work as a data engineer",
+            "The user lives in Paris and works as a data engineer.",
+        ),
+        ("user", "My dog Rex loves the beach.", "The user's dog Rex loves the beach."),
+        ("user", "My friends and I went camping.", "The user's friends and the user went camping."),
+        ("user", "That old bike is mine now.", "That old bike is the user's now."),
+        ("User", "I'm allergic to peanuts.", "The user is allergic to peanuts."),
+        ("USER", "I have two cats at home.", "The user has two cats at home."),
+        (
+            "assistant",
+            "I suggested a quieter hotel near the station.",
+            "The assistant suggested a quieter hotel near the station.",
+        ),
+        (
+            "Assistant",
+            "I can book the table for eight people.",
+            "The assistant can book the table for eight people.",
+        ),
+        ("system", "I am a helpful travel planner.", "The system is a helpful travel planner."),
+    ],
+)
+def test_a_role_label_speaker_reads_as_a_common_noun(role: str, content: str, expected: str) -> None:
+    turns = [TurnInput(content, speaker=role, role=role.lower(), timestamp=TS)]
+    [unit] = RuleExtractor().extract(turns)
+    assert unit.text == expected
+    assert unit.entities == tuple(e for e in unit.entities if e not in ("user", "assistant", "system"))
+    assert turns[0].speaker == role  # the turn itself is left as it was
+
+
+def test_role_labels_as_listeners() -> None:
+    assert chat(
+        ("user", "I want to visit Lisbon in the spring."),
+        ("assistant", "You should book the flights early and stay in Alfama."),
+        ("user", "Your hotel list for my trip was helpful."),
+    ) == [
+        "The user wants to visit Lisbon in the spring.",
+        "The user should book the flights early and stay in Alfama.",
+        "The assistant's hotel list for the user's trip was helpful.",
+    ]
+
+
+def test_a_named_user_is_unchanged() -> None:
+    units = extract(
+        TurnInput("I live in Paris and work as a nurse.", speaker="Sam", role="user", timestamp=TS)
+    )
+    assert [(u.text, u.entities) for u in units] == [
+        ("Sam lives in Paris and works as a nurse.", ("sam", "paris"))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("I live in Paris and work as a nurse.", "Sam lives in Paris and works as a nurse."),
+        ("I sing and dance.", "Sam sings and dances."),
+        ("I cook, clean and shop on weekends.", "Sam cooks, cleans and shops on weekends."),
+        ("I teach yoga and help at the shelter.", "Sam teaches yoga and helps at the shelter."),
+        ("I work at Google but live in Oakland.", "Sam works at Google but lives in Oakland."),
+        ("I have two kids and run a bakery.", "Sam has two kids and runs a bakery."),
+        ("I go to the gym and swim every day.", "Sam goes to the gym and swims every day."),
+        (
+            "I usually wake up early and then go for a run.",
+            "Sam usually wakes up early and then goes for a run.",
+        ),
+        ("I love Rome and visit often.", "Sam loves Rome and visits often."),
+        ("I miss my mom and call her every day.", "Sam misses Sam's mom and calls her every day."),
+        ("I live here and don't drive.", "Sam lives here and doesn't drive."),
+        # Nouns and bare verbs stay as they are.
+        ("I like cats and dogs.", "Sam likes cats and dogs."),
+        ("I like tea and coffee in the morning.", "Sam likes tea and coffee in the morning."),
+        ("I love music and dance.", "Sam loves music and dance."),
+        ("I love my family and work.", "Sam loves Sam's family and work."),
+        ("I don't smoke or drink.", "Sam doesn't smoke or drink."),
+        ("I want to learn French and travel to Japan.", "Sam wants to learn French and travel to Japan."),
+        ("I need to rest and eat well.", "Sam needs to rest and eat well."),
+        ("I think they live in Paris and work there.", "Sam thinks they live in Paris and work there."),
+        ("I moved to Paris and work there.", "Sam moved to Paris and work there."),  # past: left alone
+        ("I'll call her and send the photos.", "Sam will call her and send the photos."),
+        ("I love hiking, and my wife loves to swim.", "Sam loves hiking, and Sam's wife loves to swim."),
+        ("Stop by if you want, and make sure to rest.", "Stop by if Mel wants, and make sure to rest."),
+    ],
+)
+def test_verbs_coordinated_with_a_rewritten_subject_agree(content: str, expected: str) -> None:
+    units = extract(turn("Hello there.", "Mel"), turn(content, "Sam"))
+    assert [u.text for u in units] == [expected]
+
+
+# --- short statements ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("I'm vegan.", "Caroline is vegan."),
+        ("I hate cilantro.", "Caroline hates cilantro."),
+        ("We divorced.", "We divorced."),
+        ("I'm allergic to nuts.", "Caroline is allergic to nuts."),
+        ("Sam is vegan.", "Sam is vegan."),
+        ("My dog died.", "Caroline's dog died."),
+        ("I'm retired.", "Caroline is retired."),
+        ("I'm 34.", "Caroline is 34."),
+        ("Oh, I'm pregnant!", "Caroline is pregnant!"),
+        ("I love Lisbon.", "Caroline loves Lisbon."),
+    ],
+)
+def test_short_statements_are_kept(content: str, expected: str) -> None:
+    assert texts(turn(content)) == [expected]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "Thanks!",
+        "Me too.",
+        "Sounds great.",
+        "Oh wow.",
+        "I know.",
+        "Yes I did.",
+        "I agree.",
+        "I'm fine.",
+        "I'm so happy!",
+        "I love it!",
+        "I can't wait!",
+        "I'm back!",
+        "They're adorable!",
+        "He's great.",
+        "My bad.",
+        "My pleasure!",
+        "Enjoy the concert!",
+        "Stay safe!",
+        "Have fun!",
+        "Good morning!",
+        "Miss you!",
+        "Chicago sounds amazing!",
+        "Fingers crossed!",
+        "Much appreciated!",
+        "You're vegan?",
+        "Great job, Sam!",
+    ],
+)
+def test_short_replies_are_still_skipped(content: str) -> None:
+    assert extract(turn(content)) == []
+
+
+def test_a_user_introducing_themself() -> None:
+    def said(content: str, speaker: str) -> list[str]:
+        return [u.text for u in extract(TurnInput(content, speaker=speaker, role="user", timestamp=TS))]
+
+    assert said("Hi, I'm Sam and I live in Paris.", "user") == [
+        "The user is Sam and the user lives in Paris."
+    ]
+    # Once the user's turns carry their name (``names.name_user_turns``), "Sam is Sam" is mended.
+    assert said("Hi, I'm Sam and I live in Paris.", "Sam") == [
+        "The user's name is Sam and Sam lives in Paris."
+    ]
+    assert said("I'm Sam.", "Sam") == ["The user's name is Sam."]
+    assert said("My name is Sam Lee.", "Sam Lee") == ["The user's name is Sam Lee."]
+    assert said("I'm Sammy, a nurse.", "Sam") == ["Sam is Sammy, a nurse."]
 
 
 # --- second person ------------------------------------------------------------------------------
@@ -306,18 +483,115 @@ def test_identical_statements_are_merged() -> None:
     ]
 
 
-def test_units_per_turn_are_capped() -> None:
+def test_units_per_turn_are_capped_and_the_rest_is_kept_as_passages() -> None:
     content = " ".join(f"I planted {n} roses in the garden." for n in range(100))
-    assert len(extract(turn(content))) == 12
-    assert len(RuleExtractor(max_units_per_turn=3).extract([turn(content)])) == 3
+    report = RuleExtractor().extract_report([turn("How are you doing today?"), turn(content)])
+    statements = [u for u in report.units if u.kind != "passage"]
+    chunks = [u for u in report.units if u.kind == "passage"]
+    assert len(statements) == 12
+    assert " ".join(u.text for u in chunks) == content  # every roses sentence, verbatim
+    assert {u.turn_indexes for u in chunks} == {(1,)}
+    assert [str(w) for w in report.warnings] == [
+        "turn 1: 100 statements, 12 kept as facts and events; "
+        f"the whole text is kept as {len(chunks)} passages"
+    ]
+    assert report.warnings[0].turn_index == 1
+    small = RuleExtractor(max_units_per_turn=3).extract_report([turn(content)])
+    assert len([u for u in small.units if u.kind != "passage"]) == 3
+    assert small.warnings[0].message.startswith("100 statements, 3 kept as facts and events;")
+
+
+def test_a_capped_short_turn_says_the_rest_is_only_in_the_turn() -> None:
+    content = " ".join(f"I planted {n} roses." for n in range(6))
+    report = RuleExtractor(max_units_per_turn=2).extract_report([turn(content)])
+    assert [u.kind for u in report.units] == ["event", "event"]
+    assert [w.message for w in report.warnings] == [
+        "6 statements, 2 kept as facts and events; the rest only in the verbatim turn"
+    ]
+
+
+def test_sentences_past_the_limit_are_reported() -> None:
+    content = " ".join(f"Rose number {n} grew tall." for n in range(250)) + " I planted a big oak tree."
+    report = RuleExtractor().extract_report([turn(content)])
+    [warning] = report.warnings
+    assert warning.message.startswith("over 200 sentences, only the first 200 read: 200 statements, 12 kept")
+    assert "Caroline planted a big oak tree." not in [u.text for u in report.units]
+    assert any("I planted a big oak tree." in u.text for u in report.units if u.kind == "passage")
+
+
+def test_extract_is_the_units_of_extract_report() -> None:
+    turns = [turn("I love painting sunsets at the beach. " * 30), turn("I went to Paris yesterday.")]
+    assert RuleExtractor().extract(turns) == RuleExtractor().extract_report(turns).units
 
 
 def test_a_megabyte_turn_is_handled_quickly() -> None:
-    content = "I planted roses in the garden near the old fence " * 100_000
+    content = " ".join(f"I planted rose {n} in the garden near the old fence" for n in range(100_000))
     start = time.perf_counter()
-    units = extract(turn(content), turn("I love painting sunsets at the beach."))
+    report = RuleExtractor().extract_report([turn(content), turn("I love painting sunsets at the beach.")])
     assert time.perf_counter() - start < 5
-    assert [u.turn_indexes for u in units] == [(1,)]
+    chunks = [u for u in report.units if u.kind == "passage"]
+    assert len(chunks) == 1000 and all(u.turn_indexes == (0,) for u in chunks)
+    assert [u.text for u in report.units if u.kind != "passage"] == [
+        "Caroline loves painting sunsets at the beach."
+    ]
+    assert [str(w) for w in report.warnings] == [
+        "turn 0: the first 100,000 of its 1,100,000 words are kept as 1,000 passages, "
+        "the rest only in the verbatim turn"
+    ]
+
+
+# --- passages -----------------------------------------------------------------------------------
+
+
+def _story(sentences: int) -> str:
+    return " ".join(f"On day {n} we walked along the river and counted {n} herons." for n in range(sentences))
+
+
+def test_long_turns_are_cut_into_passages_of_whole_sentences() -> None:
+    content = "Intro line here\n\n" + _story(30)  # 3 + 30 * 12 words
+    chunks = [u for u in extract(turn(content)) if u.kind == "passage"]
+    assert len(chunks) == 4
+    assert all(len(u.text.split()) <= 100 for u in chunks)
+    assert " ".join(" ".join(u.text.split()) for u in chunks) == " ".join(content.split())
+    assert all(u.text in content for u in chunks)  # verbatim: whitespace inside kept as written
+    assert all(u.text.endswith("herons.") for u in chunks)  # cut between sentences
+    assert all(u.turn_indexes == (0,) and u.entities == () and u.occurred_at is None for u in chunks)
+
+
+def test_short_turns_get_no_passages() -> None:
+    content = _story(10)  # 120 words: the bound itself
+    assert [u.kind for u in extract(turn(content))].count("passage") == 0
+    assert [u.kind for u in extract(turn(content + " Fine."))].count("passage") == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "max_words", "expected"),
+    [
+        (
+            "One two three. Four five six seven. Eight nine.",
+            4,
+            ["One two three.", "Four five six seven.", "Eight nine."],
+        ),
+        ("One two. Three four. Five six.", 4, ["One two.", "Three four. Five six."]),
+        ("a b c d e f g h i j", 4, ["a b c d", "e f g h", "i j"]),
+        (" ".join(["w"] * 130), 100, [" ".join(["w"] * 65)] * 2),  # even halves, not 100 + 30
+        ("  Lead.\n\nTail here.  ", 100, ["Lead.\n\nTail here."]),
+        ("", 100, []),
+    ],
+)
+def test_passages(text: str, max_words: int, expected: list[str]) -> None:
+    assert passages(text, max_words) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab .!?\n"), max_size=400), st.integers(1, 30))
+def test_passages_cover_the_text_in_order(text: str, max_words: int) -> None:
+    pieces = passages(text, max_words)
+    assert [w for p in pieces for w in p.split()] == text.split()
+    assert all(0 < len(p.split()) <= max_words for p in pieces)
+    at = 0
+    for piece in pieces:  # verbatim and in order
+        at = text.index(piece, at) + len(piece)
 
 
 _SPEAKERS = st.one_of(
@@ -377,9 +651,10 @@ def test_never_raises_and_indexes_are_valid(turns: list[TurnInput]) -> None:
     units = RuleExtractor().extract(turns)
     seen: set[str] = set()
     for unit in units:
-        assert unit.kind in ("fact", "event")
-        assert unit.text and unit.text not in seen
-        seen.add(unit.text)
+        assert unit.kind in ("fact", "event", "passage")
+        key = f"{unit.kind == 'passage'}:{unit.text}"
+        assert unit.text and key not in seen
+        seen.add(key)
         assert unit.turn_indexes
         assert all(0 <= i < len(turns) for i in unit.turn_indexes)
         assert list(unit.turn_indexes) == sorted(set(unit.turn_indexes))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from eidetica.errors import InputFormatError, UsageError
 from eidetica.ingest.formats import (
     MAX_TURN_CHARS,
     ParsedFile,
+    content_ref,
     from_messages,
     from_text,
     read_file,
@@ -211,15 +213,66 @@ def test_jsonl_key_aliases_and_refs(tmp_path: Path) -> None:
     assert (second.speaker, second.content, second.session_id) == ("Bob", "two", "3")
     assert (second.ref, second.user_id) == ("17", "u2")
     assert second.timestamp == datetime(2023, 5, 8, 13, 56, tzinfo=UTC)
-    assert (third.speaker, third.content, third.ref) == ("assistant", "three", "chat.jsonl:3")
+    assert (third.speaker, third.content) == ("assistant", "three")
+    assert third.ref == content_ref(third)
     assert third.timestamp == datetime(2023, 5, 8, 13, 56, tzinfo=UTC)
 
 
-def test_jsonl_skips_blank_lines_and_refs_use_file_line(tmp_path: Path) -> None:
+def test_jsonl_skips_blank_lines(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     path.write_bytes(b'\xef\xbb\xbf{"text": "a"}\n\n   \r\n{"text": "b"}\r\n')
     parsed = read_jsonl(path)
-    assert [(t.content, t.ref) for t in parsed.turns] == [("a", "c.jsonl:1"), ("b", "c.jsonl:4")]
+    assert [t.content for t in parsed.turns] == ["a", "b"]
+
+
+# --- content refs --------------------------------------------------------------------------------
+
+CHAT = [
+    {"session": "s1", "speaker": "Ann", "text": "I moved to Lisbon.", "timestamp": "2023-05-08T10:00:00Z"},
+    {"session": "s1", "speaker": "Bob", "text": "ok", "timestamp": "2023-05-08T10:01:00Z"},
+    {"session": "s1", "speaker": "Bob", "text": "ok", "timestamp": "2023-05-08T10:01:00Z"},
+    {"session": "s2", "speaker": "Ann", "text": "ok", "timestamp": "2023-05-08T10:01:00Z"},
+    {"session": "s2", "speaker": "Ann", "text": "Bob is my brother.", "id": "own-id"},
+]
+
+
+def test_refs_without_id_are_content_hashes(tmp_path: Path) -> None:
+    refs = [t.ref for t in read_jsonl(write_jsonl(tmp_path / "chat.jsonl", CHAT)).turns]
+    assert refs[-1] == "own-id"  # an id of its own is kept
+    assert all(re.fullmatch(r"h:[0-9a-f]{16}", ref or "") for ref in refs[:-1])
+    assert len(set(refs)) == len(refs)  # two identical "ok" turns stay two turns; sessions differ
+
+
+def test_content_refs_survive_renaming_and_reordered_sessions(tmp_path: Path) -> None:
+    original = [t.ref for t in read_jsonl(write_jsonl(tmp_path / "a.jsonl", CHAT)).turns]
+    renamed = [t.ref for t in read_jsonl(write_jsonl(tmp_path / "export-2.jsonl", CHAT)).turns]
+    assert renamed == original
+    reordered = read_jsonl(write_jsonl(tmp_path / "b.jsonl", CHAT[3:] + CHAT[:3])).turns
+    assert sorted(str(t.ref) for t in reordered) == sorted(str(ref) for ref in original)
+    by_text = {(t.session_id, t.content, t.ref) for t in reordered}
+    assert by_text == {(t.session_id, t.content, t.ref) for t in read_jsonl(tmp_path / "a.jsonl").turns}
+
+
+def test_content_refs_change_with_what_was_said(tmp_path: Path) -> None:
+    base = read_jsonl(write_jsonl(tmp_path / "a.jsonl", CHAT[:1])).turns[0].ref
+    for change in ({"session": "s9"}, {"speaker": "Eve"}, {"timestamp": "2024-01-01"}, {"text": "No."}):
+        [turn] = read_jsonl(write_jsonl(tmp_path / "b.jsonl", [CHAT[0] | change])).turns
+        assert turn.ref != base, change
+    # The same moment written another way is the same turn.
+    same = CHAT[0] | {"timestamp": "2023-05-08 12:00:00+02:00"}
+    assert read_jsonl(write_jsonl(tmp_path / "c.jsonl", [same])).turns[0].ref == base
+
+
+def test_content_refs_in_json_messages_and_text_files(tmp_path: Path) -> None:
+    messages = [{"role": "user", "content": "hi"}, {"role": "user", "content": "hi"}]
+    (tmp_path / "one.json").write_text(json.dumps(messages), encoding="utf-8")
+    (tmp_path / "two.json").write_text(json.dumps({"messages": messages}), encoding="utf-8")
+    one = [t.ref for t in read_file(tmp_path / "one.json").turns]
+    assert one == [t.ref for t in read_file(tmp_path / "two.json").turns]
+    assert one[0] != one[1]
+    (tmp_path / "notes.txt").write_text("Some notes.", encoding="utf-8")
+    (tmp_path / "copy.md").write_text("Some notes.", encoding="utf-8")
+    assert read_file(tmp_path / "notes.txt").turns[0].ref == read_file(tmp_path / "copy.md").turns[0].ref
 
 
 @pytest.mark.parametrize(
@@ -320,7 +373,7 @@ def test_jsonl_100k_lines_is_fast(tmp_path: Path) -> None:
     parsed = read_jsonl(path)
     elapsed = time.perf_counter() - start
     assert len(parsed.turns) == 100_000
-    assert parsed.turns[-1].ref == "many.jsonl:100000"
+    assert len({t.ref for t in parsed.turns}) == 100_000
     assert elapsed < 10, f"parsing 100k lines took {elapsed:.1f}s"
 
 
@@ -437,19 +490,20 @@ def test_read_locomo_dev_data() -> None:
 
 def test_read_file_detects_jsonl_and_text(tmp_path: Path) -> None:
     jsonl = write_jsonl(tmp_path / "a.JSONL", [{"text": "hi"}])
-    assert read_file(jsonl).turns[0].ref == "a.JSONL:1"
+    assert read_file(jsonl).turns[0].content == "hi"
     for name in ("notes.txt", "notes.md"):
         (tmp_path / name).write_text("# Title\n\nSome notes.\n", encoding="utf-8")
         [turn] = read_file(tmp_path / name).turns
-        assert (turn.content, turn.ref) == ("# Title\n\nSome notes.\n", name)
-    assert read_text_file(tmp_path / "notes.md").turns[0].ref == "notes.md"
+        assert (turn.content, turn.ref) == ("# Title\n\nSome notes.\n", content_ref(turn))
+    assert read_text_file(tmp_path / "notes.md").turns[0].ref == content_ref(turn)
 
 
 def test_read_file_json_messages_refs(tmp_path: Path) -> None:
     path = tmp_path / "msgs.json"
     messages = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b", "id": 9}]
     path.write_text(json.dumps(messages), encoding="utf-8")
-    assert [t.ref for t in read_file(path).turns] == ["msgs.json:0", "9"]
+    first, second = read_file(path).turns
+    assert (first.ref, second.ref) == (content_ref(first), "9")
     path.write_text(json.dumps({"messages": messages}), encoding="utf-8")
     assert [t.content for t in read_file(path).turns] == ["a", "b"]
     path.write_text(json.dumps([*messages, {"role": "user"}]), encoding="utf-8")

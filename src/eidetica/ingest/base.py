@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from eidetica.ingest.extract import ExtractionReport
 from eidetica.model import Extracted, TurnInput
 
-__all__ = ["Extractor"]
+__all__ = ["Extractor", "ReportingExtractor"]
 
 
 @runtime_checkable
@@ -21,4 +22,13 @@ class Extractor(Protocol):
 
     def extract(self, turns: Sequence[TurnInput]) -> list[Extracted]:
         """Return the units derived from ``turns``; an empty list when there is nothing to keep."""
+        ...
+
+
+@runtime_checkable
+class ReportingExtractor(Extractor, Protocol):
+    """An extractor that also says, turn by turn, what its caps left out (``RuleExtractor``)."""
+
+    def extract_report(self, turns: Sequence[TurnInput]) -> ExtractionReport:
+        """Return the units, as ``extract`` would, and the warnings about each turn."""
         ...

@@ -4,26 +4,41 @@ No model is involved, so it runs anywhere and fast (thousands of turns a second)
 sentence is made readable on its own: "I" becomes the speaker, "you" the person spoken to,
 "yesterday" an absolute date. What it cannot fix it leaves alone; the verbatim turn is stored
 anyway, so a derived unit only has to be a better search target, never the only copy.
+
+A speaker that is only a role ("user", "assistant") is written as a noun phrase: "The user lives in
+Paris". A long turn is also cut into passages (verbatim runs of whole sentences), so it can be found
+and packed piece by piece; and what a cap leaves out is reported in ``ExtractionReport.warnings``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
+from math import ceil
 
+from eidetica.ingest.names import Voices, listeners, voices_of
 from eidetica.ingest.timeparse import MONTH_NAMES, WEEKDAY_NAMES, resolve_relative
 from eidetica.model import Extracted, TurnInput, UnitKind
 
-__all__ = ["RuleExtractor", "split_sentences"]
+__all__ = [
+    "ExtractionReport",
+    "RuleExtractor",
+    "TurnWarning",
+    "passages",
+    "split_sentences",
+]
 
 MAX_UNITS_PER_TURN = 12
-MAX_SENTENCES_PER_TURN = 200  # bounds the work on a pasted document; the turn itself is kept whole
+MAX_SENTENCES_PER_TURN = 200  # bounds the work on a pasted document; passages cover the rest
 MAX_SENTENCE_WORDS = 60
 MAX_SENTENCE_CHARS = 1200  # cheap reject before counting words
-MIN_SENTENCE_WORDS = 4
+MIN_SENTENCE_WORDS = 4  # shorter sentences must pass _short_statement
+PASSAGE_TURN_WORDS = 120  # a turn longer than this is also kept as passages
+PASSAGE_MAX_WORDS = 100  # small enough to pack several into a prompt, long enough to keep context
+MAX_PASSAGES_PER_TURN = 1000  # 100,000 words; the rest of a longer turn is reported, not cut up
 
 # ---------------------------------------------------------------------------------------------
 # Word lists
@@ -91,6 +106,7 @@ _MODALS_ETC = frozenset(
     read put set cut hit let quit hurt cost shut spread bet cast burst split upset bid rid
     """.split()
 )
+_ING_VERBS = frozenset("sing bring ring swing sting cling fling wring spring string sling".split())
 _LY_VERBS = frozenset("apply reply rely supply fly comply imply multiply bully ally".split())
 _THIRD_PERSON_SPECIAL = {
     "am": "is",
@@ -126,12 +142,95 @@ _NOT_ENTITIES = frozenset(
     """.split()
 ) | frozenset(n.lower() for n in MONTH_NAMES + WEEKDAY_NAMES)
 
+# Two- and three-word sentences count only with a subject first: "I'm vegan", "We divorced",
+# "My dog died", "Sam is vegan". These words make a reply, not a statement: "I know", "I'm fine",
+# "I love it", "They're adorable".
+# ("He quit", "They're great friends": without a name the pronoun says too little in so few words.)
+_SHORT_SUBJECTS = frozenset("i i'm im i've i'd i'll we we're we've we'd we'll".split())
+_SHORT_POSSESSIVES = frozenset("my our his her their".split())
+_SHORT_FINITE = frozenset(
+    "is was are were has had isn't wasn't aren't hasn't can can't will won't could would".split()
+)
+_REACTION_VERBS = frozenset("sounds looks seems feels".split())  # "Chicago sounds great!"
+_NOUN_SUFFIXES = ("tion", "sion", "ing", "ment", "ness", "ity")  # "Adoption is...", "Marketing is..."
+_CHAT_WORDS = frozenset(
+    """
+    know see agree disagree guess think suppose understand bet hope mean remember promise believe
+    wish doubt forgot forget hear heard love loved like liked feel felt care try tried appreciate
+    miss missed wonder wait relate admit say said told noticed imagine recall second concur
+    happy sad glad sorry excited thrilled stoked pumped proud grateful thankful blessed lucky jealous
+    impressed touched honored honoured flattered speechless curious intrigued confused shocked
+    surprised amazed sure ready fine okay alright good great well here back done down out game
+    serious kidding joking tired exhausted bored busy nervous scared worried adorable cute beautiful
+    gorgeous lovely stunning incredible awesome amazing wonderful fantastic perfect sweet precious
+    hilarious funny jealous bummed stuck lost right wrong correct true crazy fun interesting super
+    truly deeply extremely incredibly tell hoping keep going rock deserve deserves look looks
+    """.split()
+)
+# Verbs coordinated with a rewritten one are conjugated too: "I live in Paris and work as a nurse"
+# → "Sam lives in Paris and works as a nurse". These are rarely nouns after "and", so always;
+_COORD_VERBS = frozenset(
+    """
+    live enjoy teach own learn write sing speak prefer believe go come get make take give keep spend
+    grow build collect attend support raise organize organise manage adore hate miss feel become stay
+    sleep eat wear bring buy sell send listen understand remember forget appreciate admire trust avoid
+    wake recommend consider tend like run play cook swim hike ride draw bake sew knit try do don't
+    have know think seem mentor volunteer
+    """.split()
+)
+# these are nouns as often ("music and dance"), so only with a verb's company: right after another
+# verb ("I sing and dance"), or before what follows verbs ("and work as", "and walk the dog").
+_COORD_VERBS_IF = frozenset(
+    """
+    work love dance travel drink walk paint study help care shop bike camp garden fish train coach
+    visit watch call practice practise plan hope need want use clean drive surf ski skate run
+    design text climb lift dream commute
+    """.split()
+)
+_VERB_FOLLOWERS = frozenset(
+    """
+    a an the my your his her our their its this that these those some every each all any it them him
+    me us as at in on for with from to into about around out up down over off back here there home
+    hard full part together again well lots much more less what how two three four five six seven
+    eight nine ten several many few no not often always never daily weekly sometimes
+    """.split()
+)
+_COORDINATORS = frozenset("and or but nor".split())
+_COORD_ADVERBS = frozenset(
+    "then also often usually sometimes always never still really just even now currently mostly "
+    "occasionally rarely generally actually regularly".split()
+)
+_COORD_SKIP = _COORDINATORS | _COORD_ADVERBS
+# Past these the subject may change ("I think they live here and work"), so the scan stops.
+_CLAUSE_STOPS = frozenset(
+    """
+    i i'm i've i'd i'll you you're he she we they he's she's we're we've they're they've they'll
+    it's that's there's who whom that which because when while if since where whereas although
+    though unless until so than whether there what how why
+    """.split()
+)
+# A subject after these opens a subordinate clause, which a comma ends: "if you want, and make sure".
+_SUBORDINATORS = frozenset(
+    "if when whenever because since while although though unless until as once before after".split()
+)
+# "I think you live in Paris and..." may say anything after: no coordination after these verbs.
+_CLAUSAL_VERBS = frozenset(
+    """
+    think know hope guess believe feel say mean wish bet suppose expect imagine see notice find
+    realize realise understand doubt worry remember agree promise figure reckon assume hear tell
+    """.split()
+)
+_PREPOSITION_AFTER_TO = frozenset(
+    "the a an my your his her our their this that these those some school church bed".split()
+)
+_COORD_WINDOW = 40  # tokens scanned after a rewritten verb
+
 _SUBJECT_ADVERBS = (
     r"really|just|also|always|never|still|usually|often|sometimes|actually|totally|definitely"
     r"|absolutely|truly|even|only|recently|finally|already|literally|honestly|seriously|mostly"
     r"|rarely|occasionally|normally|generally|personally|certainly|probably|kinda|sorta|kind\s+of"
     r"|sort\s+of|too|then|now|once|ever|especially|simply|barely|hardly|mainly|constantly"
-    r"|regularly|genuinely|deeply|completely|currently|basically|definitely|not"
+    r"|regularly|genuinely|deeply|completely|currently|basically|definitely|not|no\s+longer"
 )
 _NOT_A_VERB = (
     r"and|or|but|nor|as|than|to|with|for|in|on|at|of|by|from|the|a|an|and|myself|yourself|alone"
@@ -156,7 +255,7 @@ _LEAD_RE = re.compile(
             \s+[A-Z][\w'’-]*\s*[,!.…]+\s*
       | (?i:oh\s+my\s+(?:god|gosh)|omg|oh+|wow+|aw+|ah+|um+|uh+|hm+|ooh+|whoa|ha(?:ha)+h?|he(?:he)+
             |lol|lmao|yay+|phew|hey)\b[\s,!.…]*
-      | (?i:yeah|yep|yup|yes|no|nope|well|so|ok|okay|great|cool|nice|awesome|amazing|thanks
+      | (?i:hi|hello|hiya|yeah|yep|yup|yes|no|nope|well|so|ok|okay|great|cool|nice|awesome|amazing|thanks
             |thank\s+you|you\s+know|sure|right|man|dude|gosh|congrats|congratulations|anyway|btw|by\s+the\s+way
             |actually|also|honestly|absolutely|totally|true|wait|look|listen|ugh|gee|geez|hm+)
             \s*[,!.…:-]+\s*
@@ -167,7 +266,8 @@ _FILLER_RE = re.compile(
     r"(?i:thanks|thank\s+you|thx|bye|goodbye|good\s*night|see\s+(?:you|ya)|take\s+care"
     r"|talk\s+(?:to\s+you\s+)?(?:soon|later)|catch\s+you|congrat|good\s+luck"
     r"|(?:nice|great|good)\s+(?:to|talking|chatting)|(?:glad|happy|sorry)\s+to\s+hear"
-    r"|have\s+a\s+(?:good|great|nice|lovely|wonderful)|you\s+too|same\s+here|me\s+too)\b"
+    r"|have\s+a\s+(?:good|great|nice|lovely|wonderful)|you\s+too|same\s+here|me\s+too"
+    r"|much\s+appreciated|fingers\s+crossed)\b"
 )
 _REACTION_RE = re.compile(
     r"(?i:that|this|it|sounds|looks)(?:['’]s|\s+is|\s+was|\s+sounds|\s+looks|\s+must\s+be|\s+seems)?"
@@ -191,6 +291,8 @@ _PRONOUN_RE = re.compile(
     """,
     re.VERBOSE,
 )
+_NONSPACE_RE = re.compile(r"\S+")
+_COORD_TOKEN_RE = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*|[^\sA-Za-z]")
 _PLURAL_YOU_RE = re.compile(r"\s+(?i:guys|all|two|both|people|folks)\b")
 _PREV_WORD_RE = re.compile(r"([A-Za-z'’]+)\W*$")
 # After these "you" is an object, and the next word is no verb of its: "I'll let you know",
@@ -215,20 +317,75 @@ _PARTICIPLE_AFTER_D = frozenset("been had gone done seen known taken given got n
 # ---------------------------------------------------------------------------------------------
 
 
-def split_sentences(text: str) -> Iterator[str]:
-    """Yield the sentences of ``text``: cut at . ! ? and newlines, not after "Dr." or in "3.5"."""
+def _sentence_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Yield (start, end) of each sentence of ``text``, without the whitespace around it."""
     start = 0
     for m in _BOUNDARY_RE.finditer(text):
         end = m.end()
         if m.group() == "." and _ABBREV_RE.search(text, max(start, end - 6), end):
             continue
-        piece = text[start:end].strip()
+        yield from _stripped_span(text, start, end)
         start = end
-        if piece:
-            yield piece
-    tail = text[start:].strip()
-    if tail:
-        yield tail
+    yield from _stripped_span(text, start, len(text))
+
+
+def _stripped_span(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    piece = text[start:end]
+    core = piece.strip()
+    if core:
+        first = start + piece.index(core[0])
+        yield first, first + len(core)
+
+
+def split_sentences(text: str) -> Iterator[str]:
+    """Yield the sentences of ``text``: cut at . ! ? and newlines, not after "Dr." or in "3.5"."""
+    for start, end in _sentence_spans(text):
+        yield text[start:end]
+
+
+def _word_spans(text: str, start: int, end: int, max_words: int) -> Iterator[tuple[int, int, int]]:
+    """Cut ``text[start:end]`` (one overlong sentence) into even runs of at most ``max_words`` words."""
+    total = len(text[start:end].split())
+    size = ceil(total / ceil(total / max_words))
+    words = _NONSPACE_RE.finditer(text, start, end)
+    while chunk := list(islice(words, size)):
+        yield chunk[0].start(), chunk[-1].end(), len(chunk)
+
+
+def _passage_spans(text: str, max_words: int) -> Iterator[tuple[int, int, int]]:
+    """Yield (start, end, words) of consecutive passages of whole sentences covering ``text``.
+
+    Passages are balanced (a 130-word text gives two of about 65 words, not 100 and 30) and never
+    longer than ``max_words``; only a sentence longer than that is cut, between words.
+    """
+    left = len(text.split())
+    target = first = last = count = 0
+    for start, end in _sentence_spans(text):
+        if not count:  # aim at an even share of what is left
+            target = ceil(left / ceil(left / max_words))
+        words = len(text[start:end].split())
+        if count and count + words > target:
+            yield first, last, count
+            left -= count
+            count, target = 0, ceil(left / ceil(left / max_words))
+        if words > max_words:
+            yield from _word_spans(text, start, end, max_words)
+            left -= words
+            continue
+        if not count:
+            first = start
+        last, count = end, count + words
+    if count:
+        yield first, last, count
+
+
+def passages(text: str, max_words: int = PASSAGE_MAX_WORDS) -> list[str]:
+    """Cut ``text`` into verbatim passages of whole sentences, each at most ``max_words`` words.
+
+    Together they hold every word of ``text`` in order, so a long turn can be found and packed into
+    a prompt one passage at a time.
+    """
+    return [text[start:end] for start, end, _ in _passage_spans(text, max(1, max_words))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,7 +406,7 @@ def _third_person(verb: str) -> str:
         or low in _PAST_IRREGULAR
         or low in _MODALS_ETC
         or (low.endswith("ed") and low not in _ED_PRESENT_VERBS)
-        or low.endswith("ing")
+        or (low.endswith("ing") and low not in _ING_VERBS)
         or (low.endswith("ly") and low not in _LY_VERBS)
     ):
         return verb
@@ -271,16 +428,92 @@ def _you_is_object(text: str, at: int) -> bool:
     return m.group(1).lower() in _BEFORE_OBJECT_YOU
 
 
-class _PronounRewriter:
-    """One sentence's pronoun rewrite; remembers whether the listener was named."""
+def _is_coordinated_verb(word: str, following: str, *, after_verb: bool) -> bool:
+    """Whether ``word``, just after "and"/"or"/"but"/",", is a verb sharing the rewritten subject."""
+    if word in _COORD_VERBS:
+        return True
+    if word not in _COORD_VERBS_IF:
+        return False
+    return (
+        after_verb
+        or following in _VERB_FOLLOWERS
+        or following.isdigit()
+        or (len(following) > 4 and following.endswith(("ly", "ing")))
+    )
 
-    __slots__ = ("listener", "listener_used", "speaker", "text")
+
+def _coordinated_verbs(text: str, start: int, *, subordinate: bool) -> Iterator[tuple[int, int, str]]:
+    """Yield (start, end, conjugated) for verbs sharing the subject of the verb ending at ``start``.
+
+    "I live in Paris and work as a nurse" → "work" at its offsets, "works". Stops where the subject
+    may change (a pronoun, "that", "because", an infinitive "to") or the clause ends, and at a
+    comma when the verb's clause is ``subordinate`` ("if you want, and make sure...").
+    """
+    tokens = list(islice(_COORD_TOKEN_RE.finditer(text, start), _COORD_WINDOW))
+    last_verb = -1  # index of the last verb conjugated; -1 is the rewritten verb itself
+    i = 0
+    while i < len(tokens):
+        token = tokens[i].group()
+        low = token.lower().replace("’", "'")
+        if low in _CLAUSE_STOPS or token in '.!?;:…—–()[]"“”' or (subordinate and token == ","):
+            return
+        if low == "to":
+            following = tokens[i + 1].group() if i + 1 < len(tokens) else ""
+            if not (following[:1].isupper() or following.lower() in _PREPOSITION_AFTER_TO):
+                return  # "I want to learn French and travel": "travel" follows "to"
+        # A comma joins verbs only in a list of them: "I cook, clean and shop".
+        if low in _COORDINATORS or (token == "," and i == last_verb + 1):
+            j = i + 1
+            while j < len(tokens) and tokens[j].group().lower() in _COORD_SKIP:
+                j += 1
+            if j < len(tokens):
+                word = tokens[j].group()
+                following = tokens[j + 1].group().lower() if j + 1 < len(tokens) else ""
+                if word == word.lower() and _is_coordinated_verb(
+                    word.replace("’", "'"), following, after_verb=i == last_verb + 1
+                ):
+                    conjugated = _third_person(word)
+                    if conjugated != word:
+                        yield tokens[j].start(), tokens[j].end(), conjugated
+                    last_verb = i = j
+        i += 1
+
+
+class _PronounRewriter:
+    """One sentence's pronoun rewrite; remembers whether the listener was named.
+
+    Verbs coordinated with a rewritten subject's verb are collected in ``edits`` (offsets into
+    ``text``), applied by ``rewrite`` between the pronouns it replaces.
+    """
+
+    __slots__ = ("edits", "listener", "listener_used", "speaker", "text")
 
     def __init__(self, text: str, speaker: str | None, listener: str | None) -> None:
         self.text = text
         self.speaker = speaker
         self.listener = listener
         self.listener_used = False
+        self.edits: list[tuple[int, int, str]] = []
+
+    def rewrite(self) -> str:
+        """Return ``text`` with "I", "you", "my"... replaced and coordinated verbs conjugated."""
+        out: list[str] = []
+        pos = 0
+        for m in _PRONOUN_RE.finditer(self.text):
+            out.append(self._edited(pos, m.start()))
+            out.append(self(m))
+            pos = m.end()
+        out.append(self._edited(pos, len(self.text)))
+        return "".join(out)
+
+    def _edited(self, start: int, end: int) -> str:
+        parts: list[str] = []
+        for at, stop, word in self.edits:
+            if start <= at and stop <= end:
+                parts.append(self.text[start:at] + word)
+                start = stop
+        parts.append(self.text[start:end])
+        return "".join(parts)
 
     def __call__(self, m: re.Match[str]) -> str:
         if m["subj"] is not None:
@@ -327,7 +560,15 @@ class _PronounRewriter:
                 return name + self.text[m.end("subj") : m.end()]
         if verb is None:
             return name + adv
-        return f"{name}{adv}{between}{_third_person(verb)}"
+        conjugated = _third_person(verb)
+        low = verb.lower()
+        # "I don't smoke or drink": after "doesn't" the verbs stay bare; "I think they..." may be anything.
+        lexical = low == "have" or low not in _THIRD_PERSON_SPECIAL
+        if conjugated != verb and lexical and low not in _CLAUSAL_VERBS:
+            before = _PREV_WORD_RE.search(self.text[max(0, m.start() - 20) : m.start()])
+            subordinate = before is not None and before.group(1).lower() in _SUBORDINATORS
+            self.edits.extend(_coordinated_verbs(self.text, m.end(), subordinate=subordinate))
+        return f"{name}{adv}{between}{conjugated}"
 
 
 def _strip_vocative(sentence: str, name: str) -> str:
@@ -424,44 +665,76 @@ class _Pending:
     occurred_at: datetime | None
 
 
-def _listeners(turns: Sequence[TurnInput]) -> list[str | None]:
-    """For each turn, who it was said to: the nearest other speaker in the same session.
+@dataclass(frozen=True)
+class TurnWarning:
+    """Something extraction had to leave out of one turn; the verbatim turn still holds it all."""
 
-    Looks back first (the turn being answered), then forward; linear in the batch because each
-    session only needs its last two distinct speakers.
+    turn_index: int  # into the batch given to ``extract_report``
+    message: str  # "40 statements, 12 kept as facts and events; the whole text is kept as 5 passages"
+
+    def __str__(self) -> str:
+        return f"turn {self.turn_index}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ExtractionReport:
+    """What ``RuleExtractor.extract_report`` derived, and what its caps left out, turn by turn."""
+
+    units: list[Extracted]
+    warnings: list[TurnWarning] = field(default_factory=list)
+
+
+def _is_finite(word: str) -> bool:
+    """Whether ``word`` reads as the verb of a short sentence: "is", "died", "loves"."""
+    if word in _SHORT_FINITE or word in _PAST_IRREGULAR:
+        return True
+    if not word.isalpha():
+        return False
+    if word.endswith("ed"):
+        return word not in _ED_NOT_PAST
+    verbs = _COORD_VERBS | _COORD_VERBS_IF
+    return word.endswith("s") and (word[:-1] in verbs or word[:-2] in verbs or word[:-3] + "y" in verbs)
+
+
+def _short_statement(raw_words: list[str]) -> bool:
+    """Whether a two- or three-word sentence states something about someone.
+
+    Yes: "I'm vegan", "I hate cilantro", "We divorced", "My dog died", "Sam is vegan", "I'm 30".
+    No: "I know", "Me too", "Sounds great", "I'm fine", "I love it", "Enjoy the show".
     """
-    prev: list[str | None] = [None] * len(turns)
-    recent: dict[str | None, list[str]] = {}
-    for i, turn in enumerate(turns):
-        speaker = turn.speaker or None
-        seen = recent.setdefault(turn.session_id, [])
-        if speaker is not None:
-            prev[i] = next((s for s in reversed(seen) if s != speaker), None)
-            if speaker in seen:
-                seen.remove(speaker)
-            seen.append(speaker)
-            del seen[:-2]
-    result = list(prev)
-    upcoming: dict[str | None, list[str]] = {}
-    for i in range(len(turns) - 1, -1, -1):
-        turn = turns[i]
-        speaker = turn.speaker or None
-        seen = upcoming.setdefault(turn.session_id, [])
-        if speaker is not None:
-            if result[i] is None:
-                result[i] = next((s for s in reversed(seen) if s != speaker), None)
-            if speaker in seen:
-                seen.remove(speaker)
-            seen.append(speaker)
-            del seen[:-2]
-    return result
+    words = [w.lower().replace("’", "'").strip(".,!…;:\"'()“”") for w in raw_words]
+    first, rest = words[0], words[1:]
+    if first in _SHORT_POSSESSIVES:
+        if len(words) != 3 or not _is_finite(words[2]):
+            return False
+    elif first not in _SHORT_SUBJECTS:
+        name = raw_words[0]
+        if not (name[:1].isupper() and first.isalpha() and first not in _NOT_ENTITIES):
+            return False
+        if first.endswith(_NOUN_SUFFIXES) or words[1] in _REACTION_VERBS or not _is_finite(words[1]):
+            return False  # "Enjoy the concert!", "Stay safe, Sam": commands, not statements
+    return any(
+        w.isdigit() or (len(w) > 2 and w not in _FUNCTION_WORDS and w not in _CHAT_WORDS) for w in rest
+    )
+
+
+def _self_introduction(text: str, voices: Voices) -> str:
+    """Mend "Sam is Sam." (a user who said "I'm Sam", renamed Sam) as "The user's name is Sam."."""
+    name = voices.speaker
+    if not voices.user_named or name is None or not text.startswith(name):
+        return text
+    for same in (f"{name} is {name}", f"{name} was {name}", f"{name}'s name is {name}"):
+        if text.startswith(same) and not text[len(same) : len(same) + 1].isalnum():
+            return f"The user's name is {name}{text[len(same) :]}"
+    return text
 
 
 class RuleExtractor:
     """Derive facts and events from turns with rules alone: fast, offline, deterministic.
 
     Per sentence: skip questions, greetings and fillers; resolve "I"/"you" to names and relative
-    dates to absolute ones; call it an event when it has a date or is in the past tense.
+    dates to absolute ones; call it an event when it has a date or is in the past tense. A turn of
+    more than ``PASSAGE_TURN_WORDS`` words is also cut into passages of whole sentences.
     """
 
     def __init__(self, *, max_units_per_turn: int = MAX_UNITS_PER_TURN) -> None:
@@ -469,17 +742,29 @@ class RuleExtractor:
 
     def extract(self, turns: Sequence[TurnInput]) -> list[Extracted]:
         """Return the statements found in ``turns``, each once, pointing at the turns it came from."""
-        listeners = _listeners(turns)
-        pending: dict[str, _Pending] = {}
+        return self.extract_report(turns).units
+
+    def extract_report(self, turns: Sequence[TurnInput]) -> ExtractionReport:
+        """Like ``extract``, and also say, turn by turn, what the per-turn caps left out."""
+        heard_by = listeners(turns)
+        pending: dict[tuple[bool, str], _Pending] = {}
+        warnings: list[TurnWarning] = []
         for index, turn in enumerate(turns):
-            for unit in islice(self._turn_units(turn, listeners[index]), self.max_units_per_turn):
-                seen = pending.get(unit.text)
+            found, cut = self._turn_units(turn, heard_by[index])
+            kept = found[: self.max_units_per_turn]
+            chunks, words, covered = self._passages(turn.content or "")
+            for unit in kept + chunks:
+                key = (unit.kind == "passage", unit.text)
+                seen = pending.get(key)
                 if seen is None:
                     unit.turn_indexes.append(index)
-                    pending[unit.text] = unit
+                    pending[key] = unit
                 elif index not in seen.turn_indexes:
                     seen.turn_indexes.append(index)
-        return [
+            message = _dropped(len(found), len(kept), cut, len(chunks), words, covered)
+            if message:
+                warnings.append(TurnWarning(index, message))
+        units = [
             Extracted(
                 kind=p.kind,
                 text=p.text,
@@ -489,54 +774,69 @@ class RuleExtractor:
             )
             for p in pending.values()
         ]
+        return ExtractionReport(units, warnings)
 
-    def _turn_units(self, turn: TurnInput, listener: str | None) -> Iterator[_Pending]:
-        speaker = (turn.speaker or "").strip() or None
-        listener = (listener or "").strip() or None
+    @staticmethod
+    def _passages(content: str) -> tuple[list[_Pending], int, int]:
+        """A long turn's passages, its word count, and how many of its words they cover."""
+        words = len(content.split())
+        if words <= PASSAGE_TURN_WORDS:
+            return [], words, words
+        chunks: list[_Pending] = []
+        covered = 0
+        for start, end, count in islice(_passage_spans(content, PASSAGE_MAX_WORDS), MAX_PASSAGES_PER_TURN):
+            chunks.append(_Pending("passage", content[start:end], [], (), None))
+            covered += count
+        return chunks, words, covered
+
+    def _turn_units(self, turn: TurnInput, listener: str | None) -> tuple[list[_Pending], bool]:
+        """The statements of a turn's first ``MAX_SENTENCES_PER_TURN`` sentences; and whether it
+        has more sentences than that."""
+        voices = voices_of(turn, listener)
+        units: list[_Pending] = []
         for n, sentence in enumerate(split_sentences(turn.content or "")):
             if n >= MAX_SENTENCES_PER_TURN:
-                return
-            unit = self._sentence_unit(sentence, turn.timestamp, speaker, listener)
+                return units, True
+            unit = self._sentence_unit(sentence, turn.timestamp, voices)
             if unit is not None:
-                yield unit
+                units.append(unit)
+        return units, False
 
-    def _sentence_unit(
-        self,
-        sentence: str,
-        timestamp: datetime | None,
-        speaker: str | None,
-        listener: str | None,
-    ) -> _Pending | None:
+    def _sentence_unit(self, sentence: str, timestamp: datetime | None, voices: Voices) -> _Pending | None:
         if len(sentence) > MAX_SENTENCE_CHARS or "?" in sentence[-3:] or _FILLER_RE.match(sentence):
             return None
         lead = _LEAD_RE.match(sentence)
         if lead is not None:
             sentence = sentence[lead.end() :]
-        if listener:
-            sentence = _strip_vocative(sentence, listener)
+        if voices.vocative:
+            sentence = _strip_vocative(sentence, voices.vocative)
         if _FILLER_RE.match(sentence):
             return None
         raw_words = sentence.split()
-        if not MIN_SENTENCE_WORDS <= len(raw_words) <= MAX_SENTENCE_WORDS:
+        if not 2 <= len(raw_words) <= MAX_SENTENCE_WORDS:
+            return None
+        short = len(raw_words) < MIN_SENTENCE_WORDS
+        if short and not _short_statement(raw_words):
             return None
         sentence = " ".join(raw_words)  # single spaces: the date rules rely on them
         reaction = _REACTION_RE.match(sentence)
         if reaction is not None and len(sentence[reaction.end() :].split()) <= 2:
             return None
         words = _WORD_RE.findall(sentence.lower())
-        if not any(len(w) > 2 and w not in _FUNCTION_WORDS for w in words):
+        if not short and not any(len(w) > 2 and w not in _FUNCTION_WORDS for w in words):
             return None
 
         when: datetime | None = None
         text = sentence
         if timestamp is not None:
             text, when = resolve_relative(text, timestamp)
-        rewriter = _PronounRewriter(text, speaker, listener)
-        if speaker or listener:
-            text = _PRONOUN_RE.sub(rewriter, text)
+        rewriter = _PronounRewriter(text, voices.speaker, voices.listener)
+        if voices.speaker or voices.listener:
+            text = rewriter.rewrite()
         text = _finish(text)
         if not text:
             return None
+        text = _self_introduction(text, voices)
 
         kind: UnitKind
         occurred: datetime | None
@@ -546,5 +846,31 @@ class RuleExtractor:
             kind, occurred = "event", timestamp
         else:
             kind, occurred = "fact", None
-        entities = _entities(text, speaker, listener if rewriter.listener_used else None)
+        listener = voices.listener_entity if rewriter.listener_used else None
+        entities = _entities(text, voices.speaker_entity, listener)
         return _Pending(kind, text, [], entities, occurred)
+
+
+def _dropped(found: int, kept: int, cut: bool, chunks: int, words: int, covered: int) -> str:
+    """Say what a turn's caps left out ("" when nothing), and where the text is kept instead."""
+    capped = found > kept or cut
+    if not capped and covered >= words:
+        return ""
+    parts: list[str] = []
+    if capped:
+        read = (
+            f"over {MAX_SENTENCES_PER_TURN} sentences, only the first {MAX_SENTENCES_PER_TURN} read: "
+            if cut
+            else ""
+        )
+        parts.append(f"{read}{found} statements, {kept} kept as facts and events")
+    if chunks and covered >= words:
+        parts.append(f"the whole text is kept as {chunks:,} passages")
+    elif chunks:
+        parts.append(
+            f"the first {covered:,} of its {words:,} words are kept as {chunks:,} passages, "
+            "the rest only in the verbatim turn"
+        )
+    else:
+        parts.append("the rest only in the verbatim turn")
+    return "; ".join(parts)

@@ -4,14 +4,19 @@ Parsers check all their input before returning, so callers store everything or n
 take ``skip_invalid=True`` to keep the valid records and list the rest in ``ParsedFile.errors``.
 Errors name ``message N`` (0-based list index), ``line N`` (1-based) or ``turn N`` (1-based in a
 LoCoMo session, like its ``dia_id``).
+
+A turn read from a file without its own ``id`` gets a content ref, ``"h:"`` and 16 hex digits,
+hashed from its session, speaker, time and text and how many identical turns came before it in the
+file; so importing the same file again, renamed or with its sessions reordered, stores nothing new.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -228,7 +233,7 @@ def _pick(obj: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, object]:
     return keys[0], None
 
 
-def _jsonl_turn(obj: object, ref: str) -> TurnInput:
+def _jsonl_turn(obj: object) -> TurnInput:
     if not isinstance(obj, dict):
         raise _Invalid(f"expected a JSON object, got {_type_name(obj)}")
     key, text = _pick(obj, ("text", "content"))
@@ -246,7 +251,7 @@ def _jsonl_turn(obj: object, ref: str) -> TurnInput:
         role=role,
         timestamp=None if raw_time is None else _when(raw_time, time_key),
         session_id=_opt_str(session, session_key, allow_int=True),
-        ref=_opt_str(obj.get("id"), "id", allow_int=True) or ref,
+        ref=_opt_str(obj.get("id"), "id", allow_int=True),
         user_id=_opt_str(user, user_key, allow_int=True),
         metadata=_metadata(obj.get("metadata")),
     )
@@ -261,7 +266,38 @@ def _result(turns: list[TurnInput], problems: _Problems, source: str, skip: bool
             message += f" (and {more} more invalid; skip_invalid=True keeps the valid records)"
         raise InputFormatError(message, source=source, line=line)
     errors = [InputFormatError(message, source=source, line=line) for message, line in problems]
-    return ParsedFile(turns, errors)
+    return ParsedFile(_with_content_refs(turns), errors)
+
+
+def content_ref(turn: TurnInput, occurrence: int = 0) -> str:
+    """A ref for a turn without an id: ``"h:"`` and 16 hex digits of a hash of what it says.
+
+    Hashes the session, speaker, time and text, and ``occurrence``: how many identical turns came
+    before it (so two "ok" turns stay two). The file's name and the turn's line are left out, so a
+    renamed or reordered file gives the same refs and is not imported twice.
+    """
+    when = None if turn.timestamp is None else _utc(turn.timestamp).isoformat()
+    key = _JSON.encode([turn.session_id, turn.speaker, when, turn.content, occurrence])
+    return "h:" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def _utc(moment: datetime) -> datetime:
+    """The same moment in UTC, so "12:00+02:00" and "10:00Z" hash alike."""
+    return moment if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _with_content_refs(turns: list[TurnInput]) -> list[TurnInput]:
+    """Give each turn without a ref its content ref; identical turns count per user."""
+    seen: dict[tuple[str | None, str | None, str | None, datetime | None, str], int] = {}
+    result: list[TurnInput] = []
+    for turn in turns:
+        if turn.ref is None:
+            key = (turn.user_id, turn.session_id, turn.speaker, turn.timestamp, turn.content)
+            occurrence = seen.get(key, 0)
+            seen[key] = occurrence + 1
+            turn = replace(turn, ref=content_ref(turn, occurrence))
+        result.append(turn)
+    return result
 
 
 def _parse_jsonl(data: bytes, source: str, skip: bool) -> ParsedFile:
@@ -273,7 +309,7 @@ def _parse_jsonl(data: bytes, source: str, skip: bool) -> ParsedFile:
         if not raw.strip():
             continue
         try:
-            turns.append(_jsonl_turn(json.loads(raw.decode("utf-8")), f"{source}:{number}"))
+            turns.append(_jsonl_turn(json.loads(raw.decode("utf-8"))))
         except UnicodeDecodeError as exc:
             problems.append((f"invalid UTF-8 at byte offset {start + exc.start}", number))
         except json.JSONDecodeError as exc:
@@ -293,7 +329,7 @@ def _parse_messages(data: object, source: str, skip: bool) -> ParsedFile:
     problems: _Problems = []
     for i, msg in enumerate(items):
         try:
-            turns.append(_message_turn(msg, session_id=None, timestamp=None, ref=f"{source}:{i}"))
+            turns.append(_message_turn(msg, session_id=None, timestamp=None, ref=None))
         except _Invalid as exc:
             problems.append((f"message {i}: {exc}", None))
     return _result(turns, problems, source, skip)
@@ -413,7 +449,7 @@ def read_jsonl(path: Path, *, skip_invalid: bool = False) -> ParsedFile:
 
     Keys: ``text``|``content``, ``speaker``|``name``, ``role``, ``timestamp``|``time``|``date``,
     ``session``|``session_id``, ``id``, ``user``|``user_id``, ``metadata``. A line without ``id``
-    gets the ref ``"<file name>:<line>"``. Raises InputFormatError naming the line of the first
+    gets a content ref (see ``content_ref``). Raises InputFormatError naming the line of the first
     invalid record unless ``skip_invalid``.
     """
     return read_file(path, format="jsonl", skip_invalid=skip_invalid)
@@ -429,7 +465,7 @@ def read_locomo(path: Path, *, skip_invalid: bool = False) -> ParsedFile:
 
 
 def read_text_file(path: Path) -> ParsedFile:
-    """Read a whole UTF-8 text file as one turn whose ref is the file name."""
+    """Read a whole UTF-8 text file as one turn whose ref is a hash of its text (``content_ref``)."""
     return read_file(path, format="text")
 
 
@@ -439,8 +475,9 @@ def read_file(
     """Read a conversation file, choosing the parser from ``format`` or the file's extension.
 
     ``.json`` files holding objects with a ``conversation`` key are LoCoMo; other ``.json`` files
-    are OpenAI-style messages (a list, one message, or ``{"messages": [...]}``), each without an
-    ``id`` getting the ref ``"<file name>:<index>"``.
+    are OpenAI-style messages (a list, one message, or ``{"messages": [...]}``). A turn without an
+    ``id`` (a JSONL line, a message, a text file) gets a content ref (``content_ref``), the same
+    whatever the file is called.
     """
     path = Path(path)
     if format is not None and format not in FORMATS:
@@ -458,7 +495,7 @@ def read_file(
         return _parse_jsonl(data, source, skip_invalid)
     if kind == "text":
         try:
-            return ParsedFile([TurnInput(_check_text(_decode(data, source), "file"), ref=source)])
+            return ParsedFile(_with_content_refs([TurnInput(_check_text(_decode(data, source), "file"))]))
         except _Invalid as exc:
             raise InputFormatError(str(exc), source=source) from None
     loaded = _load_json(data, source)

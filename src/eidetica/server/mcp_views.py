@@ -14,7 +14,7 @@ from typing_extensions import TypedDict
 from ..model import Hit, MemoryUnit
 from ..wire import to_wire
 
-Kind = Literal["turn", "fact", "event"]
+Kind = Literal["turn", "fact", "event", "passage"]
 
 
 class Message(BaseModel):
