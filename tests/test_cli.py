@@ -414,7 +414,7 @@ def test_top_level_help_lists_every_command() -> None:
         (("history", "NOPE"), "error: no memory unit with id 'NOPE'"),
         (("delete", "NOPE"), "error: no memory unit with id 'NOPE'"),
         (("update", "NOPE", "text"), "error: no memory unit with id 'NOPE'"),
-        (("list", "--kind", "bogus"), "error: unknown kind 'bogus': use turn, fact or event"),
+        (("list", "--kind", "bogus"), "error: unknown kind 'bogus': use turn, fact, event or passage"),
         (("context", "q", "--budget", "0"), "error: budget_tokens must be a positive integer"),
         (("add", "   "), "error: message 0: content is empty"),
         (("stats", "--user", ""), "error: user_id must not be empty"),

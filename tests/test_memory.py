@@ -11,8 +11,8 @@ import pytest
 from eidetica import Hit, Memory, NotFoundError, UsageError
 from eidetica.embedders.wordllama import WordLlamaEmbedder
 from eidetica.errors import LLMError
-from eidetica.ingest.base import Extracted, TurnInput
-from eidetica.ingest.extract import RuleExtractor
+from eidetica.ingest.base import TurnInput
+from eidetica.ingest.extract import ExtractionReport, RuleExtractor
 from eidetica.retrieve.pack import pack, render
 
 CAROLINE = [
@@ -89,7 +89,7 @@ def test_history_fitting_only_with_one_date_per_day_is_still_returned_whole(memo
     grouped = pack([Hit(u, 0.0, {}) for u in turns], memory.tokens, 10_000).tokens
     dated_lines = sum(memory.tokens.count(render(u)) + 1 for u in turns)
     assert grouped < dated_lines  # the day header is paid once, not on every line
-    ctx = memory.context("What about the cucumbers?", user_id="gus", budget_tokens=grouped + 2)
+    ctx = memory.context("What needs watering?", user_id="gus", budget_tokens=grouped + 2)
     assert sorted(h.text for h in ctx.hits) == sorted(notes)
     assert ctx.tokens <= grouped + 2
 
@@ -181,11 +181,11 @@ class FailingOnSecondSession(RuleExtractor):
     armed = False
     calls = 0
 
-    def extract(self, turns: Sequence[TurnInput]) -> list[Extracted]:
+    def extract_report(self, turns: Sequence[TurnInput]) -> ExtractionReport:
         self.calls += 1
         if self.armed and self.calls == 2:
             raise LLMError("endpoint went away")
-        return super().extract(turns)
+        return super().extract_report(turns)
 
 
 def test_rebuild_that_fails_half_way_leaves_the_derived_units_as_they_were(

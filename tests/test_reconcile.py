@@ -10,7 +10,8 @@ import pytest
 
 from eidetica import Memory
 from eidetica.embedders.wordllama import WordLlamaEmbedder
-from eidetica.ingest.keys import dedupe_key, slot_of
+from eidetica.ingest.claims import slot_of
+from eidetica.ingest.keys import dedupe_key
 from eidetica.storage import open_store
 
 from .postgres_server import BACKENDS, store_location
@@ -64,8 +65,11 @@ def test_a_changed_fact_closes_the_old_one_and_both_stay(mem: Memory) -> None:
     old = mem.add("Alice's manager is Carol.", user_id="u", timestamp="2024-01-10T09:00:00Z").derived[0]
     result = mem.add("Alice's manager is Bob.", user_id="u", timestamp="2024-06-01T09:00:00Z")
     new = result.derived[0]
-    [closed] = result.revised
+    [closed] = [u for u in result.revised if u.kind == "fact"]
     assert closed.id == old.id
+    # The turn that said it is closed with it: its words are past, not current.
+    [turn] = [u for u in result.revised if u.kind == "turn"]
+    assert turn.id in old.derived_from and turn.valid_to == closed.valid_to
     assert closed.valid_to is not None and closed.valid_to.isoformat().startswith("2024-06-01")
     assert mem.get(old.id, user_id="u").metadata["superseded_by"] == new.id
     assert new.metadata["supersedes"] == old.id and new.valid_to is None

@@ -266,7 +266,7 @@ def import_(
 @_handled
 def list_(
     user: UserOption = None,
-    kind: Annotated[str | None, typer.Option(help="turn, fact or event.")] = None,
+    kind: Annotated[str | None, typer.Option(help="turn, fact, event or passage.")] = None,
     limit: Annotated[int, typer.Option(help="How many units.")] = 50,
     offset: Annotated[int, typer.Option(help="Skip this many first.")] = 0,
     db: DbOption = None,
@@ -372,14 +372,22 @@ def delete(
 def forget(
     user: Annotated[str, typer.Option("--user", "-u", help="The user to erase.")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    compact: Annotated[
+        bool,
+        typer.Option(
+            "--compact",
+            help="Also rewrite the storage (SQLite VACUUM; PostgreSQL VACUUM FULL, which locks the "
+            "tables for every tenant meanwhile).",
+        ),
+    ] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Erase everything stored for one user, derived units and history included."""
+    """Erase everything stored for one user, derived units and history included, from the files too."""
     if not yes:
         typer.confirm(f"Erase all memories of user {user!r}?", abort=True)
     with _open(db) as memory:
-        removed = memory.forget(user_id=user)
+        removed = memory.forget(user_id=user, compact=compact)
     if as_json:
         _print_json({"user": user, "removed": removed})
     else:
@@ -895,6 +903,51 @@ def eval_longmemeval(
         limit,
         tokenizer,
     )
+
+
+@eval_app.command("truth")
+@_handled
+def eval_truth(
+    db_dir: Annotated[
+        Path | None,
+        typer.Option("--db-dir", help="Keep each scenario's SQLite file here (default: temporary files)."),
+    ] = None,
+    postgres: Annotated[
+        str | None,
+        typer.Option(
+            "--postgres",
+            help="Run on this PostgreSQL server instead: a postgresql:// URL whose user may create "
+            "databases; each scenario gets a fresh database, dropped after.",
+        ),
+    ] = None,
+    category: Annotated[
+        list[str] | None,
+        typer.Option("--category", help="Only this category (repeat, or separate with commas)."),
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for truth.json.")] = Path("eval-report"),
+    as_json: JsonOption = False,
+) -> None:
+    """Check that memory keeps the truth over time: changes, corrections, deletions, as_of, forgetting.
+
+    Runs the bundled scenarios, each in a fresh memory, through the public API; prints scenarios
+    and checks passed per category and writes every check's result to truth.json.
+    """
+    from .config import embedder_name
+    from .embedders import load_embedder
+    from .eval import truth
+
+    scenarios = truth.select(truth.load_scenarios(), category)
+    with (
+        truth.memories(load_embedder(embedder_name()), db_dir=db_dir, postgres=postgres) as make,
+        _bar("truth scenarios") as bar,
+    ):
+        report = truth.run_scenarios(make, scenarios, progress=_advance(bar, bar.add_task("run", total=None)))
+    path = truth.write_report(report, out_dir)
+    if as_json:
+        _print_json(truth.report_json(report))
+        return
+    out.print(truth.truth_table(report))
+    out.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
 
 
 def main() -> None:

@@ -73,6 +73,7 @@ class Client:
         session_id: str | None = None,
         timestamp: datetime | str | float | None = None,
         infer: bool = True,
+        user_name: str | None = None,
     ) -> AddResult:
         """Store messages verbatim and derive memory units from them, in one transaction."""
         body = {
@@ -82,6 +83,7 @@ class Client:
             "session_id": session_id,
             "timestamp": timestamp,
             "infer": infer,
+            "user_name": user_name,
         }
         return self._call("POST", "/v1/memories", wire.add_result_from_wire, body=body)
 
@@ -102,7 +104,7 @@ class Client:
         line raises ``InputFormatError`` before anything is sent (or, with ``skip_invalid``, is
         reported and skipped). Turns then go one session at a time, in requests the server stores
         each in one transaction; re-running an interrupted import skips the turns already stored
-        (by their id or file line).
+        (by their id or, without one, a hash of their content).
         """
         parsed = read_file(Path(path), format=format, skip_invalid=skip_invalid)
 
@@ -254,15 +256,21 @@ class Client:
             params={"user_id": user_id},
         )
 
-    def forget(self, *, user_id: str) -> int:
-        """Erase everything of one user, derived units and history included; return the count."""
+    def forget(self, *, user_id: str, compact: bool = False) -> int:
+        """Erase everything of one user, derived units and history included; return the count.
+        ``compact`` also rewrites the server's storage (see ``Memory.forget``)."""
         if user_id is None:
             raise UsageError("forget needs an explicit user_id")
         if not isinstance(user_id, str):
             raise UsageError(f"user_id must be a string, got {type(user_id).__name__}")
         if not user_id:
             raise UsageError("user_id must not be empty")
-        return self._call("DELETE", f"/v1/users/{quote(user_id, safe='')}", lambda d: int(d["deleted"]))
+        return self._call(
+            "DELETE",
+            f"/v1/users/{quote(user_id, safe='')}",
+            lambda d: int(d["deleted"]),
+            params={"compact": "true"} if compact else None,
+        )
 
     def stats(self, *, user_id: str | None = None) -> Stats:
         """Unit counts for one user, or for the whole tenant when ``user_id`` is None."""

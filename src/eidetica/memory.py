@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-import itertools
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -17,15 +16,20 @@ from .embedders import Embedder, load_embedder
 from .embedders.base import Vectors
 from .errors import EmbedderError, LLMError, UsageError
 from .ids import new_id
-from .ingest.base import Extractor
+from .ingest.base import Extractor, ReportingExtractor
 from .ingest.extract import RuleExtractor
 from .ingest.formats import from_messages, read_file
 from .ingest.importing import store_batches
-from .ingest.reconcile import marker_words, plan, reconcile, when
-from .ingest.timeparse import format_date, parse_timestamp
+from .ingest.index_texts import embed_text, lexical_text, preceding, preceding_texts
+from .ingest.names import is_role_label, name_user_turns
+from .ingest.reconcile import plan, reconcile
+from .ingest.timeparse import parse_timestamp
+from .lifecycle.lineage import close, closed_turns, turn_closures, turn_deletion
+from .lifecycle.rebuild import origin_key, plan_rebuild
 from .model import (
     DEFAULT_TENANT,
     DEFAULT_USER,
+    DERIVED_KINDS,
     AddResult,
     Answer,
     Context,
@@ -39,9 +43,9 @@ from .model import (
     UnitKind,
 )
 from .retrieve.base import Retriever
+from .retrieve.confidence import related
 from .retrieve.hybrid import HybridRetriever
 from .retrieve.pack import pack, text_key
-from .retrieve.query import without_names
 from .storage import NewUnit, Revision, Store, UnitFilter, open_store
 from .tokens import BundledTokenCounter, TokenCounter
 
@@ -106,6 +110,7 @@ class Memory:
         except BaseException:
             self.store.close()
             raise
+        self._user_names: dict[tuple[str, str], str] = {}  # (tenant, user) -> the user's name
         self._background = (
             BackgroundEmbedder(lambda: len(self._embed_next_batch(None))) if defer_embedding else None
         )
@@ -121,17 +126,23 @@ class Memory:
         session_id: str | None = None,
         timestamp: datetime | str | float | None = None,
         infer: bool = True,
+        user_name: str | None = None,
     ) -> AddResult:
         """Store messages verbatim and derive memory units from them, in one transaction.
 
         ``messages`` is a text, an OpenAI-style message dict, or a list of them (``role``,
         ``content``, optional ``name``, ``id``, ``timestamp``, ``metadata``). Messages whose ``id``
         is already stored for this user are skipped and listed in ``skipped_refs``.
+
+        User messages without a ``name`` are said by the user: they take ``user_name`` when given,
+        else the name the user gave earlier ("I'm Sam", learned and kept with the turns), else
+        they read as "the user" ("The user lives in Paris.").
         """
         when = None if timestamp is None else parse_timestamp(timestamp)
         session = None if session_id is None else _check_id("session_id", session_id)
+        name = None if user_name is None else _check_id("user_name", user_name)
         turns = from_messages(messages, session_id=session, timestamp=when)
-        return self._store_turns(turns, self._scope(user_id, agent_id), infer=infer)
+        return self._store_turns(turns, self._scope(user_id, agent_id), infer=infer, user_name=name)
 
     def import_file(
         self,
@@ -149,7 +160,8 @@ class Memory:
         The whole file is validated first: a bad line raises ``InputFormatError`` naming it and
         nothing is stored (or, with ``skip_invalid``, bad lines are reported and the rest stored).
         Turns are written in batches of ``IMPORT_BATCH``, each its own transaction; re-running an
-        interrupted import skips the turns already stored (by their id or file line).
+        interrupted import skips the turns already stored (by their id or, without one, a hash of
+        their content: the same file renamed imports nothing twice).
         """
         parsed = read_file(Path(path), format=format, skip_invalid=skip_invalid)
         scope = self._scope(user_id, agent_id)
@@ -158,7 +170,9 @@ class Memory:
             parsed, batches, lambda batch: self._store_turns(batch, scope, infer=infer), progress
         )
 
-    def _store_turns(self, turns: Sequence[TurnInput], scope: Scope, *, infer: bool) -> AddResult:
+    def _store_turns(
+        self, turns: Sequence[TurnInput], scope: Scope, *, infer: bool, user_name: str | None = None
+    ) -> AddResult:
         now = datetime.now(UTC)
         before: dict[str, str] = {}
         stored_turns: list[MemoryUnit] = []
@@ -169,18 +183,25 @@ class Memory:
         owners: list[Scope] = []
         for owner, owned in _group(turns, key=lambda t: t.user_id or scope.user_id).items():
             owner_scope = dataclasses.replace(scope, user_id=_check_id("user_id", owner))
-            fresh = self._drop_known_refs(owner_scope, owned, skipped)
+            fresh = self._drop_known_refs(
+                owner_scope, self._name_user(owner_scope, owned, user_name), skipped
+            )
             derived: list[MemoryUnit] = []
+            owner_turns: list[MemoryUnit] = []
             for _session, session_turns in _group(fresh, key=lambda t: t.session_id).items():
                 anchored = [dataclasses.replace(t, timestamp=t.timestamp or now) for t in session_turns]
                 units = [self._turn_unit(t, owner_scope, now) for t in anchored]
-                before.update(_preceding_texts(units))
-                stored_turns.extend(units)
+                before.update(preceding_texts(units))
+                owner_turns.extend(units)
                 if infer:
                     derived.extend(self._derive_or_warn(anchored, units, now, warnings))
             reconciled = plan(self.store, owner_scope, derived)
+            # Turns whose statements stopped holding are closed too: their own, or stored ones.
+            closing = closed_turns(reconciled.new + [r.unit for r in reconciled.revisions])
+            stored_turns.extend(close(t, closing.pop(t.id)) if t.id in closing else t for t in owner_turns)
             stored_derived.extend(reconciled.new)
             revisions.extend(reconciled.revisions)
+            revisions.extend(turn_closures(self.store, owner_scope, closing))
             owners.append(owner_scope)
         if stored_turns or revisions:
             rows = self._to_store(
@@ -204,7 +225,7 @@ class Memory:
     ) -> list[MemoryUnit]:
         """Derive units; when the LLM endpoint fails, keep the turns and say so instead of failing."""
         try:
-            return self._derive(turns, units, now)
+            return self._derive(turns, units, now, warnings)
         except LLMError as exc:
             log.warning("extraction failed, turns stored without derived units: %s", exc)
             warnings.append(
@@ -227,13 +248,10 @@ class Memory:
         units are stored without vectors, found by their words, and embedded later (by the next
         add that embeds, or ``embed_missing``); without, the failure is raised.
         """
-        unnamed = [_unnamed(u) for u in units]
         vectors: list[Vectors | None] = [None] * len(units)
         if embed:
             try:
-                vectors = list(
-                    self.embedder.embed([_embed_text(u, t) for u, t in zip(units, unnamed, strict=True)])
-                )
+                vectors = list(self.embedder.embed([embed_text(u) for u in units]))
             except EmbedderError as exc:
                 if warnings is None:
                     raise
@@ -242,10 +260,7 @@ class Memory:
                     f"embedding failed, units stored without vectors ({exc}); they are found by their "
                     "words until embedded: the next add does it, or run rebuild"
                 )
-        return [
-            NewUnit(u, vectors[i], _lexical_text(u, unnamed[i]), _preceding(u, before))
-            for i, u in enumerate(units)
-        ]
+        return [NewUnit(u, vectors[i], lexical_text(u), preceding(u, before)) for i, u in enumerate(units)]
 
     def _catch_up(self, owners: Sequence[Scope]) -> None:
         """Embed a batch of what the embedder missed before, now that it works; the add this
@@ -276,9 +291,29 @@ class Memory:
         the tenant's: the background worker's step); return their ids."""
         pending = self.store.unembedded(self.tenant, user_id, CATCH_UP_BATCH)
         if pending:
-            vectors = self.embedder.embed([_embed_text(u, _unnamed(u)) for u in pending])
+            vectors = self.embedder.embed([embed_text(u) for u in pending])
             self.store.set_vectors(self.tenant, {u.id: vectors[i] for i, u in enumerate(pending)})
         return [u.id for u in pending]
+
+    def _name_user(self, scope: Scope, turns: list[TurnInput], given: str | None) -> list[TurnInput]:
+        """The user's unnamed turns with the user's name: ``given``, else the one the user's stored
+        turns carry, else one the turns introduce ("I'm Sam"), remembered for the next adds."""
+        if not any(
+            t.role in (None, "user") and (t.speaker is None or is_role_label(t.speaker)) for t in turns
+        ):
+            return turns
+        key = (scope.tenant, scope.user_id)
+        known = given or self._user_names.get(key)
+        if known is None:
+            owner = Scope(user_id=scope.user_id, tenant=scope.tenant)
+            names = {
+                s for s in self.store.speakers(UnitFilter(owner, roles=("user",))) if not is_role_label(s)
+            }
+            known = names.pop() if len(names) == 1 else None
+        named, learned = name_user_turns(turns, known)
+        if learned is not None:
+            self._user_names[key] = learned
+        return named
 
     def _drop_known_refs(self, scope: Scope, turns: list[TurnInput], skipped: list[str]) -> list[TurnInput]:
         refs = [t.ref for t in turns if t.ref is not None]
@@ -309,9 +344,24 @@ class Memory:
             metadata=dict(turn.metadata),
         )
 
-    def _derive(self, turns: list[TurnInput], units: list[MemoryUnit], now: datetime) -> list[MemoryUnit]:
+    def _derive(
+        self,
+        turns: list[TurnInput],
+        units: list[MemoryUnit],
+        now: datetime,
+        warnings: list[str] | None = None,
+    ) -> list[MemoryUnit]:
+        if isinstance(self.extractor, ReportingExtractor):
+            report = self.extractor.extract_report(turns)
+            items = report.units
+            if warnings is not None:
+                warnings.extend(
+                    f"turn {units[w.turn_index].sources[0]}: {w.message}" for w in report.warnings
+                )
+        else:
+            items = self.extractor.extract(turns)
         derived: list[MemoryUnit] = []
-        for item in self.extractor.extract(turns):
+        for item in items:
             origin = [units[i] for i in item.turn_indexes]
             derived.append(
                 MemoryUnit(
@@ -326,18 +376,21 @@ class Memory:
                     entities=item.entities,
                     sources=tuple(s for u in origin for s in u.sources),
                     derived_from=tuple(u.id for u in origin),
+                    origin=origin_key(origin[0].id, item.text),
                 )
             )
         return derived
 
     def rebuild(self, *, user_id: str | None = None) -> int:
-        """Derive the user's facts and events again from the stored turns; return how many.
+        """Derive the user's facts and events again from the stored turns; return how many there
+        are now (active ones).
 
-        Turns stored while the embedder failed are embedded first.
-        The new units replace the old ones in one transaction, after everything is derived and
-        embedded: an extractor or embedder that fails, or a process killed half way, leaves the
-        old units as they were. Edits made to derived units are not kept, and derived units that
-        were deleted come back; turns never change.
+        Turns stored while the embedder failed are embedded first. What the user did survives:
+        a unit extracted again keeps its id, versions and history; an edited unit keeps its edit
+        and a deleted one stays deleted; only untouched units nothing produces any more go, and
+        new extractions are reconciled against what stays. Everything is derived and embedded
+        before one transaction swaps it in: an extractor or embedder that fails, or a process
+        killed half way, leaves the old units as they were. Turns never change.
         """
         scope = self._scope(user_id, None)
         self._embed_missing(scope.user_id)  # turns stored while the embedder failed
@@ -345,7 +398,7 @@ class Memory:
         derived: list[MemoryUnit] = []
         before: dict[str, str] = {}
         for _session, units in _group(turns, key=lambda u: u.scope.session_id).items():
-            before.update(_preceding_texts(units))
+            before.update(preceding_texts(units))
             inputs = [
                 TurnInput(
                     content=u.text,
@@ -358,10 +411,17 @@ class Memory:
                 for u in units
             ]
             derived += self._derive(inputs, units, datetime.now(UTC))
-        # Reconciled among themselves only: the units they replace are about to go.
-        fresh = reconcile([], derived).new
-        self.store.replace_derived(scope, self._to_store(fresh, before))
-        return len(fresh)
+        stored = self.store.list_units(UnitFilter(scope, kinds=DERIVED_KINDS), include_deleted=True)
+        kept = plan_rebuild(stored, derived)
+        reconciled = reconcile(kept.current, kept.new)
+        closing = closed_turns(reconciled.new + [r.unit for r in reconciled.revisions])
+        self.store.replace_derived(
+            scope,
+            self._to_store(reconciled.new, before),
+            keep=[u.id for u in kept.keep],
+            revisions=reconciled.revisions + turn_closures(self.store, scope, closing),
+        )
+        return sum(u.status == "active" for u in kept.keep) + len(reconciled.new)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -388,16 +448,11 @@ class Memory:
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise UsageError(f"k must be a positive integer, got {k!r}")
         where = self._filter(user_id, agent_id, session_id, kinds, since, until)
-        if as_of is None:
-            return self.retriever.retrieve(self.store, self.embedder, query, where, k)
-        moment = parse_timestamp(as_of)
-        hits = self.retriever.retrieve(self.store, self.embedder, query, where, 4 * k)
-        held = [
-            h
-            for h in hits
-            if when(h.unit) <= moment and (h.unit.valid_to is None or h.unit.valid_to > moment)
-        ]
-        return held[:k]
+        if as_of is not None:
+            # Filtered first, then ranked: a value memory held then is found however low it
+            # would rank today.
+            where = dataclasses.replace(where, as_of=parse_timestamp(as_of))
+        return self.retriever.retrieve(self.store, self.embedder, query, where, k)
 
     def context(
         self,
@@ -411,24 +466,31 @@ class Memory:
         """Pack the best evidence for ``query`` into ``budget_tokens``, without duplicates.
 
         When the user's whole history fits the budget it is returned entire, in time order:
-        cheaper and more complete than ranking.
+        cheaper and more complete than ranking. When no stored unit matches the question
+        confidently (``Hit.confident``), the context is empty and ``abstained``, with a reason.
         """
         if not isinstance(budget_tokens, int) or isinstance(budget_tokens, bool) or budget_tokens < 1:
             raise UsageError(f"budget_tokens must be a positive integer, got {budget_tokens!r}")
         # Enough candidates to fill the budget with short lines, no more: each one is loaded.
         depth = min(max(budget_tokens // 10, 20), 200)
         hits = self.search(query, user_id=user_id, agent_id=agent_id, session_id=session_id, k=depth)
-        if self.retriever.packs_whole_history:
-            whole = self._whole_history(user_id, agent_id, session_id, budget_tokens)
-            if whole:
-                scored = {h.id: h for h in hits}
-                packed = pack(
-                    [scored.get(u.id) or Hit(u, 0.0, {}) for u in whole], self.tokens, budget_tokens
-                )
-                # Measured by the packer itself, so "fits" means exactly what the context holds
-                # (a turn repeating another's text word for word is packed once).
-                if {text_key(h.unit) for h in packed.hits} == {text_key(u) for u in whole}:
-                    return packed
+        # A small history goes whole unless nothing in it is related to the question at all: the
+        # model reading it tells a kitten from pets better than coverage and cosine can.
+        whole = self._whole_history(user_id, agent_id, session_id, budget_tokens)
+        if whole and any(related(h) for h in hits):
+            scored = {h.id: h for h in hits}
+            packed = pack([scored.get(u.id) or Hit(u, 0.0, {}) for u in whole], self.tokens, budget_tokens)
+            # Measured by the packer itself, so "fits" means exactly what the context holds
+            # (a turn repeating another's text word for word is packed once).
+            if {text_key(h.unit) for h in packed.hits} == {text_key(u) for u in whole}:
+                return packed
+        if not any(h.confident for h in hits):
+            reason = (
+                "no stored memory matches the question" if hits else "nothing is stored in this scope yet"
+            )
+            return Context(
+                text="", hits=[], tokens=0, budget_tokens=budget_tokens, abstained=True, reason=reason
+            )
         return pack(hits, self.tokens, budget_tokens)
 
     def answer(
@@ -460,11 +522,20 @@ class Memory:
     def _whole_history(
         self, user_id: str | None, agent_id: str | None, session_id: str | None, budget: int
     ) -> builtins.list[MemoryUnit] | None:
+        """Every turn, and the current units that stand for turns no longer holding (a corrected
+        fact, say), or None when that cannot fit ``budget`` (or the retriever never packs it)."""
+        if not self.retriever.packs_whole_history:
+            return None
         where = self._filter(user_id, agent_id, session_id, ("turn",), None, None)
         # Each line costs at least a few tokens: more turns than this cannot fit.
         if self.store.count(where) > budget // 4:
             return None
-        return self.store.list_units(where)
+        turns = self.store.list_units(where)
+        past = {t.id for t in turns if t.valid_to is not None}
+        if not past:
+            return turns
+        derived = self.store.list_units(dataclasses.replace(where, kinds=DERIVED_KINDS))
+        return turns + [u for u in derived if u.valid_to is None and set(u.derived_from) <= past]
 
     def get(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
         """Return one unit by id (deleted ones too, with ``status == "deleted"``)."""
@@ -509,30 +580,51 @@ class Memory:
                 f"unit {unit_id} is a verbatim turn and is never changed; add a correction instead"
             )
         changed = dataclasses.replace(current, text=text)
-        unnamed = _unnamed(changed)
+        # The turns it came from say what the correction replaced: they now read as past.
+        closing = dict.fromkeys(current.derived_from, datetime.now(UTC))
         return self.store.update(
             unit_id,
             tenant=self.tenant,
             user_id=owner,
             text=text,
-            vector=self.embedder.embed([_embed_text(changed, unnamed)])[0],
-            lexical_text=_lexical_text(changed, unnamed),
+            vector=self.embedder.embed([embed_text(changed)])[0],
+            lexical_text=lexical_text(changed),
             metadata=metadata,
+            revisions=turn_closures(self.store, current.scope, closing),
         )
 
     def delete(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
-        """Hide a unit from every read; the deletion is recorded in its ``history``."""
-        return self.store.delete(unit_id, tenant=self.tenant, user_id=self._user_or_none(user_id))
+        """Hide a unit from every read; the deletion is recorded in its ``history``.
+
+        Deleting a turn retires what was derived from it alone (recorded in their history) and
+        takes its words out of every index; deleting a derived unit marks the turns it came from
+        as past, so its statement is not shown as current through them.
+        """
+        owner = self._user_or_none(user_id)
+        current = self.store.get(unit_id, tenant=self.tenant, user_id=owner)
+        if current.status == "deleted":
+            return current
+        if current.kind == "turn":
+            revisions = turn_deletion(self.store, current)
+        else:
+            closing = dict.fromkeys(current.derived_from, datetime.now(UTC))
+            revisions = turn_closures(self.store, current.scope, closing)
+        return self.store.delete(unit_id, tenant=self.tenant, user_id=owner, revisions=revisions)
 
     def history(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[HistoryEntry]:
         """Every version of a unit, oldest first: its adds, updates and deletion."""
         return self.store.history(unit_id, tenant=self.tenant, user_id=self._user_or_none(user_id))
 
-    def forget(self, *, user_id: str) -> int:
-        """Erase everything of one user, derived units and history included; return the count."""
+    def forget(self, *, user_id: str, compact: bool = False) -> int:
+        """Erase everything of one user, derived units and history included, and their words
+        from the store's files; return the count.
+
+        ``compact`` also rewrites the storage, so that no freed bytes remain on PostgreSQL too (it
+        locks the tables for every tenant meanwhile); docs/forget.md says what is guaranteed.
+        """
         if user_id is None:
             raise UsageError("forget needs an explicit user_id")
-        return self.store.forget(self.tenant, _check_id("user_id", user_id))
+        return self.store.forget(self.tenant, _check_id("user_id", user_id), compact=compact)
 
     def stats(self, *, user_id: str | None = None) -> Stats:
         """Unit counts for one user, or for the whole tenant when ``user_id`` is None."""
@@ -589,8 +681,8 @@ class Memory:
         )
         kind_tuple = None if kinds is None else tuple(kinds)
         for kind in kind_tuple or ():
-            if kind not in ("turn", "fact", "event"):
-                raise UsageError(f"unknown kind {kind!r}: use turn, fact or event")
+            if kind not in ("turn", *DERIVED_KINDS):
+                raise UsageError(f"unknown kind {kind!r}: use turn, fact, event or passage")
         return UnitFilter(
             scope,
             kinds=kind_tuple,
@@ -617,38 +709,3 @@ def _group(items: Iterable[T], key: Callable[[T], Any]) -> dict[Any, list[T]]:
     for item in items:
         groups.setdefault(key(item), []).append(item)
     return groups
-
-
-def _preceding_texts(turns: Sequence[MemoryUnit]) -> dict[str, str]:
-    """Map each turn of one session (in order) to the text of the turn before it."""
-    return {turn.id: _embed_text(prev, _unnamed(prev)) for prev, turn in itertools.pairwise(turns)}
-
-
-def _preceding(unit: MemoryUnit, before: dict[str, str]) -> str:
-    """What was said before a turn, or before the turn a derived unit comes from."""
-    turn_id = unit.derived_from[0] if unit.derived_from else unit.id
-    return before.get(turn_id, "")
-
-
-def _embed_text(unit: MemoryUnit, unnamed: str) -> str:
-    """What the dense model sees: the speaker once, then what was said (``unnamed``: ``_unnamed``)."""
-    return f"{unit.speaker}: {unnamed}" if unit.speaker else unnamed
-
-
-def _lexical_text(unit: MemoryUnit, unnamed: str) -> str:
-    """What BM25 sees: the text, who said it, and the date it happened (for "when" questions).
-
-    A derived unit names its speaker wherever the turn said "I"; for matching, the name counts
-    once, or every unit of a talkative speaker would outrank the one that answers.
-    """
-    parts = [unnamed]
-    if unit.speaker:
-        parts.append(unit.speaker)
-    if unit.occurred_at is not None:
-        parts.append(format_date(unit.occurred_at))
-    return " ".join(parts + marker_words(unit))
-
-
-def _unnamed(unit: MemoryUnit) -> str:
-    """The unit's text without its speaker's name (and the possessive after it)."""
-    return without_names(unit.text, [unit.speaker]) if unit.speaker else unit.text

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-UnitKind = Literal["turn", "fact", "event"]
+UnitKind = Literal["turn", "fact", "event", "passage"]
 UnitStatus = Literal["active", "deleted"]
-DERIVED_KINDS: tuple[UnitKind, ...] = ("fact", "event")
+DERIVED_KINDS: tuple[UnitKind, ...] = ("fact", "event", "passage")
 
 DEFAULT_TENANT = "default"
 DEFAULT_USER = "default"
@@ -79,15 +79,23 @@ class MemoryUnit:
     metadata: dict[str, Any] = field(default_factory=dict)
     version: int = 1
     status: UnitStatus = "active"
+    #: For a derived unit, what extraction made it from (its first turn and first text): the key
+    #: that lets ``rebuild`` recognise it again and keep its id, edits and deletion.
+    origin: str | None = None
 
 
 @dataclass(frozen=True)
 class Hit:
-    """One search result: the unit, its fused score and how each channel scored it."""
+    """One search result: the unit, its fused score and how each channel scored it.
+
+    ``confident`` says whether the unit matches the question well enough to be evidence at all
+    (see ``retrieve.confidence``); a search always returns its best units, confident or not.
+    """
 
     unit: MemoryUnit
     score: float
     scores: dict[str, float]
+    confident: bool = True
 
     @property
     def id(self) -> str:
@@ -108,12 +116,18 @@ class Hit:
 
 @dataclass(frozen=True)
 class Context:
-    """Hits packed into a token budget, rendered as one text block ready for a prompt."""
+    """Hits packed into a token budget, rendered as one text block ready for a prompt.
+
+    ``abstained`` is true when no stored unit matched the question confidently: the context is
+    empty, and ``reason`` says why, so an answer can say "nothing in memory" instead of guessing.
+    """
 
     text: str
     hits: list[Hit]
     tokens: int
     budget_tokens: int
+    abstained: bool = False
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,11 +151,12 @@ class AddResult:
 @dataclass(frozen=True)
 class HistoryEntry:
     """One recorded change to a unit: ``add``, ``update``, ``delete``, ``mention`` (said again, a
-    source more) or ``supersede`` (a newer statement closed or linked it)."""
+    source more), ``supersede`` (a newer statement, a correction or a deletion closed or linked
+    it) or ``source_deleted`` (one of the turns it came from was deleted)."""
 
     unit_id: str
     version: int
-    op: Literal["add", "update", "delete", "mention", "supersede"]
+    op: Literal["add", "update", "delete", "mention", "supersede", "source_deleted"]
     text: str
     at: datetime
     metadata: dict[str, Any] = field(default_factory=dict)

@@ -54,11 +54,12 @@ def unit_from_wire(data: JSON) -> MemoryUnit:
         metadata=dict(data.get("metadata") or {}),
         version=data.get("version", 1),
         status=data.get("status", "active"),
+        origin=data.get("origin"),
     )
 
 
 def hit_from_wire(data: JSON) -> Hit:
-    return Hit(unit_from_wire(data["unit"]), data["score"], dict(data["scores"]))
+    return Hit(unit_from_wire(data["unit"]), data["score"], dict(data["scores"]), data.get("confident", True))
 
 
 def context_from_wire(data: JSON) -> Context:
@@ -67,6 +68,8 @@ def context_from_wire(data: JSON) -> Context:
         hits=[hit_from_wire(h) for h in data["hits"]],
         tokens=data["tokens"],
         budget_tokens=data["budget_tokens"],
+        abstained=data.get("abstained", False),
+        reason=data.get("reason"),
     )
 
 

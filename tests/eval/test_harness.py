@@ -177,7 +177,9 @@ def _check_png(path: Path) -> None:
 def test_eval_locomo_writes_json_markdown_and_chart(locomo_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "report"
     stdout = _eval("locomo", str(locomo_file), "--budgets", "50,400", "--out", str(out))
-    assert "| system | recall@50 | recall@400 | all evidence@400 | answer words@400 |" in stdout
+    assert (
+        "| system | recall@50 | recall@400 | all evidence@400 | answer words@400 | abstained@400 |" in stdout
+    )
     for name in ("report.json", "report.md", "recall.png"):
         assert f"wrote {out / name}" in " ".join(stdout.split())
 
@@ -203,7 +205,10 @@ def test_eval_locomo_writes_json_markdown_and_chart(locomo_file: Path, tmp_path:
     assert results["eidetica"]["400"]["overall"]["evidence_recall"] >= 0.5
 
     markdown = (out / "report.md").read_text(encoding="utf-8")
-    assert "| system | recall@50 | recall@400 | all evidence@400 | answer words@400 |" in markdown
+    assert (
+        "| system | recall@50 | recall@400 | all evidence@400 | answer words@400 | abstained@400 |"
+        in markdown
+    )
     assert "| **eidetica** |" in markdown and "| bm25-turns |" in markdown
     assert "## By category at 400 tokens" in markdown and "single-hop (1)" in markdown
     assert "### adversarial (1 question)" in markdown
@@ -355,14 +360,14 @@ def test_eval_longmemeval_end_to_end(lme_file: Path, tmp_path: Path) -> None:
 
 def test_eval_commands_have_help_and_appear_in_readme() -> None:
     group = get_command(app).commands["eval"]  # type: ignore[attr-defined]
-    assert group.help and set(group.commands) == {"locomo", "longmemeval"}
+    assert group.help and set(group.commands) == {"locomo", "longmemeval", "truth"}
     readme = README.read_text(encoding="utf-8")
     for name, command in group.commands.items():
         assert command.help and command.help.strip(), name
         for param in command.params:
             assert getattr(param, "help", None), f"eval {name}: parameter {param.name} has no help"
         result = RUNNER.invoke(app, ["eval", name, "--help"])
-        assert result.exit_code == 0 and "--budgets" in result.stdout
+        assert result.exit_code == 0 and ("--budgets" in result.stdout or name == "truth")
         assert f"eidetica eval {name}" in readme
 
 
@@ -398,8 +403,11 @@ def test_markdown_table_uses_the_budget_nearest_400_when_400_was_not_run() -> No
     results = {"ours": {"1000": block, "200": block}, "other": {"200": block, "1000": block}}
     assert reference_budget(results) == 200
     lines = markdown_table(results).splitlines()
-    assert lines[0] == "| system | recall@200 | recall@1000 | all evidence@200 | answer words@200 |"
-    assert lines[2] == "| **ours** | 50.0 | 50.0 | 0.0 | 100.0 |"
+    assert (
+        lines[0]
+        == "| system | recall@200 | recall@1000 | all evidence@200 | answer words@200 | abstained@200 |"
+    )
+    assert lines[2] == "| **ours** | 50.0 | 50.0 | 0.0 | 100.0 | 0.0 |"
     assert lines[3].startswith("| other |")
 
 

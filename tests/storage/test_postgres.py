@@ -213,8 +213,12 @@ def test_memory_over_postgres_end_to_end(postgres_url: str, embedder: WordLlamaE
         assert deleted.status == "deleted" and memory.get(turn.id).status == "deleted"
         assert [e.op for e in memory.history(turn.id)] == ["add", "delete"]
         assert turn.id not in {h.id for h in memory.search("Congratulations", user_id="ana")}
+        # What was derived from that turn alone goes with it.
+        retired = [u for u in added.derived if turn.id in u.derived_from]
+        assert retired and all(memory.get(u.id).status == "deleted" for u in retired)
         stats = memory.stats(user_id="ana")
-        assert stats.deleted == 1 and stats.bytes_on_disk and stats.units == len(added.units) - 1
+        assert stats.deleted == 1 + len(retired) and stats.bytes_on_disk
+        assert stats.units == len(added.units) - 1 - len(retired)
         assert memory.forget(user_id="ana") == len(added.units)
         assert memory.stats(user_id="ana").units == 0
         with pytest.raises(NotFoundError):

@@ -29,6 +29,7 @@ class _Tally:
     answer_words: list[float] = field(default_factory=list)
     tokens: list[int] = field(default_factory=list)
     latency_ms: list[float] = field(default_factory=list)
+    abstained: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, float]:
         def mean(values: Sequence[float]) -> float:
@@ -41,6 +42,7 @@ class _Tally:
             "answer_word_recall": mean(self.answer_words),
             "mean_tokens": mean(self.tokens),
             "mean_latency_ms": mean(self.latency_ms),
+            "abstained": mean(self.abstained),
         }
 
 
@@ -83,6 +85,7 @@ def evaluate(
                             tally.answer_words.append(words)
                         tally.tokens.append(ctx.tokens)
                         tally.latency_ms.append(elapsed)
+                        tally.abstained.append(float(ctx.abstained))
                     done += 1
                     if progress is not None:
                         progress(done, total)

@@ -60,6 +60,7 @@ def markdown_table(results: Mapping[str, Any]) -> str:
         *(f"recall@{b}" for b in budgets),
         f"all evidence@{ref}",
         f"answer words@{ref}",
+        f"abstained@{ref}",
     ]
     rows = []
     for system, per_budget in results.items():
@@ -70,6 +71,7 @@ def markdown_table(results: Mapping[str, Any]) -> str:
                 *(_pct(per_budget[str(b)]["overall"]["evidence_recall"]) for b in budgets),
                 _pct(overall["all_evidence"]),
                 _pct(overall["answer_word_recall"]),
+                _pct(overall.get("abstained", 0.0)),
             ]
         )
     return _rows(header, rows)
@@ -110,10 +112,11 @@ def _separate_tables(results: Mapping[str, Any], budgets: list[int], ours: str |
                 summary = per_budget[str(b)]["by_category"].get(category)
                 count = max(count, summary["questions"] if summary else 0)
                 cells.append(_pct(summary["evidence_recall"]) if summary else "–")
-            rows.append([_name(system, ours), *cells])
+            abstained = per_budget[str(budgets[-1])]["by_category"].get(category, {}).get("abstained", 0.0)
+            rows.append([_name(system, ours), *cells, _pct(abstained)])
         parts.append(
             f"### {category} ({count} question{'' if count == 1 else 's'})\n\n"
-            + _rows(["system", *(f"recall@{b}" for b in budgets)], rows)
+            + _rows(["system", *(f"recall@{b}" for b in budgets), f"abstained@{budgets[-1]}"], rows)
         )
     return "\n\n".join(parts) if parts else "No questions in the separately reported categories."
 
@@ -159,7 +162,9 @@ def markdown_report(results: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
             "\n".join(facts),
             "Evidence recall is the share of a question's evidence turns named in the sources of the "
             "context packed into the token budget (%, higher is better). Every system answers through "
-            "the same `Memory.context` call over the same store; only the retriever differs.",
+            "the same `Memory.context` call over the same store; only the retriever differs. "
+            "*Abstained* is the share of questions given no context because no stored unit matched "
+            "them confidently: a mistake for the scored questions, the right call for adversarial ones.",
             f"## Overall\n\n{markdown_table(results)}",
             f"## By category at {ref} tokens\n\n{_category_table(results, ref, ours)}",
             f"## Reported separately\n\n{_separate_tables(results, budgets, ours)}",

@@ -6,15 +6,19 @@ same transaction as the new units.
 - A restatement of a current fact (same ``dedupe_key``) is not added again: the stored unit gains
   the new turns as ``sources`` and counts the mention, so five facts said fifteen times stay five
   units with fifteen sources each.
-- A new value for a single-valued slot ("Alice's manager is Bob" after "... is Carol") closes the
+- A new value for a claim that holds one value at a time ("Alice's manager is Bob" after "... is
+  Carol", "I moved from Lisbon to Oslo" after "I live in Lisbon"; see ``keys.analyse``) closes the
   old unit's validity (``valid_to``) and links the two (``supersedes`` / ``superseded_by`` in
-  metadata). Both stay readable, in ``history`` and by ``as_of`` searches. When the new statement
-  is older than the stored one (an import out of order), it is the new unit that arrives closed.
+  metadata). So does a retraction ("I gave up coffee" closes "Sam drinks coffee every morning"),
+  and a changed value of any relation when the statement says it changed ("now I drive a Tesla").
+  Both stay readable, in ``history`` and by ``as_of`` searches. When the new statement is older
+  than the stored one (an import out of order), it is the new unit that arrives closed.
 - Nothing is deleted.
 
 Candidates are found through the lexical index: every derived unit's indexed text carries a
-marker word for its dedupe key and one for its slot, so one query per add finds every unit the
-batch could restate or supersede, however large the memory.
+marker word for its dedupe key and one for each relation it claims, so one query per add finds
+every unit the batch could restate or supersede, however large the memory; a second query finds
+the facts that hold a retracted value.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from datetime import datetime
 
 from ..model import DERIVED_KINDS, MemoryUnit, Scope
 from ..storage import Revision, RevisionOp, Store, UnitFilter
-from .keys import Slot, dedupe_key, slot_of
+from .claims import Claim, Statement, analyse, holds, subject_of
+from .keys import dedupe_key
 
 
 @dataclass(frozen=True)
@@ -42,8 +47,8 @@ def marker_words(unit: MemoryUnit) -> list[str]:
     """The index words that let reconciliation find this unit again (derived units only)."""
     if unit.kind not in DERIVED_KINDS:
         return []
-    slot = slot_of(unit.text)
-    return [_marker("k", dedupe_key(unit.text))] + ([_marker("s", slot.key)] if slot else [])
+    keys = dict.fromkeys(claim.key for claim in _statement(unit).claims)
+    return [_marker("k", dedupe_key(unit.text))] + [_marker("s", key) for key in keys]
 
 
 def _marker(kind: str, text: str) -> str:
@@ -64,70 +69,137 @@ def plan(store: Store, scope: Scope, derived: Sequence[MemoryUnit]) -> Plan:
     return reconcile(_current_units(store, scope, derived), derived)
 
 
+class _Book:
+    """The current units reconciliation compares against, indexed by dedupe key and claim key."""
+
+    def __init__(self) -> None:
+        self.units: dict[str, MemoryUnit] = {}  # stored and new units, as they will read
+        self.by_key: dict[str, str] = {}
+        self.by_claim: dict[str, dict[str, Claim]] = {}  # claim key -> unit id -> its claim
+
+    def remember(self, unit: MemoryUnit) -> None:
+        self.units[unit.id] = unit
+        if unit.valid_to is not None:
+            return
+        self.by_key[dedupe_key(unit.text)] = unit.id
+        for claim in _statement(unit).claims:
+            self.by_claim.setdefault(claim.key, {})[unit.id] = claim
+
+    def forget(self, unit_id: str) -> None:
+        """Drop a unit that has just been closed from the current ones: a restatement of its value
+        ("I live in Lisbon" again, after moving back) is a new current unit, not a mention."""
+        self.by_key = {key: uid for key, uid in self.by_key.items() if uid != unit_id}
+        for holders in self.by_claim.values():
+            holders.pop(unit_id, None)
+
+    def rivals(self, unit: MemoryUnit) -> list[MemoryUnit]:
+        """Current units that ``unit`` replaces: rival values of its claims, and retracted facts."""
+        statement = _statement(unit)
+        found: dict[str, MemoryUnit] = {}
+        for claim in statement.claims:
+            if not statement.replaces(claim):
+                continue
+            for holder_id, held in self.by_claim.get(claim.key, {}).items():
+                old = self.units[holder_id]
+                # A non-functional relation only changes between facts: "Sam went to Rome" stays.
+                if held.value != claim.value and (claim.functional or old.kind == "fact"):
+                    found[holder_id] = old
+        for retraction in statement.retractions:
+            if retraction.key is not None:  # a relation that ended, whatever its value
+                found.update((uid, self.units[uid]) for uid in self.by_claim.get(retraction.key, {}))
+                continue
+            for old in self.units.values():
+                if (
+                    old.valid_to is None
+                    and old.id != unit.id
+                    and _retracted(old, retraction.subject, retraction.words)
+                ):
+                    found[old.id] = old
+        found.pop(unit.id, None)
+        return list(found.values())
+
+
+def _statement(unit: MemoryUnit) -> Statement:
+    """What a unit claims; a passage is verbatim text, deduplicated but never read for claims."""
+    return Statement() if unit.kind == "passage" else analyse(unit.text)
+
+
+def _retracted(unit: MemoryUnit, subject: str, words: tuple[str, ...]) -> bool:
+    """Whether ``unit`` states that ``subject`` has the retracted value ``words``.
+
+    A fact counts when it names the value; an event only when it claims the value for one of
+    the subject's relations ("Sam started working at the hospital"), since an event stays true.
+    """
+    statement = _statement(unit)
+    if unit.kind == "passage" or any(r.words == words for r in statement.retractions):
+        return False  # another retraction of the same value: nothing to close
+    if unit.kind == "fact":
+        return _owned_by(subject_of(unit.text), subject) and holds(unit.text, words)
+    return any(c.subject == subject and holds(c.value, words) for c in statement.claims)
+
+
+def _owned_by(fact_subject: str | None, subject: str) -> bool:
+    """Whether a fact about ``fact_subject`` is about ``subject`` or something of theirs: "I gave
+    up my gym membership" retracts "Sam's gym membership costs 40 euros"; "we" owns "our"."""
+    if fact_subject is None:
+        return False
+    possessive = "our " if subject == "we" else f"{subject}'s "
+    return fact_subject == subject or fact_subject.startswith(possessive)
+
+
 def reconcile(stored: Sequence[MemoryUnit], derived: Sequence[MemoryUnit]) -> Plan:
     """Reconcile ``derived`` (in order) against the ``stored`` current units they may restate or
     supersede; with nothing stored (a rebuild) it reconciles them among themselves."""
-    by_key: dict[str, str] = {}
-    by_slot: dict[str, tuple[str, Slot]] = {}
-    units: dict[str, MemoryUnit] = {}  # stored and new units, as they will read
+    book = _Book()
     for unit in stored:
-        _remember(unit, units, by_key, by_slot)
+        book.remember(unit)
     revised: dict[str, RevisionOp] = {}
     new_ids: list[str] = []
     for unit in derived:
-        target_id = by_key.get(dedupe_key(unit.text))
+        target_id = book.by_key.get(dedupe_key(unit.text))
         if target_id is not None:
-            units[target_id] = _mentioned(units[target_id], unit)
-            if target_id not in new_ids:
-                revised.setdefault(target_id, "mention")
+            target = book.units[target_id]
+            if not set(unit.derived_from) <= set(target.derived_from):  # else: said by the same turns
+                book.units[target_id] = _mentioned(target, unit)
+                if target_id not in new_ids:
+                    revised.setdefault(target_id, "mention")
             continue
-        slot = slot_of(unit.text) if unit.kind == "fact" else None
-        current = by_slot.get(slot.key) if slot else None
-        if slot and current and current[1].value != slot.value:
-            old = units[current[0]]
+        for old in book.rivals(unit):
             if when(unit) >= when(old):
-                units[old.id] = _closed(old, at=when(unit), by=unit.id)
+                book.units[old.id] = _closed(old, at=when(unit), by=unit.id)
+                book.forget(old.id)
                 unit = _with_meta(unit, supersedes=old.id)
                 if old.id not in new_ids:
                     revised[old.id] = "supersede"
-            else:
+            elif unit.valid_to is None:
                 unit = _closed(_with_meta(unit, superseded_by=old.id), at=when(old), by=old.id)
-                units[old.id] = _with_meta(old, supersedes=unit.id)
+                book.units[old.id] = _with_meta(old, supersedes=unit.id)
                 if old.id not in new_ids:
                     revised.setdefault(old.id, "supersede")
         new_ids.append(unit.id)
-        _remember(unit, units, by_key, by_slot)
+        book.remember(unit)
     return Plan(
-        new=[units[i] for i in new_ids],
+        new=[book.units[i] for i in new_ids],
         revisions=[
-            Revision(dataclasses.replace(units[i], version=units[i].version + 1), op)
+            Revision(dataclasses.replace(book.units[i], version=book.units[i].version + 1), op)
             for i, op in revised.items()
         ],
     )
 
 
 def _current_units(store: Store, scope: Scope, derived: Sequence[MemoryUnit]) -> list[MemoryUnit]:
-    markers = sorted({word for unit in derived for word in marker_words(unit)})
     where = UnitFilter(Scope(user_id=scope.user_id, tenant=scope.tenant), kinds=DERIVED_KINDS)
+    ended = {r.key for u in derived for r in _statement(u).retractions if r.key is not None}
+    markers = sorted(
+        {word for unit in derived for word in marker_words(unit)} | {_marker("s", k) for k in ended}
+    )
     found = store.search_lexical(where, markers, limit=8 * len(markers))
+    retracted = sorted({w for u in derived for r in _statement(u).retractions for w in r.words})
+    if retracted:
+        found += store.search_lexical(where, retracted, limit=20 * len(retracted))
     units = store.get_many([unit_id for unit_id, _ in found], tenant=scope.tenant, user_id=scope.user_id)
     current = [u for u in units.values() if u.status == "active" and u.valid_to is None]
     return sorted(current, key=lambda u: (u.recorded_at, u.id))
-
-
-def _remember(
-    unit: MemoryUnit,
-    units: dict[str, MemoryUnit],
-    by_key: dict[str, str],
-    by_slot: dict[str, tuple[str, Slot]],
-) -> None:
-    units[unit.id] = unit
-    if unit.valid_to is not None:
-        return
-    by_key[dedupe_key(unit.text)] = unit.id
-    slot = slot_of(unit.text) if unit.kind == "fact" else None
-    if slot is not None:
-        by_slot[slot.key] = (unit.id, slot)
 
 
 def _mentioned(unit: MemoryUnit, again: MemoryUnit) -> MemoryUnit:

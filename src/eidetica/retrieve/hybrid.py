@@ -21,12 +21,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from ..embedders.base import Embedder
 from ..errors import EmbedderError
 from ..model import Hit, MemoryUnit
 from ..storage.base import Store, UnitFilter
-from .query import lexical_terms, named_speakers, time_window, without_names
+from .confidence import confident, question_stems
+from .query import first_person, lexical_terms, named_speakers, time_window, without_names
 
 log = logging.getLogger("eidetica")
 
@@ -83,6 +85,9 @@ def hybrid_search(
     depth = max(candidates, k)
     tenant, user_id = where.scope.tenant, where.scope.user_id
     named = named_speakers(query, store.speakers(where)) if weights.speaker else set()
+    if weights.speaker and not named and first_person(query):
+        # "Where do I live?" asks about the user: whoever speaks in the user's role.
+        named = set(store.speakers(dataclasses.replace(where, roles=("user",))))
     fused: dict[str, float] = {}
     breakdown: dict[str, dict[str, float]] = {}
 
@@ -117,11 +122,20 @@ def hybrid_search(
             for unit_id, prior in _session_priors(units, fused).items():
                 add("session", unit_id, weights.session * prior * first, round(prior, 4))
 
-    for unit_id in _superseded(units):
+    closed = _superseded(units, where.as_of)
+    for unit_id, successor in _successors(store, where, units, closed).items():
+        # Current first: what replaced a matching statement answers the question at least as well.
+        if fused[unit_id] >= fused.get(successor, 0.0):
+            add("succession", successor, fused[unit_id] - fused.get(successor, 0.0) + 1e-6, 1.0)
+    for unit_id in closed:
         fused[unit_id] *= SUPERSEDED_WEIGHT
     # Sorting the fused dict (not the loaded units) keeps ties in channel order: lexical first.
     ranked_ids = [uid for uid in sorted(fused, key=fused.__getitem__, reverse=True) if uid in units][:k]
-    return [Hit(units[uid], round(fused[uid], 6), breakdown[uid]) for uid in ranked_ids]
+    stems = question_stems(query, named)
+    return [
+        Hit(units[uid], round(fused[uid], 6), breakdown[uid], confident(stems, units[uid], breakdown[uid]))
+        for uid in ranked_ids
+    ]
 
 
 def _dense(
@@ -137,20 +151,61 @@ def _dense(
     return store.search_vector(where, vector, depth)
 
 
-def _superseded(units: dict[str, MemoryUnit]) -> set[str]:
-    """Candidates a newer statement replaced: closed units, and turns only closed units came from.
+def _superseded(units: dict[str, MemoryUnit], as_of: datetime | None) -> set[str]:
+    """Candidates that no longer hold (at ``as_of``, or now): closed by a newer statement, a
+    correction or a deletion, turns included.
 
     "Alice's manager is Carol" (the turn and its fact) should not outrank "... is Bob" once Bob
     superseded Carol; both stay findable, below the current one.
     """
-    closed = {uid for uid, u in units.items() if u.valid_to is not None}
-    if not closed:
-        return closed
-    stale = {turn for uid in closed for turn in units[uid].derived_from}
-    current = {
-        turn for uid, u in units.items() if u.kind != "turn" and uid not in closed for turn in u.derived_from
+    return {
+        uid for uid, u in units.items() if u.valid_to is not None and (as_of is None or u.valid_to <= as_of)
     }
-    return closed | {uid for uid in units if uid in stale and uid not in current}
+
+
+def _successors(
+    store: Store, where: UnitFilter, units: dict[str, MemoryUnit], closed: set[str]
+) -> dict[str, str]:
+    """For each closed candidate, the unit holding now (or at ``as_of``) that replaced it, found
+    along ``superseded_by`` links and loaded into ``units`` when it was no candidate."""
+    chain: dict[str, str] = {}
+    for _ in range(8):  # a value changed eight times over is followed no further
+        wanted = {
+            str(units[uid].metadata["superseded_by"])
+            for uid in closed | set(chain.values())
+            if uid in units and units[uid].metadata.get("superseded_by")
+        }
+        missing = [uid for uid in wanted if uid not in units]
+        if not missing:
+            break
+        found = store.get_many(missing, tenant=where.scope.tenant, user_id=where.scope.user_id)
+        units.update(found)
+        if not found:
+            break
+    successors: dict[str, str] = {}
+    for uid in closed:
+        seen = {uid}
+        current = units[uid].metadata.get("superseded_by")
+        while isinstance(current, str) and current in units and current not in seen:
+            seen.add(current)
+            unit = units[current]
+            if unit.status != "active" or not _allowed(unit, where):
+                break
+            if current not in closed and (
+                unit.valid_to is None or (where.as_of and unit.valid_to > where.as_of)
+            ):
+                successors[uid] = current
+                break
+            current = unit.metadata.get("superseded_by")
+    return successors
+
+
+def _allowed(unit: MemoryUnit, where: UnitFilter) -> bool:
+    """Whether a unit loaded by id also passes the query's kind filter and ``as_of``."""
+    if where.kinds and unit.kind not in where.kinds:
+        return False
+    start = unit.valid_from or unit.occurred_at or unit.recorded_at
+    return where.as_of is None or start <= where.as_of
 
 
 def _session_priors(units: dict[str, MemoryUnit], fused: dict[str, float]) -> dict[str, float]:

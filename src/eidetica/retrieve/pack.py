@@ -6,6 +6,10 @@ passed over so a smaller, lower-ranked line can still use the remaining budget.
 
 The packed text is grouped by the day things were said, one ``[8 May 2023]`` header per day, so
 the date costs its tokens once per day rather than once per line.
+
+A statement that no longer holds (superseded by a newer one, corrected, or a turn whose statement
+was) is never shown as current: its line starts with ``(past, until 3 June 2024)``. A current
+unit derived from such a turn is packed on its own, since the turn no longer stands for it.
 """
 
 from __future__ import annotations
@@ -27,11 +31,17 @@ def said_on(unit: MemoryUnit) -> date | None:
     return None if moment is None else moment.date()
 
 
+#: How a line that no longer holds begins; the date it stopped holding follows.
+PAST_MARKER = "(past, until"
+
+
 def line(unit: MemoryUnit) -> str:
-    """A unit as one line under its day header: turns keep their speaker."""
-    if unit.kind == "turn" and unit.speaker:
-        return f"{unit.speaker}: {unit.text}"
-    return unit.text
+    """A unit as one line under its day header: turns keep their speaker; past ones are marked."""
+    verbatim = unit.kind in ("turn", "passage")  # said in the first person: who said it matters
+    text = f"{unit.speaker}: {unit.text}" if verbatim and unit.speaker else unit.text
+    if unit.valid_to is not None:
+        return f"{PAST_MARKER} {format_date(unit.valid_to)}) {text}"
+    return text
 
 
 def render(unit: MemoryUnit) -> str:
@@ -49,6 +59,7 @@ def pack(hits: Sequence[Hit], counter: TokenCounter, budget_tokens: int) -> Cont
     """Choose hits greedily by score until the budget is full; render them grouped by day."""
     chosen: list[Hit] = []
     covered: set[str] = set()  # ids of packed units and of the turns/derivations they stand for
+    past_turns: set[str] = set()  # packed turns that no longer hold: they stand for no current unit
     seen_text: set[str] = set()
     days: set[date | None] = set()
     newline = line_break_cost(counter)
@@ -60,7 +71,11 @@ def pack(hits: Sequence[Hit], counter: TokenCounter, budget_tokens: int) -> Cont
         key = text_key(unit)
         if unit.id in covered or key in seen_text:
             continue
-        if unit.derived_from and all(src in covered for src in unit.derived_from):
+        if (
+            unit.derived_from
+            and all(src in covered for src in unit.derived_from)
+            and (unit.valid_to is not None or not any(src in past_turns for src in unit.derived_from))
+        ):
             continue
         day = said_on(unit)
         cost = counter.count(line(unit)) + newline
@@ -73,6 +88,8 @@ def pack(hits: Sequence[Hit], counter: TokenCounter, budget_tokens: int) -> Cont
         days.add(day)
         covered.add(unit.id)
         covered.update(unit.derived_from)
+        if unit.kind == "turn" and unit.valid_to is not None:
+            past_turns.add(unit.id)
         seen_text.add(key)
     text = _render_grouped(chosen)
     tokens = counter.count(text) if text else 0

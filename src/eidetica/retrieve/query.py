@@ -88,6 +88,14 @@ def named_speakers(question: str, speakers: Iterable[str]) -> set[str]:
     return {s for s in speakers if s and _name_pattern(s).search(question)}
 
 
+_FIRST_PERSON = re.compile(r"\b(?:I|me|my|mine|myself|I'm|I've|I'd|I'll)\b")
+
+
+def first_person(question: str) -> bool:
+    """Whether the question is asked about its asker ("where do I live?", "what's my budget?")."""
+    return _FIRST_PERSON.search(question) is not None
+
+
 def without_names(text: str, names: Iterable[str]) -> str:
     """``text`` without the given names (and a possessive after them)."""
     for name in names:

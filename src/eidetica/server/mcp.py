@@ -57,7 +57,9 @@ INSTRUCTIONS = (
     "is worth remembering with add_memory. Every memory has an id; sources name the original messages."
 )
 
-KINDS_HELP = "Only these kinds: turn (a message as said), fact, event. Omit for all."
+KINDS_HELP = (
+    "Only these kinds: turn (a message as said), fact, event, passage (a piece of a long turn). Omit for all."
+)
 
 
 @dataclasses.dataclass(frozen=True)

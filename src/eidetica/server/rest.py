@@ -79,6 +79,7 @@ def add_memories(body: AddRequest, memory: Caller) -> JSONResponse:
         session_id=body.session_id,
         timestamp=body.timestamp,
         infer=body.infer,
+        user_name=body.user_name,
     )
     return _json(result, 201)
 
@@ -180,10 +181,15 @@ def stats(query: Annotated[UserQuery, Query()], memory: Caller) -> JSONResponse:
 
 @api.delete("/users/{user_id:path}", tags=["users"])
 def forget_user(
-    user_id: Annotated[str, Path(description="The user to erase.")], memory: Caller
+    user_id: Annotated[str, Path(description="The user to erase.")],
+    memory: Caller,
+    compact: Annotated[
+        bool, Query(description="Also rewrite the storage (PostgreSQL: VACUUM FULL, locks the tables).")
+    ] = False,
 ) -> JSONResponse:
-    """Erase everything of one user, derived units and history included: ``{"deleted": n}``."""
-    return _json({"deleted": memory.forget(user_id=user_id)})
+    """Erase everything of one user, derived units and history included, from the store's files
+    too: ``{"deleted": n}``."""
+    return _json({"deleted": memory.forget(user_id=user_id, compact=compact)})
 
 
 # -- probes -----------------------------------------------------------------------------------------

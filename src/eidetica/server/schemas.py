@@ -63,6 +63,9 @@ class AddRequest(_Body):
         Field(description="When the messages were said: ISO 8601 or epoch seconds (default: now)."),
     ] = None
     infer: Annotated[bool, Field(description="Derive facts and events (false: store turns only).")] = True
+    user_name: Annotated[
+        str | None, Field(description="The user's name, for user messages that carry no name.")
+    ] = None
 
 
 class SearchRequest(_Body):
@@ -73,7 +76,9 @@ class SearchRequest(_Body):
     agent_id: AgentId = None
     session_id: SessionId = None
     k: Annotated[int, Field(description="How many hits, at most.")] = 10
-    kinds: Annotated[list[str] | None, Field(description="Only these kinds: turn, fact, event.")] = None
+    kinds: Annotated[list[str] | None, Field(description="Only these kinds: turn, fact, event, passage.")] = (
+        None
+    )
     since: Annotated[str | None, Field(description="Only units from this time on (ISO 8601).")] = None
     until: Annotated[str | None, Field(description="Only units up to this time (ISO 8601).")] = None
     as_of: Annotated[

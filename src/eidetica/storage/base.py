@@ -12,7 +12,7 @@ tenant the user is optional only for by-id operations, where the id already name
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -30,6 +30,13 @@ class UnitFilter:
     kinds: tuple[UnitKind, ...] | None = None
     since: datetime | None = None
     until: datetime | None = None
+    #: Only units that held at this moment: already true (valid_from, else occurred_at, else
+    #: recorded_at, no later than it) and not yet closed (valid_to after it, or none).
+    as_of: datetime | None = None
+    #: Only units derived from this unit id (lineage: ``derived_from`` lists it).
+    derived_from: str | None = None
+    #: Only units said in one of these roles ("user", "assistant", ...).
+    roles: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -48,17 +55,23 @@ class NewUnit:
     lexical_context: str = ""
 
 
-RevisionOp = Literal["mention", "supersede"]
+RevisionOp = Literal["mention", "supersede", "delete", "source_deleted"]
 
 
 @dataclass(frozen=True)
 class Revision:
-    """A stored unit as it should read after an add: more ``sources`` (``mention``) or a closed
-    validity (``supersede``). Only sources, derived_from, valid_to and metadata change; the text,
-    vector and index entries stay, and the change is recorded in ``history`` under ``op``."""
+    """A stored unit as it should read after a write, and why (recorded in ``history`` under
+    ``op``; None records nothing).
+
+    Only sources, derived_from, valid_to, metadata, version and status change; the text and
+    vector stay. A unit whose status becomes ``deleted`` leaves the lexical index; ``lexical``
+    (the unit's lexical text and the words said before it) replaces its index entries, for a unit
+    whose preceding turn was deleted.
+    """
 
     unit: MemoryUnit
-    op: RevisionOp
+    op: RevisionOp | None
+    lexical: tuple[str, str] | None = None
 
 
 class Store(Protocol):
@@ -100,26 +113,41 @@ class Store(Protocol):
         vector: Vectors,
         lexical_text: str,
         metadata: dict[str, Any] | None,
+        revisions: Sequence[Revision] = (),
     ) -> MemoryUnit:
-        """Write a new version of the unit; the previous one stays in ``history``."""
+        """Write a new version of the unit, and apply ``revisions`` (the turns it came from,
+        closed), in one transaction; the previous version stays in ``history``."""
         ...
 
-    def delete(self, unit_id: str, *, tenant: str, user_id: str | None = None) -> MemoryUnit:
-        """Soft-delete: hide the unit from reads and record the deletion in ``history``."""
+    def delete(
+        self, unit_id: str, *, tenant: str, user_id: str | None = None, revisions: Sequence[Revision] = ()
+    ) -> MemoryUnit:
+        """Soft-delete: hide the unit from reads, record the deletion in ``history``, and apply
+        ``revisions`` (what was derived from it, retired) in the same transaction."""
         ...
 
     def history(self, unit_id: str, *, tenant: str, user_id: str | None = None) -> list[HistoryEntry]:
         """Return every recorded version of the unit, oldest first."""
         ...
 
-    def forget(self, tenant: str, user_id: str) -> int:
-        """Erase everything of one user (history included); return how many units went."""
+    def forget(self, tenant: str, user_id: str, *, compact: bool = False) -> int:
+        """Erase everything of one user (history included) and their bytes from the store's files
+        as far as the backend can; ``compact`` also rewrites the storage (SQLite VACUUM, PostgreSQL
+        VACUUM FULL, which locks the tables for every tenant). Return how many units went. See
+        docs/forget.md."""
         ...
 
-    def replace_derived(self, scope: Scope, units: Sequence[NewUnit]) -> int:
-        """Erase the user's derived units (history included) and store ``units`` in their place,
-        in one transaction, so a rebuild that fails or is killed leaves the old ones; return how
-        many were erased."""
+    def replace_derived(
+        self,
+        scope: Scope,
+        units: Sequence[NewUnit],
+        *,
+        keep: Collection[str] = (),
+        revisions: Sequence[Revision] = (),
+    ) -> int:
+        """Erase the user's derived units but ``keep`` (history included), store ``units`` in their
+        place and apply ``revisions``, in one transaction, so a rebuild that fails or is killed
+        leaves the old ones; return how many were erased."""
         ...
 
     def unembedded(self, tenant: str, user_id: str | None, limit: int) -> list[MemoryUnit]:
@@ -170,6 +198,12 @@ class Store(Protocol):
     def close(self) -> None:
         """Release connections; the store is unusable afterwards."""
         ...
+
+
+def lineage_pattern(unit_id: str) -> str:
+    """A LIKE pattern (escape character ``\\``) matching a ``derived_from`` JSON list naming ``unit_id``."""
+    escaped = unit_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f'%"{escaped}"%'
 
 
 def embedder_mismatch(where: object, stored: str, wanted: str) -> StoreError:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC
 from typing import Any
@@ -233,8 +233,9 @@ class PostgresStore:
         vector: Vectors,
         lexical_text: str,
         metadata: dict[str, Any] | None,
+        revisions: Sequence[Revision] = (),
     ) -> MemoryUnit:
-        """Write a new version; the history table keeps every earlier text."""
+        """Write a new version and apply ``revisions``; the history table keeps every earlier text."""
         with self.transaction(tenant) as conn:
             current = self._get_in(conn, unit_id, tenant, user_id, lock=True)
             if current.status == "deleted":
@@ -262,11 +263,15 @@ class PostgresStore:
                 "VALUES (%s, %s, %s, %s, 'update', %s, now(), %s)",
                 (tenant, current.scope.user_id, unit_id, version, text, meta),
             )
+            _revise(conn, revisions)
         assert row is not None
         return unit_from_row(row, utc)
 
-    def delete(self, unit_id: str, *, tenant: str, user_id: str | None = None) -> MemoryUnit:
-        """Soft-delete: drop from the lexical index, keep the row and record the deletion."""
+    def delete(
+        self, unit_id: str, *, tenant: str, user_id: str | None = None, revisions: Sequence[Revision] = ()
+    ) -> MemoryUnit:
+        """Soft-delete: drop from the lexical index, keep the row, record the deletion, and apply
+        ``revisions``."""
         with self.transaction(tenant) as conn:
             current = self._get_in(conn, unit_id, tenant, user_id, lock=True)
             if current.status == "deleted":
@@ -283,31 +288,62 @@ class PostgresStore:
                 "VALUES (%s, %s, %s, %s, 'delete', %s, now(), '{}')",
                 (tenant, current.scope.user_id, unit_id, current.version, current.text),
             )
+            _revise(conn, revisions)
         return dataclasses.replace(current, status="deleted")
 
-    def forget(self, tenant: str, user_id: str) -> int:
-        """Erase every row of the user, history included; leave an audit record without content."""
+    def forget(self, tenant: str, user_id: str, *, compact: bool = False) -> int:
+        """Erase every row of the user, history included; leave an audit record without content.
+
+        Then VACUUM the tables as the connecting user (the app role may not), so the dead rows leave
+        the pages and the planner's statistics stop sampling them. Plain VACUUM leaves old bytes in
+        the pages' free space; ``compact`` rewrites the tables and ``pg_statistic`` (VACUUM FULL),
+        which locks them for every tenant while it runs. See docs/forget.md.
+        """
         with self.transaction(tenant) as conn:
+            xid = conn.execute("SELECT pg_current_xact_id()::xid::text").fetchone()
             n = self._erase(conn, tenant, user_id, derived_only=False)
             conn.execute(
                 "INSERT INTO eidetica.audit (at, op, tenant, user_id, detail) "
                 "VALUES (now(), 'forget', %s, %s, %s)",
                 (tenant, user_id, json.dumps({"units": n})),
             )
+        assert xid is not None
+        with self._admin() as admin:
+            try:
+                _vacuum(admin, str(xid[0]), full=compact, wait_s=self._timeout, where=self._where)
+            except pgerrors.LockNotAvailable as exc:
+                raise StoreError(
+                    f"the rows are deleted, but VACUUM waited over {self._timeout:g} s for a table that "
+                    "another transaction holds; call forget again once it has finished"
+                ) from exc
+            except psycopg.Error as exc:
+                raise self._error(exc, "the rows are deleted, but VACUUM failed; call forget again") from exc
         return n
 
-    def replace_derived(self, scope: Scope, units: Sequence[NewUnit]) -> int:
-        """Swap the user's derived units (and their history) for ``units`` in one transaction."""
+    def replace_derived(
+        self,
+        scope: Scope,
+        units: Sequence[NewUnit],
+        *,
+        keep: Collection[str] = (),
+        revisions: Sequence[Revision] = (),
+    ) -> int:
+        """Swap the user's derived units (and their history), except ``keep``, for ``units`` and
+        apply ``revisions``, in one transaction; return how many went."""
         with self.transaction(scope.tenant) as conn:
-            erased = self._erase(conn, scope.tenant, scope.user_id, derived_only=True)
+            erased = self._erase(conn, scope.tenant, scope.user_id, derived_only=True, keep=keep)
+            _revise(conn, revisions)
             _insert(conn, scope.tenant, units)
             return erased
 
     @staticmethod
-    def _erase(conn: Conn, tenant: str, user_id: str, *, derived_only: bool) -> int:
-        """Delete the user's units (or only the derived ones) with their postings and history."""
-        kinds = "AND u.kind <> 'turn'" if derived_only else ""
-        owner = (tenant, user_id)
+    def _erase(
+        conn: Conn, tenant: str, user_id: str, *, derived_only: bool, keep: Collection[str] = ()
+    ) -> int:
+        """Delete the user's units (or only the derived ones, but ``keep``) with their postings
+        and history."""
+        kinds = "AND u.kind <> 'turn' AND u.id <> ALL(%s)" if derived_only else ""
+        owner: tuple[Any, ...] = (tenant, user_id, list(keep)) if derived_only else (tenant, user_id)
         for table in ("postings", "history"):
             conn.execute(
                 f"DELETE FROM eidetica.{table} x USING eidetica.units u WHERE x.unit_id = u.id "
@@ -554,20 +590,37 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _revise(conn: Conn, revisions: Sequence[Revision]) -> None:
-    """Apply reconciliation's changes to stored units of one tenant and record each in ``history``."""
+    """Apply changes to stored units of one tenant and their postings, and record each in ``history``."""
+    if not revisions:
+        return
     with conn.cursor() as cur:
         cur.executemany(
             "UPDATE eidetica.units SET sources = %s, derived_from = %s, valid_to = %s, metadata = %s, "
-            "version = %s WHERE id = %s AND tenant = %s AND user_id = %s",
+            "version = %s, status = %s WHERE id = %s AND tenant = %s AND user_id = %s",
             [
                 (
                     dump_json(r.unit.sources), dump_json(r.unit.derived_from), r.unit.valid_to,
-                    dump_json(r.unit.metadata), r.unit.version, r.unit.id, r.unit.scope.tenant,
-                    r.unit.scope.user_id,
+                    dump_json(r.unit.metadata), r.unit.version, r.unit.status, r.unit.id,
+                    r.unit.scope.tenant, r.unit.scope.user_id,
                 )
                 for r in revisions
             ],
         )  # fmt: skip
+        reindexed = [r for r in revisions if r.unit.status == "deleted" or r.lexical is not None]
+        for r in reindexed:
+            cur.execute(
+                "DELETE FROM eidetica.postings WHERE unit_id = %s AND tenant = %s",
+                (r.unit.id, r.unit.scope.tenant),
+            )
+        postings = Postings()
+        lengths = []
+        for r in reindexed:
+            if r.unit.status != "deleted" and r.lexical is not None:
+                body, context = index_terms([owned_words(r.unit.scope, text) for text in r.lexical])
+                lengths.append((postings.add(r.unit, body, context), r.unit.id, r.unit.scope.tenant))
+        if lengths:
+            cur.execute(Postings.SQL, postings.params())
+            cur.executemany("UPDATE eidetica.units SET terms_len = %s WHERE id = %s AND tenant = %s", lengths)
         cur.executemany(
             "INSERT INTO eidetica.history (tenant, user_id, unit_id, version, op, text, at, metadata) "
             "VALUES (%s, %s, %s, %s, %s, %s, now(), %s)",
@@ -575,5 +628,61 @@ def _revise(conn: Conn, revisions: Sequence[Revision]) -> None:
                 (r.unit.scope.tenant, r.unit.scope.user_id, r.unit.id, r.unit.version, r.op, r.unit.text,
                  dump_json(r.unit.metadata))
                 for r in revisions
+                if r.op is not None
             ],
         )  # fmt: skip
+
+
+def _vacuum(conn: Conn, xid: str, *, full: bool, wait_s: float, where: str) -> None:
+    """VACUUM (and ANALYZE) the tables a forget deleted from in transaction ``xid``.
+
+    A transaction older than the forget may still see the rows, and VACUUM, FULL included, keeps
+    what some transaction may see: wait up to ``wait_s`` for those to end, then refuse. ``full``
+    rewrites the tables into new files, then ``pg_statistic``, whose superseded rows still hold
+    sampled values. VACUUM only warns when it may not touch a table; the warnings become an error.
+    The lock timeout keeps a VACUUM FULL stuck behind a long transaction from queueing every
+    other tenant's queries behind it.
+    """
+    for _ in range(max(int(wait_s * 10), 1)):
+        if not (older := _transactions_before(conn, xid)):
+            break
+        conn.execute("SELECT pg_sleep(0.1)")
+    else:
+        raise StoreError(
+            f"the rows are deleted, but {older} transaction(s) on PostgreSQL at {where} that began "
+            f"before the forget still held them after {wait_s:g} s, and VACUUM keeps what a running "
+            "transaction may see; call forget again once those have finished"
+        )
+    refused: list[str] = []
+
+    def collect(diag: psycopg.errors.Diagnostic) -> None:
+        if diag.severity_nonlocalized == "WARNING":
+            refused.append(diag.message_primary or "a warning without text")
+
+    conn.add_notice_handler(collect)
+    conn.execute(f"SET lock_timeout = {max(int(wait_s * 1000), 1)}")
+    tables = "eidetica.units, eidetica.postings, eidetica.history"
+    conn.execute(f"VACUUM ({'FULL, ' if full else ''}ANALYZE) {tables}")
+    if full:
+        conn.execute("VACUUM FULL pg_catalog.pg_statistic")
+    if refused:
+        raise StoreError(
+            f"the rows are deleted, but PostgreSQL at {where} refused to VACUUM ({'; '.join(refused)}): "
+            "connect as the tables' owner (the user that created them) or the database owner, or "
+            "GRANT MAINTAIN on them (PostgreSQL 17+), then call forget again"
+        )
+
+
+def _transactions_before(conn: Conn, xid: str) -> int:
+    """Count what holds back VACUUM's removal of rows deleted by ``xid``: transactions and snapshots
+    at least as old in this database (or in none: WAL senders), replication slots, prepared ones."""
+    row = conn.execute(
+        "SELECT count(*) FROM ("
+        " SELECT unnest(ARRAY[backend_xid, backend_xmin]) FROM pg_stat_activity"
+        "  WHERE (datname = current_database() OR datname IS NULL) AND pid <> pg_backend_pid()"
+        " UNION ALL SELECT xmin FROM pg_replication_slots"
+        " UNION ALL SELECT transaction FROM pg_prepared_xacts WHERE database = current_database()"
+        ") held(x) WHERE x IS NOT NULL AND age(x) >= age(%s::xid)",
+        (xid,),
+    ).fetchone()
+    return int(row[0]) if row else 0

@@ -141,6 +141,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX units_unembedded ON eidetica.units (tenant, user_id) WHERE embedding IS NULL;
         """,
     ),
+    (
+        "m004_unit_origin",
+        # What a derived unit was extracted from, so a rebuild recognises it (see MemoryUnit.origin).
+        "ALTER TABLE eidetica.units ADD COLUMN origin TEXT;",
+    ),
 ]
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
 
-from .base import UnitFilter
+from .base import UnitFilter, lineage_pattern
 
 
 def filter_sql(where: UnitFilter, *, include_deleted: bool = False) -> tuple[str, dict[str, Any]]:
@@ -35,6 +35,18 @@ def filter_sql(where: UnitFilter, *, include_deleted: bool = False) -> tuple[str
     if where.until is not None:
         clauses.append("u.occurred_at < %(until)s")
         params["until"] = where.until
+    if where.as_of is not None:
+        clauses.append(
+            "coalesce(u.valid_from, u.occurred_at, u.recorded_at) <= %(as_of)s "
+            "AND (u.valid_to IS NULL OR u.valid_to > %(as_of)s)"
+        )
+        params["as_of"] = where.as_of
+    if where.derived_from is not None:
+        clauses.append("u.derived_from LIKE %(lineage)s ESCAPE '\\'")
+        params["lineage"] = lineage_pattern(where.derived_from)
+    if where.roles:
+        clauses.append("u.role = ANY(%(roles)s)")
+        params["roles"] = list(where.roles)
     return " AND ".join(clauses), params
 
 

@@ -68,6 +68,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         # Units stored while the embedder failed carry an empty vector until it is filled in.
         "CREATE INDEX units_unembedded ON units (tenant, user_id) WHERE length(embedding) = 0;",
     ),
+    (
+        "m003_unit_origin",
+        # What a derived unit was extracted from, so a rebuild recognises it (see MemoryUnit.origin).
+        "ALTER TABLE units ADD COLUMN origin TEXT;",
+    ),
 ]
 
 

@@ -18,7 +18,7 @@ from .json_columns import dump_json, load_json
 UNIT_COLUMNS = (
     "id, tenant, user_id, agent_id, session_id, kind, text, speaker, role, occurred_at, "
     "recorded_at, valid_from, valid_to, entities, sources, derived_from, ref, metadata, "
-    "version, status"
+    "version, status, origin"
 )
 
 
@@ -29,7 +29,7 @@ def unit_row(u: MemoryUnit, stored_time: Callable[[datetime | None], Any]) -> tu
         u.id, s.tenant, s.user_id, s.agent_id, s.session_id, u.kind, u.text, u.speaker, u.role,
         stored_time(u.occurred_at), stored_time(u.recorded_at), stored_time(u.valid_from),
         stored_time(u.valid_to), dump_json(u.entities), dump_json(u.sources), dump_json(u.derived_from),
-        u.ref, dump_json(u.metadata), u.version, u.status,
+        u.ref, dump_json(u.metadata), u.version, u.status, u.origin,
     )  # fmt: skip
 
 
@@ -55,4 +55,5 @@ def unit_from_row(r: Sequence[Any], read_time: Callable[[Any], datetime | None])
         metadata=load_json(r[17]),
         version=r[18],
         status=r[19],
+        origin=r[20],
     )

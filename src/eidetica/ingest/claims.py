@@ -1,0 +1,544 @@
+"""Reading a derived statement as claims about subjects, so a newer statement can replace an older.
+
+A claim is ``subject|relation = value``. The rules read grammar, not topics, so they cover any
+subject and value in these shapes:
+
+- **Functional relations** hold one value at a time, and a new value closes the old one:
+  where someone or something is ("lives in", "moved from Lisbon to Oslo", "is headquartered in",
+  "they relocated our team to the Tower building"), which school they attend, where they work
+  ("works at", "joined", "got a job at") and as what, whom they are married to, their age, who
+  leads something ("Liam leads the team" and "the team is led by Nadia" are one relation),
+  counts ("Nordwind has 140 employees"), amounts a verb states ("the chair costs 240 euros",
+  "my rating climbed to 1510", "I raised my savings goal to 7000 pounds"), and any attribute of a
+  relational subject ("Alice's manager is ...", "The CEO of Acme is ...", "our budget is ...").
+- **Other relations** ("Sam drives a Honda", "Sam likes jazz") may hold several values; a new
+  value closes the old one only when the statement says it changed ("now", "these days",
+  "switched", "instead"), and never when it says it adds ("also", "too", "another").
+- **Retractions** end a value or a whole relation: "gave up coffee", "quit the hospital",
+  "no longer eats meat", "instead of Windows", "moved from Lisbon", "Elif and I divorced",
+  "I switched dentists".
+
+Subjects are normalised so that two statements about one thing meet: leading time phrases go
+("Every Tuesday Ines goes ..."), qualifiers after the head go ("Lena's budget for the kitchen" is
+"lena's budget"), and so do words that mark a value as new or old ("my new manager").
+What the rules cannot read they leave alone: the retriever still ranks the newer of two rival
+facts first, and nothing is ever deleted.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from .keys import dedupe_key
+
+__all__ = ["Claim", "Retraction", "Slot", "Statement", "analyse", "holds", "slot_of", "subject_of"]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One relation of a subject: ``key`` is ``subject|relation``, ``value`` what it holds."""
+
+    key: str
+    value: str
+    #: True when the relation holds one value at a time (a new value replaces the old).
+    functional: bool
+
+    @property
+    def subject(self) -> str:
+        return self.key.split("|", 1)[0]
+
+
+@dataclass(frozen=True)
+class Retraction:
+    """A value the subject no longer has (facts of ``subject`` holding all ``words`` close), or,
+    with ``key``, a relation that ended whatever its value ("divorced" ends "married to")."""
+
+    subject: str
+    words: tuple[str, ...] = ()
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Statement:
+    """What reconciliation reads in one derived text."""
+
+    claims: tuple[Claim, ...] = ()
+    retractions: tuple[Retraction, ...] = ()
+    #: The text says a value changed ("now", "switched", "instead"): its claims replace rivals.
+    changes: bool = False
+    #: The text says a value was added ("also", "too"): it replaces nothing by cue.
+    adds: bool = False
+
+    def replaces(self, claim: Claim) -> bool:
+        """Whether this statement's ``claim`` closes a rival value of the same relation."""
+        return claim.functional or (self.changes and not self.adds)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One single-valued attribute of a subject: ``key`` names it, ``value`` is what it holds."""
+
+    key: str
+    value: str
+
+
+def slot_of(text: str) -> Slot | None:
+    """The first single-valued attribute a statement sets, or None when it sets none."""
+    for claim in analyse(text).claims:
+        if claim.functional:
+            return Slot(claim.key, claim.value)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Vocabulary
+# ---------------------------------------------------------------------------------------------
+
+_CHANGE_CUES = re.compile(
+    r"\b(?:now|currently|these days|nowadays|any ?more|instead|switched|switching|changed|no longer|"
+    r"from now on|has become|correction|anymore|lately)\b",
+    re.IGNORECASE,
+)
+_ADD_CUES = re.compile(r"\b(?:also|too|another|as well|additionally|in addition|both)\b", re.IGNORECASE)
+_MONTHS_DAYS = (
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays "
+    "fridays saturdays sundays weekends"
+)
+#: Words before the subject that do not belong to it: "Now Sam drives", "Every Tuesday Ines goes".
+_LEADING = frozenset(
+    f"""now currently these days nowadays today yesterday tomorrow recently lately finally also
+    since then meanwhile so and but still anyway luckily sadly unfortunately eventually every each
+    this last next most correction actually well okay ok update {_MONTHS_DAYS}""".split()
+)
+_PREPOSITIONS = frozenset("for in on at during after before since with from by over until".split())
+_DETERMINERS = frozenset("the our my his her their its this that".split())
+#: People named by role: "The user is vegan" and "... is retired" both hold, as for "Sam".
+_PEOPLE = frozenset({"the user", "the assistant"})
+_PRONOUN_SUBJECTS = frozenset("i you he she it they someone somebody everyone people there".split())
+#: Adverbs between a subject and its verb, skipped when finding the verb.
+_ADVERBS = frozenset(
+    """now currently still also really just always never usually often sometimes actually recently
+    finally already even only mostly officially happily newly no longer""".split()
+)
+_AUX = frozenset("is are was were am 's has have had does do did will would can could 're".split())
+#: Words that mark a value as new or old, not a different attribute: "my new manager".
+_VERSION_WORDS = frozenset(
+    "new current old former previous latest present personal main usual regular".split()
+)
+#: Where a subject's head ends and a qualifier begins: "Lena's budget for the kitchen".
+_QUALIFIERS = frozenset("for in at on this next last from since during with about".split())
+_ADV = r"(?:(?:now|currently|still|also|really|just|officially|finally|happily|actually|already|only) )*"
+_VALUE = r"(?P<value>[^,;.!?]{1,80}?)"
+_END = r"\s*(?:[,;.!?]|$)"
+#: Where a value ends: a time, a reason, a second clause.
+_VALUE_TAIL = re.compile(
+    r"\s+(?:(?:in|on|since|from|last|this|after|before|during|until|because|for|with|as|when|over|"
+    r"while|and|but|where|which|who|to|at|by|next|around|these days|any ?more)\b|yesterday|today|now|"
+    r"(?:\d+ \w+ ago)).*$"
+    r"|\s+(?:19|20)\d\d$",
+    re.IGNORECASE,
+)
+_NOT_CONTENT = (
+    frozenset({"a", "an", "the"})
+    | _DETERMINERS
+    | frozenset(
+        """of in on at to for with and or his her their our my your some any all it them him me us
+        playing drinking eating using doing going working living being having watching taking
+        really just very""".split()
+    )
+)
+_SCHOOLISH = re.compile(r"\b(?:school|primary|academy|college|university|kindergarten|nursery|class)\b", re.I)
+_HOMES = r"(?:flat|house|apartment|home|place|condo|cottage|studio)"
+
+_LOCATED = (
+    r"(?:lives?|is living|are living|resides?|is residing|is based|are based|is located|are located|"
+    r"is headquartered|are headquartered|sits?|is sitting|is housed|are housed|has settled|settled|"
+    r"is staying|stays?)"
+)
+_MOVE = (
+    r"(?:moved|has moved|have moved|is moving|are moving|relocated|has relocated|have relocated|"
+    r"is relocating|settled|transferred|has transferred)"
+)
+_WORK = (
+    r"(?:works?|is working|are working|started working|began working|has started working|"
+    r"works full[- ]time|works part[- ]time)"
+)
+_JOINED = (
+    r"(?:(?:got|took|landed|accepted|started|has started|began) (?:a |an |the )?(?:new )?"
+    r"(?:job|position|role|internship))"
+)
+_LEADS = r"(?:leads|manages|runs|heads|coaches|chairs)"
+_LED = r"(?:led|managed|run|headed|coached|chaired)"
+_STOP_VERBS = (
+    r"(?:gave up|has given up|quit|has quit|stopped|has stopped|left|has left|dropped|sold|"
+    r"got rid of|resigned from|retired from|was fired from|was laid off from|broke up with|"
+    r"divorced|moved out of|moved away from|cancelled|canceled|ended|finished)"
+)
+_CHANGE_TO = (
+    r"(?:grew|rose|fell|dropped|climbed|shrank|increased|decreased|went up|went down|is up|is down|"
+    r"are up|are down|came down|got down|jumped|slipped|improved)"
+)
+_SET_TO = (
+    r"(?:raised|lowered|increased|cut|reduced|changed|set|upped|bumped|dropped|moved|relocated|transferred)"
+)
+#: Nouns in "I switched dentists": the relation they end.
+_SWITCHED_RELATIONS = {"job": "works at", "school": "attends", "house": "location", "flat": "location"}
+_NUMBER = r"\d[\d,.]*"
+_HOME = re.compile(
+    rf"^{_ADV}(?:rents?|rented|bought|owns?|has|have|found) (?:a|an|our|the|my) (?:new )?{_HOMES} "
+    rf"in {_VALUE}{_END}"
+)
+_NOT_ANYMORE = re.compile(
+    r"(?:\bno longer|\bnot|n't|\bnever) (?:\w+ )?(?:(?:a|an|the) )?(?P<old>[^,;]+?) "
+    r"(?:any ?more|any longer)\b"
+)
+_INSTEAD_OF = re.compile(
+    r"\b(?:instead of|rather than|from) (?P<old>[^,;]+?) (?:to|for)\b"
+    r"|\b(?:instead of|rather than) (?P<old2>[^,;]+)"
+)
+_OBJECT_CHANGE = re.compile(
+    rf"\b(?P<verb>{_SET_TO}) "
+    r"(?P<obj>(?:the|our|my|his|her|their|[A-Z][\w-]*'s|[A-Z][\w-]*) [^,;]*?|[A-Z][\w-]*)"
+    rf" (?:up |down |back )?(?:to|into) {_VALUE}{_END}"
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Analysis
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=65536)
+def analyse(text: str) -> Statement:
+    """Read the claims and retractions of one statement (see the module docstring)."""
+    sentence = " ".join(text.strip().rstrip(".!").split())
+    claims: list[Claim] = []
+    retractions: list[Retraction] = []
+    subject: str | None = None
+    for clause in _clauses(sentence):
+        found = _subject_and_rest(clause)
+        if found is not None:
+            subject, rest = found
+        elif subject is not None and _starts_with_verb(clause):
+            rest = clause  # "... and works as X": the clause before named the subject
+        elif subject is None and _starts_with_verb(clause) and (later := _first_subject(sentence)):
+            subject, rest = later, clause  # "Sold the Corolla, Lucia is driving a Volvo now"
+        else:
+            _object_changes(clause, claims)
+            continue
+        _read_predicate(subject, rest, claims, retractions)
+        _object_changes(clause, claims)
+    return Statement(
+        claims=tuple(dict.fromkeys(claims)),
+        retractions=tuple(dict.fromkeys(retractions)),
+        changes=_CHANGE_CUES.search(sentence) is not None,
+        adds=_ADD_CUES.search(sentence) is not None,
+    )
+
+
+@functools.lru_cache(maxsize=65536)
+def subject_of(text: str) -> str | None:
+    """Who or what a statement is about: the subject of its first clause, normalised."""
+    return _first_subject(" ".join(text.strip().rstrip(".!").split()))
+
+
+def holds(text: str, words: tuple[str, ...]) -> bool:
+    """Whether a statement's words include every one of ``words`` (a retraction's), by stem."""
+    own = {_stem(w) for w in dedupe_key(text).split()}
+    return all(_stem(w) in own for w in words)
+
+
+def _first_subject(sentence: str) -> str | None:
+    for clause in _clauses(sentence):
+        found = _subject_and_rest(clause)
+        if found is not None:
+            return found[0]
+    return None
+
+
+def _clauses(sentence: str) -> list[str]:
+    """Cut at ; : , and "but"/"and"/"so" joins, keeping each clause's words."""
+    parts = re.split(r"\s*[;:]\s*|,\s+(?:and\s+|but\s+|so\s+)?|\s+(?:but|and then|and|so)\s+", sentence)
+    return [p.strip() for p in parts if p and p.strip()]
+
+
+def _subject_and_rest(clause: str) -> tuple[str, str] | None:
+    """Split a clause into its subject (normalised) and what follows, or None without one."""
+    words = clause.replace("’", "'").split()
+    i = _skip_lead(words)
+    if i >= len(words) - 1:
+        return None
+    first, low = words[i], words[i].lower()
+    subject: list[str]
+    if low == "the" and words[i + 1].lower().removesuffix("'s") in ("user", "assistant"):
+        subject, i = [low, words[i + 1].lower()], i + 2
+    elif low in ("we", "we're", "we've"):
+        subject, i = ["we"], i + 1
+        if low != "we":
+            words.insert(i, "are" if low == "we're" else "have")
+    elif low in _DETERMINERS:
+        j = i + 1
+        while j < len(words) and j - i <= 6 and not _verbish(words[j]):
+            j += 1
+        if j >= len(words) or j == i + 1 or j - i > 6:
+            return None
+        subject, i = [w.lower() for w in words[i:j]], j
+    elif first[:1].isupper() and low not in _PRONOUN_SUBJECTS and low not in _LEADING:
+        j = i
+        if low in _AUX and _verbish(words[i + 1]):
+            j += 1  # "Can is married to Elif": a name that is also a verb
+        while j < len(words) and words[j][:1].isupper() and not _verbish(words[j]):
+            j += 1
+            if words[j - 1].endswith("'s"):
+                break
+        if j == i:
+            return None
+        subject, i = [w.lower() for w in words[i:j]], j
+    else:
+        return None
+    if subject[-1].endswith("'s"):  # "Sam's sister lives in Rome": the noun belongs to the subject
+        j = i
+        while j < len(words) and j - i < 7 and not _verbish(words[j]):
+            j += 1
+        if j >= len(words) or j - i >= 7:  # no verb found: take the first word that reads as one
+            j = next((k for k in range(i + 1, min(len(words), i + 5)) if words[k].endswith("s")), i)
+        if j == i:
+            return None
+        named = [w.lower() for w in words[i:j] if w[:1].isupper()]
+        # "Ama's brother Kofi lives in Accra" is about Kofi, as "Kofi moved to Toronto" is.
+        subject, i = (named if named else subject + [w.lower() for w in words[i:j]]), j
+    if i >= len(words):
+        return None
+    return _normalise_subject(subject), " ".join(words[i:])
+
+
+def _skip_lead(words: list[str]) -> int:
+    """Where the subject starts: after time phrases and a leading prepositional phrase."""
+    i = 0
+    while i < len(words) - 1 and (words[i].lower().strip(",") in _LEADING or words[i].isdigit()):
+        i += 1
+    if i < len(words) and words[i].lower() in _PREPOSITIONS:
+        for j in range(i + 1, min(len(words), i + 7)):
+            if words[j].lower() in ("we", "we're", "we've") or (
+                words[j][:1].isupper() and words[j].lower() not in _LEADING
+            ):
+                return j
+    return i
+
+
+def _normalise_subject(words: list[str]) -> str:
+    """The subject's head: no qualifier after it, no word marking the value new or old."""
+    head: list[str] = []
+    for n, word in enumerate(words):
+        if n > 0 and word in _QUALIFIERS:
+            break
+        if word not in _VERSION_WORDS:
+            head.append(word)
+    return " ".join(head or words)
+
+
+def _verbish(word: str) -> bool:
+    low = word.lower().strip(",")
+    return low in _AUX or low in _ADVERBS or low in ("no", "not") or bool(_VERB_FORM.match(low))
+
+
+_VERB_FORM = re.compile(
+    r"^(?:(?:live|work|drive|use|play|drink|eat|own|prefer|like|love|hate|want|need|speak|run|take|"
+    r"earn|make|pay|rent|keep|meet|teach|stud(?:y|ie)|go(?:e)?|reside|lead|manage|cost|sit|attend|"
+    r"head|coach|employ|weigh|charge|stay)s?|moved|joined|quit|left|gave|stopped|had|got|became|"
+    r"started|switched|relocated|settled|married|divorced|went|took|sold|bought|dropped|retired|"
+    r"resigned|broke|began|grew|rose|fell|climbed|raised|upgraded|finished|separated)$"
+)
+
+
+def _starts_with_verb(clause: str) -> bool:
+    first = clause.split(" ", 1)[0].lower()
+    return first in _ADVERBS or bool(_VERB_FORM.match(first)) or first in _AUX
+
+
+def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: list[Retraction]) -> None:
+    """Add the claims and retractions of ``subject``'s predicate ``rest``."""
+    low = rest.lower()
+    _where(subject, rest, low, claims, retractions)
+    employer = rf"(?:{_WORK} (?:at|for|with)|{_JOINED}(?: at| with| for)?|is employed (?:at|by))"
+    if m := re.match(rf"^{_ADV}{employer} {_VALUE}{_END}", low):
+        _claim(claims, subject, "works at", m["value"])
+    elif (m := re.match(rf"^{_ADV}(?:joined|has joined|is joining) {_VALUE}{_END}", rest)) and _proper(
+        m["value"]
+    ):
+        _claim(claims, subject, "works at", m["value"].lower())  # "joined Bosch", not "joined a club"
+    if m := re.search(
+        r"\b(?:works|working|is employed|became|has become) as (?:an? )?(?P<value>[^,;]+)", low
+    ):
+        _claim(claims, subject, "works as", m["value"])
+    if m := re.match(rf"^{_ADV}(?:is|are|got) (?:now )?(?:married|engaged) to {_VALUE}{_END}", low):
+        _claim(claims, subject, "married to", m["value"])
+    if m := re.match(rf"^{_ADV}(?:is|are) (?P<value>\d{{1,3}})(?: years? old| years of age)?{_END}", low):
+        _claim(claims, subject, "age", m["value"])
+    if m := re.match(rf"^{_ADV}(?:is|are) (?:now )?{_LED} by {_VALUE}{_END}", low):
+        _claim(claims, subject, "led by", m["value"])
+    if m := re.match(
+        rf"^{_ADV}(?:{_LEADS}) (?P<obj>(?:the|our|my|his|her|their) [^,;]+|[A-Z][\w-]*(?: [A-Z][\w-]*)*)",
+        rest,
+    ):
+        _claim(claims, _normalise_subject(m["obj"].lower().split()), "led by", subject, cut=False)
+    if m := re.match(rf"^{_ADV}(?:has|have|employs|employ) (?P<n>{_NUMBER}) (?P<noun>[a-z]+)", low):
+        _claim(claims, subject, f"count {m['noun']}", m["n"], cut=False)
+    relational = ("'s " in subject or subject.split(" ", 1)[0] in _DETERMINERS) and subject not in _PEOPLE
+    if m := re.match(rf"^{_ADV}{_CHANGE_TO} (?:to )?(?P<n>{_NUMBER})(?: (?P<noun>[a-z]+))?", low):
+        if relational:
+            _claim(claims, subject, "is", f"{m['n']} {m['noun'] or ''}")
+        else:
+            _claim(claims, subject, f"count {m['noun'] or ''}".strip(), m["n"], cut=False)
+    copula = re.match(rf"^(?:is|are) (?:now |currently |still )?(?!not\b|no\b){_VALUE}{_END}", low)
+    if relational and copula and not any(c.subject == subject for c in claims):
+        _claim(claims, subject, "is", copula["value"], cut=False)
+    _retractions(subject, rest, retractions)
+    if not any(c.subject == subject for c in claims):
+        _verb_claim(subject, low, claims)
+
+
+def _where(subject: str, rest: str, low: str, claims: list[Claim], retractions: list[Retraction]) -> None:
+    """Claims about where the subject is, lives or goes to school."""
+    moved = re.match(rf"^{_ADV}{_MOVE}(?: back)?(?: from (?P<old>[^,;]+?))? (?:to|into) {_VALUE}{_END}", low)
+    if moved:
+        relation = "attends" if _SCHOOLISH.search(moved["value"]) else "location"
+        _claim(claims, subject, relation, moved["value"])
+        if moved["old"]:
+            _retract(retractions, subject, moved["old"])
+    elif (m := re.match(rf"^{_ADV}{_LOCATED} (?:in|at|on) {_VALUE}{_END}", low)) or (m := _HOME.match(low)):
+        _claim(claims, subject, "location", m["value"])
+    elif (m := re.match(rf"^(?:is|are) {_ADV}(?:in|at|on) {_VALUE}{_END}", rest)) and _proper(m["value"]):
+        _claim(claims, subject, "location", m["value"].lower())
+    elif (
+        m := re.match(rf"^{_ADV}(?:goes|go|attends?|is enrolled at|started at) (?:to )?{_VALUE}{_END}", rest)
+    ) and (_proper(m["value"])):
+        _claim(claims, subject, "attends", m["value"].lower())
+
+
+def _retractions(subject: str, rest: str, retractions: list[Retraction]) -> None:
+    low = rest.lower()
+    for m in re.finditer(rf"\b{_STOP_VERBS} (?P<old>[^,;]+)", low):
+        _retract(retractions, subject, m["old"])
+    for m in _NOT_ANYMORE.finditer(low):
+        _retract(retractions, subject, m["old"])
+    for m in re.finditer(r"\bno longer (?:\w+ )?(?P<old>[^,;]+)", low):
+        _retract(retractions, subject, m["old"])
+    for m in _INSTEAD_OF.finditer(low):
+        _retract(retractions, subject, m["old"] or m["old2"])
+    if re.search(r"\b(?:divorced|separated|split up|broke up|got divorced)\b", low):
+        retractions.append(Retraction(subject, key=f"{subject}|married to"))
+    if re.search(r"\bretired\b", low):
+        retractions += [
+            Retraction(subject, key=f"{subject}|works at"),
+            Retraction(subject, key=f"{subject}|works as"),
+        ]
+    for m in re.finditer(r"\b(?:switched|changed) (?P<noun>[a-z]+?)s\b", low):
+        noun = m["noun"]
+        relation = _SWITCHED_RELATIONS.get(noun)
+        key = f"{subject}|{relation}" if relation else f"{subject}'s {noun}|is"
+        retractions.append(Retraction(subject, key=key))
+    switched = r"\b(?:switched|upgraded|downgraded|changed|moved over) to (?P<new>[^,;]+)"
+    for m in re.finditer(switched, rest, re.IGNORECASE):
+        # "upgraded to the premium plan" ends the old plan (a value of the same kind: the
+        # phrase's head noun); "switched to Fibrely for internet" names no kind but a topic.
+        new, _, topic = m["new"].partition(" for ")
+        head = new.split(" of ", 1)[0].split()
+        noun = head[-1] if len(head) > 1 else ""
+        if noun.isalpha() and noun.islower() and noun not in _NOT_CONTENT:
+            retractions.append(Retraction(subject, (noun,)))
+        elif topic:
+            _retract(retractions, subject, topic)
+
+
+def _verb_claim(subject: str, low: str, claims: list[Claim]) -> None:
+    """A plain "subject verb object" claim, which changes only when the text says so, unless its
+    value is an amount ("costs 240 euros", "is running 30 km a week")."""
+    words = low.split()
+    i = 0
+    while i < len(words) and words[i] in _ADVERBS:
+        if words[i] in ("no", "never"):
+            return  # "no longer eats meat" claims nothing (it retracts)
+        i += 1
+    if i >= len(words) - 1:
+        return
+    if words[i] in ("is", "are") and words[i + 1].endswith("ing"):
+        i += 1  # "is running 30 km a week": the progressive states what holds too
+    elif not (words[i].endswith("s") or subject == "we"):
+        return  # only a present-tense verb states something that holds; "went", "doesn't" do not
+    if i >= len(words) - 1 or words[i] in _AUX or words[i] in _CHANGE_VERBS or words[i].endswith("n't"):
+        return
+    value = " ".join(words[i + 1 :])
+    amount = re.match(rf"^(?:about |around |roughly )?(?P<n>{_NUMBER})\b", value) is not None
+    _claim(claims, subject, _lemma(words[i]), value, functional=amount)
+
+
+_CHANGE_VERBS = frozenset("is has does was switches quits stops leaves moves gives".split())
+
+
+def _object_changes(clause: str, claims: list[Claim]) -> None:
+    """ "They relocated our team to the Tower building", "I raised my goal to 7000 pounds": the
+    object's place or value changes."""
+    m = _OBJECT_CHANGE.search(clause.replace("’", "'"))
+    if m is None or m["obj"].lower() in _PRONOUN_SUBJECTS | {"us", "me", "them", "him", "her"}:
+        return
+    subject = _normalise_subject(m["obj"].lower().split())
+    value = m["value"].lower()
+    if m["verb"] in ("moved", "relocated", "transferred"):
+        _claim(claims, subject, "attends" if _SCHOOLISH.search(value) else "location", value)
+    else:
+        _claim(claims, subject, "is", value)
+
+
+def _claim(
+    claims: list[Claim], subject: str, relation: str, value: str, *, functional: bool = True, cut: bool = True
+) -> None:
+    cleaned = dedupe_key(_VALUE_TAIL.sub("", value) if cut else value)
+    if cleaned:
+        claims.append(Claim(f"{subject}|{relation}", cleaned, functional))
+
+
+def _retract(retractions: list[Retraction], subject: str, old: str) -> None:
+    words = tuple(w for w in dedupe_key(_VALUE_TAIL.sub("", old)).split() if w not in _NOT_CONTENT)
+    if words and len(words) <= 5:
+        retractions.append(Retraction(subject, words))
+
+
+def _proper(value: str) -> bool:
+    """A value that names a place: its first word after an article is capitalised."""
+    words = [w for w in value.split() if w.lower() not in ("a", "an", "the")]
+    return bool(words) and words[0][:1].isupper()
+
+
+def _lemma(verb: str) -> str:
+    """The verb's base form, consistently enough to compare two statements' verbs: drives,
+    driving and drive meet; so do runs and running."""
+    irregular = {"has": "have", "is": "be", "are": "be", "does": "do", "goes": "go", "going": "go"}
+    if verb in irregular:
+        return irregular[verb]
+    if verb.endswith("ing") and len(verb) > 5:
+        stem = verb[:-3]
+        if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "lsz":
+            stem = stem[:-1]  # running -> run
+        return stem.removesuffix("e")
+    if verb.endswith("ies") and len(verb) > 4:
+        return verb[:-3] + "y"
+    if verb.endswith(("sses", "shes", "ches", "xes", "zes", "oes")):
+        return verb[:-2]
+    if verb.endswith("s") and not verb.endswith("ss"):
+        return verb[:-1].removesuffix("e")
+    return verb.removesuffix("e")
+
+
+_STEM_SUFFIX = re.compile(r"(?:ing|ings|ed|es|s|er|ers)$")
+
+
+def _stem(word: str) -> str:
+    """A crude stem for matching a retracted word: running, runs and run meet."""
+    if len(word) <= 4:
+        return word
+    stem = _STEM_SUFFIX.sub("", word)
+    return stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "lsz" else stem

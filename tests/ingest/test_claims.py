@@ -1,0 +1,92 @@
+"""Reading claims and retractions from derived statements: the grammar reconciliation relies on."""
+
+from __future__ import annotations
+
+import pytest
+
+from eidetica.ingest.claims import analyse, subject_of
+
+
+def claim_map(text: str) -> dict[str, str]:
+    return {c.key: c.value for c in analyse(text).claims}
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("Sam lives in Lisbon.", "Sam moved from Lisbon to Oslo on 3 May 2024."),
+        ("Priya lives in a flat in Leeds.", "Priya has moved to Manchester."),
+        ("The user lives in Paris.", "The user relocated to Berlin in March 2024."),
+        ("Sam's sister lives in Rome.", "Sam's sister moved to Naples."),
+        ("Omar works at the hospital as a nurse.", "Omar now works at a bakery."),
+        ("Lena works for Siemens.", "Lena joined Bosch in June 2024."),
+        ("Kai works at Google.", "Kai got a new job at Stripe."),
+        ("Alice's manager is Carol.", "Alice's manager is Bob."),
+        ("The CEO of Acme is Ann.", "The CEO of Acme is Bo."),
+        ("Sam's budget is 1200 euros.", "Sam's budget is now 1400 euros."),
+        ("Our team is in the Adler building.", "They relocated our team to the Tower building."),
+        ("The capital of the project is Boston.", "The capital of the project is Denver."),
+        ("Mia is 33 years old.", "Mia is 34 years old."),
+        ("Sam drives a Honda.", "Now Sam drives a Tesla."),
+        ("Jo uses Windows at work.", "These days Jo uses Linux at work."),
+        ("Ravi is married to Anna.", "Ravi is married to Lea."),
+    ],
+)
+def test_a_new_value_of_the_same_relation_replaces_the_old(old: str, new: str) -> None:
+    before, after = analyse(old), analyse(new)
+    shared = {c.key for c in before.claims} & {c.key for c in after.claims}
+    assert shared, (before, after)
+    key = shared.pop()
+    [claim] = [c for c in after.claims if c.key == key]
+    assert after.replaces(claim)
+    assert claim_map(old)[key] != claim.value
+
+
+@pytest.mark.parametrize(
+    ("text", "subject", "word"),
+    [
+        ("Sam gave up coffee; these days it's tea.", "sam", "coffee"),
+        ("Sam quit the hospital, Sam now works at a bakery.", "sam", "hospital"),
+        ("Sam no longer eats meat.", "sam", "meat"),
+        ("The user doesn't drink coffee anymore.", "the user", "coffee"),
+        ("Sam switched to Linux instead of Windows.", "sam", "windows"),
+        ("Ella stopped playing tennis.", "ella", "tennis"),
+        ("Sam isn't vegan anymore.", "sam", "vegan"),
+        ("Noor sold the old Volvo.", "noor", "volvo"),
+        ("Tom broke up with Jess.", "tom", "jess"),
+        ("Sam moved from Lisbon to Oslo.", "sam", "lisbon"),
+    ],
+)
+def test_retractions_name_the_value_that_stopped(text: str, subject: str, word: str) -> None:
+    retractions = analyse(text).retractions
+    assert any(r.subject == subject and word in r.words for r in retractions), retractions
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sam also has a cat.",
+        "Sam is learning Spanish too.",
+        "We also adopted a cat.",
+        "Sam loves jazz.",
+        "Caroline went to the LGBTQ support group on 7 May 2023.",
+        "Melanie is in a band.",
+        "Sam is vegan.",
+    ],
+)
+def test_additive_and_plain_statements_replace_nothing(text: str) -> None:
+    statement = analyse(text)
+    assert not statement.retractions
+    assert not any(statement.replaces(c) for c in statement.claims), statement
+
+
+def test_a_negated_statement_claims_no_value() -> None:
+    assert not analyse("Sam no longer eats meat.").claims
+
+
+def test_subjects_are_normalised() -> None:
+    assert subject_of("Now Sam drives a Tesla.") == "sam"
+    assert subject_of("The user lives in Paris.") == "the user"
+    assert subject_of("Sam's parents live in Rome.") == "sam's parents"
+    assert subject_of("The CEO of Acme is Bo.") == "the ceo of acme"
+    assert subject_of("they went home") is None
