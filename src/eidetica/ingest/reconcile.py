@@ -25,14 +25,43 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal, Protocol
 
+from ..errors import LLMError
 from ..model import DERIVED_KINDS, MemoryUnit, Scope
+from ..retrieve.query import lexical_terms
 from ..storage import Revision, RevisionOp, Store, UnitFilter
 from .claims import Claim, Statement, analyse, holds, subject_of
 from .keys import dedupe_key
+
+log = logging.getLogger("eidetica")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a reconciler (a model) decided for one new unit against the stored ones: ``add`` it
+    as new, ``update`` (it replaces ``target``), ``delete`` (it negates ``target``; both close
+    ``target`` and keep the new unit) or ``none`` (it restates ``target``: a mention)."""
+
+    action: Literal["add", "update", "delete", "none"]
+    target: str | None = None
+
+
+class Reconciler(Protocol):
+    """Decides, in one call per batch, what new units do to the stored units most like them.
+
+    ``candidates`` are the user's current units the rules found plus the nearest by words;
+    the result maps new unit ids to decisions. A unit it says nothing about is left to the rules,
+    and so is the whole batch when it raises ``LLMError``.
+    """
+
+    def decide(
+        self, candidates: Sequence[MemoryUnit], new: Sequence[MemoryUnit]
+    ) -> Mapping[str, Decision]: ...
 
 
 @dataclass(frozen=True)
@@ -62,11 +91,22 @@ def when(unit: MemoryUnit) -> datetime:
     return unit.valid_from or unit.occurred_at or unit.recorded_at
 
 
-def plan(store: Store, scope: Scope, derived: Sequence[MemoryUnit]) -> Plan:
-    """Decide which of ``derived`` (one user's new units, in order) are new and what changes."""
+def plan(
+    store: Store, scope: Scope, derived: Sequence[MemoryUnit], reconciler: Reconciler | None = None
+) -> Plan:
+    """Decide which of ``derived`` (one user's new units, in order) are new and what changes;
+    with a ``reconciler``, its decisions first and the rules for the rest (or all, if it fails)."""
     if not derived:
         return Plan([], [])
-    return reconcile(_current_units(store, scope, derived), derived)
+    stored = _current_units(store, scope, derived)
+    decisions: Mapping[str, Decision] = {}
+    if reconciler is not None:
+        stored = _with_neighbours(store, scope, derived, stored)
+        try:
+            decisions = reconciler.decide(stored, derived)
+        except LLMError as exc:
+            log.warning("model reconciliation failed, the rules decide: %s", exc)
+    return reconcile(stored, derived, decisions)
 
 
 class _Book:
@@ -84,6 +124,11 @@ class _Book:
         self.by_key[dedupe_key(unit.text)] = unit.id
         for claim in _statement(unit).claims:
             self.by_claim.setdefault(claim.key, {})[unit.id] = claim
+
+    def current(self, unit_id: str | None) -> MemoryUnit | None:
+        """The unit ``unit_id`` names if it is still current, else None."""
+        unit = self.units.get(unit_id) if unit_id is not None else None
+        return unit if unit is not None and unit.valid_to is None else None
 
     def forget(self, unit_id: str) -> None:
         """Drop a unit that has just been closed from the current ones: a restatement of its value
@@ -147,24 +192,37 @@ def _owned_by(fact_subject: str | None, subject: str) -> bool:
     return fact_subject == subject or fact_subject.startswith(possessive)
 
 
-def reconcile(stored: Sequence[MemoryUnit], derived: Sequence[MemoryUnit]) -> Plan:
+def reconcile(
+    stored: Sequence[MemoryUnit],
+    derived: Sequence[MemoryUnit],
+    decisions: Mapping[str, Decision] | None = None,
+) -> Plan:
     """Reconcile ``derived`` (in order) against the ``stored`` current units they may restate or
-    supersede; with nothing stored (a rebuild) it reconciles them among themselves."""
+    supersede; with nothing stored (a rebuild) it reconciles them among themselves. A unit with a
+    ``decisions`` entry follows it instead of the rules (an exact restatement is a mention always)."""
     book = _Book()
     for unit in stored:
         book.remember(unit)
     revised: dict[str, RevisionOp] = {}
     new_ids: list[str] = []
     for unit in derived:
-        target_id = book.by_key.get(dedupe_key(unit.text))
-        if target_id is not None:
-            target = book.units[target_id]
+        decided = (decisions or {}).get(unit.id)
+        chosen = book.current(decided.target) if decided is not None else None
+        restated = book.by_key.get(dedupe_key(unit.text))
+        if restated is None and decided is not None and decided.action == "none" and chosen is not None:
+            restated = chosen.id
+        if restated is not None:
+            target = book.units[restated]
             if not set(unit.derived_from) <= set(target.derived_from):  # else: said by the same turns
-                book.units[target_id] = _mentioned(target, unit)
-                if target_id not in new_ids:
-                    revised.setdefault(target_id, "mention")
+                book.units[restated] = _mentioned(target, unit)
+                if restated not in new_ids:
+                    revised.setdefault(restated, "mention")
             continue
-        for old in book.rivals(unit):
+        if decided is None or (decided.action != "add" and chosen is None):
+            rivals = book.rivals(unit)
+        else:
+            rivals = [chosen] if chosen is not None and decided.action in ("update", "delete") else []
+        for old in rivals:
             if when(unit) >= when(old):
                 book.units[old.id] = _closed(old, at=when(unit), by=unit.id)
                 book.forget(old.id)
@@ -200,6 +258,25 @@ def _current_units(store: Store, scope: Scope, derived: Sequence[MemoryUnit]) ->
     units = store.get_many([unit_id for unit_id, _ in found], tenant=scope.tenant, user_id=scope.user_id)
     current = [u for u in units.values() if u.status == "active" and u.valid_to is None]
     return sorted(current, key=lambda u: (u.recorded_at, u.id))
+
+
+#: Stored units shown to a reconciler per new unit, besides those the rules found.
+NEIGHBOURS = 5
+
+
+def _with_neighbours(
+    store: Store, scope: Scope, derived: Sequence[MemoryUnit], stored: list[MemoryUnit]
+) -> list[MemoryUnit]:
+    """``stored`` and, for each new unit, the user's current derived units nearest by words."""
+    where = UnitFilter(Scope(user_id=scope.user_id, tenant=scope.tenant), kinds=("fact", "event"))
+    ids: dict[str, None] = {}
+    for unit in derived:
+        for unit_id, _ in store.search_lexical(where, lexical_terms(unit.text), NEIGHBOURS):
+            ids[unit_id] = None
+    known = {u.id for u in stored}
+    found = store.get_many([i for i in ids if i not in known], tenant=scope.tenant, user_id=scope.user_id)
+    extra = [u for u in found.values() if u.status == "active" and u.valid_to is None]
+    return sorted([*stored, *extra], key=lambda u: (u.recorded_at, u.id))
 
 
 def _mentioned(unit: MemoryUnit, again: MemoryUnit) -> MemoryUnit:
