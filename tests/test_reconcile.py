@@ -78,7 +78,7 @@ def test_a_changed_fact_closes_the_old_one_and_both_stay(mem: Memory) -> None:
     assert facts == {"Alice's manager is Carol.", "Alice's manager is Bob."}
 
     hits = mem.search("Who is Alice's manager?", user_id="u", k=4)
-    assert hits[0].id == new.id
+    assert hits[0].text == new.text  # the current statement first: its fact or its turn
     assert old.id in [h.id for h in hits]  # still findable, below the current one
     then = mem.search("Who is Alice's manager?", user_id="u", k=4, as_of="2024-03-01")
     assert old.id in [h.id for h in then] and new.id not in [h.id for h in then]

@@ -49,6 +49,21 @@ class Claim:
     def subject(self) -> str:
         return self.key.split("|", 1)[0]
 
+    @property
+    def head(self) -> str | None:
+        """The relation without its owner ("monstera|location" for "lou's monstera|location"
+        and "the monstera|location"), for a subject that has one."""
+        subject, relation = self.key.split("|", 1)
+        _, sep, thing = subject.partition("'s ")
+        if sep:
+            return f"{thing}|{relation}"
+        return f"{subject.removeprefix('the ')}|{relation}" if subject.startswith("the ") else None
+
+    @property
+    def definite(self) -> bool:
+        """Whether the subject is "the X", which may be anyone's X ("I moved the monstera")."""
+        return self.subject.startswith("the ") and self.subject not in _PEOPLE
+
 
 @dataclass(frozen=True)
 class Retraction:
@@ -98,7 +113,7 @@ def slot_of(text: str) -> Slot | None:
 
 _CHANGE_CUES = re.compile(
     r"\b(?:now|currently|these days|nowadays|any ?more|instead|switched|switching|changed|no longer|"
-    r"from now on|has become|correction|anymore|lately)\b",
+    r"from now on|has become|correction|anymore|lately|no more|this (?:month|week|year|season))\b",
     re.IGNORECASE,
 )
 _ADD_CUES = re.compile(r"\b(?:also|too|another|as well|additionally|in addition|both)\b", re.IGNORECASE)
@@ -111,7 +126,8 @@ _MONTHS_DAYS = (
 _LEADING = frozenset(
     f"""now currently these days nowadays today yesterday tomorrow recently lately finally also
     since then meanwhile so and but still anyway luckily sadly unfortunately eventually every each
-    this last next most correction actually well okay ok update {_MONTHS_DAYS}""".split()
+    this last next most correction actually well okay ok update month week year weekend morning
+    evening night summer winter spring autumn season {_MONTHS_DAYS}""".split()
 )
 _PREPOSITIONS = frozenset("for in on at during after before since with from by over until".split())
 _DETERMINERS = frozenset("the our my his her their its this that".split())
@@ -182,11 +198,32 @@ _CHANGE_TO = (
     r"are up|are down|came down|got down|jumped|slipped|improved)"
 )
 _SET_TO = (
-    r"(?:raised|lowered|increased|cut|reduced|changed|set|upped|bumped|dropped|moved|relocated|transferred)"
+    r"(?:raised|lowered|increased|cut|reduced|changed|set|upped|bumped|dropped|moved|relocated|transferred"
+    r"|handed|passed)"
 )
 #: Nouns in "I switched dentists": the relation they end.
 _SWITCHED_RELATIONS = {"job": "works at", "school": "attends", "house": "location", "flat": "location"}
 _NUMBER = r"\d[\d,.]*"
+_TEAM = re.compile(
+    rf"^{_ADV}(?:is on|is in|are on|are in|joined|has joined|have joined|rotated to|moved to|switched to|"
+    r"transferred to|is moving to) (?P<value>(?:the |a )?[\w -]{1,40}? team)\b"
+)
+#: States that exclude each other: a person is one of each at a time.
+_STATES = {
+    **dict.fromkeys("vegan vegetarian pescatarian omnivore carnivore flexitarian keto".split(), "diet"),
+    **dict.fromkeys("single married engaged divorced widowed separated".split(), "marital status"),
+    **dict.fromkeys("employed unemployed retired self-employed freelance".split(), "work status"),
+}
+_STATE = re.compile(
+    rf"^{_ADV}(?:is|are|went|became|has become|turned|got|is now|has gone)(?: fully| now| completely)? "
+    rf"(?P<state>{'|'.join(_STATES)})\b"
+)
+_INVERSE_COPULA = re.compile(
+    r"^(?:is|are) (?:now |currently )?(?P<attr>(?:our|my|his|her|their|[A-Z][\w-]*'s) [a-z][\w -]{1,30}?)"
+    r"(?: now)?\s*(?:[,;.!?]|$)"
+)
+_PAST_PREDICATE = re.compile(r"^(?:\w+ )?(?:was|were|had|did|went|ran|\w+ed)\b(?! up\b| down\b)")
+_AMOUNT = re.compile(rf"(?<![\w.])(?P<n>{_NUMBER}) ?(?P<unit>[a-z]{{2,}})\b")
 _HOME = re.compile(
     rf"^{_ADV}(?:rents?|rented|bought|owns?|has|have|found) (?:a|an|our|the|my) (?:new )?{_HOMES} "
     rf"in {_VALUE}{_END}"
@@ -202,7 +239,7 @@ _INSTEAD_OF = re.compile(
 _OBJECT_CHANGE = re.compile(
     rf"\b(?P<verb>{_SET_TO}) "
     r"(?P<obj>(?:the|our|my|his|her|their|[A-Z][\w-]*'s|[A-Z][\w-]*) [^,;]*?|[A-Z][\w-]*)"
-    rf" (?:up |down |back )?(?:to|into) {_VALUE}{_END}"
+    rf" (?:up |down |back |over )?(?:to|into) {_VALUE}{_END}"
 )
 
 
@@ -212,25 +249,35 @@ _OBJECT_CHANGE = re.compile(
 
 
 @functools.lru_cache(maxsize=65536)
-def analyse(text: str) -> Statement:
-    """Read the claims and retractions of one statement (see the module docstring)."""
-    sentence = " ".join(text.strip().rstrip(".!").split())
+def analyse(text: str, speaker: str | None = None) -> Statement:
+    """Read the claims and retractions of one statement (see the module docstring).
+
+    ``speaker`` (a name, or "the user") is whom a statement without a subject of its own is
+    about ("Sold the scooter and bought a used Fiat.").
+    """
+    sentence = _plain(text)
     claims: list[Claim] = []
     retractions: list[Retraction] = []
     subject: str | None = None
+    default = _first_subject(sentence) or (speaker.lower() if speaker else None)
     for clause in _clauses(sentence):
         found = _subject_and_rest(clause)
         if found is not None:
             subject, rest = found
-        elif subject is not None and _starts_with_verb(clause):
-            rest = clause  # "... and works as X": the clause before named the subject
-        elif subject is None and _starts_with_verb(clause) and (later := _first_subject(sentence)):
-            subject, rest = later, clause  # "Sold the Corolla, Lucia is driving a Volvo now"
+        elif _starts_with_verb(clause) and (subject or default):
+            # "... and works as X": the clause before named the subject; "Sold the Corolla, Lucia
+            # is driving a Volvo now": a later clause does.
+            subject, rest = subject or default, clause
         else:
             _object_changes(clause, claims)
             continue
+        assert subject is not None
         _read_predicate(subject, rest, claims, retractions)
         _object_changes(clause, claims)
+    if speaker and any(r.words for r in retractions):
+        # "Work gave me a MacBook instead of the ThinkPad": what the speaker had is what ends.
+        me = speaker.lower()
+        retractions += [Retraction(me, r.words) for r in retractions if r.words and r.subject != me]
     return Statement(
         claims=tuple(dict.fromkeys(claims)),
         retractions=tuple(dict.fromkeys(retractions)),
@@ -242,7 +289,13 @@ def analyse(text: str) -> Statement:
 @functools.lru_cache(maxsize=65536)
 def subject_of(text: str) -> str | None:
     """Who or what a statement is about: the subject of its first clause, normalised."""
-    return _first_subject(" ".join(text.strip().rstrip(".!").split()))
+    return _first_subject(_plain(text))
+
+
+def _plain(text: str) -> str:
+    """One line without a final stop, titles without their dot ("Dr. Osei" is one name)."""
+    text = re.sub(r"\b(Dr|Mr|Mrs|Ms|Prof|St|Jr|Sr)\.", r"\1", text)
+    return " ".join(text.strip().rstrip(".!").split())
 
 
 def holds(text: str, words: tuple[str, ...]) -> bool:
@@ -307,7 +360,7 @@ def _subject_and_rest(clause: str) -> tuple[str, str] | None:
             j = next((k for k in range(i + 1, min(len(words), i + 5)) if words[k].endswith("s")), i)
         if j == i:
             return None
-        named = [w.lower() for w in words[i:j] if w[:1].isupper()]
+        named = [w.lower() for w in words[i:j] if w[:1].isupper() and not w.isupper()]
         # "Ama's brother Kofi lives in Accra" is about Kofi, as "Kofi moved to Toronto" is.
         subject, i = (named if named else subject + [w.lower() for w in words[i:j]]), j
     if i >= len(words):
@@ -385,6 +438,16 @@ def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: l
         rest,
     ):
         _claim(claims, _normalise_subject(m["obj"].lower().split()), "led by", subject, cut=False)
+    if m := _TEAM.match(low):
+        _claim(claims, subject, "team", m["value"], cut=False)
+    if m := _STATE.match(low):
+        _claim(claims, subject, _STATES[m["state"]], m["state"], cut=False)
+    if (m := _INVERSE_COPULA.match(rest)) and subject not in _PEOPLE and "'s " not in subject:
+        # "Ilse is our drummer now" says who "our drummer" is, as "Our drummer is Ilse" does.
+        _claim(claims, _normalise_subject(m["attr"].lower().split()), "is", subject, cut=False)
+    if not _PAST_PREDICATE.match(low):
+        for amount in _AMOUNT.finditer(low):  # "runs 30 km a week", "is up to 55 km a week now"
+            _claim(claims, subject, f"amount {amount['unit']}", amount["n"], cut=False)
     if m := re.match(rf"^{_ADV}(?:has|have|employs|employ) (?P<n>{_NUMBER}) (?P<noun>[a-z]+)", low):
         _claim(claims, subject, f"count {m['noun']}", m["n"], cut=False)
     relational = ("'s " in subject or subject.split(" ", 1)[0] in _DETERMINERS) and subject not in _PEOPLE
@@ -425,6 +488,8 @@ def _retractions(subject: str, rest: str, retractions: list[Retraction]) -> None
         _retract(retractions, subject, m["old"])
     for m in _NOT_ANYMORE.finditer(low):
         _retract(retractions, subject, m["old"])
+    for m in re.finditer(r"\bno more (?P<old>[^,;]+?)(?: for \w+)?\s*$|\bno more (?P<old2>[^,;]+)", low):
+        _retract(retractions, subject, m["old"] or m["old2"])
     for m in re.finditer(r"\bno longer (?:\w+ )?(?P<old>[^,;]+)", low):
         _retract(retractions, subject, m["old"])
     for m in _INSTEAD_OF.finditer(low):
@@ -485,10 +550,13 @@ def _object_changes(clause: str, claims: list[Claim]) -> None:
     m = _OBJECT_CHANGE.search(clause.replace("’", "'"))
     if m is None or m["obj"].lower() in _PRONOUN_SUBJECTS | {"us", "me", "them", "him", "her"}:
         return
-    subject = _normalise_subject(m["obj"].lower().split())
+    obj = re.sub(r" (?:over|up|down|back)$", "", m["obj"])  # "handed Kestrel over to Duc"
+    subject = _normalise_subject(obj.lower().split())
     value = m["value"].lower()
     if m["verb"] in ("moved", "relocated", "transferred"):
         _claim(claims, subject, "attends" if _SCHOOLISH.search(value) else "location", value)
+    elif m["verb"] in ("handed", "passed"):  # "Amara handed Kestrel over to Duc"
+        _claim(claims, subject, "led by", value)
     else:
         _claim(claims, subject, "is", value)
 

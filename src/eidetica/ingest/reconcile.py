@@ -37,6 +37,7 @@ from ..retrieve.query import lexical_terms
 from ..storage import Revision, RevisionOp, Store, UnitFilter
 from .claims import Claim, Statement, analyse, holds, subject_of
 from .keys import dedupe_key
+from .names import speaker_phrase
 
 log = logging.getLogger("eidetica")
 
@@ -76,7 +77,8 @@ def marker_words(unit: MemoryUnit) -> list[str]:
     """The index words that let reconciliation find this unit again (derived units only)."""
     if unit.kind not in DERIVED_KINDS:
         return []
-    keys = dict.fromkeys(claim.key for claim in _statement(unit).claims)
+    claims = _statement(unit).claims
+    keys = dict.fromkeys([c.key for c in claims] + [f"~{c.head}" for c in claims if c.head is not None])
     return [_marker("k", dedupe_key(unit.text))] + [_marker("s", key) for key in keys]
 
 
@@ -116,6 +118,7 @@ class _Book:
         self.units: dict[str, MemoryUnit] = {}  # stored and new units, as they will read
         self.by_key: dict[str, str] = {}
         self.by_claim: dict[str, dict[str, Claim]] = {}  # claim key -> unit id -> its claim
+        self.by_head: dict[str, dict[str, Claim]] = {}  # claim head -> unit id -> its claim
 
     def remember(self, unit: MemoryUnit) -> None:
         self.units[unit.id] = unit
@@ -124,6 +127,8 @@ class _Book:
         self.by_key[dedupe_key(unit.text)] = unit.id
         for claim in _statement(unit).claims:
             self.by_claim.setdefault(claim.key, {})[unit.id] = claim
+            if claim.head is not None:
+                self.by_head.setdefault(claim.head, {})[unit.id] = claim
 
     def current(self, unit_id: str | None) -> MemoryUnit | None:
         """The unit ``unit_id`` names if it is still current, else None."""
@@ -134,8 +139,9 @@ class _Book:
         """Drop a unit that has just been closed from the current ones: a restatement of its value
         ("I live in Lisbon" again, after moving back) is a new current unit, not a mention."""
         self.by_key = {key: uid for key, uid in self.by_key.items() if uid != unit_id}
-        for holders in self.by_claim.values():
-            holders.pop(unit_id, None)
+        for index in (self.by_claim, self.by_head):
+            for holders in index.values():
+                holders.pop(unit_id, None)
 
     def rivals(self, unit: MemoryUnit) -> list[MemoryUnit]:
         """Current units that ``unit`` replaces: rival values of its claims, and retracted facts."""
@@ -144,11 +150,13 @@ class _Book:
         for claim in statement.claims:
             if not statement.replaces(claim):
                 continue
-            for holder_id, held in self.by_claim.get(claim.key, {}).items():
-                old = self.units[holder_id]
-                # A non-functional relation only changes between facts: "Sam went to Rome" stays.
-                if held.value != claim.value and (claim.functional or old.kind == "fact"):
-                    found[holder_id] = old
+            holders = dict(self.by_claim.get(claim.key, {}))
+            for holder_id, held in self.by_head.get(claim.head or "", {}).items():
+                if claim.definite or held.definite:  # "the monstera" may be "Lou's monstera"
+                    holders.setdefault(holder_id, held)
+            for holder_id, held in holders.items():
+                if held.value != claim.value:
+                    found[holder_id] = self.units[holder_id]
         for retraction in statement.retractions:
             if retraction.key is not None:  # a relation that ended, whatever its value
                 found.update((uid, self.units[uid]) for uid in self.by_claim.get(retraction.key, {}))
@@ -166,7 +174,9 @@ class _Book:
 
 def _statement(unit: MemoryUnit) -> Statement:
     """What a unit claims; a passage is verbatim text, deduplicated but never read for claims."""
-    return Statement() if unit.kind == "passage" else analyse(unit.text)
+    if unit.kind == "passage":
+        return Statement()
+    return analyse(unit.text, speaker_phrase(unit.speaker) if unit.speaker else None)
 
 
 def _retracted(unit: MemoryUnit, subject: str, words: tuple[str, ...]) -> bool:
@@ -179,7 +189,8 @@ def _retracted(unit: MemoryUnit, subject: str, words: tuple[str, ...]) -> bool:
     if unit.kind == "passage" or any(r.words == words for r in statement.retractions):
         return False  # another retraction of the same value: nothing to close
     if unit.kind == "fact":
-        return _owned_by(subject_of(unit.text), subject) and holds(unit.text, words)
+        about = subject_of(unit.text) or (speaker_phrase(unit.speaker).lower() if unit.speaker else None)
+        return _owned_by(about, subject) and holds(unit.text, words)
     return any(c.subject == subject and holds(c.value, words) for c in statement.claims)
 
 
