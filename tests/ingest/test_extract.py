@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eidetica.ingest.base import Extractor
-from eidetica.ingest.extract import RuleExtractor, passages, split_sentences
+from eidetica.ingest.extract import (
+    MAX_UNITS_PER_TURN,
+    PASSAGE_MAX_WORDS,
+    RuleExtractor,
+    passages,
+    split_sentences,
+)
 from eidetica.model import Extracted, TurnInput
 
 TS = datetime(2023, 5, 8, 13, 56, tzinfo=UTC)  # a Monday
@@ -488,11 +494,11 @@ def test_units_per_turn_are_capped_and_the_rest_is_kept_as_passages() -> None:
     report = RuleExtractor().extract_report([turn("How are you doing today?"), turn(content)])
     statements = [u for u in report.units if u.kind != "passage"]
     chunks = [u for u in report.units if u.kind == "passage"]
-    assert len(statements) == 12
+    assert len(statements) == MAX_UNITS_PER_TURN
     assert " ".join(u.text for u in chunks) == content  # every roses sentence, verbatim
     assert {u.turn_indexes for u in chunks} == {(1,)}
     assert [str(w) for w in report.warnings] == [
-        "turn 1: 100 statements, 12 kept as facts and events; "
+        f"turn 1: 100 statements, {MAX_UNITS_PER_TURN} kept as facts and events; "
         f"the whole text is kept as {len(chunks)} passages"
     ]
     assert report.warnings[0].turn_index == 1
@@ -514,7 +520,9 @@ def test_sentences_past_the_limit_are_reported() -> None:
     content = " ".join(f"Rose number {n} grew tall." for n in range(250)) + " I planted a big oak tree."
     report = RuleExtractor().extract_report([turn(content)])
     [warning] = report.warnings
-    assert warning.message.startswith("over 200 sentences, only the first 200 read: 200 statements, 12 kept")
+    assert warning.message.startswith(
+        f"over 200 sentences, only the first 200 read: 200 statements, {MAX_UNITS_PER_TURN} kept"
+    )
     assert "Caroline planted a big oak tree." not in [u.text for u in report.units]
     assert any("I planted a big oak tree." in u.text for u in report.units if u.kind == "passage")
 
@@ -535,7 +543,7 @@ def test_a_megabyte_turn_is_handled_quickly() -> None:
         "Caroline loves painting sunsets at the beach."
     ]
     assert [str(w) for w in report.warnings] == [
-        "turn 0: the first 100,000 of its 1,100,000 words are kept as 1,000 passages, "
+        f"turn 0: the first {1000 * PASSAGE_MAX_WORDS:,} of its 1,100,000 words are kept as 1,000 passages, "
         "the rest only in the verbatim turn"
     ]
 
@@ -550,8 +558,8 @@ def _story(sentences: int) -> str:
 def test_long_turns_are_cut_into_passages_of_whole_sentences() -> None:
     content = "Intro line here\n\n" + _story(30)  # 3 + 30 * 12 words
     chunks = [u for u in extract(turn(content)) if u.kind == "passage"]
-    assert len(chunks) == 4
-    assert all(len(u.text.split()) <= 100 for u in chunks)
+    assert len(chunks) == -(-363 // PASSAGE_MAX_WORDS)  # as few as fit, whole sentences each
+    assert all(len(u.text.split()) <= PASSAGE_MAX_WORDS for u in chunks)
     assert " ".join(" ".join(u.text.split()) for u in chunks) == " ".join(content.split())
     assert all(u.text in content for u in chunks)  # verbatim: whitespace inside kept as written
     assert all(u.text.endswith("herons.") for u in chunks)  # cut between sentences
@@ -561,7 +569,9 @@ def test_long_turns_are_cut_into_passages_of_whole_sentences() -> None:
 def test_short_turns_get_no_passages() -> None:
     content = _story(10)  # 120 words: the bound itself
     assert [u.kind for u in extract(turn(content))].count("passage") == 0
-    assert [u.kind for u in extract(turn(content + " Fine."))].count("passage") == 2
+    assert [u.kind for u in extract(turn(content + " Fine."))].count("passage") == -(
+        -121 // PASSAGE_MAX_WORDS
+    )
 
 
 @pytest.mark.parametrize(
@@ -675,3 +685,21 @@ def test_throughput() -> None:
     RuleExtractor().extract(turns)
     rate = len(turns) / (time.perf_counter() - start)
     assert rate > 2000, f"{rate:.0f} turns/s"  # loose: shared CI machines are noisy
+
+
+@pytest.mark.parametrize(
+    ("said", "derived"),
+    [
+        ("Got promoted.", "Caroline got promoted."),
+        ("Lost my job.", "Caroline lost Caroline's job."),
+        ("Sold the scooter and bought a used Fiat.", "Caroline sold the scooter and bought a used Fiat."),
+        ("Finished the marathon in under four hours!", "Caroline finished the marathon in under four hours!"),
+    ],
+)
+def test_a_sentence_without_its_subject_is_the_speakers(said: str, derived: str) -> None:
+    assert [u.text for u in extract(turn(said))] == [derived]
+
+
+@pytest.mark.parametrize("said", ["Excited for the trip!", "Gone fishing.", "Been there."])
+def test_adjectives_and_participles_first_get_no_subject(said: str) -> None:
+    assert not any(u.text.startswith("Caroline") for u in extract(turn(said)))

@@ -31,14 +31,14 @@ __all__ = [
     "split_sentences",
 ]
 
-MAX_UNITS_PER_TURN = 12
+MAX_UNITS_PER_TURN = 50
 MAX_SENTENCES_PER_TURN = 200  # bounds the work on a pasted document; passages cover the rest
 MAX_SENTENCE_WORDS = 60
 MAX_SENTENCE_CHARS = 1200  # cheap reject before counting words
 MIN_SENTENCE_WORDS = 4  # shorter sentences must pass _short_statement
 PASSAGE_TURN_WORDS = 120  # a turn longer than this is also kept as passages
-PASSAGE_MAX_WORDS = 100  # small enough to pack several into a prompt, long enough to keep context
-MAX_PASSAGES_PER_TURN = 1000  # 100,000 words; the rest of a longer turn is reported, not cut up
+PASSAGE_MAX_WORDS = 60  # small enough to pack several into a small budget, long enough to keep context
+MAX_PASSAGES_PER_TURN = 1000  # 60,000 words; the rest of a longer turn is reported, not cut up
 
 # ---------------------------------------------------------------------------------------------
 # Word lists
@@ -696,6 +696,21 @@ def _is_finite(word: str) -> bool:
     return word.endswith("s") and (word[:-1] in verbs or word[:-2] in verbs or word[:-3] + "y" in verbs)
 
 
+def _elided_subject(sentence: str) -> bool:
+    """Whether a sentence leaves out its subject, "I": "Got promoted.", "Lost my job.", "Sold
+    the scooter and bought a Fiat." (a simple past verb first; not "Excited!" or "Gone fishing")."""
+    first = sentence.split(" ", 1)[0]
+    word = first.lower().strip(".,!…;:")
+    if not first[:1].isupper() or not word.isalpha() or word in _PARTICIPLES:
+        return False
+    return word in _PAST_IRREGULAR or (word.endswith("ed") and len(word) > 4 and word not in _ED_NOT_PAST)
+
+
+_PARTICIPLES = frozenset(
+    w for w in _PAST_IRREGULAR if w.endswith(("en", "ne")) or w in ("been", "done", "begun")
+)
+
+
 def _short_statement(raw_words: list[str]) -> bool:
     """Whether a two- or three-word sentence states something about someone.
 
@@ -812,6 +827,8 @@ class RuleExtractor:
             sentence = _strip_vocative(sentence, voices.vocative)
         if _FILLER_RE.match(sentence):
             return None
+        if voices.speaker and _elided_subject(sentence):
+            sentence = "I " + sentence[0].lower() + sentence[1:]  # "Got promoted." is the speaker's
         raw_words = sentence.split()
         if not 2 <= len(raw_words) <= MAX_SENTENCE_WORDS:
             return None

@@ -1,7 +1,8 @@
 """Pack hits into a token budget: best first, no unit twice, no fact beside the turn it came from.
 
 A derived unit and its source turn carry the same information, so whichever ranks higher takes the
-budget and the other is skipped; exact duplicate texts are skipped too. Lines that do not fit are
+budget and the other is skipped (a turn with several statements may still show several of them,
+each on its own merits); exact duplicate texts are skipped too. Lines that do not fit are
 passed over so a smaller, lower-ranked line can still use the remaining budget.
 
 The packed text is grouped by the day things were said, one ``[8 May 2023]`` header per day, so
@@ -58,8 +59,8 @@ def text_key(unit: MemoryUnit) -> str:
 def pack(hits: Sequence[Hit], counter: TokenCounter, budget_tokens: int) -> Context:
     """Choose hits greedily by score until the budget is full; render them grouped by day."""
     chosen: list[Hit] = []
-    covered: set[str] = set()  # ids of packed units and of the turns/derivations they stand for
-    past_turns: set[str] = set()  # packed turns that no longer hold: they stand for no current unit
+    covered: set[str] = set()  # ids of packed units and of the turns their derivations stand for
+    packed_turns: dict[str, bool] = {}  # packed turn id -> whether it still holds
     seen_text: set[str] = set()
     days: set[date | None] = set()
     newline = line_break_cost(counter)
@@ -71,11 +72,7 @@ def pack(hits: Sequence[Hit], counter: TokenCounter, budget_tokens: int) -> Cont
         key = text_key(unit)
         if unit.id in covered or key in seen_text:
             continue
-        if (
-            unit.derived_from
-            and all(src in covered for src in unit.derived_from)
-            and (unit.valid_to is not None or not any(src in past_turns for src in unit.derived_from))
-        ):
+        if _adds_nothing(unit, packed_turns):
             continue
         day = said_on(unit)
         cost = counter.count(line(unit)) + newline
@@ -88,8 +85,8 @@ def pack(hits: Sequence[Hit], counter: TokenCounter, budget_tokens: int) -> Cont
         days.add(day)
         covered.add(unit.id)
         covered.update(unit.derived_from)
-        if unit.kind == "turn" and unit.valid_to is not None:
-            past_turns.add(unit.id)
+        if unit.kind == "turn":
+            packed_turns[unit.id] = unit.valid_to is None
         seen_text.add(key)
     text = _render_grouped(chosen)
     tokens = counter.count(text) if text else 0
@@ -99,6 +96,14 @@ def pack(hits: Sequence[Hit], counter: TokenCounter, budget_tokens: int) -> Cont
         text = _render_grouped(chosen)
         tokens = counter.count(text) if text else 0
     return Context(text=text, hits=chosen, tokens=tokens, budget_tokens=budget_tokens)
+
+
+def _adds_nothing(unit: MemoryUnit, packed_turns: dict[str, bool]) -> bool:
+    """Whether a derived unit only repeats turns already packed: not when it holds where they no
+    longer do, and not for its siblings (other statements of a turn whose derivation was packed)."""
+    if not unit.derived_from or not all(src in packed_turns for src in unit.derived_from):
+        return False
+    return unit.valid_to is not None or all(packed_turns[src] for src in unit.derived_from)
 
 
 def line_break_cost(counter: TokenCounter) -> int:
