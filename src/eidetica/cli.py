@@ -64,7 +64,8 @@ def _handled(func: F) -> F:
 
 
 def _open(db: str | None, *, llm_extract: bool = False) -> Memory:
-    """Open the memory; the LLM from ``EIDETICA_LLM_*`` answers, and extracts with ``--llm``."""
+    """Open the memory; the LLM from ``EIDETICA_LLM_*`` answers, and with ``--llm`` also extracts
+    and reconciles (the rules back it up where it fails)."""
     from .config import embedder_name, llm_settings
 
     embedder = embedder_name()
@@ -77,11 +78,13 @@ def _open(db: str | None, *, llm_extract: bool = False) -> Memory:
             )
         return Memory(resolve_db(db), embedder=embedder)
     from .ingest.llm_extract import LLMExtractor
+    from .ingest.llm_reconcile import LLMReconciler
     from .llms.openai import OpenAICompatibleClient
 
     client = OpenAICompatibleClient(settings)
     extractor = LLMExtractor(client) if llm_extract else None
-    return Memory(resolve_db(db), embedder=embedder, llm=client, extractor=extractor)
+    reconciler = LLMReconciler(client) if llm_extract else None
+    return Memory(resolve_db(db), embedder=embedder, llm=client, extractor=extractor, reconciler=reconciler)
 
 
 LLMOption = Annotated[
@@ -89,7 +92,8 @@ LLMOption = Annotated[
     typer.Option(
         "--llm",
         help="Derive facts and events with the LLM set in EIDETICA_LLM_BASE_URL / EIDETICA_LLM_MODEL "
-        "instead of rules (the turns are stored either way).",
+        "instead of rules, and let it decide which stored ones they update, delete or restate (the "
+        "turns are stored either way; the rules decide wherever it fails).",
     ),
 ]
 
@@ -424,11 +428,20 @@ def stats(
 @_handled
 def rebuild(
     user: UserOption = None,
+    llm: Annotated[
+        bool,
+        typer.Option(
+            "--llm",
+            help="Derive facts and events with the LLM set in EIDETICA_LLM_BASE_URL / "
+            "EIDETICA_LLM_MODEL, and let it decide which stored ones they update, delete or "
+            "restate (the rules decide wherever it fails).",
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Derive a user's facts and events again from the stored turns (all at once: a failure
     changes nothing), after embedding the turns stored while the embedder failed."""
-    with _open(db) as memory:
+    with _open(db, llm_extract=llm) as memory:
         count = memory.rebuild(user_id=user)
     out.print(f"rebuilt {count} derived units")
 

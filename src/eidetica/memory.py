@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -22,7 +22,7 @@ from .ingest.formats import from_messages, read_file
 from .ingest.importing import store_batches
 from .ingest.index_texts import embed_text, lexical_text, preceding, preceding_texts
 from .ingest.names import is_role_label, name_user_turns
-from .ingest.reconcile import plan, reconcile
+from .ingest.reconcile import Decision, Reconciler, plan, reconcile
 from .ingest.timeparse import parse_timestamp
 from .lifecycle.lineage import close, closed_turns, turn_closures, turn_deletion
 from .lifecycle.rebuild import origin_key, plan_rebuild
@@ -82,6 +82,7 @@ class Memory:
         store: Store | None = None,
         embedder: Embedder | str | None = None,
         extractor: Extractor | None = None,
+        reconciler: Reconciler | None = None,
         token_counter: TokenCounter | None = None,
         retriever: Retriever | None = None,
         tenant: str = DEFAULT_TENANT,
@@ -102,6 +103,7 @@ class Memory:
             embedder = load_embedder(embedder or "wordllama")
         self.embedder = embedder
         self.extractor: Extractor = extractor or RuleExtractor()
+        self.reconciler = reconciler  # e.g. LLMReconciler: decides before the rules, which back it up
         self.tokens: TokenCounter = token_counter or BundledTokenCounter()
         self.retriever: Retriever = retriever or HybridRetriever()
         self.llm = llm
@@ -195,7 +197,7 @@ class Memory:
                 owner_turns.extend(units)
                 if infer:
                     derived.extend(self._derive_or_warn(anchored, units, now, warnings))
-            reconciled = plan(self.store, owner_scope, derived)
+            reconciled = plan(self.store, owner_scope, derived, self.reconciler)
             # Turns whose statements stopped holding are closed too: their own, or stored ones.
             closing = closed_turns(reconciled.new + [r.unit for r in reconciled.revisions])
             stored_turns.extend(close(t, closing.pop(t.id)) if t.id in closing else t for t in owner_turns)
@@ -388,9 +390,10 @@ class Memory:
         Turns stored while the embedder failed are embedded first. What the user did survives:
         a unit extracted again keeps its id, versions and history; an edited unit keeps its edit
         and a deleted one stays deleted; only untouched units nothing produces any more go, and
-        new extractions are reconciled against what stays. Everything is derived and embedded
-        before one transaction swaps it in: an extractor or embedder that fails, or a process
-        killed half way, leaves the old units as they were. Turns never change.
+        new extractions are reconciled against what stays (by the ``reconciler`` first, if any).
+        Everything is derived and embedded before one transaction swaps it in: an extractor or
+        embedder that fails, or a process killed half way, leaves the old units as they were.
+        Turns never change.
         """
         scope = self._scope(user_id, None)
         self._embed_missing(scope.user_id)  # turns stored while the embedder failed
@@ -413,7 +416,13 @@ class Memory:
             derived += self._derive(inputs, units, datetime.now(UTC))
         stored = self.store.list_units(UnitFilter(scope, kinds=DERIVED_KINDS), include_deleted=True)
         kept = plan_rebuild(stored, derived)
-        reconciled = reconcile(kept.current, kept.new)
+        decisions: Mapping[str, Decision] = {}
+        if self.reconciler is not None and kept.new:
+            try:
+                decisions = self.reconciler.decide(kept.current, kept.new)
+            except LLMError as exc:
+                log.warning("model reconciliation failed, the rules decide: %s", exc)
+        reconciled = reconcile(kept.current, kept.new, decisions)
         closing = closed_turns(reconciled.new + [r.unit for r in reconciled.revisions])
         self.store.replace_derived(
             scope,

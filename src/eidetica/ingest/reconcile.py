@@ -46,7 +46,10 @@ log = logging.getLogger("eidetica")
 class Decision:
     """What a reconciler (a model) decided for one new unit against the stored ones: ``add`` it
     as new, ``update`` (it replaces ``target``), ``delete`` (it negates ``target``; both close
-    ``target`` and keep the new unit) or ``none`` (it restates ``target``: a mention)."""
+    ``target`` and keep the new unit) or ``none`` (it restates ``target``: a mention).
+
+    A model adds to what the rules decide and never undoes it: an ``add`` does not keep a fact
+    the rules found replaced (a small model answers ADD where it is unsure)."""
 
     action: Literal["add", "update", "delete", "none"]
     target: str | None = None
@@ -210,7 +213,7 @@ def reconcile(
 ) -> Plan:
     """Reconcile ``derived`` (in order) against the ``stored`` current units they may restate or
     supersede; with nothing stored (a rebuild) it reconciles them among themselves. A unit with a
-    ``decisions`` entry follows it instead of the rules (an exact restatement is a mention always)."""
+    ``decisions`` entry also follows it (an exact restatement is a mention always)."""
     book = _Book()
     for unit in stored:
         book.remember(unit)
@@ -229,10 +232,9 @@ def reconcile(
                 if restated not in new_ids:
                     revised.setdefault(restated, "mention")
             continue
-        if decided is None or (decided.action != "add" and chosen is None):
-            rivals = book.rivals(unit)
-        else:
-            rivals = [chosen] if chosen is not None and decided.action in ("update", "delete") else []
+        rivals = book.rivals(unit)  # the rules' supersessions stand; a model can only add one
+        if decided is not None and chosen is not None and decided.action in ("update", "delete"):
+            rivals = [*(r for r in rivals if r.id != chosen.id), chosen]
         for old in rivals:
             if when(unit) >= when(old):
                 book.units[old.id] = _closed(old, at=when(unit), by=unit.id)

@@ -1,8 +1,8 @@
 """Pack hits into a token budget: best first, no unit twice, no fact beside the turn it came from.
 
 A derived unit and its source turn carry the same information, so whichever ranks higher takes the
-budget and the other is skipped (a turn with several statements may still show several of them,
-each on its own merits); exact duplicate texts are skipped too. Lines that do not fit are
+budget and the other is skipped (a long turn's statements are packed each on its own merits);
+exact duplicate texts are skipped too. Lines that do not fit are
 passed over so a smaller, lower-ranked line can still use the remaining budget.
 
 The packed text is grouped by the day things were said, one ``[8 May 2023]`` header per day, so
@@ -24,6 +24,8 @@ from ..tokens import TokenCounter
 
 #: No line (a speaker and a few words) is shorter; below this the budget is full.
 MIN_LINE_TOKENS = 6
+#: A turn longer than this is no one line: each of its statements is packed on its own merits.
+LONG_TURN_WORDS = 120
 
 
 def said_on(unit: MemoryUnit) -> date | None:
@@ -61,6 +63,7 @@ def pack(hits: Sequence[Hit], counter: TokenCounter, budget_tokens: int) -> Cont
     chosen: list[Hit] = []
     covered: set[str] = set()  # ids of packed units and of the turns their derivations stand for
     packed_turns: dict[str, bool] = {}  # packed turn id -> whether it still holds
+    long_turns = _long_turns(hits)
     seen_text: set[str] = set()
     days: set[date | None] = set()
     newline = line_break_cost(counter)
@@ -72,7 +75,7 @@ def pack(hits: Sequence[Hit], counter: TokenCounter, budget_tokens: int) -> Cont
         key = text_key(unit)
         if unit.id in covered or key in seen_text:
             continue
-        if _adds_nothing(unit, packed_turns):
+        if _adds_nothing(unit, covered, packed_turns, long_turns):
             continue
         day = said_on(unit)
         cost = counter.count(line(unit)) + newline
@@ -98,12 +101,23 @@ def pack(hits: Sequence[Hit], counter: TokenCounter, budget_tokens: int) -> Cont
     return Context(text=text, hits=chosen, tokens=tokens, budget_tokens=budget_tokens)
 
 
-def _adds_nothing(unit: MemoryUnit, packed_turns: dict[str, bool]) -> bool:
-    """Whether a derived unit only repeats turns already packed: not when it holds where they no
-    longer do, and not for its siblings (other statements of a turn whose derivation was packed)."""
-    if not unit.derived_from or not all(src in packed_turns for src in unit.derived_from):
+def _adds_nothing(
+    unit: MemoryUnit, covered: set[str], packed_turns: dict[str, bool], long_turns: set[str]
+) -> bool:
+    """Whether a derived unit only repeats what is packed: the turns it came from, or another
+    statement of theirs standing for them. Not when it holds where a packed turn no longer does,
+    nor for the statements of a long turn, which no one of them stands for."""
+    if not unit.derived_from or not all(src in covered for src in unit.derived_from):
         return False
-    return unit.valid_to is not None or all(packed_turns[src] for src in unit.derived_from)
+    if unit.valid_to is None and not all(packed_turns.get(src, True) for src in unit.derived_from):
+        return False
+    return not any(src in long_turns and src not in packed_turns for src in unit.derived_from)
+
+
+def _long_turns(hits: Sequence[Hit]) -> set[str]:
+    """The long turns among the hits' sources: those with passages, or too long to read as one line."""
+    long = {h.unit.id for h in hits if h.unit.kind == "turn" and len(h.unit.text.split()) > LONG_TURN_WORDS}
+    return long | {src for h in hits if h.unit.kind == "passage" for src in h.unit.derived_from}
 
 
 def line_break_cost(counter: TokenCounter) -> int:
