@@ -77,3 +77,12 @@ def test_exported_names_are_pinned() -> None:
     ]  # fmt: skip
     for name in eidetica.__all__:
         assert hasattr(eidetica, name)
+
+
+def test_readme_memory_over_time_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    parser = doctest.DocTestParser()
+    test = parser.get_doctest(_block("## Memory over time"), {}, "README", str(README), 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.failures == 0 and runner.tries > 8

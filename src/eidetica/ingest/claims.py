@@ -133,7 +133,30 @@ _PREPOSITIONS = frozenset("for in on at during after before since with from by o
 _DETERMINERS = frozenset("the our my his her their its this that".split())
 #: People named by role: "The user is vegan" and "... is retired" both hold, as for "Sam".
 _PEOPLE = frozenset({"the user", "the assistant"})
-_PRONOUN_SUBJECTS = frozenset("i you he she it they someone somebody everyone people there".split())
+_PRONOUN_SUBJECTS = frozenset(
+    "i you he she it they someone somebody everyone people there it's that's there's this that".split()
+)
+#: Determiners of a subject that says which one: "the CEO", "our budget" ("that photo" is not).
+_RELATIONAL = frozenset("the our my his her their its".split())
+_NEGATED = re.compile(r"(?:\bnot|n't|\bnever|\bwon't|\bno)\s+(?:\w+\s+)?$")
+_PARTICLE = re.compile(r"(?:up|by|off|for|over|in|at|to|on|with|from|behind|early|home|out|it|that|this)\b")
+#: Verbs of liking, thinking and doing, whose objects add up: "Nate is loving X right now" ends
+#: none of the things Nate loves.
+_ADDITIVE_VERBS = frozenset(
+    """lov like enjoy hat think feel want hop need miss wish believ know help appreciat try make get do
+    go say see look find keep learn work plan tell mean stay remind""".split()
+)
+#: An opinion, not a value: "John's family is awesome" leaves what it was.
+_EVALUATIVE = re.compile(
+    r"(?:(?:so|really|very|such|super|pretty|quite|just|truly|totally|absolutely|always|a) )*"
+    r"(?:awesome|great|amazing|nice|good|bad|tough|hard|fun|cool|beautiful|lovely|wonderful|incredible|"
+    r"fantastic|perfect|stunning|inspiring|special|important|crazy|wild|busy|everything|important|"
+    r"exciting|interesting|difficult|easy|sweet|cute|adorable|impressive|huge|tiny|rough|"
+    r"stressful|hectic|the best|the worst|my motivation|motivating|helpful|worth it)\b"
+)
+_NOT_UNITS = frozenset(
+    f"""{_MONTHS_DAYS} year years am pm th st nd rd o'clock times time and or to of in""".split()
+)
 #: Adverbs between a subject and its verb, skipped when finding the verb.
 _ADVERBS = frozenset(
     """now currently still also really just always never usually often sometimes actually recently
@@ -233,7 +256,8 @@ _NOT_ANYMORE = re.compile(
     r"(?:any ?more|any longer)\b"
 )
 _INSTEAD_OF = re.compile(
-    r"\b(?:instead of|rather than|from) (?P<old>[^,;]+?) (?:to|for)\b"
+    r"\b(?:instead of|rather than|(?:switched|changed|went|upgraded|downgraded|converted) from) "
+    r"(?P<old>[^,;]+?) (?:to|for)\b"
     r"|\b(?:instead of|rather than) (?P<old2>[^,;]+)"
 )
 _OBJECT_CHANGE = re.compile(
@@ -325,6 +349,8 @@ def _subject_and_rest(clause: str) -> tuple[str, str] | None:
     if i >= len(words) - 1:
         return None
     first, low = words[i], words[i].lower()
+    if low in _PREPOSITIONS:
+        return None  # "In the week before 21 July 2023": a time, not who did it
     subject: list[str]
     if low == "the" and words[i + 1].lower().removesuffix("'s") in ("user", "assistant"):
         subject, i = [low, words[i + 1].lower()], i + 2
@@ -447,17 +473,24 @@ def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: l
         _claim(claims, _normalise_subject(m["attr"].lower().split()), "is", subject, cut=False)
     if not _PAST_PREDICATE.match(low):
         for amount in _AMOUNT.finditer(low):  # "runs 30 km a week", "is up to 55 km a week now"
-            _claim(claims, subject, f"amount {amount['unit']}", amount["n"], cut=False)
+            is_year = len(amount["n"]) == 4 and amount["n"].startswith(("19", "20"))
+            if amount["unit"] not in _NOT_UNITS and not is_year:
+                _claim(claims, subject, f"amount {amount['unit']}", amount["n"], cut=False)
     if m := re.match(rf"^{_ADV}(?:has|have|employs|employ) (?P<n>{_NUMBER}) (?P<noun>[a-z]+)", low):
         _claim(claims, subject, f"count {m['noun']}", m["n"], cut=False)
-    relational = ("'s " in subject or subject.split(" ", 1)[0] in _DETERMINERS) and subject not in _PEOPLE
+    relational = ("'s " in subject or subject.split(" ", 1)[0] in _RELATIONAL) and subject not in _PEOPLE
     if m := re.match(rf"^{_ADV}{_CHANGE_TO} (?:to )?(?P<n>{_NUMBER})(?: (?P<noun>[a-z]+))?", low):
         if relational:
             _claim(claims, subject, "is", f"{m['n']} {m['noun'] or ''}")
         else:
             _claim(claims, subject, f"count {m['noun'] or ''}".strip(), m["n"], cut=False)
     copula = re.match(rf"^(?:is|are) (?:now |currently |still )?(?!not\b|no\b){_VALUE}{_END}", low)
-    if relational and copula and not any(c.subject == subject for c in claims):
+    if (
+        relational
+        and copula
+        and not _EVALUATIVE.match(copula["value"])
+        and not any(c.subject == subject for c in claims)
+    ):
         _claim(claims, subject, "is", copula["value"], cut=False)
     _retractions(subject, rest, retractions)
     if not any(c.subject == subject for c in claims):
@@ -485,7 +518,9 @@ def _where(subject: str, rest: str, low: str, claims: list[Claim], retractions: 
 def _retractions(subject: str, rest: str, retractions: list[Retraction]) -> None:
     low = rest.lower()
     for m in re.finditer(rf"\b{_STOP_VERBS} (?P<old>[^,;]+)", low):
-        _retract(retractions, subject, m["old"])
+        # "won't quit on my dreams", "ended up with sponsors", "left for Paris" end nothing.
+        if not _NEGATED.search(low[: m.start()]) and not _PARTICLE.match(m["old"]):
+            _retract(retractions, subject, m["old"])
     for m in _NOT_ANYMORE.finditer(low):
         _retract(retractions, subject, m["old"])
     for m in re.finditer(r"\bno more (?P<old>[^,;]+?)(?: for \w+)?\s*$|\bno more (?P<old2>[^,;]+)", low):
@@ -535,6 +570,8 @@ def _verb_claim(subject: str, low: str, claims: list[Claim]) -> None:
     elif not (words[i].endswith("s") or subject == "we"):
         return  # only a present-tense verb states something that holds; "went", "doesn't" do not
     if i >= len(words) - 1 or words[i] in _AUX or words[i] in _CHANGE_VERBS or words[i].endswith("n't"):
+        return
+    if _lemma(words[i]) in _ADDITIVE_VERBS:
         return
     value = " ".join(words[i + 1 :])
     amount = re.match(rf"^(?:about |around |roughly )?(?P<n>{_NUMBER})\b", value) is not None
@@ -601,12 +638,16 @@ def _lemma(verb: str) -> str:
     return verb.removesuffix("e")
 
 
-_STEM_SUFFIX = re.compile(r"(?:ing|ings|ed|es|s|er|ers)$")
+_VERB_SUFFIX = re.compile(r"(?:ing|ings|ed)$")
+_NOUN_SUFFIX = re.compile(r"(?:es|s|ers|er)$")
 
 
 def _stem(word: str) -> str:
-    """A crude stem for matching a retracted word: running, runs and run meet."""
-    if len(word) <= 4:
+    """A crude stem for matching a retracted word: running, runs and run meet (butter and but
+    do not)."""
+    if len(word) <= 3:
         return word
-    stem = _STEM_SUFFIX.sub("", word)
-    return stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "lsz" else stem
+    stem = _VERB_SUFFIX.sub("", word)
+    if stem != word:  # stopped -> stopp -> stop
+        return stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "lsz" else stem
+    return _NOUN_SUFFIX.sub("", word) if len(word) > 4 or word.endswith("s") else word

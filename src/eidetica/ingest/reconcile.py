@@ -155,11 +155,15 @@ class _Book:
                 continue
             holders = dict(self.by_claim.get(claim.key, {}))
             for holder_id, held in self.by_head.get(claim.head or "", {}).items():
-                if claim.definite or held.definite:  # "the monstera" may be "Lou's monstera"
+                # "I moved the monstera" (said by Lou) may be about "Lou's monstera".
+                same_speaker = self.units[holder_id].speaker == unit.speaker
+                if (claim.definite or held.definite) and same_speaker:
                     holders.setdefault(holder_id, held)
             for holder_id, held in holders.items():
-                if held.value != claim.value:
-                    found[holder_id] = self.units[holder_id]
+                old = self.units[holder_id]
+                # A relation that changes by cue changes between facts: "Sam went to Rome" stays.
+                if held.value != claim.value and (claim.functional or old.kind == "fact"):
+                    found[holder_id] = old
         for retraction in statement.retractions:
             if retraction.key is not None:  # a relation that ended, whatever its value
                 found.update((uid, self.units[uid]) for uid in self.by_claim.get(retraction.key, {}))
