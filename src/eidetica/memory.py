@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -22,7 +22,7 @@ from .ingest.formats import from_messages, read_file
 from .ingest.importing import store_batches
 from .ingest.index_texts import embed_text, lexical_text, preceding, preceding_texts
 from .ingest.names import is_role_label, name_user_turns
-from .ingest.reconcile import Decision, Reconciler, plan, reconcile
+from .ingest.reconcile import Reconciler, ask, plan, reconcile
 from .ingest.timeparse import parse_timestamp
 from .lifecycle.lineage import close, closed_turns, turn_closures, turn_deletion
 from .lifecycle.rebuild import origin_key, plan_rebuild
@@ -112,7 +112,7 @@ class Memory:
         except BaseException:
             self.store.close()
             raise
-        self._user_names: dict[tuple[str, str], str] = {}  # (tenant, user) -> the user's name
+        self._user_names: dict[tuple[str, str], str | None] = {}  # (tenant, user) -> the user's name
         self._background = (
             BackgroundEmbedder(lambda: len(self._embed_next_batch(None))) if defer_embedding else None
         )
@@ -305,14 +305,13 @@ class Memory:
         ):
             return turns
         key = (scope.tenant, scope.user_id)
-        known = given or self._user_names.get(key)
-        if known is None:
+        if key not in self._user_names:  # looked up once: the user's stored turns carry the name
             owner = Scope(user_id=scope.user_id, tenant=scope.tenant)
             names = {
                 s for s in self.store.speakers(UnitFilter(owner, roles=("user",))) if not is_role_label(s)
             }
-            known = names.pop() if len(names) == 1 else None
-        named, learned = name_user_turns(turns, known)
+            self._user_names[key] = names.pop() if len(names) == 1 else None
+        named, learned = name_user_turns(turns, given or self._user_names[key])
         if learned is not None:
             self._user_names[key] = learned
         return named
@@ -416,13 +415,7 @@ class Memory:
             derived += self._derive(inputs, units, datetime.now(UTC))
         stored = self.store.list_units(UnitFilter(scope, kinds=DERIVED_KINDS), include_deleted=True)
         kept = plan_rebuild(stored, derived)
-        decisions: Mapping[str, Decision] = {}
-        if self.reconciler is not None and kept.new:
-            try:
-                decisions = self.reconciler.decide(kept.current, kept.new)
-            except LLMError as exc:
-                log.warning("model reconciliation failed, the rules decide: %s", exc)
-        reconciled = reconcile(kept.current, kept.new, decisions)
+        reconciled = reconcile(kept.current, kept.new, ask(self.reconciler, kept.current, kept.new))
         closing = closed_turns(reconciled.new + [r.unit for r in reconciled.revisions])
         self.store.replace_derived(
             scope,

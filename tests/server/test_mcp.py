@@ -180,7 +180,9 @@ async def check_tool_flow(session: ClientSession, **scope: Any) -> dict[str, str
     assert tea["id"] not in {h["id"] for h in later["hits"]}
 
     context = await call(session, "get_context", query="Where does Maya live?", budget_tokens=200, **scope)
-    assert "Lisbon" in context["text"] and context["tokens"] <= 200
+    assert "Lisbon" in context["text"] and context["tokens"] <= 200 and context["abstained"] is False
+    unrelated = await call(session, "get_context", query="What is the capital of Mongolia?", **scope)
+    assert unrelated["abstained"] is True and unrelated["text"] == "" and unrelated["reason"]
     cited = {c["id"]: c for c in context["cited"]}
     assert maya["id"] in cited and cited[maya["id"]]["sources"] == maya["sources"]
 

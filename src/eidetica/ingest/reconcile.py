@@ -104,14 +104,22 @@ def plan(
     if not derived:
         return Plan([], [])
     stored = _current_units(store, scope, derived)
-    decisions: Mapping[str, Decision] = {}
     if reconciler is not None:
         stored = _with_neighbours(store, scope, derived, stored)
-        try:
-            decisions = reconciler.decide(stored, derived)
-        except LLMError as exc:
-            log.warning("model reconciliation failed, the rules decide: %s", exc)
-    return reconcile(stored, derived, decisions)
+    return reconcile(stored, derived, ask(reconciler, stored, derived))
+
+
+def ask(
+    reconciler: Reconciler | None, candidates: Sequence[MemoryUnit], new: Sequence[MemoryUnit]
+) -> Mapping[str, Decision]:
+    """The reconciler's decisions, or none (the rules decide) without one or when it fails."""
+    if reconciler is None or not new:
+        return {}
+    try:
+        return reconciler.decide(candidates, new)
+    except LLMError as exc:
+        log.warning("model reconciliation failed, the rules decide: %s", exc)
+        return {}
 
 
 class _Book:

@@ -174,8 +174,9 @@ class MemoryTools:
         """Get the evidence from memory for a question, packed into a token budget, ready to read.
 
         The text groups the best memories by date, without duplicates; "cited" lists the ids and
-        sources of the memories it contains. Call it before answering anything that may depend on
-        earlier conversations.
+        sources of the memories it contains; a line starting "(past, until ...)" no longer holds.
+        "abstained" is true, with a reason, when nothing stored matches the question. Call it
+        before answering anything that may depend on earlier conversations.
         """
         packed = self._memory(ctx).context(query, user_id=self._user(user_id), budget_tokens=budget_tokens)
         return {
@@ -183,6 +184,8 @@ class MemoryTools:
             "tokens": packed.tokens,
             "budget_tokens": packed.budget_tokens,
             "cited": [{"id": h.id, "kind": h.kind, "sources": list(h.sources)} for h in packed.hits],
+            "abstained": packed.abstained,
+            "reason": packed.reason,
         }
 
     def list_memories(

@@ -79,12 +79,15 @@ class Citation(TypedDict):
 
 
 class ContextView(TypedDict):
-    """Evidence packed into a token budget, and what it cites."""
+    """Evidence packed into a token budget, and what it cites; ``abstained`` (with a reason) when
+    nothing stored matches the question."""
 
     text: str
     tokens: int
     budget_tokens: int
     cited: list[Citation]
+    abstained: bool
+    reason: str | None
 
 
 class ListView(TypedDict):
