@@ -57,12 +57,18 @@ class Claim:
         _, sep, thing = subject.partition("'s ")
         if sep:
             return f"{thing}|{relation}"
-        return f"{subject.removeprefix('the ')}|{relation}" if subject.startswith("the ") else None
+        first, _, rest = subject.partition(" ")
+        return f"{rest}|{relation}" if first in _RELATIONAL and rest else None
 
     @property
     def definite(self) -> bool:
-        """Whether the subject is "the X", which may be anyone's X ("I moved the monstera")."""
-        return self.subject.startswith("the ") and self.subject not in _PEOPLE
+        """Whether the subject is "the X", which may be anyone's X ("I moved the monstera"), or a
+        bare role ("replaced by Sunil as team lead")."""
+        return (self.subject.startswith("the ") and self.subject not in _PEOPLE) or self.bare
+
+    @property
+    def bare(self) -> bool:
+        return self.head is None and " " in self.subject
 
 
 @dataclass(frozen=True)
@@ -125,11 +131,11 @@ _MONTHS_DAYS = (
 #: Words before the subject that do not belong to it: "Now Sam drives", "Every Tuesday Ines goes".
 _LEADING = frozenset(
     f"""now currently these days nowadays today yesterday tomorrow recently lately finally also
-    since then meanwhile so and but still anyway luckily sadly unfortunately eventually every each
+    then meanwhile so and but still anyway luckily sadly unfortunately eventually every each
     this last next most correction actually well okay ok update month week year weekend morning
     evening night summer winter spring autumn season {_MONTHS_DAYS}""".split()
 )
-_PREPOSITIONS = frozenset("for in on at during after before since with from by over until".split())
+_PREPOSITIONS = frozenset("for in on at during after before since with from by over until as".split())
 _DETERMINERS = frozenset("the our my his her their its this that".split())
 #: People named by role: "The user is vegan" and "... is retired" both hold, as for "Sam".
 _PEOPLE = frozenset({"the user", "the assistant"})
@@ -195,7 +201,8 @@ _HOMES = r"(?:flat|house|apartment|home|place|condo|cottage|studio)"
 _LOCATED = (
     r"(?:lives?|is living|are living|resides?|is residing|is based|are based|is located|are located|"
     r"is headquartered|are headquartered|sits?|is sitting|is housed|are housed|has settled|settled|"
-    r"is staying|stays?)"
+    r"is staying|stays?|has lived|have lived|has been living|have been living|works? out|operates? out|"
+    r"will be held|is being held|is held|takes place|will take place)"
 )
 _MOVE = (
     r"(?:moved|has moved|have moved|is moving|are moving|relocated|has relocated|have relocated|"
@@ -222,11 +229,11 @@ _CHANGE_TO = (
 )
 _SET_TO = (
     r"(?:raised|lowered|increased|cut|reduced|changed|set|upped|bumped|dropped|moved|relocated|transferred"
-    r"|handed|passed)"
+    r"|handed|passed|pushed|postponed|rescheduled|delayed|brought)"
 )
 #: Nouns in "I switched dentists": the relation they end.
 _SWITCHED_RELATIONS = {"job": "works at", "school": "attends", "house": "location", "flat": "location"}
-_NUMBER = r"\d[\d,.]*"
+_NUMBER = r"[£$€]?\d(?:[\d,]*\d)?(?:\.\d+)?"
 _TEAM = re.compile(
     rf"^{_ADV}(?:is on|is in|are on|are in|joined|has joined|have joined|rotated to|moved to|switched to|"
     r"transferred to|is moving to) (?P<value>(?:the |a )?[\w -]{1,40}? team)\b"
@@ -246,7 +253,33 @@ _INVERSE_COPULA = re.compile(
     r"(?: now)?\s*(?:[,;.!?]|$)"
 )
 _PAST_PREDICATE = re.compile(r"^(?:\w+ )?(?:was|were|had|did|went|ran|\w+ed)\b(?! up\b| down\b)")
-_AMOUNT = re.compile(rf"(?<![\w.])(?P<n>{_NUMBER}) ?(?P<unit>[a-z]{{2,}})\b")
+_AMOUNT = re.compile(rf"(?<![\w.])(?P<n>{_NUMBER}) ?(?P<unit>%|[a-z]{{2,}}\b)")
+#: "The gym fee was raised to 42 euros a month": a passive change of the subject's value.
+_PASSIVE_SET = re.compile(
+    r"^(?:was|were|has been|have been|is|are|got) (?:now |just )?(?P<verb>raised|lowered|increased|cut|"
+    r"reduced|changed|set|moved|relocated|rescheduled|revised|updated|lifted|dropped|postponed|"
+    r"pushed back|brought forward|put) (?:up |down |back )?(?:to|for|into|in|at) (?P<value>[^,;]{1,80}?)"
+    r"\s*(?:[,;.!?]|$)"
+)
+#: "Sunil took over as our manager", "Mariko is the new conductor of the Kelby Symphony":
+#: who now holds a role.
+_TAKES_ROLE = re.compile(
+    r"^(?:is (?:now )?the new|has become|became|took over as|was appointed|was named|was elected|"
+    r"is now) (?:the |our |my |their |a |an )?(?P<role>[a-z][\w -]{1,40}?(?: (?:of|at|for) [A-Z][\w' -]+)?)"
+    r"\s*(?:now\s*)?(?:[,;.!?]|$)"
+)
+_REPLACED_BY = re.compile(
+    r"^(?:was|were|has been|got|is being) replaced by (?P<new>[^,;]+?) as (?:the |our |my |their )?"
+    r"(?P<role>[a-z][\w -]+?)(?:\s+(?:in|at|on|after|for|from|since)\b[^,;]*)?\s*(?:[,;.!?]|$)"
+)
+_APPOINTED = re.compile(
+    r"\b(?:appointed|named|elected|hired|made) (?P<who>[A-Z][\w-]*(?: [A-Z][\w-]*)*) (?:as )?"
+    r"(?:the |our |their |its |a |an )?(?P<role>[a-z][\w -]{1,40}?)(?: (?:of|at|for) (?P<org>[A-Z][\w' -]+))?"
+    r"\s*(?:[,;.!?]|$)"
+)
+_SWAPPED = re.compile(
+    r"\b(?:swapped|traded|exchanged|replaced|switched) (?P<old>[^,;]+?) (?:for|with) (?P<new>[^,;]+)"
+)
 _HOME = re.compile(
     rf"^{_ADV}(?:rents?|rented|bought|owns?|has|have|found) (?:a|an|our|the|my) (?:new )?{_HOMES} "
     rf"in {_VALUE}{_END}"
@@ -338,7 +371,9 @@ def _first_subject(sentence: str) -> str | None:
 
 def _clauses(sentence: str) -> list[str]:
     """Cut at ; : , and "but"/"and"/"so" joins, keeping each clause's words."""
-    parts = re.split(r"\s*[;:]\s*|,\s+(?:and\s+|but\s+|so\s+)?|\s+(?:but|and then|and|so)\s+", sentence)
+    parts = re.split(
+        r"\s*[;:—–]\s*|\s+-\s+|,\s+(?:and\s+|but\s+|so\s+)?|\s+(?:but|and then|and|so)\s+", sentence
+    )
     return [p.strip() for p in parts if p and p.strip()]
 
 
@@ -358,11 +393,26 @@ def _subject_and_rest(clause: str) -> tuple[str, str] | None:
         subject, i = ["we"], i + 1
         if low != "we":
             words.insert(i, "are" if low == "we're" else "have")
-    elif low in _DETERMINERS:
-        j = i + 1
-        while j < len(words) and j - i <= 6 and not _verbish(words[j]):
-            j += 1
-        if j >= len(words) or j == i + 1 or j - i > 6:
+    elif low in _DETERMINERS or low in ("a", "an"):
+        # "Our team lead is Harriet", "The head coach of Dunmore Rovers is Keith": the copula
+        # ends the subject, whatever verb-like nouns it holds.
+        copula = next(
+            (k for k in range(i + 2, min(len(words), i + 11)) if words[k].lower() in ("is", "are")), None
+        )
+        if copula is not None and not any(
+            w.lower() in _AUX or w.lower() in ("that", "who", "which") for w in words[i + 1 : copula]
+        ):
+            j = copula
+        else:
+            j = i + 1
+            titled = words[j][:1].isupper()  # "The Ferro X2 bike retails at ...": a name, its verb
+            while j < len(words) and (words[j][:1].isupper() or words[j][:1].isdigit()):
+                j += 1
+            while j < len(words) and j - i <= 6 and not _verbish(words[j]):
+                if titled and j > i + 1 and words[j].endswith("s") and not words[j].endswith("ss"):
+                    break
+                j += 1
+        if j >= len(words) or j == i + 1 or j - i > 10:
             return None
         subject, i = [w.lower() for w in words[i:j]], j
     elif first[:1].isupper() and low not in _PRONOUN_SUBJECTS and low not in _LEADING:
@@ -400,23 +450,39 @@ def _skip_lead(words: list[str]) -> int:
     while i < len(words) - 1 and (words[i].lower().strip(",") in _LEADING or words[i].isdigit()):
         i += 1
     if i < len(words) and words[i].lower() in _PREPOSITIONS:
-        for j in range(i + 1, min(len(words), i + 7)):
-            if words[j].lower() in ("we", "we're", "we've") or (
-                words[j][:1].isupper() and words[j].lower() not in _LEADING
-            ):
+        # "Since the merger Yara reports to ...", "As of this quarter the design team works ...":
+        # the subject starts at a name, "we", or a determiner after the phrase's own noun.
+        nouns = 0
+        for j in range(i + 1, min(len(words), i + 8)):
+            low = words[j].lower()
+            if low in ("we", "we're", "we've") or (words[j][:1].isupper() and low not in _LEADING):
                 return j
+            if low in _RELATIONAL and nouns:
+                return j
+            if low not in _PREPOSITIONS and low not in _DETERMINERS:
+                nouns += 1
     return i
 
 
 def _normalise_subject(words: list[str]) -> str:
-    """The subject's head: no qualifier after it, no word marking the value new or old."""
+    """The subject's head: no qualifier after it, no word marking the value new or old; "the
+    mayor of Eastvale" is "eastvale's mayor", as "Eastvale's mayor" is."""
+    if words and words[0] == "the" and "of" in words[2:]:
+        at = words.index("of", 2)
+        owner = dedupe_key(" ".join(_cut_qualifiers(words[at + 1 :])))
+        if owner:
+            return f"{owner}'s {_normalise_subject(words[1:at])}"
+    return " ".join(w for w in _cut_qualifiers(words) if w not in _VERSION_WORDS) or " ".join(words)
+
+
+def _cut_qualifiers(words: list[str]) -> list[str]:
+    """The words before the first qualifier ("for the kitchen", "this year") after the head."""
     head: list[str] = []
     for n, word in enumerate(words):
         if n > 0 and word in _QUALIFIERS:
             break
-        if word not in _VERSION_WORDS:
-            head.append(word)
-    return " ".join(head or words)
+        head.append(word)
+    return head
 
 
 def _verbish(word: str) -> bool:
@@ -455,7 +521,9 @@ def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: l
         _claim(claims, subject, "works as", m["value"])
     if m := re.match(rf"^{_ADV}(?:is|are|got) (?:now )?(?:married|engaged) to {_VALUE}{_END}", low):
         _claim(claims, subject, "married to", m["value"])
-    if m := re.match(rf"^{_ADV}(?:is|are) (?P<value>\d{{1,3}})(?: years? old| years of age)?{_END}", low):
+    if m := re.match(
+        rf"^{_ADV}(?:is|are) (?P<value>\d{{1,3}})(?![\d.,%])(?: years? old| years of age)?{_END}", low
+    ):
         _claim(claims, subject, "age", m["value"])
     if m := re.match(rf"^{_ADV}(?:is|are) (?:now )?{_LED} by {_VALUE}{_END}", low):
         _claim(claims, subject, "led by", m["value"])
@@ -464,6 +532,21 @@ def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: l
         rest,
     ):
         _claim(claims, _normalise_subject(m["obj"].lower().split()), "led by", subject, cut=False)
+    if m := _PASSIVE_SET.match(low):
+        relation = {"moved": "location", "relocated": "location", "put": "location"}.get(m["verb"], "is")
+        _claim(claims, subject, relation, m["value"], cut=relation != "is")
+    if m := _REPLACED_BY.match(low):  # "Harriet was replaced by Sunil Mehta as team lead"
+        _claim(claims, _normalise_subject(m["role"].split()), "is", m["new"], cut=False)
+    if m := _TAKES_ROLE.match(rest):
+        role = _role_subject(m["role"], subject)
+        if role is not None:
+            _claim(claims, role, "is", subject, cut=False)
+    if (
+        m := re.match(
+            r"^(?:is|are) (?:now |currently )?(?:an? )(?P<value>[^,;]{2,60}?)\s*(?:now)?\s*(?:[,;.!?]|$)", low
+        )
+    ) and (not _EVALUATIVE.match(m["value"]) and not _is_relational(subject)):
+        _claim(claims, subject, "is a", m["value"], functional=False, cut=False)  # changes by cue only
     if m := _TEAM.match(low):
         _claim(claims, subject, "team", m["value"], cut=False)
     if m := _STATE.match(low):
@@ -478,7 +561,10 @@ def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: l
                 _claim(claims, subject, f"amount {amount['unit']}", amount["n"], cut=False)
     if m := re.match(rf"^{_ADV}(?:has|have|employs|employ) (?P<n>{_NUMBER}) (?P<noun>[a-z]+)", low):
         _claim(claims, subject, f"count {m['noun']}", m["n"], cut=False)
-    relational = ("'s " in subject or subject.split(" ", 1)[0] in _RELATIONAL) and subject not in _PEOPLE
+    relational = _is_relational(subject)
+    if m := _APPOINTED.search(rest):  # "The Kelby Symphony appointed Mariko Sato as conductor"
+        org = dedupe_key(m["org"]) if m["org"] else subject
+        _claim(claims, f"{org}'s {m['role'].lower()}", "is", m["who"].lower(), cut=False)
     if m := re.match(rf"^{_ADV}{_CHANGE_TO} (?:to )?(?P<n>{_NUMBER})(?: (?P<noun>[a-z]+))?", low):
         if relational:
             _claim(claims, subject, "is", f"{m['n']} {m['noun'] or ''}")
@@ -505,7 +591,9 @@ def _where(subject: str, rest: str, low: str, claims: list[Claim], retractions: 
         _claim(claims, subject, relation, moved["value"])
         if moved["old"]:
             _retract(retractions, subject, moved["old"])
-    elif (m := re.match(rf"^{_ADV}{_LOCATED} (?:in|at|on) {_VALUE}{_END}", low)) or (m := _HOME.match(low)):
+    elif (m := re.match(rf"^{_ADV}{_LOCATED} (?:in|at|on|of|from) {_VALUE}{_END}", low)) or (
+        m := _HOME.match(low)
+    ):
         _claim(claims, subject, "location", m["value"])
     elif (m := re.match(rf"^(?:is|are) {_ADV}(?:in|at|on) {_VALUE}{_END}", rest)) and _proper(m["value"]):
         _claim(claims, subject, "location", m["value"].lower())
@@ -529,6 +617,10 @@ def _retractions(subject: str, rest: str, retractions: list[Retraction]) -> None
         _retract(retractions, subject, m["old"])
     for m in _INSTEAD_OF.finditer(low):
         _retract(retractions, subject, m["old"] or m["old2"])
+    for m in _SWAPPED.finditer(low):  # "swapped the Golf for a Tesla", "replaced X with Y"
+        _retract(retractions, subject, m["old"])
+    if replaced := re.match(r"^(?:has )?replaced (?P<old>[^,;]+)", low):  # "A Tesla replaced my Golf"
+        _retract(retractions, subject, replaced["old"])
     if re.search(r"\b(?:divorced|separated|split up|broke up|got divorced)\b", low):
         retractions.append(Retraction(subject, key=f"{subject}|married to"))
     if re.search(r"\bretired\b", low):
@@ -554,6 +646,27 @@ def _retractions(subject: str, rest: str, retractions: list[Retraction]) -> None
             _retract(retractions, subject, topic)
 
 
+def _is_relational(subject: str) -> bool:
+    """Whether a subject names an attribute of someone or something ("Alice's manager", "our
+    budget", "the CEO of Acme"), which holds one value at a time."""
+    return ("'s " in subject or subject.split(" ", 1)[0] in _RELATIONAL) and subject not in _PEOPLE
+
+
+def _role_subject(role: str, holder: str) -> str | None:
+    """Whose role a phrase names: "conductor of the Kelby Symphony" is "kelby symphony's
+    conductor" (as "The conductor of the Kelby Symphony is ..." reads); "our manager" stays."""
+    head, _, org = role.partition(" of ")
+    if not org:
+        head, _, org = role.partition(" at ")
+    words = head.lower().split()
+    if not words or holder in words:
+        return None
+    if org:
+        owner = dedupe_key(org).strip()
+        return f"{owner}'s {' '.join(w for w in words if w not in _VERSION_WORDS)}"
+    return _normalise_subject(words)
+
+
 def _verb_claim(subject: str, low: str, claims: list[Claim]) -> None:
     """A plain "subject verb object" claim, which changes only when the text says so, unless its
     value is an amount ("costs 240 euros", "is running 30 km a week")."""
@@ -574,7 +687,7 @@ def _verb_claim(subject: str, low: str, claims: list[Claim]) -> None:
     if _lemma(words[i]) in _ADDITIVE_VERBS:
         return
     value = " ".join(words[i + 1 :])
-    amount = re.match(rf"^(?:about |around |roughly )?(?P<n>{_NUMBER})\b", value) is not None
+    amount = re.match(rf"^(?:about |around |roughly )?(?P<n>{_NUMBER})", value) is not None
     _claim(claims, subject, _lemma(words[i]), value, functional=amount)
 
 

@@ -29,6 +29,7 @@ from ..model import Hit, MemoryUnit
 from ..storage.base import Store, UnitFilter
 from .confidence import confident, question_stems
 from .query import first_person, lexical_terms, named_speakers, time_window, without_names
+from .recency import newer_first
 
 log = logging.getLogger("eidetica")
 
@@ -129,9 +130,11 @@ def hybrid_search(
             add("succession", successor, fused[unit_id] - fused.get(successor, 0.0) + 1e-6, 1.0)
     for unit_id in closed:
         fused[unit_id] *= SUPERSEDED_WEIGHT
+    stems = question_stems(query, named)
+    for unit_id, lift in newer_first(query, units.values(), fused, stems, where.as_of).items():
+        add("newer", unit_id, lift, 1.0)
     # Sorting the fused dict (not the loaded units) keeps ties in channel order: lexical first.
     ranked_ids = [uid for uid in sorted(fused, key=fused.__getitem__, reverse=True) if uid in units][:k]
-    stems = question_stems(query, named)
     return [
         Hit(units[uid], round(fused[uid], 6), breakdown[uid], confident(stems, units[uid], breakdown[uid]))
         for uid in ranked_ids

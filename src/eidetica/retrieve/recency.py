@@ -1,0 +1,75 @@
+"""Current first where the rules could not tell: of two matching statements about the same thing
+by the same speaker, the newer ranks first for a question about now.
+
+Reconciliation closes what it recognises as replaced (``ingest.claims``); everything else stays
+current, so "I do my shopping at Lidl" and, later, "Switched to getting groceries delivered from
+Ocado" both hold as far as memory knows. For a question in the present tense the later one is the
+likelier answer, so it is lifted just above the earlier; both stay in the results. Two statements
+count as rivals when they share at least two content words, half of the shorter one's, and one of
+the question's. A question about the past ("did", "was", "used to", a year) is left alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable
+from datetime import datetime
+
+from ..model import MemoryUnit
+from .confidence import stem
+from .query import lexical_terms
+
+#: How many of the best candidates are compared pairwise.
+RIVALS_CONSIDERED = 20
+
+_ABOUT_THE_PAST = re.compile(
+    r"\b(?:did|was|were|had|used to|before|previously|originally|first|ago|last (?:year|month|week)|"
+    r"(?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+
+
+def newer_first(
+    query: str,
+    candidates: Iterable[MemoryUnit],
+    fused: dict[str, float],
+    question_stems: frozenset[str],
+    as_of: datetime | None,
+) -> dict[str, float]:
+    """How much to add to each newer rival's score so it ranks just above the older one."""
+    if _ABOUT_THE_PAST.search(query):
+        return {}
+    ranked = sorted(
+        (u for u in candidates if u.id in fused and (u.valid_to is None or (as_of and u.valid_to > as_of))),
+        key=lambda u: fused[u.id],
+        reverse=True,
+    )[:RIVALS_CONSIDERED]
+    words = {u.id: _content(u) for u in ranked}
+    lifts: dict[str, float] = {}
+    for a, b in itertools.combinations(ranked, 2):  # a ranks above b
+        if _said(b) <= _said(a) or a.speaker != b.speaker or _related(a, b):
+            continue
+        shared = words[a.id] & words[b.id]
+        if (
+            len(shared) >= 2
+            and len(shared) * 2 >= min(len(words[a.id]), len(words[b.id]))
+            and shared & question_stems
+        ):
+            target = fused[a.id] + 1e-6
+            lifts[b.id] = max(lifts.get(b.id, 0.0), target - fused[b.id])
+    return lifts
+
+
+def _content(unit: MemoryUnit) -> set[str]:
+    names = {stem(part) for part in (unit.speaker or "").split()}
+    return {stem(w) for w in lexical_terms(unit.text)} - names
+
+
+def _said(unit: MemoryUnit) -> datetime:
+    return unit.valid_from or unit.occurred_at or unit.recorded_at
+
+
+def _related(a: MemoryUnit, b: MemoryUnit) -> bool:
+    """A turn and what was derived from it say one thing, not two."""
+    return a.id in b.derived_from or b.id in a.derived_from or bool(set(a.derived_from) & set(b.derived_from))
