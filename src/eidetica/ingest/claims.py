@@ -379,7 +379,8 @@ def _clauses(sentence: str) -> list[str]:
 
 def _subject_and_rest(clause: str) -> tuple[str, str] | None:
     """Split a clause into its subject (normalised) and what follows, or None without one."""
-    words = clause.replace("’", "'").split()
+    # "Dunmore Rovers' coach" is the possessive "Rovers's", as names ending in s are written too.
+    words = re.sub(r"(?<=s)'(?=\s)", "'s", clause.replace("’", "'")).split()
     i = _skip_lead(words)
     if i >= len(words) - 1:
         return None
@@ -396,12 +397,8 @@ def _subject_and_rest(clause: str) -> tuple[str, str] | None:
     elif low in _DETERMINERS or low in ("a", "an"):
         # "Our team lead is Harriet", "The head coach of Dunmore Rovers is Keith": the copula
         # ends the subject, whatever verb-like nouns it holds.
-        copula = next(
-            (k for k in range(i + 2, min(len(words), i + 11)) if words[k].lower() in ("is", "are")), None
-        )
-        if copula is not None and not any(
-            w.lower() in _AUX or w.lower() in ("that", "who", "which") for w in words[i + 1 : copula]
-        ):
+        copula = _copula_at(words, i + 2)
+        if copula is not None:
             j = copula
         else:
             j = i + 1
@@ -409,7 +406,7 @@ def _subject_and_rest(clause: str) -> tuple[str, str] | None:
             while j < len(words) and (words[j][:1].isupper() or words[j][:1].isdigit()):
                 j += 1
             while j < len(words) and j - i <= 6 and not _verbish(words[j]):
-                if titled and j > i + 1 and words[j].endswith("s") and not words[j].endswith("ss"):
+                if titled and j > i + 1 and (words[j].endswith(("s", "ed")) and not words[j].endswith("ss")):
                     break
                 j += 1
         if j >= len(words) or j == i + 1 or j - i > 10:
@@ -429,7 +426,7 @@ def _subject_and_rest(clause: str) -> tuple[str, str] | None:
     else:
         return None
     if subject[-1].endswith("'s"):  # "Sam's sister lives in Rome": the noun belongs to the subject
-        j = i
+        j = _copula_at(words, i + 1) or i
         while j < len(words) and j - i < 7 and not _verbish(words[j]):
             j += 1
         if j >= len(words) or j - i >= 7:  # no verb found: take the first word that reads as one
@@ -442,6 +439,20 @@ def _subject_and_rest(clause: str) -> tuple[str, str] | None:
     if i >= len(words):
         return None
     return _normalise_subject(subject), " ".join(words[i:])
+
+
+def _copula_at(words: list[str], start: int) -> int | None:
+    """Where "is"/"are" ends a noun phrase beginning before ``start`` ("Our team lead is ...",
+    "Rovers's head coach is ..."), if no other verb comes first."""
+    for k in range(start, min(len(words), start + 9)):
+        low = words[k].lower()
+        if low in ("is", "are"):
+            return k
+        if low in _AUX or low in ("that", "who", "which") or low.endswith("ed"):
+            return None
+        if low.endswith("s") and _VERB_FORM.match(low):  # "Sam's sister lives in Rome and is ..."
+            return None
+    return None
 
 
 def _skip_lead(words: list[str]) -> int:
@@ -534,7 +545,9 @@ def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: l
         _claim(claims, _normalise_subject(m["obj"].lower().split()), "led by", subject, cut=False)
     if m := _PASSIVE_SET.match(low):
         relation = {"moved": "location", "relocated": "location", "put": "location"}.get(m["verb"], "is")
-        _claim(claims, subject, relation, m["value"], cut=relation != "is")
+        _claim(claims, subject, relation, m["value"])
+        for amount in _AMOUNT.finditer(m["value"]):  # "was raised to 42 euros": the amount changed
+            _claim(claims, subject, f"amount {amount['unit']}", amount["n"], cut=False)
     if m := _REPLACED_BY.match(low):  # "Harriet was replaced by Sunil Mehta as team lead"
         _claim(claims, _normalise_subject(m["role"].split()), "is", m["new"], cut=False)
     if m := _TAKES_ROLE.match(rest):
@@ -563,7 +576,7 @@ def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: l
         _claim(claims, subject, f"count {m['noun']}", m["n"], cut=False)
     relational = _is_relational(subject)
     if m := _APPOINTED.search(rest):  # "The Kelby Symphony appointed Mariko Sato as conductor"
-        org = dedupe_key(m["org"]) if m["org"] else subject
+        org = dedupe_key(m["org"] or subject)
         _claim(claims, f"{org}'s {m['role'].lower()}", "is", m["who"].lower(), cut=False)
     if m := re.match(rf"^{_ADV}{_CHANGE_TO} (?:to )?(?P<n>{_NUMBER})(?: (?P<noun>[a-z]+))?", low):
         if relational:
