@@ -192,8 +192,17 @@ _NOT_CONTENT = (
     | frozenset(
         """of in on at to for with and or his her their our my your some any all it them him me us
         playing drinking eating using doing going working living being having watching taking
-        really just very""".split()
+        really just very something anything everything nothing stuff things thing one lot""".split()
     )
+)
+#: Where a retracted value ends: a time, a reason, a second clause ("quit smoking in June because
+#: ..."); not "with" or "of", which belong to a name ("A Dance with Dragons").
+_RETRACT_TAIL = re.compile(
+    r"\s+(?:(?:because|since|when|while|and|but|so|after|before|until|last|this|these days|any ?more|now|"
+    r"ago|yesterday|today)\b|(?:in|on|at|by) (?:\d|the (?:morning|evening|weekend|end)|(?:"
+    + "|".join(_MONTHS_DAYS.split())
+    + r")\b)).*$",
+    re.IGNORECASE,
 )
 _SCHOOLISH = re.compile(r"\b(?:school|primary|academy|college|university|kindergarten|nursery|class)\b", re.I)
 _HOMES = r"(?:flat|house|apartment|home|place|condo|cottage|studio)"
@@ -733,7 +742,7 @@ def _claim(
 
 
 def _retract(retractions: list[Retraction], subject: str, old: str) -> None:
-    words = tuple(w for w in dedupe_key(_VALUE_TAIL.sub("", old)).split() if w not in _NOT_CONTENT)
+    words = tuple(w for w in dedupe_key(_RETRACT_TAIL.sub("", old)).split() if w not in _NOT_CONTENT)
     if words and len(words) <= 5:
         retractions.append(Retraction(subject, words))
 
