@@ -205,7 +205,7 @@ _RETRACT_TAIL = re.compile(
     re.IGNORECASE,
 )
 _SCHOOLISH = re.compile(r"\b(?:school|primary|academy|college|university|kindergarten|nursery|class)\b", re.I)
-_HOMES = r"(?:flat|house|apartment|home|place|condo|cottage|studio)"
+_HOMES = r"(?:flat|house|apartment|home|place|condo|cottage|studio|room|bedsit|houseboat)"
 
 _LOCATED = (
     r"(?:lives?|is living|are living|resides?|is residing|is based|are based|is located|are located|"
@@ -290,7 +290,8 @@ _SWAPPED = re.compile(
     r"\b(?:swapped|traded|exchanged|replaced|switched) (?P<old>[^,;]+?) (?:for|with) (?P<new>[^,;]+)"
 )
 _HOME = re.compile(
-    rf"^{_ADV}(?:rents?|rented|bought|owns?|has|have|found) (?:a|an|our|the|my) (?:new )?{_HOMES} "
+    rf"^{_ADV}(?:rents?|rented|bought|owns?|has|have|found|shares?|is sharing) (?:a|an|our|the|my) "
+    rf"(?:new |small |little |tiny |big )?{_HOMES} "
     rf"in {_VALUE}{_END}"
 )
 _NOT_ANYMORE = re.compile(
@@ -531,6 +532,8 @@ def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: l
     employer = rf"(?:{_WORK} (?:at|for|with)|{_JOINED}(?: at| with| for)?|is employed (?:at|by))"
     if m := re.match(rf"^{_ADV}{employer} {_VALUE}{_END}", low):
         _claim(claims, subject, "works at", m["value"])
+    if m := re.match(rf"^{_ADV}(?:reports?|is reporting|answers?) to {_VALUE}{_END}", low):
+        _claim(claims, subject, "reports to", m["value"])  # one manager at a time
     elif (m := re.match(rf"^{_ADV}(?:joined|has joined|is joining) {_VALUE}{_END}", rest)) and _proper(
         m["value"]
     ):
@@ -597,7 +600,7 @@ def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: l
         relational
         and copula
         and not _EVALUATIVE.match(copula["value"])
-        and not any(c.subject == subject for c in claims)
+        and not any(c.subject == subject and "|amount " not in c.key for c in claims)
     ):
         _claim(claims, subject, "is", copula["value"], cut=False)
     _retractions(subject, rest, retractions)
@@ -731,6 +734,8 @@ def _object_changes(clause: str, claims: list[Claim]) -> None:
         _claim(claims, subject, "led by", value)
     else:
         _claim(claims, subject, "is", value)
+        for amount in _AMOUNT.finditer(value):  # "bumped our mortgage rate to 4.2%"
+            _claim(claims, subject, f"amount {amount['unit']}", amount["n"], cut=False)
 
 
 def _claim(
