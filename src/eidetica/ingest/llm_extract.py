@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
-from ..errors import LLMOutputError, UsageError
-from ..llms.base import JsonSchema, LLMClient
+from ..errors import UsageError
+from ..llms.base import Counters, JsonSchema, LLMClient
 from ..llms.prompt import load_prompt
+from ..llms.structured import complete_twice
 from ..llms.validate import schema_error
 from ..model import Extracted, TurnInput, UnitKind
 
@@ -67,7 +67,7 @@ def _batch_schema(size: int) -> JsonSchema:
 
 
 @dataclass
-class ExtractStats:
+class ExtractStats(Counters):
     """What an ``LLMExtractor`` did so far.
 
     ``calls`` are ``complete`` calls (the client's repair requests are inside them). A batch in
@@ -86,13 +86,6 @@ class ExtractStats:
     salvaged_units: int = 0
     invalid_units: int = 0
     out_of_range: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
-
-    def add(self, **counts: int) -> None:
-        """Add to the counters atomically: ``stats.add(calls=1)``."""
-        with self._lock:
-            for name, n in counts.items():
-                setattr(self, name, getattr(self, name) + n)
 
 
 class LLMExtractor:
@@ -142,27 +135,17 @@ class LLMExtractor:
 
     def _batch(self, batch: Sequence[TurnInput], offset: int) -> list[_Unit]:
         self.stats.add(batches=1)
-        messages = self.prompt.render(turns=render_turns(batch))
-        failures: list[LLMOutputError] = []
-        for temperature in (self.temperature, self.retry_temperature):
-            self.stats.add(calls=1)
-            try:
-                completion = self.client.complete(
-                    messages,
-                    schema=_batch_schema(len(batch)),
-                    max_tokens=self.max_tokens,
-                    temperature=temperature,
-                )
-            except LLMOutputError as exc:
-                failures.append(exc)
-                if len(failures) == 1:
-                    self.stats.add(retried_batches=1)
-                    logger.warning(
-                        "extraction reply for %s unusable (%s); retrying", _span(offset, batch), exc
-                    )
-                continue
+        completion, failures = complete_twice(
+            self.client,
+            self.prompt.render(turns=render_turns(batch)),
+            schema=_batch_schema(len(batch)),
+            max_tokens=self.max_tokens,
+            temperatures=(self.temperature, self.retry_temperature),
+            stats=self.stats,
+            what=f"extraction for {_span(offset, batch)}",
+        )
+        if completion is not None:
             return self._units(completion.parsed["units"], batch, offset)
-        self.stats.add(failed_batches=1)
         kept = self._salvage([reply for exc in failures for reply in exc.replies], batch, offset)
         logger.warning(
             "extraction for %s failed twice; kept %d units that validated on their own "

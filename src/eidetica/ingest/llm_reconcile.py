@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..errors import LLMOutputError, UsageError
-from ..llms.base import JsonSchema, LLMClient
+from ..errors import UsageError
+from ..llms.base import Counters, JsonSchema, LLMClient
 from ..llms.prompt import load_prompt
+from ..llms.structured import complete_twice
 from ..llms.validate import schema_error
 from ..model import MemoryUnit
 from ..retrieve.query import lexical_terms
@@ -81,7 +81,7 @@ def _batch_schema(statements: int, memories: int) -> JsonSchema:
 
 
 @dataclass
-class ReconcileStats:
+class ReconcileStats(Counters):
     """What an ``LLMReconciler`` did so far.
 
     ``batches`` are the batches that had stored units to compare with (a batch with none makes no
@@ -97,13 +97,6 @@ class ReconcileStats:
     retried_batches: int = 0
     failed_batches: int = 0
     dropped: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
-
-    def add(self, **counts: int) -> None:
-        """Add to the counters atomically: ``stats.add(calls=1)``."""
-        with self._lock:
-            for name, n in counts.items():
-                setattr(self, name, getattr(self, name) + n)
 
 
 class LLMReconciler:
@@ -158,25 +151,17 @@ class LLMReconciler:
 
     def _batch(self, memories: Sequence[MemoryUnit], batch: Sequence[MemoryUnit]) -> dict[str, Decision]:
         self.stats.add(batches=1)
-        messages = self.prompt.render(memories=render_units(memories), statements=render_units(batch))
-        failures: list[LLMOutputError] = []
-        for temperature in (self.temperature, self.retry_temperature):
-            self.stats.add(calls=1)
-            try:
-                completion = self.client.complete(
-                    messages,
-                    schema=_batch_schema(len(batch), len(memories)),
-                    max_tokens=self.max_tokens,
-                    temperature=temperature,
-                )
-            except LLMOutputError as exc:
-                failures.append(exc)
-                if len(failures) == 1:
-                    self.stats.add(retried_batches=1)
-                    logger.warning("reconciliation reply unusable (%s); retrying", exc)
-                continue
+        completion, failures = complete_twice(
+            self.client,
+            self.prompt.render(memories=render_units(memories), statements=render_units(batch)),
+            schema=_batch_schema(len(batch), len(memories)),
+            max_tokens=self.max_tokens,
+            temperatures=(self.temperature, self.retry_temperature),
+            stats=self.stats,
+            what=f"reconciliation of {len(batch)} new units",
+        )
+        if completion is not None:
             return self._decisions(completion.parsed["decisions"], memories, batch)
-        self.stats.add(failed_batches=1)
         kept = self._decisions(self._salvage(failures[-1].parsed), memories, batch)
         logger.warning(
             "reconciliation of %d new units failed twice; kept %d decisions that fit on their own, "

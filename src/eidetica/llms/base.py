@@ -78,6 +78,19 @@ class Completion:
 
 
 @dataclass
+class Counters:
+    """Integer counters that several threads update: ``stats.add(calls=1)`` adds atomically."""
+
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+
+    def add(self, **counts: int) -> None:
+        """Add to the counters atomically: ``stats.add(calls=1)``."""
+        with self._lock:
+            for name, n in counts.items():
+                setattr(self, name, getattr(self, name) + n)
+
+
+@dataclass
 class Usage:
     """Running totals over a client's life; safe to update from several threads.
 

@@ -15,11 +15,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import LLMError, LLMOutputError
-from .base import Completion, JsonSchema, Message, Usage
+from .base import Completion, Counters, JsonSchema, LLMClient, Message, Usage
 from .prompt import load_prompt
 from .validate import find_json, schema_error
 
-__all__ = ["RawReply", "Send", "check_reply", "complete", "schema_instruction", "schema_text"]
+__all__ = [
+    "RawReply",
+    "Send",
+    "check_reply",
+    "complete",
+    "complete_twice",
+    "schema_instruction",
+    "schema_text",
+]
 
 logger = logging.getLogger("eidetica.llm")
 
@@ -108,6 +116,38 @@ def complete(
         repaired=len(replies) > 1,
         model=model,
     )
+
+
+def complete_twice(
+    client: LLMClient,
+    messages: Sequence[Message],
+    *,
+    schema: JsonSchema,
+    max_tokens: int,
+    temperatures: tuple[float, float],
+    stats: Counters,
+    what: str,
+) -> tuple[Completion | None, list[LLMOutputError]]:
+    """Ask for a batch's reply, and once more at the second temperature when it does not validate
+    even after the client's repair (a deterministic model would only repeat its mistake).
+
+    Returns the completion, or None and the failures whose replies a caller may salvage.
+    ``stats`` counts ``calls``, ``retried_batches`` and ``failed_batches``.
+    """
+    failures: list[LLMOutputError] = []
+    for temperature in temperatures:
+        stats.add(calls=1)
+        try:
+            return client.complete(
+                messages, schema=schema, max_tokens=max_tokens, temperature=temperature
+            ), failures
+        except LLMOutputError as exc:
+            failures.append(exc)
+            if len(failures) == 1:
+                stats.add(retried_batches=1)
+                logger.warning("%s: reply unusable (%s); retrying", what, exc)
+    stats.add(failed_batches=1)
+    return None, failures
 
 
 def _repair_messages(
