@@ -160,6 +160,10 @@ _EVALUATIVE = re.compile(
     r"exciting|interesting|difficult|easy|sweet|cute|adorable|impressive|huge|tiny|rough|"
     r"stressful|hectic|the best|the worst|my motivation|motivating|helpful|worth it)\b"
 )
+_CONTRACTED_IS = re.compile(
+    r"\b([A-Za-z][\w-]*)'s (on|in|at|now|back|over|off|up|down|done|gone|closed|open|cancelled|finished|"
+    r"here|there|not|no|still|a|an|the|so|very|really|been|moving|going|getting|due|scheduled)\b"
+)
 _NOT_UNITS = frozenset(
     f"""{_MONTHS_DAYS} year years am pm th st nd rd o'clock times time and or to of in""".split()
 )
@@ -390,7 +394,10 @@ def _clauses(sentence: str) -> list[str]:
 def _subject_and_rest(clause: str) -> tuple[str, str] | None:
     """Split a clause into its subject (normalised) and what follows, or None without one."""
     # "Dunmore Rovers' coach" is the possessive "Rovers's", as names ending in s are written too.
-    words = re.sub(r"(?<=s)'(?=\s)", "'s", clause.replace("’", "'")).split()
+    text = re.sub(r"(?<=s)'(?=\s)", "'s", clause.replace("’", "'"))
+    # "Choir's on Thursdays now", "The meeting's at noon": a contracted "is", not a possessive.
+    text = _CONTRACTED_IS.sub(r"\1 is \2", text)
+    words = text.split()
     i = _skip_lead(words)
     if i >= len(words) - 1:
         return None
