@@ -703,3 +703,20 @@ def test_a_sentence_without_its_subject_is_the_speakers(said: str, derived: str)
 @pytest.mark.parametrize("said", ["Excited for the trip!", "Gone fishing.", "Been there."])
 def test_adjectives_and_participles_first_get_no_subject(said: str) -> None:
     assert not any(u.text.startswith("Caroline") for u in extract(turn(said)))
+
+
+@pytest.mark.parametrize(
+    ("said", "derived"),
+    [
+        ("Allergic to nuts.", "Caroline is allergic to nuts."),
+        ("Recently divorced.", "Caroline is recently divorced."),
+        ("Training for Ironman.", "Caroline is training for Ironman."),
+    ],
+)
+def test_a_state_said_without_im_is_the_speakers(said: str, derived: str) -> None:
+    assert [u.text for u in extract(turn(said))] == [derived]
+
+
+@pytest.mark.parametrize("said", ["Looking forward to it!", "Thinking of you.", "Sounds great!"])
+def test_pleasantries_without_a_subject_stay_pleasantries(said: str) -> None:
+    assert not any(u.text.startswith("Caroline is") for u in extract(turn(said)))

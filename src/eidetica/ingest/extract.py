@@ -706,6 +706,37 @@ def _elided_subject(sentence: str) -> bool:
     return word in _PAST_IRREGULAR or (word.endswith("ed") and len(word) > 4 and word not in _ED_NOT_PAST)
 
 
+#: States a person is in, said without "I'm": "Allergic to nuts.", "Recently divorced."
+_STATE_WORDS = frozenset(
+    """allergic intolerant divorced married engaged single pregnant retired unemployed vegan
+    vegetarian pescatarian diabetic asthmatic injured sick ill celiac coeliac lactose gluten
+    separated widowed sober""".split()
+)
+
+
+def _elided_copula(sentence: str) -> bool:
+    """Whether a short sentence states the speaker's state without "I'm": "Allergic to nuts.",
+    "Recently divorced.", "Training for Ironman." (an -ing verb first, six words at most)."""
+    words = [w.lower().strip(".,!…;:") for w in sentence.split()]
+    if not words or not sentence[:1].isupper() or len(words) > 6:
+        return False
+    first = (
+        words[1]
+        if words[0] in ("recently", "newly", "just", "now", "still", "very") and len(words) > 1
+        else words[0]
+    )
+    if first in _STATE_WORDS:
+        return True
+    # "Training for Ironman." yes; "Looking forward to it!", "Thinking of you." say nothing.
+    return (
+        first.endswith("ing")
+        and len(first) > 5
+        and len(words) >= 3
+        and first not in _FUNCTION_WORDS
+        and words[-1] not in _FUNCTION_WORDS
+    )
+
+
 _PARTICIPLES = frozenset(
     w for w in _PAST_IRREGULAR if w.endswith(("en", "ne")) or w in ("been", "done", "begun")
 )
@@ -829,6 +860,8 @@ class RuleExtractor:
             return None
         if voices.speaker and _elided_subject(sentence):
             sentence = "I " + sentence[0].lower() + sentence[1:]  # "Got promoted." is the speaker's
+        elif voices.speaker and _elided_copula(sentence):
+            sentence = "I'm " + sentence[0].lower() + sentence[1:]  # "Allergic to nuts." likewise
         raw_words = sentence.split()
         if not 2 <= len(raw_words) <= MAX_SENTENCE_WORDS:
             return None
