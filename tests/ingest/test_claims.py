@@ -114,6 +114,7 @@ def test_states_teams_roles_and_amounts_are_single_valued(old: str, new: str) ->
         ("The Ferro X2 retails at 1,899 dollars.", "The Ferro X2 retails at 1,649 dollars."),
         ("Our mortgage rate is 3.1%.", "Our mortgage rate is 3.6%."),
         ("The meeting is at the Oak Room.", "The meeting's at the Elm Room now."),
+        ("Beatriz is a junior analyst.", "Beatriz got promoted; she's a senior risk manager now."),
         (
             "The conductor of the Kelby Symphony is Andrei Volkov.",
             "The Kelby Symphony appointed Mariko Sato as conductor.",

@@ -164,6 +164,8 @@ _CONTRACTED_IS = re.compile(
     r"\b([A-Za-z][\w-]*)'s (on|in|at|now|back|over|off|up|down|done|gone|closed|open|cancelled|finished|"
     r"here|there|not|no|still|a|an|the|so|very|really|been|moving|going|getting|due|scheduled)\b"
 )
+_BACK_REFERENCE = re.compile(r"(?:he|she|they)(?:'(?P<verb>s|re))?\s+", re.IGNORECASE)
+_PRONOUN_VERBS = {"s": "is", "re": "are"}
 _NOT_UNITS = frozenset(
     f"""{_MONTHS_DAYS} year years am pm th st nd rd o'clock times time and or to of in""".split()
 )
@@ -339,6 +341,9 @@ def analyse(text: str, speaker: str | None = None) -> Statement:
             # "... and works as X": the clause before named the subject; "Sold the Corolla, Lucia
             # is driving a Volvo now": a later clause does.
             subject, rest = subject or default, clause
+        elif subject is not None and (pronoun := _BACK_REFERENCE.match(clause)):
+            # "Beatriz got promoted — she's a senior risk manager now": she is Beatriz.
+            rest = f"{_PRONOUN_VERBS.get(pronoun['verb'] or '', '')} {clause[pronoun.end() :]}".strip()
         else:
             _object_changes(clause, claims)
             continue
