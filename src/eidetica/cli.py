@@ -938,6 +938,10 @@ def eval_truth(
         typer.Option("--category", help="Only this category (repeat, or separate with commas)."),
     ] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for truth.json.")] = Path("eval-report"),
+    scenarios_file: Annotated[
+        Path | None,
+        typer.Option("--scenarios", help="Run these scenarios (JSONL, the bundled file's format) instead."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check that memory keeps the truth over time: changes, corrections, deletions, as_of, forgetting.
@@ -949,7 +953,7 @@ def eval_truth(
     from .embedders import load_embedder
     from .eval import truth
 
-    scenarios = truth.select(truth.load_scenarios(), category)
+    scenarios = truth.select(truth.load_scenarios(scenarios_file), category)
     with (
         truth.memories(load_embedder(embedder_name()), db_dir=db_dir, postgres=postgres) as make,
         _bar("truth scenarios") as bar,

@@ -252,3 +252,15 @@ def test_a_bad_line_names_itself(tmp_path: Path) -> None:
     path.write_text(good.replace("control/bad-step", "a") + "\n" + good.replace('"steps"', '"stpes"'))
     with pytest.raises(InputFormatError, match=r"line 2: .*unknown field"):
         load_scenarios(path)
+
+
+def test_cli_runs_another_scenario_file(tmp_path: Path) -> None:
+    probe = Path(__file__).resolve().parents[2] / "benchmarks" / "scenarios" / "truth_probe.jsonl"
+    result = CliRunner().invoke(
+        app, ["eval", "truth", "--scenarios", str(probe), "--category", "deletion", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "truth.json").read_text())
+    assert data["categories"]["deletion"]["total"] == sum(
+        1 for s in load_scenarios(probe) if s.category == "deletion"
+    )
