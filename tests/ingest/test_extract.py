@@ -10,13 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eidetica.ingest.base import Extractor
-from eidetica.ingest.extract import (
-    MAX_UNITS_PER_TURN,
-    PASSAGE_MAX_WORDS,
-    RuleExtractor,
-    passages,
-    split_sentences,
-)
+from eidetica.ingest.extract import MAX_UNITS_PER_TURN, RuleExtractor
+from eidetica.ingest.sentences import PASSAGE_MAX_WORDS, passages, split_sentences
 from eidetica.model import Extracted, TurnInput
 
 TS = datetime(2023, 5, 8, 13, 56, tzinfo=UTC)  # a Monday

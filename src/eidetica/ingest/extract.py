@@ -17,9 +17,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from math import ceil
 
 from eidetica.ingest.names import Voices, listeners, voices_of
+from eidetica.ingest.sentences import (
+    MAX_PASSAGES_PER_TURN,
+    PASSAGE_MAX_WORDS,
+    PASSAGE_TURN_WORDS,
+    passage_spans,
+    passages,
+    split_sentences,
+)
 from eidetica.ingest.timeparse import MONTH_NAMES, WEEKDAY_NAMES, resolve_relative
 from eidetica.model import Extracted, TurnInput, UnitKind
 
@@ -36,9 +43,6 @@ MAX_SENTENCES_PER_TURN = 200  # bounds the work on a pasted document; passages c
 MAX_SENTENCE_WORDS = 60
 MAX_SENTENCE_CHARS = 1200  # cheap reject before counting words
 MIN_SENTENCE_WORDS = 4  # shorter sentences must pass _short_statement
-PASSAGE_TURN_WORDS = 120  # a turn longer than this is also kept as passages
-PASSAGE_MAX_WORDS = 60  # small enough to pack several into a small budget, long enough to keep context
-MAX_PASSAGES_PER_TURN = 1000  # 60,000 words; the rest of a longer turn is reported, not cut up
 
 # ---------------------------------------------------------------------------------------------
 # Word lists
@@ -243,10 +247,6 @@ _APOS = "['’]"
 # Regexes, compiled once
 # ---------------------------------------------------------------------------------------------
 
-_BOUNDARY_RE = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)|\n")
-_ABBREV_RE = re.compile(
-    r"(?<![\w.])(?:dr|mr|mrs|ms|prof|st|jr|sr|mt|vs|e\.g|i\.e|[b-hj-z])\.$", re.IGNORECASE
-)
 _LEAD_RE = re.compile(
     r"""^(?:
         [\s\-*•>"“'‘(]+
@@ -291,7 +291,6 @@ _PRONOUN_RE = re.compile(
     """,
     re.VERBOSE,
 )
-_NONSPACE_RE = re.compile(r"\S+")
 _COORD_TOKEN_RE = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*|[^\sA-Za-z]")
 _PLURAL_YOU_RE = re.compile(r"\s+(?i:guys|all|two|both|people|folks)\b")
 _PREV_WORD_RE = re.compile(r"([A-Za-z'’]+)\W*$")
@@ -310,82 +309,6 @@ _POSSESSIVE_RE = re.compile(r"['’]s?$")
 _TERMINAL_RE = re.compile(r"[.!?…][\"'”’)\]]*$")
 _CONTRACTION_AUX = {"m": "is", "ve": "has", "ll": "will", "re": "is"}
 _PARTICIPLE_AFTER_D = frozenset("been had gone done seen known taken given got never".split())
-
-
-# ---------------------------------------------------------------------------------------------
-# Sentence splitting
-# ---------------------------------------------------------------------------------------------
-
-
-def _sentence_spans(text: str) -> Iterator[tuple[int, int]]:
-    """Yield (start, end) of each sentence of ``text``, without the whitespace around it."""
-    start = 0
-    for m in _BOUNDARY_RE.finditer(text):
-        end = m.end()
-        if m.group() == "." and _ABBREV_RE.search(text, max(start, end - 6), end):
-            continue
-        yield from _stripped_span(text, start, end)
-        start = end
-    yield from _stripped_span(text, start, len(text))
-
-
-def _stripped_span(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    piece = text[start:end]
-    core = piece.strip()
-    if core:
-        first = start + piece.index(core[0])
-        yield first, first + len(core)
-
-
-def split_sentences(text: str) -> Iterator[str]:
-    """Yield the sentences of ``text``: cut at . ! ? and newlines, not after "Dr." or in "3.5"."""
-    for start, end in _sentence_spans(text):
-        yield text[start:end]
-
-
-def _word_spans(text: str, start: int, end: int, max_words: int) -> Iterator[tuple[int, int, int]]:
-    """Cut ``text[start:end]`` (one overlong sentence) into even runs of at most ``max_words`` words."""
-    total = len(text[start:end].split())
-    size = ceil(total / ceil(total / max_words))
-    words = _NONSPACE_RE.finditer(text, start, end)
-    while chunk := list(islice(words, size)):
-        yield chunk[0].start(), chunk[-1].end(), len(chunk)
-
-
-def _passage_spans(text: str, max_words: int) -> Iterator[tuple[int, int, int]]:
-    """Yield (start, end, words) of consecutive passages of whole sentences covering ``text``.
-
-    Passages are balanced (a 130-word text gives two of about 65 words, not 100 and 30) and never
-    longer than ``max_words``; only a sentence longer than that is cut, between words.
-    """
-    left = len(text.split())
-    target = first = last = count = 0
-    for start, end in _sentence_spans(text):
-        if not count:  # aim at an even share of what is left
-            target = ceil(left / ceil(left / max_words))
-        words = len(text[start:end].split())
-        if count and count + words > target:
-            yield first, last, count
-            left -= count
-            count, target = 0, ceil(left / ceil(left / max_words))
-        if words > max_words:
-            yield from _word_spans(text, start, end, max_words)
-            left -= words
-            continue
-        if not count:
-            first = start
-        last, count = end, count + words
-    if count:
-        yield first, last, count
-
-
-def passages(text: str, max_words: int = PASSAGE_MAX_WORDS) -> list[str]:
-    """Cut ``text`` into verbatim passages of whole sentences, each at most ``max_words`` words.
-
-    Together they hold every word of ``text`` in order, so a long turn can be found and packed into
-    a prompt one passage at a time.
-    """
-    return [text[start:end] for start, end, _ in _passage_spans(text, max(1, max_words))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -830,7 +753,7 @@ class RuleExtractor:
             return [], words, words
         chunks: list[_Pending] = []
         covered = 0
-        for start, end, count in islice(_passage_spans(content, PASSAGE_MAX_WORDS), MAX_PASSAGES_PER_TURN):
+        for start, end, count in islice(passage_spans(content, PASSAGE_MAX_WORDS), MAX_PASSAGES_PER_TURN):
             chunks.append(_Pending("passage", content[start:end], [], (), None))
             covered += count
         return chunks, words, covered
