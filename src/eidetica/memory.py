@@ -103,7 +103,7 @@ class Memory:
             embedder = load_embedder(embedder or "wordllama")
         self.embedder = embedder
         self.extractor: Extractor = extractor or RuleExtractor()
-        self.reconciler = reconciler  # e.g. LLMReconciler: decides before the rules, which back it up
+        self.reconciler = reconciler  # e.g. LLMReconciler: adds what the rules cannot see
         self.tokens: TokenCounter = token_counter or BundledTokenCounter()
         self.retriever: Retriever = retriever or HybridRetriever()
         self.llm = llm
@@ -389,7 +389,7 @@ class Memory:
         Turns stored while the embedder failed are embedded first. What the user did survives:
         a unit extracted again keeps its id, versions and history; an edited unit keeps its edit
         and a deleted one stays deleted; only untouched units nothing produces any more go, and
-        new extractions are reconciled against what stays (by the ``reconciler`` first, if any).
+        new extractions are reconciled against what stays (with the ``reconciler``, if any).
         Everything is derived and embedded before one transaction swaps it in: an extractor or
         embedder that fails, or a process killed half way, leaves the old units as they were.
         Turns never change.

@@ -100,7 +100,8 @@ def plan(
     store: Store, scope: Scope, derived: Sequence[MemoryUnit], reconciler: Reconciler | None = None
 ) -> Plan:
     """Decide which of ``derived`` (one user's new units, in order) are new and what changes;
-    with a ``reconciler``, its decisions first and the rules for the rest (or all, if it fails)."""
+    a ``reconciler``'s restatements, updates and deletions add to the rules' decisions (the rules
+    decide alone where it fails)."""
     if not derived:
         return Plan([], [])
     stored = _current_units(store, scope, derived)
