@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from .keys import dedupe_key
 
-__all__ = ["Claim", "Retraction", "Slot", "Statement", "analyse", "holds", "slot_of", "subject_of"]
+__all__ = ["Claim", "Retraction", "Statement", "analyse", "holds", "subject_of"]
 
 
 @dataclass(frozen=True)
@@ -95,22 +95,6 @@ class Statement:
     def replaces(self, claim: Claim) -> bool:
         """Whether this statement's ``claim`` closes a rival value of the same relation."""
         return claim.functional or (self.changes and not self.adds)
-
-
-@dataclass(frozen=True)
-class Slot:
-    """One single-valued attribute of a subject: ``key`` names it, ``value`` is what it holds."""
-
-    key: str
-    value: str
-
-
-def slot_of(text: str) -> Slot | None:
-    """The first single-valued attribute a statement sets, or None when it sets none."""
-    for claim in analyse(text).claims:
-        if claim.functional:
-            return Slot(claim.key, claim.value)
-    return None
 
 
 # ---------------------------------------------------------------------------------------------
