@@ -486,3 +486,11 @@ def test_add_with_llm_but_no_model_configured_stores_nothing(db_path: Path) -> N
     assert result.exit_code == 1
     assert "--llm needs a chat model: set EIDETICA_LLM_MODEL" in result.stderr
     assert not db_path.exists()  # refused before the store was opened
+
+
+def test_search_as_of_answers_from_what_held_then(db_path: Path) -> None:
+    _ok(db_path, "add", "I live in Lisbon.", "--user", "u", "--speaker", "Sam", "--timestamp", "2024-01-10")
+    _ok(db_path, "add", "I moved to Oslo.", "--user", "u", "--speaker", "Sam", "--timestamp", "2024-06-10")
+    now = _json(db_path, "search", "Where does Sam live?", "--user", "u", "-k", "1")
+    then = _json(db_path, "search", "Where does Sam live?", "--user", "u", "-k", "1", "--as-of", "2024-03-01")
+    assert "Oslo" in now[0]["text"] and "Lisbon" in then[0]["text"]

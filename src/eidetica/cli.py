@@ -164,12 +164,16 @@ def search(
     agent: AgentOption = None,
     session: SessionOption = None,
     k: Annotated[int, typer.Option("-k", help="How many hits.")] = 10,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Answer from what memory held at this time (ISO 8601)."),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Find the memories that best answer a question."""
     with _open(db) as memory:
-        hits = memory.search(query, user_id=user, agent_id=agent, session_id=session, k=k)
+        hits = memory.search(query, user_id=user, agent_id=agent, session_id=session, k=k, as_of=as_of)
     if as_json:
         _print_json([_hit_json(h) for h in hits])
     elif not hits:

@@ -126,7 +126,7 @@ async def check_tools_are_listed(session: ClientSession, *, with_user: bool) -> 
     assert set(tools) == TOOLS
     expected = {
         "add_memory": {"messages", "session_id", "timestamp"},
-        "search_memories": {"query", "k", "kinds", "since", "until"},
+        "search_memories": {"query", "k", "kinds", "since", "until", "as_of"},
         "get_context": {"query", "budget_tokens"},
         "list_memories": {"limit", "offset", "kinds"},
         "get_memory": {"id"},

@@ -149,6 +149,10 @@ class MemoryTools:
         until: Annotated[
             str | None, Field(description="Only memories that happened at or before this ISO 8601 time.")
         ] = None,
+        as_of: Annotated[
+            str | None,
+            Field(description="Answer from what memory held at this ISO 8601 time, not from what holds now."),
+        ] = None,
         user_id: UserArg = None,
     ) -> SearchView:
         """Find the stored memories that best match a question or keywords, best first.
@@ -158,7 +162,7 @@ class MemoryTools:
         get_context is usually better: it returns the evidence as one compact block.
         """
         hits = self._memory(ctx).search(
-            query, user_id=self._user(user_id), k=k, kinds=kinds, since=since, until=until
+            query, user_id=self._user(user_id), k=k, kinds=kinds, since=since, until=until, as_of=as_of
         )
         return {"hits": [hit_view(h) for h in hits]}
 
