@@ -116,6 +116,11 @@ def test_states_teams_roles_and_amounts_are_single_valued(old: str, new: str) ->
         ("The meeting is at the Oak Room.", "The meeting's at the Elm Room now."),
         ("Beatriz is a junior analyst.", "Beatriz got promoted; she's a senior risk manager now."),
         (
+            "The chair of the Elmstead residents' association is Pauline Kerr.",
+            "Since the AGM, Desmond Achebe chairs the Elmstead residents' association.",
+        ),
+        ("Luca's monthly gym fee is 35 euros.", "The gym fee was raised to 42 euros a month in January."),
+        (
             "The conductor of the Kelby Symphony is Andrei Volkov.",
             "The Kelby Symphony appointed Mariko Sato as conductor.",
         ),
@@ -151,3 +156,11 @@ def test_subjects_are_normalised() -> None:
     assert subject_of("Sam's parents live in Rome.") == "sam's parents"
     assert subject_of("The CEO of Acme is Bo.") == "acme's ceo" == subject_of("Acme's CEO is Bo.")
     assert subject_of("they went home") is None
+
+
+def test_different_roles_of_one_club_do_not_replace_each_other() -> None:
+    manager, captain = (
+        analyse("Harrowgate FC's manager is Dave Kimura."),
+        analyse("Harrowgate FC's captain is Femi Alade."),
+    )
+    assert not {c.key for c in manager.claims} & {c.key for c in captain.claims}

@@ -161,8 +161,22 @@ _ADVERBS = frozenset(
 _AUX = frozenset("is are was were am 's has have had does do did will would can could 're".split())
 #: Words that mark a value as new or old, not a different attribute: "my new manager".
 _VERSION_WORDS = frozenset(
-    "new current old former previous latest present personal main usual regular".split()
+    """new current old former previous latest present personal main usual regular monthly weekly
+    yearly annual daily""".split()
 )
+#: Roles that lead something, each with the verb's role: "the chair of X is Y" says who chairs
+#: X, as "Y chairs X" does; a captain is not a manager.
+_LEADING_ROLES = {
+    **dict.fromkeys("chair chairman chairwoman chairperson".split(), "chair"),
+    **dict.fromkeys("head headteacher headmaster principal".split(), "head"),
+    **dict.fromkeys("lead leader".split(), "lead"),
+    **{r: r for r in "manager captain coach director president ceo conductor boss".split()},
+}
+_ROLE_OF_VERB = {
+    "leads": "lead", "runs": "lead", "led": "lead", "run": "lead", "manages": "manager", "managed": "manager",
+    "heads": "head", "headed": "head", "coaches": "coach", "coached": "coach", "chairs": "chair",
+    "chaired": "chair",
+}  # fmt: skip
 #: Where a subject's head ends and a qualifier begins: "Lena's budget for the kitchen".
 _QUALIFIERS = frozenset("for in at on this next last from since during with about".split())
 _ADV = r"(?:(?:now|currently|still|also|really|just|officially|finally|happily|actually|already|only) )*"
@@ -544,13 +558,14 @@ def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: l
         rf"^{_ADV}(?:is|are) (?P<value>\d{{1,3}})(?![\d.,%])(?: years? old| years of age)?{_END}", low
     ):
         _claim(claims, subject, "age", m["value"])
-    if m := re.match(rf"^{_ADV}(?:is|are) (?:now )?{_LED} by {_VALUE}{_END}", low):
-        _claim(claims, subject, "led by", m["value"])
+    if m := re.match(rf"^{_ADV}(?:is|are) (?:now )?(?P<verb>{_LED}) by {_VALUE}{_END}", low):
+        _claim(claims, subject, f"led by {_ROLE_OF_VERB[m['verb']]}", m["value"])
     if m := re.match(
-        rf"^{_ADV}(?:{_LEADS}) (?P<obj>(?:the|our|my|his|her|their) [^,;]+|[A-Z][\w-]*(?: [A-Z][\w-]*)*)",
+        rf"^{_ADV}(?P<verb>{_LEADS}) "
+        r"(?P<obj>(?:the|our|my|his|her|their) [^,;]+|[A-Z][\w-]*(?: [A-Z][\w-]*)*)",
         rest,
     ):
-        _claim(claims, _normalise_subject(m["obj"].lower().split()), "led by", subject, cut=False)
+        _claim(claims, _owner(m["obj"]), f"led by {_ROLE_OF_VERB[m['verb']]}", subject, cut=False)
     if m := _PASSIVE_SET.match(low):
         relation = {"moved": "location", "relocated": "location", "put": "location"}.get(m["verb"], "is")
         _claim(claims, subject, relation, m["value"])
@@ -599,6 +614,11 @@ def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: l
         and not any(c.subject == subject and "|amount " not in c.key for c in claims)
     ):
         _claim(claims, subject, "is", copula["value"], cut=False)
+        owner, _, role = subject.rpartition("'s ") if "'s " in subject else ("", "", "")
+        if not owner and subject.split(" ", 1)[0] in _RELATIONAL and len(subject.split()) > 2:
+            owner, _, role = subject.rpartition(" ")  # "our team lead": the team's lead
+        if owner and role.split()[-1] in _LEADING_ROLES:
+            _claim(claims, _owner(owner), f"led by {_LEADING_ROLES[role.split()[-1]]}", copula["value"])
     _retractions(subject, rest, retractions)
     if not any(c.subject == subject for c in claims):
         _verb_claim(subject, low, claims)
@@ -673,6 +693,13 @@ def _is_relational(subject: str) -> bool:
     return ("'s " in subject or subject.split(" ", 1)[0] in _RELATIONAL) and subject not in _PEOPLE
 
 
+def _owner(phrase: str) -> str:
+    """What a role or a lead belongs to, alike however it was written: "the Elmstead residents'
+    association", "Elmstead residents's association" and "our team" lose their article."""
+    words = dedupe_key(re.sub(r"(?<=s)'(?=\s|$)", "'s", phrase.lower())).split()
+    return " ".join(words[1:] if words and words[0] in ("our", "my", "their", "his", "her") else words)
+
+
 def _role_subject(role: str, holder: str) -> str | None:
     """Whose role a phrase names: "conductor of the Kelby Symphony" is "kelby symphony's
     conductor" (as "The conductor of the Kelby Symphony is ..." reads); "our manager" stays."""
@@ -727,7 +754,7 @@ def _object_changes(clause: str, claims: list[Claim]) -> None:
     if m["verb"] in ("moved", "relocated", "transferred"):
         _claim(claims, subject, "attends" if _SCHOOLISH.search(value) else "location", value)
     elif m["verb"] in ("handed", "passed"):  # "Amara handed Kestrel over to Duc"
-        _claim(claims, subject, "led by", value)
+        _claim(claims, subject, "led by lead", value)
     else:
         _claim(claims, subject, "is", value)
         for amount in _AMOUNT.finditer(value):  # "bumped our mortgage rate to 4.2%"

@@ -81,7 +81,10 @@ def marker_words(unit: MemoryUnit) -> list[str]:
     if unit.kind not in DERIVED_KINDS:
         return []
     claims = _statement(unit).claims
-    keys = dict.fromkeys([c.key for c in claims] + [f"~{c.head}" for c in claims if c.head is not None])
+    heads = [
+        c.head or c.key for c in claims if c.head is not None or c.bare
+    ]  # "team lead" meets "our team lead"
+    keys = dict.fromkeys([c.key for c in claims] + [f"~{head}" for head in heads])
     return [_marker("k", dedupe_key(unit.text))] + [_marker("s", key) for key in keys]
 
 
@@ -163,7 +166,9 @@ class _Book:
             if not statement.replaces(claim):
                 continue
             holders = dict(self.by_claim.get(claim.key, {}))
-            for holder_id, held in self.by_head.get(claim.head or "", {}).items():
+            for holder_id, held in self.by_head.get(
+                claim.head or (claim.key if claim.bare else ""), {}
+            ).items():
                 # "I moved the monstera" (said by Lou) may be about "Lou's monstera".
                 same_speaker = self.units[holder_id].speaker == unit.speaker
                 if (claim.definite or held.definite) and same_speaker:
