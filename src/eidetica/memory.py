@@ -24,7 +24,7 @@ from .ingest.index_texts import embed_text, lexical_text, preceding, preceding_t
 from .ingest.names import is_role_label, name_user_turns
 from .ingest.reconcile import Reconciler, ask, plan, reconcile
 from .ingest.timeparse import parse_timestamp
-from .lifecycle.lineage import close, closed_turns, turn_closures, turn_deletion
+from .lifecycle.lineage import close, closed_turns, source_closures, turn_closures, turn_deletion
 from .lifecycle.rebuild import origin_key, plan_rebuild
 from .model import (
     DEFAULT_TENANT,
@@ -582,8 +582,6 @@ class Memory:
                 f"unit {unit_id} is a verbatim turn and is never changed; add a correction instead"
             )
         changed = dataclasses.replace(current, text=text)
-        # The turns it came from say what the correction replaced: they now read as past.
-        closing = dict.fromkeys(current.derived_from, datetime.now(UTC))
         return self.store.update(
             unit_id,
             tenant=self.tenant,
@@ -592,7 +590,8 @@ class Memory:
             vector=self.embedder.embed([embed_text(changed)])[0],
             lexical_text=lexical_text(changed),
             metadata=metadata,
-            revisions=turn_closures(self.store, current.scope, closing),
+            # The turns it came from say what the correction replaced: they now read as past.
+            revisions=source_closures(self.store, current, datetime.now(UTC)),
         )
 
     def delete(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
@@ -609,8 +608,7 @@ class Memory:
         if current.kind == "turn":
             revisions = turn_deletion(self.store, current)
         else:
-            closing = dict.fromkeys(current.derived_from, datetime.now(UTC))
-            revisions = turn_closures(self.store, current.scope, closing)
+            revisions = source_closures(self.store, current, datetime.now(UTC))
         return self.store.delete(unit_id, tenant=self.tenant, user_id=owner, revisions=revisions)
 
     def history(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[HistoryEntry]:

@@ -10,6 +10,10 @@ UnitKind = Literal["turn", "fact", "event", "passage"]
 UnitStatus = Literal["active", "deleted"]
 DERIVED_KINDS: tuple[UnitKind, ...] = ("fact", "event", "passage")
 
+#: A turn longer than this (in words) is no one line: the extractor also keeps it as passages, and
+#: the packer lets each of its statements in on its own merits.
+LONG_TURN_WORDS = 120
+
 DEFAULT_TENANT = "default"
 DEFAULT_USER = "default"
 

@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from itertools import islice
 from math import ceil
 
+from ..model import LONG_TURN_WORDS
+
 __all__ = ["PASSAGE_MAX_WORDS", "PASSAGE_TURN_WORDS", "passage_spans", "passages", "split_sentences"]
 
-PASSAGE_TURN_WORDS = 120  # a turn longer than this is also kept as passages
+PASSAGE_TURN_WORDS = LONG_TURN_WORDS  # a turn longer than this is also kept as passages
 PASSAGE_MAX_WORDS = 60  # small enough to pack several into a small budget, long enough to keep context
 MAX_PASSAGES_PER_TURN = 1000  # 60,000 words; the rest of a longer turn is reported, not cut up
 

@@ -46,6 +46,12 @@ def turn_closures(store: Store, scope: Scope, closing: dict[str, datetime]) -> l
     ]
 
 
+def source_closures(store: Store, unit: MemoryUnit, at: datetime) -> list[Revision]:
+    """Revisions closing the turns ``unit`` came from at ``at``: it was corrected or deleted, so
+    their words no longer say what holds."""
+    return turn_closures(store, unit.scope, dict.fromkeys(unit.derived_from, at))
+
+
 def turn_deletion(store: Store, turn: MemoryUnit) -> list[Revision]:
     """What deleting ``turn`` changes besides the turn: its derived units, and its successor's
     index entries (which held the deleted words as "said before")."""

@@ -171,19 +171,19 @@ def _successors(
 ) -> dict[str, str]:
     """For each closed candidate, the unit holding now (or at ``as_of``) that replaced it, found
     along ``superseded_by`` links and loaded into ``units`` when it was no candidate."""
-    chain: dict[str, str] = {}
+    frontier, visited = set(closed), set(closed)
     for _ in range(8):  # a value changed eight times over is followed no further
         wanted = {
             str(units[uid].metadata["superseded_by"])
-            for uid in closed | set(chain.values())
-            if uid in units and units[uid].metadata.get("superseded_by")
+            for uid in frontier
+            if units[uid].metadata.get("superseded_by")
         }
         missing = [uid for uid in wanted if uid not in units]
-        if not missing:
-            break
-        found = store.get_many(missing, tenant=where.scope.tenant, user_id=where.scope.user_id)
-        units.update(found)
-        if not found:
+        if missing:
+            units.update(store.get_many(missing, tenant=where.scope.tenant, user_id=where.scope.user_id))
+        frontier = {uid for uid in wanted - visited if uid in units and units[uid].valid_to is not None}
+        visited |= frontier
+        if not frontier:
             break
     successors: dict[str, str] = {}
     for uid in closed:
@@ -204,8 +204,14 @@ def _successors(
 
 
 def _allowed(unit: MemoryUnit, where: UnitFilter) -> bool:
-    """Whether a unit loaded by id also passes the query's kind filter and ``as_of``."""
+    """Whether a unit loaded by id also passes the query's kind, agent and session filters and
+    ``as_of``."""
+    scope = where.scope
     if where.kinds and unit.kind not in where.kinds:
+        return False
+    if (scope.agent_id is not None and unit.scope.agent_id != scope.agent_id) or (
+        scope.session_id is not None and unit.scope.session_id != scope.session_id
+    ):
         return False
     start = unit.valid_from or unit.occurred_at or unit.recorded_at
     return where.as_of is None or start <= where.as_of

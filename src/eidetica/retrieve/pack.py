@@ -19,13 +19,11 @@ from collections.abc import Sequence
 from datetime import date
 
 from ..ingest.timeparse import format_date
-from ..model import Context, Hit, MemoryUnit
+from ..model import LONG_TURN_WORDS, Context, Hit, MemoryUnit
 from ..tokens import TokenCounter
 
 #: No line (a speaker and a few words) is shorter; below this the budget is full.
 MIN_LINE_TOKENS = 6
-#: A turn longer than this is no one line: each of its statements is packed on its own merits.
-LONG_TURN_WORDS = 120
 
 
 def said_on(unit: MemoryUnit) -> date | None:
