@@ -12,6 +12,7 @@ from eidetica import Memory
 from eidetica.embedders.wordllama import WordLlamaEmbedder
 from eidetica.ingest.claims import analyse
 from eidetica.ingest.keys import dedupe_key
+from eidetica.ingest.reconcile import MAX_SOURCES
 from eidetica.storage import open_store
 
 from .postgres_server import BACKENDS, store_location
@@ -47,11 +48,15 @@ def test_five_facts_said_fifteen_times_stay_five_units(mem: Memory) -> None:
     turns = mem.list(user_id="u", kinds=["turn"], limit=None)
     assert len(turns) == 75  # every turn is still kept verbatim
     for unit in facts:
-        assert len(unit.sources) == 15
-        assert unit.metadata["mentions"] == 15
-        assert set(unit.sources) <= {t.id for t in turns}
-        ops = [entry.op for entry in mem.history(unit.id, user_id="u")]
-        assert ops == ["add"] + ["mention"] * 14
+        # The first and the newest sources stay on the unit; the history names the others.
+        said = [t.id for t in turns if t.text == unit.text]
+        assert len(said) == 15 and unit.metadata["mentions"] == 15
+        assert unit.sources == (said[0], *said[-(MAX_SOURCES - 1) :])
+        assert unit.derived_from == unit.sources
+        history = mem.history(unit.id, user_id="u")
+        assert [entry.op for entry in history] == ["add"] + ["mention"] * 14
+        set_aside = [t for entry in history for t in entry.metadata.get("earlier_turns", [])]
+        assert sorted(set_aside + list(unit.derived_from)) == sorted(said)
 
 
 def test_a_repeat_inside_one_add_is_merged_too(mem: Memory) -> None:

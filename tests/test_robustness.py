@@ -89,11 +89,17 @@ def stored_rows(db: Path) -> dict[str, Any]:
     try:
         units = conn.execute(
             "SELECT id, kind, user_id, session_id, text, ref, metadata, version, status, "
-            "derived_from, embedding FROM units ORDER BY id"
+            "derived_from FROM units ORDER BY id"
         ).fetchall()
+        vectors = conn.execute("SELECT rid, vector FROM vectors ORDER BY rid").fetchall()
         history = conn.execute("SELECT unit_id, version, op, text FROM history ORDER BY seq")
-        fts = conn.execute("SELECT rowid, body FROM units_fts ORDER BY rowid")
-        return {"units": units, "history": history.fetchall(), "fts": fts.fetchall()}
+        indexed = conn.execute("SELECT rid, body, context FROM lexicon ORDER BY rid")
+        return {
+            "units": units,
+            "vectors": vectors,
+            "history": history.fetchall(),
+            "indexed": indexed.fetchall(),
+        }
     finally:
         conn.close()
 
@@ -580,12 +586,20 @@ def kill_during_import(tmp_path: Path) -> tuple[Path, Path, int]:
 
 
 def lineage(db: Path) -> tuple[set[str], dict[str, int], int]:
-    """Turn ids, how many derived units cite each turn, and rows in units/fts/history (if equal)."""
+    """Turn ids, how many derived units cite each turn, and rows in units/fts/history (if equal).
+
+    A unit restated many times keeps only its first and newest sources; the history entries of
+    its mentions name the others (``earlier_turns``).
+    """
     conn = connect(db, read_only=True)
     try:
         turn_ids = {r[0] for r in conn.execute("SELECT id FROM units WHERE kind = 'turn'")}
         parents = [
             json.loads(r[0]) for r in conn.execute("SELECT derived_from FROM units WHERE kind != 'turn'")
+        ]
+        parents += [
+            json.loads(r[0]).get("earlier_turns", [])
+            for r in conn.execute("SELECT metadata FROM history WHERE op = 'mention'")
         ]
         rows = {
             table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]

@@ -530,7 +530,7 @@ class Memory:
             return None
         where = self._filter(user_id, agent_id, session_id, ("turn",), None, None)
         # Each line costs at least a few tokens: more turns than this cannot fit.
-        if self.store.count(where) > budget // 4:
+        if self.store.count(where, at_most=budget // 4 + 1) > budget // 4:
             return None
         turns = self.store.list_units(where)
         past = {t.id for t in turns if t.valid_to is not None}

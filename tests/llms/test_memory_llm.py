@@ -16,6 +16,7 @@ import pytest
 from eidetica import LLMError, Memory
 from eidetica.embedders.wordllama import WordLlamaEmbedder
 from eidetica.ingest.llm_extract import LLMExtractor
+from eidetica.ingest.reconcile import MAX_SOURCES
 from eidetica.llms import LLMSettings, OpenAICompatibleClient
 from eidetica.testing import ScriptedLLM
 
@@ -44,7 +45,8 @@ def test_llm_extracted_restatements_stay_five_units(tmp_path: Path, embedder: Wo
             memory.add(messages, user_id="u")
         facts = memory.list(user_id="u", kinds=["fact"], limit=None)
         assert sorted(u.text for u in facts) == sorted(FACTS)
-        assert all(len(u.sources) == 15 for u in facts)
+        # Fifteen mentions each; the unit keeps the first and the newest sources (see MAX_SOURCES).
+        assert all(u.metadata["mentions"] == 15 and len(u.sources) == MAX_SOURCES for u in facts)
         assert len(memory.list(user_id="u", kinds=["turn"], limit=None)) == 75
     assert len(llm.requests) == 15  # one call per batch of turns
 

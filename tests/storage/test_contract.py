@@ -115,7 +115,8 @@ def test_vector_search_orders_by_cosine(store: Store) -> None:
     units = [unit(f"u{i}") for i in range(5)]
     store.add([NewUnit(u, vec(i), u.text) for i, u in enumerate(units)])
     ranked = store.search_vector(UnitFilter(Scope(user_id="u1")), vec(3), 3)
-    assert ranked[0][0] == units[3].id and ranked[0][1] == pytest.approx(1.0, abs=1e-5)
+    # Stores may keep vectors quantised (SQLite: int8), so a cosine of 1 comes back within 0.005.
+    assert ranked[0][0] == units[3].id and ranked[0][1] == pytest.approx(1.0, abs=5e-3)
     assert [s for _, s in ranked] == sorted((s for _, s in ranked), reverse=True)
 
 
@@ -269,8 +270,8 @@ def test_a_unit_stored_without_a_vector_is_found_by_words_until_it_gets_one(stor
     assert store.unembedded("default", "u1", 10) == []
     assert store.stats("default", "u1").unembedded == 0
     ranked = store.search_vector(where, vec(1), 10)
-    assert ranked[0] == (pending.id, pytest.approx(1.0, abs=1e-5))
-    assert dict(ranked)[plain.id] == pytest.approx(float(vec(0) @ vec(1)), abs=1e-5)
+    assert ranked[0] == (pending.id, pytest.approx(1.0, abs=5e-3))
+    assert dict(ranked)[plain.id] == pytest.approx(float(vec(0) @ vec(1)), abs=5e-3)
 
 
 def test_existing_refs(store: Store) -> None:
@@ -299,3 +300,24 @@ def test_any_text_round_trips(store: Store, text: str, user: str, meta: dict[str
     original = unit(text, user, metadata=meta)
     put(store, original)
     assert store.get(original.id, tenant="default", user_id=user) == original
+
+
+def test_newest_with_words_reads_the_newest_holders_of_each_word(store: Store) -> None:
+    old = [unit(f"zqmarker tea note {i}", kind="fact") for i in range(5)]
+    for u in old:  # one add each: stored one after another
+        put(store, u)
+    other = unit("zqother coffee", kind="fact")
+    turn = unit("zqmarker said in a turn")
+    put(store, other, turn)
+    derived = UnitFilter(Scope(user_id="u1"), kinds=("fact",))
+    found = store.newest_with_words(derived, ["zqmarker", "zqother"], per_word=2)
+    assert set(found) == {old[4].id, old[3].id, other.id}
+    assert store.newest_with_words(UnitFilter(Scope(user_id="u2")), ["zqmarker"], per_word=2) == []
+
+
+def test_count_can_stop_early(store: Store) -> None:
+    put(store, *[unit(f"turn {i}") for i in range(7)])
+    where = UnitFilter(Scope(user_id="u1"))
+    assert store.count(where) == 7
+    assert store.count(where, at_most=3) == 3
+    assert store.count(where, at_most=10) == 7

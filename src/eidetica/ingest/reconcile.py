@@ -236,6 +236,7 @@ def reconcile(
     for unit in stored:
         book.remember(unit)
     revised: dict[str, RevisionOp] = {}
+    set_aside: dict[str, list[str]] = {}  # turns a mention leaves out of derived_from, for history
     new_ids: list[str] = []
     for unit in derived:
         decided = (decisions or {}).get(unit.id)
@@ -246,7 +247,9 @@ def reconcile(
         if restated is not None:
             target = book.units[restated]
             if not set(unit.derived_from) <= set(target.derived_from):  # else: said by the same turns
-                book.units[restated] = _mentioned(target, unit)
+                # A unit new in this batch keeps every source until it is stored and said again.
+                book.units[restated], dropped = _mentioned(target, unit, bounded=restated not in new_ids)
+                set_aside.setdefault(restated, []).extend(dropped)
                 if restated not in new_ids:
                     revised.setdefault(restated, "mention")
             continue
@@ -270,10 +273,18 @@ def reconcile(
     return Plan(
         new=[book.units[i] for i in new_ids],
         revisions=[
-            Revision(dataclasses.replace(book.units[i], version=book.units[i].version + 1), op)
+            Revision(
+                dataclasses.replace(book.units[i], version=book.units[i].version + 1),
+                op,
+                note={"earlier_turns": set_aside[i]} if set_aside.get(i) else {},
+            )
             for i, op in revised.items()
         ],
     )
+
+
+#: Stored units read per marker word of a new unit (the newest that hold it).
+MARKER_MATCHES = 8
 
 
 def _current_units(store: Store, scope: Scope, derived: Sequence[MemoryUnit]) -> list[MemoryUnit]:
@@ -282,11 +293,13 @@ def _current_units(store: Store, scope: Scope, derived: Sequence[MemoryUnit]) ->
     markers = sorted(
         {word for unit in derived for word in marker_words(unit)} | {_marker("s", k) for k in ended}
     )
-    found = store.search_lexical(where, markers, limit=8 * len(markers))
+    # Looked up by marker word, newest first: what a new statement repeats or replaces costs a few
+    # index reads however long the history (the newest of a subject's statements holds now).
+    found = store.newest_with_words(where, markers, per_word=MARKER_MATCHES)
     retracted = sorted({w for u in derived for r in _statement(u).retractions for w in r.words})
     if retracted:
-        found += store.search_lexical(where, retracted, limit=20 * len(retracted))
-    units = store.get_many([unit_id for unit_id, _ in found], tenant=scope.tenant, user_id=scope.user_id)
+        found += [uid for uid, _ in store.search_lexical(where, retracted, limit=20 * len(retracted))]
+    units = store.get_many(found, tenant=scope.tenant, user_id=scope.user_id)
     current = [u for u in units.values() if u.status == "active" and u.valid_to is None]
     return sorted(current, key=lambda u: (u.recorded_at, u.id))
 
@@ -310,15 +323,31 @@ def _with_neighbours(
     return sorted([*stored, *extra], key=lambda u: (u.recorded_at, u.id))
 
 
-def _mentioned(unit: MemoryUnit, again: MemoryUnit) -> MemoryUnit:
-    """``unit`` said once more by ``again``: its sources grow and the mention is counted."""
+#: Sources a restated unit keeps: its first and the newest others, so a fact said daily for years
+#: does not carry (and load, at every search) thousands of turn ids. Every mention is counted in
+#: ``metadata["mentions"]``, and the turns left out are named in the history entry of the
+#: mention that left them out (``earlier_turns``).
+MAX_SOURCES = 8
+
+
+def _mentioned(unit: MemoryUnit, again: MemoryUnit, *, bounded: bool) -> tuple[MemoryUnit, list[str]]:
+    """``unit`` said once more by ``again``: the mention is counted and its sources join; with
+    ``bounded``, only the first and newest stay, and the turns left out are returned."""
     mentions = int(unit.metadata.get("mentions", 1)) + 1
-    return dataclasses.replace(
-        unit,
-        sources=tuple(dict.fromkeys(unit.sources + again.sources)),
-        derived_from=tuple(dict.fromkeys(unit.derived_from + again.derived_from)),
-        metadata={**unit.metadata, "mentions": mentions},
+    sources = tuple(dict.fromkeys(unit.sources + again.sources))
+    turns = tuple(dict.fromkeys(unit.derived_from + again.derived_from))
+    if bounded:
+        sources, turns = _first_and_newest(sources), _first_and_newest(turns)
+    mentioned = dataclasses.replace(
+        unit, sources=sources, derived_from=turns, metadata={**unit.metadata, "mentions": mentions}
     )
+    return mentioned, [t for t in dict.fromkeys(unit.derived_from + again.derived_from) if t not in turns]
+
+
+def _first_and_newest(items: tuple[str, ...]) -> tuple[str, ...]:
+    if len(items) <= MAX_SOURCES:
+        return items
+    return (items[0], *items[1 - MAX_SOURCES :])
 
 
 def _closed(unit: MemoryUnit, *, at: datetime, by: str) -> MemoryUnit:

@@ -13,7 +13,7 @@ tenant the user is optional only for by-id operations, where the id already name
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -72,6 +72,8 @@ class Revision:
     unit: MemoryUnit
     op: RevisionOp | None
     lexical: tuple[str, str] | None = None
+    #: Recorded in the history entry only, beside the unit's metadata (a mention's new sources).
+    note: dict[str, Any] = field(default_factory=dict)
 
 
 class Store(Protocol):
@@ -172,6 +174,13 @@ class Store(Protocol):
         """Rank units by cosine similarity to ``vector``."""
         ...
 
+    def newest_with_words(self, where: UnitFilter, words: Sequence[str], per_word: int) -> list[str]:
+        """Ids of units ``where`` selects whose own words hold one of ``words``: for each word,
+        the ``per_word`` most recently stored. An index lookup, not a ranking: reconciliation finds
+        the units a new statement may repeat or replace by their marker words this way, at a cost
+        that does not grow with the history."""
+        ...
+
     def list_units(
         self,
         where: UnitFilter,
@@ -187,8 +196,9 @@ class Store(Protocol):
         """Distinct speakers of the active turns ``where`` selects."""
         ...
 
-    def count(self, where: UnitFilter) -> int:
-        """Count the active units ``where`` selects."""
+    def count(self, where: UnitFilter, *, at_most: int | None = None) -> int:
+        """Count the active units ``where`` selects, stopping at ``at_most`` when given (whether a
+        long history exceeds a few hundred units need not cost a pass over all of it)."""
         ...
 
     def stats(self, tenant: str, user_id: str | None) -> Stats:

@@ -423,6 +423,21 @@ class PostgresStore:
         with self.transaction(where.scope.tenant) as conn:
             return bm25(conn, where, phrases, limit, context_weight=context_weight)
 
+    def newest_with_words(self, where: UnitFilter, words: Sequence[str], per_word: int) -> list[str]:
+        """For each word, the newest ``per_word`` units holding it that ``where`` selects."""
+        clauses, params = filter_sql(where)
+        sql = (
+            "SELECT u.id FROM eidetica.postings p JOIN eidetica.units u ON u.id = p.unit_id "
+            f"WHERE p.term = %(term)s AND p.body_tf > 0 AND {clauses} ORDER BY u.seq DESC LIMIT %(limit)s"
+        )
+        owned = list(dict.fromkeys(owned_words(where.scope, " ".join(words)).split()))
+        found: dict[str, None] = {}
+        with self.transaction(where.scope.tenant) as conn:
+            for term in dict.fromkeys(t for word_terms in index_terms(owned) for t in word_terms):
+                for row in conn.execute(sql, {**params, "term": term, "limit": per_word}).fetchall():
+                    found[row[0]] = None
+        return list(found)
+
     def search_vector(self, where: UnitFilter, vector: Vectors, limit: int) -> list[tuple[str, float]]:
         """Exact inner product (the cosine, for unit vectors) over the user's rows, in the server."""
         clauses, params = filter_sql(where)
@@ -487,11 +502,13 @@ class PostgresStore:
             ).fetchall()
         return [r[0] for r in rows]
 
-    def count(self, where: UnitFilter) -> int:
-        """Count the active units ``where`` selects."""
+    def count(self, where: UnitFilter, *, at_most: int | None = None) -> int:
+        """Count the active units ``where`` selects, up to ``at_most``."""
         clauses, params = filter_sql(where)
+        params["at_most"] = at_most
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM eidetica.units u WHERE {clauses} LIMIT %(at_most)s) c"
         with self.transaction(where.scope.tenant) as conn:
-            row = conn.execute(f"SELECT count(*) FROM eidetica.units u WHERE {clauses}", params).fetchone()
+            row = conn.execute(sql, params).fetchone()
         return int(row[0]) if row else 0
 
     def stats(self, tenant: str, user_id: str | None) -> Stats:
@@ -626,7 +643,7 @@ def _revise(conn: Conn, revisions: Sequence[Revision]) -> None:
             "VALUES (%s, %s, %s, %s, %s, %s, now(), %s)",
             [
                 (r.unit.scope.tenant, r.unit.scope.user_id, r.unit.id, r.unit.version, r.op, r.unit.text,
-                 dump_json(r.unit.metadata))
+                 dump_json({**r.unit.metadata, **r.note}))
                 for r in revisions
                 if r.op is not None
             ],

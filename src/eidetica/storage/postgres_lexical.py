@@ -1,18 +1,20 @@
-"""The PostgreSQL store's lexical channel: an inverted index of FTS5 tokens, ranked as FTS5 ranks.
+"""The PostgreSQL store's lexical channel: an inverted index of FTS5 tokens, ranked by BM25.
 
 PostgreSQL's own ranking (``ts_rank``) has no inverse document frequency, and ranks differently
-enough to change which evidence a question finds. So the store keeps an inverted index of its own:
+enough to change which evidence a question finds. So the store keeps an inverted index of its own,
+scored as the SQLite store scores its FTS5 postings (``lexical_cache``):
 ``eidetica.postings`` holds, for each active unit and each FTS5 token of its words
 (``terms.index_terms``), how often the token occurs in the unit's words and in the words said
-before it. A query reads the postings of its tokens only, and scores them with FTS5's ``bm25()``::
+before it. A query reads the postings of its tokens only, and scores them with FTS5's ``bm25()``
+formula, a token counting once per text::
 
     score = Σ_phrase idf · f·(k1+1) / (f + k1·(1 − b + b·|D|/avgdl))      k1 = 1.2, b = 0.75
     idf   = ln((N − n + 0.5) / (n + 0.5)), or 1e-6 where that is not positive
-    f     = (occurrences in the body) + context_weight · (occurrences in the context)
+    f     = [token in the body] + context_weight · [token in the context]
 
 where |D| counts the tokens of both texts, and N, avgdl and n (the units holding the token in the
-searched texts) are the user's: FTS5 takes them from the whole table, but a tenant's ranking must
-not depend on other tenants' data. With one user per store both agree to the last digit.
+searched texts) are the user's, as on SQLite: a tenant's ranking must not depend on other
+tenants' data. Both backends agree to the last digit.
 
 The formula runs in Python over the fetched postings (a few thousand rows at most: one user's
 units holding one of the query's tokens). Written as one SQL statement it was as fast once the
@@ -80,7 +82,7 @@ def bm25(
         idf[term] = value if value > 0 else 1e-6
     scores: dict[str, float] = {}
     for unit_id, term, body_tf, context_tf, length in rows:
-        f = body_tf + context_weight * context_tf
+        f = min(body_tf, 1) + context_weight * min(context_tf, 1)  # a token counts once per text
         gain = idf[term] * f * (K1 + 1) / (f + K1 * (1 - B + B * length / avgdl))
         scores[unit_id] = scores.get(unit_id, 0.0) + asked[term] * gain
     # Keep the units ``where`` selects, and break ties as FTS5 does: first stored, first.

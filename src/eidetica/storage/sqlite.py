@@ -1,8 +1,10 @@
-"""SQLite backend: one file, WAL, FTS5 for BM25, vectors as BLOBs ranked with numpy per user.
+"""SQLite backend: one file, WAL, FTS5 for BM25, int8 vectors ranked with numpy per user.
 
-Per-user exact vector search needs no ANN index: one user's slice is a few hundred to a few
-thousand rows, which numpy scores in well under a millisecond. Writes use ``BEGIN IMMEDIATE``
-so concurrent writer processes queue on the lock instead of failing mid-transaction.
+Per-user exact vector search needs no ANN index: numpy scores even 100,000 vectors of one user in
+a few milliseconds, from a matrix kept in memory between queries (``vector_cache``). Both channels
+rank before they join the units table, so a query reads the rows of its candidates only, however
+long the user's history. Writes use ``BEGIN IMMEDIATE`` so concurrent writer processes queue on
+the lock instead of failing mid-transaction. See docs/performance.md for the measurements.
 """
 
 from __future__ import annotations
@@ -23,13 +25,24 @@ import numpy as np
 from ..embedders.base import Vectors
 from ..errors import NotFoundError, StoreError
 from ..model import HistoryEntry, MemoryUnit, Scope, Stats
+from . import fts_index, owner_changes, vector_codec
 from .base import NewUnit, Revision, UnitFilter, embedder_mismatch, lineage_pattern
 from .json_columns import dump_json
+from .lexical_cache import LexicalCache, create_vocab_table
 from .sqlite_schema import migrate
-from .terms import owned_words
+from .terms import index_terms, owned_words
 from .unit_rows import UNIT_COLUMNS, unit_from_row, unit_row
+from .vector_cache import VectorCache
 
 BUSY_TIMEOUT_MS = 60_000
+#: Memory for users' vector matrices (float32) kept between queries: 100,000 units of 256 dimensions
+#: take 100 MB.
+VECTOR_CACHE_BYTES = 512 * 2**20
+#: Memory for users' lexical postings kept between queries (a word of 10,000 units takes 180 KB).
+LEXICAL_CACHE_BYTES = 256 * 2**20
+#: A channel ranks this many times ``limit`` candidates before the query's narrower filters (kind,
+#: agent, session, time) are applied; when too few pass, it ranks the filtered units alone.
+OVERFETCH = 8
 
 
 class SQLiteStore:
@@ -37,8 +50,10 @@ class SQLiteStore:
 
     supports_vector_index = False
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, vector_cache_bytes: int = VECTOR_CACHE_BYTES) -> None:
         self.path = str(path)
+        self._vectors = VectorCache(vector_cache_bytes)
+        self._postings = LexicalCache(LEXICAL_CACHE_BYTES)
         if self.path != ":memory:":
             parent = Path(self.path).expanduser().resolve().parent
             if not parent.is_dir():
@@ -54,6 +69,7 @@ class SQLiteStore:
             # free space for forget to miss (measured: no cost on adds or deletes beyond noise).
             self._conn.execute("PRAGMA secure_delete = ON")
             migrate(self._conn)
+            create_vocab_table(self._conn)
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             raise StoreError(
@@ -135,14 +151,14 @@ class SQLiteStore:
             new_meta = current.metadata if metadata is None else metadata
             version = current.version + 1
             rid = conn.execute(
-                "UPDATE units SET text = ?, metadata = ?, version = ?, embedding = ? "
+                "UPDATE units SET text = ?, metadata = ?, version = ?, unembedded = 0 "
                 "WHERE id = ? AND tenant = ? RETURNING rid",
-                (text, json.dumps(new_meta), version, _vector_blob(vector), unit_id, tenant),
+                (text, json.dumps(new_meta), version, unit_id, tenant),
             ).fetchone()[0]
-            conn.execute(
-                "UPDATE units_fts SET body = ? WHERE rowid = ?",
-                (owned_words(current.scope, lexical_text), rid),
-            )
+            _put_vectors(conn, current.scope, {rid: vector})
+            before = fts_index.context(conn, rid)
+            fts_index.remove(conn, [rid])
+            fts_index.add(conn, [(rid, current.scope, lexical_text, before)])
             conn.execute(
                 "INSERT INTO history (unit_id, version, op, text, at, metadata) "
                 "VALUES (?, ?, 'update', ?, ?, ?)",
@@ -164,7 +180,8 @@ class SQLiteStore:
                 "UPDATE units SET status = 'deleted' WHERE id = ? AND tenant = ? RETURNING rid",
                 (unit_id, tenant),
             ).fetchone()[0]
-            conn.execute("DELETE FROM units_fts WHERE rowid = ?", (rid,))
+            fts_index.remove(conn, [rid])
+            _drop_vectors(conn, current.scope, [rid])
             conn.execute(
                 "INSERT INTO history (unit_id, version, op, text, at, metadata) "
                 "VALUES (?, ?, 'delete', ?, ?, '{}')",
@@ -183,10 +200,7 @@ class SQLiteStore:
         audit record keeps the count only. See docs/forget.md.
         """
         with self._write() as conn:
-            n = conn.execute(
-                "SELECT count(*) FROM units WHERE tenant = ? AND user_id = ?", (tenant, user_id)
-            ).fetchone()[0]
-            self._erase(conn, "tenant = ? AND user_id = ?", (tenant, user_id), history=True)
+            n = self._erase(conn, Scope(user_id=user_id, tenant=tenant), "", ())
             conn.execute("INSERT INTO units_fts (units_fts) VALUES ('optimize')")
             conn.execute(
                 "INSERT INTO audit (at, op, tenant, user_id, detail) VALUES (?, 'forget', ?, ?, ?)",
@@ -207,22 +221,26 @@ class SQLiteStore:
         """Swap the user's derived units, except ``keep``, for ``units`` and apply ``revisions``,
         in one transaction; return how many went."""
         with self._write() as conn:
-            where = (
-                "tenant = ? AND user_id = ? AND kind != 'turn' AND id NOT IN (SELECT value FROM json_each(?))"
-            )
-            params = (scope.tenant, scope.user_id, json.dumps(list(keep)))
-            n = conn.execute(f"SELECT count(*) FROM units WHERE {where}", params).fetchone()[0]
-            self._erase(conn, where, params, history=True)
+            narrower = "AND kind != 'turn' AND id NOT IN (SELECT value FROM json_each(?))"
+            owner = Scope(user_id=scope.user_id, tenant=scope.tenant)
+            n = self._erase(conn, owner, narrower, (json.dumps(list(keep)),))
             _revise(conn, revisions, time.time())
             _insert(conn, units, time.time())
-            return int(n)
+            return n
 
-    @staticmethod
-    def _erase(conn: sqlite3.Connection, where: str, params: Sequence[Any], *, history: bool) -> None:
-        conn.execute(f"DELETE FROM units_fts WHERE rowid IN (SELECT rid FROM units WHERE {where})", params)
-        if history:
-            conn.execute(f"DELETE FROM history WHERE unit_id IN (SELECT id FROM units WHERE {where})", params)
+    def _erase(self, conn: sqlite3.Connection, owner: Scope, narrower: str, params: Sequence[Any]) -> int:
+        """Delete the owner's units (``narrower`` SQL selects among them), everything kept of
+        them with them; return how many."""
+        where = f"tenant = ? AND user_id = ? {narrower}"
+        params = (owner.tenant, owner.user_id, *params)
+        rids = [r[0] for r in conn.execute(f"SELECT rid FROM units WHERE {where}", params)]
+        fts_index.remove(conn, rids)
+        conn.execute(f"DELETE FROM history WHERE unit_id IN (SELECT id FROM units WHERE {where})", params)
+        _drop_vectors(conn, owner, rids)
         conn.execute(f"DELETE FROM units WHERE {where}", params)
+        self._vectors.drop(owner.tenant, owner.user_id)
+        self._postings.drop(owner.tenant, owner.user_id)
+        return len(rids)
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -263,12 +281,15 @@ class SQLiteStore:
         """Return the tenant's (and user's) units among the ids."""
         out: dict[str, MemoryUnit] = {}
         owner, params = _owner_sql(tenant, user_id)
+        # Looked up by id: "+" keeps the planner off the owner index, which would read every row
+        # of a long history to find a hundred.
+        owner = owner.replace("tenant", "+tenant").replace("user_id", "+user_id")
         ids = list(dict.fromkeys(unit_ids))
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._read(
-                f"SELECT {UNIT_COLUMNS} FROM units WHERE {owner} AND id IN ({marks})", (*params, *chunk)
+                f"SELECT {UNIT_COLUMNS} FROM units WHERE id IN ({marks}) AND {owner}", (*chunk, *params)
             )
             for row in rows:
                 unit = unit_from_row(row, _from_epoch)
@@ -291,41 +312,89 @@ class SQLiteStore:
     def search_lexical(
         self, where: UnitFilter, terms: Sequence[str], limit: int, *, context_weight: float = 0.0
     ) -> list[tuple[str, float]]:
-        """BM25 over the user's units: owner-prefixed words match that user's units only."""
+        """BM25 over the user's units (FTS5's formula, the user's statistics), scored in numpy from
+        postings kept in memory: owner-prefixed words name that user's units only."""
         words = list(dict.fromkeys(owned_words(where.scope, " ".join(terms)).split()))
         if not words:
             return []
-        match = " OR ".join(words)
-        if not context_weight:
-            match = f"body : ({match})"
+        tokens = index_terms([" ".join(words)])[0]
+        with self._lock:
+            try:
+                rids, scores = self._postings.scores(
+                    self._conn, where.scope.tenant, where.scope.user_id, tokens, float(context_weight)
+                )
+                return self._ranked(where, rids, scores, limit)
+            except sqlite3.Error as exc:
+                raise StoreError(f"read from {self.path} failed: {exc}") from exc
+
+    def newest_with_words(self, where: UnitFilter, words: Sequence[str], per_word: int) -> list[str]:
+        """For each word, the newest ``per_word`` units holding it that ``where`` selects: FTS5 walks
+        the word's postings from the newest row down and stops when enough passed."""
         clauses, params = _filter_sql(where, prefix="u.")
-        rows = self._read(
-            "SELECT u.id, -bm25(units_fts, 1.0, ?) AS score FROM units_fts "
-            "JOIN units u ON u.rid = units_fts.rowid "
-            f"WHERE units_fts MATCH ? AND {clauses} ORDER BY score DESC LIMIT ?",
-            (float(context_weight), match, *params, limit),
+        sql = (
+            "SELECT u.id FROM units_fts f JOIN units u ON u.rid = f.rowid "
+            f"WHERE units_fts MATCH ? AND {clauses} ORDER BY f.rowid DESC LIMIT ?"
         )
-        return [(r[0], float(r[1])) for r in rows]
+        found: dict[str, None] = {}
+        with self._lock:
+            for word in dict.fromkeys(owned_words(where.scope, " ".join(words)).split()):
+                for row in self._read(sql, (f"body : {word}", *params, per_word)):
+                    found[row[0]] = None
+        return list(found)
 
     def search_vector(self, where: UnitFilter, vector: Vectors, limit: int) -> list[tuple[str, float]]:
-        """Exact cosine over the user's vectors, scored in numpy."""
+        """Exact cosine over the user's vectors, scored in numpy from the matrix kept in memory."""
+        query = np.asarray(vector, dtype=np.float32).ravel()
+        with self._lock:
+            try:
+                user = self._vectors.vectors(self._conn, where.scope.tenant, where.scope.user_id)
+                if not len(user.rids):
+                    return []
+                return self._ranked(where, user.rids, user.matrix @ query, limit)
+            except sqlite3.Error as exc:
+                raise StoreError(f"read from {self.path} failed: {exc}") from exc
+
+    def _ranked(
+        self, where: UnitFilter, rids: np.ndarray, scores: np.ndarray, limit: int
+    ) -> list[tuple[str, float]]:
+        """The ``limit`` best of the owner's scored rows that ``where`` selects.
+
+        A filter naming only the owner selects every scored row (deleted units have neither
+        vectors nor postings). Narrower filters are applied to the best ``OVERFETCH * limit``
+        rows, or, when fewer than ``limit`` of those pass, to every scored row: exact either way.
+        """
+        if _owner_only(where):
+            return self._rank(rids, scores, limit)
+        rows = _best(scores, OVERFETCH * limit)
         clauses, params = _filter_sql(where, prefix="")
-        rows = self._read(
-            f"SELECT id, embedding FROM units WHERE {clauses} AND length(embedding) > 0", params
+        passing = self._passing(rids[rows].tolist(), clauses, params)
+        if len(passing) < limit and len(rows) < len(scores):
+            passing = self._passing(rids.tolist(), clauses, params)
+        keep = np.isin(rids, np.fromiter(passing, dtype=np.int64, count=len(passing)))
+        return self._rank(rids[keep], scores[keep], limit)
+
+    def _passing(self, rids: list[int], clauses: str, params: list[Any]) -> set[int]:
+        """Which of ``rids`` pass the filter clauses."""
+        sql = f"SELECT rid FROM units WHERE rid IN (SELECT value FROM json_each(?)) AND {clauses}"
+        return {r[0] for r in self._conn.execute(sql, (json.dumps(rids), *params))}
+
+    def _rank(self, rids: np.ndarray, scores: np.ndarray, limit: int) -> list[tuple[str, float]]:
+        """The ``limit`` best rows as (unit id, score), best first (ties: first stored first)."""
+        rows = _best(scores, limit)
+        chosen = [int(r) for r in rids[rows]]
+        ids = dict(
+            self._conn.execute(
+                "SELECT rid, id FROM units WHERE rid IN (SELECT value FROM json_each(?))",
+                (json.dumps(chosen),),
+            ).fetchall()
         )
-        if not rows:
-            return []
-        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
-        matrix = matrix.reshape(len(rows), -1)
-        scores = matrix @ np.asarray(vector, dtype=np.float32).ravel()
-        top = np.argsort(-scores)[:limit] if len(rows) > limit else np.argsort(-scores)
-        return [(rows[i][0], float(scores[i])) for i in top]
+        return [(ids[rid], float(scores[row])) for rid, row in zip(chosen, rows, strict=True) if rid in ids]
 
     def unembedded(self, tenant: str, user_id: str | None, limit: int) -> list[MemoryUnit]:
         """Active units stored with an empty vector, oldest first."""
         owner, params = _owner_sql(tenant, user_id)
         rows = self._read(
-            f"SELECT {UNIT_COLUMNS} FROM units WHERE {owner} AND length(embedding) = 0 "
+            f"SELECT {UNIT_COLUMNS} FROM units WHERE {owner} AND unembedded = 1 "
             "AND status = 'active' ORDER BY rid LIMIT ?",
             (*params, limit),
         )
@@ -334,10 +403,14 @@ class SQLiteStore:
     def set_vectors(self, tenant: str, vectors: Mapping[str, Vectors]) -> None:
         """Fill in the vectors of units stored without one."""
         with self._write() as conn:
-            conn.executemany(
-                "UPDATE units SET embedding = ? WHERE id = ? AND tenant = ? AND length(embedding) = 0",
-                [(_vector_blob(v), unit_id, tenant) for unit_id, v in vectors.items()],
-            )
+            for unit_id, vector in vectors.items():
+                row = conn.execute(
+                    "UPDATE units SET unembedded = 0 WHERE id = ? AND tenant = ? AND unembedded = 1 "
+                    "RETURNING rid, user_id",
+                    (unit_id, tenant),
+                ).fetchone()
+                if row is not None:
+                    _put_vectors(conn, Scope(user_id=row[1], tenant=tenant), {row[0]: vector})
 
     def list_units(
         self,
@@ -357,17 +430,31 @@ class SQLiteStore:
         return [unit_from_row(r, _from_epoch) for r in rows]
 
     def speakers(self, where: UnitFilter) -> list[str]:
-        """Distinct speakers of the active turns ``where`` selects."""
-        clauses, params = _filter_sql(dataclasses.replace(where, kinds=("turn",)), prefix="")
-        rows = self._read(
-            f"SELECT DISTINCT speaker FROM units WHERE {clauses} AND speaker IS NOT NULL", params
-        )
-        return [r[0] for r in rows]
+        """Distinct speakers of the active turns ``where`` selects.
 
-    def count(self, where: UnitFilter) -> int:
-        """Count the active units ``where`` selects."""
+        For a whole user (or some roles of theirs) they are read from the ``units_speakers`` index
+        one distinct value at a time: a few index seeks, not a pass over every turn.
+        """
+        if not _owner_only(dataclasses.replace(where, roles=None, kinds=None)):
+            clauses, params = _filter_sql(dataclasses.replace(where, kinds=("turn",)), prefix="")
+            rows = self._read(
+                f"SELECT DISTINCT speaker FROM units WHERE {clauses} AND speaker IS NOT NULL", params
+            )
+            return [r[0] for r in rows]
+        owner = (where.scope.tenant, where.scope.user_id)
+        with self._lock:
+            roles = where.roles or [*_distinct(self._conn, "role", owner, ""), None]
+            return [
+                name
+                for role in dict.fromkeys(roles)
+                for name in _distinct(self._conn, "speaker", (*owner, role), " AND role IS ?")
+            ]
+
+    def count(self, where: UnitFilter, *, at_most: int | None = None) -> int:
+        """Count the active units ``where`` selects, up to ``at_most``."""
         clauses, params = _filter_sql(where, prefix="")
-        return int(self._read(f"SELECT count(*) FROM units WHERE {clauses}", params)[0][0])
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM units WHERE {clauses} LIMIT ?)"
+        return int(self._read(sql, (*params, -1 if at_most is None else at_most))[0][0])
 
     def stats(self, tenant: str, user_id: str | None) -> Stats:
         """Count units by kind, deleted units, users and sessions."""
@@ -384,7 +471,7 @@ class SQLiteStore:
         deleted, users, sessions, unembedded = self._read(
             f"SELECT sum(status = 'deleted'), count(DISTINCT user_id), "
             f"count(DISTINCT user_id || '/' || session_id), "
-            f"sum(status = 'active' AND length(embedding) = 0) FROM units WHERE {where}",
+            f"sum(status = 'active' AND unembedded = 1) FROM units WHERE {where}",
             params,
         )[0]
         size = None
@@ -472,26 +559,39 @@ def _insert(conn: sqlite3.Connection, units: Sequence[NewUnit], now: float) -> N
     """Insert units with their index entries and first history rows (inside a write transaction)."""
     if not units:
         return
-    # The write lock is held, so row ids after the current maximum are ours to assign;
-    # knowing them up front lets all three tables be filled with executemany.
-    first = conn.execute("SELECT coalesce(max(rid), 0) + 1 FROM units").fetchone()[0]
-    conn.executemany(
-        f"INSERT INTO units (rid, {UNIT_COLUMNS}, embedding) "
-        f"VALUES ({','.join('?' * (UNIT_COLUMNS.count(',') + 3))})",
-        [(first + i, *unit_row(n.unit, _epoch), _vector_blob(n.vector)) for i, n in enumerate(units)],
+    # The write lock is held, so row ids after the highest ever given are ours to assign; knowing
+    # them up front lets every table be filled with executemany. None is given twice, not even
+    # after the rows holding the highest were erased: the caches read rows above theirs as new.
+    first = conn.execute(
+        "SELECT max(coalesce((SELECT max(rid) FROM units), 0), "
+        "coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_rid'), 0)) + 1"
+    ).fetchone()[0]
+    conn.execute(
+        "INSERT INTO meta VALUES ('last_rid', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (str(first + len(units) - 1),),
     )
-    # A turn and the units derived from it share one context: prefix its words once.
-    contexts = {key: owned_words(*key) for key in {(n.unit.scope, n.lexical_context) for n in units}}
     conn.executemany(
-        "INSERT INTO units_fts (rowid, body, context) VALUES (?, ?, ?)",
+        f"INSERT INTO units (rid, {UNIT_COLUMNS}, unembedded) "
+        f"VALUES ({','.join('?' * (UNIT_COLUMNS.count(',') + 3))})",
+        [(first + i, *unit_row(n.unit, _epoch), n.vector is None) for i, n in enumerate(units)],
+    )
+    # Appended above every stored row id: caches read them as appends.
+    owners = {
+        Scope(user_id=n.unit.scope.user_id, tenant=n.unit.scope.tenant): first + i
+        for i, n in enumerate(units)
+    }
+    for owner, rid in owners.items():
+        owner_changes.appended(conn, owner, rid)
+    conn.executemany(
+        "INSERT INTO vectors VALUES (?, ?, ?, ?)",
         [
-            (
-                first + i,
-                owned_words(n.unit.scope, n.lexical_text),
-                contexts[(n.unit.scope, n.lexical_context)],
-            )
+            (n.unit.scope.tenant, n.unit.scope.user_id, first + i, vector_codec.encode(n.vector))
             for i, n in enumerate(units)
+            if n.vector is not None
         ],
+    )
+    fts_index.add(
+        conn, [(first + i, n.unit.scope, n.lexical_text, n.lexical_context) for i, n in enumerate(units)]
     )
     conn.executemany(
         "INSERT INTO history (unit_id, version, op, text, at, metadata) VALUES (?, ?, 'add', ?, ?, ?)",
@@ -499,9 +599,50 @@ def _insert(conn: sqlite3.Connection, units: Sequence[NewUnit], now: float) -> N
     )
 
 
-def _vector_blob(vector: Vectors | None) -> bytes:
-    """A vector as stored; no vector (the embedder failed) is the empty BLOB."""
-    return b"" if vector is None else np.asarray(vector, dtype=np.float32).ravel().tobytes()
+def _put_vectors(conn: sqlite3.Connection, owner: Scope, vectors: Mapping[int, Vectors]) -> None:
+    """Store (or replace) vectors of the owner's units by row id: a change, not an append."""
+    conn.executemany(
+        "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)",
+        [(owner.tenant, owner.user_id, rid, vector_codec.encode(v)) for rid, v in vectors.items()],
+    )
+    owner_changes.changed(conn, owner)
+
+
+def _drop_vectors(conn: sqlite3.Connection, owner: Scope, rids: Sequence[int]) -> None:
+    """Remove the vectors of the owner's units (deleted or erased ones) by row id."""
+    conn.executemany(
+        "DELETE FROM vectors WHERE tenant = ? AND user_id = ? AND rid = ?",
+        [(owner.tenant, owner.user_id, rid) for rid in rids],
+    )
+    owner_changes.changed(conn, owner)
+
+
+def _distinct(conn: sqlite3.Connection, column: str, params: Sequence[Any], narrower: str) -> list[Any]:
+    """Distinct non-null values of ``column`` among a user's active turns, by index seeks."""
+    base = (
+        f"SELECT min({column}) FROM units WHERE tenant = ? AND user_id = ? AND kind = 'turn' "
+        f"AND status = 'active'{narrower}"
+    )
+    values: list[Any] = []
+    value = conn.execute(base, params).fetchone()[0]
+    while value is not None:
+        values.append(value)
+        value = conn.execute(f"{base} AND {column} > ?", (*params, value)).fetchone()[0]
+    return values
+
+
+def _owner_only(where: UnitFilter) -> bool:
+    """Whether a filter selects all the owner's active units (nothing narrower)."""
+    plain = UnitFilter(Scope(user_id=where.scope.user_id, tenant=where.scope.tenant))
+    return where == plain
+
+
+def _best(scores: np.ndarray, limit: int) -> np.ndarray:
+    """Positions of the ``limit`` highest scores, highest first (ties: lower position first)."""
+    if len(scores) > limit:
+        part = np.argpartition(-scores, limit - 1)[:limit]
+        return part[np.lexsort((part, -scores[part]))]
+    return np.lexsort((np.arange(len(scores)), -scores))
 
 
 def _epoch(value: datetime | None) -> float | None:
@@ -539,16 +680,17 @@ def _revise(conn: sqlite3.Connection, revisions: Sequence[Revision], now: float)
             ).fetchone()
             if row is None:
                 continue
-            conn.execute("DELETE FROM units_fts WHERE rowid = ?", (row[0],))
+            fts_index.remove(conn, [row[0]])
+            if r.unit.status == "deleted":
+                _drop_vectors(conn, r.unit.scope, [row[0]])
+            else:
+                owner_changes.changed(conn, r.unit.scope)
             if r.unit.status != "deleted" and r.lexical is not None:
-                conn.execute(
-                    "INSERT INTO units_fts (rowid, body, context) VALUES (?, ?, ?)",
-                    (row[0], *(owned_words(r.unit.scope, text) for text in r.lexical)),
-                )
+                fts_index.add(conn, [(row[0], r.unit.scope, *r.lexical)])
     conn.executemany(
         "INSERT INTO history (unit_id, version, op, text, at, metadata) VALUES (?, ?, ?, ?, ?, ?)",
         [
-            (r.unit.id, r.unit.version, r.op, r.unit.text, now, json.dumps(r.unit.metadata))
+            (r.unit.id, r.unit.version, r.op, r.unit.text, now, json.dumps({**r.unit.metadata, **r.note}))
             for r in revisions
             if r.op is not None
         ],

@@ -4,8 +4,85 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 
-MIGRATIONS: list[tuple[str, str]] = [
+import numpy as np
+
+from . import vector_codec
+from .terms import OWNER_PREFIX_LENGTH, TOKENIZE
+
+#: A migration is SQL (statements separated by ``;``) or a function run inside its transaction.
+Step = str | Callable[[sqlite3.Connection], None]
+
+
+def _vectors_apart(conn: sqlite3.Connection) -> None:
+    """Move each unit's float32 vector out of its row into ``vectors``, as int8 (vector_codec)."""
+    conn.execute(
+        "CREATE TABLE vectors (tenant TEXT NOT NULL, user_id TEXT NOT NULL, rid INTEGER NOT NULL, "
+        "vector BLOB NOT NULL, PRIMARY KEY (tenant, user_id, rid)) WITHOUT ROWID"
+    )
+    # What changed in a user's rows since a cache read them (see owner_changes).
+    conn.execute(
+        "CREATE TABLE owners (tenant TEXT NOT NULL, user_id TEXT NOT NULL, changes INTEGER NOT NULL, "
+        "last_rid INTEGER NOT NULL, PRIMARY KEY (tenant, user_id)) WITHOUT ROWID"
+    )
+    conn.execute("INSERT INTO owners SELECT tenant, user_id, 0, max(rid) FROM units GROUP BY tenant, user_id")
+    conn.execute("ALTER TABLE units ADD COLUMN unembedded INTEGER NOT NULL DEFAULT 0")
+    conn.execute("UPDATE units SET unembedded = 1 WHERE length(embedding) = 0")
+    last = 0
+    while True:
+        rows = conn.execute(
+            "SELECT rid, tenant, user_id, embedding FROM units WHERE rid > ? AND length(embedding) > 0 "
+            "ORDER BY rid LIMIT 5000",
+            (last,),
+        ).fetchall()
+        if not rows:
+            break
+        conn.executemany(
+            "INSERT INTO vectors VALUES (?, ?, ?, ?)",
+            [
+                (t, u, rid, vector_codec.encode(np.frombuffer(blob, dtype=np.float32)))
+                for rid, t, u, blob in rows
+            ],
+        )
+        last = rows[-1][0]
+    conn.execute("DROP INDEX units_unembedded")
+    conn.execute("ALTER TABLE units DROP COLUMN embedding")
+    conn.execute("CREATE INDEX units_unembedded ON units (tenant, user_id) WHERE unembedded = 1")
+
+
+def _contentless_index(conn: sqlite3.Connection) -> None:
+    """Make the FTS5 index contentless, its words kept unprefixed in ``lexicon`` (see fts_index)."""
+    conn.execute("CREATE TABLE lexicon (rid INTEGER PRIMARY KEY, body TEXT NOT NULL, context TEXT NOT NULL)")
+    last = 0
+    while True:
+        rows = conn.execute(
+            "SELECT rowid, body, context FROM units_fts WHERE rowid > ? ORDER BY rowid LIMIT 5000", (last,)
+        ).fetchall()
+        if not rows:
+            break
+        conn.executemany(
+            "INSERT INTO lexicon VALUES (?, ?, ?)",
+            [(rid, _unprefixed(body), _unprefixed(context)) for rid, body, context in rows],
+        )
+        last = rows[-1][0]
+    conn.execute(
+        "CREATE VIRTUAL TABLE units_fts_contentless USING fts5(body, context, content = '', "
+        f"tokenize = '{TOKENIZE}', detail = column)"
+    )
+    conn.execute(
+        "INSERT INTO units_fts_contentless (rowid, body, context) SELECT rowid, body, context FROM units_fts"
+    )
+    conn.execute("DROP TABLE units_fts")
+    conn.execute("ALTER TABLE units_fts_contentless RENAME TO units_fts")
+
+
+def _unprefixed(owned: str) -> str:
+    """Words as ``terms.owned_words`` wrote them, without the owner prefix."""
+    return " ".join(word[OWNER_PREFIX_LENGTH:] for word in owned.split())
+
+
+MIGRATIONS: list[tuple[str, Step]] = [
     (
         "m001_create_tables",
         """
@@ -73,6 +150,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         # What a derived unit was extracted from, so a rebuild recognises it (see MemoryUnit.origin).
         "ALTER TABLE units ADD COLUMN origin TEXT;",
     ),
+    # Vectors in a table of their own, a user's rows together and a quarter the size: a unit row
+    # is then small enough that a long history's candidates load from few pages; and the
+    # counters that keep the store's in-memory caches coherent.
+    ("m004_vectors_apart", _vectors_apart),
+    (
+        "m005_speaker_index",
+        # The speakers a question may name are read from this index, distinct value by value.
+        "CREATE INDEX units_speakers ON units (tenant, user_id, role, speaker) "
+        "WHERE kind = 'turn' AND status = 'active';",
+    ),
+    # The index no longer keeps its own copy of the words, each prefixed: a third of the file.
+    ("m006_contentless_index", _contentless_index),
 ]
 
 
@@ -81,7 +170,7 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
     conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
     applied = {row[0] for row in conn.execute("SELECT name FROM migrations")}
     done: list[str] = []
-    for name, sql in MIGRATIONS:
+    for name, step in MIGRATIONS:
         if name in applied:
             continue
         conn.execute("BEGIN IMMEDIATE")
@@ -90,9 +179,12 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
             if conn.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
                 conn.execute("ROLLBACK")
                 continue
-            for statement in sql.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            if callable(step):
+                step(conn)
+            else:
+                for statement in step.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
             conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
             conn.execute("COMMIT")
         except BaseException:

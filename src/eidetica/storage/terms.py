@@ -25,6 +25,15 @@ TOKENIZE = "porter unicode61 remove_diacritics 2"
 _WORD = re.compile(r"[^\W_]+")
 
 
+#: Characters of the owner prefix ``owned_words`` puts before each word ("x" and 12 hex digits).
+OWNER_PREFIX_LENGTH = 13
+
+
+def plain_words(text: str) -> str:
+    """A text as the index splits it: its words, space-separated (``owned_words`` of both agree)."""
+    return " ".join(_WORD.findall(text))
+
+
 def owned_words(scope: Scope, text: str) -> str:
     """Prefix every word of ``text`` with a token of its tenant and user.
 
