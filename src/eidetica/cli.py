@@ -528,10 +528,19 @@ def bench(
     defer_embedding: Annotated[
         bool, typer.Option(help="Embed in the background, as a server with EIDETICA_DEFER_EMBEDDING does.")
     ] = False,
+    history: Annotated[
+        str,
+        typer.Option(help="Sizes (units) of ONE user's history to measure at, comma-separated; empty: skip."),
+    ] = "1000,10000,100000",
+    lancedb: Annotated[
+        bool, typer.Option(help="Measure LanceDB on the same units beside the long history (if installed).")
+    ] = True,
 ) -> None:
     """Measure ingest throughput, search latency and bytes per unit; print and write JSON.
 
-    The embedder is EIDETICA_EMBEDDER's (wordllama unless set).
+    Two cases: units spread over many users (--units, --users), and one user's long history
+    (--history), with LanceDB beside it when installed (pip install lancedb). The embedder is
+    EIDETICA_EMBEDDER's (wordllama unless set).
     """
     from .config import embedder_name
     from .eval.bench import print_report, run_bench
@@ -544,6 +553,8 @@ def bench(
         console=err,
         embedder=embedder_name(),
         defer_embedding=defer_embedding,
+        history=[int(part) for part in history.split(",") if part.strip()],
+        lancedb=lancedb,
     )
     report.write_text(json.dumps(result, indent=2))
     print_report(result, out)

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from eidetica.cli import app
 from eidetica.eval.bench import print_report, run_bench
+from eidetica.eval.bench_lancedb import lancedb_available
 
 
 def test_bench_report_has_every_figure() -> None:
@@ -57,3 +58,20 @@ def test_bench_with_deferred_embedding_reports_when_the_vectors_were_all_stored(
     ingest = json.loads(target.read_text())["ingest"]
     assert ingest["embedded_s"] >= ingest["seconds"] > 0
     assert "embedded in the background" in result.output
+
+
+def test_long_history_case_measures_one_user_and_lancedb_beside_it() -> None:
+    """CI installs the bench extra: LanceDB must be there, not silently left out."""
+    assert lancedb_available(), "pip install -e '.[dev]' installs lancedb (the bench extra)"
+    report = run_bench(sizes=[], queries=5, ingest_turns=100, history=[300, 600])
+    rows = report["history"]
+    assert [row["units"] >= size for row, size in zip(rows, (300, 600), strict=True)] == [True, True]
+    assert rows[0]["units"] < rows[1]["units"]
+    for row in rows:
+        assert row["turns"] > 0 and row["bytes_per_turn"] > 0 and row["ingest_turns_per_s"] > 0
+        assert 0 < row["p50_ms"] <= row["p95_ms"] and 0 < row["context_p50_ms"] <= row["context_p95_ms"]
+        assert 0 < row["lancedb"]["p50_ms"] <= row["lancedb"]["p95_ms"]
+        assert row["lancedb"]["bytes_per_turn"] > 0
+    out = io.StringIO()
+    print_report(report, Console(file=out, width=200))
+    assert "one user's history" in out.getvalue() and "LanceDB" in out.getvalue()

@@ -9,58 +9,18 @@ from __future__ import annotations
 import random
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 from ..memory import Memory
-
-_NAMES = "Alice Bruno Chen Dana Emeka Farah Goran Hana Ivan Jia Kofi Lena Mateo Nadia Omar Priya".split()
-_PLACES = "Lisbon Kyoto Nairobi Oslo Lima Hanoi Denver Porto Cairo Quebec Tbilisi Perth".split()
-_THINGS = (
-    "pottery class|half marathon|book club|new job|garden|guitar lessons|camping trip|"
-    "birthday party|cooking course|yoga retreat|chess tournament|art exhibition"
-).split("|")
-_TEMPLATES = [
-    "I went to the {thing} in {place} yesterday with {name} and it was wonderful.",
-    "My friend {name} just started a {thing} near {place}, we should go next week.",
-    "Honestly the {thing} last weekend was exhausting but {name} loved it.",
-    "I've been thinking about moving to {place} since {name} told me about the {thing}.",
-    "Do you remember when we talked about the {thing}? {name} finally signed up!",
-    "{name} and I are planning a trip to {place} next month for the {thing}.",
-    "I prefer quiet evenings, but the {thing} with {name} two days ago was fun.",
-]
-_QUESTIONS = [
-    "When did {name} go to the {thing}?",
-    "Who is planning a trip to {place}?",
-    "What did {name} think of the {thing}?",
-    "Where is the {thing}?",
-]
-
-
-def synthetic_turns(rng: random.Random, count: int, start: datetime) -> list[dict[str, Any]]:
-    """Chat turns with names, places and relative dates, one minute apart."""
-    turns = []
-    for i in range(count):
-        words = {
-            "name": rng.choice(_NAMES),
-            "place": rng.choice(_PLACES),
-            "thing": rng.choice(_THINGS),
-        }
-        turns.append(
-            {
-                "role": "user" if i % 2 == 0 else "assistant",
-                "name": "Sam" if i % 2 == 0 else "Assistant",
-                "content": rng.choice(_TEMPLATES).format(**words),
-                "timestamp": (start + timedelta(minutes=i)).isoformat(),
-            }
-        )
-    return turns
+from .bench_history import run_history
+from .bench_workload import percentiles, question, synthetic_turns
 
 
 def _fill(memory: Memory, rng: random.Random, target_units: int, users: int, progress: Progress) -> float:
@@ -104,24 +64,18 @@ def _ingest_throughput(memory: Memory, rng: random.Random, turns: int) -> dict[s
 
 def _latency(memory: Memory, rng: random.Random, users: int, queries: int) -> dict[str, float]:
     """Time ``search`` (k=10) and ``context`` (400 tokens) for random questions and users."""
-    timings: dict[str, list[float]] = {"search": [], "context": []}
+    search, context = [], []
     for _ in range(queries):
-        words = {"name": rng.choice(_NAMES), "place": rng.choice(_PLACES), "thing": rng.choice(_THINGS)}
-        question = rng.choice(_QUESTIONS).format(**words)
+        asked = question(rng)
         user = f"user-{rng.randrange(users)}"
         t0 = time.perf_counter()
-        memory.search(question, user_id=user, k=10)
+        memory.search(asked, user_id=user, k=10)
         t1 = time.perf_counter()
-        memory.context(question, user_id=user, budget_tokens=400)
+        memory.context(asked, user_id=user, budget_tokens=400)
         t2 = time.perf_counter()
-        timings["search"].append((t1 - t0) * 1000)
-        timings["context"].append((t2 - t1) * 1000)
-    result: dict[str, float] = {"queries": queries}
-    for name, values in timings.items():
-        prefix = "" if name == "search" else "context_"
-        for pct in (50, 95, 99):
-            result[f"{prefix}p{pct}_ms"] = round(float(np.percentile(values, pct)), 3)
-    return result
+        search.append((t1 - t0) * 1000)
+        context.append((t2 - t1) * 1000)
+    return {"queries": queries, **percentiles(search, ""), **percentiles(context, "context_")}
 
 
 def run_bench(
@@ -134,8 +88,13 @@ def run_bench(
     seed: int = 7,
     embedder: str = "wordllama",
     defer_embedding: bool = False,
+    history: Sequence[int] = (),
+    lancedb: bool = True,
 ) -> dict[str, Any]:
     """Run every measurement on fresh temporary databases and return the report as a dict.
+
+    ``history`` lists the sizes (in units) one user's history is measured at, with LanceDB on
+    the same units beside it when ``lancedb`` and the package is installed (``bench_history``).
 
     ``defer_embedding`` times ingest with embedding in the background: ``turns_per_s`` is then
     what an add costs, and ``embedded_s`` when the last vector was stored.
@@ -169,6 +128,10 @@ def run_bench(
                     **_latency(memory, rng, users, queries),
                 }
                 report["search"].append(entry)
+    if history:
+        report["history"] = run_history(
+            list(history), queries=queries, embedder=embedder, rng=rng, console=console, lancedb=lancedb
+        )
     return report
 
 
@@ -201,3 +164,46 @@ def print_report(report: dict[str, Any], console: Console) -> None:
             f"{row['bytes_per_unit']:,.0f}",
         )
     console.print(table)
+    if report.get("history"):
+        print_history(report["history"], console)
+
+
+def print_history(rows: list[dict[str, Any]], console: Console) -> None:
+    """Render the long-history case as a table, LanceDB's figures and ratio beside Eidetica's."""
+    table = Table(title="one user's history: search (k=10) and context (400 tokens), ms")
+    columns = ["units", "ingest turns/s", "search p50", "p95", "context p50", "p95", "first query",
+               "bytes/turn"]  # fmt: skip
+    with_lance = any("lancedb" in row for row in rows)
+    if with_lance:
+        columns += ["LanceDB p50", "p95", "p95 ratio", "bytes/turn"]
+    for column in columns:
+        table.add_column(column, justify="right")
+    for row in rows:
+        cells = [
+            f"{row['units']:,}",
+            f"{row['ingest_turns_per_s']:,.0f}",
+            f"{row['p50_ms']:.1f}",
+            f"{row['p95_ms']:.1f}",
+            f"{row['context_p50_ms']:.1f}",
+            f"{row['context_p95_ms']:.1f}",
+            f"{row['first_query_ms']:.0f}",
+            f"{row['bytes_per_turn']:,.0f}",
+        ]
+        lance = row.get("lancedb")
+        if lance:
+            ratio = row["p95_ms"] / lance["p95_ms"] if lance["p95_ms"] else float("nan")
+            cells += [
+                f"{lance['p50_ms']:.1f}",
+                f"{lance['p95_ms']:.1f}",
+                f"{ratio:.2f}×",
+                f"{lance['bytes_per_turn']:,.0f}",
+            ]
+        elif with_lance:
+            cells += ["", "", "", ""]
+        table.add_row(*cells)
+    console.print(table)
+    if with_lance:
+        console.print(
+            "p95 ratio: Eidetica's hybrid search over LanceDB's per-user vector query "
+            "(below 1: Eidetica is faster)"
+        )
