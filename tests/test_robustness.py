@@ -93,7 +93,10 @@ def stored_rows(db: Path) -> dict[str, Any]:
         ).fetchall()
         vectors = conn.execute("SELECT rid, vector FROM vectors ORDER BY rid").fetchall()
         history = conn.execute("SELECT unit_id, version, op, text FROM history ORDER BY seq")
-        indexed = conn.execute("SELECT rid, body, context FROM lexicon ORDER BY rid")
+        indexed = conn.execute(
+            "SELECT l.rid, l.body, c.text FROM lexicon l "
+            "LEFT JOIN lexicon_contexts c ON c.id = l.context_id ORDER BY l.rid"
+        )
         return {
             "units": units,
             "vectors": vectors,

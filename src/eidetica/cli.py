@@ -535,6 +535,10 @@ def bench(
     lancedb: Annotated[
         bool, typer.Option(help="Measure LanceDB on the same units beside the long history (if installed).")
     ] = True,
+    history_db: Annotated[
+        str | None,
+        typer.Option(help="Hold the long history here (a postgresql:// URL) instead of a temporary file."),
+    ] = None,
 ) -> None:
     """Measure ingest throughput, search latency and bytes per unit; print and write JSON.
 
@@ -555,6 +559,7 @@ def bench(
         defer_embedding=defer_embedding,
         history=[int(part) for part in history.split(",") if part.strip()],
         lancedb=lancedb,
+        history_db=history_db,
     )
     report.write_text(json.dumps(result, indent=2))
     print_report(result, out)

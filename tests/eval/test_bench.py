@@ -31,10 +31,25 @@ def test_bench_report_has_every_figure() -> None:
 def test_bench_command_writes_json(tmp_path: Path) -> None:
     target = tmp_path / "report.json"
     result = CliRunner().invoke(
-        app, ["bench", "--units", "150", "--users", "5", "--queries", "10", "--report", str(target)]
+        app,
+        [
+            "bench",
+            "--units",
+            "150",
+            "--users",
+            "5",
+            "--queries",
+            "10",
+            "--history",
+            "300",
+            "--report",
+            str(target),
+        ],
     )
     assert result.exit_code == 0, result.output
-    assert json.loads(target.read_text())["search"][0]["users"] == 5
+    report = json.loads(target.read_text())
+    assert report["search"][0]["users"] == 5
+    assert report["history"][0]["units"] >= 300 and "LanceDB" in result.output
 
 
 def test_bench_with_deferred_embedding_reports_when_the_vectors_were_all_stored(tmp_path: Path) -> None:
@@ -50,6 +65,8 @@ def test_bench_with_deferred_embedding_reports_when_the_vectors_were_all_stored(
             "--queries",
             "5",
             "--defer-embedding",
+            "--history",
+            "",
             "--report",
             str(target),
         ],

@@ -90,11 +90,13 @@ def run_bench(
     defer_embedding: bool = False,
     history: Sequence[int] = (),
     lancedb: bool = True,
+    history_db: str | None = None,
 ) -> dict[str, Any]:
     """Run every measurement on fresh temporary databases and return the report as a dict.
 
     ``history`` lists the sizes (in units) one user's history is measured at, with LanceDB on
-    the same units beside it when ``lancedb`` and the package is installed (``bench_history``).
+    the same units beside it when ``lancedb`` and the package is installed (``bench_history``);
+    ``history_db`` (a ``postgresql://`` URL, say) holds that history instead of a temporary file.
 
     ``defer_embedding`` times ingest with embedding in the background: ``turns_per_s`` is then
     what an add costs, and ``embedded_s`` when the last vector was stored.
@@ -130,8 +132,15 @@ def run_bench(
                 report["search"].append(entry)
     if history:
         report["history"] = run_history(
-            list(history), queries=queries, embedder=embedder, rng=rng, console=console, lancedb=lancedb
+            list(history),
+            queries=queries,
+            embedder=embedder,
+            rng=rng,
+            console=console,
+            lancedb=lancedb,
+            location=history_db,
         )
+        report["history_store"] = "postgresql" if history_db else "sqlite"
     return report
 
 

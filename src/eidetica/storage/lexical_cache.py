@@ -119,7 +119,8 @@ class LexicalCache:
             rids, lengths = _documents(conn, key, after=-1)
             user = _UserIndex(state, rids, lengths)
         elif user.state.last_rid != state.last_rid:
-            rids, lengths = _documents(conn, key, after=int(user.rids[-1]) if len(user.rids) else -1)
+            last = int(user.rids[-1]) if len(user.rids) else -1
+            rids, lengths = _documents(conn, key, after=last, known=len(user.rids))
             user.rids = np.concatenate([user.rids, rids])
             user.lengths = np.concatenate([user.lengths, lengths])
             user.state = state
@@ -160,14 +161,26 @@ def _empty() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _documents(
-    conn: sqlite3.Connection, key: tuple[str, str], *, after: int
+    conn: sqlite3.Connection, key: tuple[str, str], *, after: int, known: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The user's indexed units above row id ``after``: row ids and token counts (all columns)."""
-    rows = conn.execute(
-        "SELECT d.id, d.sz FROM units_fts_docsize d CROSS JOIN units u ON u.rid = d.id "
-        "WHERE d.id > ? AND u.tenant = ? AND u.user_id = ? ORDER BY d.id",
-        (after, *key),
-    ).fetchall()
+    """The user's indexed units above row id ``after``: row ids and token counts (all columns).
+
+    Read through the user's rows (``known`` of them are cached) or through the rows stored since
+    ``after``, whichever are fewer: a first read walks the user's rows, a catch-up after a few
+    adds the newest rows of the file.
+    """
+    since = conn.execute("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_rid'").fetchone()
+    if after >= 0 and since is not None and since[0] - after < known:
+        sql = (
+            "SELECT d.id, d.sz FROM units_fts_docsize d CROSS JOIN units u ON u.rid = d.id "
+            "WHERE d.id > ? AND u.tenant = ? AND u.user_id = ? ORDER BY d.id"
+        )
+    else:
+        sql = (
+            "SELECT u.rid, d.sz FROM units u CROSS JOIN units_fts_docsize d ON d.id = u.rid "
+            "WHERE u.rid > ? AND u.tenant = ? AND u.user_id = ? ORDER BY u.rid"
+        )
+    rows = conn.execute(sql, (after, *key)).fetchall()
     rids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     lengths = np.fromiter((sum(_varints(r[1])) for r in rows), dtype=np.float64, count=len(rows))
     return rids, lengths

@@ -53,7 +53,9 @@ def _vectors_apart(conn: sqlite3.Connection) -> None:
 
 def _contentless_index(conn: sqlite3.Connection) -> None:
     """Make the FTS5 index contentless, its words kept unprefixed in ``lexicon`` (see fts_index)."""
-    conn.execute("CREATE TABLE lexicon (rid INTEGER PRIMARY KEY, body TEXT NOT NULL, context TEXT NOT NULL)")
+    conn.execute("CREATE TABLE lexicon_contexts (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+    conn.execute("CREATE TABLE lexicon (rid INTEGER PRIMARY KEY, body TEXT NOT NULL, context_id INTEGER)")
+    conn.execute("CREATE INDEX lexicon_context ON lexicon (context_id) WHERE context_id IS NOT NULL")
     last = 0
     while True:
         rows = conn.execute(
@@ -61,9 +63,15 @@ def _contentless_index(conn: sqlite3.Connection) -> None:
         ).fetchall()
         if not rows:
             break
+        contexts: dict[str, int | None] = {"": None}  # by prefixed text: one row per owner and words
+        for _, _, context in rows:
+            if context not in contexts:
+                contexts[context] = conn.execute(
+                    "INSERT INTO lexicon_contexts (text) VALUES (?) RETURNING id", (_unprefixed(context),)
+                ).fetchone()[0]
         conn.executemany(
             "INSERT INTO lexicon VALUES (?, ?, ?)",
-            [(rid, _unprefixed(body), _unprefixed(context)) for rid, body, context in rows],
+            [(rid, _unprefixed(body), contexts[context]) for rid, body, context in rows],
         )
         last = rows[-1][0]
     conn.execute(
