@@ -321,3 +321,25 @@ def test_count_can_stop_early(store: Store) -> None:
     assert store.count(where) == 7
     assert store.count(where, at_most=3) == 3
     assert store.count(where, at_most=10) == 7
+
+
+def test_history_gives_each_version_its_text_through_edits(store: Store) -> None:
+    fact = unit("Sam plays the violin", kind="fact")
+    put(store, fact)
+    store.add([], revisions=[Revision(dataclasses.replace(fact, version=2), "mention")])
+    store.update(fact.id, tenant="default", text="Sam plays the viola", vector=vec(1),
+                 lexical_text="Sam plays the viola", metadata=None)  # fmt: skip
+    now = store.get(fact.id, tenant="default")
+    store.add([], revisions=[Revision(dataclasses.replace(now, version=4), "mention")])
+    store.update(fact.id, tenant="default", text="Sam plays the cello", vector=vec(2),
+                 lexical_text="Sam plays the cello", metadata=None)  # fmt: skip
+    store.delete(fact.id, tenant="default")
+    entries = [(e.op, e.text) for e in store.history(fact.id, tenant="default")]
+    assert entries == [
+        ("add", "Sam plays the violin"),
+        ("mention", "Sam plays the violin"),
+        ("update", "Sam plays the viola"),
+        ("mention", "Sam plays the viola"),
+        ("update", "Sam plays the cello"),
+        ("delete", "Sam plays the cello"),
+    ]

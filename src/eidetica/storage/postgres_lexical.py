@@ -16,17 +16,17 @@ where |D| counts the tokens of both texts, and N, avgdl and n (the units holding
 searched texts) are the user's, as on SQLite: a tenant's ranking must not depend on other
 tenants' data. Both backends agree to the last digit.
 
-The formula runs in Python over the fetched postings (a few thousand rows at most: one user's
-units holding one of the query's tokens). Written as one SQL statement it was as fast once the
-tables had statistics, but on a freshly loaded table, not yet analysed, the planner chose nested
-loops that made it 100 times slower. Per-unit token arrays under a GIN index, instead of
+The formula runs in the server, as one statement whose steps are materialised (``_BM25``); run in
+Python over the fetched postings it cost twice as much at 10,000 units of one user. Written as
+one statement without materialised steps it was as fast once the tables had statistics, but on a
+freshly loaded table, not yet analysed, the planner chose nested loops that made it 100 times
+slower. Per-unit token arrays under a GIN index, instead of
 postings, made a LoCoMo search about 7 times slower: a speaker's name is in half the units, and
 each candidate's arrays were scanned for each query token.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -40,14 +40,33 @@ from .postgres_sql import filter_sql
 K1 = 1.2
 B = 0.75
 
-_CORPUS = (
-    "SELECT count(*), coalesce(avg(terms_len), 0)::float8 FROM eidetica.units "
-    "WHERE tenant = %(tenant)s AND user_id = %(user_id)s AND status = 'active'"
-)
-_POSTINGS = (
-    "SELECT unit_id, term, body_tf, context_tf, terms_len FROM eidetica.postings "
-    "WHERE tenant = %(tenant)s AND user_id = %(user_id)s AND term = ANY(%(terms)s)"
-)
+#: BM25 of the user's units holding a query token, best first. Each step is materialised, so the
+#: plan is the same on a freshly loaded table as on an analysed one: the token's postings by
+#: index, then hash aggregates.
+_BM25 = """
+WITH asked(term, times) AS (SELECT * FROM unnest(%(terms)s::text[], %(times)s::int[])),
+hits AS MATERIALIZED (
+    SELECT p.unit_id, p.term, p.terms_len,
+           least(p.body_tf, 1) + %(context_weight)s * least(p.context_tf, 1) AS f  -- once per text
+    FROM eidetica.postings p
+    WHERE p.term = ANY(%(terms)s) AND p.tenant = %(tenant)s AND p.user_id = %(user_id)s),
+corpus AS MATERIALIZED (
+    SELECT count(*)::float8 AS n, coalesce(avg(terms_len), 0)::float8 AS avgdl FROM eidetica.units
+    WHERE tenant = %(tenant)s AND user_id = %(user_id)s AND status = 'active'),
+idf AS MATERIALIZED (
+    SELECT h.term, greatest(ln((c.n - count(*) + 0.5) / (count(*) + 0.5)), 1e-6) AS idf
+    FROM hits h, corpus c WHERE h.f > 0 GROUP BY h.term, c.n)
+SELECT h.unit_id, sum(a.times * i.idf * h.f * (%(k1)s + 1)
+                      / (h.f + %(k1)s * (1 - %(b)s + %(b)s * h.terms_len / c.avgdl))) AS score
+FROM hits h JOIN idf i USING (term) JOIN asked a USING (term), corpus c
+WHERE h.f > 0
+GROUP BY h.unit_id
+ORDER BY score DESC, h.unit_id
+LIMIT %(limit)s
+"""
+
+#: Units ranked per query before ``where``'s narrower filters; when too few pass, all are ranked.
+OVERFETCH = 8
 
 
 def bm25(
@@ -62,36 +81,38 @@ def bm25(
 
     ``phrases`` are the query's tokens, one per query word (repeats count, as FTS5 counts each
     phrase of ``a OR b``). Statistics cover all the user's active units, whatever ``where``
-    narrows; ``where`` picks which of them may be returned.
+    narrows; ``where`` picks which of them may be returned, among the best ``OVERFETCH * limit``
+    (or all, when fewer than ``limit`` of those pass): exact either way.
     """
-    owner = {"tenant": where.scope.tenant, "user_id": where.scope.user_id}
-    # Without a context weight FTS5 searches the body alone: context-only postings neither
-    # match nor count in n.
-    sql = _POSTINGS if context_weight else _POSTINGS + " AND body_tf > 0"
-    rows = conn.execute(sql, {**owner, "terms": sorted(set(phrases))}).fetchall()
-    if not rows:
-        return []
-    corpus = conn.execute(_CORPUS, owner).fetchone()
-    assert corpus is not None
-    n, avgdl = float(corpus[0]), float(corpus[1])
-    holding = Counter(term for _, term, _, _, _ in rows)
     asked = Counter(phrases)
-    idf = {}
-    for term, count in holding.items():
-        value = math.log((n - count + 0.5) / (count + 0.5))
-        idf[term] = value if value > 0 else 1e-6
-    scores: dict[str, float] = {}
-    for unit_id, term, body_tf, context_tf, length in rows:
-        f = min(body_tf, 1) + context_weight * min(context_tf, 1)  # a token counts once per text
-        gain = idf[term] * f * (K1 + 1) / (f + K1 * (1 - B + B * length / avgdl))
-        scores[unit_id] = scores.get(unit_id, 0.0) + asked[term] * gain
-    # Keep the units ``where`` selects, and break ties as FTS5 does: first stored, first.
+    params = {
+        "terms": list(asked),
+        "times": list(asked.values()),
+        "context_weight": float(context_weight),
+        "k1": K1,
+        "b": B,
+        "tenant": where.scope.tenant,
+        "user_id": where.scope.user_id,
+        "limit": OVERFETCH * limit,
+    }
+    scores = dict(conn.execute(_BM25, params).fetchall())
+    ranked = _passing(conn, where, scores, limit)
+    if len(ranked) < limit and len(scores) == OVERFETCH * limit:
+        scores = dict(conn.execute(_BM25, {**params, "limit": None}).fetchall())
+        ranked = _passing(conn, where, scores, limit)
+    return ranked
+
+
+def _passing(
+    conn: psycopg.Connection[Any], where: UnitFilter, scores: dict[str, float], limit: int
+) -> list[tuple[str, float]]:
+    """The best ``limit`` scored units ``where`` selects; ties go as in FTS5: first stored, first."""
     clauses, params = filter_sql(where)
     params["ids"] = list(scores)
     sql = f"SELECT id, seq FROM eidetica.units u WHERE u.id = ANY(%(ids)b) AND {clauses}"
     stored = dict(conn.execute(sql, params).fetchall())
     ranked = sorted(stored, key=lambda unit_id: (-scores[unit_id], stored[unit_id]))
-    return [(unit_id, scores[unit_id]) for unit_id in ranked[:limit]]
+    return [(unit_id, float(scores[unit_id])) for unit_id in ranked[:limit]]
 
 
 class Postings:

@@ -40,6 +40,11 @@ BUSY_TIMEOUT_MS = 60_000
 VECTOR_CACHE_BYTES = 512 * 2**20
 #: Memory for users' lexical postings kept between queries (a word of 10,000 units takes 180 KB).
 LEXICAL_CACHE_BYTES = 256 * 2**20
+#: The text of a history entry that left the unit's text as it was (an add, a mention, a
+#: supersession, a deletion): the unit's current text stands for it, and an update writes the
+#: text it replaces into such entries first. A unit's text is never empty. Saves a copy of every
+#: text (9% of a LoCoMo file).
+SAME_TEXT = ""
 #: A channel ranks this many times ``limit`` candidates before the query's narrower filters (kind,
 #: agent, session, time) are applied; when too few pass, it ranks the filtered units alone.
 OVERFETCH = 8
@@ -159,6 +164,12 @@ class SQLiteStore:
             before = fts_index.context(conn, rid)
             fts_index.remove(conn, [rid])
             fts_index.add(conn, [(rid, current.scope, lexical_text, before)])
+            # Entries that left the text unchanged keep none (see SAME_TEXT): the text they stood
+            # for is about to change, so they get it now.
+            conn.execute(
+                "UPDATE history SET text = ? WHERE unit_id = ? AND text = ?",
+                (current.text, unit_id, SAME_TEXT),
+            )
             conn.execute(
                 "INSERT INTO history (unit_id, version, op, text, at, metadata) "
                 "VALUES (?, ?, 'update', ?, ?, ?)",
@@ -185,7 +196,7 @@ class SQLiteStore:
             conn.execute(
                 "INSERT INTO history (unit_id, version, op, text, at, metadata) "
                 "VALUES (?, ?, 'delete', ?, ?, '{}')",
-                (unit_id, current.version, current.text, time.time()),
+                (unit_id, current.version, SAME_TEXT, time.time()),
             )
             _revise(conn, revisions, time.time())
             return self._get_in(conn, unit_id, tenant, None)
@@ -300,9 +311,10 @@ class SQLiteStore:
         """Return every recorded change of the unit, oldest first."""
         self.get(unit_id, tenant=tenant, user_id=user_id)
         rows = self._read(
-            "SELECT h.unit_id, h.version, h.op, h.text, h.at, h.metadata FROM history h "
-            "JOIN units u ON u.id = h.unit_id WHERE h.unit_id = ? AND u.tenant = ? ORDER BY h.seq",
-            (unit_id, tenant),
+            "SELECT h.unit_id, h.version, h.op, iif(h.text = ?, u.text, h.text), h.at, h.metadata "
+            "FROM history h JOIN units u ON u.id = h.unit_id WHERE h.unit_id = ? AND u.tenant = ? "
+            "ORDER BY h.seq",
+            (SAME_TEXT, unit_id, tenant),
         )
         return [
             HistoryEntry(r[0], r[1], r[2], r[3], _from_epoch(r[4]) or _epoch0(), json.loads(r[5]))
@@ -595,7 +607,7 @@ def _insert(conn: sqlite3.Connection, units: Sequence[NewUnit], now: float) -> N
     )
     conn.executemany(
         "INSERT INTO history (unit_id, version, op, text, at, metadata) VALUES (?, ?, 'add', ?, ?, ?)",
-        [(n.unit.id, n.unit.version, n.unit.text, now, json.dumps(n.unit.metadata)) for n in units],
+        [(n.unit.id, n.unit.version, SAME_TEXT, now, json.dumps(n.unit.metadata)) for n in units],
     )
 
 
@@ -690,7 +702,7 @@ def _revise(conn: sqlite3.Connection, revisions: Sequence[Revision], now: float)
     conn.executemany(
         "INSERT INTO history (unit_id, version, op, text, at, metadata) VALUES (?, ?, ?, ?, ?, ?)",
         [
-            (r.unit.id, r.unit.version, r.op, r.unit.text, now, json.dumps({**r.unit.metadata, **r.note}))
+            (r.unit.id, r.unit.version, r.op, SAME_TEXT, now, json.dumps({**r.unit.metadata, **r.note}))
             for r in revisions
             if r.op is not None
         ],
