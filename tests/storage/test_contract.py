@@ -343,3 +343,25 @@ def test_history_gives_each_version_its_text_through_edits(store: Store) -> None
         ("update", "Sam plays the cello"),
         ("delete", "Sam plays the cello"),
     ]
+
+
+def test_speakers_are_the_distinct_speakers_of_active_turns(store: Store) -> None:
+    said = [
+        unit("hi", speaker="Caroline", role="user"),
+        unit("hello", speaker="Caroline", role="user"),
+        unit("hey there", speaker="Melanie", role="assistant"),
+        unit("no role", speaker="Zed"),
+        unit("no speaker"),
+        unit("a fact about Omar", kind="fact", speaker="Omar"),
+        unit("another user's turn", user="u2", speaker="Nobody"),
+    ]
+    gone = unit("deleted turn", speaker="Ghost", role="user")
+    put(store, *said, gone)
+    store.delete(gone.id, tenant="default")
+    where = UnitFilter(Scope(user_id="u1"))
+    assert sorted(store.speakers(where)) == ["Caroline", "Melanie", "Zed"]
+    assert store.speakers(dataclasses.replace(where, roles=("user",))) == ["Caroline"]
+    assert sorted(store.speakers(dataclasses.replace(where, roles=("user", "assistant")))) == [
+        "Caroline",
+        "Melanie",
+    ]

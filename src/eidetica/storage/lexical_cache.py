@@ -3,8 +3,8 @@
 FTS5 ranks a query by running ``bm25()`` on every row that holds one of its words: about 4 µs a
 row, 200 ms for the common words of a long history (46,000 matching rows of 100,000 units).
 Listing those rows costs a hundredth of that, so the SQLite store reads each query word's postings
-once (from an ``fts5vocab`` table: which of the user's units hold the word, in their own words or
-in the words said before them), keeps them in memory with the lengths of the user's units, and
+once (which of the user's units hold the word, in their own words or in the words said before
+them), keeps them in memory with the lengths of the user's units, and
 scores in numpy, by FTS5's formula with one difference: a word counts once per text (the index
 keeps no word counts, ``detail=column``; FTS5 counts them by tokenizing each matching row again,
 the bulk of its 4 µs)::
@@ -33,14 +33,6 @@ from . import owner_changes
 
 K1 = 1.2
 B = 0.75
-VOCAB_TABLE = "temp.units_vocab"
-
-
-def create_vocab_table(conn: sqlite3.Connection) -> None:
-    """The per-connection view of the FTS5 index's postings that ``LexicalCache`` reads."""
-    conn.execute(
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS {VOCAB_TABLE} USING fts5vocab(main, units_fts, instance)"
-    )
 
 
 @dataclass
@@ -81,18 +73,28 @@ class LexicalCache:
         self._users: OrderedDict[tuple[str, str], _UserIndex] = OrderedDict()
 
     def scores(
-        self, conn: sqlite3.Connection, tenant: str, user_id: str, words: Sequence[str], context_weight: float
+        self,
+        conn: sqlite3.Connection,
+        tenant: str,
+        user_id: str,
+        words: Sequence[tuple[str, str]],
+        context_weight: float,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """BM25 of every unit of the user that holds one of ``words`` (FTS5 tokens; one that
-        occurs twice counts twice, as in an FTS5 query ``a OR a``): row ids ascending, and scores."""
+        """BM25 of every unit of the user that holds one of ``words``: row ids ascending, and scores.
+
+        Each word is ``(token, word)``: its FTS5 token (stemmed), which the postings are kept by,
+        and the owner-prefixed word that finds them. A token asked twice counts twice, as in an
+        FTS5 query ``a OR a``.
+        """
         user = self._user(conn, tenant, user_id)
         n = len(user.rids)
         if not n:
             return _empty()
         avgdl = float(user.lengths.sum()) / n
         total = np.zeros(n, dtype=np.float64)
-        for word, asked in Counter(words).items():
-            postings = self._postings(conn, user, word)
+        spelled = dict(reversed(words))  # token -> the first word that has it
+        for token, asked in Counter(token for token, _ in words).items():
+            postings = self._postings(conn, user, token, spelled[token])
             f = postings.in_body + context_weight * postings.in_context
             matching = f > 0
             hits = int(matching.sum())
@@ -127,9 +129,9 @@ class LexicalCache:
         self._users[key] = user
         return user
 
-    def _postings(self, conn: sqlite3.Connection, user: _UserIndex, word: str) -> _Postings:
+    def _postings(self, conn: sqlite3.Connection, user: _UserIndex, token: str, word: str) -> _Postings:
         last = int(user.rids[-1]) if len(user.rids) else -1
-        postings = user.words.pop(word, None)
+        postings = user.words.pop(token, None)
         if postings is None:
             postings = _read_postings(conn, user, word, after=-1, covered=last)
         elif postings.covered < last:
@@ -140,7 +142,7 @@ class LexicalCache:
                 np.concatenate([postings.in_context, newer.in_context]),
                 last,
             )
-        user.words[word] = postings
+        user.words[token] = postings
         return postings
 
     def _evict(self) -> None:
@@ -189,23 +191,26 @@ def _documents(
 def _read_postings(
     conn: sqlite3.Connection, user: _UserIndex, word: str, *, after: int, covered: int
 ) -> _Postings:
-    # One row of text, parsed in C: a row per posting cost three times as much to fetch.
-    # A posting in the unit's own words is its row id, one in the words before is negated.
-    (text,) = conn.execute(
-        f"SELECT group_concat(iif(col = 'body', doc, -doc), ' ') FROM {VOCAB_TABLE} "
-        "WHERE term = ? AND doc > ? AND doc <= ?",
-        (word, after, covered),
-    ).fetchone()
-    signed = np.fromstring(text or "", dtype=np.int64, sep=" ")
-    docs = np.abs(signed)
-    unique = np.unique(docs)
-    where = np.searchsorted(unique, docs)
-    in_body = np.zeros(len(unique), dtype=np.float64)
-    in_context = np.zeros(len(unique), dtype=np.float64)
-    in_body[where[signed > 0]] = 1.0
-    in_context[where[signed < 0]] = 1.0
-    # The postings name only the user's indexed units (the word carries the owner prefix); the
-    # check keeps a unit indexed after the user's units were read out of the sums all the same.
+    """The user's rows in (``after``, ``covered``] holding ``word``, in each column.
+
+    FTS5 lists them (the word is stemmed as when indexed) as one row of text, parsed in C: a row
+    per posting cost twice as much to fetch, and an ``fts5vocab`` table twice as much again.
+    """
+
+    def rows_holding(column: str) -> np.ndarray:
+        (text,) = conn.execute(
+            "SELECT group_concat(rowid, ' ') FROM units_fts "
+            "WHERE units_fts MATCH ? AND rowid > ? AND rowid <= ?",
+            (f'{column} : "{word}"', after, covered),
+        ).fetchone()
+        return np.fromstring(text or "", dtype=np.int64, sep=" ")
+
+    body, context = rows_holding("body"), rows_holding("context")
+    unique = np.union1d(body, context)
+    in_body = np.isin(unique, body).astype(np.float64)
+    in_context = np.isin(unique, context).astype(np.float64)
+    # The rows are the user's indexed units (the word carries the owner prefix); the check keeps
+    # a unit indexed after the user's units were read out of the sums all the same.
     positions = np.minimum(np.searchsorted(user.rids, unique), max(len(user.rids) - 1, 0))
     known = user.rids[positions] == unique if len(user.rids) else np.zeros(len(unique), dtype=bool)
     return _Postings(positions[known], in_body[known], in_context[known], covered)

@@ -27,8 +27,9 @@ from ..errors import NotFoundError, StoreError
 from ..model import HistoryEntry, MemoryUnit, Scope, Stats
 from . import fts_index, owner_changes, vector_codec
 from .base import NewUnit, Revision, UnitFilter, embedder_mismatch, lineage_pattern
+from .candidates import best_of
 from .json_columns import dump_json
-from .lexical_cache import LexicalCache, create_vocab_table
+from .lexical_cache import LexicalCache
 from .sqlite_schema import migrate
 from .terms import index_terms, owned_words
 from .unit_rows import UNIT_COLUMNS, unit_from_row, unit_row
@@ -45,9 +46,6 @@ LEXICAL_CACHE_BYTES = 256 * 2**20
 #: text it replaces into such entries first. A unit's text is never empty. Saves a copy of every
 #: text (9% of a LoCoMo file).
 SAME_TEXT = ""
-#: A channel ranks this many times ``limit`` candidates before the query's narrower filters (kind,
-#: agent, session, time) are applied; when too few pass, it ranks the filtered units alone.
-OVERFETCH = 8
 
 
 class SQLiteStore:
@@ -74,7 +72,6 @@ class SQLiteStore:
             # free space for forget to miss (measured: no cost on adds or deletes beyond noise).
             self._conn.execute("PRAGMA secure_delete = ON")
             migrate(self._conn)
-            create_vocab_table(self._conn)
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             raise StoreError(
@@ -329,13 +326,15 @@ class SQLiteStore:
         words = list(dict.fromkeys(owned_words(where.scope, " ".join(terms)).split()))
         if not words:
             return []
-        tokens = index_terms([" ".join(words)])[0]
+        tokens = [
+            (token, word) for word, found in zip(words, index_terms(words), strict=True) for token in found
+        ]
         with self._lock:
             try:
                 rids, scores = self._postings.scores(
                     self._conn, where.scope.tenant, where.scope.user_id, tokens, float(context_weight)
                 )
-                return self._ranked(where, rids, scores, limit)
+                return best_of(self._conn, rids, scores, limit, self._narrower(where))
             except sqlite3.Error as exc:
                 raise StoreError(f"read from {self.path} failed: {exc}") from exc
 
@@ -362,45 +361,16 @@ class SQLiteStore:
                 user = self._vectors.vectors(self._conn, where.scope.tenant, where.scope.user_id)
                 if not len(user.rids):
                     return []
-                return self._ranked(where, user.rids, user.matrix @ query, limit)
+                return best_of(self._conn, user.rids, user.matrix @ query, limit, self._narrower(where))
             except sqlite3.Error as exc:
                 raise StoreError(f"read from {self.path} failed: {exc}") from exc
 
-    def _ranked(
-        self, where: UnitFilter, rids: np.ndarray, scores: np.ndarray, limit: int
-    ) -> list[tuple[str, float]]:
-        """The ``limit`` best of the owner's scored rows that ``where`` selects.
-
-        A filter naming only the owner selects every scored row (deleted units have neither
-        vectors nor postings). Narrower filters are applied to the best ``OVERFETCH * limit``
-        rows, or, when fewer than ``limit`` of those pass, to every scored row: exact either way.
-        """
-        if _owner_only(where):
-            return self._rank(rids, scores, limit)
-        rows = _best(scores, OVERFETCH * limit)
-        clauses, params = _filter_sql(where, prefix="")
-        passing = self._passing(rids[rows].tolist(), clauses, params)
-        if len(passing) < limit and len(rows) < len(scores):
-            passing = self._passing(rids.tolist(), clauses, params)
-        keep = np.isin(rids, np.fromiter(passing, dtype=np.int64, count=len(passing)))
-        return self._rank(rids[keep], scores[keep], limit)
-
-    def _passing(self, rids: list[int], clauses: str, params: list[Any]) -> set[int]:
-        """Which of ``rids`` pass the filter clauses."""
-        sql = f"SELECT rid FROM units WHERE rid IN (SELECT value FROM json_each(?)) AND {clauses}"
-        return {r[0] for r in self._conn.execute(sql, (json.dumps(rids), *params))}
-
-    def _rank(self, rids: np.ndarray, scores: np.ndarray, limit: int) -> list[tuple[str, float]]:
-        """The ``limit`` best rows as (unit id, score), best first (ties: first stored first)."""
-        rows = _best(scores, limit)
-        chosen = [int(r) for r in rids[rows]]
-        ids = dict(
-            self._conn.execute(
-                "SELECT rid, id FROM units WHERE rid IN (SELECT value FROM json_each(?))",
-                (json.dumps(chosen),),
-            ).fetchall()
-        )
-        return [(ids[rid], float(scores[row])) for rid, row in zip(chosen, rows, strict=True) if rid in ids]
+    @staticmethod
+    def _narrower(where: UnitFilter) -> tuple[str, list[Any]] | None:
+        """The SQL of a filter narrower than its owner (deleted units have neither vectors nor
+        postings, so the owner alone needs none)."""
+        owner_only = UnitFilter(Scope(user_id=where.scope.user_id, tenant=where.scope.tenant))
+        return None if where == owner_only else _filter_sql(where, prefix="")
 
     def unembedded(self, tenant: str, user_id: str | None, limit: int) -> list[MemoryUnit]:
         """Active units stored with an empty vector, oldest first."""
@@ -447,7 +417,7 @@ class SQLiteStore:
         For a whole user (or some roles of theirs) they are read from the ``units_speakers`` index
         one distinct value at a time: a few index seeks, not a pass over every turn.
         """
-        if not _owner_only(dataclasses.replace(where, roles=None, kinds=None)):
+        if self._narrower(dataclasses.replace(where, roles=None, kinds=None)) is not None:
             clauses, params = _filter_sql(dataclasses.replace(where, kinds=("turn",)), prefix="")
             rows = self._read(
                 f"SELECT DISTINCT speaker FROM units WHERE {clauses} AND speaker IS NOT NULL", params
@@ -641,20 +611,6 @@ def _distinct(conn: sqlite3.Connection, column: str, params: Sequence[Any], narr
         values.append(value)
         value = conn.execute(f"{base} AND {column} > ?", (*params, value)).fetchone()[0]
     return values
-
-
-def _owner_only(where: UnitFilter) -> bool:
-    """Whether a filter selects all the owner's active units (nothing narrower)."""
-    plain = UnitFilter(Scope(user_id=where.scope.user_id, tenant=where.scope.tenant))
-    return where == plain
-
-
-def _best(scores: np.ndarray, limit: int) -> np.ndarray:
-    """Positions of the ``limit`` highest scores, highest first (ties: lower position first)."""
-    if len(scores) > limit:
-        part = np.argpartition(-scores, limit - 1)[:limit]
-        return part[np.lexsort((part, -scores[part]))]
-    return np.lexsort((np.arange(len(scores)), -scores))
 
 
 def _epoch(value: datetime | None) -> float | None:

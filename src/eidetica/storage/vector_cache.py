@@ -27,7 +27,8 @@ class UserVectors:
     rids: np.ndarray
     matrix: np.ndarray
     state: owner_changes.OwnerState
-    #: Rows filled in ``_buffer``; appends grow it by doubling, so an append copies nothing.
+    #: ``matrix`` and ``rids`` are the filled rows of these; appends grow them by doubling, so
+    #: most appends copy nothing.
     _buffer: np.ndarray
     _rid_buffer: np.ndarray
 
