@@ -29,8 +29,8 @@ def vocabulary(store: SQLiteStore) -> Counter[tuple[str, str]]:
 def expected(store: SQLiteStore) -> Counter[tuple[str, str]]:
     """The same, rebuilt from lexicon: each row's words with its owner's prefix, tokenised."""
     rows = store._conn.execute(
-        "SELECT u.tenant, u.user_id, l.body, coalesce(c.text, '') FROM lexicon l JOIN units u ON u.rid = l.rid "
-        "LEFT JOIN lexicon_contexts c ON c.id = l.context_id"
+        "SELECT u.tenant, u.user_id, l.body, coalesce(c.text, '') FROM lexicon l "
+        "JOIN units u ON u.rid = l.rid LEFT JOIN lexicon_contexts c ON c.id = l.context_id"
     ).fetchall()
     counts: Counter[tuple[str, str]] = Counter()
     for tenant, user, body, context in rows:

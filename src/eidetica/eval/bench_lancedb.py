@@ -44,7 +44,9 @@ class LanceBaseline:
     @classmethod
     def load(cls, folder: Path, memory: Memory, user_id: str, progress: Progress) -> LanceBaseline:
         """Copy the user's active units into a fresh table (embedding them again)."""
-        os.environ.setdefault("LANCE_LOG", "error")  # its writer logs a warning per new table
+        # Its writer logs a warning per new table (Rust's env_logger, read when first loaded).
+        os.environ.setdefault("LANCE_LOG", "error")
+        os.environ.setdefault("RUST_LOG", "error")
         import lancedb
         import pyarrow as pa
 
