@@ -20,7 +20,7 @@ from rich.table import Table
 
 from ..memory import Memory
 from .bench_history import run_history
-from .bench_workload import percentiles, question, synthetic_turns
+from .bench_workload import question, synthetic_turns, time_queries
 
 
 def _fill(memory: Memory, rng: random.Random, target_units: int, users: int, progress: Progress) -> float:
@@ -63,19 +63,9 @@ def _ingest_throughput(memory: Memory, rng: random.Random, turns: int) -> dict[s
 
 
 def _latency(memory: Memory, rng: random.Random, users: int, queries: int) -> dict[str, float]:
-    """Time ``search`` (k=10) and ``context`` (400 tokens) for random questions and users."""
-    search, context = [], []
-    for _ in range(queries):
-        asked = question(rng)
-        user = f"user-{rng.randrange(users)}"
-        t0 = time.perf_counter()
-        memory.search(asked, user_id=user, k=10)
-        t1 = time.perf_counter()
-        memory.context(asked, user_id=user, budget_tokens=400)
-        t2 = time.perf_counter()
-        search.append((t1 - t0) * 1000)
-        context.append((t2 - t1) * 1000)
-    return {"queries": queries, **percentiles(search, ""), **percentiles(context, "context_")}
+    """Time ``search`` and ``context`` for random questions, each of a random user."""
+    asked = [(question(rng), f"user-{rng.randrange(users)}") for _ in range(queries)]
+    return {"queries": queries, **time_queries(memory, asked)}
 
 
 def run_bench(

@@ -23,7 +23,7 @@ from rich.progress import Progress
 from ..memory import Memory
 from ..storage.sqlite import SQLiteStore
 from .bench_lancedb import LanceBaseline, lancedb_available
-from .bench_workload import percentiles, question, synthetic_turns
+from .bench_workload import question, synthetic_turns, time_queries
 
 USER = "long-history"
 SESSION_TURNS = 50
@@ -125,16 +125,7 @@ def _ingest(memory: Memory, user: str, rng: random.Random, day: int) -> tuple[fl
 def _latency(memory: Memory, user: str, questions: list[str]) -> dict[str, float]:
     """Search and context timings; the first question, whose search reads the user's vectors and
     word counts into memory, is timed on its own."""
-    search, context = [], []
     t0 = time.perf_counter()
     memory.search(questions[0], user_id=user)
     first = (time.perf_counter() - t0) * 1000
-    for asked in questions[1:]:
-        t0 = time.perf_counter()
-        memory.search(asked, user_id=user, k=10)
-        t1 = time.perf_counter()
-        memory.context(asked, user_id=user, budget_tokens=400)
-        t2 = time.perf_counter()
-        search.append((t1 - t0) * 1000)
-        context.append((t2 - t1) * 1000)
-    return {"first_query_ms": round(first, 1), **percentiles(search, ""), **percentiles(context, "context_")}
+    return {"first_query_ms": round(first, 1), **time_queries(memory, [(q, user) for q in questions[1:]])}

@@ -1,16 +1,20 @@
-"""The benchmark's workload: synthetic chat turns and the questions asked of them.
+"""The benchmark's workload: synthetic chat turns, the questions asked of them, and their timing.
 
 Templated chat about people, places and plans, with relative dates, so the benchmark needs no
-dataset; and the percentiles its timings are reported as.
+dataset.
 """
 
 from __future__ import annotations
 
 import random
+import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+
+from ..memory import Memory
 
 _NAMES = "Alice Bruno Chen Dana Emeka Farah Goran Hana Ivan Jia Kofi Lena Mateo Nadia Omar Priya".split()
 _PLACES = "Lisbon Kyoto Nairobi Oslo Lima Hanoi Denver Porto Cairo Quebec Tbilisi Perth".split()
@@ -64,3 +68,18 @@ def question(rng: random.Random) -> str:
 def percentiles(milliseconds: list[float], prefix: str) -> dict[str, float]:
     """p50, p95 and p99 of timings, keyed ``{prefix}p50_ms`` and so on."""
     return {f"{prefix}p{pct}_ms": round(float(np.percentile(milliseconds, pct)), 3) for pct in (50, 95, 99)}
+
+
+def time_queries(memory: Memory, asked: Sequence[tuple[str, str]]) -> dict[str, float]:
+    """Time ``search`` (k=10) and ``context`` (400 tokens) for each ``(question, user)``, as
+    percentiles (``p50_ms``... for search, ``context_p50_ms``... for context)."""
+    search, context = [], []
+    for question_, user in asked:
+        t0 = time.perf_counter()
+        memory.search(question_, user_id=user, k=10)
+        t1 = time.perf_counter()
+        memory.context(question_, user_id=user, budget_tokens=400)
+        t2 = time.perf_counter()
+        search.append((t1 - t0) * 1000)
+        context.append((t2 - t1) * 1000)
+    return {**percentiles(search, ""), **percentiles(context, "context_")}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -29,15 +30,11 @@ def _vectors_apart(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO owners SELECT tenant, user_id, 0, max(rid) FROM units GROUP BY tenant, user_id")
     conn.execute("ALTER TABLE units ADD COLUMN unembedded INTEGER NOT NULL DEFAULT 0")
     conn.execute("UPDATE units SET unembedded = 1 WHERE length(embedding) = 0")
-    last = 0
-    while True:
-        rows = conn.execute(
-            "SELECT rid, tenant, user_id, embedding FROM units WHERE rid > ? AND length(embedding) > 0 "
-            "ORDER BY rid LIMIT 5000",
-            (last,),
-        ).fetchall()
-        if not rows:
-            break
+    sql = (
+        "SELECT rid, tenant, user_id, embedding FROM units WHERE rid > ? AND length(embedding) > 0 "
+        "ORDER BY rid LIMIT 5000"
+    )
+    for rows in _in_batches(conn, sql):
         conn.executemany(
             "INSERT INTO vectors VALUES (?, ?, ?, ?)",
             [
@@ -45,7 +42,6 @@ def _vectors_apart(conn: sqlite3.Connection) -> None:
                 for rid, t, u, blob in rows
             ],
         )
-        last = rows[-1][0]
     conn.execute("DROP INDEX units_unembedded")
     conn.execute("ALTER TABLE units DROP COLUMN embedding")
     conn.execute("CREATE INDEX units_unembedded ON units (tenant, user_id) WHERE unembedded = 1")
@@ -56,13 +52,8 @@ def _contentless_index(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE lexicon_contexts (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
     conn.execute("CREATE TABLE lexicon (rid INTEGER PRIMARY KEY, body TEXT NOT NULL, context_id INTEGER)")
     conn.execute("CREATE INDEX lexicon_context ON lexicon (context_id) WHERE context_id IS NOT NULL")
-    last = 0
-    while True:
-        rows = conn.execute(
-            "SELECT rowid, body, context FROM units_fts WHERE rowid > ? ORDER BY rowid LIMIT 5000", (last,)
-        ).fetchall()
-        if not rows:
-            break
+    sql = "SELECT rowid, body, context FROM units_fts WHERE rowid > ? ORDER BY rowid LIMIT 5000"
+    for rows in _in_batches(conn, sql):
         contexts: dict[str, int | None] = {"": None}  # by prefixed text: one row per owner and words
         for _, _, context in rows:
             if context not in contexts:
@@ -73,7 +64,6 @@ def _contentless_index(conn: sqlite3.Connection) -> None:
             "INSERT INTO lexicon VALUES (?, ?, ?)",
             [(rid, _unprefixed(body), contexts[context]) for rid, body, context in rows],
         )
-        last = rows[-1][0]
     conn.execute(
         "CREATE VIRTUAL TABLE units_fts_contentless USING fts5(body, context, content = '', "
         f"tokenize = '{TOKENIZE}', detail = column)"
@@ -83,6 +73,14 @@ def _contentless_index(conn: sqlite3.Connection) -> None:
     )
     conn.execute("DROP TABLE units_fts")
     conn.execute("ALTER TABLE units_fts_contentless RENAME TO units_fts")
+
+
+def _in_batches(conn: sqlite3.Connection, sql: str) -> Iterator[list[Any]]:
+    """The rows of ``sql`` a batch at a time: it takes the last row id seen, and orders by it."""
+    last = 0
+    while rows := conn.execute(sql, (last,)).fetchall():
+        yield rows
+        last = rows[-1][0]
 
 
 def _unprefixed(owned: str) -> str:
