@@ -71,3 +71,24 @@ def test_every_write_leaves_index_and_lexicon_in_agreement(tmp_path: Path) -> No
     assert {owner for (owner,) in store._conn.execute("SELECT DISTINCT user_id FROM units")} == {"u2"}
     assert store._conn.execute("SELECT count(*) FROM lexicon_contexts").fetchone()[0] == 1
     store.close()
+
+
+def test_token_counts_read_every_docsize_record_form() -> None:
+    from eidetica.storage.lexical_cache import _token_counts
+
+    # 300 tokens take two bytes (0x82 0x2c); a record of one column of 5, one of 3.
+    assert _token_counts([b"\x82\x2c\x00", b"\x05\x03"]).tolist() == [300.0, 8.0]
+    assert _token_counts([b"\x05\x03", b"\x7f\x01"]).tolist() == [8.0, 128.0]
+    assert _token_counts([b"\x81\x00"]).tolist() == [128.0]  # two bytes, one number
+
+
+def test_a_long_text_is_scored_with_its_real_length(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "long.db")
+    store.check_embedder("test/8", DIM)
+    long_text = "harbour " + " ".join(f"word{i}" for i in range(400))
+    short, long = unit("harbour at dusk"), unit(long_text)
+    store.add([NewUnit(short, vec(1), short.text), NewUnit(long, vec(2), long.text)])
+    ranked = store.search_lexical(UnitFilter(Scope(user_id="u1")), ["harbour"], 5)
+    assert [i for i, _ in ranked] == [short.id, long.id]
+    assert ranked[0][1] > 2 * ranked[1][1]  # BM25 length normalisation saw 401 tokens, not 401 % 128
+    store.close()

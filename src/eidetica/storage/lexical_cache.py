@@ -184,8 +184,7 @@ def _documents(
         )
     rows = conn.execute(sql, (after, *key)).fetchall()
     rids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    lengths = np.fromiter((sum(_varints(r[1])) for r in rows), dtype=np.float64, count=len(rows))
-    return rids, lengths
+    return rids, _token_counts([r[1] for r in rows])
 
 
 def _read_postings(
@@ -216,9 +215,19 @@ def _read_postings(
     return _Postings(positions[known], in_body[known], in_context[known], covered)
 
 
+def _token_counts(records: list[bytes]) -> np.ndarray:
+    """The tokens of each row (all columns) from its FTS5 docsize record: SQLite varints, 7 bits a
+    byte, most significant first, the high bit set on every byte but a number's last."""
+    if all(len(r) == 2 for r in records):
+        # Two columns under 128 tokens each, the common case: one byte per number.
+        pairs = np.frombuffer(b"".join(records), dtype=np.uint8).reshape(-1, 2)
+        if not (pairs & 0x80).any():
+            return np.asarray(pairs.sum(axis=1), dtype=np.float64)
+    return np.fromiter((sum(_varints(r)) for r in records), dtype=np.float64, count=len(records))
+
+
 def _varints(blob: bytes) -> list[int]:
-    """The integers of an FTS5 docsize record (SQLite varints: 7 bits a byte, most significant
-    first, the high bit set on every byte but the last; token counts never need the 9-byte form)."""
+    """The integers of a docsize record (token counts never need the 9-byte form)."""
     values, value = [], 0
     for byte in blob:
         value = (value << 7) | (byte & 0x7F)

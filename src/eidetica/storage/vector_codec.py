@@ -30,8 +30,8 @@ def decode(blobs: Sequence[bytes]) -> np.ndarray:
     """Stored vectors (all of one dimension) as a float32 matrix, one row each."""
     if not blobs:
         return np.zeros((0, 0), dtype=np.float32)
-    width = len(blobs[0])
-    raw = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), width)
-    components = raw[:, : width - _SCALE_BYTES].view(np.int8).astype(np.float32)
-    scales = raw[:, width - _SCALE_BYTES :].copy().view(np.float32)
-    return components * scales
+    dim = len(blobs[0]) - _SCALE_BYTES
+    rows = np.frombuffer(b"".join(blobs), dtype=np.dtype([("v", np.int8, (dim,)), ("scale", "<f4")]))
+    matrix = rows["v"].astype(np.float32)
+    matrix *= rows["scale"][:, None]
+    return matrix
