@@ -535,36 +535,50 @@ def _starts_with_verb(clause: str) -> bool:
     return first in _ADVERBS or bool(_VERB_FORM.match(first)) or first in _AUX
 
 
+# The predicates _read_predicate and _where read, compiled once (they run for every statement).
+_EMPLOYER = rf"(?:{_WORK} (?:at|for|with)|{_JOINED}(?: at| with| for)?|is employed (?:at|by))"
+_WORKS_AT = re.compile(rf"^{_ADV}{_EMPLOYER} {_VALUE}{_END}")
+_REPORTS_TO = re.compile(rf"^{_ADV}(?:reports?|is reporting|answers?) to {_VALUE}{_END}")
+_JOINS = re.compile(rf"^{_ADV}(?:joined|has joined|is joining) {_VALUE}{_END}")
+_WORKS_AS = re.compile(r"\b(?:works|working|is employed|became|has become) as (?:an? )?(?P<value>[^,;]+)")
+_MARRIED_TO = re.compile(rf"^{_ADV}(?:is|are|got) (?:now )?(?:married|engaged) to {_VALUE}{_END}")
+_AGE = re.compile(rf"^{_ADV}(?:is|are) (?P<value>\d{{1,3}})(?![\d.,%])(?: years? old| years of age)?{_END}")
+_LED_BY = re.compile(rf"^{_ADV}(?:is|are) (?:now )?(?P<verb>{_LED}) by {_VALUE}{_END}")
+_LEADS_OBJECT = re.compile(
+    rf"^{_ADV}(?P<verb>{_LEADS}) (?P<obj>(?:the|our|my|his|her|their) [^,;]+|[A-Z][\w-]*(?: [A-Z][\w-]*)*)"
+)
+_IS_A = re.compile(
+    r"^(?:is|are) (?:now |currently )?(?:an? )(?P<value>[^,;]{2,60}?)\s*(?:now)?\s*(?:[,;.!?]|$)"
+)
+_HAS_COUNT = re.compile(rf"^{_ADV}(?:has|have|employs|employ) (?P<n>{_NUMBER}) (?P<noun>[a-z]+)")
+_CHANGED_TO_NUMBER = re.compile(rf"^{_ADV}{_CHANGE_TO} (?:to )?(?P<n>{_NUMBER})(?: (?P<noun>[a-z]+))?")
+_COPULA = re.compile(rf"^(?:is|are) (?:now |currently |still )?(?!not\b|no\b){_VALUE}{_END}")
+_MOVED = re.compile(rf"^{_ADV}{_MOVE}(?: back)?(?: from (?P<old>[^,;]+?))? (?:to|into) {_VALUE}{_END}")
+_LOCATED_IN = re.compile(rf"^{_ADV}{_LOCATED} (?:in|at|on|of|from) {_VALUE}{_END}")
+_IS_IN = re.compile(rf"^(?:is|are) {_ADV}(?:in|at|on) {_VALUE}{_END}")
+_ATTENDS = re.compile(rf"^{_ADV}(?:goes|go|attends?|is enrolled at|started at) (?:to )?{_VALUE}{_END}")
+_STOPPED = re.compile(rf"\b{_STOP_VERBS} (?P<old>[^,;]+)")
+
+
 def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: list[Retraction]) -> None:
     """Add the claims and retractions of ``subject``'s predicate ``rest``."""
     low = rest.lower()
     _where(subject, rest, low, claims, retractions)
-    employer = rf"(?:{_WORK} (?:at|for|with)|{_JOINED}(?: at| with| for)?|is employed (?:at|by))"
-    if m := re.match(rf"^{_ADV}{employer} {_VALUE}{_END}", low):
+    if m := _WORKS_AT.match(low):
         _claim(claims, subject, "works at", m["value"])
-    if m := re.match(rf"^{_ADV}(?:reports?|is reporting|answers?) to {_VALUE}{_END}", low):
+    if m := _REPORTS_TO.match(low):
         _claim(claims, subject, "reports to", m["value"])  # one manager at a time
-    elif (m := re.match(rf"^{_ADV}(?:joined|has joined|is joining) {_VALUE}{_END}", rest)) and _proper(
-        m["value"]
-    ):
+    elif (m := _JOINS.match(rest)) and _proper(m["value"]):
         _claim(claims, subject, "works at", m["value"].lower())  # "joined Bosch", not "joined a club"
-    if m := re.search(
-        r"\b(?:works|working|is employed|became|has become) as (?:an? )?(?P<value>[^,;]+)", low
-    ):
+    if m := _WORKS_AS.search(low):
         _claim(claims, subject, "works as", m["value"])
-    if m := re.match(rf"^{_ADV}(?:is|are|got) (?:now )?(?:married|engaged) to {_VALUE}{_END}", low):
+    if m := _MARRIED_TO.match(low):
         _claim(claims, subject, "married to", m["value"])
-    if m := re.match(
-        rf"^{_ADV}(?:is|are) (?P<value>\d{{1,3}})(?![\d.,%])(?: years? old| years of age)?{_END}", low
-    ):
+    if m := _AGE.match(low):
         _claim(claims, subject, "age", m["value"])
-    if m := re.match(rf"^{_ADV}(?:is|are) (?:now )?(?P<verb>{_LED}) by {_VALUE}{_END}", low):
+    if m := _LED_BY.match(low):
         _claim(claims, subject, f"led by {_ROLE_OF_VERB[m['verb']]}", m["value"])
-    if m := re.match(
-        rf"^{_ADV}(?P<verb>{_LEADS}) "
-        r"(?P<obj>(?:the|our|my|his|her|their) [^,;]+|[A-Z][\w-]*(?: [A-Z][\w-]*)*)",
-        rest,
-    ):
+    if m := _LEADS_OBJECT.match(rest):
         _claim(claims, _owner(m["obj"]), f"led by {_ROLE_OF_VERB[m['verb']]}", subject, cut=False)
     if m := _PASSIVE_SET.match(low):
         relation = {"moved": "location", "relocated": "location", "put": "location"}.get(m["verb"], "is")
@@ -577,11 +591,7 @@ def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: l
         role = _role_subject(m["role"], subject)
         if role is not None:
             _claim(claims, role, "is", subject, cut=False)
-    if (
-        m := re.match(
-            r"^(?:is|are) (?:now |currently )?(?:an? )(?P<value>[^,;]{2,60}?)\s*(?:now)?\s*(?:[,;.!?]|$)", low
-        )
-    ) and (not _EVALUATIVE.match(m["value"]) and not _is_relational(subject)):
+    if (m := _IS_A.match(low)) and (not _EVALUATIVE.match(m["value"]) and not _is_relational(subject)):
         _claim(claims, subject, "is a", m["value"], functional=False, cut=False)  # changes by cue only
     if m := _TEAM.match(low):
         _claim(claims, subject, "team", m["value"], cut=False)
@@ -595,18 +605,18 @@ def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: l
             is_year = len(amount["n"]) == 4 and amount["n"].startswith(("19", "20"))
             if amount["unit"] not in _NOT_UNITS and not is_year:
                 _claim(claims, subject, f"amount {amount['unit']}", amount["n"], cut=False)
-    if m := re.match(rf"^{_ADV}(?:has|have|employs|employ) (?P<n>{_NUMBER}) (?P<noun>[a-z]+)", low):
+    if m := _HAS_COUNT.match(low):
         _claim(claims, subject, f"count {m['noun']}", m["n"], cut=False)
     relational = _is_relational(subject)
     if m := _APPOINTED.search(rest):  # "The Kelby Symphony appointed Mariko Sato as conductor"
         org = dedupe_key(m["org"] or subject)
         _claim(claims, f"{org}'s {m['role'].lower()}", "is", m["who"].lower(), cut=False)
-    if m := re.match(rf"^{_ADV}{_CHANGE_TO} (?:to )?(?P<n>{_NUMBER})(?: (?P<noun>[a-z]+))?", low):
+    if m := _CHANGED_TO_NUMBER.match(low):
         if relational:
             _claim(claims, subject, "is", f"{m['n']} {m['noun'] or ''}")
         else:
             _claim(claims, subject, f"count {m['noun'] or ''}".strip(), m["n"], cut=False)
-    copula = re.match(rf"^(?:is|are) (?:now |currently |still )?(?!not\b|no\b){_VALUE}{_END}", low)
+    copula = _COPULA.match(low)
     if (
         relational
         and copula
@@ -626,27 +636,23 @@ def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: l
 
 def _where(subject: str, rest: str, low: str, claims: list[Claim], retractions: list[Retraction]) -> None:
     """Claims about where the subject is, lives or goes to school."""
-    moved = re.match(rf"^{_ADV}{_MOVE}(?: back)?(?: from (?P<old>[^,;]+?))? (?:to|into) {_VALUE}{_END}", low)
+    moved = _MOVED.match(low)
     if moved:
         relation = "attends" if _SCHOOLISH.search(moved["value"]) else "location"
         _claim(claims, subject, relation, moved["value"])
         if moved["old"]:
             _retract(retractions, subject, moved["old"])
-    elif (m := re.match(rf"^{_ADV}{_LOCATED} (?:in|at|on|of|from) {_VALUE}{_END}", low)) or (
-        m := _HOME.match(low)
-    ):
+    elif (m := _LOCATED_IN.match(low)) or (m := _HOME.match(low)):
         _claim(claims, subject, "location", m["value"])
-    elif (m := re.match(rf"^(?:is|are) {_ADV}(?:in|at|on) {_VALUE}{_END}", rest)) and _proper(m["value"]):
+    elif (m := _IS_IN.match(rest)) and _proper(m["value"]):
         _claim(claims, subject, "location", m["value"].lower())
-    elif (
-        m := re.match(rf"^{_ADV}(?:goes|go|attends?|is enrolled at|started at) (?:to )?{_VALUE}{_END}", rest)
-    ) and (_proper(m["value"])):
+    elif (m := _ATTENDS.match(rest)) and (_proper(m["value"])):
         _claim(claims, subject, "attends", m["value"].lower())
 
 
 def _retractions(subject: str, rest: str, retractions: list[Retraction]) -> None:
     low = rest.lower()
-    for m in re.finditer(rf"\b{_STOP_VERBS} (?P<old>[^,;]+)", low):
+    for m in _STOPPED.finditer(low):
         # "won't quit on my dreams", "ended up with sponsors", "left for Paris" end nothing.
         if not _NEGATED.search(low[: m.start()]) and not _PARTICLE.match(m["old"]):
             _retract(retractions, subject, m["old"])

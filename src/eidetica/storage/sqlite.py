@@ -564,12 +564,13 @@ def _insert(conn: sqlite3.Connection, units: Sequence[NewUnit], now: float) -> N
     }
     for owner, rid in owners.items():
         owner_changes.appended(conn, owner, rid)
+    embedded = [(first + i, n.unit.scope, n.vector) for i, n in enumerate(units) if n.vector is not None]
+    blobs = vector_codec.encode_all([vector for _, _, vector in embedded])
     conn.executemany(
         "INSERT INTO vectors VALUES (?, ?, ?, ?)",
         [
-            (n.unit.scope.tenant, n.unit.scope.user_id, first + i, vector_codec.encode(n.vector))
-            for i, n in enumerate(units)
-            if n.vector is not None
+            (scope.tenant, scope.user_id, rid, blob)
+            for (rid, scope, _), blob in zip(embedded, blobs, strict=True)
         ],
     )
     fts_index.add(

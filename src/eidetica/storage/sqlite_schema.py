@@ -35,12 +35,10 @@ def _vectors_apart(conn: sqlite3.Connection) -> None:
         "ORDER BY rid LIMIT 5000"
     )
     for rows in _in_batches(conn, sql):
+        blobs = vector_codec.encode_all([np.frombuffer(blob, dtype=np.float32) for _, _, _, blob in rows])
         conn.executemany(
             "INSERT INTO vectors VALUES (?, ?, ?, ?)",
-            [
-                (t, u, rid, vector_codec.encode(np.frombuffer(blob, dtype=np.float32)))
-                for rid, t, u, blob in rows
-            ],
+            [(t, u, rid, blob) for (rid, t, u, _), blob in zip(rows, blobs, strict=True)],
         )
     conn.execute("DROP INDEX units_unembedded")
     conn.execute("ALTER TABLE units DROP COLUMN embedding")

@@ -19,19 +19,33 @@ _SCALE_BYTES = 4
 
 def encode(vector: Vectors) -> bytes:
     """One vector as stored: int8 components, then its float32 scale."""
-    values = np.asarray(vector, dtype=np.float32).ravel()
-    peak = float(np.max(np.abs(values))) if values.size else 0.0
-    scale = peak / 127.0 if peak > 0 else 1.0
-    quantised = np.clip(np.rint(values / scale), -127, 127).astype(np.int8)
-    return bytes(quantised.tobytes() + np.float32(scale).tobytes())
+    return encode_all([vector])[0]
+
+
+def encode_all(vectors: Sequence[Vectors]) -> list[bytes]:
+    """Vectors (all of one dimension) as stored, quantised together in numpy."""
+    if not vectors:
+        return []
+    matrix = np.asarray([np.asarray(v, dtype=np.float32).ravel() for v in vectors], dtype=np.float32)
+    peaks = np.abs(matrix).max(axis=1) if matrix.shape[1] else np.zeros(len(matrix), dtype=np.float32)
+    scales = np.where(peaks > 0, peaks / 127.0, 1.0).astype(np.float32)
+    rows = np.empty(len(matrix), dtype=_layout(matrix.shape[1]))
+    rows["v"] = np.clip(np.rint(matrix / scales[:, None]), -127, 127)
+    rows["scale"] = scales
+    raw, width = rows.tobytes(), rows.dtype.itemsize
+    return [raw[i : i + width] for i in range(0, len(raw), width)]
 
 
 def decode(blobs: Sequence[bytes]) -> np.ndarray:
     """Stored vectors (all of one dimension) as a float32 matrix, one row each."""
     if not blobs:
         return np.zeros((0, 0), dtype=np.float32)
-    dim = len(blobs[0]) - _SCALE_BYTES
-    rows = np.frombuffer(b"".join(blobs), dtype=np.dtype([("v", np.int8, (dim,)), ("scale", "<f4")]))
+    rows = np.frombuffer(b"".join(blobs), dtype=_layout(len(blobs[0]) - _SCALE_BYTES))
     matrix = rows["v"].astype(np.float32)
     matrix *= rows["scale"][:, None]
     return matrix
+
+
+def _layout(dim: int) -> np.dtype:
+    """A stored vector's bytes: ``dim`` int8 components, then a little-endian float32 scale."""
+    return np.dtype([("v", np.int8, (dim,)), ("scale", "<f4")])
