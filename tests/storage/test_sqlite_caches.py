@@ -177,3 +177,18 @@ def test_vectors_are_stored_in_a_quarter_of_float32() -> None:
     assert len(blob) == DIM + 4
     decoded = vector_codec.decode([blob])[0]
     assert float(decoded @ v / np.linalg.norm(decoded)) > 0.99
+
+
+def test_postings_evicted_for_room_are_read_again(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "tiny.db")
+    store.check_embedder("test/8", DIM)
+    store._postings.max_bytes = 1  # every read evicts all but the user just asked about
+    notes = {user: unit(f"harbour note of {user} with ferry", user=user) for user in ("u1", "u2", "u3")}
+    store.add([NewUnit(u, vec(i), u.text) for i, u in enumerate(notes.values())])
+    for _ in range(2):
+        for user, u in notes.items():
+            for words in (["harbour"], ["ferry", "note"]):
+                assert [i for i, _ in store.search_lexical(UnitFilter(Scope(user_id=user)), words, 3)] == [
+                    u.id
+                ]
+    store.close()

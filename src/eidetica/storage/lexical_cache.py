@@ -4,10 +4,9 @@ FTS5 ranks a query by running ``bm25()`` on every row that holds one of its word
 row, 200 ms for the common words of a long history (46,000 matching rows of 100,000 units).
 Listing those rows costs a hundredth of that, so the SQLite store reads each query word's postings
 once (which of the user's units hold the word, in their own words or in the words said before
-them), keeps them in memory with the lengths of the user's units, and
-scores in numpy, by FTS5's formula with one difference: a word counts once per text (the index
-keeps no word counts, ``detail=column``; FTS5 counts them by tokenizing each matching row again,
-the bulk of its 4 µs)::
+them), keeps them in memory with the lengths of the user's units, and scores in numpy, by FTS5's
+formula with one difference: a word counts once per text (the index keeps no word counts,
+``detail=column``; FTS5 counts them by tokenizing each matching row again, the bulk of its 4 µs)::
 
     score = Σ_word idf · f·(k1+1) / (f + k1·(1 − b + b·|D|/avgdl))      k1 = 1.2, b = 0.75
     f     = [word in the unit's words] + context_weight · [word in the words before]
@@ -71,6 +70,7 @@ class LexicalCache:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self._users: OrderedDict[tuple[str, str], _UserIndex] = OrderedDict()
+        self._read_since_evicting = False  # sizes are summed only after something was read
 
     def scores(
         self,
@@ -120,12 +120,14 @@ class LexicalCache:
         if user is None or user.state.changes != state.changes:
             rids, lengths = _documents(conn, key, after=-1)
             user = _UserIndex(state, rids, lengths)
+            self._read_since_evicting = True
         elif user.state.last_rid != state.last_rid:
             last = int(user.rids[-1]) if len(user.rids) else -1
             rids, lengths = _documents(conn, key, after=last, known=len(user.rids))
             user.rids = np.concatenate([user.rids, rids])
             user.lengths = np.concatenate([user.lengths, lengths])
             user.state = state
+            self._read_since_evicting = True
         self._users[key] = user
         return user
 
@@ -134,6 +136,7 @@ class LexicalCache:
         postings = user.words.pop(token, None)
         if postings is None:
             postings = _read_postings(conn, user, word, after=-1, covered=last)
+            self._read_since_evicting = True
         elif postings.covered < last:
             newer = _read_postings(conn, user, word, after=postings.covered, covered=last)
             postings = _Postings(
@@ -146,6 +149,9 @@ class LexicalCache:
         return postings
 
     def _evict(self) -> None:
+        if not self._read_since_evicting:
+            return
+        self._read_since_evicting = False
         total = sum(u.nbytes for u in self._users.values())
         while total > self.max_bytes and len(self._users) > 1:
             _, evicted = self._users.popitem(last=False)
