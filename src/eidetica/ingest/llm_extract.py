@@ -23,8 +23,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..llms.base import Counters, JsonSchema, LLMClient
-from ..llms.prompt import load_prompt
-from ..llms.structured import complete_twice
+from ..llms.structured import BatchedTask
 from ..llms.validate import schema_error
 from ..model import Extracted, TurnInput, UnitKind
 
@@ -88,12 +87,9 @@ class ExtractStats(Counters):
     out_of_range: int = 0
 
 
-class LLMExtractor:
-    """Derive facts and events with a chat model: one call per ``batch_size`` turns.
-
-    A batch whose reply does not validate is asked once more, at ``retry_temperature`` (a
-    deterministic model would only repeat its mistake at the same setting).
-    """
+class LLMExtractor(BatchedTask[ExtractStats]):
+    """Derive facts and events with a chat model: one call per ``batch_size`` turns (a batch whose
+    reply does not validate is asked once more, see ``BatchedTask``)."""
 
     def __init__(
         self,
@@ -107,19 +103,16 @@ class LLMExtractor:
     ) -> None:
         if batch_size < 1:
             raise UsageError(f"batch_size must be at least 1, got {batch_size}")
-        self.client = client
-        self.batch_size = batch_size
-        self.max_tokens = max_tokens
-        self.temperature = temperature
-        self.retry_temperature = retry_temperature
-        self.prompt = load_prompt(prompt)
-        self.stats = ExtractStats()
+        super().__init__(
+            client,
+            batch_size=batch_size,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            retry_temperature=retry_temperature,
+            prompt=prompt,
+            stats=ExtractStats(),
+        )
         self._instructions = " ".join(self.prompt.system.split()).lower()
-
-    @property
-    def prompt_version(self) -> str:
-        """The prompt that produced the units, like ``extract_v1``; store it to trace them."""
-        return self.prompt.version
 
     def extract(self, turns: Sequence[TurnInput]) -> list[Extracted]:
         """Return the units derived from ``turns``, each pointing at the turns it came from."""
@@ -134,15 +127,10 @@ class LLMExtractor:
         return units
 
     def _batch(self, batch: Sequence[TurnInput], offset: int) -> list[_Unit]:
-        self.stats.add(batches=1)
-        completion, failures = complete_twice(
-            self.client,
+        completion, failures = self.ask(
             self.prompt.render(turns=render_turns(batch)),
-            schema=_batch_schema(len(batch)),
-            max_tokens=self.max_tokens,
-            temperatures=(self.temperature, self.retry_temperature),
-            stats=self.stats,
-            what=f"extraction for {_span(offset, batch)}",
+            _batch_schema(len(batch)),
+            f"extraction for {_span(offset, batch)}",
         )
         if completion is not None:
             return self._units(completion.parsed["units"], batch, offset)

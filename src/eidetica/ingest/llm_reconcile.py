@@ -26,8 +26,7 @@ from typing import Any, Literal
 
 from ..errors import UsageError
 from ..llms.base import Counters, JsonSchema, LLMClient
-from ..llms.prompt import load_prompt
-from ..llms.structured import complete_twice
+from ..llms.structured import BatchedTask
 from ..llms.validate import schema_error
 from ..model import MemoryUnit
 from ..retrieve.query import lexical_terms
@@ -99,14 +98,11 @@ class ReconcileStats(Counters):
     dropped: int = 0
 
 
-class LLMReconciler:
+class LLMReconciler(BatchedTask[ReconcileStats]):
     """Decide with a chat model what new units do to the stored ones: one call per ``batch_size``
     new units, showing at most ``max_candidates`` stored units (those sharing most words with the
-    batch, when there are more).
-
-    A batch whose reply does not validate is asked once more, at ``retry_temperature`` (a
-    deterministic model would only repeat its mistake at the same setting).
-    """
+    batch, when there are more). A batch whose reply does not validate is asked once more (see
+    ``BatchedTask``)."""
 
     def __init__(
         self,
@@ -123,19 +119,16 @@ class LLMReconciler:
             raise UsageError(
                 f"batch_size and max_candidates must be at least 1, got {batch_size} and {max_candidates}"
             )
-        self.client = client
-        self.batch_size = batch_size
+        super().__init__(
+            client,
+            batch_size=batch_size,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            retry_temperature=retry_temperature,
+            prompt=prompt,
+            stats=ReconcileStats(),
+        )
         self.max_candidates = max_candidates
-        self.max_tokens = max_tokens
-        self.temperature = temperature
-        self.retry_temperature = retry_temperature
-        self.prompt = load_prompt(prompt)
-        self.stats = ReconcileStats()
-
-    @property
-    def prompt_version(self) -> str:
-        """The prompt that made the decisions, like ``reconcile_v1``."""
-        return self.prompt.version
 
     def decide(self, candidates: Sequence[MemoryUnit], new: Sequence[MemoryUnit]) -> Mapping[str, Decision]:
         """Map ids of ``new`` units to what they do to ``candidates``; silent on the rest."""
@@ -150,15 +143,10 @@ class LLMReconciler:
         return decisions
 
     def _batch(self, memories: Sequence[MemoryUnit], batch: Sequence[MemoryUnit]) -> dict[str, Decision]:
-        self.stats.add(batches=1)
-        completion, failures = complete_twice(
-            self.client,
+        completion, failures = self.ask(
             self.prompt.render(memories=render_units(memories), statements=render_units(batch)),
-            schema=_batch_schema(len(batch), len(memories)),
-            max_tokens=self.max_tokens,
-            temperatures=(self.temperature, self.retry_temperature),
-            stats=self.stats,
-            what=f"reconciliation of {len(batch)} new units",
+            _batch_schema(len(batch), len(memories)),
+            f"reconciliation of {len(batch)} new units",
         )
         if completion is not None:
             return self._decisions(completion.parsed["decisions"], memories, batch)

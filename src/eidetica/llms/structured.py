@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ..errors import LLMError, LLMOutputError
 from .base import Completion, Counters, JsonSchema, LLMClient, Message, Usage
@@ -20,11 +20,11 @@ from .prompt import load_prompt
 from .validate import find_json, schema_error
 
 __all__ = [
+    "BatchedTask",
     "RawReply",
     "Send",
     "check_reply",
     "complete",
-    "complete_twice",
     "schema_instruction",
     "schema_text",
 ]
@@ -34,6 +34,8 @@ logger = logging.getLogger("eidetica.llm")
 REPAIR_PROMPT = "repair_v1"
 FORMAT_PROMPT = "format_v1"
 _SHOWN_REPLY_CHARS = 4000  # a runaway reply is cut before it is sent back for repair
+
+StatsT = TypeVar("StatsT", bound=Counters)
 
 
 @dataclass(frozen=True)
@@ -118,36 +120,61 @@ def complete(
     )
 
 
-def complete_twice(
-    client: LLMClient,
-    messages: Sequence[Message],
-    *,
-    schema: JsonSchema,
-    max_tokens: int,
-    temperatures: tuple[float, float],
-    stats: Counters,
-    what: str,
-) -> tuple[Completion | None, list[LLMOutputError]]:
-    """Ask for a batch's reply, and once more at the second temperature when it does not validate
-    even after the client's repair (a deterministic model would only repeat its mistake).
+class BatchedTask(Generic[StatsT]):
+    """What a model task that sends its input in batches keeps: the client, the prompt and how to
+    ask; ``stats`` counts ``batches``, ``calls``, ``retried_batches`` and ``failed_batches``.
 
-    Returns the completion, or None and the failures whose replies a caller may salvage.
-    ``stats`` counts ``calls``, ``retried_batches`` and ``failed_batches``.
+    A batch whose reply does not validate even after the client's repair is asked once more, at
+    ``retry_temperature``: a deterministic model would only repeat its mistake at the same setting.
     """
-    failures: list[LLMOutputError] = []
-    for temperature in temperatures:
-        stats.add(calls=1)
-        try:
-            return client.complete(
-                messages, schema=schema, max_tokens=max_tokens, temperature=temperature
-            ), failures
-        except LLMOutputError as exc:
-            failures.append(exc)
-            if len(failures) == 1:
-                stats.add(retried_batches=1)
-                logger.warning("%s: reply unusable (%s); retrying", what, exc)
-    stats.add(failed_batches=1)
-    return None, failures
+
+    def __init__(
+        self,
+        client: LLMClient,
+        *,
+        batch_size: int,
+        max_tokens: int,
+        temperature: float,
+        retry_temperature: float,
+        prompt: str,
+        stats: StatsT,
+    ) -> None:
+        self.client = client
+        self.batch_size = batch_size
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.retry_temperature = retry_temperature
+        self.prompt = load_prompt(prompt)
+        self.stats = stats
+
+    @property
+    def prompt_version(self) -> str:
+        """The prompt in use, like ``extract_v1``: store it to trace what it produced."""
+        return self.prompt.version
+
+    def ask(
+        self, messages: Sequence[Message], schema: JsonSchema, what: str
+    ) -> tuple[Completion | None, list[LLMOutputError]]:
+        """One batch's reply, asked again at the retry temperature when it does not validate.
+
+        Returns the completion, or None and the failures whose replies a caller may salvage.
+        """
+        self.stats.add(batches=1)
+        failures: list[LLMOutputError] = []
+        for temperature in (self.temperature, self.retry_temperature):
+            self.stats.add(calls=1)
+            try:
+                completion = self.client.complete(
+                    messages, schema=schema, max_tokens=self.max_tokens, temperature=temperature
+                )
+                return completion, failures
+            except LLMOutputError as exc:
+                failures.append(exc)
+                if len(failures) == 1:
+                    self.stats.add(retried_batches=1)
+                    logger.warning("%s: reply unusable (%s); retrying", what, exc)
+        self.stats.add(failed_batches=1)
+        return None, failures
 
 
 def _repair_messages(
