@@ -173,7 +173,7 @@ def test_vectors_are_stored_in_a_quarter_of_float32() -> None:
     from eidetica.storage import vector_codec
 
     v = vec(7)
-    blob = vector_codec.encode(v)
+    (blob,) = vector_codec.encode_all([v])
     assert len(blob) == DIM + 4
     decoded = vector_codec.decode([blob])[0]
     assert float(decoded @ v / np.linalg.norm(decoded)) > 0.99

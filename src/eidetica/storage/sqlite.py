@@ -385,6 +385,7 @@ class SQLiteStore:
     def set_vectors(self, tenant: str, vectors: Mapping[str, Vectors]) -> None:
         """Fill in the vectors of units stored without one."""
         with self._write() as conn:
+            by_owner: dict[str, dict[int, Vectors]] = {}
             for unit_id, vector in vectors.items():
                 row = conn.execute(
                     "UPDATE units SET unembedded = 0 WHERE id = ? AND tenant = ? AND unembedded = 1 "
@@ -392,7 +393,9 @@ class SQLiteStore:
                     (unit_id, tenant),
                 ).fetchone()
                 if row is not None:
-                    _put_vectors(conn, Scope(user_id=row[1], tenant=tenant), {row[0]: vector})
+                    by_owner.setdefault(row[1], {})[row[0]] = vector
+            for user_id, owned in by_owner.items():  # one change counted per user, not per vector
+                _put_vectors(conn, Scope(user_id=user_id, tenant=tenant), owned)
 
     def list_units(
         self,
@@ -584,9 +587,10 @@ def _insert(conn: sqlite3.Connection, units: Sequence[NewUnit], now: float) -> N
 
 def _put_vectors(conn: sqlite3.Connection, owner: Scope, vectors: Mapping[int, Vectors]) -> None:
     """Store (or replace) vectors of the owner's units by row id: a change, not an append."""
+    blobs = vector_codec.encode_all(list(vectors.values()))
     conn.executemany(
         "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)",
-        [(owner.tenant, owner.user_id, rid, vector_codec.encode(v)) for rid, v in vectors.items()],
+        [(owner.tenant, owner.user_id, rid, blob) for rid, blob in zip(vectors, blobs, strict=True)],
     )
     owner_changes.changed(conn, owner)
 

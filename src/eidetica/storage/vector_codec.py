@@ -17,13 +17,9 @@ from ..embedders.base import Vectors
 _SCALE_BYTES = 4
 
 
-def encode(vector: Vectors) -> bytes:
-    """One vector as stored: int8 components, then its float32 scale."""
-    return encode_all([vector])[0]
-
-
 def encode_all(vectors: Sequence[Vectors]) -> list[bytes]:
-    """Vectors (all of one dimension) as stored, quantised together in numpy."""
+    """Vectors (all of one dimension) as stored, quantised together in numpy: each is its int8
+    components, then its float32 scale."""
     if not vectors:
         return []
     matrix = np.asarray([np.asarray(v, dtype=np.float32).ravel() for v in vectors], dtype=np.float32)
