@@ -335,13 +335,14 @@ def _mentioned(unit: MemoryUnit, again: MemoryUnit, *, bounded: bool) -> tuple[M
     ``bounded``, only the first and newest stay, and the turns left out are returned."""
     mentions = int(unit.metadata.get("mentions", 1)) + 1
     sources = tuple(dict.fromkeys(unit.sources + again.sources))
-    turns = tuple(dict.fromkeys(unit.derived_from + again.derived_from))
+    every_turn = tuple(dict.fromkeys(unit.derived_from + again.derived_from))
+    turns = _first_and_newest(every_turn) if bounded else every_turn
     if bounded:
-        sources, turns = _first_and_newest(sources), _first_and_newest(turns)
+        sources = _first_and_newest(sources)
     mentioned = dataclasses.replace(
         unit, sources=sources, derived_from=turns, metadata={**unit.metadata, "mentions": mentions}
     )
-    return mentioned, [t for t in dict.fromkeys(unit.derived_from + again.derived_from) if t not in turns]
+    return mentioned, [t for t in every_turn if t not in turns]
 
 
 def _first_and_newest(items: tuple[str, ...]) -> tuple[str, ...]:

@@ -72,7 +72,8 @@ class Revision:
     unit: MemoryUnit
     op: RevisionOp | None
     lexical: tuple[str, str] | None = None
-    #: Recorded in the history entry only, beside the unit's metadata (a mention's new sources).
+    #: Recorded in the history entry only, beside the unit's metadata (the turns a mention left
+    #: out of ``derived_from``).
     note: dict[str, Any] = field(default_factory=dict)
 
 
