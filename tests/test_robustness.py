@@ -530,6 +530,9 @@ def test_two_processes_writing_one_file_lose_and_duplicate_nothing(
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+            for stream in (proc.stdin, proc.stdout, proc.stderr):
+                if stream is not None:
+                    stream.close()
 
     for proc, (out, err) in zip(writers, results, strict=True):
         assert proc.returncode == 0, err

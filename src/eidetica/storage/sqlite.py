@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,22 +66,28 @@ class SQLiteStore:
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
         try:
             self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            _refuse_foreign(self._conn, self.path)
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            # Zero what every delete, update and FTS5 merge frees, so no unit's old text lingers in
-            # free space for forget to miss (measured: no cost on adds or deletes beyond noise).
-            self._conn.execute("PRAGMA secure_delete = ON")
-            migrate(self._conn)
+            _retry_while_locked(self._prepare)
         except sqlite3.DatabaseError as exc:
             self._conn.close()
-            raise StoreError(
-                f"cannot open {self.path} as an Eidetica database: {exc}. "
-                "Is it an SQLite file written by Eidetica?"
-            ) from exc
+            hint = (
+                f"another process kept it locked for {BUSY_TIMEOUT_MS // 1000} s"
+                if "locked" in str(exc)
+                else "Is it an SQLite file written by Eidetica?"
+            )
+            raise StoreError(f"cannot open {self.path} as an Eidetica database: {exc}. {hint}") from exc
         except StoreError:
             self._conn.close()
             raise
+
+    def _prepare(self) -> None:
+        """Everything opening a file does; safe to run again after it failed half way."""
+        _refuse_foreign(self._conn, self.path)
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        # Zero what every delete, update and FTS5 merge frees, so no unit's old text lingers in
+        # free space for forget to miss (measured: no cost on adds or deletes beyond noise).
+        self._conn.execute("PRAGMA secure_delete = ON")
+        migrate(self._conn)
 
     # -- transactions -------------------------------------------------------------------------
 
@@ -480,6 +487,26 @@ class SQLiteStore:
         """Close the connection."""
         with self._lock:
             self._conn.close()
+
+
+def _retry_while_locked(action: Callable[[], None]) -> None:
+    """Run ``action``, again while another connection holds the lock, for up to the busy timeout.
+
+    SQLite answers "database is locked" at once, without waiting out the busy timeout, where
+    waiting could deadlock: two processes opening a fresh file together both switch it to WAL
+    and create its tables. Every step of opening is idempotent, so trying again is safe.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.01
+    while True:
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause * (1 + random.random()))
+        pause = min(pause * 2, 0.5)
 
 
 def _refuse_foreign(conn: sqlite3.Connection, path: str) -> None:
