@@ -10,6 +10,7 @@
     ├── AuthError                 a server request came without a valid API key
     ├── ServerError               the REST server could not be reached, timed out, or failed to answer
     ├── StoreError                the storage backend failed (locked, corrupt, disk full)
+    │   └── DuplicateTurnError    another writer stored the same turn ids first; nothing was written
     ├── EmbedderError             the embedding model could not be loaded or failed
     └── LLMError                  the language model endpoint was unreachable, refused, or timed out
         └── LLMOutputError        its reply was not JSON matching the requested schema, even after a repair
@@ -63,6 +64,14 @@ class ServerError(EideticaError):
 
 class StoreError(EideticaError):
     """The storage backend failed; the message says what to check."""
+
+
+class DuplicateTurnError(StoreError):
+    """A concurrent writer stored turns with the same caller ids first; this write was rolled back.
+
+    ``Memory.add`` catches it and adds again, skipping the turns now stored, so retried adds stay
+    idempotent however their writes interleave.
+    """
 
 
 class EmbedderError(EideticaError):

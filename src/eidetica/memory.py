@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .background import BackgroundEmbedder
 from .embedders import Embedder, load_embedder
 from .embedders.base import Vectors
-from .errors import EmbedderError, LLMError, UsageError
+from .errors import DuplicateTurnError, EmbedderError, LLMError, UsageError
 from .ids import new_id
 from .ingest.base import Extractor, ReportingExtractor
 from .ingest.extract import RuleExtractor
@@ -60,6 +60,8 @@ T = TypeVar("T")
 CATCH_UP_BATCH = 256
 #: Turns written per transaction by ``import_file``: a killed import keeps every finished batch.
 IMPORT_BATCH = 500
+#: Adds again after a concurrent writer stored the same turn ids first (each retry skips more).
+DUPLICATE_RETRIES = 3
 
 
 class Memory:
@@ -173,6 +175,18 @@ class Memory:
         )
 
     def _store_turns(
+        self, turns: Sequence[TurnInput], scope: Scope, *, infer: bool, user_name: str | None = None
+    ) -> AddResult:
+        """Store turns (and what they yield); when another writer stored some of the same turn ids
+        between our check and our write, the write was rolled back whole: add again, skipping them."""
+        for _attempt in range(DUPLICATE_RETRIES):
+            try:
+                return self._store_turns_once(turns, scope, infer=infer, user_name=user_name)
+            except DuplicateTurnError:
+                continue
+        return self._store_turns_once(turns, scope, infer=infer, user_name=user_name)
+
+    def _store_turns_once(
         self, turns: Sequence[TurnInput], scope: Scope, *, infer: bool, user_name: str | None = None
     ) -> AddResult:
         now = datetime.now(UTC)
@@ -413,14 +427,19 @@ class Memory:
                 for u in units
             ]
             derived += self._derive(inputs, units, datetime.now(UTC))
-        stored = self.store.list_units(UnitFilter(scope, kinds=DERIVED_KINDS), include_deleted=True)
+        read = {u.id for u in turns}
+        stored = [
+            u
+            for u in self.store.list_units(UnitFilter(scope, kinds=DERIVED_KINDS), include_deleted=True)
+            if read.issuperset(u.derived_from)  # not from turns an add stored after we read
+        ]
         kept = plan_rebuild(stored, derived)
         reconciled = reconcile(kept.current, kept.new, ask(self.reconciler, kept.current, kept.new))
         closing = closed_turns(reconciled.new + [r.unit for r in reconciled.revisions])
         self.store.replace_derived(
             scope,
             self._to_store(reconciled.new, before),
-            keep=[u.id for u in kept.keep],
+            drop={u.id for u in stored} - {u.id for u in kept.keep},
             revisions=reconciled.revisions + turn_closures(self.store, scope, closing),
         )
         return sum(u.status == "active" for u in kept.keep) + len(reconciled.new)

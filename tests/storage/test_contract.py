@@ -228,11 +228,14 @@ def test_forget_erases_one_user_only(store: Store) -> None:
 def test_replace_derived_swaps_one_users_derived_units(store: Store) -> None:
     turn, old = unit("I moved to Lisbon", ref="D1:1"), unit("u1 moved to Lisbon", kind="fact")
     others = unit("u2 moved to Porto", "u2", kind="fact"), unit("moved", tenant="other", kind="fact")
-    put(store, turn, old, *others)
+    spared = unit("u1 likes tea", kind="fact")
+    put(store, turn, old, spared, *others)
     new = unit("u1 lives in Lisbon", kind="fact", derived_from=(turn.id,))
-    assert store.replace_derived(Scope(user_id="u1"), [NewUnit(new, vec(5), new.text)]) == 1
+    named = [old.id, turn.id, *(o.id for o in others)]  # turns and other owners' units never go
+    assert store.replace_derived(Scope(user_id="u1"), [NewUnit(new, vec(5), new.text)], drop=named) == 1
     with pytest.raises(NotFoundError):
         store.get(old.id, tenant="default")
+    assert store.get(spared.id, tenant="default") == spared
     assert store.get(turn.id, tenant="default") == turn
     assert store.get(new.id, tenant="default") == new
     assert [h.op for h in store.history(new.id, tenant="default")] == ["add"]
@@ -248,7 +251,7 @@ def test_replace_derived_is_all_or_nothing(store: Store) -> None:
     put(store, old)
     new = unit("u1 lives in Lisbon", kind="fact")
     with pytest.raises(StoreError):  # the same id twice: the second insert fails
-        store.replace_derived(Scope(user_id="u1"), [NewUnit(new, vec(1), new.text)] * 2)
+        store.replace_derived(Scope(user_id="u1"), [NewUnit(new, vec(1), new.text)] * 2, drop=[old.id])
     assert store.get(old.id, tenant="default") == old
     with pytest.raises(NotFoundError):
         store.get(new.id, tenant="default")
@@ -365,3 +368,12 @@ def test_speakers_are_the_distinct_speakers_of_active_turns(store: Store) -> Non
         "Caroline",
         "Melanie",
     ]
+
+
+def test_a_tenants_stats_do_not_move_when_another_tenant_writes(store: Store) -> None:
+    put(store, unit("I like green tea", tenant="acme"))
+    before = store.stats("acme", None)
+    assert before.bytes_on_disk and before.bytes_on_disk > len("I like green tea")
+    put(store, *(unit(f"globex note {i} " + "x" * 500, tenant="globex") for i in range(50)))
+    assert store.stats("acme", None) == before
+    assert store.stats("globex", None).bytes_on_disk > 50 * 500  # type: ignore[operator]

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from eidetica.errors import StoreError
 from eidetica.storage import sqlite as sqlite_module
+from eidetica.storage.sqlite import SQLiteStore
 
 OPENER = """
 import sys, time
@@ -68,3 +70,49 @@ def test_processes_opening_a_fresh_file_at_the_same_instant_all_succeed(tmp_path
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         finally:
             conn.close()
+
+
+def test_a_folder_or_an_sqlite_uri_is_refused_with_what_to_give_instead(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="is a folder; give a file in it"):
+        SQLiteStore(tmp_path)
+    with pytest.raises(StoreError, match="is an SQLite URI; give a plain file path"):
+        SQLiteStore(f"file:{tmp_path / 'x.db'}?mode=ro")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_sqlite_cannot_write_is_said_to_need_write_access(tmp_path: Path) -> None:
+    db = tmp_path / "m.db"
+    sqlite3.connect(db).close()
+    read_only = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        with pytest.raises(sqlite3.OperationalError) as caught:
+            read_only.execute("CREATE TABLE t (x)")
+    finally:
+        read_only.close()
+    assert "may write the file and its folder" in sqlite_module._open_hint(caught.value)
+
+
+@pytest.mark.parametrize("given", ["folder", "file:memory.db?mode=ro"])
+def test_the_cli_answers_a_bad_db_location_with_one_error_line(tmp_path: Path, given: str) -> None:
+    (tmp_path / "folder").mkdir()
+    cli = Path(sys.executable).with_name("eidetica")
+    result = subprocess.run(
+        [str(cli), "stats", "--db", given],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("error:")]
+
+
+def test_an_acknowledged_write_is_synced_to_disk_before_the_call_returns(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "m.db")
+    try:
+        [(level,)] = store._read("PRAGMA synchronous")
+    finally:
+        store.close()
+    assert level == 2  # FULL: WAL commits are fsynced, so power loss cannot undo an acknowledged add

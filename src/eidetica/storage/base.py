@@ -145,12 +145,13 @@ class Store(Protocol):
         scope: Scope,
         units: Sequence[NewUnit],
         *,
-        keep: Collection[str] = (),
+        drop: Collection[str] = (),
         revisions: Sequence[Revision] = (),
     ) -> int:
-        """Erase the user's derived units but ``keep`` (history included), store ``units`` in their
-        place and apply ``revisions``, in one transaction, so a rebuild that fails or is killed
-        leaves the old ones; return how many were erased."""
+        """Erase the user's derived units named in ``drop`` (history included), store ``units``
+        and apply ``revisions``, in one transaction, so a rebuild that fails or is killed leaves
+        the old ones; return how many were erased. Naming what goes, rather than what stays,
+        spares the units an add stored while the rebuild was deriving."""
         ...
 
     def unembedded(self, tenant: str, user_id: str | None, limit: int) -> list[MemoryUnit]:

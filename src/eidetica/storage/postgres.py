@@ -42,7 +42,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from ..embedders.base import Vectors
-from ..errors import NotFoundError, StoreError
+from ..errors import DuplicateTurnError, NotFoundError, StoreError
 from ..model import HistoryEntry, MemoryUnit, Scope, Stats
 from .base import NewUnit, Revision, UnitFilter, embedder_mismatch
 from .json_columns import dump_json, load_json
@@ -157,6 +157,8 @@ class PostgresStore:
                 f"no connection to PostgreSQL at {self._where} within {self._timeout:g} s: check that the "
                 "server is up and accepts connections, or give the store a larger max_size"
             )
+        if isinstance(exc, pgerrors.UniqueViolation) and exc.diag.constraint_name == "units_turn_ref":
+            return DuplicateTurnError(f"{what}: another writer stored a turn with the same id first")
         if isinstance(exc, pgerrors.UniqueViolation):
             return StoreError(
                 f"{what}: a unit with this id or turn ref is already stored ({detail}); nothing was written"
@@ -301,7 +303,7 @@ class PostgresStore:
         """
         with self.transaction(tenant) as conn:
             xid = conn.execute("SELECT pg_current_xact_id()::xid::text").fetchone()
-            n = self._erase(conn, tenant, user_id, derived_only=False)
+            n = self._erase(conn, tenant, user_id)
             conn.execute(
                 "INSERT INTO eidetica.audit (at, op, tenant, user_id, detail) "
                 "VALUES (now(), 'forget', %s, %s, %s)",
@@ -325,25 +327,23 @@ class PostgresStore:
         scope: Scope,
         units: Sequence[NewUnit],
         *,
-        keep: Collection[str] = (),
+        drop: Collection[str] = (),
         revisions: Sequence[Revision] = (),
     ) -> int:
-        """Swap the user's derived units (and their history), except ``keep``, for ``units`` and
-        apply ``revisions``, in one transaction; return how many went."""
+        """Erase the user's derived units named in ``drop`` (and their history), store ``units``
+        and apply ``revisions``, in one transaction; return how many went."""
         with self.transaction(scope.tenant) as conn:
-            erased = self._erase(conn, scope.tenant, scope.user_id, derived_only=True, keep=keep)
+            erased = self._erase(conn, scope.tenant, scope.user_id, derived=drop)
             _revise(conn, revisions)
             _insert(conn, scope.tenant, units)
             return erased
 
     @staticmethod
-    def _erase(
-        conn: Conn, tenant: str, user_id: str, *, derived_only: bool, keep: Collection[str] = ()
-    ) -> int:
-        """Delete the user's units (or only the derived ones, but ``keep``) with their postings
-        and history."""
-        kinds = "AND u.kind <> 'turn' AND u.id <> ALL(%s)" if derived_only else ""
-        owner: tuple[Any, ...] = (tenant, user_id, list(keep)) if derived_only else (tenant, user_id)
+    def _erase(conn: Conn, tenant: str, user_id: str, *, derived: Collection[str] | None = None) -> int:
+        """Delete the user's units (or only the derived ones of ids ``derived``) with their
+        postings and history."""
+        kinds = "" if derived is None else "AND u.kind <> 'turn' AND u.id = ANY(%s)"
+        owner: tuple[Any, ...] = (tenant, user_id) if derived is None else (tenant, user_id, list(derived))
         for table in ("postings", "history"):
             conn.execute(
                 f"DELETE FROM eidetica.{table} x USING eidetica.units u WHERE x.unit_id = u.id "
