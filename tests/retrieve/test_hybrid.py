@@ -9,7 +9,7 @@ import pytest
 from eidetica import Memory
 from eidetica.retrieve.baselines import turn_baseline
 from eidetica.retrieve.hybrid import FusionWeights, HybridRetriever
-from eidetica.retrieve.query import named_speakers, time_window, without_names
+from eidetica.retrieve.query import MAX_QUERY_TERMS, named_speakers, time_window, without_names
 
 FILLER = [
     "The weather has been so rainy lately, I barely left the house.",
@@ -151,3 +151,18 @@ def test_query_helpers() -> None:
     window = time_window("What happened in May 2023?")
     assert window is not None and (window.start.month, window.end.month) == (5, 6)
     assert time_window("What happened?") is None
+
+
+def test_a_long_query_looks_up_its_first_words_only(memory: Memory) -> None:
+    memory.add("I planted a rose bush in the garden", user_id="g")
+    asked: list[int] = []
+    search_lexical = memory.store.search_lexical
+
+    def counting(where, terms, *args, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(len(terms))
+        return search_lexical(where, terms, *args, **kwargs)
+
+    memory.store.search_lexical = counting  # type: ignore[method-assign]
+    filler = " ".join(f"w{i}x" for i in range(1000))
+    assert memory.search(f"rose garden {filler}", user_id="g", k=3)[0].unit.text.startswith("I planted")
+    assert asked and max(asked) == MAX_QUERY_TERMS

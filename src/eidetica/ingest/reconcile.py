@@ -33,7 +33,7 @@ from typing import Literal, Protocol
 
 from ..errors import LLMError
 from ..model import DERIVED_KINDS, MemoryUnit, Scope
-from ..retrieve.query import lexical_terms
+from ..retrieve.query import query_terms
 from ..storage import Revision, RevisionOp, Store, UnitFilter
 from .claims import Claim, Statement, analyse, holds, subject_of
 from .keys import dedupe_key
@@ -315,7 +315,7 @@ def _with_neighbours(
     where = UnitFilter(Scope(user_id=scope.user_id, tenant=scope.tenant), kinds=("fact", "event"))
     ids: dict[str, None] = {}
     for unit in derived:
-        for unit_id, _ in store.search_lexical(where, lexical_terms(unit.text), NEIGHBOURS):
+        for unit_id, _ in store.search_lexical(where, query_terms(unit.text), NEIGHBOURS):
             ids[unit_id] = None
     known = {u.id for u in stored}
     found = store.get_many([i for i in ids if i not in known], tenant=scope.tenant, user_id=scope.user_id)

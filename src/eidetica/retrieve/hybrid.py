@@ -28,7 +28,7 @@ from ..errors import EmbedderError
 from ..model import Hit, MemoryUnit
 from ..storage.base import Store, UnitFilter
 from .confidence import confident, question_stems
-from .query import first_person, lexical_terms, named_speakers, time_window, without_names
+from .query import first_person, named_speakers, query_terms, time_window, without_names
 from .recency import newer_first
 
 log = logging.getLogger("eidetica")
@@ -97,7 +97,7 @@ def hybrid_search(
         breakdown.setdefault(unit_id, {})[channel] = raw
 
     if weights.lexical:
-        ranked = store.search_lexical(where, lexical_terms(query), depth, context_weight=weights.context)
+        ranked = store.search_lexical(where, query_terms(query), depth, context_weight=weights.context)
         for rank, (unit_id, score) in enumerate(ranked):
             add("lexical", unit_id, weights.lexical / (RRF_K + rank + 1), score)
     if weights.dense:
