@@ -11,8 +11,12 @@ from pathlib import Path
 import pytest
 
 from eidetica.errors import StoreError
+from eidetica.model import Scope
+from eidetica.storage import NewUnit, UnitFilter
 from eidetica.storage import sqlite as sqlite_module
 from eidetica.storage.sqlite import SQLiteStore
+
+from .test_contract import unit
 
 OPENER = """
 import sys, time
@@ -116,3 +120,17 @@ def test_an_acknowledged_write_is_synced_to_disk_before_the_call_returns(tmp_pat
     finally:
         store.close()
     assert level == 2  # FULL: WAL commits are fsynced, so power loss cannot undo an acknowledged add
+
+
+def test_a_time_past_what_python_holds_reads_as_the_nearest_it_holds(tmp_path: Path) -> None:
+    db = tmp_path / "m.db"
+    store = SQLiteStore(db)
+    try:
+        store.add([NewUnit(unit("I moved to Oslo"), None, "I moved to Oslo")])
+        with store._write() as conn:  # as a file written before times were bounded holds it
+            conn.execute("UPDATE units SET occurred_at = 253402300800.0 + 86400")  # 10000-01-02
+        [read] = store.list_units(UnitFilter(Scope(user_id="u1")))
+    finally:
+        store.close()
+    assert read.text == "I moved to Oslo"
+    assert read.occurred_at is not None and read.occurred_at.year == 9999

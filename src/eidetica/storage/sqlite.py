@@ -704,7 +704,15 @@ def _epoch(value: datetime | None) -> float | None:
 
 
 def _from_epoch(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, tz=UTC)
+    """The stored time as a UTC datetime; a time past what datetime holds (written before times
+    were bounded) reads as the nearest one it holds, so its user stays readable."""
+    if value is None:
+        return None
+    return datetime.fromtimestamp(min(max(value, _EARLIEST_EPOCH), _LATEST_EPOCH), tz=UTC)
+
+
+_EARLIEST_EPOCH = datetime(1, 1, 2, tzinfo=UTC).timestamp()
+_LATEST_EPOCH = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
 
 
 def _epoch0() -> datetime:
