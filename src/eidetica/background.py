@@ -6,6 +6,11 @@ without vectors (lexical search finds them at once) and wakes this worker, which
 batches right after; dense search sees each unit once its vector is stored. Nothing depends on the
 worker finishing: units it has not reached when the process stops keep their empty vector, and the
 next worker for the tenant picks them up when it starts.
+
+A failing batch is retried after a pause that doubles up to ``MAX_RETRY_S``: an endpoint that is
+down, or a store that cannot read a unit back, costs one try every few minutes, not a busy loop.
+(Units the embedder refuses while it still works are set aside by ``Memory`` itself, so one bad
+unit never holds back the rest.)
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ log = logging.getLogger("eidetica")
 
 #: Seconds to wait before trying again after the embedder failed (an endpoint that is down).
 RETRY_S = 5.0
+#: The longest wait between tries, however often they failed in a row.
+MAX_RETRY_S = 300.0
 
 
 class BackgroundEmbedder:
@@ -27,9 +34,16 @@ class BackgroundEmbedder:
     embedded; 0 means none are left.
     """
 
-    def __init__(self, embed_batch: Callable[[], int], *, retry_s: float = RETRY_S) -> None:
+    def __init__(
+        self,
+        embed_batch: Callable[[], int],
+        *,
+        retry_s: float = RETRY_S,
+        max_retry_s: float = MAX_RETRY_S,
+    ) -> None:
         self._embed_batch = embed_batch
         self._retry_s = retry_s
+        self._max_retry_s = max(max_retry_s, retry_s)
         self._lock = threading.Lock()
         self._requested = 0  # notifications so far; idle means the last one was fully served
         self._wake = threading.Event()
@@ -72,13 +86,17 @@ class BackgroundEmbedder:
                     self._idle.set()
 
     def _drain(self) -> bool:
-        """Embed until nothing is left; False when asked to stop first."""
+        """Embed until nothing is left; False when asked to stop first. Each failure in a row
+        doubles the pause before the next try, up to ``max_retry_s``."""
+        delay = self._retry_s
         while not self._stop.is_set():
             try:
                 if self._embed_batch() == 0:
                     return True
+                delay = self._retry_s
             except Exception as exc:  # the thread must outlive any one failure
-                log.warning("background embedding failed, retrying in %g s: %s", self._retry_s, exc)
-                if self._stop.wait(self._retry_s):
+                log.warning("background embedding failed, retrying in %g s: %s", delay, exc)
+                if self._stop.wait(delay):
                     return False
+                delay = min(delay * 2, self._max_retry_s)
         return False

@@ -26,6 +26,17 @@ from .ingest.reconcile import Reconciler, ask, plan, reconcile
 from .ingest.timeparse import parse_timestamp
 from .lifecycle.lineage import close, closed_turns, source_closures, turn_closures, turn_deletion
 from .lifecycle.rebuild import origin_key, plan_rebuild
+from .limits import (
+    MAX_BUDGET_TOKENS,
+    MAX_K,
+    MAX_LIMIT,
+    MAX_OFFSET,
+    check_count,
+    check_id,
+    check_metadata,
+    check_query,
+    check_text,
+)
 from .model import (
     DEFAULT_TENANT,
     DEFAULT_USER,
@@ -54,11 +65,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("eidetica")
 
-MAX_ID_CHARS = 256
 T = TypeVar("T")
 #: Units embedded per call when catching up on units stored while the embedder failed.
 CATCH_UP_BATCH = 256
+#: Embedded to tell an embedder that is down from one that refuses only some texts.
+EMBED_PROBE = "ok"
 #: Turns written per transaction by ``import_file``: a killed import keeps every finished batch.
+#: Within ``limits.MAX_MESSAGES``, the most one ``add`` takes (a test holds it there).
 IMPORT_BATCH = 500
 #: Adds again after a concurrent writer stored the same turn ids first (each retry skips more).
 DUPLICATE_RETRIES = 3
@@ -93,7 +106,7 @@ class Memory:
     ) -> None:
         if store is not None and location is not None:
             raise UsageError("pass either a location or a store, not both")
-        self.tenant = _check_id("tenant", tenant)
+        self.tenant = check_id("tenant", tenant)
         if store is None:
             if location is None:
                 from .config import default_db_path
@@ -115,8 +128,11 @@ class Memory:
             self.store.close()
             raise
         self._user_names: dict[tuple[str, str], str | None] = {}  # (tenant, user) -> the user's name
+        # Units the embedder refuses while it works: left without a vector (found by their
+        # words) instead of failing every batch after them.
+        self._unembeddable: set[str] = set()
         self._background = (
-            BackgroundEmbedder(lambda: len(self._embed_next_batch(None))) if defer_embedding else None
+            BackgroundEmbedder(lambda: sum(self._embed_next_batch(None))) if defer_embedding else None
         )
 
     # -- writing ------------------------------------------------------------------------------
@@ -141,10 +157,13 @@ class Memory:
         User messages without a ``name`` are said by the user: they take ``user_name`` when given,
         else the name the user gave earlier ("I'm Sam", learned and kept with the turns), else
         they read as "the user" ("The user lives in Paris.").
+
+        ``eidetica.limits`` bounds what one add takes: ``MAX_MESSAGES`` messages, each text up to
+        ``MAX_TURN_CHARS`` characters, times in the years ``MIN_YEAR`` to ``MAX_YEAR`` (UTC).
         """
         when = None if timestamp is None else parse_timestamp(timestamp)
-        session = None if session_id is None else _check_id("session_id", session_id)
-        name = None if user_name is None else _check_id("user_name", user_name)
+        session = None if session_id is None else check_id("session_id", session_id)
+        name = None if user_name is None else check_id("user_name", user_name)
         turns = from_messages(messages, session_id=session, timestamp=when)
         return self._store_turns(turns, self._scope(user_id, agent_id), infer=infer, user_name=name)
 
@@ -198,7 +217,7 @@ class Memory:
         warnings: list[str] = []
         owners: list[Scope] = []
         for owner, owned in _group(turns, key=lambda t: t.user_id or scope.user_id).items():
-            owner_scope = dataclasses.replace(scope, user_id=_check_id("user_id", owner))
+            owner_scope = dataclasses.replace(scope, user_id=check_id("user_id", owner))
             fresh = self._drop_known_refs(
                 owner_scope, self._name_user(owner_scope, owned, user_name), skipped
             )
@@ -245,7 +264,8 @@ class Memory:
         except LLMError as exc:
             log.warning("extraction failed, turns stored without derived units: %s", exc)
             warnings.append(
-                f"extraction failed, turns stored without derived units ({exc}); run rebuild later"
+                f"extraction failed ({type(exc).__name__}, logged), turns stored without derived "
+                "units; run rebuild later"
             )
             return []
 
@@ -273,8 +293,8 @@ class Memory:
                     raise
                 log.warning("embedding failed, units stored without vectors: %s", exc)
                 warnings.append(
-                    f"embedding failed, units stored without vectors ({exc}); they are found by their "
-                    "words until embedded: the next add does it, or run rebuild"
+                    f"embedding failed ({type(exc).__name__}, logged), units stored without vectors; "
+                    "they are found by their words until embedded: the next add does it, or run rebuild"
                 )
         return [NewUnit(u, vectors[i], lexical_text(u), preceding(u, before)) for i, u in enumerate(units)]
 
@@ -288,28 +308,69 @@ class Memory:
             log.warning("could not embed units stored without vectors yet: %s", exc)
 
     def wait_for_embeddings(self, timeout: float | None = None) -> bool:
-        """With ``defer_embedding``, block until every unit added so far has its vector; False if
-        ``timeout`` seconds passed first. Without it, there is never anything to wait for."""
+        """With ``defer_embedding``, block until every unit added so far has its vector (or was
+        set aside as one the embedder refuses, see ``_embed_next_batch``); False if ``timeout``
+        seconds passed first. Without it, there is never anything to wait for."""
         return True if self._background is None else self._background.wait(timeout)
 
     def embed_missing(self, *, user_id: str | None = None) -> int:
-        """Embed the user's units stored while the embedder failed; return how many."""
+        """Embed the user's units stored while the embedder failed; return how many. Units the
+        embedder refused before are tried again too."""
+        self._unembeddable.clear()
         return self._embed_missing(self._scope(user_id, None).user_id)
 
     def _embed_missing(self, user_id: str | None) -> int:
         done = 0
-        while batch := self._embed_next_batch(user_id):
-            done += len(batch)
+        while sum(settled := self._embed_next_batch(user_id)):
+            done += settled[0]
         return done
 
-    def _embed_next_batch(self, user_id: str | None) -> list[str]:
+    def _embed_next_batch(self, user_id: str | None) -> tuple[int, int]:
         """Embed up to ``CATCH_UP_BATCH`` units stored without a vector (the user's, or with None
-        the tenant's: the background worker's step); return their ids."""
-        pending = self.store.unembedded(self.tenant, user_id, CATCH_UP_BATCH)
-        if pending:
+        the tenant's: the background worker's step); return how many were embedded and how many
+        set aside (both 0: none is left).
+
+        When the embedder fails the batch but still embeds a probe text, the batch is embedded
+        unit by unit, and the units it refuses (a text its tokenizer cannot take) are logged and
+        set aside, found by their words, instead of failing this batch and every later one. They
+        are tried again by ``embed_missing`` and by the next process. An embedder that fails the
+        probe is down: its error is raised, and every unit is tried again later.
+        """
+        skip = self._unembeddable
+        found = self.store.unembedded(self.tenant, user_id, CATCH_UP_BATCH + len(skip))
+        pending = [u for u in found if u.id not in skip][:CATCH_UP_BATCH]
+        if not pending:
+            return 0, 0
+        try:
             vectors = self.embedder.embed([embed_text(u) for u in pending])
-            self.store.set_vectors(self.tenant, {u.id: vectors[i] for i, u in enumerate(pending)})
-        return [u.id for u in pending]
+        except EmbedderError:
+            self.embedder.embed([EMBED_PROBE])  # raises when the embedder is down
+            return self._embed_one_by_one(pending)
+        self.store.set_vectors(self.tenant, {u.id: vectors[i] for i, u in enumerate(pending)})
+        return len(pending), 0
+
+    def _embed_one_by_one(self, units: Sequence[MemoryUnit]) -> tuple[int, int]:
+        """Embed ``units`` one at a time, store the vectors and set aside the units refused, as
+        long as the embedder still embeds the probe after them (else it went down meanwhile)."""
+        vectors: dict[str, Vectors] = {}
+        refused: dict[str, EmbedderError] = {}
+        for unit in units:
+            try:
+                vectors[unit.id] = self.embedder.embed([embed_text(unit)])[0]
+            except EmbedderError as exc:
+                refused[unit.id] = exc
+        if vectors:
+            self.store.set_vectors(self.tenant, vectors)
+        if refused:
+            self.embedder.embed([EMBED_PROBE])
+        for unit_id, error in refused.items():
+            log.warning(
+                "unit %s cannot be embedded and is left without a vector (found by its words): %s",
+                unit_id,
+                error,
+            )
+        self._unembeddable.update(refused)
+        return len(vectors), len(refused)
 
     def _name_user(self, scope: Scope, turns: list[TurnInput], given: str | None) -> list[TurnInput]:
         """The user's unnamed turns with the user's name: ``given``, else the one the user's stored
@@ -464,10 +525,8 @@ class Memory:
         Current units rank before the ones a newer statement superseded. ``as_of`` asks what
         memory held at that time instead: only units already true then and not yet superseded.
         """
-        if not isinstance(query, str) or not query.strip():
-            raise UsageError("query must be a non-empty string")
-        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-            raise UsageError(f"k must be a positive integer, got {k!r}")
+        check_query("query", query)
+        check_count("k", k, maximum=MAX_K)
         where = self._filter(user_id, agent_id, session_id, kinds, since, until)
         if as_of is not None:
             # Filtered first, then ranked: a value memory held then is found however low it
@@ -490,8 +549,7 @@ class Memory:
         cheaper and more complete than ranking. When no stored unit matches the question
         confidently (``Hit.confident``), the context is empty and ``abstained``, with a reason.
         """
-        if not isinstance(budget_tokens, int) or isinstance(budget_tokens, bool) or budget_tokens < 1:
-            raise UsageError(f"budget_tokens must be a positive integer, got {budget_tokens!r}")
+        check_count("budget_tokens", budget_tokens, maximum=MAX_BUDGET_TOKENS)
         # Enough candidates to fill the budget with short lines, no more: each one is loaded.
         depth = min(max(budget_tokens // 10, 20), 200)
         hits = self.search(query, user_id=user_id, agent_id=agent_id, session_id=session_id, k=depth)
@@ -528,6 +586,7 @@ class Memory:
         The model sees only ``context(question, budget_tokens=...)``; it abstains ("not
         mentioned") when that holds no evidence.
         """
+        check_query("question", question)
         if self.llm is None:
             raise UsageError(
                 "answer needs an LLM: pass Memory(llm=...) or, on the command line and servers, set "
@@ -560,6 +619,7 @@ class Memory:
 
     def get(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
         """Return one unit by id (deleted ones too, with ``status == "deleted"``)."""
+        unit_id = check_id("unit_id", unit_id)
         return self.store.get(unit_id, tenant=self.tenant, user_id=self._user_or_none(user_id))
 
     def list(
@@ -573,8 +633,9 @@ class Memory:
         offset: int = 0,
     ) -> list[MemoryUnit]:
         """Return the user's active units in time order."""
-        if (limit is not None and limit < 0) or offset < 0:
-            raise UsageError(f"limit and offset must not be negative, got {limit} and {offset}")
+        if limit is not None:
+            check_count("limit", limit, maximum=MAX_LIMIT, minimum=0, fix="; page with offset")
+        check_count("offset", offset, maximum=MAX_OFFSET, minimum=0)
         where = self._filter(user_id, agent_id, session_id, kinds, None, None)
         return self.store.list_units(where, limit=limit, offset=offset)
 
@@ -590,10 +651,10 @@ class Memory:
 
         Turns are the verbatim record and never change: add a correction instead.
         """
-        if not isinstance(text, str) or not text.strip():
-            raise UsageError("text must be a non-empty string")
-        if metadata is not None and not isinstance(metadata, dict):
-            raise UsageError(f"metadata must be a dict, got {type(metadata).__name__}")
+        unit_id = check_id("unit_id", unit_id)
+        check_text("text", text, fix=", as for a turn")  # the very checks every added turn passes
+        if metadata is not None:
+            metadata = check_metadata("metadata", metadata)
         owner = self._user_or_none(user_id)
         current = self.store.get(unit_id, tenant=self.tenant, user_id=owner)
         if current.kind == "turn":
@@ -620,6 +681,7 @@ class Memory:
         takes its words out of every index; deleting a derived unit marks the turns it came from
         as past, so its statement is not shown as current through them.
         """
+        unit_id = check_id("unit_id", unit_id)
         owner = self._user_or_none(user_id)
         current = self.store.get(unit_id, tenant=self.tenant, user_id=owner)
         if current.status == "deleted":
@@ -632,6 +694,7 @@ class Memory:
 
     def history(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[HistoryEntry]:
         """Every version of a unit, oldest first: its adds, updates and deletion."""
+        unit_id = check_id("unit_id", unit_id)
         return self.store.history(unit_id, tenant=self.tenant, user_id=self._user_or_none(user_id))
 
     def forget(self, *, user_id: str, compact: bool = False) -> int:
@@ -643,11 +706,11 @@ class Memory:
         """
         if user_id is None:
             raise UsageError("forget needs an explicit user_id")
-        return self.store.forget(self.tenant, _check_id("user_id", user_id), compact=compact)
+        return self.store.forget(self.tenant, check_id("user_id", user_id), compact=compact)
 
     def stats(self, *, user_id: str | None = None) -> Stats:
         """Unit counts for one user, or for the whole tenant when ``user_id`` is None."""
-        return self.store.stats(self.tenant, None if user_id is None else _check_id("user_id", user_id))
+        return self.store.stats(self.tenant, None if user_id is None else check_id("user_id", user_id))
 
     def stop_background(self) -> None:
         """Stop the background embedder, if any, after the batch in hand; what it has not reached
@@ -675,15 +738,15 @@ class Memory:
 
     def _scope(self, user_id: str | None, agent_id: str | None) -> Scope:
         return Scope(
-            user_id=DEFAULT_USER if user_id is None else _check_id("user_id", user_id),
+            user_id=DEFAULT_USER if user_id is None else check_id("user_id", user_id),
             tenant=self.tenant,
-            agent_id=None if agent_id is None else _check_id("agent_id", agent_id),
+            agent_id=None if agent_id is None else check_id("agent_id", agent_id),
         )
 
     @staticmethod
     def _user_or_none(user_id: str | None) -> str | None:
         """A by-id operation's user: None lets it reach any user of this tenant, never another tenant."""
-        return None if user_id is None else _check_id("user_id", user_id)
+        return None if user_id is None else check_id("user_id", user_id)
 
     def _filter(
         self,
@@ -696,7 +759,7 @@ class Memory:
     ) -> UnitFilter:
         scope = dataclasses.replace(
             self._scope(user_id, agent_id),
-            session_id=None if session_id is None else _check_id("session_id", session_id),
+            session_id=None if session_id is None else check_id("session_id", session_id),
         )
         kind_tuple = None if kinds is None else tuple(kinds)
         for kind in kind_tuple or ():
@@ -708,18 +771,6 @@ class Memory:
             since=None if since is None else parse_timestamp(since),
             until=None if until is None else parse_timestamp(until),
         )
-
-
-def _check_id(field: str, value: object) -> str:
-    if not isinstance(value, str):
-        raise UsageError(f"{field} must be a string, got {type(value).__name__}")
-    if not value.strip():
-        raise UsageError(f"{field} must not be empty")
-    if len(value) > MAX_ID_CHARS:
-        raise UsageError(f"{field} is longer than {MAX_ID_CHARS} characters")
-    if "\x00" in value:
-        raise UsageError(f"{field} contains a NUL character (\\x00); remove it")
-    return value
 
 
 def _group(items: Iterable[T], key: Callable[[T], Any]) -> dict[Any, list[T]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -527,11 +526,9 @@ def test_extract_is_the_units_of_extract_report() -> None:
     assert RuleExtractor().extract(turns) == RuleExtractor().extract_report(turns).units
 
 
-def test_a_megabyte_turn_is_handled_quickly() -> None:
+def test_a_megabyte_turn_is_cut_into_bounded_passages() -> None:
     content = " ".join(f"I planted rose {n} in the garden near the old fence" for n in range(100_000))
-    start = time.perf_counter()
     report = RuleExtractor().extract_report([turn(content), turn("I love painting sunsets at the beach.")])
-    assert time.perf_counter() - start < 5
     chunks = [u for u in report.units if u.kind == "passage"]
     assert len(chunks) == 1000 and all(u.turn_indexes == (0,) for u in chunks)
     assert [u.text for u in report.units if u.kind != "passage"] == [
@@ -666,20 +663,6 @@ def test_never_raises_and_indexes_are_valid(turns: list[TurnInput]) -> None:
         assert all(e and e == e.lower() for e in unit.entities)
         assert len(set(unit.entities)) == len(unit.entities)
         assert unit.occurred_at is None or unit.kind == "event"
-
-
-def test_throughput() -> None:
-    base = [
-        "I went to the LGBTQ support group yesterday and it was so powerful, I really loved it.",
-        "My kids are so excited about summer break, we are thinking about going camping next month.",
-        "That sounds wonderful! I really hope you have a great time with your family out there.",
-        "I just signed up for a pottery class last week, it's like therapy for me honestly.",
-    ]
-    turns = [turn(base[i % 4] + f" Number {i}.", "Caroline" if i % 2 else "Melanie") for i in range(2000)]
-    start = time.perf_counter()
-    RuleExtractor().extract(turns)
-    rate = len(turns) / (time.perf_counter() - start)
-    assert rate > 2000, f"{rate:.0f} turns/s"  # loose: shared CI machines are noisy
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from eidetica.ingest.formats import (
     read_locomo,
     read_text_file,
 )
+from eidetica.limits import MAX_LABEL_CHARS, MAX_MESSAGES
 from eidetica.model import TurnInput
 
 LOCOMO_DEV = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "locomo"
@@ -130,6 +131,28 @@ def test_content_size_limit() -> None:
     assert len(turn.content) == 1_000_004
     with pytest.raises(UsageError, match="limit is 4,000,000"):
         from_messages({"content": "y" * (MAX_TURN_CHARS + 1)}, session_id=None, timestamp=None)
+
+
+def test_messages_per_call_are_bounded() -> None:
+    one = {"role": "user", "content": "a"}
+    assert len(from_messages([one] * MAX_MESSAGES, session_id=None, timestamp=None)) == MAX_MESSAGES
+    with pytest.raises(UsageError, match=r"^messages per add must be at most 1,000, got 500000; send fewer"):
+        from_messages([one] * 500_000, session_id=None, timestamp=None)
+
+
+def test_a_message_timestamp_outside_the_range_names_the_message() -> None:
+    late = {"content": "hi", "timestamp": "9999-12-31T23:59:59-14:00"}
+    with pytest.raises(UsageError, match=r"^message 1: timestamp: .*years 1000 to 9000 \(UTC\)"):
+        from_messages([{"content": "ok"}, late], session_id=None, timestamp=None)
+
+
+def test_an_integer_id_too_long_for_a_label_is_refused() -> None:
+    with pytest.raises(UsageError, match=r"message 0: id is longer than 1,000 characters"):
+        from_messages({"content": "hi", "id": 10**5000}, session_id=None, timestamp=None)
+    [turn] = from_messages(
+        {"content": "hi", "id": 10 ** (MAX_LABEL_CHARS - 1)}, session_id=None, timestamp=None
+    )
+    assert turn.ref is not None and len(turn.ref) == MAX_LABEL_CHARS
 
 
 json_leaf = st.one_of(
@@ -340,6 +363,17 @@ def test_jsonl_wrong_types_name_field_and_line(tmp_path: Path, row: Any, message
         read_jsonl(path)
 
 
+def test_jsonl_number_too_long_to_read_names_line(tmp_path: Path) -> None:
+    path = tmp_path / "n.jsonl"
+    path.write_text('{"text": "fine"}\n{"text": "hi", "id": 1' + "0" * 5000 + "}\n", encoding="utf-8")
+    with pytest.raises(InputFormatError, match=r"n.jsonl, line 2: malformed JSON: a number of more than"):
+        read_jsonl(path)
+    whole = tmp_path / "n.json"
+    whole.write_text('[{"content": "hi", "id": 1' + "0" * 5000 + "}]", encoding="utf-8")
+    with pytest.raises(InputFormatError, match=r"n.json: malformed JSON: a number of more than"):
+        read_file(whole)
+
+
 def test_jsonl_size_limit(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "big.jsonl", [{"text": "é" * 1_000_000}])
     assert len(read_jsonl(path).turns[0].content) == 1_000_000
@@ -464,6 +498,33 @@ def test_read_locomo_bad_session_date(tmp_path: Path) -> None:
     path = tmp_path / "d.json"
     path.write_text(json.dumps(sample), encoding="utf-8")
     with pytest.raises(InputFormatError, match="sample conv-x, session_10: session_10_date_time"):
+        read_locomo(path)
+
+
+@pytest.mark.parametrize("date", ["9999-12-31T23:59:59", "11:59 pm on 31 December, 9999", "0001-01-02"])
+def test_read_locomo_session_date_outside_the_range(tmp_path: Path, date: str) -> None:
+    # Once an OverflowError (a second per turn past the year 9999) or a year no store reads back.
+    sample = locomo_sample()
+    sample["conversation"]["session_1_date_time"] = date
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(sample), encoding="utf-8")
+    with pytest.raises(
+        InputFormatError,
+        match=r"sample conv-x, session_1: session_1_date_time: .* is out of range: times must lie in "
+        r"the years 1000 to 9000",
+    ):
+        read_file(path)
+
+
+def test_a_locomo_sample_without_its_conversation_names_the_key(tmp_path: Path) -> None:
+    sample = locomo_sample()
+    del sample["conversation"]
+    path = tmp_path / "loco.json"
+    path.write_text(json.dumps([sample]), encoding="utf-8")
+    expected = r'loco.json: sample conv-x: missing the "conversation" key'
+    with pytest.raises(InputFormatError, match=expected):
+        read_file(path)  # told from messages by its sample_id
+    with pytest.raises(InputFormatError, match=expected):
         read_locomo(path)
 
 

@@ -23,15 +23,24 @@ from typing import Any
 
 from eidetica.errors import InputFormatError, UsageError
 from eidetica.ingest.timeparse import parse_timestamp
+from eidetica.limits import (
+    MAX_LABEL_CHARS,
+    MAX_MESSAGES,
+    check_count,
+    check_label,
+    check_metadata,
+    check_text,
+)
+from eidetica.limits import MAX_TURN_CHARS as MAX_TURN_CHARS  # re-exported: callers import it here
 from eidetica.model import TurnInput
-
-MAX_TURN_CHARS = 4_000_000
-"""Longest text one turn may hold; longer input must be split by the caller."""
 
 FORMATS = ("jsonl", "json", "messages", "locomo", "text")
 """Values ``read_file`` accepts for ``format``; ``json`` tells messages from LoCoMo by content."""
 
-_MAX_FIELD_CHARS = 1_000  # speaker, role, ids: short labels, never documents
+# An integer id with this many digits is longer than a label may be (and str() of one with
+# thousands of digits raises ValueError instead of saying so).
+_LONGEST_INT_LABEL = 10**MAX_LABEL_CHARS
+_TOO_LONG_NUMBER = "malformed JSON: a number of more than 4,300 digits"
 _TEXT_PART_TYPES = ("text", "input_text", "output_text")  # a tuple: part types may be unhashable
 _SESSION_KEY = re.compile(r"session_(\d+)")
 _BOM = b"\xef\xbb\xbf"
@@ -61,35 +70,13 @@ def _type_name(value: object) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def _check_clean(value: str, what: str) -> None:
-    """Reject NUL characters and lone surrogates, which no storage backend can round-trip."""
-    nul = value.find("\x00")
-    if nul >= 0:
-        raise _Invalid(f"{what} contains a NUL character (\\x00) at offset {nul}; remove it")
-    if value.isascii():
-        return
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        bad = ord(value[exc.start])
-        raise _Invalid(
-            f"{what} is not valid Unicode text (lone surrogate U+{bad:04X} at offset {exc.start})"
-        ) from None
-
-
 def _check_text(value: object, what: str) -> str:
-    """Return ``value`` if it is storable turn text."""
-    if not isinstance(value, str):
-        raise _Invalid(f"{what} must be a string, got {_type_name(value)}")
-    if len(value) > MAX_TURN_CHARS:
-        raise _Invalid(
-            f"{what} is {len(value):,} characters; the limit is {MAX_TURN_CHARS:,} per turn, "
-            "so split it into several turns"
-        )
-    if not value.strip():
-        raise _Invalid(f"{what} is empty")
-    _check_clean(value, what)
-    return value
+    """Return ``value`` if it is storable turn text (``limits.check_text``, the check ``update``
+    runs too)."""
+    try:
+        return check_text(what, value)
+    except UsageError as exc:
+        raise _Invalid(str(exc)) from None
 
 
 def _content(value: object, what: str) -> str:
@@ -115,32 +102,27 @@ def _opt_str(value: object, what: str, *, allow_int: bool = False) -> str | None
     if value is None:
         return None
     if allow_int and isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) >= _LONGEST_INT_LABEL:
+            raise _Invalid(f"{what} is longer than {MAX_LABEL_CHARS:,} characters")
         return str(value)
     if not isinstance(value, str):
         kinds = "a string or an integer" if allow_int else "a string"
         raise _Invalid(f"{what} must be {kinds}, got {_type_name(value)}")
     if not value.strip():
         raise _Invalid(f"{what} is empty")
-    if len(value) > _MAX_FIELD_CHARS:
-        raise _Invalid(f"{what} is longer than {_MAX_FIELD_CHARS:,} characters")
-    _check_clean(value, what)
-    return value
+    try:
+        return check_label(what, value)
+    except UsageError as exc:
+        raise _Invalid(str(exc)) from None
 
 
 def _metadata(value: object) -> dict[str, Any]:
-    """Return a copy of a JSON-serialisable metadata dict ({} for None)."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _Invalid(f"metadata must be an object (dict), got {_type_name(value)}")
-    if not all(isinstance(key, str) for key in value):
-        raise _Invalid("metadata keys must be strings")
-    if value:
-        try:
-            _JSON.encode(value).encode("utf-8")
-        except (TypeError, ValueError, RecursionError) as exc:
-            raise _Invalid(f"metadata is not JSON-serialisable: {exc}") from None
-    return dict(value)
+    """Return a copy of a JSON-serialisable metadata dict ({} for None): ``limits.check_metadata``,
+    the check ``update`` runs too."""
+    try:
+        return check_metadata("metadata", value)
+    except UsageError as exc:
+        raise _Invalid(str(exc)) from None
 
 
 def _when(value: object, what: str = "timestamp") -> datetime:
@@ -188,7 +170,8 @@ def from_messages(
     """Parse OpenAI-style messages: a string (one user turn), one message dict, or a list of them.
 
     Speaker is the message's ``name``, else its ``role``. A message's own ``timestamp`` overrides
-    the call's. Raises UsageError naming the index of the first invalid message.
+    the call's. Raises UsageError naming the index of the first invalid message, or when there
+    are more than ``limits.MAX_MESSAGES``.
     """
     session, when = _call_args(session_id, timestamp)
     if isinstance(messages, str):
@@ -199,6 +182,13 @@ def from_messages(
         items = list(messages)
     else:
         raise UsageError(f"messages must be a str, a dict or a list of dicts, not {_type_name(messages)}")
+    check_count(
+        "messages per add",
+        len(items),
+        maximum=MAX_MESSAGES,
+        minimum=0,
+        fix="; send fewer per request (import_file cuts a file into batches itself)",
+    )
     turns: list[TurnInput] = []
     for i, msg in enumerate(items):
         try:
@@ -318,6 +308,8 @@ def _parse_jsonl(data: bytes, source: str, skip: bool) -> ParsedFile:
             problems.append(("malformed JSON: nested too deeply", number))
         except _Invalid as exc:
             problems.append((str(exc), number))
+        except ValueError:  # json.loads refuses integers of over 4,300 digits with a bare ValueError
+            problems.append((_TOO_LONG_NUMBER, number))
     return _result(turns, problems, source, skip)
 
 
@@ -375,7 +367,12 @@ def _locomo_sample(sample: object, index: int, turns: list[TurnInput], problems:
         raise _Invalid(f"sample {index}: {exc}") from None
     if sample_id is None:
         raise _Invalid(f"sample {index}: missing sample_id")
-    conv = sample.get("conversation")
+    if "conversation" not in sample:
+        raise _Invalid(
+            f'sample {sample_id}: missing the "conversation" key (an object of session_N turn lists '
+            "and their session_N_date_time)"
+        )
+    conv = sample["conversation"]
     if not isinstance(conv, dict):
         raise _Invalid(f"sample {sample_id}: conversation must be an object, got {_type_name(conv)}")
     # Iterate sessions, not dates: some samples have dates for sessions that do not exist.
@@ -413,6 +410,14 @@ def _parse_locomo(data: object, source: str, skip: bool) -> ParsedFile:
     return _result(turns, problems, source, skip)
 
 
+def _looks_like_locomo(first: object) -> bool:
+    """Whether a JSON file's first object is a LoCoMo sample, even one missing its conversation
+    (which then gets an error naming that key, not "message 0: missing content")."""
+    return isinstance(first, dict) and (
+        "conversation" in first or ("sample_id" in first and "content" not in first)
+    )
+
+
 def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -434,14 +439,17 @@ def _decode(data: bytes, source: str) -> str:
 
 
 def _load_json(data: bytes, source: str) -> object:
+    text = _decode(data, source)
     try:
-        return json.loads(_decode(data, source))
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputFormatError(
             f"malformed JSON: {exc.msg} (column {exc.colno})", source=source, line=exc.lineno
         ) from None
     except RecursionError:
         raise InputFormatError("malformed JSON: nested too deeply", source=source) from None
+    except ValueError:  # an integer of over 4,300 digits
+        raise InputFormatError(_TOO_LONG_NUMBER, source=source) from None
 
 
 def read_jsonl(path: Path, *, skip_invalid: bool = False) -> ParsedFile:
@@ -474,8 +482,9 @@ def read_file(
 ) -> ParsedFile:
     """Read a conversation file, choosing the parser from ``format`` or the file's extension.
 
-    ``.json`` files holding objects with a ``conversation`` key are LoCoMo; other ``.json`` files
-    are OpenAI-style messages (a list, one message, or ``{"messages": [...]}``). A turn without an
+    ``.json`` files holding objects with a ``conversation`` key (or a ``sample_id`` and no
+    ``content``) are LoCoMo; other ``.json`` files are OpenAI-style messages (a list, one message,
+    or ``{"messages": [...]}``). A turn without an
     ``id`` (a JSONL line, a message, a text file) gets a content ref (``content_ref``), the same
     whatever the file is called.
     """
@@ -500,6 +509,6 @@ def read_file(
             raise InputFormatError(str(exc), source=source) from None
     loaded = _load_json(data, source)
     first = loaded[0] if isinstance(loaded, list) and loaded else loaded
-    if kind == "locomo" or (kind == "json" and isinstance(first, dict) and "conversation" in first):
+    if kind == "locomo" or (kind == "json" and _looks_like_locomo(first)):
         return _parse_locomo(loaded, source, skip_invalid)
     return _parse_messages(loaded, source, skip_invalid)

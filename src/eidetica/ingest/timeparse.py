@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from dateutil import parser as _dateutil_parser
 
 from eidetica.errors import UsageError
+from eidetica.limits import check_time, shown
 
 __all__ = ["MONTH_NAMES", "WEEKDAY_NAMES", "format_date", "parse_timestamp", "resolve_relative"]
 
@@ -55,7 +56,6 @@ for _i, _name in enumerate(MONTH_NAMES, start=1):
 _MONTHS["sept"] = 9
 
 _ACCEPTED = "use ISO 8601 (2023-05-08T13:56:00), epoch seconds, or a form like '1:56 pm on 8 May, 2023'"
-_MIN_YEAR, _MAX_YEAR = 1000, 9999
 # Epoch values above this are milliseconds: 1e11 seconds is the year 5138, 1e11 ms is 1973.
 _EPOCH_MS_THRESHOLD = 1e11
 
@@ -86,23 +86,19 @@ _ISO_HEAD_RE = re.compile(r"\d{4}-\d{2}")
 
 
 def _fail(value: object, why: str = "") -> UsageError:
-    shown = repr(value)
-    if len(shown) > 80:
-        shown = shown[:77] + "..."
-    return UsageError(f"cannot read timestamp {shown}{why}: {_ACCEPTED}")
+    return UsageError(f"cannot read timestamp {shown(value)}{why}: {_ACCEPTED}")
 
 
 def _aware(dt: datetime, original: object) -> datetime:
-    """Give naive datetimes UTC, turn third-party fixed offsets into stdlib ones, check the year."""
+    """Give naive datetimes UTC, turn third-party fixed offsets into stdlib ones, and check that
+    the moment lies in the range every store and date computation can hold (``limits``)."""
     if dt.tzinfo is None or dt.utcoffset() is None:
         dt = dt.replace(tzinfo=UTC)
     elif not isinstance(dt.tzinfo, timezone):
         offset = dt.utcoffset()
         assert offset is not None  # checked above
         dt = dt.replace(tzinfo=UTC if not offset else timezone(offset))
-    if not _MIN_YEAR <= dt.year <= _MAX_YEAR:
-        raise _fail(original, f" (year {dt.year} is outside {_MIN_YEAR}..{_MAX_YEAR})")
-    return dt
+    return check_time(dt, original)
 
 
 def _from_epoch(seconds: float, original: object) -> datetime:
@@ -149,9 +145,11 @@ def _parse_string(text: str, original: object) -> datetime:
         raise _fail(original, " (empty)")
     if _ISO_HEAD_RE.match(s):
         try:
-            return _aware(datetime.fromisoformat(s), original)
+            iso = datetime.fromisoformat(s)
         except ValueError:
             pass  # "2023-05-08 1:56 pm" and friends: dateutil below.
+        else:  # checked outside the try: an out-of-range year must not fall through to dateutil
+            return _aware(iso, original)
     if _EPOCH_STR_RE.fullmatch(s):
         return _from_epoch(float(s), original)
     for pattern in (_LOCOMO_RE, _DMY_RE, _MDY_RE):
@@ -184,7 +182,8 @@ def parse_timestamp(value: object) -> datetime:
     (milliseconds when above 1e11), and strings: ISO 8601 (with ``Z`` or an offset, or without a
     zone), ``"2023-05-08 13:56"``, ``"1:56 pm on 8 May, 2023"``, ``"8 May 2023"``,
     ``"May 8, 2023"``, ``"8 May, 2023 1:56 pm"``, digit-only epoch strings, and what dateutil reads
-    without guessing. Anything else raises :class:`~eidetica.errors.UsageError`.
+    without guessing. Anything else raises :class:`~eidetica.errors.UsageError`, and so does a
+    moment outside the years ``limits.MIN_YEAR`` to ``limits.MAX_YEAR`` in UTC.
     """
     if isinstance(value, bool):  # bool is an int subclass; True is never a timestamp.
         raise _fail(value, " (a bool)")

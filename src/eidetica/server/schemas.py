@@ -2,14 +2,45 @@
 
 Types are checked here (a string where a number belongs is a 422); values are checked by
 ``Memory`` itself, so the REST API and the library refuse the same inputs with the same words.
+The bounds of ``eidetica.limits`` are advertised in the OpenAPI document (``maxLength``,
+``maximum``...) by ``_bounds``, which only describes them: ``Memory`` enforces them, with its words.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
+
+from ..limits import (
+    MAX_BUDGET_TOKENS,
+    MAX_ID_CHARS,
+    MAX_K,
+    MAX_LIMIT,
+    MAX_MESSAGES,
+    MAX_OFFSET,
+    MAX_QUERY_CHARS,
+    MAX_TURN_CHARS,
+    MAX_YEAR,
+    MIN_YEAR,
+)
+
+_TIME_RANGE = f"between the years {MIN_YEAR} and {MAX_YEAR} (UTC)"
+
+
+def _bounds(**keywords: int) -> Callable[[dict[str, Any]], None]:
+    """A ``json_schema_extra`` that adds JSON-schema ``keywords`` to a field's schema, to its
+    non-null branch when it may be null; nothing is validated by pydantic."""
+
+    def describe(schema: dict[str, Any]) -> None:
+        branches = schema.get("anyOf", [schema])
+        for branch in branches:
+            if branch.get("type") != "null":
+                branch.update(keywords)
+
+    return describe
 
 
 def _messages(value: Any) -> Any:
@@ -28,18 +59,27 @@ Messages = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "string"},
+                {"type": "string", "minLength": 1, "maxLength": MAX_TURN_CHARS},
                 {"type": "object"},
-                {"type": "array", "items": {"type": "object"}},
+                {"type": "array", "items": {"type": "object"}, "maxItems": MAX_MESSAGES},
             ],
             "description": "A text, an OpenAI-style message ({role, content, name?, id?, timestamp?, "
-            "metadata?}), or a list of them.",
+            f"metadata?}}), or a list of at most {MAX_MESSAGES} of them; each text at most "
+            f"{MAX_TURN_CHARS} characters.",
         }
     ),
 ]
-UserId = Annotated[str | None, Field(description="Whose memory; the default user when absent.")]
-AgentId = Annotated[str | None, Field(description="Narrow to one agent of the user.")]
-SessionId = Annotated[str | None, Field(description="Narrow to (or, for add, file under) one session.")]
+_ID = _bounds(minLength=1, maxLength=MAX_ID_CHARS)
+UserId = Annotated[
+    str | None, Field(description="Whose memory; the default user when absent.", json_schema_extra=_ID)
+]
+AgentId = Annotated[str | None, Field(description="Narrow to one agent of the user.", json_schema_extra=_ID)]
+SessionId = Annotated[
+    str | None,
+    Field(description="Narrow to (or, for add, file under) one session.", json_schema_extra=_ID),
+]
+Question = Annotated[str, Field(json_schema_extra=_bounds(minLength=1, maxLength=MAX_QUERY_CHARS))]
+BudgetTokens = _bounds(minimum=1, maximum=MAX_BUDGET_TOKENS)
 
 
 class _Body(BaseModel):
@@ -60,56 +100,80 @@ class AddRequest(_Body):
     session_id: SessionId = None
     timestamp: Annotated[
         str | float | None,
-        Field(description="When the messages were said: ISO 8601 or epoch seconds (default: now)."),
+        Field(
+            description="When the messages were said: ISO 8601 or epoch seconds (default: now), "
+            + _TIME_RANGE
+            + "."
+        ),
     ] = None
     infer: Annotated[bool, Field(description="Derive facts and events (false: store turns only).")] = True
     user_name: Annotated[
-        str | None, Field(description="The user's name, for user messages that carry no name.")
+        str | None,
+        Field(description="The user's name, for user messages that carry no name.", json_schema_extra=_ID),
     ] = None
+    return_units: Annotated[
+        bool,
+        Field(
+            description="Answer with every stored unit in full (texts included) instead of their ids "
+            "and counts."
+        ),
+    ] = False
 
 
 class SearchRequest(_Body):
     """Find the units that best answer a query."""
 
-    query: str
+    query: Question
     user_id: UserId = None
     agent_id: AgentId = None
     session_id: SessionId = None
-    k: Annotated[int, Field(description="How many hits, at most.")] = 10
+    k: Annotated[
+        int, Field(description="How many hits, at most.", json_schema_extra=_bounds(minimum=1, maximum=MAX_K))
+    ] = 10
     kinds: Annotated[list[str] | None, Field(description="Only these kinds: turn, fact, event, passage.")] = (
         None
     )
-    since: Annotated[str | None, Field(description="Only units from this time on (ISO 8601).")] = None
-    until: Annotated[str | None, Field(description="Only units up to this time (ISO 8601).")] = None
+    since: Annotated[
+        str | None, Field(description=f"Only units from this time on (ISO 8601), {_TIME_RANGE}.")
+    ] = None
+    until: Annotated[
+        str | None, Field(description=f"Only units up to this time (ISO 8601), {_TIME_RANGE}.")
+    ] = None
     as_of: Annotated[
-        str | None, Field(description="What memory held at this time: no units superseded by then.")
+        str | None,
+        Field(description=f"What memory held at this time: no units superseded by then; {_TIME_RANGE}."),
     ] = None
 
 
 class ContextRequest(_Body):
     """Pack the best evidence for a query into a token budget."""
 
-    query: str
+    query: Question
     user_id: UserId = None
     agent_id: AgentId = None
     session_id: SessionId = None
-    budget_tokens: Annotated[int, Field(description="The most tokens the context may take.")] = 400
+    budget_tokens: Annotated[
+        int, Field(description="The most tokens the context may take.", json_schema_extra=BudgetTokens)
+    ] = 400
 
 
 class AnswerRequest(_Body):
     """Answer a question from memory with the server's LLM, citing the units it used."""
 
-    question: str
+    question: Question
     user_id: UserId = None
     agent_id: AgentId = None
     session_id: SessionId = None
-    budget_tokens: Annotated[int, Field(description="Token budget of the evidence the model reads.")] = 1000
+    budget_tokens: Annotated[
+        int,
+        Field(description="Token budget of the evidence the model reads.", json_schema_extra=BudgetTokens),
+    ] = 1000
 
 
 class UpdateRequest(_Body):
     """Give a derived unit a new text (and optionally new metadata); the old version stays in history."""
 
-    text: str
+    text: Annotated[str, Field(json_schema_extra=_bounds(minLength=1, maxLength=MAX_TURN_CHARS))]
     metadata: dict[str, Any] | None = None
 
 
@@ -126,5 +190,13 @@ class ListQuery(_Query):
     agent_id: AgentId = None
     session_id: SessionId = None
     kinds: Annotated[list[str] | None, Field(description="Only these kinds (repeat the parameter).")] = None
-    limit: Annotated[int, Field(description="How many units, at most.")] = 100
-    offset: Annotated[int, Field(description="Skip this many first.")] = 0
+    limit: Annotated[
+        int,
+        Field(
+            description="How many units, at most.", json_schema_extra=_bounds(minimum=0, maximum=MAX_LIMIT)
+        ),
+    ] = 100
+    offset: Annotated[
+        int,
+        Field(description="Skip this many first.", json_schema_extra=_bounds(minimum=0, maximum=MAX_OFFSET)),
+    ] = 0
