@@ -450,6 +450,21 @@ def rebuild(
     out.print(f"rebuilt {count} derived units")
 
 
+#: What --api-keys takes, for serve and mcp alike.
+_API_KEYS_HELP = (
+    "key=tenant pairs, comma-separated (k1=acme,k2=globex), or @path to a file of them (one per "
+    "line, # comments); prefer @path, since the command line is visible in ps"
+)
+AllowedHostOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allowed-host",
+        help="Without API keys, answer this Host name too (repeatable; name or name:port), besides "
+        "localhost, 127.0.0.1 and [::1]; default $EIDETICA_ALLOWED_HOSTS (comma-separated).",
+    ),
+]
+
+
 @app.command()
 @_handled
 def serve(
@@ -468,9 +483,10 @@ def serve(
         str | None,
         typer.Option(
             "--api-keys",
-            help="key=tenant pairs (k1=acme,k2=globex) or @file; default $EIDETICA_API_KEYS; none: no auth.",
+            help=f"API keys: {_API_KEYS_HELP}. Default $EIDETICA_API_KEYS; no keys at all: no auth.",
         ),
     ] = None,
+    allowed_host: AllowedHostOption = None,
     max_body_mb: Annotated[
         float | None,
         typer.Option(
@@ -479,27 +495,31 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the REST API (and its OpenAPI document) over HTTP until interrupted."""
-    from .config import server_settings
-    from .server.launch import require_server_extra
+    from .config import redact, redacted_errors, server_settings
+    from .server.launch import exposure_warning, require_server_extra
     from .server.launch import serve as run_server
 
-    require_server_extra()
-    settings = server_settings(db, api_keys, max_body_mb)
-    tenants = sorted(set(settings.api_keys.values()))
-    auth = (
-        f"on: {len(settings.api_keys)} API key(s) for tenant(s) {', '.join(tenants)}"
-        if settings.api_keys
-        else "off: every caller is in the default tenant (set --api-keys to require keys)"
-    )
-    shown_host = f"[{host}]" if ":" in host else host
-    lines = (
-        f"serving {settings.db} on http://{shown_host}:{port} with {workers} worker(s)",
-        f"authentication {auth}",
-        f"API document: http://{shown_host}:{port}/docs",
-    )
-    for line in lines:
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
-    run_server(settings, host=host, port=port, workers=workers)
+    with redacted_errors():
+        require_server_extra()
+        settings = server_settings(db, api_keys, max_body_mb, allowed_host_names=allowed_host)
+        tenants = sorted(set(settings.api_keys.values()))
+        auth = (
+            f"on: {len(settings.api_keys)} API key(s) for tenant(s) {', '.join(tenants)}"
+            if settings.api_keys
+            else "off: every caller is in the default tenant (set --api-keys @keys.txt to require keys)"
+        )
+        shown_host = f"[{host}]" if ":" in host else host
+        lines = (
+            f"serving {redact(settings.db)} on http://{shown_host}:{port} with {workers} worker(s)",
+            f"authentication {auth}",
+            f"API document: http://{shown_host}:{port}/docs",
+        )
+        for line in lines:
+            out.print(line, markup=False, highlight=False, soft_wrap=True)
+        warning = exposure_warning(host, bool(settings.api_keys), settings.allowed_hosts)
+        if warning:
+            err.print(f"[bold red]WARNING:[/bold red] {escape(warning)}", highlight=False, soft_wrap=True)
+        run_server(settings, host=host, port=port, workers=workers)
 
 
 @app.command()
@@ -590,22 +610,33 @@ def mcp_(
         str | None,
         typer.Option(
             "--api-keys",
-            help="key=tenant pairs, comma-separated, or @file (http; default: $EIDETICA_API_KEYS).",
+            help=f"API keys (http): {_API_KEYS_HELP}. Default $EIDETICA_API_KEYS.",
         ),
     ] = None,
+    allowed_host: AllowedHostOption = None,
+    session_idle_minutes: Annotated[
+        float,
+        typer.Option("--session-idle-minutes", help="Close an MCP session idle this long (http).", min=0.01),
+    ] = 30.0,
+    max_sessions: Annotated[
+        int,
+        typer.Option("--max-sessions", help="Most MCP sessions open at once; more get 503 (http).", min=1),
+    ] = 1000,
 ) -> None:
     """Serve memory to LLM agents as MCP tools, over stdio or streamable HTTP."""
     import contextlib
     import sys
 
+    from .config import allowed_hosts, redacted_errors
     from .config import api_keys as read_api_keys
     from .model import DEFAULT_TENANT
 
     try:
+        from .server.launch import exposure_warning
         from .server.mcp import McpSettings, run_http, run_stdio
         from .server.tenants import Tenants
     except ModuleNotFoundError as exc:
-        if (exc.name or "").split(".")[0] not in ("mcp", "pydantic", "starlette", "uvicorn"):
+        if (exc.name or "").split(".")[0] not in ("mcp", "pydantic", "starlette", "uvicorn", "fastapi"):
             raise
         raise UsageError(f"eidetica mcp needs {exc.name}: pip install 'eidetica[server]'") from exc
     if transport not in ("stdio", "http"):
@@ -615,18 +646,29 @@ def mcp_(
     if transport == "stdio" and api_keys is not None:
         raise UsageError("--api-keys is for http; over stdio use --tenant")
     settings = McpSettings(tenant=tenant or DEFAULT_TENANT, user_id=user_id, agent_id=agent_id)
-    keys = read_api_keys(api_keys) if transport == "http" else {}
-    # Over stdio, stdout carries the protocol only: anything printed while loading goes to stderr.
-    with contextlib.redirect_stdout(sys.stderr):
-        tenants = Tenants.open(resolve_db(db), api_keys=keys)
+    with redacted_errors():
+        keys = read_api_keys(api_keys) if transport == "http" else {}
+        hosts = allowed_hosts(allowed_host) if transport == "http" else ()
+        # Over stdio, stdout carries the protocol only: anything printed while loading goes to stderr.
+        with contextlib.redirect_stdout(sys.stderr):
+            tenants = Tenants.open(resolve_db(db), api_keys=keys)
     try:
         if transport == "stdio":
             run_stdio(tenants, settings)
         else:
             err.print(f"serving MCP at http://{host}:{port}/mcp", highlight=False)
-            if not keys and host not in ("127.0.0.1", "localhost", "::1"):
-                err.print("[yellow]warning:[/yellow] no API keys: every caller shares the default tenant")
-            run_http(tenants, settings, host=host, port=port)
+            warning = exposure_warning(host, bool(keys), hosts)
+            if warning:
+                err.print(f"[bold red]WARNING:[/bold red] {escape(warning)}", highlight=False, soft_wrap=True)
+            run_http(
+                tenants,
+                settings,
+                host=host,
+                port=port,
+                allowed_hosts=hosts,
+                session_idle_s=session_idle_minutes * 60,
+                max_sessions=max_sessions,
+            )
     except KeyboardInterrupt:
         pass
     finally:

@@ -84,6 +84,8 @@ class Client:
             "timestamp": timestamp,
             "infer": infer,
             "user_name": user_name,
+            # The server answers ids and counts unless asked: ``AddResult`` holds the units.
+            "return_units": True,
         }
         return self._call("POST", "/v1/memories", wire.add_result_from_wire, body=body)
 

@@ -8,7 +8,11 @@ Lookup order for the database location, first match wins:
 
 A server (``eidetica serve``) also reads, each only when its option is absent:
 
-- ``EIDETICA_API_KEYS``: ``key=tenant`` pairs, or ``@path`` to a file of them (``api_keys``);
+- ``EIDETICA_API_KEYS``: ``key=tenant`` pairs, comma-separated, or ``@path`` to a file of them
+  (one per line, ``#`` comments), as ``api_keys`` reads them; prefer ``@path``, which keeps the
+  keys out of ``ps`` and shell history;
+- ``EIDETICA_ALLOWED_HOSTS``: comma-separated Host names a server without keys answers besides
+  the loopback ones (``allowed_hosts``);
 - ``EIDETICA_MAX_BODY_MB``: the largest request body accepted, in MiB (default 8).
 
 A chat model for extraction and answers is configured by ``llm_settings``, each value from its
@@ -20,6 +24,9 @@ command and server (``embedder_name``). A database keeps the embedder it was fil
 it the same way each time a database is opened. ``EIDETICA_DEFER_EMBEDDING=1`` makes a server
 embed in the background (``defer_embedding``): worth it for a slow embedder such as MiniLM.
 
+Whatever prints or logs a database URL, or an error that may quote one, passes it through
+``redact`` first, which hides its password.
+
 Library objects never read the environment: ``Memory(...)`` takes explicit arguments.
 """
 
@@ -27,13 +34,16 @@ from __future__ import annotations
 
 import math
 import os
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import platformdirs
 
-from .errors import UsageError
+from .errors import EideticaError, UsageError
 
 if TYPE_CHECKING:
     from .llms.base import LLMSettings
@@ -73,25 +83,95 @@ def api_keys(spec: str | None = None) -> dict[str, str]:
     """Map each API key to its tenant, from ``spec`` or else ``EIDETICA_API_KEYS``.
 
     The format is ``key=tenant`` pairs separated by commas (``k1=acme,k2=globex``), or ``@path``
-    naming a file with one ``key=tenant`` pair per line (``#`` starts a comment). An empty result
-    means the server runs without authentication, in the default tenant.
+    naming a file with one ``key=tenant`` pair per line (``#`` starts a comment; commas separate
+    pairs there too). A key listed twice is refused, even for the same tenant: one of the two is a
+    mistake, and silently keeping the last would hand a tenant's key to another. An empty result
+    means the server runs without authentication, in the default tenant. Messages never repeat a
+    key.
     """
     text = spec if spec is not None else os.environ.get("EIDETICA_API_KEYS", "")
+    where = "--api-keys" if spec is not None else "EIDETICA_API_KEYS"
     if text.startswith("@"):
-        try:
-            text = Path(text[1:]).expanduser().read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read the API key file {text[1:]}: {exc}") from exc
+        where, text = f"API key file {text[1:]}", _read_key_file(text[1:])
     keys: dict[str, str] = {}
-    for raw in text.replace(",", "\n").splitlines():
+    for number, raw in enumerate(text.replace(",", "\n").splitlines(), start=1):
         item = raw.split("#", 1)[0].strip()
         if not item:
             continue
         key, sep, tenant = (part.strip() for part in item.partition("="))
         if not sep or not key or not tenant:
-            raise UsageError(f"API key entry {item!r} must look like key=tenant")
+            raise UsageError(f"{where}, entry {number}: must look like key=tenant")
+        if key in keys:
+            raise UsageError(
+                f"{where}, entry {number}: this API key is already listed (for tenant {keys[key]!r}); "
+                "each key maps to one tenant, so remove one of the two entries"
+            )
         keys[key] = tenant
     return keys
+
+
+def _read_key_file(path: str) -> str:
+    try:
+        return Path(path).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the API key file {path}: {exc}") from exc
+
+
+#: What an allowed Host name may hold: a DNS name or IPv4 address, or a bracketed IPv6 one, and
+#: an optional port.
+_HOST_NAME = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(:[0-9]{1,5})?")
+
+
+def allowed_hosts(names: Sequence[str] | None = None) -> tuple[str, ...]:
+    """Host names a server without API keys answers besides the loopback ones: ``names`` (from
+    ``--allowed-host``), else the comma-separated ``EIDETICA_ALLOWED_HOSTS``.
+
+    Each is a name (any port: ``memory.lan``) or a name and port (``memory.lan:8000``), kept in
+    lower case.
+    """
+    if not names:
+        names = os.environ.get("EIDETICA_ALLOWED_HOSTS", "").split(",")
+    kept: list[str] = []
+    for raw in names:
+        name = raw.strip().lower()
+        if not name:
+            continue
+        if not _HOST_NAME.fullmatch(name):
+            raise UsageError(
+                f"allowed host {raw.strip()!r} is not a host name like memory.lan or memory.lan:8000 "
+                "(no scheme, no path)"
+            )
+        kept.append(name)
+    return tuple(dict.fromkeys(kept))
+
+
+#: The password of ``scheme://user:password@host`` (up to the last ``@`` before the path), and
+#: ``password=...`` in a query string or a libpq connection string.
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:@/\s]*):[^/\s]*@")
+_PARAM_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)[^&\s]+", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every URL or connection string in it replaced by ``***``.
+
+    The one helper for anything that prints or logs a database URL or an error that may quote
+    one: ``postgresql://ana:s3cret@db/mem`` becomes ``postgresql://ana:***@db/mem``.
+    """
+    text = _URL_PASSWORD.sub(r"\g<head>:***@", text)
+    return _PARAM_PASSWORD.sub(r"\g<head>***", text)
+
+
+@contextmanager
+def redacted_errors() -> Iterator[None]:
+    """Re-raise an Eidetica error with the passwords in its message redacted (see ``redact``)."""
+    try:
+        yield
+    except EideticaError as exc:
+        message = str(exc)
+        cleaned = redact(message)
+        if cleaned != message:
+            exc.args = (cleaned,)
+        raise
 
 
 @dataclass(frozen=True)
@@ -103,10 +183,23 @@ class ServerSettings:
     max_body_bytes: int
     #: The chat model ``answer`` uses, from ``EIDETICA_LLM_*``; None when none is configured.
     llm: LLMSettings | None = None
+    #: Host names answered besides the loopback ones while the server has no API keys.
+    allowed_hosts: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        # Never the keys, nor the database password: settings end up in logs and tracebacks.
+        return (
+            f"ServerSettings(db={redact(self.db)!r}, api_keys=<{len(self.api_keys)} keys>, "
+            f"max_body_bytes={self.max_body_bytes}, allowed_hosts={self.allowed_hosts!r})"
+        )
 
 
 def server_settings(
-    db: str | None = None, api_keys_spec: str | None = None, max_body_mb: float | None = None
+    db: str | None = None,
+    api_keys_spec: str | None = None,
+    max_body_mb: float | None = None,
+    *,
+    allowed_host_names: Sequence[str] | None = None,
 ) -> ServerSettings:
     """Resolve a server's settings from its options, falling back to the environment (see above)."""
     if max_body_mb is None:
@@ -118,14 +211,23 @@ def server_settings(
     if not math.isfinite(max_body_mb) or max_body_mb <= 0:
         raise UsageError(f"the body size limit must be a positive number of MiB, got {max_body_mb}")
     return ServerSettings(
-        resolve_db(db), api_keys(api_keys_spec), max(1, int(max_body_mb * MIB)), llm=llm_settings()
+        resolve_db(db),
+        api_keys(api_keys_spec),
+        max(1, int(max_body_mb * MIB)),
+        llm=llm_settings(),
+        allowed_hosts=allowed_hosts(allowed_host_names),
     )
 
 
 def export_server_settings(settings: ServerSettings) -> None:
-    """Write ``settings`` to the environment, so server worker processes started later read the same."""
+    """Write ``settings`` to the environment, so server worker processes started later read the same.
+
+    The keys go in ``EIDETICA_API_KEYS`` as ``key=tenant`` pairs even when they came from a file:
+    workers then need not read it again, nor see it change meanwhile.
+    """
     os.environ["EIDETICA_DB"] = settings.db
     os.environ["EIDETICA_API_KEYS"] = ",".join(f"{key}={tenant}" for key, tenant in settings.api_keys.items())
+    os.environ["EIDETICA_ALLOWED_HOSTS"] = ",".join(settings.allowed_hosts)
     os.environ["EIDETICA_MAX_BODY_MB"] = repr(settings.max_body_bytes / MIB)
 
 

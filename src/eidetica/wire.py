@@ -74,6 +74,9 @@ def context_from_wire(data: JSON) -> Context:
 
 
 def add_result_from_wire(data: JSON) -> AddResult:
+    """Read the whole form of an add's result (``to_wire(result)``), not its summary."""
+    if "turns" not in data and "turn_ids" in data:
+        raise ValueError("this is an add's summary (ids and counts): send return_units to get the units")
     return AddResult(
         turns=[unit_from_wire(u) for u in data["turns"]],
         derived=[unit_from_wire(u) for u in data["derived"]],
@@ -81,6 +84,28 @@ def add_result_from_wire(data: JSON) -> AddResult:
         revised=[unit_from_wire(u) for u in data.get("revised", ())],
         warnings=list(data.get("warnings", ())),
     )
+
+
+def add_summary_to_wire(result: AddResult) -> JSON:
+    """What an add stored, as ids and counts: the REST API's default answer to an add.
+
+    Its size follows the number of units, not their texts: echoing every turn back would turn
+    an 8 MB request into a reply many times larger. ``to_wire(result)`` is the whole form, which
+    ``add_result_from_wire`` reads back (a ``Client`` asks for it with ``return_units``).
+    """
+    return {
+        "turn_ids": [unit.id for unit in result.turns],
+        "derived_ids": [unit.id for unit in result.derived],
+        "revised_ids": [unit.id for unit in result.revised],
+        "skipped_refs": list(result.skipped_refs),
+        "warnings": list(result.warnings),
+        "counts": {
+            "turns": len(result.turns),
+            "derived": len(result.derived),
+            "revised": len(result.revised),
+            "skipped": len(result.skipped_refs),
+        },
+    }
 
 
 def answer_from_wire(data: JSON) -> Answer:

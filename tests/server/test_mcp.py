@@ -153,8 +153,12 @@ async def check_tool_flow(session: ClientSession, **scope: Any) -> dict[str, str
         timestamp="2024-05-08T10:00:00Z",
         **scope,
     )
-    assert [u["text"] for u in added["turns"]] == ["I switched to oolong tea last week"]
+    # The reply names what was stored without echoing texts back; get_memory has them.
+    assert all("text" not in u for u in added["turns"] + added["derived"])
     tea = added["turns"][0]
+    assert (await call(session, "get_memory", id=tea["id"], **scope))["text"] == (
+        "I switched to oolong tea last week"
+    )
     assert tea["session_id"] == "s1" and tea["occurred_at"].startswith("2024-05-08")
     assert added["derived"], "an event is derived from the turn"
     chat = await call(
@@ -366,16 +370,21 @@ def test_http_refuses_a_missing_or_unknown_key_with_401(tenants: Tenants) -> Non
         assert ok.status_code == 200
 
 
-def test_http_tenant_follows_each_request_key_not_the_session(tenants: Tenants) -> None:
-    """A session opened with one key and reused with another acts for the second key's tenant."""
+def test_http_session_belongs_to_the_tenant_that_opened_it(tenants: Tenants) -> None:
+    """Another tenant's key cannot use, nor end, a session: its id answers 404 as if unknown."""
     accept = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"}
 
-    def rpc(http: httpx.Client, key: str, session: str, body: dict[str, Any]) -> dict[str, Any]:
+    def request(http: httpx.Client, method: str, key: str, session: str, body: Any = None) -> httpx.Response:
         headers = {**accept, "Authorization": f"Bearer {key}", "Mcp-Session-Id": session}
-        response = http.post("/mcp", json={"jsonrpc": "2.0", **body}, headers=headers)
-        assert response.status_code in (200, 202), response.text
+        if body is None:
+            return http.request(method, "/mcp", headers=headers)
+        return http.request(method, "/mcp", json={"jsonrpc": "2.0", **body}, headers=headers)
+
+    def result(response: httpx.Response) -> dict[str, Any]:
+        assert response.status_code == 200, response.text
         events = [json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data:")]
-        return events[-1] if events else {}
+        reply: dict[str, Any] = events[-1]["result"]
+        return reply
 
     init = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
     with serve(tenants) as url, httpx.Client(base_url=url, timeout=30) as http:
@@ -385,12 +394,22 @@ def test_http_tenant_follows_each_request_key_not_the_session(tenants: Tenants) 
             headers={**accept, "Authorization": "Bearer key-acme"},
         )
         session = opened.headers["mcp-session-id"]
-        rpc(http, "key-acme", session, {"method": "notifications/initialized"})
-        add = {"name": "add_memory", "arguments": {"messages": "Globex wrote this"}}
-        reply = rpc(http, "key-globex", session, {"id": 2, "method": "tools/call", "params": add})
-        assert not reply["result"].get("isError"), reply
-    assert [u.text for u in tenants.memory("globex").list(kinds=["turn"])] == ["Globex wrote this"]
-    assert tenants.memory("acme").list() == []
+        notified = request(http, "POST", "key-acme", session, {"method": "notifications/initialized"})
+        assert notified.status_code == 202
+        add = {
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "add_memory", "arguments": {"messages": "x"}},
+        }
+        stolen = request(http, "POST", "key-globex", session, add)
+        assert stolen.status_code == 404, stolen.text
+        assert request(http, "DELETE", "key-globex", session).status_code == 404
+        own = {**add, "params": {"name": "add_memory", "arguments": {"messages": "Acme wrote this"}}}
+        assert not result(request(http, "POST", "key-acme", session, own)).get("isError")
+        assert request(http, "DELETE", "key-acme", session).status_code == 200
+        assert request(http, "POST", "key-acme", session, own).status_code == 404
+    assert [u.text for u in tenants.memory("acme").list(kinds=["turn"])] == ["Acme wrote this"]
+    assert tenants.memory("globex").list() == []
 
 
 def test_http_without_keys_serves_the_default_tenant_and_a_fixed_user(
@@ -451,6 +470,7 @@ def test_cli_serves_http_with_api_keys(tmp_path: Path) -> None:
         (["--transport", "sse"], "--transport must be stdio or http"),
         (["--transport", "http", "--tenant", "acme"], "--tenant is for stdio"),
         (["--api-keys", "k=acme"], "--api-keys is for http"),
+        (["--api-keys", "@keys.txt"], "--api-keys is for http"),
         (["--transport", "http", "--api-keys", "no-tenant"], "must look like key=tenant"),
     ],
 )

@@ -54,9 +54,9 @@ def error_of(response: httpx.Response, status: int, kind: str) -> str:
 
 
 def add_ana(http: httpx.Client) -> dict[str, Any]:
-    response = http.post(
-        "/v1/memories", json={"messages": ANA, "user_id": "ana", "session_id": "s1", "timestamp": WHEN}
-    )
+    """Add ANA, asking for the stored units in full."""
+    body = {"messages": ANA, "user_id": "ana", "session_id": "s1", "timestamp": WHEN, "return_units": True}
+    response = http.post("/v1/memories", json=body)
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
     return result
@@ -94,7 +94,8 @@ def test_add_stores_turns_and_derived_units_with_201(http: httpx.Client) -> None
     ["I like green tea", {"role": "user", "content": "I like green tea"}, [{"content": "I like green tea"}]],
 )
 def test_add_takes_a_text_a_message_or_a_list(http: httpx.Client, messages: Any) -> None:
-    response = http.post("/v1/memories", json={"messages": messages, "infer": False, "timestamp": 1709543700})
+    body = {"messages": messages, "infer": False, "timestamp": 1709543700, "return_units": True}
+    response = http.post("/v1/memories", json=body)
     assert response.status_code == 201, response.text
     (turn,) = response.json()["turns"]
     assert turn["text"] == "I like green tea" and turn["scope"]["user_id"] == "default"
@@ -466,9 +467,15 @@ def test_an_unexpected_failure_is_a_500_without_internals_and_stores_nothing(
 )
 def test_every_error_class_has_its_status(error: errors.EideticaError, status: int) -> None:
     request = Request({"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""})
+    request.state.request_id = "req-1"
     translated, code, headers = http_errors.translate(request, error)
-    assert translated is error and code == status
+    assert code == status
     assert headers == ({"WWW-Authenticate": "Bearer"} if status == 401 else {})
+    if status < 500:  # the caller's mistake: its own message
+        assert translated is error
+    else:  # the server's failure: same type, a generic message naming the request id
+        assert type(translated) is type(error) and str(translated) != "x"
+        assert "req-1" in str(translated)
 
 
 def test_answer_without_an_llm_is_a_clear_400(live: LiveServer) -> None:

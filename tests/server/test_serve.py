@@ -22,7 +22,14 @@ from eidetica import AuthError, Client
 from eidetica.cli import app
 
 EIDETICA = Path(sys.executable).parent / "eidetica"
-RUNNER = CliRunner(env={"EIDETICA_DB": None, "EIDETICA_API_KEYS": None, "EIDETICA_MAX_BODY_MB": None})
+RUNNER = CliRunner(
+    env={
+        "EIDETICA_DB": None,
+        "EIDETICA_API_KEYS": None,
+        "EIDETICA_ALLOWED_HOSTS": None,
+        "EIDETICA_MAX_BODY_MB": None,
+    }
+)
 
 
 def free_port() -> int:

@@ -134,3 +134,21 @@ def test_a_time_past_what_python_holds_reads_as_the_nearest_it_holds(tmp_path: P
         store.close()
     assert read.text == "I moved to Oslo"
     assert read.occurred_at is not None and read.occurred_at.year == 9999
+
+
+def test_a_store_whose_tables_broke_fails_every_read_as_a_store_error(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "m.db")
+    try:
+        store.add([NewUnit(unit("I moved to Oslo"), None, "I moved to Oslo")])
+        with store._write() as conn:
+            conn.execute("ALTER TABLE units RENAME TO units_gone")
+        where = UnitFilter(Scope(user_id="u1"))
+        for read in (
+            lambda: store.speakers(where),
+            lambda: store.list_units(where),
+            lambda: store.count(where),
+        ):
+            with pytest.raises(StoreError, match="no such table"):
+                read()
+    finally:
+        store.close()

@@ -1,15 +1,15 @@
 """The REST API's one error handler: every failure becomes ``{"error": {...}}`` with its status.
 
 Eidetica's own errors keep their class (so a ``Client`` raises what ``Memory`` would); framework
-failures (bad JSON, wrong types, unknown routes, oversize bodies) become the closest Eidetica error;
-anything else is a 500 ``ServerError`` whose details go to the log, never to the caller.
+failures (bad JSON, wrong types, unknown routes, oversize bodies, slow bodies) become the closest
+Eidetica error; anything else is a 500 ``ServerError``. The server's own failures (a 503
+``StoreError``, every 500) answer a generic message with the request id, their details going to
+the log, never to the caller (``incidents``).
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import traceback
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,8 +29,7 @@ from ..errors import (
     StoreError,
     UsageError,
 )
-
-log = logging.getLogger("eidetica.server")
+from . import incidents
 
 #: The first matching class decides the status; anything not listed is a 500.
 STATUS: tuple[tuple[type[EideticaError], int], ...] = (
@@ -57,27 +56,28 @@ async def handle(request: Request, exc: Exception) -> JSONResponse:
 
 
 def translate(request: Request, exc: Exception) -> tuple[EideticaError, int, dict[str, str]]:
-    """The Eidetica error, status and headers a failure is answered with."""
+    """The Eidetica error, status and headers a failure is answered with.
+
+    A failure of the server's own (a store that does not answer, a bug) keeps its status and
+    type, but its message is replaced by one naming the request id: the details go to the log
+    (see ``incidents``).
+    """
     if isinstance(exc, EideticaError):
         status = next((code for cls, code in STATUS if isinstance(exc, cls)), 500)
+        if incidents.is_internal(exc):
+            return incidents.conceal(exc, _request_id(request)), status, {}
         return exc, status, ({"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthError) else {})
     if isinstance(exc, RequestValidationError):
         return _invalid(exc.errors())
     if isinstance(exc, HTTPException):
         return _http(request, exc)
+    return incidents.conceal(exc, _request_id(request)), 500, {}
+
+
+def _request_id(request: Request) -> str:
+    """The id ``RequestLog`` gave the request (a fresh one if it did not run)."""
     request_id = getattr(request.state, "request_id", None)
-    log.error(
-        json.dumps(
-            {
-                "event": "unexpected_error",
-                "request_id": request_id,
-                "error": repr(exc),
-                "traceback": "".join(traceback.format_exception(exc)),
-            }
-        )
-    )
-    message = f"the server failed unexpectedly; its log has the details under request id {request_id}"
-    return ServerError(message), 500, {}
+    return request_id if isinstance(request_id, str) else uuid.uuid4().hex
 
 
 def _http(request: Request, exc: HTTPException) -> tuple[EideticaError, int, dict[str, str]]:

@@ -6,6 +6,7 @@ each worker builds its app with ``rest.app_from_env``, so one or many workers se
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..config import ServerSettings, export_server_settings
@@ -38,6 +39,20 @@ def require_server_extra() -> None:
         raise UsageError(
             f"the server needs FastAPI and uvicorn ({exc.name} is missing): pip install 'eidetica[server]'"
         ) from exc
+
+
+def exposure_warning(host: str, has_keys: bool, allowed_hosts: Sequence[str] = ()) -> str | None:
+    """The warning for a server that listens beyond this machine without API keys, else None."""
+    from .hosts import LOOPBACK_NAMES, is_loopback
+
+    if has_keys or is_loopback(host):
+        return None
+    names = ", ".join((*LOOPBACK_NAMES, *allowed_hosts))
+    return (
+        f"listening on {host} without API keys: anyone who can reach this port can read, change and "
+        "erase every memory. Give the server keys (--api-keys @keys.txt), or listen on 127.0.0.1. Only "
+        f"requests for {names} are answered (--allowed-host adds a name)."
+    )
 
 
 def serve(settings: ServerSettings, *, host: str, port: int, workers: int = 1) -> None:

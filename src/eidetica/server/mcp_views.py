@@ -1,7 +1,8 @@
 """What the MCP tools take and return: one chat message in, trimmed JSON views of memories out.
 
 Views are built from ``wire.to_wire`` and keep what an agent needs to use a memory (its id, text,
-speaker, date and sources); ``get_memory`` adds the whole record.
+speaker, date and sources); ``get_memory`` adds the whole record, and ``add_memory`` leaves the
+texts out (the agent just sent them).
 """
 
 from __future__ import annotations
@@ -25,16 +26,21 @@ class Message(BaseModel):
     name: Annotated[str | None, Field(description="The speaker's name, e.g. 'Caroline'.")] = None
 
 
-class UnitView(TypedDict):
-    """A memory as an agent sees it."""
+class StoredView(TypedDict):
+    """A memory just stored, without its text (the caller sent it): enough to cite or fetch it."""
 
     id: str
     kind: Kind
-    text: str
     speaker: str | None
     occurred_at: str | None
     session_id: str | None
     sources: list[str]
+
+
+class UnitView(StoredView):
+    """A memory as an agent sees it."""
+
+    text: str
 
 
 class HitView(UnitView):
@@ -57,10 +63,11 @@ class UnitDetail(UnitView):
 
 
 class AddView(TypedDict):
-    """What was stored: the messages verbatim, the facts and events derived from them."""
+    """What was stored: the messages, and the facts and events derived from them, without texts
+    (a reply as large as the request would only fill the agent's context)."""
 
-    turns: list[UnitView]
-    derived: list[UnitView]
+    turns: list[StoredView]
+    derived: list[StoredView]
     skipped_refs: list[str]
 
 
@@ -97,18 +104,22 @@ class ListView(TypedDict):
     next_offset: int | None
 
 
-def unit_view(unit: MemoryUnit) -> UnitView:
-    """The fields of a unit an agent needs to use it."""
+def stored_view(unit: MemoryUnit) -> StoredView:
+    """The fields of a unit just stored that an agent needs to cite or fetch it: all but its text."""
     data = to_wire(unit)
     return {
         "id": data["id"],
         "kind": data["kind"],
-        "text": data["text"],
         "speaker": data["speaker"],
         "occurred_at": data["occurred_at"],
         "session_id": data["scope"]["session_id"],
         "sources": data["sources"],
     }
+
+
+def unit_view(unit: MemoryUnit) -> UnitView:
+    """The fields of a unit an agent needs to use it."""
+    return {**stored_view(unit), "text": unit.text}
 
 
 def hit_view(hit: Hit) -> HitView:

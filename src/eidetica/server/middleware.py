@@ -1,6 +1,6 @@
 """What every request goes through around its endpoint: a request id and one JSON log line; and,
-for the API's routes, authentication, then a body read under a size limit and checked to be UTF-8
-before anything parses it.
+for the API's routes, authentication, then a body read under a size and a time limit and checked
+to be UTF-8 before anything parses it.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import anyio
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security.utils import get_authorization_scheme_param
 from starlette.datastructures import Headers, MutableHeaders
@@ -22,6 +24,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .. import wire
 from ..errors import EideticaError, InputFormatError, UsageError
 from . import http_errors
 
@@ -32,6 +35,8 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 #: Past the limit, this much more is read and dropped so the caller can still read the 413;
 #: a body larger still is cut off and its connection closed.
 DRAIN_BYTES = 1024 * 1024
+#: The longest a request body may take to arrive, in seconds.
+DEFAULT_BODY_TIMEOUT_S = 30.0
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -83,7 +88,8 @@ class GuardedRoute(APIRoute):
 
     Authentication comes first, so a caller without a valid key gets a 401 before any of its
     body is read. A body over ``app.state.max_body_bytes`` is a 413 whatever ``Content-Length``
-    claimed; one that is not UTF-8 is a 400. An exception the endpoint did not mean to raise
+    claimed; one that takes over ``app.state.body_timeout_s`` seconds to arrive is a 408; one that
+    is not UTF-8 is a 400. An exception the endpoint did not mean to raise
     becomes a logged 500.
     """
 
@@ -93,7 +99,8 @@ class GuardedRoute(APIRoute):
         async def guarded(request: Request) -> Response:
             try:
                 authenticate(request)
-                body = await read_body(request, request.app.state.max_body_bytes)
+                state = request.app.state
+                body = await read_body(request, state.max_body_bytes, state.body_timeout_s)
                 return await endpoint(Request(request.scope, _replay(body, request.receive)))
             except (EideticaError, HTTPException, RequestValidationError):
                 raise
@@ -114,22 +121,32 @@ def authenticate(request: Request) -> str:
     return tenant
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused when it passes ``limit`` bytes or is not UTF-8."""
+async def read_body(request: Request, limit: int, timeout: float = DEFAULT_BODY_TIMEOUT_S) -> bytes:
+    """The request body, refused when it passes ``limit`` bytes, takes over ``timeout`` seconds to
+    arrive (a 408: a client trickling bytes must not hold a connection and a worker forever), or
+    is not UTF-8."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + DRAIN_BYTES:
         raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
     try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size <= limit:
-                chunks.append(chunk)
-            elif size > limit + DRAIN_BYTES:
-                break
+        with anyio.fail_after(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size <= limit:
+                    chunks.append(chunk)
+                elif size > limit + DRAIN_BYTES:
+                    break
     except ClientDisconnect:
         raise UsageError("the client closed the connection before sending the whole body") from None
+    except TimeoutError:
+        raise HTTPException(
+            408,
+            f"the request body did not arrive within {timeout:g} s; send it at once, or in smaller requests",
+            # The rest of the body may still be on its way: the connection cannot be reused.
+            headers={"Connection": "close"},
+        ) from None
     if size > limit:
         raise _too_large(limit)
     body = b"".join(chunks)
@@ -138,6 +155,36 @@ async def read_body(request: Request, limit: int) -> bytes:
     except UnicodeDecodeError as exc:
         raise InputFormatError(f"request body is not valid UTF-8 (byte {exc.start})") from None
     return body
+
+
+class BodyLimits:
+    """ASGI middleware for an app that reads bodies itself (the MCP transport): read each body
+    first, under the same size and time limits as ``GuardedRoute``, and answer 413, 408 or 400
+    with the JSON error when it breaks one; the app then gets the body as if from the connection.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, timeout_s: float = DEFAULT_BODY_TIMEOUT_S) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.timeout_s = timeout_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        error: EideticaError
+        try:
+            body = await read_body(Request(scope, receive), self.max_body_bytes, self.timeout_s)
+        except HTTPException as exc:
+            error, status, headers = UsageError(str(exc.detail)), exc.status_code, dict(exc.headers or {})
+        except EideticaError as exc:
+            error, status, headers = exc, 400, {}
+        else:
+            await self.app(scope, _replay(body, receive), send)
+            return
+        await JSONResponse(wire.error_to_wire(error), status_code=status, headers=headers)(
+            scope, receive, send
+        )
 
 
 def _too_large(limit: int) -> HTTPException:

@@ -7,7 +7,8 @@ functions, so FastAPI runs each ``Memory`` call in its thread pool.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import math
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -17,10 +18,21 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .. import __version__, wire
 from ..config import DEFAULT_MAX_BODY_MB, MIB, server_settings
-from ..errors import StoreError
+from ..errors import StoreError, UsageError
 from ..memory import Memory
+from ..model import Answer, Context, MemoryUnit, Stats
 from . import http_errors
-from .middleware import GuardedRoute, RequestLog
+from .hosts import HostGuard
+from .middleware import DEFAULT_BODY_TIMEOUT_S, GuardedRoute, RequestLog
+from .responses import (
+    ADD_ANSWER,
+    ERRORS,
+    Forgotten,
+    MemoriesPage,
+    ProbeStatus,
+    SearchHits,
+    UnitHistory,
+)
 from .schemas import (
     AddRequest,
     AnswerRequest,
@@ -33,17 +45,20 @@ from .schemas import (
 from .tenants import Tenants
 
 DEFAULT_MAX_BODY_BYTES = int(DEFAULT_MAX_BODY_MB * MIB)
+#: Answered whatever the Host name: they tell nothing, and container probes use an address.
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})
 DESCRIPTION = """\
 Long-term memory for LLM agents: store conversation turns verbatim, derive dated facts and events
 from them, and find the few that answer a question.
 
 Every `/v1` route is confined to the caller's tenant, named by its API key
-(`Authorization: Bearer <key>`); a server without keys serves everyone in one default tenant.
+(`Authorization: Bearer <key>`); a server without keys serves everyone in one default tenant,
+and answers only requests for its loopback names (others get 421, against DNS rebinding).
 Within a tenant, reads are confined to one user (`user_id`, the default user when absent).
 Every error is `{"error": {"type": ..., "message": ...}}`, where `type` is the Eidetica error class.
 """
 
-api = APIRouter(prefix="/v1", route_class=GuardedRoute)
+api = APIRouter(prefix="/v1", route_class=GuardedRoute, responses=ERRORS)
 probes = APIRouter(tags=["probes"])
 # Authentication itself happens in GuardedRoute, before the body is read; this scheme documents it
 # in the OpenAPI document and hands the key to nothing.
@@ -69,9 +84,13 @@ def _json(value: Any, status: int = 200) -> JSONResponse:
 # -- memories ---------------------------------------------------------------------------------------
 
 
-@api.post("/memories", status_code=201, tags=["memories"])
+@api.post("/memories", status_code=201, tags=["memories"], responses=ADD_ANSWER)
 def add_memories(body: AddRequest, memory: Caller) -> JSONResponse:
-    """Store messages verbatim and derive facts and events from them, in one transaction."""
+    """Store messages verbatim and derive facts and events from them, in one transaction.
+
+    The answer holds the new units' ids and counts; with ``"return_units": true`` it holds the
+    units themselves, texts included (as large as the request, or larger).
+    """
     result = memory.add(
         body.messages,
         user_id=body.user_id,
@@ -81,10 +100,12 @@ def add_memories(body: AddRequest, memory: Caller) -> JSONResponse:
         infer=body.infer,
         user_name=body.user_name,
     )
-    return _json(result, 201)
+    if body.return_units:
+        return _json(result, 201)
+    return JSONResponse(wire.add_summary_to_wire(result), status_code=201)
 
 
-@api.get("/memories", tags=["memories"])
+@api.get("/memories", tags=["memories"], response_model=MemoriesPage)
 def list_memories(query: Annotated[ListQuery, Query()], memory: Caller) -> JSONResponse:
     """List a user's active units in time order: ``{"memories": [...]}``."""
     units = memory.list(
@@ -98,13 +119,13 @@ def list_memories(query: Annotated[ListQuery, Query()], memory: Caller) -> JSONR
     return _json({"memories": units})
 
 
-@api.get("/memories/{unit_id}", tags=["memories"])
+@api.get("/memories/{unit_id}", tags=["memories"], response_model=MemoryUnit)
 def get_memory(unit_id: UnitId, query: Annotated[UserQuery, Query()], memory: Caller) -> JSONResponse:
     """Return one unit by id (a deleted one too, with ``status`` "deleted")."""
     return _json(memory.get(unit_id, user_id=query.user_id))
 
 
-@api.patch("/memories/{unit_id}", tags=["memories"])
+@api.patch("/memories/{unit_id}", tags=["memories"], response_model=MemoryUnit)
 def update_memory(
     unit_id: UnitId, body: UpdateRequest, query: Annotated[UserQuery, Query()], memory: Caller
 ) -> JSONResponse:
@@ -112,13 +133,13 @@ def update_memory(
     return _json(memory.update(unit_id, body.text, user_id=query.user_id, metadata=body.metadata))
 
 
-@api.delete("/memories/{unit_id}", tags=["memories"])
+@api.delete("/memories/{unit_id}", tags=["memories"], response_model=MemoryUnit)
 def delete_memory(unit_id: UnitId, query: Annotated[UserQuery, Query()], memory: Caller) -> JSONResponse:
     """Hide a unit from every read; the deletion is recorded in its history. Returns the unit."""
     return _json(memory.delete(unit_id, user_id=query.user_id))
 
 
-@api.get("/memories/{unit_id}/history", tags=["memories"])
+@api.get("/memories/{unit_id}/history", tags=["memories"], response_model=UnitHistory)
 def memory_history(unit_id: UnitId, query: Annotated[UserQuery, Query()], memory: Caller) -> JSONResponse:
     """Every version of a unit, oldest first: ``{"history": [...]}``."""
     return _json({"history": memory.history(unit_id, user_id=query.user_id)})
@@ -127,7 +148,7 @@ def memory_history(unit_id: UnitId, query: Annotated[UserQuery, Query()], memory
 # -- reading ----------------------------------------------------------------------------------------
 
 
-@api.post("/search", tags=["reading"])
+@api.post("/search", tags=["reading"], response_model=SearchHits)
 def search(body: SearchRequest, memory: Caller) -> JSONResponse:
     """Find the units that best answer a query, best first: ``{"hits": [...]}``."""
     hits = memory.search(
@@ -144,7 +165,7 @@ def search(body: SearchRequest, memory: Caller) -> JSONResponse:
     return _json({"hits": hits})
 
 
-@api.post("/context", tags=["reading"])
+@api.post("/context", tags=["reading"], response_model=Context)
 def context(body: ContextRequest, memory: Caller) -> JSONResponse:
     """Pack the best evidence for a query into a token budget, rendered for a prompt."""
     packed = memory.context(
@@ -157,7 +178,7 @@ def context(body: ContextRequest, memory: Caller) -> JSONResponse:
     return _json(packed)
 
 
-@api.post("/answer", tags=["reading"])
+@api.post("/answer", tags=["reading"], response_model=Answer)
 def answer(body: AnswerRequest, memory: Caller) -> JSONResponse:
     """Answer from memory with the server's LLM (``EIDETICA_LLM_*``), citing units and turns."""
     reply = memory.answer(
@@ -170,7 +191,7 @@ def answer(body: AnswerRequest, memory: Caller) -> JSONResponse:
     return _json(reply)
 
 
-@api.get("/stats", tags=["reading"])
+@api.get("/stats", tags=["reading"], response_model=Stats)
 def stats(query: Annotated[UserQuery, Query()], memory: Caller) -> JSONResponse:
     """Unit counts for one user, or for the whole tenant when ``user_id`` is absent."""
     return _json(memory.stats(user_id=query.user_id))
@@ -179,7 +200,7 @@ def stats(query: Annotated[UserQuery, Query()], memory: Caller) -> JSONResponse:
 # -- users ------------------------------------------------------------------------------------------
 
 
-@api.delete("/users/{user_id:path}", tags=["users"])
+@api.delete("/users/{user_id:path}", tags=["users"], response_model=Forgotten)
 def forget_user(
     user_id: Annotated[str, Path(description="The user to erase.")],
     memory: Caller,
@@ -195,13 +216,13 @@ def forget_user(
 # -- probes -----------------------------------------------------------------------------------------
 
 
-@probes.get("/healthz")
+@probes.get("/healthz", response_model=ProbeStatus)
 async def healthz() -> dict[str, str]:
     """The process is up and answering (no authentication)."""
     return {"status": "ok"}
 
 
-@probes.get("/readyz")
+@probes.get("/readyz", response_model=ProbeStatus, responses={503: ERRORS[503]})
 def readyz(request: Request) -> dict[str, str]:
     """The store answers a cheap query (no authentication); 503 when it does not."""
     tenants: Tenants = request.app.state.tenants
@@ -219,12 +240,19 @@ def create_app(
     tenants: Tenants,
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
+    allowed_hosts: Sequence[str] = (),
     close_on_shutdown: bool = False,
 ) -> FastAPI:
-    """The REST API over ``tenants``; request bodies over ``max_body_bytes`` are refused with 413.
+    """The REST API over ``tenants``; request bodies over ``max_body_bytes`` are refused with 413,
+    and those that take over ``body_timeout_s`` seconds to arrive with 408.
 
-    ``close_on_shutdown`` closes ``tenants`` when the server stops (for an app that owns them).
+    Without API keys, only requests for a loopback host name or one of ``allowed_hosts`` are
+    answered, others with 421 (see ``hosts``). ``close_on_shutdown`` closes ``tenants`` when the
+    server stops (for an app that owns them).
     """
+    if not (math.isfinite(body_timeout_s) and body_timeout_s > 0):
+        raise UsageError(f"the body time limit must be a positive number of seconds, got {body_timeout_s}")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -249,8 +277,11 @@ def create_app(
     )
     app.state.tenants = tenants
     app.state.max_body_bytes = max_body_bytes
+    app.state.body_timeout_s = body_timeout_s
     http_errors.install(app)
-    app.add_middleware(RequestLog)
+    if not tenants.requires_key:
+        app.add_middleware(HostGuard, allowed=tuple(allowed_hosts), exempt=PROBE_PATHS)
+    app.add_middleware(RequestLog)  # added last, so outermost: a refused host is logged too
     app.include_router(api)
     app.include_router(probes)
     return app
@@ -260,4 +291,9 @@ def app_from_env() -> FastAPI:
     """Build the app from the ``EIDETICA_*`` settings ``eidetica serve`` exports (once per worker)."""
     settings = server_settings()
     tenants = Tenants.open(settings.db, api_keys=settings.api_keys, llm=settings.llm)
-    return create_app(tenants, max_body_bytes=settings.max_body_bytes, close_on_shutdown=True)
+    return create_app(
+        tenants,
+        max_body_bytes=settings.max_body_bytes,
+        allowed_hosts=settings.allowed_hosts,
+        close_on_shutdown=True,
+    )

@@ -7,6 +7,8 @@ request can name a tenant other than the one its API key maps to.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 from typing import TYPE_CHECKING
 
@@ -41,7 +43,8 @@ class Tenants:
         self.defer_embedding = defer_embedding
         self.embedder = embedder or load_embedder("wordllama")
         self.tokens = token_counter or BundledTokenCounter()
-        self.api_keys = dict(api_keys or {})
+        # Only digests are kept: every lookup then compares equal-length values (see tenant_for).
+        self._keys = tuple((_digest(key), tenant) for key, tenant in (api_keys or {}).items())
         self.llm = llm
         self._memories: dict[str, Memory] = {}
         self._lock = threading.Lock()
@@ -71,18 +74,28 @@ class Tenants:
 
     @property
     def requires_key(self) -> bool:
-        return bool(self.api_keys)
+        """Whether callers must bring an API key (the server was given some)."""
+        return bool(self._keys)
 
     def tenant_for(self, api_key: str | None) -> str:
-        """The tenant an API key belongs to; AuthError when keys are configured and this one is not."""
-        if not self.api_keys:
+        """The tenant an API key belongs to; AuthError when keys are configured and this one is not.
+
+        The key's digest is compared with every configured key's, in constant time and without
+        stopping at a match, so the time a lookup takes tells nothing about the keys (a dict
+        lookup would end sooner for a key sharing a prefix, or a hash bucket, with a real one).
+        """
+        if not self._keys:
             return DEFAULT_TENANT
         if not api_key:
             raise AuthError("this server needs an API key: send 'Authorization: Bearer <key>'")
-        tenant = self.api_keys.get(api_key)
-        if tenant is None:
+        digest = _digest(api_key)
+        found: str | None = None
+        for known, tenant in self._keys:
+            if hmac.compare_digest(known, digest):
+                found = tenant
+        if found is None:
             raise AuthError("unknown API key: check the key, or ask the server's operator for one")
-        return tenant
+        return found
 
     def memory(self, tenant: str) -> Memory:
         """The tenant's ``Memory`` over the shared store (built on first use)."""
@@ -111,3 +124,8 @@ class Tenants:
             for memory in self._memories.values():
                 memory.stop_background()
         self.store.close()
+
+
+def _digest(api_key: str) -> bytes:
+    """A fixed-length digest of a key, so comparisons never depend on the key's length."""
+    return hashlib.sha256(api_key.encode("utf-8", "surrogatepass")).digest()

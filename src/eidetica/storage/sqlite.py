@@ -461,12 +461,15 @@ class SQLiteStore:
             return [r[0] for r in rows]
         owner = (where.scope.tenant, where.scope.user_id)
         with self._lock:
-            roles = where.roles or [*_distinct(self._conn, "role", owner, ""), None]
-            return [
-                name
-                for role in dict.fromkeys(roles)
-                for name in _distinct(self._conn, "speaker", (*owner, role), " AND role IS ?")
-            ]
+            try:
+                roles = where.roles or [*_distinct(self._conn, "role", owner, ""), None]
+                return [
+                    name
+                    for role in dict.fromkeys(roles)
+                    for name in _distinct(self._conn, "speaker", (*owner, role), " AND role IS ?")
+                ]
+            except sqlite3.Error as exc:
+                raise StoreError(f"read from {self.path} failed: {exc}") from exc
 
     def count(self, where: UnitFilter, *, at_most: int | None = None) -> int:
         """Count the active units ``where`` selects, up to ``at_most``."""
