@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from typer.main import get_command
-from typer.testing import CliRunner
 
 from eidetica import config, wire
 from eidetica.cli import app
@@ -41,29 +40,11 @@ from eidetica.testing import ScriptedLLM
 
 from ..postgres_server import BACKENDS, store_location
 from .conftest import ACME, KEYS, LiveServer, run_server
-from .test_mcp import call, fail, http_session, run
+from .test_mcp import INIT, call, fail, http_session, run
 from .test_rest import error_of
-from .test_serve import free_port, serving
+from .test_serve import RUNNER, free_port, serving
 
-RUNNER = CliRunner(
-    env={
-        "EIDETICA_DB": None,
-        "EIDETICA_API_KEYS": None,
-        "EIDETICA_ALLOWED_HOSTS": None,
-        "EIDETICA_MAX_BODY_MB": None,
-    }
-)
 ATTACKER = {"Host": "attacker.example.com"}
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"}
 
 

@@ -285,17 +285,21 @@ def test_stdio_without_a_fixed_user_takes_user_id(tmp_path: Path, embedder: Word
         assert default_tenant.stats().units == 0
 
 
+#: The first message of an MCP session, as a client sends it.
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
+
+
 def test_stdio_writes_nothing_but_protocol_to_stdout(tmp_path: Path) -> None:
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
+    initialize = INIT
     done = subprocess.run(
         [sys.executable, "-m", "eidetica", "mcp", "--db", str(tmp_path / "quiet.db"), "--user-id", "me"],
         input=json.dumps(initialize) + "\n",
