@@ -14,6 +14,7 @@ from urllib.parse import quote
 import httpx
 
 from . import wire
+from .api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT, MemoryAPI
 from .errors import NotFoundError, ServerError, UsageError
 from .ingest.formats import read_file
 from .ingest.importing import store_batches
@@ -38,7 +39,7 @@ IMPORT_REQUEST_TURNS = 500
 IMPORT_REQUEST_BYTES = 1024 * 1024
 
 
-class Client:
+class Client(MemoryAPI):
     """A remote ``Memory``: the same methods, return types and errors, over the REST API.
 
     ``Client("http://127.0.0.1:8000", api_key="...")``. A server that cannot be reached, times out
@@ -130,7 +131,7 @@ class Client:
         user_id: str | None = None,
         agent_id: str | None = None,
         session_id: str | None = None,
-        k: int = 10,
+        k: int = DEFAULT_K,
         kinds: Iterable[UnitKind] | None = None,
         since: datetime | str | None = None,
         until: datetime | str | None = None,
@@ -159,7 +160,7 @@ class Client:
         user_id: str | None = None,
         agent_id: str | None = None,
         session_id: str | None = None,
-        budget_tokens: int = 400,
+        budget_tokens: int = DEFAULT_CONTEXT_BUDGET,
     ) -> Context:
         """Pack the best evidence for ``query`` into ``budget_tokens``, without duplicates."""
         body = {
@@ -178,7 +179,7 @@ class Client:
         user_id: str | None = None,
         agent_id: str | None = None,
         session_id: str | None = None,
-        budget_tokens: int = 1000,
+        budget_tokens: int = DEFAULT_ANSWER_BUDGET,
     ) -> Answer:
         """Answer from memory with the server's LLM, citing the units (and turns) it used."""
         body = {
@@ -201,7 +202,7 @@ class Client:
         agent_id: str | None = None,
         session_id: str | None = None,
         kinds: Iterable[UnitKind] | None = None,
-        limit: int | None = 100,
+        limit: int | None = DEFAULT_LIST_LIMIT,
         offset: int = 0,
     ) -> builtins.list[MemoryUnit]:
         """Return the user's active units in time order (``limit=None``: all of them, in pages)."""
@@ -273,6 +274,10 @@ class Client:
             lambda d: int(d["deleted"]),
             params={"compact": "true"} if compact else None,
         )
+
+    def users(self) -> builtins.list[str]:
+        """The ids of the users with memories in this tenant, in order."""
+        return self._call("GET", "/v1/users", lambda data: [str(user) for user in data["users"]])
 
     def stats(self, *, user_id: str | None = None) -> Stats:
         """Unit counts for one user, or for the whole tenant when ``user_id`` is None."""

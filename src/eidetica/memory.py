@@ -11,6 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT, MemoryAPI
 from .background import BackgroundEmbedder
 from .embedders import Embedder, load_embedder
 from .embedders.base import Vectors
@@ -77,7 +78,7 @@ IMPORT_BATCH = 500
 DUPLICATE_RETRIES = 3
 
 
-class Memory:
+class Memory(MemoryAPI):
     """Long-term memory over one store: ``Memory("memory.db")`` or ``Memory(store=..., embedder=...)``.
 
     Every ``add`` stores the turns verbatim, derives facts and events from them (rules by default),
@@ -514,7 +515,7 @@ class Memory:
         user_id: str | None = None,
         agent_id: str | None = None,
         session_id: str | None = None,
-        k: int = 10,
+        k: int = DEFAULT_K,
         kinds: Iterable[UnitKind] | None = None,
         since: datetime | str | None = None,
         until: datetime | str | None = None,
@@ -541,7 +542,7 @@ class Memory:
         user_id: str | None = None,
         agent_id: str | None = None,
         session_id: str | None = None,
-        budget_tokens: int = 400,
+        budget_tokens: int = DEFAULT_CONTEXT_BUDGET,
     ) -> Context:
         """Pack the best evidence for ``query`` into ``budget_tokens``, without duplicates.
 
@@ -579,7 +580,7 @@ class Memory:
         user_id: str | None = None,
         agent_id: str | None = None,
         session_id: str | None = None,
-        budget_tokens: int = 1000,
+        budget_tokens: int = DEFAULT_ANSWER_BUDGET,
     ) -> Answer:
         """Answer from memory with the configured LLM, citing the units (and turns) it used.
 
@@ -629,7 +630,7 @@ class Memory:
         agent_id: str | None = None,
         session_id: str | None = None,
         kinds: Iterable[UnitKind] | None = None,
-        limit: int | None = 100,
+        limit: int | None = DEFAULT_LIST_LIMIT,
         offset: int = 0,
     ) -> list[MemoryUnit]:
         """Return the user's active units in time order."""
@@ -707,6 +708,10 @@ class Memory:
         if user_id is None:
             raise UsageError("forget needs an explicit user_id")
         return self.store.forget(self.tenant, check_id("user_id", user_id), compact=compact)
+
+    def users(self) -> builtins.list[str]:
+        """The ids of the users with memories in this tenant, in order."""
+        return self.store.users(self.tenant)
 
     def stats(self, *, user_id: str | None = None) -> Stats:
         """Unit counts for one user, or for the whole tenant when ``user_id`` is None."""

@@ -101,6 +101,8 @@ def test_reads_equal_what_memory_returns(client: Client, memory: Memory) -> None
     assert client.history(unit.id, user_id="ana") == memory.history(unit.id, user_id="ana")
     assert client.stats(user_id="ana") == memory.stats(user_id="ana")
     assert client.stats().units == memory.stats().units
+    client.add("I play chess", user_id="bo")
+    assert client.users() == memory.users() == ["ana", "bo"]
 
 
 def test_list_without_a_limit_fetches_every_page(

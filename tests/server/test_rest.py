@@ -111,6 +111,8 @@ def test_list_get_update_history_delete(http: httpx.Client) -> None:
     assert facts.status_code == 200
     derived = facts.json()["memories"]
     assert derived and all(u["kind"] in ("fact", "event") for u in derived)
+    commas = http.get("/v1/memories", params={"user_id": "ana", "kinds": "fact, event"})
+    assert commas.status_code == 200 and commas.json()["memories"] == derived
     page = http.get("/v1/memories", params={"user_id": "ana", "limit": 2, "offset": 1}).json()["memories"]
     assert [u["id"] for u in page] == [u["id"] for u in listed[1:3]]
 

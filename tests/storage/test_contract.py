@@ -377,3 +377,13 @@ def test_a_tenants_stats_do_not_move_when_another_tenant_writes(store: Store) ->
     put(store, *(unit(f"globex note {i} " + "x" * 500, tenant="globex") for i in range(50)))
     assert store.stats("acme", None) == before
     assert store.stats("globex", None).bytes_on_disk > 50 * 500  # type: ignore[operator]
+
+
+def test_users_lists_the_tenants_users_in_order(store: Store) -> None:
+    put(store, unit("a", "zoe"), unit("b", "ana"), unit("c", "ana"), unit("d", "max", tenant="other"))
+    gone = unit("e", "bob")
+    put(store, gone)
+    store.forget("default", "bob")
+    assert store.users("default") == ["ana", "zoe"]
+    assert store.users("other") == ["max"]
+    assert store.users("nobody") == []

@@ -57,6 +57,10 @@ class UnitHistory(BaseModel):
     history: list[HistoryEntry]
 
 
+class UserList(BaseModel):
+    users: list[str] = Field(description="The ids of the users with memories in the tenant, in order.")
+
+
 class Forgotten(BaseModel):
     deleted: int = Field(description="How many units were erased.")
 

@@ -32,6 +32,7 @@ from .responses import (
     ProbeStatus,
     SearchHits,
     UnitHistory,
+    UserList,
 )
 from .schemas import (
     AddRequest,
@@ -200,6 +201,12 @@ def stats(query: Annotated[UserQuery, Query()], memory: Caller) -> JSONResponse:
 # -- users ------------------------------------------------------------------------------------------
 
 
+@api.get("/users", tags=["users"], response_model=UserList)
+def list_users(memory: Caller) -> JSONResponse:
+    """The ids of the users with memories in the caller's tenant, in order: ``{"users": [...]}``."""
+    return _json({"users": memory.users()})
+
+
 @api.delete("/users/{user_id:path}", tags=["users"], response_model=Forgotten)
 def forget_user(
     user_id: Annotated[str, Path(description="The user to erase.")],
@@ -271,7 +278,7 @@ def create_app(
         openapi_tags=[
             {"name": "memories", "description": "Write, read, change and delete memory units."},
             {"name": "reading", "description": "Search, packed context and counts."},
-            {"name": "users", "description": "Erase a user."},
+            {"name": "users", "description": "List the users, erase one."},
             {"name": "probes", "description": "Liveness and readiness, without authentication."},
         ],
     )

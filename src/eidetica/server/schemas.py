@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from ..api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT
 from ..limits import (
     MAX_BUDGET_TOKENS,
     MAX_ID_CHARS,
@@ -129,7 +130,7 @@ class SearchRequest(_Body):
     session_id: SessionId = None
     k: Annotated[
         int, Field(description="How many hits, at most.", json_schema_extra=_bounds(minimum=1, maximum=MAX_K))
-    ] = 10
+    ] = DEFAULT_K
     kinds: Annotated[list[str] | None, Field(description="Only these kinds: turn, fact, event, passage.")] = (
         None
     )
@@ -154,7 +155,7 @@ class ContextRequest(_Body):
     session_id: SessionId = None
     budget_tokens: Annotated[
         int, Field(description="The most tokens the context may take.", json_schema_extra=BudgetTokens)
-    ] = 400
+    ] = DEFAULT_CONTEXT_BUDGET
 
 
 class AnswerRequest(_Body):
@@ -167,7 +168,7 @@ class AnswerRequest(_Body):
     budget_tokens: Annotated[
         int,
         Field(description="Token budget of the evidence the model reads.", json_schema_extra=BudgetTokens),
-    ] = 1000
+    ] = DEFAULT_ANSWER_BUDGET
 
 
 class UpdateRequest(_Body):
@@ -183,19 +184,30 @@ class UserQuery(_Query):
     user_id: UserId = None
 
 
+def _split_commas(values: list[str] | None) -> list[str] | None:
+    """``?kinds=fact,event`` as ``?kinds=fact&kinds=event``: both forms people write."""
+    if values is None:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
 class ListQuery(_Query):
     """Which of the user's active units to list, in time order."""
 
     user_id: UserId = None
     agent_id: AgentId = None
     session_id: SessionId = None
-    kinds: Annotated[list[str] | None, Field(description="Only these kinds (repeat the parameter).")] = None
+    kinds: Annotated[
+        list[str] | None,
+        AfterValidator(_split_commas),
+        Field(description="Only these kinds: repeat the parameter or separate them with commas."),
+    ] = None
     limit: Annotated[
         int,
         Field(
             description="How many units, at most.", json_schema_extra=_bounds(minimum=0, maximum=MAX_LIMIT)
         ),
-    ] = 100
+    ] = DEFAULT_LIST_LIMIT
     offset: Annotated[
         int,
         Field(description="Skip this many first.", json_schema_extra=_bounds(minimum=0, maximum=MAX_OFFSET)),

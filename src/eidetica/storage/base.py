@@ -203,6 +203,10 @@ class Store(Protocol):
         long history exceeds a few hundred units need not cost a pass over all of it)."""
         ...
 
+    def users(self, tenant: str) -> list[str]:
+        """The ids of the tenant's users that have units, in order; one index seek per user."""
+        ...
+
     def stats(self, tenant: str, user_id: str | None) -> Stats:
         """Count units by kind for one user, or for the whole store."""
         ...

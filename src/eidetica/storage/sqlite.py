@@ -477,6 +477,16 @@ class SQLiteStore:
         sql = f"SELECT count(*) FROM (SELECT 1 FROM units WHERE {clauses} LIMIT ?)"
         return int(self._read(sql, (*params, -1 if at_most is None else at_most))[0][0])
 
+    def users(self, tenant: str) -> list[str]:
+        """The ids of the tenant's users that have units, in order, by index seeks."""
+        step = "SELECT min(user_id) FROM units WHERE tenant = ? AND user_id > ?"
+        found: list[str] = []
+        [(user,)] = self._read("SELECT min(user_id) FROM units WHERE tenant = ?", (tenant,))
+        while user is not None:
+            found.append(user)
+            [(user,)] = self._read(step, (tenant, user))
+        return found
+
     def stats(self, tenant: str, user_id: str | None) -> Stats:
         """Count units by kind, deleted units, users and sessions; size the rows in scope.
 

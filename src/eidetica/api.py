@@ -1,0 +1,168 @@
+"""The one contract of Eidetica's operations, which every face offers alike.
+
+``Memory`` (in process) and ``Client`` (over HTTP) both declare ``MemoryAPI``, so mypy holds
+their signatures to it; the REST request models, the CLI commands and the MCP tools are held to
+it by ``tests/test_faces.py``, which fails when one face lacks a parameter another has. Defaults
+live here as named constants, so each face states them once, by name.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from .model import (
+    AddResult,
+    Answer,
+    Context,
+    HistoryEntry,
+    Hit,
+    ImportReport,
+    MemoryUnit,
+    Stats,
+    UnitKind,
+)
+
+#: Hits a search returns unless asked for another number.
+DEFAULT_K = 10
+#: Tokens of evidence ``context`` packs: about a paragraph, enough for most single questions.
+DEFAULT_CONTEXT_BUDGET = 400
+#: Tokens of evidence ``answer`` gives the model: more than ``context``, since the model reads
+#: it all and a missed date costs a wrong answer.
+DEFAULT_ANSWER_BUDGET = 1000
+#: Units ``list`` returns per page.
+DEFAULT_LIST_LIMIT = 100
+
+Messages = str | dict[str, Any] | Sequence[dict[str, Any]]
+Moment = datetime | str
+
+
+class MemoryAPI(Protocol):
+    """What a long-term memory offers, whichever face it is reached through.
+
+    Reads are confined to one user (``user_id``; the default user when None); ``agent_id`` and
+    ``session_id`` narrow further. See ``Memory`` for what each operation does.
+    """
+
+    def add(
+        self,
+        messages: Messages,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        timestamp: datetime | str | float | None = None,
+        infer: bool = True,
+        user_name: str | None = None,
+    ) -> AddResult:
+        """Store messages verbatim and derive facts and events from them, in one transaction."""
+        ...
+
+    def import_file(
+        self,
+        path: str | Path,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        format: str | None = None,
+        skip_invalid: bool = False,
+        infer: bool = True,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportReport:
+        """Import a conversation file; re-importing skips the turns already stored."""
+        ...
+
+    def search(
+        self,
+        query: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        k: int = DEFAULT_K,
+        kinds: Iterable[UnitKind] | None = None,
+        since: Moment | None = None,
+        until: Moment | None = None,
+        as_of: Moment | None = None,
+    ) -> builtins.list[Hit]:
+        """The units that best answer ``query``, best first."""
+        ...
+
+    def context(
+        self,
+        query: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        budget_tokens: int = DEFAULT_CONTEXT_BUDGET,
+    ) -> Context:
+        """The best evidence for ``query`` packed into ``budget_tokens``, rendered for a prompt."""
+        ...
+
+    def answer(
+        self,
+        question: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        budget_tokens: int = DEFAULT_ANSWER_BUDGET,
+    ) -> Answer:
+        """Answer ``question`` from memory with the configured LLM, citing the units it used."""
+        ...
+
+    def get(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
+        """One unit by id (a deleted one too, with ``status`` "deleted")."""
+        ...
+
+    def list(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        kinds: Iterable[UnitKind] | None = None,
+        limit: int | None = DEFAULT_LIST_LIMIT,
+        offset: int = 0,
+    ) -> builtins.list[MemoryUnit]:
+        """The user's active units in time order."""
+        ...
+
+    def update(
+        self,
+        unit_id: str,
+        text: str,
+        *,
+        user_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> MemoryUnit:
+        """A derived unit's new version; the old one stays in its history. Turns never change."""
+        ...
+
+    def delete(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
+        """Hide a unit from every read; the deletion is recorded in its history."""
+        ...
+
+    def history(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[HistoryEntry]:
+        """Every version of a unit, oldest first."""
+        ...
+
+    def forget(self, *, user_id: str, compact: bool = False) -> int:
+        """Erase everything of one user, from the store's files too; how many units went."""
+        ...
+
+    def users(self) -> builtins.list[str]:
+        """The ids of the users with memories in this tenant, in order."""
+        ...
+
+    def stats(self, *, user_id: str | None = None) -> Stats:
+        """Unit counts for one user, or for the whole tenant without ``user_id``."""
+        ...
+
+    def close(self) -> None:
+        """Release what the memory holds (a store, a connection pool)."""
+        ...
