@@ -30,14 +30,27 @@ from mcp.types import CallToolResult, TextContent
 from typer.testing import CliRunner
 
 from eidetica import Memory
+from eidetica.api import DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT
 from eidetica.cli import app
 from eidetica.embedders.wordllama import WordLlamaEmbedder
+from eidetica.limits import MAX_BUDGET_TOKENS, MAX_K, MAX_LIMIT, MAX_OFFSET
 from eidetica.server.mcp import McpSettings, http_app
 from eidetica.server.tenants import Tenants
 from eidetica.storage import open_store
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "mcp.md"
-TOOLS = {"add_memory", "search_memories", "get_context", "list_memories", "get_memory", "delete_memory"}
+TOOLS = {
+    "add_memory",
+    "search_memories",
+    "get_context",
+    "list_memories",
+    "get_memory",
+    "delete_memory",
+    "update_memory",
+    "memory_history",
+    "memory_stats",
+    "forget_user",
+}
 KEYS = {"key-acme": "acme", "key-globex": "globex"}
 
 
@@ -123,24 +136,54 @@ def tenants(tmp_path: Path, embedder: WordLlamaEmbedder) -> Iterator[Tenants]:
 
 async def check_tools_are_listed(session: ClientSession, *, with_user: bool) -> None:
     tools = {tool.name: tool for tool in (await session.list_tools()).tools}
-    assert set(tools) == TOOLS
+    # Listing the users is for servers that serve several; one fixed to a user hides the others.
+    assert set(tools) == (TOOLS | {"list_users"} if with_user else TOOLS)
+    if with_user:
+        assert tools["list_users"].input_schema.get("properties", {}) == {}
+        assert tools["list_users"].annotations is not None and tools["list_users"].annotations.read_only_hint
+        tools.pop("list_users")
     expected = {
-        "add_memory": {"messages", "session_id", "timestamp"},
-        "search_memories": {"query", "k", "kinds", "since", "until", "as_of"},
-        "get_context": {"query", "budget_tokens"},
-        "list_memories": {"limit", "offset", "kinds"},
+        "add_memory": {"messages", "session_id", "timestamp", "user_name", "infer"},
+        "search_memories": {"query", "k", "kinds", "since", "until", "as_of", "session_id"},
+        "get_context": {"query", "budget_tokens", "session_id"},
+        "list_memories": {"limit", "offset", "kinds", "session_id"},
         "get_memory": {"id"},
         "delete_memory": {"id"},
+        "update_memory": {"id", "text", "metadata"},
+        "memory_history": {"id"},
+        "memory_stats": set(),
+        "forget_user": {"confirm"},
     }
+    assert set(expected) == TOOLS
     for name, properties in expected.items():
         schema = tools[name].input_schema
         assert set(schema["properties"]) == properties | ({"user_id"} if with_user else set()), name
         assert len(tools[name].description or "") > 40, name
         assert tools[name].output_schema is not None, name
-    assert tools["search_memories"].input_schema["properties"]["k"]["type"] == "integer"
-    assert tools["search_memories"].input_schema["required"] == ["query"]
-    assert tools["get_memory"].annotations and tools["get_memory"].annotations.read_only_hint
-    assert tools["delete_memory"].annotations and tools["delete_memory"].annotations.destructive_hint
+    search = tools["search_memories"].input_schema
+    assert search["properties"]["k"]["type"] == "integer"
+    assert search["required"] == ["query"]
+    # Defaults are the contract's; bounds never promise more than the library takes.
+    listing = tools["list_memories"].input_schema["properties"]
+    budget = tools["get_context"].input_schema["properties"]["budget_tokens"]
+    assert search["properties"]["k"]["default"] == DEFAULT_K
+    assert budget["default"] == DEFAULT_CONTEXT_BUDGET
+    assert listing["limit"]["default"] == DEFAULT_LIST_LIMIT
+    assert 1 <= search["properties"]["k"]["maximum"] <= MAX_K
+    assert listing["limit"]["maximum"] <= MAX_LIMIT and listing["offset"]["maximum"] <= MAX_OFFSET
+    assert budget["maximum"] <= MAX_BUDGET_TOKENS
+    assert tools["update_memory"].input_schema["required"] == ["id", "text"]
+    # Erasing a user always needs confirm, and names its user unless the server fixes one.
+    forget = tools["forget_user"].input_schema
+    assert forget["required"] == (["confirm", "user_id"] if with_user else ["confirm"])
+    assert "default" not in forget["properties"]["confirm"]
+    hints = {name: tool.annotations for name, tool in tools.items()}
+    for name in ("get_memory", "search_memories", "memory_history", "memory_stats"):
+        assert hints[name] and hints[name].read_only_hint, name
+    for name in ("delete_memory", "forget_user"):
+        assert hints[name] and hints[name].destructive_hint and not hints[name].read_only_hint, name
+    update = hints["update_memory"]
+    assert update and update.read_only_hint is False and update.destructive_hint is False
 
 
 async def check_tool_flow(session: ClientSession, **scope: Any) -> dict[str, str]:
@@ -182,6 +225,11 @@ async def check_tool_flow(session: ClientSession, **scope: Any) -> dict[str, str
     assert {h["kind"] for h in turns_only["hits"]} == {"turn"}
     later = await call(session, "search_memories", query="tea", since="2024-05-09", **scope)
     assert tea["id"] not in {h["id"] for h in later["hits"]}
+    in_s1 = await call(session, "search_memories", query="tea", session_id="s1", **scope)
+    assert tea["id"] in {h["id"] for h in in_s1["hits"]}
+    in_s2 = await call(session, "search_memories", query="tea", session_id="s2", **scope)
+    assert tea["id"] not in {h["id"] for h in in_s2["hits"]}
+    assert {h["session_id"] for h in in_s2["hits"]} <= {"s2"}
 
     context = await call(session, "get_context", query="Where does Maya live?", budget_tokens=200, **scope)
     assert "Lisbon" in context["text"] and context["tokens"] <= 200 and context["abstained"] is False
@@ -189,12 +237,41 @@ async def check_tool_flow(session: ClientSession, **scope: Any) -> dict[str, str
     assert unrelated["abstained"] is True and unrelated["text"] == "" and unrelated["reason"]
     cited = {c["id"]: c for c in context["cited"]}
     assert maya["id"] in cited and cited[maya["id"]]["sources"] == maya["sources"]
+    elsewhere = await call(session, "get_context", query="Where does Maya live?", session_id="s1", **scope)
+    assert "Lisbon" not in elsewhere["text"]
 
     page = await call(session, "list_memories", limit=2, **scope)
     assert len(page["units"]) == 2 and page["next_offset"] == 2
     turns = await call(session, "list_memories", kinds=["turn"], **scope)
     assert [u["id"] for u in turns["units"]] == [tea["id"], maya["id"], chat["turns"][1]["id"]]
     assert turns["next_offset"] is None
+    s2_turns = await call(session, "list_memories", kinds=["turn"], session_id="s2", **scope)
+    assert [u["id"] for u in s2_turns["units"]] == [maya["id"], chat["turns"][1]["id"]]
+
+    # A derived memory can be corrected; its history keeps both versions, oldest first.
+    event = added["derived"][0]
+    before = (await call(session, "get_memory", id=event["id"], **scope))["text"]
+    updated = await call(
+        session,
+        "update_memory",
+        id=event["id"],
+        text="The user switched to green tea.",
+        metadata={"corrected": True},
+        **scope,
+    )
+    assert updated["text"] == "The user switched to green tea." and updated["version"] == 2
+    assert updated["metadata"] == {"corrected": True}
+    versions = (await call(session, "memory_history", id=event["id"], **scope))["history"]
+    assert [(v["version"], v["op"], v["text"]) for v in versions] == [
+        (1, "add", before),
+        (2, "update", "The user switched to green tea."),
+    ]
+    assert versions[0]["at"] <= versions[1]["at"]
+    # Turns are the record of what was said: the library refuses, and the tool says so.
+    refused = await fail(session, "update_memory", id=maya["id"], text="Maya lives in Porto.", **scope)
+    assert refused.startswith("UsageError:") and maya["id"] in refused
+    assert "verbatim turn" in refused and "add a correction" in refused
+    assert (await fail(session, "memory_history", id="no-such-id", **scope)).startswith("NotFoundError:")
 
     detail = await call(session, "get_memory", id=maya["id"], **scope)
     assert detail["text"] == "My sister Maya lives in Lisbon." and detail["status"] == "active"
@@ -205,6 +282,13 @@ async def check_tool_flow(session: ClientSession, **scope: Any) -> dict[str, str
     after = await call(session, "search_memories", query="oolong tea", **scope)
     assert tea["id"] not in {h["id"] for h in after["hits"]}
     assert (await call(session, "get_memory", id=tea["id"], **scope))["status"] == "deleted"
+    tea_history = (await call(session, "memory_history", id=tea["id"], **scope))["history"]
+    assert tea_history[0]["op"] == "add" and tea_history[-1]["op"] == "delete"
+    stats = await call(session, "memory_stats", **scope)
+    assert stats["units_by_kind"]["turn"] == 2 and stats["units"] == sum(stats["units_by_kind"].values())
+    assert stats["deleted"] >= 1 and stats["sessions"] == 2
+    if scope:
+        assert scope["user_id"] in (await call(session, "list_users"))["users"]
 
     missing = await fail(session, "get_memory", id="no-such-id", **scope)
     assert missing.startswith("NotFoundError:") and "no-such-id" in missing
@@ -216,7 +300,7 @@ async def check_tool_flow(session: ClientSession, **scope: Any) -> dict[str, str
     assert empty.startswith("UsageError:") and "query" in empty
     bad_time = await fail(session, "add_memory", messages="hi", timestamp="not a time", **scope)
     assert bad_time.startswith("UsageError:")
-    return {"kept": maya["id"], "deleted": tea["id"]}
+    return {"kept": maya["id"], "deleted": tea["id"], "updated": event["id"]}
 
 
 # -- stdio --------------------------------------------------------------------------------------------
@@ -330,14 +414,19 @@ def test_http_serves_the_tools_per_api_key(tenants: Tenants) -> None:
             async with http_session(url, "key-globex") as globex:
                 hits = await call(globex, "search_memories", query="launch code tangerine", user_id="alice")
                 assert hits["hits"] == []
-                for unit_id in (secret_id, ids["kept"]):
+                for unit_id in (secret_id, ids["kept"], ids["updated"]):
                     assert (await fail(globex, "get_memory", id=unit_id, user_id="alice")).startswith(
                         "NotFoundError:"
                     )
+                    history = await fail(globex, "memory_history", id=unit_id, user_id="alice")
+                    assert history.startswith("NotFoundError:")
+                    changed = await fail(globex, "update_memory", id=unit_id, text="x", user_id="alice")
+                    assert changed.startswith("NotFoundError:")
                     assert (await fail(globex, "delete_memory", id=unit_id, user_id="alice")).startswith(
                         "NotFoundError:"
                     )
                 assert (await call(globex, "list_memories", user_id="alice"))["units"] == []
+                assert (await call(globex, "memory_stats", user_id="alice"))["units"] == 0
                 await call(globex, "add_memory", messages="Globex likes tangerines too", user_id="alice")
             async with http_session(url, "key-acme") as acme:
                 hits = await call(acme, "search_memories", query="tangerine", user_id="alice")
@@ -433,6 +522,67 @@ def test_http_without_keys_serves_the_default_tenant_and_a_fixed_user(
         assert [u.text for u in units if u.kind == "turn"] == ["I run on Sundays"]
     finally:
         open_tenants.close()
+
+
+def _turns(tenants: Tenants, tenant: str, user: str) -> list[str]:
+    return [u.text for u in tenants.memory(tenant).list(user_id=user, kinds=["turn"])]
+
+
+def _seed_users(tenants: Tenants) -> None:
+    """Alice and Bob in acme, and another Alice in globex."""
+    tenants.memory("acme").add("I am Alice and I like kites", user_id="alice")
+    tenants.memory("acme").add("I moved to Oslo in 2021", user_id="alice")
+    tenants.memory("acme").add("I am Bob and I keep bees", user_id="bob")
+    tenants.memory("globex").add("Globex Alice likes chess", user_id="alice")
+
+
+def test_forget_user_needs_confirmation_and_erases_that_user_only(tenants: Tenants) -> None:
+    _seed_users(tenants)
+    alice_units = len(tenants.memory("acme").list(user_id="alice"))
+    with serve(tenants) as url:
+
+        async def scenario() -> None:
+            async with http_session(url, "key-acme") as acme:
+                # Refusals erase nothing: no confirm, confirm false, or no user named.
+                missing = await fail(acme, "forget_user", user_id="alice")
+                assert "confirm" in missing
+                refused = await fail(acme, "forget_user", user_id="alice", confirm=False)
+                assert refused.startswith("UsageError:") and "confirm: true" in refused
+                assert "'alice'" in refused and "nothing was erased" in refused
+                assert "user_id" in await fail(acme, "forget_user", confirm=True)
+                assert len(_turns(tenants, "acme", "alice")) == 2
+                gone = await call(acme, "forget_user", user_id="alice", confirm=True)
+                assert gone == {"user_id": "alice", "deleted": alice_units}
+                assert (await call(acme, "list_memories", user_id="alice"))["units"] == []
+                again = await call(acme, "forget_user", user_id="alice", confirm=True)
+                assert again["deleted"] == 0
+                empty = await fail(acme, "forget_user", user_id="  ", confirm=True)
+                assert empty.startswith("UsageError:")
+
+        run(scenario)
+    assert _turns(tenants, "acme", "alice") == []
+    assert tenants.memory("acme").stats(user_id="alice").units == 0
+    assert _turns(tenants, "acme", "bob") == ["I am Bob and I keep bees"]
+    assert _turns(tenants, "globex", "alice") == ["Globex Alice likes chess"]
+
+
+def test_forget_user_with_a_fixed_user_cannot_name_another(tenants: Tenants) -> None:
+    _seed_users(tenants)
+    with serve(tenants, McpSettings(user_id="bob")) as url:
+
+        async def scenario() -> None:
+            async with http_session(url, "key-acme") as acme:
+                refused = await fail(acme, "forget_user", confirm=False, user_id="alice")
+                assert refused.startswith("UsageError:") and "'bob'" in refused
+                assert len(_turns(tenants, "acme", "bob")) == 1
+                # user_id is not in the schema: whatever the caller names, only bob is erased.
+                gone = await call(acme, "forget_user", confirm=True, user_id="alice")
+                assert gone["user_id"] == "bob" and gone["deleted"] >= 1
+
+        run(scenario)
+    assert _turns(tenants, "acme", "bob") == []
+    assert len(_turns(tenants, "acme", "alice")) == 2
+    assert _turns(tenants, "globex", "alice") == ["Globex Alice likes chess"]
 
 
 def test_cli_serves_http_with_api_keys(tmp_path: Path) -> None:

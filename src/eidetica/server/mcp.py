@@ -5,8 +5,17 @@ Scoping, decided here and nowhere else:
 - the tenant is fixed by configuration over stdio, and comes from the request's API key over HTTP
   (``Authorization: Bearer <key>``, checked by ``ApiKeyAuth`` before any MCP handling);
 - the user is fixed by configuration when given, and the tools then take no ``user_id`` at all;
-  otherwise each tool takes an optional ``user_id`` (the default user when omitted);
+  otherwise each tool takes an optional ``user_id`` (the default user when omitted), except
+  ``forget_user``, which erases for good and so must name its user;
 - the agent id, when configured, is stamped on every write.
+
+The tools follow ``eidetica.api.MemoryAPI`` (``tests/test_faces.py`` compares them), with these
+deliberate exceptions: no ``agent_id`` argument (configuration fixes it: an agent does not choose
+whom it writes as, and reads span every agent of the user); ``id`` for ``unit_id``; no
+``import_file`` (it reads a path on the server's disk) and no ``answer`` (the calling agent is the
+model: ``get_context`` hands it the evidence); ``forget_user`` offers no ``compact`` (it locks the
+tables of every tenant, an operator's decision) and needs ``confirm``; ``list_memories`` always
+pages (no ``limit`` of None); ``memory_stats`` counts one user, never the whole tenant.
 """
 
 from __future__ import annotations
@@ -29,7 +38,9 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import __version__
-from ..errors import AuthError
+from ..api import DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT
+from ..errors import AuthError, UsageError
+from ..limits import MAX_BUDGET_TOKENS, MAX_K, MAX_LIMIT, MAX_OFFSET
 from ..memory import Memory
 from ..model import DEFAULT_TENANT, DEFAULT_USER
 from ..wire import error_to_wire
@@ -38,12 +49,18 @@ from .hosts import LOOPBACK_NAMES, HostGuard, is_loopback, split_host
 from .mcp_views import (
     AddView,
     ContextView,
+    ForgetView,
+    HistoryView,
     Kind,
     ListView,
     Message,
     SearchView,
+    StatsView,
     UnitDetail,
+    UsersView,
+    history_view,
     hit_view,
+    stats_view,
     stored_view,
     unit_detail,
     unit_view,
@@ -68,6 +85,11 @@ INSTRUCTIONS = (
     "is worth remembering with add_memory. Every memory has an id; sources name the original messages."
 )
 
+#: The most hits and units per page a tool returns: fewer than ``eidetica.limits`` allows, since
+#: every one of them lands in the agent's context.
+TOOL_MAX_K = min(100, MAX_K)
+TOOL_MAX_LIMIT = min(200, MAX_LIMIT)
+
 KINDS_HELP = (
     "Only these kinds: turn (a message as said), fact, event, passage (a piece of a long turn). Omit for all."
 )
@@ -86,6 +108,9 @@ UserArg = Annotated[
     str | None, Field(description="Whose memory to use (a user id); omit for the default user.")
 ]
 IdArg = Annotated[str, Field(description="A memory id, as returned by the other tools.")]
+SessionArg = Annotated[
+    str | None, Field(description="Only memories of this conversation (its session_id); omit for all.")
+]
 
 
 class MemoryTools:
@@ -122,6 +147,13 @@ class MemoryTools:
             str | None,
             Field(description="When they were said (ISO 8601, e.g. 2024-05-08T13:56:00Z); default now."),
         ] = None,
+        user_name: Annotated[
+            str | None,
+            Field(description="The user's name, for user messages without a name (e.g. 'Alice')."),
+        ] = None,
+        infer: Annotated[
+            bool, Field(description="Derive facts and events too (default); false stores the text only.")
+        ] = True,
         user_id: UserArg = None,
     ) -> AddView:
         """Remember something long-term: a text, or a list of chat messages.
@@ -142,6 +174,8 @@ class MemoryTools:
             agent_id=self.settings.agent_id,
             session_id=session_id,
             timestamp=timestamp,
+            infer=infer,
+            user_name=user_name,
         )
         return {
             "turns": [stored_view(u) for u in result.turns],
@@ -153,7 +187,7 @@ class MemoryTools:
         self,
         query: Annotated[str, Field(description="A question or keywords, e.g. 'what tea does Alice like'.")],
         ctx: Context,
-        k: Annotated[int, Field(ge=1, le=100, description="How many memories to return.")] = 10,
+        k: Annotated[int, Field(ge=1, le=TOOL_MAX_K, description="How many memories to return.")] = DEFAULT_K,
         kinds: Annotated[list[Kind] | None, Field(description=KINDS_HELP)] = None,
         since: Annotated[
             str | None, Field(description="Only memories that happened at or after this ISO 8601 time.")
@@ -165,6 +199,7 @@ class MemoryTools:
             str | None,
             Field(description="Answer from what memory held at this ISO 8601 time, not from what holds now."),
         ] = None,
+        session_id: SessionArg = None,
         user_id: UserArg = None,
     ) -> SearchView:
         """Find the stored memories that best match a question or keywords, best first.
@@ -174,7 +209,14 @@ class MemoryTools:
         get_context is usually better: it returns the evidence as one compact block.
         """
         hits = self._memory(ctx).search(
-            query, user_id=self._user(user_id), k=k, kinds=kinds, since=since, until=until, as_of=as_of
+            query,
+            user_id=self._user(user_id),
+            session_id=session_id,
+            k=k,
+            kinds=kinds,
+            since=since,
+            until=until,
+            as_of=as_of,
         )
         return {"hits": [hit_view(h) for h in hits]}
 
@@ -183,8 +225,9 @@ class MemoryTools:
         query: Annotated[str, Field(description="The question you are about to answer.")],
         ctx: Context,
         budget_tokens: Annotated[
-            int, Field(ge=1, description="The most tokens the returned text may take.")
-        ] = 400,
+            int, Field(ge=1, le=MAX_BUDGET_TOKENS, description="The most tokens the returned text may take.")
+        ] = DEFAULT_CONTEXT_BUDGET,
+        session_id: SessionArg = None,
         user_id: UserArg = None,
     ) -> ContextView:
         """Get the evidence from memory for a question, packed into a token budget, ready to read.
@@ -194,7 +237,9 @@ class MemoryTools:
         "abstained" is true, with a reason, when nothing stored matches the question. Call it
         before answering anything that may depend on earlier conversations.
         """
-        packed = self._memory(ctx).context(query, user_id=self._user(user_id), budget_tokens=budget_tokens)
+        packed = self._memory(ctx).context(
+            query, user_id=self._user(user_id), session_id=session_id, budget_tokens=budget_tokens
+        )
         return {
             "text": packed.text,
             "tokens": packed.tokens,
@@ -207,11 +252,14 @@ class MemoryTools:
     def list_memories(
         self,
         ctx: Context,
-        limit: Annotated[int, Field(ge=1, le=200, description="How many memories per page.")] = 20,
+        limit: Annotated[
+            int, Field(ge=1, le=TOOL_MAX_LIMIT, description="How many memories per page.")
+        ] = DEFAULT_LIST_LIMIT,
         offset: Annotated[
-            int, Field(ge=0, description="How many to skip: next_offset of the page before.")
+            int, Field(ge=0, le=MAX_OFFSET, description="How many to skip: next_offset of the page before.")
         ] = 0,
         kinds: Annotated[list[Kind] | None, Field(description=KINDS_HELP)] = None,
+        session_id: SessionArg = None,
         user_id: UserArg = None,
     ) -> ListView:
         """List stored memories in time order, oldest first, one page at a time.
@@ -219,7 +267,9 @@ class MemoryTools:
         Use it to browse or review what is stored; use search_memories to find something specific.
         next_offset is null on the last page.
         """
-        units = self._memory(ctx).list(user_id=self._user(user_id), kinds=kinds, limit=limit, offset=offset)
+        units = self._memory(ctx).list(
+            user_id=self._user(user_id), session_id=session_id, kinds=kinds, limit=limit, offset=offset
+        )
         return {
             "units": [unit_view(u) for u in units],
             "next_offset": offset + limit if len(units) == limit else None,
@@ -240,6 +290,68 @@ class MemoryTools:
         """
         return unit_detail(self._memory(ctx).delete(id, user_id=self._user(user_id)))
 
+    def update_memory(
+        self,
+        id: IdArg,
+        text: Annotated[str, Field(description="What the memory should say from now on.")],
+        ctx: Context,
+        metadata: Annotated[
+            dict[str, Any] | None,
+            Field(description="A JSON object to replace the memory's metadata; omit to keep it."),
+        ] = None,
+        user_id: UserArg = None,
+    ) -> UnitDetail:
+        """Correct a fact or event: give it a new text, e.g. when it is wrong or out of date.
+
+        The memory keeps its id and gets a new version; the old text stays in memory_history.
+        Messages (kind turn) are the record of what was said and never change: to correct one,
+        add_memory a correction instead.
+        """
+        unit = self._memory(ctx).update(id, text, user_id=self._user(user_id), metadata=metadata)
+        return unit_detail(unit)
+
+    def memory_history(self, id: IdArg, ctx: Context, user_id: UserArg = None) -> HistoryView:
+        """Show every version of one memory, oldest first: what it said and when it changed.
+
+        Each entry has its version, the change (add, update, delete, mention: said again,
+        supersede: a newer statement replaced it, source_deleted: a message it came from was
+        deleted), the text at that version and when it happened.
+        """
+        return history_view(id, self._memory(ctx).history(id, user_id=self._user(user_id)))
+
+    def memory_stats(self, ctx: Context, user_id: UserArg = None) -> StatsView:
+        """Count what memory holds for the user: active memories in all and by kind, deleted ones,
+        and conversations (sessions)."""
+        return stats_view(self._memory(ctx).stats(user_id=self._user(user_id)))
+
+    def list_users(self, ctx: Context) -> UsersView:
+        """List the users whose memories this server keeps, to pick the user_id of the others
+        tools. Only on a server not fixed to one user."""
+        return {"users": self._memory(ctx).users()}
+
+    def forget_user(
+        self,
+        confirm: Annotated[
+            bool,
+            Field(description="Must be true: erasing cannot be undone. Only when the user asked for it."),
+        ],
+        ctx: Context,
+        user_id: Annotated[str, Field(description="The user whose memories to erase, every one.")],
+    ) -> ForgetView:
+        """Erase every memory of a user for good: messages, facts, events and their history.
+
+        Only when the user explicitly asks to be forgotten entirely; to drop one memory use
+        delete_memory. Nothing can be recovered afterwards. Returns how many memories went.
+        """
+        # A fixed user is the only one this server may erase; _as_tool then passes user_id=None.
+        user = user_id if self.settings.user_id is None else self.settings.user_id
+        if not confirm:
+            raise UsageError(
+                f"forget_user erases every memory of user {user!r} for good; nothing was erased. "
+                "Call it again with confirm: true only if the user asked to be forgotten"
+            )
+        return {"user_id": user, "deleted": self._memory(ctx).forget(user_id=user)}
+
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 TOOLS: dict[str, ToolAnnotations] = {
@@ -251,7 +363,20 @@ TOOLS: dict[str, ToolAnnotations] = {
     "delete_memory": ToolAnnotations(
         read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
     ),
+    # Not destructive: the old text stays in the memory's history.
+    "update_memory": ToolAnnotations(
+        read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+    ),
+    "memory_history": READ_ONLY,
+    "memory_stats": READ_ONLY,
+    "list_users": READ_ONLY,
+    "forget_user": ToolAnnotations(
+        read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+    ),
 }
+
+#: Tools a server fixed to one user (``--user-id``) does not offer.
+PER_USER_HIDDEN = frozenset({"list_users"})
 
 
 def _error_result(exc: Exception) -> CallToolResult:
@@ -265,17 +390,21 @@ def _error_result(exc: Exception) -> CallToolResult:
 
 
 def _as_tool(method: Callable[..., Any], *, fixed_user: bool) -> Callable[..., Any]:
-    """Wrap a tool body with the error handler; with a fixed user, drop ``user_id`` from its schema."""
+    """Wrap a tool body with the error handler; with a fixed user, drop ``user_id`` from its schema
+    and hand the body None, so that only the configured user is ever reached."""
+    signature = inspect.signature(method, eval_str=True)
+    takes_user = "user_id" in signature.parameters
 
     @functools.wraps(method)
     def tool(*args: Any, **kwargs: Any) -> Any:
+        if fixed_user and takes_user:
+            kwargs["user_id"] = None
         try:
             return method(*args, **kwargs)
         except Exception as exc:
             return _error_result(exc)
 
     if fixed_user:
-        signature = inspect.signature(method, eval_str=True)
         kept = [p for p in signature.parameters.values() if p.name != "user_id"]
         tool.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
     return tool
@@ -289,6 +418,8 @@ def create_server(tenants: Tenants, settings: McpSettings | None = None) -> MCPS
     )
     tools = MemoryTools(tenants, settings)
     for name, hints in TOOLS.items():
+        if name in PER_USER_HIDDEN and settings.user_id is not None:
+            continue  # a server fixed to one user does not reveal the others
         server.add_tool(
             _as_tool(getattr(tools, name), fixed_user=settings.user_id is not None),
             name=name,

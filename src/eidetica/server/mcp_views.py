@@ -2,7 +2,8 @@
 
 Views are built from ``wire.to_wire`` and keep what an agent needs to use a memory (its id, text,
 speaker, date and sources); ``get_memory`` adds the whole record, and ``add_memory`` leaves the
-texts out (the agent just sent them).
+texts out (the agent just sent them). ``memory_history`` shows a memory's versions and
+``memory_stats`` one user's counts.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
-from ..model import Hit, MemoryUnit
+from ..model import HistoryEntry, Hit, MemoryUnit, Stats
 from ..wire import to_wire
 
 Kind = Literal["turn", "fact", "event", "passage"]
@@ -104,6 +105,39 @@ class ListView(TypedDict):
     next_offset: int | None
 
 
+class VersionView(TypedDict):
+    """One version of a memory: what it said, and the change that made it."""
+
+    version: int
+    op: Literal["add", "update", "delete", "mention", "supersede", "source_deleted"]
+    text: str
+    at: str
+
+
+class HistoryView(TypedDict):
+    """Every version of one memory, oldest first."""
+
+    id: str
+    history: list[VersionView]
+
+
+class ForgetView(TypedDict):
+    """Whose memories were erased, and how many."""
+
+    user_id: str
+    deleted: int
+
+
+class StatsView(TypedDict):
+    """How much one user's memory holds: active memories, in all and by kind, deleted ones and
+    conversations."""
+
+    units: int
+    units_by_kind: dict[str, int]
+    deleted: int
+    sessions: int
+
+
 def stored_view(unit: MemoryUnit) -> StoredView:
     """The fields of a unit just stored that an agent needs to cite or fetch it: all but its text."""
     data = to_wire(unit)
@@ -141,3 +175,29 @@ def unit_detail(unit: MemoryUnit) -> UnitDetail:
         "version": data["version"],
         "status": data["status"],
     }
+
+
+def history_view(unit_id: str, entries: list[HistoryEntry]) -> HistoryView:
+    """A unit's versions, oldest first, without their metadata."""
+    return {
+        "id": unit_id,
+        "history": [
+            {"version": e.version, "op": e.op, "text": e.text, "at": e.at.isoformat()} for e in entries
+        ],
+    }
+
+
+def stats_view(stats: Stats) -> StatsView:
+    """One user's counts; the storage size and embedding backlog are the operator's concern."""
+    return {
+        "units": stats.units,
+        "units_by_kind": dict(stats.units_by_kind),
+        "deleted": stats.deleted,
+        "sessions": stats.sessions,
+    }
+
+
+class UsersView(TypedDict):
+    """The users a server keeps memories for."""
+
+    users: list[str]
