@@ -20,13 +20,17 @@ import pytest
 from typer.main import get_command
 from typer.testing import CliRunner, Result
 
-from eidetica.cli import app
+from eidetica import ImportReport, Memory, __version__, wire
+from eidetica.api import DEFAULT_LIST_LIMIT
+from eidetica.cli import _cli_words, app
+from eidetica.limits import MAX_LIMIT
+from eidetica.testing import ScriptedOpenAIServer, ScriptedResponse
 
 EIDETICA = Path(sys.executable).parent / "eidetica"
 # A fixed width keeps rich's wrapping the same in every terminal; None removes a stray EIDETICA_DB.
 RUNNER = CliRunner(env={"COLUMNS": "100", "EIDETICA_DB": None})
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-HIT_FIELDS = {"id", "text", "kind", "score", "scores", "sources"}
+HIT_FIELDS = {"unit", "score", "scores", "confident"}  # wire.to_wire(Hit)
 
 ANA = [
     ("a:1", "2024-03-04T09:15:00", "Ana", "user", "I love hiking in the Alps."),
@@ -81,6 +85,11 @@ def _json(db: Path, *args: str) -> Any:
     return json.loads(_ok(db, *args, "--json").stdout)
 
 
+def _units(db: Path, user: str) -> int:
+    """How many active units ``user`` has, from ``stats --json``."""
+    return sum(_json(db, "stats", "--user", user)["units_by_kind"].values())
+
+
 def _error(db: Path, *args: str) -> str:
     """Run a command that must fail cleanly; return its one-line message."""
     result = _invoke(db, *args)
@@ -115,7 +124,7 @@ def _script(
 
 def test_add_then_search_finds_it_in_json_and_table_output(db_path: Path) -> None:
     added = _json(db_path, "add", "I love hiking in the Alps", "--user", "u1")
-    [turn] = [u for u in added if u["kind"] == "turn"]
+    [turn] = added["turns"]
     assert turn["text"] == "I love hiking in the Alps"
     assert turn["scope"]["user_id"] == "u1"
     assert turn["status"] == "active" and turn["version"] == 1
@@ -127,14 +136,14 @@ def test_add_then_search_finds_it_in_json_and_table_output(db_path: Path) -> Non
     hits = _json(db_path, "search", "Where do I like to go hiking?", "--user", "u1")
     assert hits, "search found nothing"
     for hit in hits:
-        assert hit.keys() >= HIT_FIELDS
+        assert hit.keys() == HIT_FIELDS
         assert isinstance(hit["score"], float) and hit["score"] > 0
         assert hit["scores"] and all(isinstance(v, float) for v in hit["scores"].values())
     top = hits[0]
-    assert "hiking" in top["text"]
-    assert top["sources"] == [turn["id"]]
+    assert "hiking" in top["unit"]["text"]
+    assert top["unit"]["sources"] == [turn["id"]]
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
-    assert len({h["id"] for h in hits}) == len(hits)
+    assert len({h["unit"]["id"] for h in hits}) == len(hits)
 
     table = _plain(_ok(db_path, "search", "Where do I like to go hiking?", "--user", "u1").stdout)
     assert f"{top['score']:.4f}" in table
@@ -154,7 +163,8 @@ def test_add_with_speaker_and_timestamp_derives_a_dated_event(db_path: Path) -> 
         "2023-05-08T13:56:00",
         "I went to the support group yesterday",
     )
-    units = _json(db_path, *args)
+    added = _json(db_path, *args)
+    units = added["turns"] + added["derived"]
     [turn] = [u for u in units if u["kind"] == "turn"]
     assert turn["speaker"] == "Caroline"
     assert turn["occurred_at"].startswith("2023-05-08T13:56:00")
@@ -212,7 +222,7 @@ def test_import_then_list_show_history_update_delete_and_stats(db_path: Path, co
     assert _json(db_path, "show", fact["id"])["text"] == new_text
     # The new text is searchable: the update re-embedded and re-indexed the unit.
     hits = _json(db_path, "search", "climbing in the Dolomites", "--user", "ana")
-    assert hits[0]["id"] == fact["id"]
+    assert hits[0]["unit"]["id"] == fact["id"]
 
     message = _error(db_path, "update", turns[0]["id"], "rewritten")
     assert "verbatim turn" in message
@@ -227,7 +237,7 @@ def test_import_then_list_show_history_update_delete_and_stats(db_path: Path, co
 
     stats = _json(db_path, "stats", "--user", "ana")
     assert stats["units_by_kind"] == dict(Counter(u["kind"] for u in remaining))
-    assert stats["units"] == len(remaining)
+    assert sum(stats["units_by_kind"].values()) == len(remaining)
     assert stats["deleted"] == 1
     assert (stats["users"], stats["sessions"]) == (1, 1)
     everyone = _json(db_path, "stats")
@@ -266,21 +276,21 @@ def test_import_reports_a_bad_line_and_stores_nothing(db_path: Path, tmp_path: P
 
 def test_forget_erases_one_user_only(db_path: Path, conversation: Path) -> None:
     _ok(db_path, "import", str(conversation))
-    stored = _json(db_path, "stats", "--user", "ana")["units"]
+    stored = _units(db_path, "ana")
     assert stored > 4
 
     declined = _invoke(db_path, "forget", "--user", "ana", input="n\n")
     assert declined.exit_code == 1
     assert "Aborted" in declined.output
-    assert _json(db_path, "stats", "--user", "ana")["units"] == stored
+    assert _units(db_path, "ana") == stored
 
     assert _json(db_path, "forget", "--user", "ana", "--yes") == {"user": "ana", "removed": stored}
     assert _json(db_path, "search", "What pet did Ana adopt?", "--user", "ana") == []
     assert _plain(_ok(db_path, "search", "dog", "--user", "ana").stdout) == "no memories match"
     assert _json(db_path, "list", "--user", "ana") == []
-    assert _json(db_path, "stats", "--user", "ana")["units"] == 0
+    assert _units(db_path, "ana") == 0
     cello = _json(db_path, "search", "Which instrument does Ben play?", "--user", "ben")
-    assert cello and cello[0]["sources"] == ["b:1"]
+    assert cello and cello[0]["unit"]["sources"] == ["b:1"]
 
     again = _plain(_ok(db_path, "forget", "--user", "ana", "--yes").stdout)
     assert again == "removed 0 units of user 'ana'"
@@ -292,8 +302,9 @@ def test_context_fits_the_token_budget(db_path: Path, conversation: Path) -> Non
     ctx = _json(db_path, "context", question, "--user", "ana", "--budget", "50")
     assert 0 < ctx["tokens"] <= 50
     assert ctx["text"].strip() and ctx["hits"]
-    assert all(h.keys() >= HIT_FIELDS for h in ctx["hits"])
-    assert "a:3" in {s for h in ctx["hits"] for s in h["sources"]}
+    assert all(h.keys() == HIT_FIELDS for h in ctx["hits"])
+    assert (ctx["budget_tokens"], ctx["abstained"], ctx["reason"]) == (50, False, None)
+    assert "a:3" in {s for h in ctx["hits"] for s in h["unit"]["sources"]}
     # The budget is what cut it: the whole history costs more than 50 tokens.
     assert _json(db_path, "context", question, "--user", "ana", "--budget", "2000")["tokens"] > 50
 
@@ -331,7 +342,7 @@ def test_eidetica_db_env_var_is_used_when_db_is_absent(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert from_env.exists()
     hits = _json(from_env, "search", "bees", "--user", "u")
-    assert hits and "bees" in hits[0]["text"]
+    assert hits and "bees" in hits[0]["unit"]["text"]
 
     # --db wins over the environment.
     other = tmp_path / "other.db"
@@ -352,10 +363,10 @@ def test_console_script_uses_eidetica_db(tmp_path: Path) -> None:
         "add", "I grow tomatoes on my balcony", "--user", "u", "--json", env={"EIDETICA_DB": str(db)}
     )
     assert added.returncode == 0, added.stderr
-    [turn] = [u for u in json.loads(added.stdout) if u["kind"] == "turn"]
+    [turn] = json.loads(added.stdout)["turns"]
     found = _script("search", "tomatoes", "--user", "u", "--json", env={"EIDETICA_DB": str(db)})
     assert found.returncode == 0, found.stderr
-    assert turn["id"] in {s for hit in json.loads(found.stdout) for s in hit["sources"]}
+    assert turn["id"] in {s for hit in json.loads(found.stdout) for s in hit["unit"]["sources"]}
     assert db.exists()
 
 
@@ -409,15 +420,22 @@ def test_top_level_help_lists_every_command() -> None:
     ("args", "expected"),
     [
         (("search", ""), "error: query must be a non-empty string"),
-        (("search", "x", "-k", "0"), "error: k must be a positive integer, got 0"),
+        (("search", "x", "-k", "0"), "error: -k must be a positive integer, got 0"),
         (("show", "NOPE"), "error: no memory unit with id 'NOPE'"),
         (("history", "NOPE"), "error: no memory unit with id 'NOPE'"),
         (("delete", "NOPE"), "error: no memory unit with id 'NOPE'"),
         (("update", "NOPE", "text"), "error: no memory unit with id 'NOPE'"),
-        (("list", "--kind", "bogus"), "error: unknown kind 'bogus': use turn, fact, event or passage"),
-        (("context", "q", "--budget", "0"), "error: budget_tokens must be a positive integer"),
+        (("context", "q", "--budget", "0"), "error: --budget must be a positive integer, got 0"),
         (("add", "   "), "error: message 0: content is empty"),
-        (("stats", "--user", ""), "error: user_id must not be empty"),
+        (("stats", "--user", ""), "error: --user must not be empty"),
+        (("search", "x", "--agent", ""), "error: --agent must not be empty"),
+        (("list", "--session", ""), "error: --session must not be empty"),
+        (
+            ("list", "--limit", "100000"),
+            f"error: --limit must be at most {MAX_LIMIT:,}, got 100000; page with --offset",
+        ),
+        (("list", "--offset", "-1"), "error: --offset must not be negative, got -1"),
+        (("add", "hi", "--user-name", ""), "error: --user-name must not be empty"),
     ],
 )
 def test_bad_usage_exits_1_with_a_clear_message(db_path: Path, args: tuple[str, ...], expected: str) -> None:
@@ -493,4 +511,236 @@ def test_search_as_of_answers_from_what_held_then(db_path: Path) -> None:
     _ok(db_path, "add", "I moved to Oslo.", "--user", "u", "--speaker", "Sam", "--timestamp", "2024-06-10")
     now = _json(db_path, "search", "Where does Sam live?", "--user", "u", "-k", "1")
     then = _json(db_path, "search", "Where does Sam live?", "--user", "u", "-k", "1", "--as-of", "2024-03-01")
-    assert "Oslo" in now[0]["text"] and "Lisbon" in then[0]["text"]
+    assert "Oslo" in now[0]["unit"]["text"] and "Lisbon" in then[0]["unit"]["text"]
+
+
+# -- the contract's options, and --json as the wire form of what Memory returns -------------------
+
+NO_LLM = {"EIDETICA_LLM_MODEL": None, "EIDETICA_LLM_BASE_URL": None, "EIDETICA_LLM_API_KEY": None}
+
+
+def _ids(hits: list[dict[str, Any]]) -> list[str]:
+    return [h["unit"]["id"] for h in hits]
+
+
+def test_json_output_is_the_wire_form_of_what_memory_returns(
+    db_path: Path, conversation: Path, embedder: Any
+) -> None:
+    report = _json(db_path, "import", str(conversation))
+    assert wire.to_wire(ImportReport(**report)) == report
+    added = _json(db_path, "add", "I moved to Porto in May", "--user", "ana", "--session", "s2")
+    assert wire.to_wire(wire.add_result_from_wire(added)) == added
+    question = "What pet did Ana adopt?"
+    cli = {
+        "search": _json(db_path, "search", question, "--user", "ana"),
+        "search-facts": _json(db_path, "search", question, "--user", "ana", "--kind", "fact"),
+        "context": _json(db_path, "context", question, "--user", "ana", "--budget", "60"),
+        "list": _json(db_path, "list", "--user", "ana"),
+        "stats": _json(db_path, "stats", "--user", "ana"),
+    }
+    with Memory(db_path, embedder=embedder) as memory:
+        assert cli == {
+            "search": wire.to_wire(memory.search(question, user_id="ana")),
+            "search-facts": wire.to_wire(memory.search(question, user_id="ana", kinds=["fact"])),
+            "context": wire.to_wire(memory.context(question, user_id="ana", budget_tokens=60)),
+            "list": wire.to_wire(memory.list(user_id="ana")),
+            "stats": wire.to_wire(memory.stats(user_id="ana")),
+        }
+    fact = next(u for u in cli["list"] if u["kind"] == "fact")
+    updated = _json(db_path, "update", fact["id"], "Ana has a terrier called Biscuit.")
+    shown = _json(db_path, "show", fact["id"])
+    deleted = _json(db_path, "delete", fact["id"])
+    history = _json(db_path, "history", fact["id"])
+    with Memory(db_path, embedder=embedder) as memory:
+        assert deleted == wire.to_wire(memory.get(fact["id"]))
+        assert history == wire.to_wire(memory.history(fact["id"]))
+    assert updated == shown and updated["version"] == 2
+    assert deleted["status"] == "deleted"
+    assert [h["op"] for h in history] == ["add", "update", "delete"]
+
+    rebuilt = _json(db_path, "rebuild", "--user", "ana")
+    assert rebuilt == {"derived": sum(u["kind"] != "turn" for u in _json(db_path, "list", "--user", "ana"))}
+    assert rebuilt["derived"] > 0
+    assert (
+        _plain(_ok(db_path, "rebuild", "--user", "ana").stdout)
+        == f"rebuilt {rebuilt['derived']} derived units"
+    )
+
+
+def test_kind_is_repeatable_and_comma_separated(db_path: Path, conversation: Path) -> None:
+    _ok(db_path, "import", str(conversation))
+    question = "What does Ana do?"
+    facts = _json(db_path, "search", question, "--user", "ana", "--kind", "fact")
+    assert facts and {h["unit"]["kind"] for h in facts} == {"fact"}
+    repeated = _json(db_path, "search", question, "--user", "ana", "--kind", "fact", "--kind", "turn")
+    comma = _json(db_path, "search", question, "--user", "ana", "--kind", "fact,turn")
+    spaced = _json(db_path, "search", question, "--user", "ana", "--kind", "turn, fact", "--kind", "fact")
+    assert _ids(repeated) == _ids(comma) == _ids(spaced)
+    assert {h["unit"]["kind"] for h in comma} == {"fact", "turn"}
+
+    everything = _json(db_path, "list", "--user", "ana")
+    listed = _json(db_path, "list", "--user", "ana", "--kind", "turn", "--kind", "event")
+    assert listed == [u for u in everything if u["kind"] in ("turn", "event")]
+    assert _json(db_path, "list", "--user", "ana", "--kind", "event,turn") == listed
+
+
+def test_search_since_and_until_bound_when_it_happened(db_path: Path, conversation: Path) -> None:
+    _ok(db_path, "import", str(conversation))
+    args = ("search", "Ana", "--user", "ana", "--kind", "turn")
+    later = _json(db_path, *args, "--since", "2024-03-04T09:16:30")
+    assert {h["unit"]["ref"] for h in later} == {"a:3", "a:4"}
+    earlier = _json(db_path, *args, "--until", "2024-03-04T09:16:30")
+    assert {h["unit"]["ref"] for h in earlier} == {"a:1", "a:2"}
+    between = _json(db_path, *args, "--since", "2024-03-04T09:15:30", "--until", "2024-03-04T09:17:30")
+    assert {h["unit"]["ref"] for h in between} == {"a:2", "a:3"}
+    assert _error(db_path, *args, "--since", "someday").startswith("error: cannot read timestamp 'someday'")
+
+
+def test_agent_and_session_narrow_list_search_and_context(db_path: Path) -> None:
+    for text, agent, session in (
+        ("I drink green tea every morning.", "coach", "s1"),
+        ("I play chess on Sundays.", "coach", "s2"),
+        ("My favourite tea is oolong.", "chef", "s3"),
+    ):
+        _ok(db_path, "add", text, "--user", "u", "--agent", agent, "--session", session, "--no-infer")
+    everything = _json(db_path, "list", "--user", "u")
+    assert len(everything) == 3
+    coach = _json(db_path, "list", "--user", "u", "--agent", "coach")
+    assert [u["text"] for u in coach] == ["I drink green tea every morning.", "I play chess on Sundays."]
+    assert all(u["scope"]["agent_id"] == "coach" for u in coach)
+    assert [u["scope"]["session_id"] for u in _json(db_path, "list", "--user", "u", "--session", "s2")] == [
+        "s2"
+    ]
+    assert _json(db_path, "list", "--user", "u", "--limit", "1", "--offset", "1") == everything[1:2]
+
+    hits = _json(db_path, "search", "tea", "--user", "u", "--agent", "chef")
+    assert [h["unit"]["text"] for h in hits] == ["My favourite tea is oolong."]
+    hits = _json(db_path, "search", "tea", "--user", "u", "--session", "s1")
+    assert [h["unit"]["text"] for h in hits] == ["I drink green tea every morning."]
+
+    ctx = _json(db_path, "context", "What tea?", "--user", "u", "--agent", "coach", "--session", "s1")
+    assert [h["unit"]["text"] for h in ctx["hits"]] == ["I drink green tea every morning."]
+    assert "oolong" not in ctx["text"]
+    ctx = _json(db_path, "context", "What tea?", "--user", "u", "--agent", "chef")
+    assert "oolong" in ctx["text"] and "green tea" not in ctx["text"]
+
+
+def test_answer_takes_agent_and_session_and_prints_the_answer_as_json(db_path: Path) -> None:
+    _ok(db_path, "add", "I drink green tea every morning.", "--user", "u", "--session", "s1")
+    _ok(db_path, "add", "My favourite tea is oolong.", "--user", "u", "--session", "s2")
+    reply = json.dumps({"answer": "green tea", "citations": [1]})
+    with ScriptedOpenAIServer([ScriptedResponse.reply(reply)]) as server:
+        env = {**NO_LLM, "EIDETICA_LLM_BASE_URL": server.url, "EIDETICA_LLM_MODEL": "scripted"}
+        args = ["answer", "What tea?", "--user", "u", "--session", "s1", "--agent", "", "--json"]
+        refused = RUNNER.invoke(app, [*args, "--db", str(db_path)], env=env)
+        assert refused.exit_code == 1 and "error: --agent must not be empty" in _plain(refused.stderr)
+        args.remove("--agent")
+        args.remove("")
+        result = RUNNER.invoke(app, [*args, "--db", str(db_path)], env=env, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        prompt = server.requests[-1].json["messages"][-1]["content"]
+    answer = json.loads(result.stdout)
+    assert wire.to_wire(wire.answer_from_wire(answer)) == answer
+    assert answer["text"] == "green tea" and not answer["abstained"] and len(answer["unit_ids"]) == 1
+    assert "green tea every morning" in prompt and "oolong" not in prompt
+
+
+def test_add_takes_user_name_role_and_no_infer(db_path: Path) -> None:
+    named = _json(db_path, "add", "I live in Lisbon.", "--user", "u", "--user-name", "Sam")
+    assert named["derived"] and all("Sam" in u["text"] for u in named["derived"])
+    said = _json(db_path, "add", "You could try the tram.", "--user", "u", "--role", "assistant")
+    assert (said["turns"][0]["role"], said["turns"][0]["speaker"]) == ("assistant", "assistant")
+    verbatim = _json(db_path, "add", "I adopted a cat named Miso.", "--user", "u", "--no-infer")
+    assert len(verbatim["turns"]) == 1 and verbatim["derived"] == []
+    assert not any("Miso" in u["text"] for u in _json(db_path, "list", "--user", "u", "--kind", "fact"))
+
+
+def test_import_no_infer_stores_turns_only_and_list_pages_by_default(db_path: Path, tmp_path: Path) -> None:
+    lines = [json.dumps({"id": f"t{i}", "text": f"I read book number {i} today."}) for i in range(105)]
+    (tmp_path / "many.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = _json(db_path, "import", str(tmp_path / "many.jsonl"), "--no-infer", "--format", "jsonl")
+    assert (report["turns"], report["derived"]) == (105, 0)
+    assert _json(db_path, "stats")["units_by_kind"] == {"turn": 105}
+    assert len(_json(db_path, "list")) == DEFAULT_LIST_LIMIT
+
+
+def test_update_takes_metadata_as_a_json_object(db_path: Path, conversation: Path) -> None:
+    _ok(db_path, "import", str(conversation))
+    [fact, *_] = _json(db_path, "list", "--user", "ana", "--kind", "fact")
+    updated = _json(db_path, "update", fact["id"], "Ana is a nurse.", "--metadata", '{"source": "chat"}')
+    assert updated["metadata"] == {"source": "chat"}
+    assert _json(db_path, "show", fact["id"])["metadata"] == {"source": "chat"}
+    for bad, expected in (("{source: chat}", "not JSON"), ("[1, 2]", "'[1, 2]' is not a JSON object")):
+        result = _invoke(db_path, "update", fact["id"], "Ana is a doctor.", "--metadata", bad)
+        assert result.exit_code == 2, result.output
+        message = _plain(result.output)
+        assert "Invalid value for '--metadata'" in message and expected in message
+    assert _json(db_path, "show", fact["id"])["version"] == 2  # nothing changed
+
+
+def test_version_prints_the_package_version() -> None:
+    result = RUNNER.invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"eidetica {__version__}\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "choices"),
+    [
+        (("add", "hi", "--role", "bot"), "--role", "'user', 'assistant', 'system'"),
+        (("list", "--kind", "bogus"), "--kind", "'turn', 'fact', 'event', 'passage'"),
+        (("search", "x", "--kind", "fact,facts"), "--kind", "'turn', 'fact', 'event', 'passage'"),
+        (("search", "x", "--kind", ","), "--kind", "'turn', 'fact', 'event', 'passage'"),
+        (
+            ("import", "x.jsonl", "--format", "csv"),
+            "--format",
+            "'jsonl', 'json', 'messages', 'locomo', 'text'",
+        ),
+    ],
+)
+def test_a_value_outside_the_choices_is_refused_with_the_choices(
+    db_path: Path, args: tuple[str, ...], option: str, choices: str
+) -> None:
+    result = _invoke(db_path, *args)
+    assert result.exit_code == 2, result.output
+    message = _plain(result.output)
+    assert f"Invalid value for '{option}'" in message and f"is not one of {choices}." in message
+    assert not db_path.exists()  # refused before the store was opened
+
+
+def test_library_errors_are_worded_with_the_cli_options(db_path: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": 1}\n{"text": 2}\n', encoding="utf-8")
+    message = _plain(_error(db_path, "import", str(bad)))
+    assert "(and 1 more invalid; --skip-invalid keeps the valid records)" in message
+    result = RUNNER.invoke(app, ["answer", "What tea?", "--db", str(db_path)], env=NO_LLM)
+    assert result.exit_code == 1
+    assert (
+        _plain(result.stderr)
+        == "error: answer needs an LLM: set EIDETICA_LLM_BASE_URL and EIDETICA_LLM_MODEL"
+    )
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("k must be a positive integer, got 0", "-k must be a positive integer, got 0"),
+        ("budget_tokens must be at most 100,000", "--budget must be at most 100,000"),
+        ("forget needs an explicit user_id", "forget needs an explicit --user"),
+        ("metadata keys must be strings", "--metadata keys must be strings"),
+        # Plain words stay where they are not the subject: this offset is a byte's.
+        ("invalid UTF-8 at byte offset 7", "invalid UTF-8 at byte offset 7"),
+        ("the limit is 1,000 per turn", "the limit is 1,000 per turn"),
+        ("user_ids are fine", "user_ids are fine"),
+    ],
+)
+def test_cli_words_translate_python_parameters(message: str, expected: str) -> None:
+    assert _cli_words(message) == expected
+
+
+def test_users_lists_who_has_memories(db_path: Path) -> None:
+    assert _invoke(db_path, "users").exit_code == 0
+    _ok(db_path, "add", "I keep bees", "--user", "maya")
+    _ok(db_path, "add", "I play chess", "--user", "bo")
+    assert _json(db_path, "users") == ["bo", "maya"]
+    assert _ok(db_path, "users").stdout.split() == ["bo", "maya"]

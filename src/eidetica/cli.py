@@ -1,13 +1,19 @@
-"""The ``eidetica`` command: add, search and manage memories from a shell."""
+"""The ``eidetica`` command: add, search and manage memories from a shell.
+
+Each memory command is a thin shell over one ``Memory`` method of the contract in ``api``: the
+same parameters (``user_id`` is ``--user``, ``kinds`` is ``--kind``, ``budget_tokens`` is
+``--budget``), the same defaults, and with ``--json`` exactly what the method returns, in the one
+JSON form of ``wire.to_wire``.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast, get_args
 
 import typer
 from rich.console import Console
@@ -16,11 +22,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from . import wire
+from . import __version__, wire
+from .api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT
 from .config import resolve_db
 from .errors import EideticaError, UsageError
+from .ingest.formats import FORMATS
 from .memory import Memory
-from .model import Hit, MemoryUnit
+from .model import Hit, UnitKind
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -38,6 +46,47 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+KINDS: tuple[str, ...] = get_args(UnitKind)
+ROLES = ("user", "assistant", "system")
+
+
+def _kinds(values: list[str] | None) -> list[str] | None:
+    """Read ``--kind`` given several times, comma-separated, or both; each one a known kind."""
+    if not values:
+        return None
+    kinds = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    for kind in kinds or [""]:
+        if kind not in KINDS:
+            raise typer.BadParameter(f"{kind!r} is not one of {', '.join(map(repr, KINDS))}.")
+    return list(dict.fromkeys(kinds))
+
+
+def _one_of(choices: Sequence[str]) -> Callable[[str | None], str | None]:
+    """A callback that refuses an option value outside ``choices``, listing them."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in choices:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(map(repr, choices))}.")
+        return value
+
+    return check
+
+
+def _metadata(value: str | None) -> dict[str, Any] | None:
+    """Read ``--metadata`` as a JSON object."""
+    if value is None:
+        return None
+    example = 'write an object, like \'{"source": "chat"}\''
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(
+            f"not JSON ({exc.msg}, column {exc.colno}); {example}", param_hint="'--metadata'"
+        ) from None
+    if not isinstance(data, dict):
+        raise typer.BadParameter(f"{value!r} is not a JSON object; {example}", param_hint="'--metadata'")
+    return data
+
 
 DbOption = Annotated[
     str | None,
@@ -46,7 +95,57 @@ DbOption = Annotated[
 UserOption = Annotated[str | None, typer.Option("--user", "-u", help="Whose memory (user id).")]
 AgentOption = Annotated[str | None, typer.Option("--agent", help="Agent id within the user.")]
 SessionOption = Annotated[str | None, typer.Option("--session", help="Session id.")]
+KindOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--kind",
+        metavar="KIND",
+        callback=_kinds,
+        help=f"Only units of this kind: {', '.join(KINDS)} (repeat, or separate with commas).",
+    ),
+]
+InferOption = Annotated[
+    bool,
+    typer.Option(
+        "--infer/--no-infer",
+        help="Derive facts and events from the turns (--no-infer: store the turns verbatim only).",
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+#: Python parameter names that library messages use, as the CLI spells them (a longer form first).
+_CLI_WORDS = {
+    "pass Memory(llm=...) or, on the command line and servers, set": "set",
+    "skip_invalid=True": "--skip-invalid",
+    "skip_invalid": "--skip-invalid",
+    "format=": "--format",
+    "budget_tokens": "--budget",
+    "user_id": "--user",
+    "agent_id": "--agent",
+    "session_id": "--session",
+    "user_name": "--user-name",
+    "as_of": "--as-of",
+    "unit_id": "UNIT_ID",
+    "page with offset": "page with --offset",
+}
+#: Names too plain to replace anywhere ("offset" is also a byte's): only as a message's subject.
+_CLI_SUBJECTS = {
+    "k": "-k",
+    "limit": "--limit",
+    "offset": "--offset",
+    "kinds": "--kind",
+    "since": "--since",
+    "until": "--until",
+    "metadata": "--metadata",
+}
+_WORDS = re.compile("|".join(rf"(?<![\w-]){re.escape(word)}(?!\w)" for word in _CLI_WORDS))
+_SUBJECT = re.compile(rf"^({'|'.join(map(re.escape, _CLI_SUBJECTS))}) ")
+
+
+def _cli_words(message: str) -> str:
+    """A library message with the Python parameters it names turned into the CLI's options."""
+    message = _WORDS.sub(lambda match: _CLI_WORDS[match.group()], message)
+    return _SUBJECT.sub(lambda match: f"{_CLI_SUBJECTS[match.group(1)]} ", message)
 
 
 def _handled(func: F) -> F:
@@ -57,10 +156,28 @@ def _handled(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except EideticaError as exc:
-            err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            message = _cli_words(str(exc)) if isinstance(exc, UsageError) else str(exc)
+            err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    """Print the version and stop, before any command runs (``--version`` is eager)."""
+    if value:
+        print(f"eidetica {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Eidetica: long-term memory for LLM agents, offline, in one SQLite file."""
 
 
 def _open(db: str | None, *, llm_extract: bool = False) -> Memory:
@@ -98,17 +215,9 @@ LLMOption = Annotated[
 ]
 
 
-def _unit_json(unit: MemoryUnit) -> dict[str, Any]:
-    data: dict[str, Any] = wire.to_wire(unit)
-    return data
-
-
-def _hit_json(hit: Hit) -> dict[str, Any]:
-    return {"score": hit.score, "scores": hit.scores, **_unit_json(hit.unit)}
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+def _print_json(value: Any) -> None:
+    """Print what the library returned in the one JSON form (``wire.to_wire``)."""
+    print(json.dumps(wire.to_wire(value), ensure_ascii=False, indent=2, default=str))
 
 
 def _hits_table(hits: list[Hit], title: str) -> Table:
@@ -131,8 +240,15 @@ def add(
     agent: AgentOption = None,
     session: SessionOption = None,
     speaker: Annotated[str | None, typer.Option(help="Who said it (defaults to the role).")] = None,
-    role: Annotated[str, typer.Option(help="user, assistant or system.")] = "user",
+    role: Annotated[
+        str, typer.Option(callback=_one_of(ROLES), help=f"Who is speaking: {', '.join(ROLES)}.")
+    ] = "user",
     timestamp: Annotated[str | None, typer.Option(help="When it was said (ISO 8601).")] = None,
+    user_name: Annotated[
+        str | None,
+        typer.Option("--user-name", help="The user's name, for their messages without --speaker."),
+    ] = None,
+    infer: InferOption = True,
     llm: LLMOption = False,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -142,9 +258,17 @@ def add(
     if speaker:
         message["name"] = speaker
     with _open(db, llm_extract=llm) as memory:
-        result = memory.add([message], user_id=user, agent_id=agent, session_id=session, timestamp=timestamp)
+        result = memory.add(
+            [message],
+            user_id=user,
+            agent_id=agent,
+            session_id=session,
+            timestamp=timestamp,
+            infer=infer,
+            user_name=user_name,
+        )
     if as_json:
-        _print_json([_unit_json(u) for u in result.units])
+        _print_json(result)
         return
     out.print(f"stored {len(result.turns)} turn(s) and {len(result.derived)} derived unit(s)")
     for unit in result.units:
@@ -163,7 +287,14 @@ def search(
     user: UserOption = None,
     agent: AgentOption = None,
     session: SessionOption = None,
-    k: Annotated[int, typer.Option("-k", help="How many hits.")] = 10,
+    k: Annotated[int, typer.Option("-k", help="How many hits.")] = DEFAULT_K,
+    kind: KindOption = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only what happened at or after this time (ISO 8601).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Only what happened at or before this time (ISO 8601).")
+    ] = None,
     as_of: Annotated[
         str | None,
         typer.Option("--as-of", help="Answer from what memory held at this time (ISO 8601)."),
@@ -173,9 +304,19 @@ def search(
 ) -> None:
     """Find the memories that best answer a question."""
     with _open(db) as memory:
-        hits = memory.search(query, user_id=user, agent_id=agent, session_id=session, k=k, as_of=as_of)
+        hits = memory.search(
+            query,
+            user_id=user,
+            agent_id=agent,
+            session_id=session,
+            k=k,
+            kinds=cast("list[UnitKind] | None", kind),
+            since=since,
+            until=until,
+            as_of=as_of,
+        )
     if as_json:
-        _print_json([_hit_json(h) for h in hits])
+        _print_json(hits)
     elif not hits:
         out.print("no memories match")
     else:
@@ -187,15 +328,17 @@ def search(
 def context(
     query: Annotated[str, typer.Argument(help="A question.")],
     user: UserOption = None,
-    budget: Annotated[int, typer.Option(help="Token budget.")] = 400,
+    agent: AgentOption = None,
+    session: SessionOption = None,
+    budget: Annotated[int, typer.Option(help="Token budget.")] = DEFAULT_CONTEXT_BUDGET,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Print the evidence for a question packed into a token budget, ready for a prompt."""
     with _open(db) as memory:
-        ctx = memory.context(query, user_id=user, budget_tokens=budget)
+        ctx = memory.context(query, user_id=user, agent_id=agent, session_id=session, budget_tokens=budget)
     if as_json:
-        _print_json({"text": ctx.text, "tokens": ctx.tokens, "hits": [_hit_json(h) for h in ctx.hits]})
+        _print_json(ctx)
         return
     out.print(ctx.text, markup=False, highlight=False)
     err.print(f"[dim]{ctx.tokens}/{budget} tokens, {len(ctx.hits)} units[/dim]")
@@ -206,15 +349,21 @@ def context(
 def answer(
     question: Annotated[str, typer.Argument(help="A question about what was said.")],
     user: UserOption = None,
-    budget: Annotated[int, typer.Option(help="Token budget of the evidence the model reads.")] = 1000,
+    agent: AgentOption = None,
+    session: SessionOption = None,
+    budget: Annotated[
+        int, typer.Option(help="Token budget of the evidence the model reads.")
+    ] = DEFAULT_ANSWER_BUDGET,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Answer from memory with the LLM in EIDETICA_LLM_*, citing the turns it used."""
     with _open(db) as memory:
-        reply = memory.answer(question, user_id=user, budget_tokens=budget)
+        reply = memory.answer(
+            question, user_id=user, agent_id=agent, session_id=session, budget_tokens=budget
+        )
     if as_json:
-        _print_json(asdict(reply))
+        _print_json(reply)
         return
     out.print(escape(reply.text), highlight=False)
     if reply.sources:
@@ -224,13 +373,17 @@ def answer(
 @app.command("import")
 @_handled
 def import_(
-    path: Annotated[Path, typer.Argument(help="A .jsonl, .json (messages or LoCoMo) or .txt file.")],
+    file: Annotated[Path, typer.Argument(help="A .jsonl, .json (messages or LoCoMo) or .txt file.")],
     user: UserOption = None,
     agent: AgentOption = None,
     format: Annotated[
-        str | None, typer.Option(help="jsonl, messages, locomo or text (default: detect).")
+        str | None,
+        typer.Option(
+            callback=_one_of(FORMATS), help=f"{', '.join(FORMATS)} (default: detect from the file)."
+        ),
     ] = None,
     skip_invalid: Annotated[bool, typer.Option(help="Skip bad lines instead of stopping.")] = False,
+    infer: InferOption = True,
     llm: LLMOption = False,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -250,15 +403,16 @@ def import_(
     ):
         task = bar.add_task("import", total=None)
         report = memory.import_file(
-            path,
+            file,
             user_id=user,
             agent_id=agent,
             format=format,
             skip_invalid=skip_invalid,
+            infer=infer,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     if as_json:
-        _print_json(asdict(report))
+        _print_json(report)
         return
     out.print(
         f"imported {report.turns} turns, derived {report.derived} units, "
@@ -274,18 +428,26 @@ def import_(
 @_handled
 def list_(
     user: UserOption = None,
-    kind: Annotated[str | None, typer.Option(help="turn, fact, event or passage.")] = None,
-    limit: Annotated[int, typer.Option(help="How many units.")] = 50,
+    agent: AgentOption = None,
+    session: SessionOption = None,
+    kind: KindOption = None,
+    limit: Annotated[int, typer.Option(help="How many units.")] = DEFAULT_LIST_LIMIT,
     offset: Annotated[int, typer.Option(help="Skip this many first.")] = 0,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List a user's memories in time order."""
-    kinds = None if kind is None else [kind]
     with _open(db) as memory:
-        units = memory.list(user_id=user, kinds=kinds, limit=limit, offset=offset)  # type: ignore[arg-type]
+        units = memory.list(
+            user_id=user,
+            agent_id=agent,
+            session_id=session,
+            kinds=cast("list[UnitKind] | None", kind),
+            limit=limit,
+            offset=offset,
+        )
     if as_json:
-        _print_json([_unit_json(u) for u in units])
+        _print_json(units)
         return
     table = Table()
     for column in ("id", "kind", "when", "speaker", "text"):
@@ -307,12 +469,11 @@ def show(
     """Show one memory unit with its provenance."""
     with _open(db) as memory:
         unit = memory.get(unit_id, user_id=user)
-    data = _unit_json(unit)
     if as_json:
-        _print_json(data)
+        _print_json(unit)
         return
     table = Table(show_header=False)
-    for key, value in data.items():
+    for key, value in wire.to_wire(unit).items():
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         table.add_row(key, Text(shown))
     out.print(table)
@@ -330,7 +491,7 @@ def history(
     with _open(db) as memory:
         entries = memory.history(unit_id, user_id=user)
     if as_json:
-        _print_json(wire.to_wire(entries))
+        _print_json(entries)
         return
     table = Table()
     for column in ("version", "op", "at", "text"):
@@ -346,14 +507,22 @@ def update(
     unit_id: Annotated[str, typer.Argument(help="A derived unit's id.")],
     text: Annotated[str, typer.Argument(help="The new text.")],
     user: UserOption = None,
+    metadata: Annotated[
+        str | None,
+        typer.Option(
+            "--metadata",
+            help='Replace the unit\'s metadata with this JSON object, like \'{"source": "chat"}\'.',
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Give a fact or event a new version (the old one stays in its history)."""
+    fields = _metadata(metadata)  # read before the store is opened: a typo changes nothing
     with _open(db) as memory:
-        unit = memory.update(unit_id, text, user_id=user)
+        unit = memory.update(unit_id, text, user_id=user, metadata=fields)
     if as_json:
-        _print_json(_unit_json(unit))
+        _print_json(unit)
     else:
         out.print(f"{unit.id} is now at version {unit.version}")
 
@@ -370,7 +539,7 @@ def delete(
     with _open(db) as memory:
         unit = memory.delete(unit_id, user_id=user)
     if as_json:
-        _print_json(_unit_json(unit))
+        _print_json(unit)
     else:
         out.print(f"deleted {unit.id}")
 
@@ -412,9 +581,8 @@ def stats(
     """Count stored units by kind, users, sessions, bytes on disk, and units awaiting vectors."""
     with _open(db) as memory:
         s = memory.stats(user_id=user)
-    data = {**asdict(s), "units": s.units}
     if as_json:
-        _print_json(data)
+        _print_json(s)
         return
     table = Table(show_header=False)
     for kind_name, count in sorted(s.units_by_kind.items()):
@@ -426,6 +594,21 @@ def stats(
     if s.unembedded:
         table.add_row("awaiting vectors", str(s.unembedded))
     out.print(table)
+
+
+@app.command()
+@_handled
+def users(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List the users with memories in the store, one id per line: what --user takes."""
+    with _open(db) as memory:
+        ids = memory.users()
+    if as_json:
+        _print_json(ids)
+    elif not ids:
+        err.print("no users yet: add a message with --user NAME")
+    else:
+        for user_id in ids:
+            out.print(user_id, markup=False, highlight=False)
 
 
 @app.command()
@@ -442,12 +625,16 @@ def rebuild(
         ),
     ] = False,
     db: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Derive a user's facts and events again from the stored turns (all at once: a failure
     changes nothing), after embedding the turns stored while the embedder failed."""
     with _open(db, llm_extract=llm) as memory:
         count = memory.rebuild(user_id=user)
-    out.print(f"rebuilt {count} derived units")
+    if as_json:
+        _print_json({"derived": count})
+    else:
+        out.print(f"rebuilt {count} derived units")
 
 
 #: What --api-keys takes, for serve and mcp alike.

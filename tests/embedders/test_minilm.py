@@ -67,7 +67,7 @@ def test_commands_use_the_embedder_named_in_the_environment(tmp_path: Path) -> N
     assert added.exit_code == 0, added.output
     found = runner.invoke(app, ["search", QUESTION, "--user", "joanna", "--json"])
     assert found.exit_code == 0, found.output
-    assert json.loads(found.stdout)[0]["text"] == EVIDENCE
+    assert json.loads(found.stdout)[0]["unit"]["text"] == EVIDENCE
     # The same database opened with the default embedder is refused, with what to set.
     plain = CliRunner(env={"COLUMNS": "200", "EIDETICA_DB": db, "EIDETICA_EMBEDDER": None})
     refused = plain.invoke(app, ["search", QUESTION, "--user", "joanna"])
