@@ -222,6 +222,7 @@ def test_health_readiness_and_openapi(live: LiveServer) -> None:
         "/v1/context": {"post"},
         "/v1/answer": {"post"},
         "/v1/stats": {"get"},
+        "/v1/users": {"get"},
         "/v1/users/{user_id}": {"delete"},
         "/healthz": {"get"},
         "/readyz": {"get"},

@@ -1,0 +1,228 @@
+"""Every face offers the contract: each parameter of each ``MemoryAPI`` operation is offered by
+the REST API, the CLI and the MCP tools, or is listed below as a deliberate exception, with why.
+
+``Memory`` and ``Client`` are held to the contract by mypy (both declare ``MemoryAPI``); the
+other faces are read here from what they really expose: the OpenAPI document, the click
+commands typer builds, the MCP tools' input schemas. Removing an option from any face fails
+this test; so does an exception that is no longer needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+from eidetica.api import MemoryAPI
+from eidetica.cli import app as cli_app
+from eidetica.server.mcp import McpSettings, create_server
+from eidetica.server.rest import create_app
+from eidetica.server.tenants import Tenants
+from eidetica.storage import Store, open_store
+
+#: Parameters of the contract that are not request data: callables, or the object itself.
+NOT_DATA = {"self", "progress"}
+OPERATIONS = [
+    name
+    for name, member in inspect.getmembers(MemoryAPI, inspect.isfunction)
+    if not name.startswith("_") and name != "close"
+]
+
+# -- REST ---------------------------------------------------------------------------------------
+
+REST_ROUTES = {
+    "add": ("post", "/v1/memories"),
+    "search": ("post", "/v1/search"),
+    "context": ("post", "/v1/context"),
+    "answer": ("post", "/v1/answer"),
+    "get": ("get", "/v1/memories/{unit_id}"),
+    "list": ("get", "/v1/memories"),
+    "update": ("patch", "/v1/memories/{unit_id}"),
+    "delete": ("delete", "/v1/memories/{unit_id}"),
+    "history": ("get", "/v1/memories/{unit_id}/history"),
+    "forget": ("delete", "/v1/users/{user_id}"),
+    "stats": ("get", "/v1/stats"),
+    "users": ("get", "/v1/users"),
+}
+REST_EXCEPTIONS = {
+    ("import_file", "*"): "a file is read where it is: Client.import_file validates it locally and adds it",
+}
+
+# -- CLI ----------------------------------------------------------------------------------------
+
+CLI_COMMANDS = {
+    "add": "add",
+    "import_file": "import",
+    "search": "search",
+    "context": "context",
+    "answer": "answer",
+    "get": "show",
+    "list": "list",
+    "update": "update",
+    "delete": "delete",
+    "history": "history",
+    "forget": "forget",
+    "stats": "stats",
+    "users": "users",
+}
+#: The CLI's short names for the contract's parameters.
+CLI_NAMES = {
+    "user_id": "user",
+    "agent_id": "agent",
+    "session_id": "session",
+    "kinds": "kind",
+    "budget_tokens": "budget",
+    "messages": "text",
+    "path": "file",
+}
+CLI_EXCEPTIONS: dict[tuple[str, str], str] = {}
+
+# -- MCP ----------------------------------------------------------------------------------------
+
+MCP_TOOLS = {
+    "add": "add_memory",
+    "search": "search_memories",
+    "context": "get_context",
+    "get": "get_memory",
+    "list": "list_memories",
+    "update": "update_memory",
+    "delete": "delete_memory",
+    "history": "memory_history",
+    "forget": "forget_user",
+    "stats": "memory_stats",
+    "users": "list_users",
+}
+MCP_NAMES = {"unit_id": "id"}
+MCP_EXCEPTIONS = {
+    ("*", "agent_id"): "the agent id is the server's configuration (--agent-id), stamped on every write",
+    ("answer", "*"): "the agent calling the tools is the language model: it answers from get_context",
+    ("import_file", "*"): "a file is on the server's disk, out of an agent's reach",
+    ("forget", "compact"): "compacting locks the tables for every tenant: an operator's step",
+}
+
+
+def contract(operation: str) -> list[str]:
+    """The data parameters of one operation of the contract."""
+    parameters = inspect.signature(getattr(MemoryAPI, operation)).parameters
+    return [name for name in parameters if name not in NOT_DATA]
+
+
+def missing(
+    offered: dict[str, set[str]], names: dict[str, str], exceptions: dict[tuple[str, str], str]
+) -> tuple[list[str], list[str]]:
+    """Contract parameters a face lacks without an exception, and exceptions nothing needs."""
+    lacking: list[str] = []
+    used: set[tuple[str, str]] = set()
+    for operation in OPERATIONS:
+        for parameter in contract(operation):
+            keys = [(operation, parameter), (operation, "*"), ("*", parameter)]
+            excused = next((key for key in keys if key in exceptions), None)
+            present = names.get(parameter, parameter) in offered.get(operation, set())
+            if excused is not None and not present:
+                used.add(excused)
+            elif not present:
+                lacking.append(f"{operation}({parameter})")
+    stale = [f"{key}" for key in exceptions if key not in used]
+    return lacking, stale
+
+
+@pytest.fixture(scope="module")
+def store() -> Iterator[Store]:
+    backend = open_store(":memory:")
+    yield backend
+    backend.close()
+
+
+def rest_parameters(store: Store, embedder: Any) -> dict[str, set[str]]:
+    document = create_app(Tenants(store, embedder=embedder)).openapi()
+    schemas = document["components"]["schemas"]
+    offered: dict[str, set[str]] = {}
+    for operation, (method, path) in REST_ROUTES.items():
+        spec = document["paths"][path][method]
+        names = {p["name"] for p in spec.get("parameters", [])}
+        body = spec.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+        if body is not None:
+            names |= set(schemas[body["$ref"].rsplit("/", 1)[-1]]["properties"])
+        offered[operation] = names
+    return offered
+
+
+def cli_parameters() -> dict[str, set[str]]:
+    group: Any = typer.main.get_command(cli_app)
+    offered: dict[str, set[str]] = {}
+    for operation, command_name in CLI_COMMANDS.items():
+        command = group.commands[command_name]
+        offered[operation] = {param.name for param in command.params if param.name}
+    return offered
+
+
+def mcp_parameters(store: Store, embedder: Any) -> dict[str, set[str]]:
+    server = create_server(Tenants(store, embedder=embedder), McpSettings())
+    tools = {tool.name: tool for tool in asyncio.run(server.list_tools())}
+    return {
+        operation: set(tools[name].input_schema.get("properties", {}))
+        for operation, name in MCP_TOOLS.items()
+        if name in tools
+    }
+
+
+def test_the_contract_names_every_operation_of_memory() -> None:
+    assert set(OPERATIONS) == {
+        "add",
+        "import_file",
+        "search",
+        "context",
+        "answer",
+        "get",
+        "list",
+        "update",
+        "delete",
+        "history",
+        "forget",
+        "stats",
+        "users",
+    }
+
+
+def test_the_rest_api_offers_the_contract(store: Store, embedder: Any) -> None:
+    lacking, stale = missing(rest_parameters(store, embedder), {}, REST_EXCEPTIONS)
+    assert lacking == [], f"the REST API lacks {lacking}"
+    assert stale == [], f"exceptions no longer needed: {stale}"
+
+
+def test_the_cli_offers_the_contract() -> None:
+    lacking, stale = missing(cli_parameters(), CLI_NAMES, CLI_EXCEPTIONS)
+    assert lacking == [], f"the CLI lacks {lacking}"
+    assert stale == [], f"exceptions no longer needed: {stale}"
+
+
+def test_the_mcp_tools_offer_the_contract(store: Store, embedder: Any) -> None:
+    offered = mcp_parameters(store, embedder)
+    absent = [MCP_TOOLS[op] for op in MCP_TOOLS if op not in offered]
+    assert absent == [], f"no MCP tool {absent}"
+    lacking, stale = missing(offered, MCP_NAMES, MCP_EXCEPTIONS)
+    assert lacking == [], f"the MCP tools lack {lacking}"
+    assert stale == [], f"exceptions no longer needed: {stale}"
+
+
+def test_a_face_without_an_option_fails_the_check(store: Store, embedder: Any) -> None:
+    offered = rest_parameters(store, embedder)
+    offered["search"].discard("as_of")
+    assert missing(offered, {}, REST_EXCEPTIONS)[0] == ["search(as_of)"]
+
+
+def test_the_defaults_agree_across_faces(store: Store, embedder: Any, tmp_path: Path) -> None:
+    document = create_app(Tenants(store, embedder=embedder)).openapi()
+    schemas = document["components"]["schemas"]
+    for operation, model, field in (
+        ("search", "SearchRequest", "k"),
+        ("context", "ContextRequest", "budget_tokens"),
+        ("answer", "AnswerRequest", "budget_tokens"),
+    ):
+        default = inspect.signature(getattr(MemoryAPI, operation)).parameters[field].default
+        assert schemas[model]["properties"][field]["default"] == default, (operation, field)
