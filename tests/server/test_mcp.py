@@ -441,16 +441,7 @@ def test_http_serves_the_tools_per_api_key(tenants: Tenants) -> None:
 
 
 def test_http_refuses_a_missing_or_unknown_key_with_401(tenants: Tenants) -> None:
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
+    initialize = INIT
     accept = {"Accept": "application/json, text/event-stream"}
     with serve(tenants) as url, httpx.Client(base_url=url, timeout=30) as http:
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic key-acme"}):
