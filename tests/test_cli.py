@@ -145,9 +145,14 @@ def test_add_then_search_finds_it_in_json_and_table_output(db_path: Path) -> Non
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
     assert len({h["unit"]["id"] for h in hits}) == len(hits)
 
-    table = _plain(_ok(db_path, "search", "Where do I like to go hiking?", "--user", "u1").stdout)
-    assert f"{top['score']:.4f}" in table
+    question = ["search", "Where do I like to go hiking?", "--user", "u1", "--db", str(db_path)]
+    shown = RUNNER.invoke(app, question, env={"COLUMNS": "80"}, catch_exceptions=False).stdout
+    table = _plain(shown)
+    assert f"{top['score']:.3f}" in table
     assert "hiking" in table and "score" in table
+    assert top["unit"]["recorded_at"][:10] in table  # the date of each memory
+    # At 80 columns an id is never cut across lines: it is there to be copied.
+    assert top["unit"]["id"] in shown and all(len(line) <= 80 for line in shown.splitlines())
 
     assert _json(db_path, "search", "hiking", "--user", "someone-else") == []
     other = _ok(db_path, "search", "hiking", "--user", "someone-else").stdout
@@ -744,3 +749,15 @@ def test_users_lists_who_has_memories(db_path: Path) -> None:
     _ok(db_path, "add", "I play chess", "--user", "bo")
     assert _json(db_path, "users") == ["bo", "maya"]
     assert _ok(db_path, "users").stdout.split() == ["bo", "maya"]
+
+
+def test_list_at_80_columns_keeps_ids_whole_and_shows_speaker_and_date(db_path: Path) -> None:
+    said = "I went to the museum yesterday with my sister Ana and we loved the impressionist rooms"
+    _ok(db_path, "add", said, "--user", "maya", "--speaker", "Maya", "--timestamp", "2024-05-08T10:00:00")
+    listing = ["list", "--user", "maya", "--db", str(db_path)]
+    shown = RUNNER.invoke(app, listing, env={"COLUMNS": "80"}, catch_exceptions=False).stdout
+    units = _json(db_path, "list", "--user", "maya")
+    assert all(len(line) <= 80 for line in shown.splitlines())
+    for unit in units:
+        assert unit["id"] in shown
+    assert "Maya:" in shown and "2024-05-08" in shown

@@ -12,6 +12,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast, get_args
 
@@ -28,7 +29,7 @@ from .config import resolve_db
 from .errors import EideticaError, UsageError
 from .ingest.formats import FORMATS
 from .memory import Memory
-from .model import Hit, UnitKind
+from .model import Hit, MemoryUnit, UnitKind
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -220,15 +221,29 @@ def _print_json(value: Any) -> None:
     print(json.dumps(wire.to_wire(value), ensure_ascii=False, indent=2, default=str))
 
 
+def _said(unit: MemoryUnit) -> Text:
+    """A unit's text after its speaker, as a table cell."""
+    return Text(f"{unit.speaker}: {unit.text}" if unit.speaker else unit.text)
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d") if moment else ""
+
+
 def _hits_table(hits: list[Hit], title: str) -> Table:
-    table = Table(title=escape(title), show_lines=False)
+    """Hits readable at 80 columns: each memory with its speaker and date, and under it its kind,
+    its id and the turns it came from, ids never cut (they are for copying)."""
+    table = Table(title=escape(title), show_lines=True)
     table.add_column("#", justify="right")
     table.add_column("score", justify="right")
-    table.add_column("kind")
-    table.add_column("text", overflow="fold")
-    table.add_column("sources")
+    table.add_column("when", no_wrap=True)
+    table.add_column("memory", overflow="fold", ratio=1)
     for i, hit in enumerate(hits, 1):
-        table.add_row(str(i), f"{hit.score:.4f}", hit.kind, Text(hit.text), Text(", ".join(hit.sources)))
+        unit = hit.unit
+        cell = _said(unit)
+        origin = [] if unit.kind == "turn" else ["from", *unit.sources]
+        cell.append("\n" + " ".join([unit.kind, unit.id, *origin]), style="dim")
+        table.add_row(str(i), f"{hit.score:.3f}", _day(unit.occurred_at or unit.recorded_at), cell)
     return table
 
 
@@ -450,11 +465,12 @@ def list_(
         _print_json(units)
         return
     table = Table()
-    for column in ("id", "kind", "when", "speaker", "text"):
-        table.add_column(column, overflow="fold")
+    table.add_column("id", no_wrap=True)  # whole, to copy into show, update or delete
+    table.add_column("kind")
+    table.add_column("when", no_wrap=True)
+    table.add_column("text", overflow="fold", ratio=1)
     for u in units:
-        when = u.occurred_at.strftime("%Y-%m-%d %H:%M") if u.occurred_at else ""
-        table.add_row(u.id, u.kind, when, Text(u.speaker or ""), Text(u.text))
+        table.add_row(u.id, u.kind, _day(u.occurred_at), _said(u))
     out.print(table)
 
 
