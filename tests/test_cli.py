@@ -26,6 +26,8 @@ from eidetica.cli import _cli_words, app
 from eidetica.limits import MAX_LIMIT
 from eidetica.testing import ScriptedOpenAIServer, ScriptedResponse
 
+from .ingest.test_formats import locomo_sample
+
 EIDETICA = Path(sys.executable).parent / "eidetica"
 # A fixed width keeps rich's wrapping the same in every terminal; None removes a stray EIDETICA_DB.
 RUNNER = CliRunner(env={"COLUMNS": "100", "EIDETICA_DB": None})
@@ -761,3 +763,21 @@ def test_list_at_80_columns_keeps_ids_whole_and_shows_speaker_and_date(db_path: 
     for unit in units:
         assert unit["id"] in shown
     assert "Maya:" in shown and "2024-05-08" in shown
+
+
+def test_import_of_a_locomo_file_takes_the_user_given_or_refuses_to_merge_several(
+    db_path: Path, tmp_path: Path
+) -> None:
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps([locomo_sample()]), encoding="utf-8")
+    assert _json(db_path, "import", str(one), "--user", "ann")["turns"] == 4
+    assert _json(db_path, "users") == ["ann"]
+
+    two = tmp_path / "two.json"
+    other = locomo_sample() | {"sample_id": "conv-y"}
+    two.write_text(json.dumps([locomo_sample(), other]), encoding="utf-8")
+    refused = _invoke(db_path, "import", str(two), "--user", "ann")
+    assert refused.exit_code == 1 and "conversations of 2 users (conv-x, conv-y)" in _plain(refused.output)
+    assert _json(db_path, "stats")["units_by_kind"]["turn"] == 4
+    assert _json(db_path, "import", str(two))["turns"] == 8
+    assert _json(db_path, "users") == ["ann", "conv-x", "conv-y"]

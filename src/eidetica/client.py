@@ -17,7 +17,7 @@ from . import wire
 from .api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT, MemoryAPI
 from .errors import NotFoundError, ServerError, UsageError
 from .ingest.formats import read_file
-from .ingest.importing import store_batches
+from .ingest.importing import owned_by, store_batches
 from .model import (
     AddResult,
     Answer,
@@ -109,7 +109,7 @@ class Client(MemoryAPI):
         each in one transaction; re-running an interrupted import skips the turns already stored
         (by their id or, without one, a hash of their content).
         """
-        parsed = read_file(Path(path), format=format, skip_invalid=skip_invalid)
+        parsed = owned_by(read_file(Path(path), format=format, skip_invalid=skip_invalid), user_id)
 
         def send(batch: Sequence[TurnInput]) -> AddResult:
             return self.add(

@@ -20,7 +20,7 @@ from .ids import new_id
 from .ingest.base import Extractor, ReportingExtractor
 from .ingest.extract import RuleExtractor
 from .ingest.formats import from_messages, read_file
-from .ingest.importing import store_batches
+from .ingest.importing import owned_by, store_batches
 from .ingest.index_texts import embed_text, lexical_text, preceding, preceding_texts
 from .ingest.names import is_role_label, name_user_turns
 from .ingest.reconcile import Reconciler, ask, plan, reconcile
@@ -187,7 +187,7 @@ class Memory(MemoryAPI):
         interrupted import skips the turns already stored (by their id or, without one, a hash of
         their content: the same file renamed imports nothing twice).
         """
-        parsed = read_file(Path(path), format=format, skip_invalid=skip_invalid)
+        parsed = owned_by(read_file(Path(path), format=format, skip_invalid=skip_invalid), user_id)
         scope = self._scope(user_id, agent_id)
         batches = (parsed.turns[i : i + IMPORT_BATCH] for i in range(0, len(parsed.turns), IMPORT_BATCH))
         return store_batches(
