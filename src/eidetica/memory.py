@@ -59,6 +59,7 @@ from .retrieve.confidence import related
 from .retrieve.hybrid import HybridRetriever
 from .retrieve.pack import pack, text_key
 from .storage import NewUnit, Revision, Store, UnitFilter, open_store
+from .storage.base import embedder_mismatch
 from .tokens import BundledTokenCounter, TokenCounter
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ class Memory(MemoryAPI):
             store = open_store(location)
         self.store = store
         if embedder is None or isinstance(embedder, str):
-            embedder = load_embedder(embedder or "wordllama")
+            embedder = self._load_embedder(embedder or "wordllama")
         self.embedder = embedder
         self.extractor: Extractor = extractor or RuleExtractor()
         self.reconciler = reconciler  # e.g. LLMReconciler: adds what the rules cannot see
@@ -135,6 +136,15 @@ class Memory(MemoryAPI):
         self._background = (
             BackgroundEmbedder(lambda: sum(self._embed_next_batch(None))) if defer_embedding else None
         )
+
+    def _load_embedder(self, name: str) -> Embedder:
+        """Load the embedder ``name`` unless the store holds another's vectors: refusing first
+        spares loading a model (seconds, for MiniLM) only to refuse it."""
+        stored = self.store.stored_embedder()
+        if stored is not None and stored.split("/", 1)[0] != name:
+            self.store.close()
+            raise embedder_mismatch("the store", stored, name)
+        return load_embedder(name)
 
     # -- writing ------------------------------------------------------------------------------
 

@@ -163,3 +163,20 @@ def test_an_endpoint_that_is_down_loses_no_turn_and_is_caught_up_on(server: _Ser
         hits = {h.id: h for h in memory.search("bees garden", user_id="u", k=20)}
         assert "dense" in hits[turn.id].scores  # the next add embedded what was missed
         assert memory.embed_missing(user_id="u") == 0 == memory.stats(user_id="u").unembedded
+
+
+def test_another_embedders_store_is_refused_before_its_model_loads(
+    tmp_path: Path, embedder: WordLlamaEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "words.db"
+    with Memory(db, embedder=embedder) as memory:
+        memory.add("I keep bees", user_id="u")
+
+    def must_not_load(name: str) -> Embedder:
+        raise AssertionError(f"loaded {name} for a store it cannot open")
+
+    monkeypatch.setattr("eidetica.memory.load_embedder", must_not_load)
+    with pytest.raises(StoreError, match=r"holds vectors from embedder 'wordllama/.*', not 'minilm'"):
+        Memory(db, embedder="minilm")
+    with Memory(db, embedder=embedder) as again:  # the store was closed, not damaged
+        assert again.stats(user_id="u").units >= 1

@@ -387,3 +387,14 @@ def test_users_lists_the_tenants_users_in_order(store: Store) -> None:
     assert store.users("default") == ["ana", "zoe"]
     assert store.users("other") == ["max"]
     assert store.users("nobody") == []
+
+
+def test_stored_embedder_names_the_embedder_of_the_vectors(store: Store, tmp_path: Path) -> None:
+    assert store.stored_embedder() == "test/8"
+    fresh = open_store(tmp_path / "fresh.db")
+    try:
+        assert fresh.stored_embedder() is None
+        fresh.check_embedder("test/8", DIM)
+        assert fresh.stored_embedder() == "test/8"
+    finally:
+        fresh.close()

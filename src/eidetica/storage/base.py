@@ -87,6 +87,10 @@ class Store(Protocol):
         """Remember the embedder on first use; raise StoreError if a different one is used later."""
         ...
 
+    def stored_embedder(self) -> str | None:
+        """The name of the embedder whose vectors the store holds; None before the first."""
+        ...
+
     def add(self, units: Sequence[NewUnit], *, revisions: Sequence[Revision] = ()) -> None:
         """Store all units and apply the revisions in one transaction: all of it, or none on error."""
         ...

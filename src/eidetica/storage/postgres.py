@@ -194,6 +194,12 @@ class PostgresStore:
         if stored["name"] != name:
             raise embedder_mismatch(self._where, stored["name"], name)
 
+    def stored_embedder(self) -> str | None:
+        """The name of the embedder whose vectors the database holds; None before the first."""
+        with self.transaction(None) as conn:
+            row = conn.execute("SELECT value FROM eidetica.meta WHERE key = 'embedder'").fetchone()
+        return None if row is None else str(json.loads(row[0])["name"])
+
     def _record_embedder(self, name: str, dim: int) -> tuple[str]:
         """Fix the vector column's dimension and record the embedder (as the owner, once)."""
         with self._admin() as conn:

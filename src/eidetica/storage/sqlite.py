@@ -146,17 +146,21 @@ class SQLiteStore:
 
     def check_embedder(self, name: str, dim: int) -> None:
         """Remember the embedder on first use; refuse a different one later."""
-        rows = self._read("SELECT value FROM meta WHERE key = 'embedder'")
-        if rows:
-            stored = json.loads(rows[0][0])
-            if stored["name"] != name:
-                raise embedder_mismatch(self.path, stored["name"], name)
+        stored = self.stored_embedder()
+        if stored is not None:
+            if stored != name:
+                raise embedder_mismatch(self.path, stored, name)
             return
         with self._write() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('embedder', ?)",
                 (json.dumps({"name": name, "dim": dim}),),
             )
+
+    def stored_embedder(self) -> str | None:
+        """The name of the embedder whose vectors the file holds; None before the first."""
+        rows = self._read("SELECT value FROM meta WHERE key = 'embedder'")
+        return str(json.loads(rows[0][0])["name"]) if rows else None
 
     def add(self, units: Sequence[NewUnit], *, revisions: Sequence[Revision] = ()) -> None:
         """Store all units and apply the revisions in one transaction."""
