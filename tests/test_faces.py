@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -216,7 +215,7 @@ def test_a_face_without_an_option_fails_the_check(store: Store, embedder: Any) -
     assert missing(offered, {}, REST_EXCEPTIONS)[0] == ["search(as_of)"]
 
 
-def test_the_defaults_agree_across_faces(store: Store, embedder: Any, tmp_path: Path) -> None:
+def test_the_defaults_agree_across_faces(store: Store, embedder: Any) -> None:
     document = create_app(Tenants(store, embedder=embedder)).openapi()
     schemas = document["components"]["schemas"]
     for operation, model, field in (
