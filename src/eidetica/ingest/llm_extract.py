@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
-from ..errors import UsageError
 from ..llms.base import Counters, JsonSchema, LLMClient
 from ..llms.structured import BatchedTask
 from ..llms.validate import schema_error
@@ -101,8 +100,6 @@ class LLMExtractor(BatchedTask[ExtractStats]):
         retry_temperature: float = 0.7,
         prompt: str = EXTRACT_PROMPT,
     ) -> None:
-        if batch_size < 1:
-            raise UsageError(f"batch_size must be at least 1, got {batch_size}")
         super().__init__(
             client,
             batch_size=batch_size,

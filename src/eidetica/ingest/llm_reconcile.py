@@ -115,10 +115,8 @@ class LLMReconciler(BatchedTask[ReconcileStats]):
         retry_temperature: float = 0.7,
         prompt: str = RECONCILE_PROMPT,
     ) -> None:
-        if batch_size < 1 or max_candidates < 1:
-            raise UsageError(
-                f"batch_size and max_candidates must be at least 1, got {batch_size} and {max_candidates}"
-            )
+        if max_candidates < 1:
+            raise UsageError(f"max_candidates must be at least 1, got {max_candidates}")
         super().__init__(
             client,
             batch_size=batch_size,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from ..errors import LLMError, LLMOutputError
+from ..errors import LLMError, LLMOutputError, UsageError
 from .base import Completion, Counters, JsonSchema, LLMClient, Message, Usage
 from .prompt import load_prompt
 from .validate import find_json, schema_error
@@ -139,6 +139,8 @@ class BatchedTask(Generic[StatsT]):
         prompt: str,
         stats: StatsT,
     ) -> None:
+        if batch_size < 1:
+            raise UsageError(f"batch_size must be at least 1, got {batch_size}")
         self.client = client
         self.batch_size = batch_size
         self.max_tokens = max_tokens
