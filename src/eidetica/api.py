@@ -37,6 +37,14 @@ DEFAULT_ANSWER_BUDGET = 1000
 DEFAULT_LIST_LIMIT = 100
 
 Messages = str | dict[str, Any] | Sequence[dict[str, Any]]
+
+
+def split_commas(values: Iterable[str]) -> list[str]:
+    """A list option as every face reads it: repeated (``--kind fact --kind event``), separated
+    by commas (``?kinds=fact,event``), or both; blanks dropped."""
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
 Moment = datetime | str
 
 

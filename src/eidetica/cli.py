@@ -24,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__, wire
-from .api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT
+from .api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT, split_commas
 from .config import resolve_db
 from .errors import EideticaError, UsageError
 from .ingest.formats import FORMATS
@@ -55,7 +55,7 @@ def _kinds(values: list[str] | None) -> list[str] | None:
     """Read ``--kind`` given several times, comma-separated, or both; each one a known kind."""
     if not values:
         return None
-    kinds = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    kinds = split_commas(values)
     for kind in kinds or [""]:
         if kind not in KINDS:
             raise typer.BadParameter(f"{kind!r} is not one of {', '.join(map(repr, KINDS))}.")

@@ -14,7 +14,13 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from ..api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT
+from ..api import (
+    DEFAULT_ANSWER_BUDGET,
+    DEFAULT_CONTEXT_BUDGET,
+    DEFAULT_K,
+    DEFAULT_LIST_LIMIT,
+    split_commas,
+)
 from ..limits import (
     MAX_BUDGET_TOKENS,
     MAX_ID_CHARS,
@@ -186,9 +192,7 @@ class UserQuery(_Query):
 
 def _split_commas(values: list[str] | None) -> list[str] | None:
     """``?kinds=fact,event`` as ``?kinds=fact&kinds=event``: both forms people write."""
-    if values is None:
-        return None
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+    return None if values is None else split_commas(values)
 
 
 class ListQuery(_Query):
