@@ -186,13 +186,11 @@ class PostgresStore:
 
     def check_embedder(self, name: str, dim: int) -> None:
         """Remember the embedder (and type the vector column) on first use; refuse another later."""
-        with self.transaction(None) as conn:
-            row = conn.execute("SELECT value FROM eidetica.meta WHERE key = 'embedder'").fetchone()
-        if row is None:
-            row = self._record_embedder(name, dim)
-        stored = json.loads(row[0])
-        if stored["name"] != name:
-            raise embedder_mismatch(self._where, stored["name"], name)
+        stored = self.stored_embedder()
+        if stored is None:
+            stored = json.loads(self._record_embedder(name, dim)[0])["name"]
+        if stored != name:
+            raise embedder_mismatch(self._where, stored, name)
 
     def stored_embedder(self) -> str | None:
         """The name of the embedder whose vectors the database holds; None before the first."""
