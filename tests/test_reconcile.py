@@ -105,3 +105,43 @@ def test_reconciliation_stays_inside_one_user(mem: Memory) -> None:
     assert mem.get(mine.id, user_id="u1").sources == mine.sources
     assert mem.get(theirs.id, user_id="u2").valid_to is not None  # u2's own Carol superseded it
     assert again and again[0].id != mine.id
+
+
+def test_a_change_said_in_other_words_closes_what_it_changed(mem: Memory) -> None:
+    mem.add("I've been living in Valencia for six years.", user_id="u", user_name="Tomás",
+            timestamp="2023-02-11T10:00:00Z")  # fmt: skip
+    mem.add(
+        "I prefer aisle seats on flights.", user_id="u", user_name="Tomás", timestamp="2023-02-11T10:01:00Z"
+    )
+    mem.add("Since March, home has been a little apartment in Bilbao.", user_id="u", user_name="Tomás",
+            timestamp="2023-04-02T10:00:00Z")  # fmt: skip
+    facts = {u.text: u for u in mem.list(user_id="u", kinds=["fact", "event"], limit=None)}
+    valencia = next(u for text, u in facts.items() if "Valencia" in text)
+    bilbao = next(u for text, u in facts.items() if "Bilbao" in text)
+    assert valencia.valid_to is not None and valencia.metadata["superseded_by"] == bilbao.id
+    assert [e.op for e in mem.history(valencia.id, user_id="u")] == ["add", "supersede"]
+    assert all(u.valid_to is None for text, u in facts.items() if "aisle" in text)  # another topic
+    context = mem.context("Where does Tomás live?", user_id="u").text
+    assert any(line.startswith("(past") for line in context.splitlines() if "Valencia" in line)
+    cities = [
+        h.text
+        for h in mem.search("Where does Tomás live?", user_id="u")
+        if "Bilbao" in h.text or "Valencia" in h.text
+    ]
+    assert "Bilbao" in cities[0]
+    before = mem.search("Where does Tomás live?", user_id="u", as_of="2023-03-01T00:00:00Z", k=3)
+    assert any("Valencia" in h.text for h in before) and not any("Bilbao" in h.text for h in before)
+
+
+def test_sharing_a_topic_in_chat_closes_nothing(mem: Memory) -> None:
+    said = [
+        "Jon is passionate about dancing and his studio.",
+        "Dancing makes Jon so happy now.",
+        "Jon won't quit the studio, no matter what.",
+        "We also opened a second dance studio downtown.",
+        "Jon is currently teaching a dance class at the studio.",
+    ]
+    for i, text in enumerate(said):
+        mem.add(text, user_id="jon", timestamp=f"2023-0{i + 1}-01T10:00:00Z")
+    units = mem.list(user_id="jon", limit=None)
+    assert [u.text for u in units if u.valid_to is not None] == []

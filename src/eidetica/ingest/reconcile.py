@@ -13,6 +13,9 @@ same transaction as the new units.
   and a changed value of any relation when the statement says it changed ("now I drive a Tesla").
   Both stay readable, in ``history`` and by ``as_of`` searches. When the new statement is older
   than the stored one (an import out of order), it is the new unit that arrives closed.
+- A statement that says it changed something the claims cannot name ("Since March, home has been a
+  flat in Bilbao" after "I've been living in Valencia") closes the speaker's older fact sharing
+  the most of its topic (``topics``); the facts it may close are looked up by its topic words.
 - Nothing is deleted.
 
 Candidates are found through the lexical index: every derived unit's indexed text carries a
@@ -32,12 +35,13 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from ..errors import LLMError
-from ..model import DERIVED_KINDS, MemoryUnit, Scope
-from ..retrieve.query import query_terms
+from ..model import DERIVED_KINDS, MemoryUnit, Scope, UnitKind
+from ..retrieve.query import MAX_QUERY_TERMS, query_terms
 from ..storage import Revision, RevisionOp, Store, UnitFilter
 from .claims import Claim, Statement, analyse, holds, subject_of
 from .keys import dedupe_key
 from .names import speaker_phrase
+from .topics import best_rival, holds_a_value, lookup_words, replacing_cue, states, topic
 
 log = logging.getLogger("eidetica")
 
@@ -190,7 +194,42 @@ class _Book:
                 ):
                     found[old.id] = old
         found.pop(unit.id, None)
+        if not found and (replaced := self.replaced_by_topic(unit)) is not None:
+            found[replaced.id] = replaced
         return list(found.values())
+
+    def replaced_by_topic(self, unit: MemoryUnit) -> MemoryUnit | None:
+        """The speaker's current fact that ``unit`` says it changed, found by shared topic where no
+        claim named the relation ("Window seats for me now" after "I prefer aisle seats"). An
+        event that said a value changed or states a measure ("switched Biscuit to Orijen", "the
+        rate is 2.1 percent") holds as a fact does."""
+        cue = replacing_cue(unit.text) if unit.kind in TOPICAL_KINDS else None
+        if cue is None:
+            return None
+        names = _names(unit)
+        olds = [
+            (old.id, topic(old.text, names))
+            for old in self.units.values()
+            if (old.kind == "fact" or (old.kind == "event" and holds_a_value(old.text)))
+            and old.valid_to is None
+            and old.id != unit.id
+            and old.speaker == unit.speaker
+            and not set(old.derived_from) & set(unit.derived_from)
+            and states(old.text)
+        ]
+        found = best_rival(topic(unit.text, names), cue, olds)
+        return self.units[found] if found is not None else None
+
+
+#: The kinds of new unit that may replace a fact by topic (a passage is verbatim text).
+TOPICAL_KINDS: tuple[UnitKind, ...] = ("fact", "event")
+
+
+def _names(unit: MemoryUnit) -> tuple[str, ...]:
+    """The speaker's names, which are nobody's topic."""
+    if not unit.speaker:
+        return ()
+    return (unit.speaker, speaker_phrase(unit.speaker))
 
 
 def _statement(unit: MemoryUnit) -> Statement:
@@ -285,6 +324,8 @@ def reconcile(
 
 #: Stored units read per marker word of a new unit (the newest that hold it).
 MARKER_MATCHES = 8
+#: Stored facts read per new unit that says it changed something, nearest by topic words.
+TOPIC_MATCHES = 12
 
 
 def _current_units(store: Store, scope: Scope, derived: Sequence[MemoryUnit]) -> list[MemoryUnit]:
@@ -299,6 +340,12 @@ def _current_units(store: Store, scope: Scope, derived: Sequence[MemoryUnit]) ->
     retracted = sorted({w for u in derived for r in _statement(u).retractions for w in r.words})
     if retracted:
         found += [uid for uid, _ in store.search_lexical(where, retracted, limit=20 * len(retracted))]
+    facts = UnitFilter(where.scope, kinds=TOPICAL_KINDS)
+    for unit in derived:
+        if unit.kind in TOPICAL_KINDS and replacing_cue(unit.text) is not None:
+            # What it may have changed, said in other words: found by topic (``topics``).
+            words = lookup_words(unit.text)[:MAX_QUERY_TERMS]
+            found += [uid for uid, _ in store.search_lexical(facts, words, limit=TOPIC_MATCHES)]
     units = store.get_many(found, tenant=scope.tenant, user_id=scope.user_id)
     current = [u for u in units.values() if u.status == "active" and u.valid_to is None]
     return sorted(current, key=lambda u: (u.recorded_at, u.id))

@@ -1,0 +1,278 @@
+"""Whether a newer statement that says something changed is about the same thing as an older one.
+
+The claim rules (``claims``) close an old value when they can name the relation both statements
+share. People rarely say a change the way they said the original: "I've been living in Valencia"
+becomes "Since March, home has been a little apartment in Bilbao", "I prefer aisle seats" becomes
+"Window seats for me now". This module is the fallback for those: a statement that *says* it
+changed something ("instead", "switched", "these days", "went up to", "no longer", "since May")
+replaces the speaker's older fact that shares its topic, the most of it, when nothing else did.
+
+A topic is read from words, not parsed: the content words both statements share (stemmed, the
+speaker's names, the cue words and verbs of saying left out), the attribute two different words
+belong to (an attribute lexicon: "living" and "apartment" are both about home, "Wednesday" and
+"Thursdays" are both a weekday), and a measure both state (two amounts in kilograms, in pounds
+sterling, in percent).
+
+A change cue is required: without one, two statements sharing a topic are two things said, not one
+replacing the other. "Now", "currently" and "lately" are weak cues, common in chat about anything
+("I'm so tired now"): they count in short statements only, with two shared points of topic (one in
+a terse statement such as "Window seats for me now", which says nothing else). A
+statement of a measure needs no cue ("Scale said 87 kg this morning" after "I weigh 94 kg"), but
+two shared points one of which is the measure, and no other named subject ("The Alto desk").
+Statements of feeling, opinion, advice or intention change nothing and are changed by nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from ..retrieve.confidence import stem
+from ..retrieve.query import lexical_terms
+from .claims import subject_of
+
+__all__ = [
+    "Cue",
+    "Topic",
+    "best_rival",
+    "change_cue",
+    "holds_a_value",
+    "lookup_words",
+    "overlap",
+    "replacing_cue",
+    "states",
+    "topic",
+]
+
+_MONTHS = "january february march april may june july august september october november december"
+#: What follows "to" in a change of value ("cut the target to 1.3 million", "moved me to the late
+#: shift"), and not in an aim ("it pushed Jon to take the plunge").
+_TO_A_VALUE = r"[£$€\d]|(?:the|a|an|my|our|his|her|their)\b|(?-i:[A-Z])"
+_STRONG_CUES = re.compile(
+    r"\b(?:instead|switched|switching|swapped|no longer|these days|nowadays|from now on|"
+    r"relocated|replaced|succeeded|took over|taken over|went (?:up|down|back) to|"
+    r"(?:dropped|fell|rose|climbed|increased|decreased|reduced|lowered|raised|upped|hiked|bumped|"
+    rf"cut|revised|changed|pushed|moved|shifted) (?:[\w']+ ){{0,4}}?to(?= (?:{_TO_A_VALUE}))|"
+    r"moved|(?:down|up) to \S*\d|"
+    rf"since (?:{_MONTHS.replace(' ', '|')}|spring|summer|autumn|fall|winter|last|the start|(?:19|20)\d\d)|"
+    r"gave up|given up|quit|stopped|promoted|left (?:the|my|his|her|our|their))\b|"
+    r"\b(?:anymore|any more)\s*(?:[,.;!?]|$)",
+    re.IGNORECASE,
+)
+#: Cues that say "not" themselves: "I'm not vegetarian anymore" is a change.
+_NEGATIVE = re.compile(r"no longer|any ?more", re.IGNORECASE)
+#: A cue said not to have happened: "Jon won't quit", "never gave up".
+_DENIED = re.compile(r"(?:n't|\bnot|\bnever|\bnor)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
+_WEAK_CUES = re.compile(r"\b(?:now|currently|lately|at the moment|right now)\b", re.IGNORECASE)
+_ADDS = re.compile(r"\b(?:also|too|another|as well|additionally|in addition|both|second)\b", re.IGNORECASE)
+
+#: Words that say a change or carry no topic, left out of what two statements share.
+_NOT_TOPIC = frozenset(
+    stem(w)
+    for w in f"""now currently lately moment instead switched switching swapped longer anymore days nowadays
+    moved relocated replaced succeeded took taken went go goes going gone got get gets getting back
+    dropped fell rose climbed increased decreased reduced lowered raised upped hiked bumped cut
+    revised changed pushed shifted since started start starting stopped gave given quit left
+    finally usually always still every new old say said says told tell think thinks know feel felt
+    want make made thing things lot bit way super really pretty quite totally much time today week
+    month year day ago morning evening night yesterday promoted {_MONTHS}""".split()
+)
+
+#: Attributes people and things have, each with the words that name it. Two statements naming
+#: one attribute with different words ("living in Valencia", "home is an apartment in Bilbao")
+#: share it as one point of topic.
+_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "home": ("live", "lives", "living", "lived", "home", "house", "flat", "apartment", "condo",
+             "neighbourhood", "neighborhood", "bungalow", "cottage", "moved", "settled", "place"),
+    "work": ("work", "works", "working", "job", "employer", "employed", "company", "office",
+             "hired", "career", "position", "firm", "workplace", "shift", "shifts"),
+    "diet": ("eat", "eats", "eating", "diet", "vegetarian", "vegan", "meat", "pescatarian"),
+    "drink": ("drink", "drinks", "drinking", "coffee", "tea", "espresso", "latte", "beer", "wine"),
+    "travel": ("drive", "drives", "driving", "car", "bike", "cycle", "cycles", "commute",
+               "commutes", "bus", "train", "tram", "scooter"),
+    "study": ("school", "study", "studies", "studying", "college", "university", "course",
+              "degree", "class", "classes"),
+    "weekday": ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                "mondays", "tuesdays", "wednesdays", "thursdays", "fridays", "saturdays",
+                "sundays", "weekend", "weekends", "weekday", "weekdays"),
+    "clock": ("am", "pm", "o'clock", "midnight", "noon", "half"),
+    "sleep": ("bed", "sleep", "sleeps", "asleep", "bedtime", "wake", "wakes", "alarm"),
+    "partner": ("girlfriend", "boyfriend", "partner", "wife", "husband", "dating", "married",
+                "fiance", "fiancee", "spouse"),
+    "doctor": ("doctor", "gp", "dentist", "vet", "vets", "clinic", "practice", "surgery",
+               "physio", "therapist"),
+    "shopping": ("shop", "shopping", "groceries", "grocery", "supermarket", "store"),
+    "phone": ("phone", "iphone", "android", "mobile", "laptop", "computer"),
+    "exercise": ("gym", "run", "runs", "running", "swim", "swimming", "yoga", "pilates",
+                 "workout", "training"),
+    "weight": ("weigh", "weighs", "weight", "kg", "kilos", "lbs", "stone"),
+    "pay": ("salary", "pay", "paid", "wage", "earn", "earns", "income", "raise"),
+    "price": ("price", "cost", "costs", "fee", "fees", "rent", "charge", "charges", "bill"),
+}  # fmt: skip
+_ATTRIBUTE_OF = {stem(word): name for name, words in _ATTRIBUTES.items() for word in words}
+#: "a new apartment", "my new GP": a new one of something a person has one of at a time.
+_HELD_ONE_AT_A_TIME = ("home", "work", "doctor", "phone", "partner", "study")
+_NEW_ONE = re.compile(
+    r"\bnew (?:\w+ )?(?:{})\b".format("|".join(w for a in _HELD_ONE_AT_A_TIME for w in _ATTRIBUTES[a])),
+    re.IGNORECASE,
+)
+
+_MEASURE = re.compile(
+    r"(?P<currency>[£$€])\s?\d|(?P<clock>\b\d{1,2}:\d\d\b)|"
+    r"\d(?:[\d,.]*\d)?\s?(?P<unit>%|percent|kg|kgs|kilos?|lbs?|mg|ml|g|grams?|km|miles?|"
+    r"hours?|minutes?|mins?|euros?|dollars?|pounds?|million|billion|k\b|am|pm)",
+    re.IGNORECASE,
+)
+_SAME_MEASURE = {"£": "gbp", "pound": "gbp", "pounds": "gbp", "$": "usd", "dollar": "usd",
+                 "dollars": "usd", "€": "eur", "euro": "eur", "euros": "eur", "percent": "%",
+                 "kgs": "kg", "kilo": "kg", "kilos": "kg", "lb": "lbs", "mile": "miles",
+                 "hour": "hours", "minute": "minutes", "min": "minutes", "mins": "minutes",
+                 "am": "clock", "pm": "clock"}  # fmt: skip
+_DIGIT = re.compile(r"\d")
+_ARTICLES = ("the", "a", "an")
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+
+#: Words of a feeling, an opinion or an intention: what they say is no attribute that changes.
+_OPINION = re.compile(
+    r"\b(?:lov\w*|like|likes|enjoy\w*|hat(?:e|es|ed)|passion\w*|keen|dream\w*|hop(?:e|es|ed|ing)|wish\w*|"
+    r"want\w*|appreciat\w*|awesome|amazing|great|happy|proud|excit\w*|thrill\w*|grateful|thankful|"
+    r"important|fun|cool|solid|tough|hard|tricky|inspir\w*|beautiful|cute|best|worst|determined|glad|"
+    r"good|rewarding|busy|tired|stressed|exhausted|sick|bored|lonely|sad|worried|nervous|"
+    r"bet|think\w*|thought|feel\w*|felt|sounds|seems|would|will|won't|gonna|going to|could|should|might|"
+    r"'d|'ll|goal|helps?)\b",
+    re.IGNORECASE,
+)
+_ADVICE = re.compile(
+    r"(?:don't|do|let|make|keep|appreciate|remember|take|taking|look|here|just|send|sending|check|"
+    r"try|go|enjoy|thanks|thank|congrat\w*|good luck|sounds|hope|wish)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_END = re.compile(
+    r"\s*(?:[,;:!?(]|\s[-–—]\s|\.\s|\b(?:and|but|because|'cause|so|which|who|when|while)\b)"
+)
+
+#: How a statement says it replaces an older one: by a change cue ("strong": "instead", "went up
+#: to"; "weak": "now"), or by stating a measure the older one stated ("measure").
+Cue = Literal["strong", "weak", "measure"]
+#: The longest statement a weak cue ("now") counts in: a short one says what is now, a long one
+#: tells a story that happens to be now ("Lately, Nate has been doing great - Nate won ...").
+WEAK_CUE_WORDS = 16
+#: A clause this short with "now" says nothing but what holds now ("Window seats for me now, I
+#: like to sleep against the wall"): its cue is strong.
+TERSE_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Topic:
+    """What a statement is about, for comparing it with another by the same speaker."""
+
+    words: frozenset[str]  # content stems, but those naming an attribute
+    attributes: frozenset[str]
+    measures: frozenset[str]
+    #: Every content stem and number: what it says, topic and value alike.
+    said: frozenset[str]
+    #: The thing it is about when it names one ("the alto desk"), else None.
+    thing: str | None
+
+
+def change_cue(text: str) -> Cue | None:
+    """ "strong" when ``text`` says a value changed, "weak" for "now", None when it says nothing
+    of change, says it adds ("also", "too", "a second ...") or is an opinion."""
+    if _ADDS.search(text) or not states(text):
+        return None
+    cues = [*_STRONG_CUES.finditer(text), *_NEW_ONE.finditer(text)]
+    if any(_NEGATIVE.match(m[0]) or not _DENIED.search(text[: m.start()]) for m in cues):
+        return "strong"
+    if len(text.split()) > WEAK_CUE_WORDS or not _WEAK_CUES.search(text):
+        return None
+    terse = any(_WEAK_CUES.search(c) and len(c.split()) <= TERSE_WORDS for c in _CLAUSE_END.split(text) if c)
+    return "strong" if terse else "weak"
+
+
+def replacing_cue(text: str) -> Cue | None:
+    """What says ``text`` may replace an older statement: a change cue, else "measure" for a
+    statement of a measure ("Scale said 87 kg this morning"), which replaces the speaker's older
+    statement of the same measure about the same thing without saying so."""
+    if (cue := change_cue(text)) is not None:
+        return cue
+    return "measure" if topic(text).measures and states(text) and not _ADDS.search(text) else None
+
+
+def states(text: str) -> bool:
+    """Whether ``text`` states something a later statement could change: not a feeling or an
+    opinion ("Dancing makes Jon so happy"), a wish, advice or a plan ("Don't let anything stop
+    Jon", "Jon is gonna keep going"), nor a photo's caption. Read on its first clause, so that
+    "I cycle to the office, and I love it" states where it goes."""
+    if text.startswith("[") or _ADVICE.match(text):
+        return False
+    clauses = [c for c in _CLAUSE_END.split(text) if c and len(c.split()) >= 3]
+    return not clauses or _OPINION.search(clauses[0]) is None
+
+
+@functools.lru_cache(maxsize=65536)
+def topic(text: str, names: tuple[str, ...] = ()) -> Topic:
+    """The topic of ``text``; ``names`` (the speaker's) are no topic."""
+    named = {stem(part) for name in names for part in name.lower().split()}
+    stems = {stem(w) for w in lexical_terms(text) if not _DIGIT.search(w)} - named - _NOT_TOPIC
+    measures = set()
+    for match in _MEASURE.finditer(text):
+        unit = "clock" if match["clock"] else (match["currency"] or match["unit"]).lower()
+        measures.add(_SAME_MEASURE.get(unit, unit))
+    return Topic(
+        words=frozenset(s for s in stems if s not in _ATTRIBUTE_OF),
+        attributes=frozenset(_ATTRIBUTE_OF[s] for s in stems if s in _ATTRIBUTE_OF),
+        measures=frozenset(measures),
+        said=frozenset(stems | set(_NUMBER.findall(text))),
+        thing=subject if (subject := subject_of(text)) and subject.split(" ", 1)[0] in _ARTICLES else None,
+    )
+
+
+def overlap(old: Topic, new: Topic) -> int:
+    """Points of topic two statements share: words, attributes and measures; none where either
+    has no value of its own (a word or measure the other lacks), as when the newer only tells
+    more of the older ("Tim is currently reading a fantasy novel" after "Tim is into fantasy")."""
+    if old.said <= new.said or new.said <= old.said:
+        return 0
+    return (
+        len(old.words & new.words) + len(old.attributes & new.attributes) + len(old.measures & new.measures)
+    )
+
+
+#: Points of topic a replaced fact must share with the statement that replaces it, by cue.
+NEEDED: dict[Cue, int] = {"strong": 1, "weak": 2, "measure": 2}
+
+
+def best_rival(new: Topic, cue: Cue, olds: Iterable[tuple[str, Topic]]) -> str | None:
+    """The id of the older statement ``new`` replaces: the one sharing the most of its topic, if it
+    shares enough for ``cue`` and no other shares as much (a tie names no single one)."""
+    scored = sorted(((overlap(t, new), uid) for uid, t in olds if _comparable(t, new, cue)), reverse=True)
+    if not scored or scored[0][0] < NEEDED[cue]:
+        return None
+    if len(scored) > 1 and scored[1][0] == scored[0][0]:
+        return None
+    return scored[0][1]
+
+
+def _comparable(old: Topic, new: Topic, cue: Cue) -> bool:
+    """A statement of a measure without a cue replaces one of the same measure of the same thing
+    only: "The Alto lamp costs 45 euros" leaves "The Alto desk costs 610 euros" as it was."""
+    if cue != "measure":
+        return True
+    return bool(old.measures & new.measures) and (old.thing is None or new.thing in (None, old.thing))
+
+
+def lookup_words(text: str) -> list[str]:
+    """Words to look up the older statements ``text`` may replace by topic: its own content words
+    and every word naming an attribute it names ("home" looks up "living" too)."""
+    words = lexical_terms(text)
+    named = {_ATTRIBUTE_OF[s] for s in map(stem, words) if s in _ATTRIBUTE_OF}
+    return list(dict.fromkeys([*words, *(w for name in sorted(named) for w in _ATTRIBUTES[name])]))
+
+
+def holds_a_value(event: str) -> bool:
+    """Whether an event's text sets a value that holds until changed, as a fact does: it says a
+    value changed ("switched Biscuit to Orijen") or states a measure ("the rate is 2.1 percent")."""
+    return change_cue(event) == "strong" or bool(topic(event).measures)

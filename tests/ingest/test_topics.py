@@ -1,0 +1,91 @@
+"""A change said in other words than the original replaces it by shared topic; chat that merely
+shares a topic, adds, restates, denies or gives an opinion replaces nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from eidetica.ingest.topics import best_rival, change_cue, replacing_cue, states, topic
+
+SPEAKER = ("Ana",)
+
+#: (what was said, what was said later, other things the speaker said meanwhile): the later
+#: statement replaces the first and none of the others.
+CHANGES = [
+    ("Ana has been living in Valencia for six years.", "Since March, home has been a flat in Bilbao.",
+     ["Ana loves paella.", "Ana's brother is a nurse."]),
+    ("Ana prefers aisle seats on flights.", "Window seats for Ana now.",
+     ["Ana flies to Rome in May.", "Ana's sister has a cat."]),
+    ("Ana goes to choir practice on Wednesday nights.", "Choir's on Thursdays now.",
+     ["Ana sings alto.", "Ana walks the dog on Sundays."]),
+    ("Ana keeps the spare keys in the blue bowl by the door.",
+     "Ana started keeping the spare keys in the kitchen drawer instead.",
+     ["Ana painted the door green.", "Ana's car is a Fiat."]),
+    ("Ana's rent is 950 euros a month.", "The rent went up to 1150 euros.",
+     ["Ana's flat has two bedrooms.", "Ana earns 2400 euros a month."]),
+    ("Ana weighs 94 kg.", "Scale said 87 kg this morning.",
+     ["Ana's bike has 21 gears.", "Ana runs 5 km on Mondays."]),
+    ("Ana wakes up at 6:30 on weekdays.", "Ana pushed her alarm to 7:15.",
+     ["Ana's train leaves at 8:10.", "Ana works from home on Fridays."]),
+    ("The quarterly sales target is 1.2 million.", "Management cut the quarterly target to 1.3 million.",
+     ["The team has 12 people.", "Ana's bonus is 3 percent."]),
+]  # fmt: skip
+
+#: Later statements that share a topic with the first and replace nothing.
+NOT_CHANGES = [
+    ("Ana has a dog called Rex.", "Ana also adopted a cat last week."),  # adds
+    ("Jon is passionate about dancing.", "Dancing makes Jon so happy now."),  # a feeling
+    ("Jon is working on his dance studio.", "Jon won't quit, no matter what."),  # denied
+    ("Tim is into fantasy novels.", "Tim is currently reading a fantasy novel."),  # tells more
+    ("Don't let anything stop Jon.", "Jon stopped by the studio instead."),  # advice
+    ("The Alto desk costs 610 euros.", "The Alto lamp costs 45 euros."),  # another thing
+    (
+        "Nate is participating in the video game tournament.",
+        "Lately, Nate has been doing great and he won a really big video game tournament last week.",
+    ),  # a story that happens to be now
+]
+
+
+@pytest.mark.parametrize(("old", "new", "others"), CHANGES)
+def test_a_change_in_other_words_replaces_the_statement_it_shares_a_topic_with(
+    old: str, new: str, others: list[str]
+) -> None:
+    cue = replacing_cue(new)
+    assert cue is not None, new
+    olds = [(text, topic(text, SPEAKER)) for text in [*others, old]]
+    assert best_rival(topic(new, SPEAKER), cue, olds) == old
+
+
+@pytest.mark.parametrize(("old", "new"), NOT_CHANGES)
+def test_a_statement_sharing_a_topic_without_a_change_replaces_nothing(old: str, new: str) -> None:
+    cue = replacing_cue(new)
+    if cue is None or not states(old):
+        return  # no cue, or nothing to replace: the rule never looks further
+    names = ("Jon", "Nate", "Tim", "Ana")
+    assert best_rival(topic(new, names), cue, [(old, topic(old, names))]) is None
+
+
+def test_nothing_is_replaced_when_two_older_statements_share_the_topic_equally() -> None:
+    new = topic("Switched to oat milk.")
+    olds = [(t, topic(t)) for t in ("Ana buys milk at Lidl.", "Ana puts milk in her tea.")]
+    assert best_rival(new, "strong", olds) is None
+
+
+def test_a_measure_of_one_thing_is_no_rival_to_the_same_measure_of_two() -> None:
+    bike, me = "Ana's bike weighs 9 kg.", "Ana weighs 94 kg."
+    olds = [(t, topic(t, SPEAKER)) for t in (bike, me)]
+    assert best_rival(topic("Scale said 87 kg this morning.", SPEAKER), "measure", olds) is None
+
+
+def test_cues_read_what_the_statement_says() -> None:
+    assert change_cue("These days I'm in bed by half nine.") == "strong"
+    assert change_cue("Window seats for me now.") == "strong"  # terse: says only what holds now
+    assert change_cue("We are cooking a lot more dinners at home with the kids now.") == "weak"
+    assert change_cue("It pushed Jon to take the plunge.") is None  # an aim, not a new value
+    assert change_cue("They moved me to the late shift.") == "strong"
+    assert change_cue("I never gave up on it.") is None
+    assert change_cue("We also got a second car.") is None
+    assert change_cue("I'm not vegetarian anymore.") == "strong"
+    assert change_cue("Let me know if you need any more tips.") is None
+    assert change_cue("Finally got the keys to our new apartment in Wroclaw!") == "strong"
+    assert replacing_cue("Our mortgage rate is 2.1 percent.") == "measure"
