@@ -241,7 +241,7 @@ class Memory(MemoryAPI):
                 owner_turns.extend(units)
                 if infer:
                     derived.extend(self._derive_or_warn(anchored, units, now, warnings))
-            reconciled = plan(self.store, owner_scope, derived, self.reconciler)
+            reconciled = plan(self.store, owner_scope, derived, self.reconciler, owner_turns)
             # Turns whose statements stopped holding are closed too: their own, or stored ones.
             closing = closed_turns(reconciled.new + [r.unit for r in reconciled.revisions])
             stored_turns.extend(close(t, closing.pop(t.id)) if t.id in closing else t for t in owner_turns)
@@ -506,7 +506,7 @@ class Memory(MemoryAPI):
             if read.issuperset(u.derived_from)  # not from turns an add stored after we read
         ]
         kept = plan_rebuild(stored, derived)
-        reconciled = reconcile(kept.current, kept.new, ask(self.reconciler, kept.current, kept.new))
+        reconciled = reconcile(kept.current, kept.new, ask(self.reconciler, kept.current, kept.new), turns)
         closing = closed_turns(reconciled.new + [r.unit for r in reconciled.revisions])
         self.store.replace_derived(
             scope,

@@ -41,7 +41,7 @@ from ..storage import Revision, RevisionOp, Store, UnitFilter
 from .claims import Claim, Statement, analyse, holds, subject_of
 from .keys import dedupe_key
 from .names import speaker_phrase
-from .topics import best_rival, holds_a_value, lookup_words, replacing_cue, states, topic
+from .topics import Cue, best_rival, change_cue, holds_a_value, lookup_words, replacing_cue, states, topic
 
 log = logging.getLogger("eidetica")
 
@@ -104,17 +104,21 @@ def when(unit: MemoryUnit) -> datetime:
 
 
 def plan(
-    store: Store, scope: Scope, derived: Sequence[MemoryUnit], reconciler: Reconciler | None = None
+    store: Store,
+    scope: Scope,
+    derived: Sequence[MemoryUnit],
+    reconciler: Reconciler | None = None,
+    turns: Sequence[MemoryUnit] = (),
 ) -> Plan:
     """Decide which of ``derived`` (one user's new units, in order) are new and what changes;
     a ``reconciler``'s restatements, updates and deletions add to the rules' decisions (the rules
-    decide alone where it fails)."""
+    decide alone where it fails). ``turns`` are those ``derived`` came from (see ``reconcile``)."""
     if not derived:
         return Plan([], [])
-    stored = _current_units(store, scope, derived)
+    stored = _current_units(store, scope, derived, turns)
     if reconciler is not None:
         stored = _with_neighbours(store, scope, derived, stored)
-    return reconcile(stored, derived, ask(reconciler, stored, derived))
+    return reconcile(stored, derived, ask(reconciler, stored, derived), turns)
 
 
 def ask(
@@ -133,7 +137,8 @@ def ask(
 class _Book:
     """The current units reconciliation compares against, indexed by dedupe key and claim key."""
 
-    def __init__(self) -> None:
+    def __init__(self, turns: Sequence[MemoryUnit] = ()) -> None:
+        self.said = {t.id: t.text for t in turns}  # what the new units were extracted from
         self.units: dict[str, MemoryUnit] = {}  # stored and new units, as they will read
         self.by_key: dict[str, str] = {}
         self.by_claim: dict[str, dict[str, Claim]] = {}  # claim key -> unit id -> its claim
@@ -202,9 +207,22 @@ class _Book:
         """The speaker's current fact that ``unit`` says it changed, found by shared topic where no
         claim named the relation ("Window seats for me now" after "I prefer aisle seats"). An
         event that said a value changed or states a measure ("switched Biscuit to Orijen", "the
-        rate is 2.1 percent") holds as a fact does."""
-        cue = replacing_cue(unit.text) if unit.kind in TOPICAL_KINDS else None
-        if cue is None:
+        rate is 2.1 percent") holds as a fact does.
+
+        Where the statement itself says nothing of a change, the message it came from may: "new
+        job!! CD Projekt, tools programmer." is extracted as two statements, the cue in one and
+        the value in the other; the message is then compared as a whole.
+        """
+        if unit.kind not in TOPICAL_KINDS:
+            return None
+        own = replacing_cue(unit.text)
+        readings: list[tuple[str, Cue]] = [(unit.text, own)] if own is not None else []
+        readings += [
+            (text, "strong")
+            for text in map(self.said.get, unit.derived_from)
+            if text and change_cue(text) == "strong"
+        ]
+        if not readings:
             return None
         names = _names(unit)
         olds = [
@@ -217,8 +235,10 @@ class _Book:
             and not set(old.derived_from) & set(unit.derived_from)
             and states(old.text)
         ]
-        found = best_rival(topic(unit.text, names), cue, olds)
-        return self.units[found] if found is not None else None
+        for text, cue in readings:
+            if (found := best_rival(topic(text, names), cue, olds)) is not None:
+                return self.units[found]
+        return None
 
 
 #: The kinds of new unit that may replace a fact by topic (a passage is verbatim text).
@@ -267,11 +287,13 @@ def reconcile(
     stored: Sequence[MemoryUnit],
     derived: Sequence[MemoryUnit],
     decisions: Mapping[str, Decision] | None = None,
+    turns: Sequence[MemoryUnit] = (),
 ) -> Plan:
     """Reconcile ``derived`` (in order) against the ``stored`` current units they may restate or
     supersede; with nothing stored (a rebuild) it reconciles them among themselves. A unit with a
-    ``decisions`` entry also follows it (an exact restatement is a mention always)."""
-    book = _Book()
+    ``decisions`` entry also follows it (an exact restatement is a mention always). ``turns``, the
+    messages ``derived`` came from, are read for a change their statements do not say alone."""
+    book = _Book(turns)
     for unit in stored:
         book.remember(unit)
     revised: dict[str, RevisionOp] = {}
@@ -328,7 +350,9 @@ MARKER_MATCHES = 8
 TOPIC_MATCHES = 12
 
 
-def _current_units(store: Store, scope: Scope, derived: Sequence[MemoryUnit]) -> list[MemoryUnit]:
+def _current_units(
+    store: Store, scope: Scope, derived: Sequence[MemoryUnit], turns: Sequence[MemoryUnit]
+) -> list[MemoryUnit]:
     where = UnitFilter(Scope(user_id=scope.user_id, tenant=scope.tenant), kinds=DERIVED_KINDS)
     ended = {r.key for u in derived for r in _statement(u).retractions if r.key is not None}
     markers = sorted(
@@ -341,11 +365,12 @@ def _current_units(store: Store, scope: Scope, derived: Sequence[MemoryUnit]) ->
     if retracted:
         found += [uid for uid, _ in store.search_lexical(where, retracted, limit=20 * len(retracted))]
     facts = UnitFilter(where.scope, kinds=TOPICAL_KINDS)
-    for unit in derived:
-        if unit.kind in TOPICAL_KINDS and replacing_cue(unit.text) is not None:
-            # What it may have changed, said in other words: found by topic (``topics``).
-            words = lookup_words(unit.text)[:MAX_QUERY_TERMS]
-            found += [uid for uid, _ in store.search_lexical(facts, words, limit=TOPIC_MATCHES)]
+    changing = [u.text for u in derived if u.kind in TOPICAL_KINDS and replacing_cue(u.text) is not None]
+    changing += [t.text for t in turns if change_cue(t.text) == "strong"]
+    for text in changing:
+        # What it may have changed, said in other words: found by topic (``topics``).
+        words = lookup_words(text)[:MAX_QUERY_TERMS]
+        found += [uid for uid, _ in store.search_lexical(facts, words, limit=TOPIC_MATCHES)]
     units = store.get_many(found, tenant=scope.tenant, user_id=scope.user_id)
     current = [u for u in units.values() if u.status == "active" and u.valid_to is None]
     return sorted(current, key=lambda u: (u.recorded_at, u.id))

@@ -53,8 +53,11 @@ _MONTHS = "january february march april may june july august september october n
 _TO_A_VALUE = r"[£$€\d]|(?:the|a|an|my|our|his|her|their)\b|(?-i:[A-Z])"
 _STRONG_CUES = re.compile(
     r"\b(?:instead|switched|switching|swapped|no longer|these days|nowadays|from now on|"
-    r"relocated|replaced|succeeded|took over|taken over|went (?:up|down|back) to|"
-    r"(?:dropped|fell|rose|climbed|increased|decreased|reduced|lowered|raised|upped|hiked|bumped|"
+    r"relocated|transferred|replaced|succeeded|took over|taken over|went (?:up|down|back) to|"
+    r"upgraded|downgraded|sold|broke up|split up|divorced|separated|proposed|got engaged|got married|"
+    r"appointed|elected|hired as|named as|as of|now that|"
+    r"first (?:full )?(?:day|week|month|shift) (?:as|at|in)|start(?:ed|ing) (?:at|as|in) (?-i:[A-Z])|"
+    r"(?:dropped|fell|rose|climbed|grew|shrank|increased|decreased|reduced|lowered|raised|upped|hiked|bumped|"
     rf"cut|revised|changed|pushed|moved|shifted) (?:[\w']+ ){{0,4}}?to(?= (?:{_TO_A_VALUE}))|"
     r"moved|(?:down|up) to \S*\d|"
     rf"since (?:{_MONTHS.replace(' ', '|')}|spring|summer|autumn|fall|winter|last|the start|(?:19|20)\d\d)|"
@@ -67,7 +70,13 @@ _NEGATIVE = re.compile(r"no longer|any ?more", re.IGNORECASE)
 #: A cue said not to have happened: "Jon won't quit", "never gave up".
 _DENIED = re.compile(r"(?:n't|\bnot|\bnever|\bnor)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
 _WEAK_CUES = re.compile(r"\b(?:now|currently|lately|at the moment|right now)\b", re.IGNORECASE)
-_ADDS = re.compile(r"\b(?:also|too|another|as well|additionally|in addition|both|second)\b", re.IGNORECASE)
+_NEGATION = re.compile(r"n't\b|\b(?:not|never|no)\b", re.IGNORECASE)
+_QUESTION = re.compile(r"[^.!?]*\?")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_NOW = re.compile(r"\b(?:now|currently|at the moment)\b", re.IGNORECASE)
+_ADDS = re.compile(
+    r"\b(?:also|another|as well|additionally|in addition|both|second)\b|\btoo\s*(?:[,.;!?)]|$)", re.IGNORECASE
+)
 
 #: Words that say a change or carry no topic, left out of what two statements share.
 _NOT_TOPIC = frozenset(
@@ -77,7 +86,7 @@ _NOT_TOPIC = frozenset(
     dropped fell rose climbed increased decreased reduced lowered raised upped hiked bumped cut
     revised changed pushed shifted since started start starting stopped gave given quit left
     finally usually always still every new old say said says told tell think thinks know feel felt
-    want make made thing things lot bit way super really pretty quite totally much time today week
+    want make made like likes thing things lot bit way super really pretty quite totally much time today week
     month year day ago morning evening night yesterday promoted {_MONTHS}""".split()
 )
 
@@ -90,7 +99,8 @@ _ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "work": ("work", "works", "working", "job", "employer", "employed", "company", "office",
              "hired", "career", "position", "firm", "workplace", "shift", "shifts"),
     "diet": ("eat", "eats", "eating", "diet", "vegetarian", "vegan", "meat", "pescatarian"),
-    "drink": ("drink", "drinks", "drinking", "coffee", "tea", "espresso", "latte", "beer", "wine"),
+    "drink": ("drink", "drinks", "drinking", "coffee", "tea", "espresso", "latte", "cappuccino", "matcha",
+              "beer", "wine", "juice", "soda", "cola", "smoothie", "milk", "water"),
     "travel": ("drive", "drives", "driving", "car", "bike", "cycle", "cycles", "commute",
                "commutes", "bus", "train", "tram", "scooter"),
     "study": ("school", "study", "studies", "studying", "college", "university", "course",
@@ -101,11 +111,14 @@ _ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "clock": ("am", "pm", "o'clock", "midnight", "noon", "half"),
     "sleep": ("bed", "sleep", "sleeps", "asleep", "bedtime", "wake", "wakes", "alarm"),
     "partner": ("girlfriend", "boyfriend", "partner", "wife", "husband", "dating", "married",
-                "fiance", "fiancee", "spouse"),
+                "fiance", "fiancee", "spouse", "engaged", "seeing"),
+    "email": ("email", "e-mail", "mail", "address", "inbox"),
     "doctor": ("doctor", "gp", "dentist", "vet", "vets", "clinic", "practice", "surgery",
                "physio", "therapist"),
     "shopping": ("shop", "shopping", "groceries", "grocery", "supermarket", "store"),
-    "phone": ("phone", "iphone", "android", "mobile", "laptop", "computer"),
+    "phone": ("phone", "iphone", "android", "mobile", "smartphone"),
+    "computer": ("laptop", "computer", "pc", "macbook", "thinkpad", "desktop"),
+    "boss": ("manager", "boss", "supervisor", "lead", "leader", "head"),
     "exercise": ("gym", "run", "runs", "running", "swim", "swimming", "yoga", "pilates",
                  "workout", "training"),
     "weight": ("weigh", "weighs", "weight", "kg", "kilos", "lbs", "stone"),
@@ -114,16 +127,24 @@ _ATTRIBUTES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 _ATTRIBUTE_OF = {stem(word): name for name, words in _ATTRIBUTES.items() for word in words}
 #: "a new apartment", "my new GP": a new one of something a person has one of at a time.
-_HELD_ONE_AT_A_TIME = ("home", "work", "doctor", "phone", "partner", "study")
+_HELD_ONE_AT_A_TIME = ("home", "work", "doctor", "phone", "computer", "boss", "partner", "study")
 _NEW_ONE = re.compile(
-    r"\bnew (?:\w+ )?(?:{})\b".format("|".join(w for a in _HELD_ONE_AT_A_TIME for w in _ATTRIBUTES[a])),
+    r"\bnew (?:\w+ )?(?:{})\b".format(
+        "|".join(
+            w for a in _HELD_ONE_AT_A_TIME for w in _ATTRIBUTES[a] if w != "place"
+        )  # a trip to a new place
+    ),
     re.IGNORECASE,
 )
 
 _MEASURE = re.compile(
     r"(?P<currency>[£$€])\s?\d|(?P<clock>\b\d{1,2}:\d\d\b)|"
     r"\d(?:[\d,.]*\d)?\s?(?P<unit>%|percent|kg|kgs|kilos?|lbs?|mg|ml|g|grams?|km|miles?|"
-    r"hours?|minutes?|mins?|euros?|dollars?|pounds?|million|billion|k\b|am|pm)",
+    r"hours?|minutes?|mins?|euros?|dollars?|pounds?|million|billion|k\b|am|pm|people|employees|staff|"
+    r"members|students|users|customers|subscribers|followers)\b"
+    # Any other word after a number names what it counts ("18 lakh", "1415 rapid"), but a time.
+    r"|\b(?!(?:19|20)\d\d\b)\d(?:[\d,.]*\d)? (?P<other>(?!(?:years?|months?|weeks?|days?|times?|and|or|"
+    rf"to|of|in|on|at|a|an|the|{_MONTHS.replace(' ', '|')})\b)(?-i:[a-z]{{3,}}))\b",
     re.IGNORECASE,
 )
 _SAME_MEASURE = {"£": "gbp", "pound": "gbp", "pounds": "gbp", "$": "usd", "dollar": "usd",
@@ -132,22 +153,27 @@ _SAME_MEASURE = {"£": "gbp", "pound": "gbp", "pounds": "gbp", "$": "usd", "doll
                  "hour": "hours", "minute": "minutes", "min": "minutes", "mins": "minutes",
                  "am": "clock", "pm": "clock"}  # fmt: skip
 _DIGIT = re.compile(r"\d")
+_PRESENT = re.compile(
+    r"^(?:(?!\b(?:was|were|had|did|went|will|would|going)\b)[^.!?])*\b(?:is|are|am)\b", re.I
+)
 _ARTICLES = ("the", "a", "an")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 
 #: Words of a feeling, an opinion or an intention: what they say is no attribute that changes.
 _OPINION = re.compile(
-    r"\b(?:lov\w*|like|likes|enjoy\w*|hat(?:e|es|ed)|passion\w*|keen|dream\w*|hop(?:e|es|ed|ing)|wish\w*|"
-    r"want\w*|appreciat\w*|awesome|amazing|great|happy|proud|excit\w*|thrill\w*|grateful|thankful|"
-    r"important|fun|cool|solid|tough|hard|tricky|inspir\w*|beautiful|cute|best|worst|determined|glad|"
-    r"good|rewarding|busy|tired|stressed|exhausted|sick|bored|lonely|sad|worried|nervous|"
-    r"bet|think\w*|thought|feel\w*|felt|sounds|seems|would|will|won't|gonna|going to|could|should|might|"
-    r"'d|'ll|goal|helps?)\b",
+    r"\b(?:lov(?:e|es|ed|ing|ely)|likes?|enjoy(?:s|ed|ing)?|hat(?:e|es|ed)|passion(?:ate)?|keen|"
+    r"dream(?:s|ed|ing)?|hop(?:e|es|ed|ing)|wish(?:es|ed|ing)?|want(?:s|ed|ing)?|appreciat(?:e|es|ed|ing)|"
+    r"awesome|amazing|great|happy|proud|excit(?:ed|ing)|thrill(?:ed|ing)|grateful|thankful|important|fun|"
+    r"cool|solid|tough|tricky|inspir(?:e|es|ed|ing)|beautiful|cute|determined|glad|good|"
+    r"rewarding|busy|tired|stressed|exhausted|sick|bored|lonely|sad|worried|nervous|bet|"
+    r"think(?:s|ing)?|thought|feel(?:s|ing)?|felt|sounds|seems|would|won't|could|should|might|'d|goal|"
+    r"helps?|keep going)\b",
     re.IGNORECASE,
 )
 _ADVICE = re.compile(
-    r"(?:don't|do|let|make|keep|appreciate|remember|take|taking|look|here|just|send|sending|check|"
-    r"try|go|enjoy|thanks|thank|congrat\w*|good luck|sounds|hope|wish)\b",
+    r"(?:don't|do|let|make|keep|appreciate|remember|take|taking|look|here|send|sending|check|"
+    r"try|go|enjoy|thanks|thank|congrat\w*|good luck|sounds|hope|wish|"
+    r"that|this|those|these(?! days)|it's|it is|such|you|you're|your)\b",
     re.IGNORECASE,
 )
 _CLAUSE_END = re.compile(
@@ -180,15 +206,25 @@ class Topic:
 
 def change_cue(text: str) -> Cue | None:
     """ "strong" when ``text`` says a value changed, "weak" for "now", None when it says nothing
-    of change, says it adds ("also", "too", "a second ...") or is an opinion."""
-    if _ADDS.search(text) or not states(text):
+    of change. Read sentence by sentence: a question, a sentence that adds ("also", "too", "a
+    second ...") or one of opinion says no change ("it's so hard to think he's not here anymore")."""
+    cues = {_sentence_cue(sentence) for sentence in _SENTENCE.split(_QUESTION.sub("", text))}
+    return "strong" if "strong" in cues else "weak" if "weak" in cues else None
+
+
+def _sentence_cue(sentence: str) -> Cue | None:
+    if _ADDS.search(sentence) or not states(sentence):
         return None
-    cues = [*_STRONG_CUES.finditer(text), *_NEW_ONE.finditer(text)]
-    if any(_NEGATIVE.match(m[0]) or not _DENIED.search(text[: m.start()]) for m in cues):
+    cues = [*_STRONG_CUES.finditer(sentence), *_NEW_ONE.finditer(sentence)]
+    if any(_NEGATIVE.match(m[0]) or not _DENIED.search(sentence[: m.start()]) for m in cues):
         return "strong"
-    if len(text.split()) > WEAK_CUE_WORDS or not _WEAK_CUES.search(text):
+    if len(sentence.split()) > WEAK_CUE_WORDS or not _WEAK_CUES.search(sentence):
         return None
-    terse = any(_WEAK_CUES.search(c) and len(c.split()) <= TERSE_WORDS for c in _CLAUSE_END.split(text) if c)
+    terse = any(
+        _NOW.search(c) and len(c.split()) <= TERSE_WORDS and not _NEGATION.search(c)
+        for c in _CLAUSE_END.split(sentence)
+        if c
+    )
     return "strong" if terse else "weak"
 
 
@@ -203,9 +239,9 @@ def replacing_cue(text: str) -> Cue | None:
 
 def states(text: str) -> bool:
     """Whether ``text`` states something a later statement could change: not a feeling or an
-    opinion ("Dancing makes Jon so happy"), a wish, advice or a plan ("Don't let anything stop
-    Jon", "Jon is gonna keep going"), nor a photo's caption. Read on its first clause, so that
-    "I cycle to the office, and I love it" states where it goes."""
+    opinion ("Dancing makes Jon so happy"), a wish or advice ("Don't let anything stop Jon",
+    "Jon is gonna keep going"), a remark about "that" or "those", nor a photo's caption. Read on
+    its first clause, so that "I cycle to the office, and I love it" states where it goes."""
     if text.startswith("[") or _ADVICE.match(text):
         return False
     clauses = [c for c in _CLAUSE_END.split(text) if c and len(c.split()) >= 3]
@@ -216,18 +252,25 @@ def states(text: str) -> bool:
 def topic(text: str, names: tuple[str, ...] = ()) -> Topic:
     """The topic of ``text``; ``names`` (the speaker's) are no topic."""
     named = {stem(part) for name in names for part in name.lower().split()}
-    stems = {stem(w) for w in lexical_terms(text) if not _DIGIT.search(w)} - named - _NOT_TOPIC
+    words = (w for w in lexical_terms(text) if not _DIGIT.search(w) and not _OPINION.fullmatch(w))
+    stems = {stem(w) for w in words} - named - _NOT_TOPIC
     measures = set()
     for match in _MEASURE.finditer(text):
-        unit = "clock" if match["clock"] else (match["currency"] or match["unit"]).lower()
+        unit = "clock" if match["clock"] else (match["currency"] or match["unit"] or match["other"]).lower()
         measures.add(_SAME_MEASURE.get(unit, unit))
+    attributes = {s: a for s in stems if (a := _attribute(s)) is not None}
     return Topic(
-        words=frozenset(s for s in stems if s not in _ATTRIBUTE_OF),
-        attributes=frozenset(_ATTRIBUTE_OF[s] for s in stems if s in _ATTRIBUTE_OF),
+        words=frozenset(stems - attributes.keys()),
+        attributes=frozenset(attributes.values()),
         measures=frozenset(measures),
         said=frozenset(stems | set(_NUMBER.findall(text))),
         thing=subject if (subject := subject_of(text)) and subject.split(" ", 1)[0] in _ARTICLES else None,
     )
+
+
+def _attribute(word_stem: str) -> str | None:
+    """The attribute a stem names; a short plural ("jobs", "vets") is stemmed no further."""
+    return _ATTRIBUTE_OF.get(word_stem) or _ATTRIBUTE_OF.get(word_stem.removesuffix("s"))
 
 
 def overlap(old: Topic, new: Topic) -> int:
@@ -268,11 +311,12 @@ def lookup_words(text: str) -> list[str]:
     """Words to look up the older statements ``text`` may replace by topic: its own content words
     and every word naming an attribute it names ("home" looks up "living" too)."""
     words = lexical_terms(text)
-    named = {_ATTRIBUTE_OF[s] for s in map(stem, words) if s in _ATTRIBUTE_OF}
+    named = {a for a in map(_attribute, map(stem, words)) if a is not None}
     return list(dict.fromkeys([*words, *(w for name in sorted(named) for w in _ATTRIBUTES[name])]))
 
 
 def holds_a_value(event: str) -> bool:
     """Whether an event's text sets a value that holds until changed, as a fact does: it says a
-    value changed ("switched Biscuit to Orijen") or states a measure ("the rate is 2.1 percent")."""
-    return change_cue(event) == "strong" or bool(topic(event).measures)
+    value changed ("switched Biscuit to Orijen"), states a measure ("the rate is 2.1 percent"), or
+    is said in the present ("The spare keys are kept in the blue bowl")."""
+    return change_cue(event) == "strong" or bool(topic(event).measures) or _PRESENT.search(event) is not None
