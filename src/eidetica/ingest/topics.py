@@ -50,7 +50,10 @@ __all__ = [
 _MONTHS = "january february march april may june july august september october november december"
 #: What follows "to" in a change of value ("cut the target to 1.3 million", "moved me to the late
 #: shift"), and not in an aim ("it pushed Jon to take the plunge").
-_TO_A_VALUE = r"[£$€\d]|(?:the|a|an|my|our|his|her|their)\b|(?-i:[A-Z])"
+_TO_A_VALUE = (
+    r"(?!(?:be|do|go|get|take|make|try|keep|help|start|stop|have|see|find|give|work|learn|say|come|"
+    r"think|look|write|read|play|put|let|stay|leave|become|spend|finish|focus|pursue)\b)"
+)
 _STRONG_CUES = re.compile(
     r"\b(?:instead|switched|switching|swapped|no longer|these days|nowadays|from now on|"
     r"relocated|transferred|replaced|succeeded|took over|taken over|went (?:up|down|back) to|"
@@ -58,9 +61,10 @@ _STRONG_CUES = re.compile(
     r"appointed|elected|hired as|named as|as of|now that|"
     r"first (?:full )?(?:day|week|month|shift) (?:as|at|in)|start(?:ed|ing) (?:at|as|in) (?-i:[A-Z])|"
     r"(?:dropped|fell|rose|climbed|grew|shrank|increased|decreased|reduced|lowered|raised|upped|hiked|bumped|"
-    rf"cut|revised|changed|pushed|moved|shifted) (?:[\w']+ ){{0,4}}?to(?= (?:{_TO_A_VALUE}))|"
-    r"moved|(?:down|up) to \S*\d|"
-    rf"since (?:{_MONTHS.replace(' ', '|')}|spring|summer|autumn|fall|winter|last|the start|(?:19|20)\d\d)|"
+    rf"cut|revised|changed|pushed|moved|shifted) (?:[\w']+ ){{0,4}}?to (?:{_TO_A_VALUE})|"
+    r"moved|(?:down|up) to \S*\d|(?:gone|went|going) (?:up|down)|after (?:the|our|my) move|"
+    rf"since (?:{_MONTHS.replace(' ', '|')}|spring|summer|autumn|fall|winter|last|the start|(?:19|20)\d\d|"
+    r"\w+ing\b)|"
     r"gave up|given up|quit|stopped|promoted|left (?:the|my|his|her|our|their))\b|"
     r"\b(?:anymore|any more)\s*(?:[,.;!?]|$)",
     re.IGNORECASE,
@@ -118,7 +122,7 @@ _ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "shopping": ("shop", "shopping", "groceries", "grocery", "supermarket", "store"),
     "phone": ("phone", "iphone", "android", "mobile", "smartphone"),
     "computer": ("laptop", "computer", "pc", "macbook", "thinkpad", "desktop"),
-    "boss": ("manager", "boss", "supervisor", "lead", "leader", "head"),
+    "boss": ("manager", "boss", "supervisor", "lead", "leader", "head", "report", "reports"),
     "exercise": ("gym", "run", "runs", "running", "swim", "swimming", "yoga", "pilates",
                  "workout", "training"),
     "weight": ("weigh", "weighs", "weight", "kg", "kilos", "lbs", "stone"),
@@ -164,7 +168,7 @@ _OPINION = re.compile(
     r"\b(?:lov(?:e|es|ed|ing|ely)|likes?|enjoy(?:s|ed|ing)?|hat(?:e|es|ed)|passion(?:ate)?|keen|"
     r"dream(?:s|ed|ing)?|hop(?:e|es|ed|ing)|wish(?:es|ed|ing)?|want(?:s|ed|ing)?|appreciat(?:e|es|ed|ing)|"
     r"awesome|amazing|great|happy|proud|excit(?:ed|ing)|thrill(?:ed|ing)|grateful|thankful|important|fun|"
-    r"cool|solid|tough|tricky|inspir(?:e|es|ed|ing)|beautiful|cute|determined|glad|good|"
+    r"cool|solid|tough|hard|tricky|inspir(?:e|es|ed|ing)|beautiful|cute|determined|glad|good|"
     r"rewarding|busy|tired|stressed|exhausted|sick|bored|lonely|sad|worried|nervous|bet|"
     r"think(?:s|ing)?|thought|feel(?:s|ing)?|felt|sounds|seems|would|won't|could|should|might|'d|goal|"
     r"helps?|keep going)\b",
