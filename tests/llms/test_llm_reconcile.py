@@ -170,11 +170,15 @@ def test_an_update_decision_supersedes_what_the_rules_would_keep(
 ) -> None:
     with Memory(tmp_path / "rules.db", embedder=embedder) as rules:
         rules.add("Sam's favourite snack is crisps.", user_id="u", timestamp="2024-01-01T10:00:00Z")
-        assert rules.add("These days Sam prefers popcorn.", user_id="u").revised == []  # rules: both hold
+        assert (
+            rules.add("Popcorn is what Sam buys at the cinema.", user_id="u").revised == []
+        )  # rules: both hold
     with _memory(tmp_path / "m.db", embedder, _reply((1, "UPDATE", 1))) as memory:
         old = memory.add("Sam's favourite snack is crisps.", user_id="u", timestamp="2024-01-01T10:00:00Z")
         assert _client(memory).requests == []  # nothing stored to compare with: no call
-        result = memory.add("These days Sam prefers popcorn.", user_id="u", timestamp="2024-06-01T10:00:00Z")
+        result = memory.add(
+            "Popcorn is what Sam buys at the cinema.", user_id="u", timestamp="2024-06-01T10:00:00Z"
+        )
         crisps, popcorn = old.derived[0], result.derived[0]
         # The fact is closed, and so is the turn that said it (it no longer holds either).
         assert {u.id for u in result.revised} == {crisps.id, *crisps.derived_from}

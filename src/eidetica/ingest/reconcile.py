@@ -140,12 +140,14 @@ class _Book:
     def __init__(self, turns: Sequence[MemoryUnit] = ()) -> None:
         self.said = {t.id: t.text for t in turns}  # what the new units were extracted from
         self.units: dict[str, MemoryUnit] = {}  # stored and new units, as they will read
+        self.by_speaker: dict[str | None, dict[str, None]] = {}  # ids, for the topic rule
         self.by_key: dict[str, str] = {}
         self.by_claim: dict[str, dict[str, Claim]] = {}  # claim key -> unit id -> its claim
         self.by_head: dict[str, dict[str, Claim]] = {}  # claim head -> unit id -> its claim
 
     def remember(self, unit: MemoryUnit) -> None:
         self.units[unit.id] = unit
+        self.by_speaker.setdefault(unit.speaker, {})[unit.id] = None
         if unit.valid_to is not None:
             return
         self.by_key[dedupe_key(unit.text)] = unit.id
@@ -227,11 +229,10 @@ class _Book:
         names = _names(unit)
         olds = [
             (old.id, topic(old.text, names))
-            for old in self.units.values()
+            for old in map(self.units.__getitem__, self.by_speaker.get(unit.speaker, {}))
             if (old.kind == "fact" or (old.kind == "event" and holds_a_value(old.text)))
             and old.valid_to is None
             and old.id != unit.id
-            and old.speaker == unit.speaker
             and not set(old.derived_from) & set(unit.derived_from)
             and states(old.text)
         ]
@@ -346,8 +347,8 @@ def reconcile(
 
 #: Stored units read per marker word of a new unit (the newest that hold it).
 MARKER_MATCHES = 8
-#: Stored facts read per new unit that says it changed something, nearest by topic words.
-TOPIC_MATCHES = 12
+#: Stored statements read per topic word of a new statement that says it changed something.
+TOPIC_MATCHES = 2
 
 
 def _current_units(
@@ -367,10 +368,11 @@ def _current_units(
     facts = UnitFilter(where.scope, kinds=TOPICAL_KINDS)
     changing = [u.text for u in derived if u.kind in TOPICAL_KINDS and replacing_cue(u.text) is not None]
     changing += [t.text for t in turns if change_cue(t.text) == "strong"]
-    for text in changing:
-        # What it may have changed, said in other words: found by topic (``topics``).
-        words = lookup_words(text)[:MAX_QUERY_TERMS]
-        found += [uid for uid, _ in store.search_lexical(facts, words, limit=TOPIC_MATCHES)]
+    if changing:
+        # What they may have changed, said in other words (``topics``): the newest statements
+        # holding each of their topic words, a few index reads a word however long the history.
+        words = list(dict.fromkeys(w for text in changing for w in lookup_words(text)))[:MAX_QUERY_TERMS]
+        found += store.newest_with_words(facts, words, per_word=TOPIC_MATCHES)
     units = store.get_many(found, tenant=scope.tenant, user_id=scope.user_id)
     current = [u for u in units.values() if u.status == "active" and u.valid_to is None]
     return sorted(current, key=lambda u: (u.recorded_at, u.id))

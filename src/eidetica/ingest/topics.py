@@ -76,6 +76,21 @@ _DENIED = re.compile(r"(?:n't|\bnot|\bnever|\bnor)\s+(?:\w+\s+){0,2}$", re.IGNOR
 _WEAK_CUES = re.compile(r"\b(?:now|currently|lately|at the moment|right now)\b", re.IGNORECASE)
 _NEGATION = re.compile(r"n't\b|\b(?:not|never|no)\b", re.IGNORECASE)
 _QUESTION = re.compile(r"[^.!?]*\?")
+#: A word of every cue (its first, or its rarest): a sentence with none of them says no change.
+_TRIGGERS = frozenset(
+    """instead switched switching swapped longer nowadays now relocated transferred replaced
+    succeeded took taken went upgraded downgraded sold broke split divorced separated proposed
+    appointed elected hired named started starting dropped fell rose climbed grew shrank increased
+    decreased reduced lowered raised upped hiked bumped cut revised changed pushed moved shifted
+    gone since gave given quit stopped promoted anymore new bought currently lately moment""".split()
+)
+#: Cues made of common words.
+_COMMON_CUES = re.compile(
+    r"\b(?:these days|as of|(?:up|down) to|any more|got (?:a|an|my)|going (?:up|down)|after (?:the|our|my) "
+    r"move|first (?:full )?(?:day|week|month|shift)|left (?:the|my|his|her|our|their))\b",
+    re.IGNORECASE,
+)
+_TRIGGER = re.compile(rf"\b(?:{'|'.join(sorted(_TRIGGERS))})\b|{_COMMON_CUES.pattern}", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NOW = re.compile(r"\b(?:now|currently|at the moment)\b", re.IGNORECASE)
 _ADDS = re.compile(
@@ -204,19 +219,33 @@ class Topic:
     measures: frozenset[str]
     #: Every content stem and number: what it says, topic and value alike.
     said: frozenset[str]
-    #: The thing it is about when it names one ("the alto desk"), else None.
-    thing: str | None
+    text: str
+
+    @property
+    def thing(self) -> str | None:
+        """The thing it is about when it names one ("the alto desk"), else None."""
+        return _named_thing(self.text)
 
 
+@functools.lru_cache(maxsize=65536)
 def change_cue(text: str) -> Cue | None:
     """ "strong" when ``text`` says a value changed, "weak" for "now", None when it says nothing
     of change. Read sentence by sentence: a question, a sentence that adds ("also", "too", "a
     second ...") or one of opinion says no change ("it's so hard to think he's not here anymore")."""
+    if not _may_say_a_change(text):
+        return None
     cues = {_sentence_cue(sentence) for sentence in _SENTENCE.split(_QUESTION.sub("", text))}
     return "strong" if "strong" in cues else "weak" if "weak" in cues else None
 
 
+def _may_say_a_change(text: str) -> bool:
+    """A fast first look: most statements hold none of the words a cue is made of."""
+    return _TRIGGER.search(text) is not None
+
+
 def _sentence_cue(sentence: str) -> Cue | None:
+    if not _may_say_a_change(sentence):
+        return None
     if _ADDS.search(sentence) or not states(sentence):
         return None
     cues = [*_STRONG_CUES.finditer(sentence), *_NEW_ONE.finditer(sentence)]
@@ -232,15 +261,19 @@ def _sentence_cue(sentence: str) -> Cue | None:
     return "strong" if terse else "weak"
 
 
+@functools.lru_cache(maxsize=65536)
 def replacing_cue(text: str) -> Cue | None:
     """What says ``text`` may replace an older statement: a change cue, else "measure" for a
     statement of a measure ("Scale said 87 kg this morning"), which replaces the speaker's older
     statement of the same measure about the same thing without saying so."""
     if (cue := change_cue(text)) is not None:
         return cue
-    return "measure" if topic(text).measures and states(text) and not _ADDS.search(text) else None
+    if not _DIGIT.search(text) or not _MEASURE.search(text):
+        return None
+    return "measure" if states(text) and not _ADDS.search(text) else None
 
 
+@functools.lru_cache(maxsize=65536)
 def states(text: str) -> bool:
     """Whether ``text`` states something a later statement could change: not a feeling or an
     opinion ("Dancing makes Jon so happy"), a wish or advice ("Don't let anything stop Jon",
@@ -268,8 +301,14 @@ def topic(text: str, names: tuple[str, ...] = ()) -> Topic:
         attributes=frozenset(attributes.values()),
         measures=frozenset(measures),
         said=frozenset(stems | set(_NUMBER.findall(text))),
-        thing=subject if (subject := subject_of(text)) and subject.split(" ", 1)[0] in _ARTICLES else None,
+        text=text,
     )
+
+
+@functools.lru_cache(maxsize=65536)
+def _named_thing(text: str) -> str | None:
+    subject = subject_of(text)
+    return subject if subject and subject.split(" ", 1)[0] in _ARTICLES else None
 
 
 def _attribute(word_stem: str) -> str | None:
@@ -314,13 +353,14 @@ def _comparable(old: Topic, new: Topic, cue: Cue) -> bool:
 def lookup_words(text: str) -> list[str]:
     """Words to look up the older statements ``text`` may replace by topic: its own content words
     and every word naming an attribute it names ("home" looks up "living" too)."""
-    words = lexical_terms(text)
+    words = [w for w in lexical_terms(text) if stem(w) not in _NOT_TOPIC and not _DIGIT.search(w)]
     named = {a for a in map(_attribute, map(stem, words)) if a is not None}
     return list(dict.fromkeys([*words, *(w for name in sorted(named) for w in _ATTRIBUTES[name])]))
 
 
+@functools.lru_cache(maxsize=65536)
 def holds_a_value(event: str) -> bool:
     """Whether an event's text sets a value that holds until changed, as a fact does: it says a
     value changed ("switched Biscuit to Orijen"), states a measure ("the rate is 2.1 percent"), or
     is said in the present ("The spare keys are kept in the blue bowl")."""
-    return change_cue(event) == "strong" or bool(topic(event).measures) or _PRESENT.search(event) is not None
+    return change_cue(event) == "strong" or bool(_MEASURE.search(event)) or _PRESENT.search(event) is not None
