@@ -519,6 +519,8 @@ def test_search_as_of_answers_from_what_held_then(db_path: Path) -> None:
     now = _json(db_path, "search", "Where does Sam live?", "--user", "u", "-k", "1")
     then = _json(db_path, "search", "Where does Sam live?", "--user", "u", "-k", "1", "--as-of", "2024-03-01")
     assert "Oslo" in now[0]["unit"]["text"] and "Lisbon" in then[0]["unit"]["text"]
+    held = _json(db_path, "context", "Where does Sam live?", "--user", "u", "--as-of", "2024-03-01")
+    assert "Lisbon" in held["text"] and "Oslo" not in held["text"]
 
 
 # -- the contract's options, and --json as the wire form of what Memory returns -------------------

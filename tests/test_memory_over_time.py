@@ -140,6 +140,22 @@ def test_as_of_finds_the_value_held_then_however_it_ranks_today(mem: Memory) -> 
         assert city in texts and not any(c in texts for c in cities if c != city), (city, texts)
 
 
+def test_context_as_of_packs_what_memory_held_then_as_current(mem: Memory) -> None:
+    say(mem, "I live in Lisbon.", "2024-01-10T10:00:00Z")
+    say(mem, "I moved to Oslo.", "2024-06-10T10:00:00Z", session="s2")
+    for day in range(1, 29):  # a history too long to be returned whole
+        say(mem, f"The plumber came about the leaking tap, visit {day}.", f"2024-07-{day:02d}T10:00:00Z",
+            session="tap")  # fmt: skip
+    now, _ = current_and_past(mem.context("Where does Sam live?", user_id="u", budget_tokens=120).text)
+    assert any("Oslo" in line for line in now) and not any("Lisbon" in line for line in now)
+    then = mem.context("Where does Sam live?", user_id="u", budget_tokens=120, as_of="2024-03-01")
+    held, gone = current_and_past(then.text)
+    assert any("Lisbon" in line for line in held) and gone == []  # current as it was then
+    assert "Oslo" not in then.text and "plumber" not in then.text  # not yet said
+    small = mem.context("Where does Sam live?", user_id="u", budget_tokens=4000, as_of="2024-03-01")
+    assert "Lisbon" in small.text and "Oslo" not in small.text and "(past" not in small.text
+
+
 def test_rebuild_keeps_ids_edits_and_deletions(mem: Memory) -> None:
     say(mem, "I live in Lisbon.", "2024-01-10T10:00:00Z")
     say(mem, "I adopted a cat called Mog last week.", "2024-02-10T10:00:00Z", session="s2")

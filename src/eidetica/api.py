@@ -107,6 +107,7 @@ class MemoryAPI(Protocol):
         agent_id: str | None = None,
         session_id: str | None = None,
         budget_tokens: int = DEFAULT_CONTEXT_BUDGET,
+        as_of: Moment | None = None,
     ) -> Context:
         """The best evidence for ``query`` packed into ``budget_tokens``, rendered for a prompt."""
         ...
@@ -119,6 +120,7 @@ class MemoryAPI(Protocol):
         agent_id: str | None = None,
         session_id: str | None = None,
         budget_tokens: int = DEFAULT_ANSWER_BUDGET,
+        as_of: Moment | None = None,
     ) -> Answer:
         """Answer ``question`` from memory with the configured LLM, citing the units it used."""
         ...

@@ -113,6 +113,9 @@ InferOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="Answer from what memory held at this time (ISO 8601).")
+]
 
 #: Python parameter names that library messages use, as the CLI spells them (a longer form first).
 _CLI_WORDS = {
@@ -310,10 +313,7 @@ def search(
     until: Annotated[
         str | None, typer.Option("--until", help="Only what happened at or before this time (ISO 8601).")
     ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="Answer from what memory held at this time (ISO 8601)."),
-    ] = None,
+    as_of: AsOfOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -346,12 +346,15 @@ def context(
     agent: AgentOption = None,
     session: SessionOption = None,
     budget: Annotated[int, typer.Option(help="Token budget.")] = DEFAULT_CONTEXT_BUDGET,
+    as_of: AsOfOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Print the evidence for a question packed into a token budget, ready for a prompt."""
     with _open(db) as memory:
-        ctx = memory.context(query, user_id=user, agent_id=agent, session_id=session, budget_tokens=budget)
+        ctx = memory.context(
+            query, user_id=user, agent_id=agent, session_id=session, budget_tokens=budget, as_of=as_of
+        )
     if as_json:
         _print_json(ctx)
         return
@@ -369,13 +372,14 @@ def answer(
     budget: Annotated[
         int, typer.Option(help="Token budget of the evidence the model reads.")
     ] = DEFAULT_ANSWER_BUDGET,
+    as_of: AsOfOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Answer from memory with the LLM in EIDETICA_LLM_*, citing the turns it used."""
     with _open(db) as memory:
         reply = memory.answer(
-            question, user_id=user, agent_id=agent, session_id=session, budget_tokens=budget
+            question, user_id=user, agent_id=agent, session_id=session, budget_tokens=budget, as_of=as_of
         )
     if as_json:
         _print_json(reply)

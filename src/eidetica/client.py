@@ -161,6 +161,7 @@ class Client(MemoryAPI):
         agent_id: str | None = None,
         session_id: str | None = None,
         budget_tokens: int = DEFAULT_CONTEXT_BUDGET,
+        as_of: datetime | str | None = None,
     ) -> Context:
         """Pack the best evidence for ``query`` into ``budget_tokens``, without duplicates."""
         body = {
@@ -169,6 +170,7 @@ class Client(MemoryAPI):
             "agent_id": agent_id,
             "session_id": session_id,
             "budget_tokens": budget_tokens,
+            "as_of": as_of,
         }
         return self._call("POST", "/v1/context", wire.context_from_wire, body=body)
 
@@ -180,6 +182,7 @@ class Client(MemoryAPI):
         agent_id: str | None = None,
         session_id: str | None = None,
         budget_tokens: int = DEFAULT_ANSWER_BUDGET,
+        as_of: datetime | str | None = None,
     ) -> Answer:
         """Answer from memory with the server's LLM, citing the units (and turns) it used."""
         body = {
@@ -188,6 +191,7 @@ class Client(MemoryAPI):
             "agent_id": agent_id,
             "session_id": session_id,
             "budget_tokens": budget_tokens,
+            "as_of": as_of,
         }
         return self._call("POST", "/v1/answer", wire.answer_from_wire, body=body)
 

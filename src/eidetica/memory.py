@@ -553,20 +553,29 @@ class Memory(MemoryAPI):
         agent_id: str | None = None,
         session_id: str | None = None,
         budget_tokens: int = DEFAULT_CONTEXT_BUDGET,
+        as_of: datetime | str | None = None,
     ) -> Context:
         """Pack the best evidence for ``query`` into ``budget_tokens``, without duplicates.
 
         When the user's whole history fits the budget it is returned entire, in time order:
         cheaper and more complete than ranking. When no stored unit matches the question
         confidently (``Hit.confident``), the context is empty and ``abstained``, with a reason.
+        ``as_of`` packs what memory held at that time, as it held it: what was true then reads
+        as current, even if it has changed since.
         """
         check_count("budget_tokens", budget_tokens, maximum=MAX_BUDGET_TOKENS)
+        moment = parse_timestamp(as_of) if as_of is not None else None
         # Enough candidates to fill the budget with short lines, no more: each one is loaded.
         depth = min(max(budget_tokens // 10, 20), 200)
-        hits = self.search(query, user_id=user_id, agent_id=agent_id, session_id=session_id, k=depth)
+        hits = [
+            Hit(h.unit.held_at(moment), h.score, h.scores, h.confident)
+            for h in self.search(
+                query, user_id=user_id, agent_id=agent_id, session_id=session_id, k=depth, as_of=moment
+            )
+        ]
         # A small history goes whole unless nothing in it is related to the question at all: the
         # model reading it tells a kitten from pets better than coverage and cosine can.
-        whole = self._whole_history(user_id, agent_id, session_id, budget_tokens)
+        whole = self._whole_history(user_id, agent_id, session_id, budget_tokens, moment)
         if whole and any(related(h) for h in hits):
             scored = {h.id: h for h in hits}
             packed = pack([scored.get(u.id) or Hit(u, 0.0, {}) for u in whole], self.tokens, budget_tokens)
@@ -591,11 +600,12 @@ class Memory(MemoryAPI):
         agent_id: str | None = None,
         session_id: str | None = None,
         budget_tokens: int = DEFAULT_ANSWER_BUDGET,
+        as_of: datetime | str | None = None,
     ) -> Answer:
         """Answer from memory with the configured LLM, citing the units (and turns) it used.
 
-        The model sees only ``context(question, budget_tokens=...)``; it abstains ("not
-        mentioned") when that holds no evidence.
+        The model sees only ``context(question, budget_tokens=..., as_of=...)``; it abstains
+        ("not mentioned") when that holds no evidence.
         """
         check_query("question", question)
         if self.llm is None:
@@ -606,22 +616,35 @@ class Memory(MemoryAPI):
         from .llms.answer import answer_question
 
         found = self.context(
-            question, user_id=user_id, agent_id=agent_id, session_id=session_id, budget_tokens=budget_tokens
+            question,
+            user_id=user_id,
+            agent_id=agent_id,
+            session_id=session_id,
+            budget_tokens=budget_tokens,
+            as_of=as_of,
         )
         return answer_question(self.llm, question, found)
 
     def _whole_history(
-        self, user_id: str | None, agent_id: str | None, session_id: str | None, budget: int
+        self,
+        user_id: str | None,
+        agent_id: str | None,
+        session_id: str | None,
+        budget: int,
+        as_of: datetime | None = None,
     ) -> builtins.list[MemoryUnit] | None:
         """Every turn, and the current units that stand for turns no longer holding (a corrected
-        fact, say), or None when that cannot fit ``budget`` (or the retriever never packs it)."""
+        fact, say), or None when that cannot fit ``budget`` (or the retriever never packs it);
+        with ``as_of``, as memory held them then."""
         if not self.retriever.packs_whole_history:
             return None
-        where = self._filter(user_id, agent_id, session_id, ("turn",), None, None)
+        where = dataclasses.replace(
+            self._filter(user_id, agent_id, session_id, ("turn",), None, None), as_of=as_of
+        )
         # Each line costs at least a few tokens: more turns than this cannot fit.
         if self.store.count(where, at_most=budget // 4 + 1) > budget // 4:
             return None
-        turns = self.store.list_units(where)
+        turns = [t.held_at(as_of) for t in self.store.list_units(where)]
         past = {t.id for t in turns if t.valid_to is not None}
         if not past:
             return turns

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -86,6 +87,13 @@ class MemoryUnit:
     #: For a derived unit, what extraction made it from (its first turn and first text): the key
     #: that lets ``rebuild`` recognise it again and keep its id, edits and deletion.
     origin: str | None = None
+
+    def held_at(self, moment: datetime | None) -> MemoryUnit:
+        """This unit as memory held it at ``moment``: a validity that ended after then had not
+        ended yet (``context(as_of=...)`` renders it as current, not as past)."""
+        if moment is None or self.valid_to is None or self.valid_to <= moment:
+            return self
+        return dataclasses.replace(self, valid_to=None)
 
 
 @dataclass(frozen=True)

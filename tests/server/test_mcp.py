@@ -145,7 +145,7 @@ async def check_tools_are_listed(session: ClientSession, *, with_user: bool) -> 
     expected = {
         "add_memory": {"messages", "session_id", "timestamp", "user_name", "infer"},
         "search_memories": {"query", "k", "kinds", "since", "until", "as_of", "session_id"},
-        "get_context": {"query", "budget_tokens", "session_id"},
+        "get_context": {"query", "budget_tokens", "as_of", "session_id"},
         "list_memories": {"limit", "offset", "kinds", "session_id"},
         "get_memory": {"id"},
         "delete_memory": {"id"},

@@ -41,9 +41,12 @@ _ASKING = frozenset("name names kind type thing things time times long often old
 
 
 def stem(word: str) -> str:
-    """A crude stem, applied alike to question and unit: enough to match "painting"/"paints"."""
+    """A crude stem, applied alike to question and unit: enough to match "painting"/"paints",
+    and "live"/"lives"/"lived" (a final "e" goes too, as the suffixes take it)."""
     word = word.lower().removesuffix("'s")
-    return _SUFFIX.sub("", word) if len(word) > 4 else word
+    if len(word) > 4:
+        word = _SUFFIX.sub("", word)
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
 
 
 def question_stems(question: str, names: Iterable[str]) -> frozenset[str]:

@@ -124,21 +124,29 @@ def hybrid_search(
                 add("session", unit_id, weights.session * prior * first, round(prior, 4))
 
     closed = _superseded(units, where.as_of)
+    stems = question_stems(query, named)
+    replaced: dict[str, str] = {}  # successor -> the matching unit it replaced
     for unit_id, successor in _successors(store, where, units, closed).items():
         # Current first: what replaced a matching statement answers the question at least as well.
         if fused[unit_id] >= fused.get(successor, 0.0):
             add("succession", successor, fused[unit_id] - fused.get(successor, 0.0) + 1e-6, 1.0)
+            replaced[successor] = unit_id
     for unit_id in closed:
         fused[unit_id] *= SUPERSEDED_WEIGHT
-    stems = question_stems(query, named)
     for unit_id, lift in newer_first(query, units.values(), fused, stems, where.as_of).items():
         add("newer", unit_id, lift, 1.0)
     # Sorting the fused dict (not the loaded units) keeps ties in channel order: lexical first.
     ranked_ids = [uid for uid in sorted(fused, key=fused.__getitem__, reverse=True) if uid in units][:k]
-    return [
-        Hit(units[uid], round(fused[uid], 6), breakdown[uid], confident(stems, units[uid], breakdown[uid]))
-        for uid in ranked_ids
-    ]
+
+    def sure(uid: str) -> bool:
+        # "Sam moved to Oslo" answers "Where does Sam live?" as surely as the "Sam lives in
+        # Lisbon" it replaced, whose words matched the question.
+        earlier = replaced.get(uid)
+        return confident(stems, units[uid], breakdown[uid]) or (
+            earlier is not None and confident(stems, units[earlier], breakdown[earlier])
+        )
+
+    return [Hit(units[uid], round(fused[uid], 6), breakdown[uid], sure(uid)) for uid in ranked_ids]
 
 
 def _dense(

@@ -111,6 +111,10 @@ IdArg = Annotated[str, Field(description="A memory id, as returned by the other 
 SessionArg = Annotated[
     str | None, Field(description="Only memories of this conversation (its session_id); omit for all.")
 ]
+AsOfArg = Annotated[
+    str | None,
+    Field(description="Answer from what memory held at this ISO 8601 time, not from what holds now."),
+]
 
 
 class MemoryTools:
@@ -195,10 +199,7 @@ class MemoryTools:
         until: Annotated[
             str | None, Field(description="Only memories that happened at or before this ISO 8601 time.")
         ] = None,
-        as_of: Annotated[
-            str | None,
-            Field(description="Answer from what memory held at this ISO 8601 time, not from what holds now."),
-        ] = None,
+        as_of: AsOfArg = None,
         session_id: SessionArg = None,
         user_id: UserArg = None,
     ) -> SearchView:
@@ -227,6 +228,7 @@ class MemoryTools:
         budget_tokens: Annotated[
             int, Field(ge=1, le=MAX_BUDGET_TOKENS, description="The most tokens the returned text may take.")
         ] = DEFAULT_CONTEXT_BUDGET,
+        as_of: AsOfArg = None,
         session_id: SessionArg = None,
         user_id: UserArg = None,
     ) -> ContextView:
@@ -238,7 +240,11 @@ class MemoryTools:
         before answering anything that may depend on earlier conversations.
         """
         packed = self._memory(ctx).context(
-            query, user_id=self._user(user_id), session_id=session_id, budget_tokens=budget_tokens
+            query,
+            user_id=self._user(user_id),
+            session_id=session_id,
+            budget_tokens=budget_tokens,
+            as_of=as_of,
         )
         return {
             "text": packed.text,

@@ -175,6 +175,7 @@ def context(body: ContextRequest, memory: Caller) -> JSONResponse:
         agent_id=body.agent_id,
         session_id=body.session_id,
         budget_tokens=body.budget_tokens,
+        as_of=body.as_of,
     )
     return _json(packed)
 
@@ -188,6 +189,7 @@ def answer(body: AnswerRequest, memory: Caller) -> JSONResponse:
         agent_id=body.agent_id,
         session_id=body.session_id,
         budget_tokens=body.budget_tokens,
+        as_of=body.as_of,
     )
     return _json(reply)
 

@@ -127,6 +127,12 @@ class AddRequest(_Body):
     ] = False
 
 
+AsOf = Annotated[
+    str | None,
+    Field(description=f"What memory held at this time: no units superseded by then; {_TIME_RANGE}."),
+]
+
+
 class SearchRequest(_Body):
     """Find the units that best answer a query."""
 
@@ -146,10 +152,7 @@ class SearchRequest(_Body):
     until: Annotated[
         str | None, Field(description=f"Only units up to this time (ISO 8601), {_TIME_RANGE}.")
     ] = None
-    as_of: Annotated[
-        str | None,
-        Field(description=f"What memory held at this time: no units superseded by then; {_TIME_RANGE}."),
-    ] = None
+    as_of: AsOf = None
 
 
 class ContextRequest(_Body):
@@ -162,6 +165,7 @@ class ContextRequest(_Body):
     budget_tokens: Annotated[
         int, Field(description="The most tokens the context may take.", json_schema_extra=BudgetTokens)
     ] = DEFAULT_CONTEXT_BUDGET
+    as_of: AsOf = None
 
 
 class AnswerRequest(_Body):
@@ -175,6 +179,7 @@ class AnswerRequest(_Body):
         int,
         Field(description="Token budget of the evidence the model reads.", json_schema_extra=BudgetTokens),
     ] = DEFAULT_ANSWER_BUDGET
+    as_of: AsOf = None
 
 
 class UpdateRequest(_Body):
