@@ -82,6 +82,8 @@ def test_cues_read_what_the_statement_says() -> None:
     assert change_cue("Window seats for me now.") == "strong"  # terse: says only what holds now
     assert change_cue("We are cooking a lot more dinners at home with the kids now.") == "weak"
     assert change_cue("It pushed Jon to take the plunge.") is None  # an aim, not a new value
+    assert change_cue("It's been ages since we last chatted.") is None
+    assert change_cue("But instead of giving up, Tim turned it into a lesson.") is None
     assert change_cue("They moved me to the late shift.") == "strong"
     assert change_cue("I never gave up on it.") is None
     assert change_cue("We also got a second car.") is None

@@ -55,7 +55,7 @@ _TO_A_VALUE = (
     r"think|look|write|read|play|put|let|stay|leave|become|spend|finish|focus|pursue)\b)"
 )
 _STRONG_CUES = re.compile(
-    r"\b(?:instead|switched|switching|swapped|no longer|these days|nowadays|from now on|"
+    r"\b(?:instead(?! of \w+ing)|switched|switching|swapped|no longer|these days|nowadays|from now on|"
     r"relocated|transferred|replaced|succeeded|took over|taken over|went (?:up|down|back) to|"
     r"upgraded|downgraded|sold|broke up|split up|divorced|separated|proposed|got engaged|got married|"
     r"appointed|elected|hired as|named as|as of|now that|"
@@ -63,7 +63,8 @@ _STRONG_CUES = re.compile(
     r"(?:dropped|fell|rose|climbed|grew|shrank|increased|decreased|reduced|lowered|raised|upped|hiked|bumped|"
     rf"cut|revised|changed|pushed|moved|shifted) (?:[\w']+ ){{0,4}}?to (?:{_TO_A_VALUE})|"
     r"moved|(?:down|up) to \S*\d|(?:gone|went|going) (?:up|down)|after (?:the|our|my) move|"
-    rf"since (?:{_MONTHS.replace(' ', '|')}|spring|summer|autumn|fall|winter|last|the start|(?:19|20)\d\d|"
+    rf"since (?:{_MONTHS.replace(' ', '|')}|spring|summer|autumn|fall|winter|the start|(?:19|20)\d\d|"
+    r"last (?:week|month|year|spring|summer|autumn|fall|winter|\w+day)|"
     r"\w+ing\b)|"
     r"gave up|given up|quit|stopped|promoted|left (?:the|my|his|her|our|their))\b|"
     r"\b(?:anymore|any more)\s*(?:[,.;!?]|$)",
