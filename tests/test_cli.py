@@ -10,6 +10,7 @@ import inspect
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections import Counter
@@ -503,6 +504,21 @@ def test_console_script_errors_are_one_stderr_line(
     lines = ANSI.sub("", result.stderr).splitlines()
     assert len(lines) == 1, lines
     assert lines[0].startswith(expected)
+
+
+def test_a_failed_llm_extraction_keeps_the_turn_warns_once_and_exits_1(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a loopback port nothing listens on: the endpoint is down
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {"EIDETICA_LLM_BASE_URL": f"http://127.0.0.1:{port}/v1", "EIDETICA_LLM_MODEL": "m"}
+    db = tmp_path / "llm.db"
+    result = _script("add", "I moved to Lisbon in May.", "--llm", "--user", "u", "--db", str(db), env=env)
+    assert result.returncode == 1
+    warnings = [line for line in ANSI.sub("", result.stderr).splitlines() if "extraction failed" in line]
+    assert len(warnings) == 1 and "rebuild" in warnings[0], result.stderr
+    assert "Traceback" not in result.stderr
+    listed = _script("list", "--user", "u", "--db", str(db), "--json")
+    assert [u["text"] for u in json.loads(listed.stdout)] == ["I moved to Lisbon in May."]
 
 
 def test_add_with_llm_but_no_model_configured_stores_nothing(db_path: Path) -> None:

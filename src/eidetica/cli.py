@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -28,7 +29,7 @@ from .api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAU
 from .config import resolve_db
 from .errors import EideticaError, UsageError
 from .ingest.formats import FORMATS
-from .memory import Memory
+from .memory import EXTRACTION_FAILED, Memory
 from .model import Hit, MemoryUnit, UnitKind
 
 if TYPE_CHECKING:
@@ -46,6 +47,22 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
+
+
+class _LogToConsole(logging.Handler):
+    """Library warnings as one yellow line each, except those a command prints from its result
+    already (``memory.REPORTED``): one message per event, in the CLI's words."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not getattr(record, "reported", False):
+            err.print(
+                f"[yellow]warning:[/yellow] {escape(record.getMessage())}", highlight=False, soft_wrap=True
+            )
+
+
+_library_log = logging.getLogger("eidetica")
+_library_log.addHandler(_LogToConsole(logging.WARNING))
+_library_log.propagate = False
 F = TypeVar("F", bound=Callable[..., Any])
 KINDS: tuple[str, ...] = get_args(UnitKind)
 ROLES = ("user", "assistant", "system")
@@ -165,6 +182,14 @@ def _handled(func: F) -> F:
             raise typer.Exit(1) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def _warn(warnings: list[str], llm: bool) -> None:
+    """Print a result's warnings; exit 1 (what was read is stored) when ``--llm`` extraction failed."""
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
+    if llm and any(w.startswith(EXTRACTION_FAILED) for w in warnings):
+        raise typer.Exit(1)
 
 
 def _version(value: bool) -> None:
@@ -287,15 +312,14 @@ def add(
         )
     if as_json:
         _print_json(result)
-        return
-    out.print(f"stored {len(result.turns)} turn(s) and {len(result.derived)} derived unit(s)")
-    for unit in result.units:
-        out.print(f"  [dim]{unit.id}[/dim] {unit.kind:5} {escape(unit.text)}", highlight=False)
-    for unit in result.revised:
-        change = "superseded" if unit.valid_to else "said again"
-        out.print(f"  [dim]{unit.id}[/dim] {change}: {escape(unit.text)}", highlight=False)
-    for warning in result.warnings:
-        err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    else:
+        out.print(f"stored {len(result.turns)} turn(s) and {len(result.derived)} derived unit(s)")
+        for unit in result.units:
+            out.print(f"  [dim]{unit.id}[/dim] {unit.kind:5} {escape(unit.text)}", highlight=False)
+        for unit in result.revised:
+            change = "superseded" if unit.valid_to else "said again"
+            out.print(f"  [dim]{unit.id}[/dim] {change}: {escape(unit.text)}", highlight=False)
+    _warn(result.warnings, llm)
 
 
 @app.command()
@@ -432,15 +456,14 @@ def import_(
         )
     if as_json:
         _print_json(report)
-        return
-    out.print(
-        f"imported {report.turns} turns, derived {report.derived} units, "
-        f"skipped {report.skipped_refs} already stored"
-    )
-    for problem in report.errors:
-        err.print(f"[yellow]skipped:[/yellow] {escape(problem)}", highlight=False, soft_wrap=True)
-    for warning in report.warnings:
-        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
+    else:
+        out.print(
+            f"imported {report.turns} turns, derived {report.derived} units, "
+            f"skipped {report.skipped_refs} already stored"
+        )
+        for problem in report.errors:
+            err.print(f"[yellow]skipped:[/yellow] {escape(problem)}", highlight=False, soft_wrap=True)
+    _warn(report.warnings, llm)
 
 
 @app.command("list")

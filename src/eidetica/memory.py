@@ -66,6 +66,10 @@ if TYPE_CHECKING:
     from .llms.base import LLMClient
 
 log = logging.getLogger("eidetica")
+#: How the warning of an add whose extraction failed begins (its turns are stored).
+EXTRACTION_FAILED = "extraction failed"
+#: Marks a log record whose message the caller also gets in a result's warnings.
+REPORTED = {"reported": True}
 
 T = TypeVar("T")
 #: Units embedded per call when catching up on units stored while the embedder failed.
@@ -273,9 +277,10 @@ class Memory(MemoryAPI):
         try:
             return self._derive(turns, units, now, warnings)
         except LLMError as exc:
-            log.warning("extraction failed, turns stored without derived units: %s", exc)
+            # The details (an endpoint's address) go to the log; the caller gets the warning.
+            log.warning("extraction failed, turns stored without derived units: %s", exc, extra=REPORTED)
             warnings.append(
-                f"extraction failed ({type(exc).__name__}, logged), turns stored without derived "
+                f"{EXTRACTION_FAILED} ({type(exc).__name__}, logged), turns stored without derived "
                 "units; run rebuild later"
             )
             return []
