@@ -405,60 +405,76 @@ def _subject_and_rest(clause: str) -> tuple[str, str] | None:
     if i >= len(words) - 1:
         return None
     first, low = words[i], words[i].lower()
+    found: tuple[list[str], int] | None
     if low in _PREPOSITIONS:
         return None  # "In the week before 21 July 2023": a time, not who did it
-    subject: list[str]
     if low == "the" and words[i + 1].lower().removesuffix("'s") in ("user", "assistant"):
-        subject, i = [low, words[i + 1].lower()], i + 2
+        found = [low, words[i + 1].lower()], i + 2
     elif low in ("we", "we're", "we've"):
-        subject, i = ["we"], i + 1
+        found = ["we"], i + 1
         if low != "we":
-            words.insert(i, "are" if low == "we're" else "have")
+            words.insert(i + 1, "are" if low == "we're" else "have")
     elif low in _DETERMINERS or low in ("a", "an"):
-        # "Our team lead is Harriet", "The head coach of Dunmore Rovers is Keith": the copula
-        # ends the subject, whatever verb-like nouns it holds.
-        copula = _copula_at(words, i + 2)
-        if copula is not None:
-            j = copula
-        else:
-            j = i + 1
-            titled = words[j][:1].isupper()  # "The Ferro X2 bike retails at ...": a name, its verb
-            while j < len(words) and (words[j][:1].isupper() or words[j][:1].isdigit()):
-                j += 1
-            while j < len(words) and j - i <= 6 and not _verbish(words[j]):
-                if titled and j > i + 1 and (words[j].endswith(("s", "ed")) and not words[j].endswith("ss")):
-                    break
-                j += 1
-        if j >= len(words) or j == i + 1 or j - i > 10:
-            return None
-        subject, i = [w.lower() for w in words[i:j]], j
+        found = _determined_subject(words, i)
     elif first[:1].isupper() and low not in _PRONOUN_SUBJECTS and low not in _LEADING:
-        j = i
-        if low in _AUX and _verbish(words[i + 1]):
-            j += 1  # "Can is married to Elif": a name that is also a verb
-        while j < len(words) and words[j][:1].isupper() and not _verbish(words[j]):
-            j += 1
-            if words[j - 1].endswith("'s"):
-                break
-        if j == i:
-            return None
-        subject, i = [w.lower() for w in words[i:j]], j
+        found = _named_subject(words, i, low)
     else:
         return None
-    if subject[-1].endswith("'s"):  # "Sam's sister lives in Rome": the noun belongs to the subject
-        j = _copula_at(words, i + 1) or i
-        while j < len(words) and j - i < 7 and not _verbish(words[j]):
-            j += 1
-        if j >= len(words) or j - i >= 7:  # no verb found: take the first word that reads as one
-            j = next((k for k in range(i + 1, min(len(words), i + 5)) if words[k].endswith("s")), i)
-        if j == i:
-            return None
-        named = [w.lower() for w in words[i:j] if w[:1].isupper() and not w.isupper()]
-        # "Ama's brother Kofi lives in Accra" is about Kofi, as "Kofi moved to Toronto" is.
-        subject, i = (named if named else subject + [w.lower() for w in words[i:j]]), j
-    if i >= len(words):
+    if found is not None and found[0][-1].endswith("'s"):
+        found = _possessed(words, *found)
+    if found is None or found[1] >= len(words):
         return None
+    subject, i = found
     return _normalise_subject(subject), " ".join(words[i:])
+
+
+def _determined_subject(words: list[str], i: int) -> tuple[list[str], int] | None:
+    """The subject a determiner opens at ``i`` and where it ends. "Our team lead is Harriet",
+    "The head coach of Dunmore Rovers is Keith": the copula ends it, whatever verb-like nouns it
+    holds; else the first word that reads as a verb."""
+    copula = _copula_at(words, i + 2)
+    if copula is not None:
+        j = copula
+    else:
+        j = i + 1
+        titled = words[j][:1].isupper()  # "The Ferro X2 bike retails at ...": a name, its verb
+        while j < len(words) and (words[j][:1].isupper() or words[j][:1].isdigit()):
+            j += 1
+        while j < len(words) and j - i <= 6 and not _verbish(words[j]):
+            if titled and j > i + 1 and (words[j].endswith(("s", "ed")) and not words[j].endswith("ss")):
+                break
+            j += 1
+    if j >= len(words) or j == i + 1 or j - i > 10:
+        return None
+    return [w.lower() for w in words[i:j]], j
+
+
+def _named_subject(words: list[str], i: int, low: str) -> tuple[list[str], int] | None:
+    """The name that opens the clause at ``i`` ("Dr. Osei", "Sam's") and where it ends."""
+    j = i
+    if low in _AUX and _verbish(words[i + 1]):
+        j += 1  # "Can is married to Elif": a name that is also a verb
+    while j < len(words) and words[j][:1].isupper() and not _verbish(words[j]):
+        j += 1
+        if words[j - 1].endswith("'s"):
+            break
+    if j == i:
+        return None
+    return [w.lower() for w in words[i:j]], j
+
+
+def _possessed(words: list[str], subject: list[str], i: int) -> tuple[list[str], int] | None:
+    """ "Sam's sister lives in Rome": the noun after a possessive belongs to the subject; "Ama's
+    brother Kofi lives in Accra" is about Kofi, as "Kofi moved to Toronto" is."""
+    j = _copula_at(words, i + 1) or i
+    while j < len(words) and j - i < 7 and not _verbish(words[j]):
+        j += 1
+    if j >= len(words) or j - i >= 7:  # no verb found: take the first word that reads as one
+        j = next((k for k in range(i + 1, min(len(words), i + 5)) if words[k].endswith("s")), i)
+    if j == i:
+        return None
+    named = [w.lower() for w in words[i:j] if w[:1].isupper() and not w.isupper()]
+    return (named if named else subject + [w.lower() for w in words[i:j]]), j
 
 
 def _copula_at(words: list[str], start: int) -> int | None:
@@ -564,6 +580,17 @@ def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: l
     """Add the claims and retractions of ``subject``'s predicate ``rest``."""
     low = rest.lower()
     _where(subject, rest, low, claims, retractions)
+    _work(subject, rest, low, claims)
+    _roles(subject, rest, low, claims)
+    _quantities(subject, rest, low, claims)
+    _relational_copula(subject, low, claims)
+    _retractions(subject, rest, retractions)
+    if not any(c.subject == subject for c in claims):
+        _verb_claim(subject, low, claims)
+
+
+def _work(subject: str, rest: str, low: str, claims: list[Claim]) -> None:
+    """Claims about where the subject works and as what, whom they report to or married, their age."""
     if m := _WORKS_AT.match(low):
         _claim(claims, subject, "works at", m["value"])
     if m := _REPORTS_TO.match(low):
@@ -576,6 +603,10 @@ def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: l
         _claim(claims, subject, "married to", m["value"])
     if m := _AGE.match(low):
         _claim(claims, subject, "age", m["value"])
+
+
+def _roles(subject: str, rest: str, low: str, claims: list[Claim]) -> None:
+    """Claims about who leads or holds what, what the subject is, its team and its state."""
     if m := _LED_BY.match(low):
         _claim(claims, subject, f"led by {_ROLE_OF_VERB[m['verb']]}", m["value"])
     if m := _LEADS_OBJECT.match(rest):
@@ -600,6 +631,13 @@ def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: l
     if (m := _INVERSE_COPULA.match(rest)) and subject not in _PEOPLE and "'s " not in subject:
         # "Ilse is our drummer now" says who "our drummer" is, as "Our drummer is Ilse" does.
         _claim(claims, _normalise_subject(m["attr"].lower().split()), "is", subject, cut=False)
+    if m := _APPOINTED.search(rest):  # "The Kelby Symphony appointed Mariko Sato as conductor"
+        org = dedupe_key(m["org"] or subject)
+        _claim(claims, f"{org}'s {m['role'].lower()}", "is", m["who"].lower(), cut=False)
+
+
+def _quantities(subject: str, rest: str, low: str, claims: list[Claim]) -> None:
+    """Claims about the amounts and counts the subject has."""
     if not _PAST_PREDICATE.match(low):
         for amount in _AMOUNT.finditer(low):  # "runs 30 km a week", "is up to 55 km a week now"
             is_year = len(amount["n"]) == 4 and amount["n"].startswith(("19", "20"))
@@ -607,31 +645,29 @@ def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: l
                 _claim(claims, subject, f"amount {amount['unit']}", amount["n"], cut=False)
     if m := _HAS_COUNT.match(low):
         _claim(claims, subject, f"count {m['noun']}", m["n"], cut=False)
-    relational = _is_relational(subject)
-    if m := _APPOINTED.search(rest):  # "The Kelby Symphony appointed Mariko Sato as conductor"
-        org = dedupe_key(m["org"] or subject)
-        _claim(claims, f"{org}'s {m['role'].lower()}", "is", m["who"].lower(), cut=False)
     if m := _CHANGED_TO_NUMBER.match(low):
-        if relational:
+        if _is_relational(subject):
             _claim(claims, subject, "is", f"{m['n']} {m['noun'] or ''}")
         else:
             _claim(claims, subject, f"count {m['noun'] or ''}".strip(), m["n"], cut=False)
+
+
+def _relational_copula(subject: str, low: str, claims: list[Claim]) -> None:
+    """ "Alice's manager is Bob": any attribute of a relational subject, and who leads what."""
     copula = _COPULA.match(low)
     if (
-        relational
-        and copula
-        and not _EVALUATIVE.match(copula["value"])
-        and not any(c.subject == subject and "|amount " not in c.key for c in claims)
+        not _is_relational(subject)
+        or not copula
+        or _EVALUATIVE.match(copula["value"])
+        or any(c.subject == subject and "|amount " not in c.key for c in claims)
     ):
-        _claim(claims, subject, "is", copula["value"], cut=False)
-        owner, _, role = subject.rpartition("'s ") if "'s " in subject else ("", "", "")
-        if not owner and subject.split(" ", 1)[0] in _RELATIONAL and len(subject.split()) > 2:
-            owner, _, role = subject.rpartition(" ")  # "our team lead": the team's lead
-        if owner and role.split()[-1] in _LEADING_ROLES:
-            _claim(claims, _owner(owner), f"led by {_LEADING_ROLES[role.split()[-1]]}", copula["value"])
-    _retractions(subject, rest, retractions)
-    if not any(c.subject == subject for c in claims):
-        _verb_claim(subject, low, claims)
+        return
+    _claim(claims, subject, "is", copula["value"], cut=False)
+    owner, _, role = subject.rpartition("'s ") if "'s " in subject else ("", "", "")
+    if not owner and subject.split(" ", 1)[0] in _RELATIONAL and len(subject.split()) > 2:
+        owner, _, role = subject.rpartition(" ")  # "our team lead": the team's lead
+    if owner and role.split()[-1] in _LEADING_ROLES:
+        _claim(claims, _owner(owner), f"led by {_LEADING_ROLES[role.split()[-1]]}", copula["value"])
 
 
 def _where(subject: str, rest: str, low: str, claims: list[Claim], retractions: list[Retraction]) -> None:

@@ -772,32 +772,11 @@ class RuleExtractor:
         return units, False
 
     def _sentence_unit(self, sentence: str, timestamp: datetime | None, voices: Voices) -> _Pending | None:
-        if len(sentence) > MAX_SENTENCE_CHARS or "?" in sentence[-3:] or _FILLER_RE.match(sentence):
+        statement = _statement(sentence, voices)
+        if statement is None:
             return None
-        lead = _LEAD_RE.match(sentence)
-        if lead is not None:
-            sentence = sentence[lead.end() :]
-        if voices.vocative:
-            sentence = _strip_vocative(sentence, voices.vocative)
-        if _FILLER_RE.match(sentence):
-            return None
-        if voices.speaker and _elided_subject(sentence):
-            sentence = "I " + sentence[0].lower() + sentence[1:]  # "Got promoted." is the speaker's
-        elif voices.speaker and _elided_copula(sentence):
-            sentence = "I'm " + sentence[0].lower() + sentence[1:]  # "Allergic to nuts." likewise
-        raw_words = sentence.split()
-        if not 2 <= len(raw_words) <= MAX_SENTENCE_WORDS:
-            return None
-        short = len(raw_words) < MIN_SENTENCE_WORDS
-        if short and not _short_statement(raw_words):
-            return None
-        sentence = " ".join(raw_words)  # single spaces: the date rules rely on them
-        reaction = _REACTION_RE.match(sentence)
-        if reaction is not None and len(sentence[reaction.end() :].split()) <= 2:
-            return None
+        sentence = statement
         words = _WORD_RE.findall(sentence.lower())
-        if not short and not any(len(w) > 2 and w not in _FUNCTION_WORDS for w in words):
-            return None
 
         when: datetime | None = None
         text = sentence
@@ -847,3 +826,36 @@ def _dropped(found: int, kept: int, cut: bool, chunks: int, words: int, covered:
     else:
         parts.append("the rest only in the verbatim turn")
     return "; ".join(parts)
+
+
+def _statement(sentence: str, voices: Voices) -> str | None:
+    """The sentence as a statement to derive a unit from, single-spaced, its lead-in, vocative and
+    elided subject mended; None for a question, filler, a bare reaction or a sentence too long or
+    too short to state anything."""
+    if len(sentence) > MAX_SENTENCE_CHARS or "?" in sentence[-3:] or _FILLER_RE.match(sentence):
+        return None
+    lead = _LEAD_RE.match(sentence)
+    if lead is not None:
+        sentence = sentence[lead.end() :]
+    if voices.vocative:
+        sentence = _strip_vocative(sentence, voices.vocative)
+    if _FILLER_RE.match(sentence):
+        return None
+    if voices.speaker and _elided_subject(sentence):
+        sentence = "I " + sentence[0].lower() + sentence[1:]  # "Got promoted." is the speaker's
+    elif voices.speaker and _elided_copula(sentence):
+        sentence = "I'm " + sentence[0].lower() + sentence[1:]  # "Allergic to nuts." likewise
+    raw_words = sentence.split()
+    if not 2 <= len(raw_words) <= MAX_SENTENCE_WORDS:
+        return None
+    short = len(raw_words) < MIN_SENTENCE_WORDS
+    if short and not _short_statement(raw_words):
+        return None
+    sentence = " ".join(raw_words)  # single spaces: the date rules rely on them
+    reaction = _REACTION_RE.match(sentence)
+    if reaction is not None and len(sentence[reaction.end() :].split()) <= 2:
+        return None
+    words = _WORD_RE.findall(sentence.lower())
+    if not short and not any(len(w) > 2 and w not in _FUNCTION_WORDS for w in words):
+        return None
+    return sentence

@@ -370,44 +370,61 @@ def _resolve(m: re.Match[str], today: date, tz: tzinfo, future: bool) -> tuple[s
             return "on", f"the {part} of {format_date(d)}", _noon(d, tz, _PART_HOUR[part])
         return "on", format_date(d), _noon(d, tz)
     if g("ago"):
-        n = _qty(g("ago_n"))
-        unit = g("ago_unit").lower()
-        if unit == "day":
-            d = today - timedelta(days=n)
-            return "on", format_date(d), _noon(d, tz)
-        if unit in ("week", "weekend"):
-            # Keep the speaker's own words: "two weeks before 8 May 2023" is exact, a week is not.
-            words = " ".join(m.group("ago").split()[:-1])
-            if unit == "week":
-                d = today - timedelta(weeks=n)
-            else:  # the Saturday of the n-th weekend back; the last one is this Monday minus 2 days
-                d = today - timedelta(days=today.weekday() + 2 + 7 * (n - 1))
-            return "", f"{words} before {format_date(today)}", _noon(d, tz)
-        if unit == "month":
-            y, mo = _add_months(today.year, today.month, -n)
-            return "in", f"{MONTH_NAMES[mo - 1]} {y}", _noon(date(y, mo, 1), tz)
-        y = today.year - n
-        return "in", str(y), _noon(date(y, 1, 1), tz)
+        return _ago(m, today, tz)
     if g("inn"):
-        n = _qty(g("in_n"))
-        unit = g("in_unit").lower()
-        if unit == "day":
-            d = today + timedelta(days=n)
-            return "on", format_date(d), _noon(d, tz)
-        if unit == "week":
-            words = " ".join(m.group("inn").split()[1:])
-            d = today + timedelta(days=7 * n)
-            return "", f"{words} after {format_date(today)}", _noon(d, tz)
-        if unit == "month":
-            y, mo = _add_months(today.year, today.month, n)
-            return "in", f"{MONTH_NAMES[mo - 1]} {y}", _noon(date(y, mo, 1), tz)
-        y = today.year + n
-        return "in", str(y), _noon(date(y, 1, 1), tz)
+        return _ahead(m, today, tz)
     if g("bare_wd"):
         target = _WEEKDAYS[g("bare_wd").lower()]
         d = _weekday("on", target, today, future)
         return "on", f"{WEEKDAY_NAMES[d.weekday()]}, {format_date(d)}", _noon(d, tz)
+    return _directed(m, today, tz, future)
 
+
+def _ago(m: re.Match[str], today: date, tz: tzinfo) -> tuple[str, str, datetime]:
+    """ "three days ago", "two weeks ago", "a month ago", "two years ago"."""
+    g = m.group
+    n = _qty(g("ago_n"))
+    unit = g("ago_unit").lower()
+    if unit == "day":
+        d = today - timedelta(days=n)
+        return "on", format_date(d), _noon(d, tz)
+    if unit in ("week", "weekend"):
+        # Keep the speaker's own words: "two weeks before 8 May 2023" is exact, a week is not.
+        words = " ".join(m.group("ago").split()[:-1])
+        if unit == "week":
+            d = today - timedelta(weeks=n)
+        else:  # the Saturday of the n-th weekend back; the last one is this Monday minus 2 days
+            d = today - timedelta(days=today.weekday() + 2 + 7 * (n - 1))
+        return "", f"{words} before {format_date(today)}", _noon(d, tz)
+    if unit == "month":
+        y, mo = _add_months(today.year, today.month, -n)
+        return "in", f"{MONTH_NAMES[mo - 1]} {y}", _noon(date(y, mo, 1), tz)
+    y = today.year - n
+    return "in", str(y), _noon(date(y, 1, 1), tz)
+
+
+def _ahead(m: re.Match[str], today: date, tz: tzinfo) -> tuple[str, str, datetime]:
+    """ "in three days", "in two weeks", "in a month", "in two years"."""
+    g = m.group
+    n = _qty(g("in_n"))
+    unit = g("in_unit").lower()
+    if unit == "day":
+        d = today + timedelta(days=n)
+        return "on", format_date(d), _noon(d, tz)
+    if unit == "week":
+        words = " ".join(m.group("inn").split()[1:])
+        d = today + timedelta(days=7 * n)
+        return "", f"{words} after {format_date(today)}", _noon(d, tz)
+    if unit == "month":
+        y, mo = _add_months(today.year, today.month, n)
+        return "in", f"{MONTH_NAMES[mo - 1]} {y}", _noon(date(y, mo, 1), tz)
+    y = today.year + n
+    return "in", str(y), _noon(date(y, 1, 1), tz)
+
+
+def _directed(m: re.Match[str], today: date, tz: tzinfo, future: bool) -> tuple[str, str, datetime]:
+    """ "last Tuesday", "next week", "this morning", "last summer", "next month"."""
+    g = m.group
     direction = " ".join(g("dir").lower().split())
     direction = {"this past": "last", "past": "last", "this coming": "next", "coming": "next"}.get(
         direction, direction
