@@ -28,7 +28,7 @@ from ..errors import EmbedderError
 from ..model import Hit, MemoryUnit
 from ..storage.base import Store, UnitFilter
 from .confidence import confident, question_stems
-from .query import first_person, named_speakers, query_terms, time_window, without_names
+from .query import TimeWindow, first_person, named_speakers, query_terms, time_window, without_names
 from .recency import newer_first
 
 log = logging.getLogger("eidetica")
@@ -89,64 +89,99 @@ def hybrid_search(
     if weights.speaker and not named and first_person(query):
         # "Where do I live?" asks about the user: whoever speaks in the user's role.
         named = set(store.speakers(dataclasses.replace(where, roles=("user",))))
-    fused: dict[str, float] = {}
-    breakdown: dict[str, dict[str, float]] = {}
-
-    def add(channel: str, unit_id: str, contribution: float, raw: float) -> None:
-        fused[unit_id] = fused.get(unit_id, 0.0) + contribution
-        breakdown.setdefault(unit_id, {})[channel] = raw
-
+    fusion = _Fusion()
     if weights.lexical:
         ranked = store.search_lexical(where, query_terms(query), depth, context_weight=weights.context)
         for rank, (unit_id, score) in enumerate(ranked):
-            add("lexical", unit_id, weights.lexical / (RRF_K + rank + 1), score)
+            fusion.add("lexical", unit_id, weights.lexical / (RRF_K + rank + 1), score)
     if weights.dense:
         for rank, (unit_id, score) in enumerate(_dense(store, embedder, where, query, named, depth)):
-            add("dense", unit_id, weights.dense / (RRF_K + rank + 1), score)
+            fusion.add("dense", unit_id, weights.dense / (RRF_K + rank + 1), score)
 
     window = time_window(query) if weights.time else None
     if window is None and not named and not weights.session:
         # Without a boosting channel the fused order is final: load only the units returned.
-        units = store.get_many(
-            sorted(fused, key=fused.__getitem__, reverse=True)[:k], tenant=tenant, user_id=user_id
-        )
+        units = store.get_many(fusion.best(k), tenant=tenant, user_id=user_id)
     else:
-        units = store.get_many(list(fused), tenant=tenant, user_id=user_id)
-        # Boosts count as if a channel had ranked every matching unit first.
-        first = 1.0 / (RRF_K + 1)
-        for unit_id, unit in units.items():
-            if window is not None and window.contains(unit.occurred_at):
-                add("time", unit_id, weights.time * first, 1.0)
-            if unit.speaker in named:
-                add("speaker", unit_id, weights.speaker * first, 1.0)
-        if weights.session:
-            for unit_id, prior in _session_priors(units, fused).items():
-                add("session", unit_id, weights.session * prior * first, round(prior, 4))
-
-    closed = _superseded(units, where.as_of)
+        units = store.get_many(list(fusion.scores), tenant=tenant, user_id=user_id)
+        _boost(fusion, units, window, named, weights)
     stems = question_stems(query, named)
-    replaced: dict[str, str] = {}  # successor -> the matching unit it replaced
-    for unit_id, successor in _successors(store, where, units, closed).items():
-        # Current first: what replaced a matching statement answers the question at least as well.
-        if fused[unit_id] >= fused.get(successor, 0.0):
-            add("succession", successor, fused[unit_id] - fused.get(successor, 0.0) + 1e-6, 1.0)
-            replaced[successor] = unit_id
-    for unit_id in closed:
-        fused[unit_id] *= SUPERSEDED_WEIGHT
-    for unit_id, lift in newer_first(query, units.values(), fused, stems, where.as_of).items():
-        add("newer", unit_id, lift, 1.0)
-    # Sorting the fused dict (not the loaded units) keeps ties in channel order: lexical first.
-    ranked_ids = [uid for uid in sorted(fused, key=fused.__getitem__, reverse=True) if uid in units][:k]
+    replaced = _current_first(store, where, query, units, fusion, stems)
+    # Sorting the fused scores (not the loaded units) keeps ties in channel order: lexical first.
+    ranked_ids = [uid for uid in fusion.best() if uid in units][:k]
 
     def sure(uid: str) -> bool:
         # "Sam moved to Oslo" answers "Where does Sam live?" as surely as the "Sam lives in
         # Lisbon" it replaced, whose words matched the question.
         earlier = replaced.get(uid)
-        return confident(stems, units[uid], breakdown[uid]) or (
-            earlier is not None and confident(stems, units[earlier], breakdown[earlier])
+        return confident(stems, units[uid], fusion.breakdown[uid]) or (
+            earlier is not None and confident(stems, units[earlier], fusion.breakdown[earlier])
         )
 
-    return [Hit(units[uid], round(fused[uid], 6), breakdown[uid], sure(uid)) for uid in ranked_ids]
+    return [
+        Hit(units[uid], round(fusion.scores[uid], 6), fusion.breakdown[uid], sure(uid)) for uid in ranked_ids
+    ]
+
+
+@dataclass
+class _Fusion:
+    """Reciprocal-rank fusion: each unit's summed score, and what each channel gave it."""
+
+    scores: dict[str, float] = dataclasses.field(default_factory=dict)
+    breakdown: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
+
+    def add(self, channel: str, unit_id: str, contribution: float, raw: float) -> None:
+        self.scores[unit_id] = self.scores.get(unit_id, 0.0) + contribution
+        self.breakdown.setdefault(unit_id, {})[channel] = raw
+
+    def best(self, k: int | None = None) -> list[str]:
+        return sorted(self.scores, key=self.scores.__getitem__, reverse=True)[:k]
+
+
+def _boost(
+    fusion: _Fusion,
+    units: dict[str, MemoryUnit],
+    window: TimeWindow | None,
+    named: set[str],
+    weights: FusionWeights,
+) -> None:
+    """Boosts count as if a channel had ranked every matching unit first: the time the question
+    names, the speakers it names, and the session of the best hits."""
+    first = 1.0 / (RRF_K + 1)
+    for unit_id, unit in units.items():
+        if window is not None and window.contains(unit.occurred_at):
+            fusion.add("time", unit_id, weights.time * first, 1.0)
+        if unit.speaker in named:
+            fusion.add("speaker", unit_id, weights.speaker * first, 1.0)
+    if weights.session:
+        for unit_id, prior in _session_priors(units, fusion.scores).items():
+            fusion.add("session", unit_id, weights.session * prior * first, round(prior, 4))
+
+
+def _current_first(
+    store: Store,
+    where: UnitFilter,
+    query: str,
+    units: dict[str, MemoryUnit],
+    fusion: _Fusion,
+    stems: frozenset[str],
+) -> dict[str, str]:
+    """Rank what holds now (or at ``as_of``) first: what replaced a matching statement at least as
+    high as it, what no longer holds at half its score, the newer of two rivals above the older.
+    Returns each lifted successor's replaced unit."""
+    closed = _superseded(units, where.as_of)
+    replaced: dict[str, str] = {}
+    scores = fusion.scores
+    for unit_id, successor in _successors(store, where, units, closed).items():
+        # What replaced a matching statement answers the question at least as well.
+        if scores[unit_id] >= scores.get(successor, 0.0):
+            fusion.add("succession", successor, scores[unit_id] - scores.get(successor, 0.0) + 1e-6, 1.0)
+            replaced[successor] = unit_id
+    for unit_id in closed:
+        scores[unit_id] *= SUPERSEDED_WEIGHT
+    for unit_id, lift in newer_first(query, units.values(), scores, stems, where.as_of).items():
+        fusion.add("newer", unit_id, lift, 1.0)
+    return replaced
 
 
 def _dense(
