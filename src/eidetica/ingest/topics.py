@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from ..lexicon import ATTRIBUTES, attribute_of
 from ..retrieve.confidence import stem
 from ..retrieve.query import lexical_terms
 from .claims import subject_of
@@ -110,48 +111,12 @@ _NOT_TOPIC = frozenset(
     month year day ago morning evening night yesterday promoted {_MONTHS}""".split()
 )
 
-#: Attributes people and things have, each with the words that name it. Two statements naming
-#: one attribute with different words ("living in Valencia", "home is an apartment in Bilbao")
-#: share it as one point of topic.
-_ATTRIBUTES: dict[str, tuple[str, ...]] = {
-    "home": ("live", "lives", "living", "lived", "home", "house", "flat", "apartment", "condo",
-             "neighbourhood", "neighborhood", "bungalow", "cottage", "moved", "settled", "place"),
-    "work": ("work", "works", "working", "job", "employer", "employed", "company", "office",
-             "hired", "career", "position", "firm", "workplace", "shift", "shifts"),
-    "diet": ("eat", "eats", "eating", "diet", "vegetarian", "vegan", "meat", "pescatarian"),
-    "drink": ("drink", "drinks", "drinking", "coffee", "tea", "espresso", "latte", "cappuccino", "matcha",
-              "beer", "wine", "juice", "soda", "cola", "smoothie", "milk", "water"),
-    "travel": ("drive", "drives", "driving", "car", "bike", "cycle", "cycles", "commute",
-               "commutes", "bus", "train", "tram", "scooter"),
-    "study": ("school", "study", "studies", "studying", "college", "university", "course",
-              "degree", "class", "classes"),
-    "weekday": ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-                "mondays", "tuesdays", "wednesdays", "thursdays", "fridays", "saturdays",
-                "sundays", "weekend", "weekends", "weekday", "weekdays"),
-    "clock": ("am", "pm", "o'clock", "midnight", "noon", "half"),
-    "sleep": ("bed", "sleep", "sleeps", "asleep", "bedtime", "wake", "wakes", "alarm"),
-    "partner": ("girlfriend", "boyfriend", "partner", "wife", "husband", "dating", "married",
-                "fiance", "fiancee", "spouse", "engaged", "seeing"),
-    "email": ("email", "e-mail", "mail", "address", "inbox"),
-    "doctor": ("doctor", "gp", "dentist", "vet", "vets", "clinic", "practice", "surgery",
-               "physio", "therapist"),
-    "shopping": ("shop", "shopping", "groceries", "grocery", "supermarket", "store"),
-    "phone": ("phone", "iphone", "android", "mobile", "smartphone"),
-    "computer": ("laptop", "computer", "pc", "macbook", "thinkpad", "desktop"),
-    "boss": ("manager", "boss", "supervisor", "lead", "leader", "head", "report", "reports"),
-    "exercise": ("gym", "run", "runs", "running", "swim", "swimming", "yoga", "pilates",
-                 "workout", "training"),
-    "weight": ("weigh", "weighs", "weight", "kg", "kilos", "lbs", "stone"),
-    "pay": ("salary", "pay", "paid", "wage", "earn", "earns", "income", "raise"),
-    "price": ("price", "cost", "costs", "fee", "fees", "rent", "charge", "charges", "bill"),
-}  # fmt: skip
-_ATTRIBUTE_OF = {stem(word): name for name, words in _ATTRIBUTES.items() for word in words}
 #: "a new apartment", "my new GP": a new one of something a person has one of at a time.
 _HELD_ONE_AT_A_TIME = ("home", "work", "doctor", "phone", "computer", "boss", "partner", "study")
 _NEW_ONE = re.compile(
     r"\bnew (?:\w+ )?(?:{})\b".format(
         "|".join(
-            w for a in _HELD_ONE_AT_A_TIME for w in _ATTRIBUTES[a] if w != "place"
+            w for a in _HELD_ONE_AT_A_TIME for w in ATTRIBUTES[a] if w != "place"
         )  # a trip to a new place
     ),
     re.IGNORECASE,
@@ -296,7 +261,7 @@ def topic(text: str, names: tuple[str, ...] = ()) -> Topic:
     for match in _MEASURE.finditer(text):
         unit = "clock" if match["clock"] else (match["currency"] or match["unit"] or match["other"]).lower()
         measures.add(_SAME_MEASURE.get(unit, unit))
-    attributes = {s: a for s in stems if (a := _attribute(s)) is not None}
+    attributes = {s: a for s in stems if (a := attribute_of(s)) is not None}
     return Topic(
         words=frozenset(stems - attributes.keys()),
         attributes=frozenset(attributes.values()),
@@ -310,11 +275,6 @@ def topic(text: str, names: tuple[str, ...] = ()) -> Topic:
 def _named_thing(text: str) -> str | None:
     subject = subject_of(text)
     return subject if subject and subject.split(" ", 1)[0] in _ARTICLES else None
-
-
-def _attribute(word_stem: str) -> str | None:
-    """The attribute a stem names; a short plural ("jobs", "vets") is stemmed no further."""
-    return _ATTRIBUTE_OF.get(word_stem) or _ATTRIBUTE_OF.get(word_stem.removesuffix("s"))
 
 
 def overlap(old: Topic, new: Topic) -> int:
@@ -355,8 +315,8 @@ def lookup_words(text: str) -> list[str]:
     """Words to look up the older statements ``text`` may replace by topic: its own content words
     and every word naming an attribute it names ("home" looks up "living" too)."""
     words = [w for w in lexical_terms(text) if stem(w) not in _NOT_TOPIC and not _DIGIT.search(w)]
-    named = {a for a in map(_attribute, map(stem, words)) if a is not None}
-    return list(dict.fromkeys([*words, *(w for name in sorted(named) for w in _ATTRIBUTES[name])]))
+    named = {a for a in map(attribute_of, map(stem, words)) if a is not None}
+    return list(dict.fromkeys([*words, *(w for name in sorted(named) for w in ATTRIBUTES[name])]))
 
 
 @functools.lru_cache(maxsize=65536)

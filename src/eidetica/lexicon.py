@@ -1,0 +1,55 @@
+"""What people and things have one of at a time, and the words that name it: a small lexicon.
+
+Two statements that name one attribute with different words ("living in Valencia", "home is a flat
+in Bilbao") are about the same thing; a question that names an attribute ("What diet does Nina
+follow?") asks about statements that may name it by its value ("Nina is vegan"). Reconciliation
+(``ingest.topics``) and retrieval (the attribute channel of ``retrieve.hybrid``) read it alike.
+"""
+
+from __future__ import annotations
+
+from .retrieve.confidence import stem
+
+__all__ = ["ATTRIBUTES", "attribute_of"]
+
+#: Attributes people and things have, each with the words that name it. Two statements naming
+#: one attribute with different words ("living in Valencia", "home is an apartment in Bilbao")
+#: share it as one point of topic.
+ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "home": ("live", "lives", "living", "lived", "home", "house", "flat", "apartment", "condo",
+             "neighbourhood", "neighborhood", "bungalow", "cottage", "moved", "settled", "place"),
+    "work": ("work", "works", "working", "job", "employer", "employed", "company", "office",
+             "hired", "career", "position", "firm", "workplace", "shift", "shifts"),
+    "diet": ("eat", "eats", "eating", "diet", "vegetarian", "vegan", "meat", "pescatarian"),
+    "drink": ("drink", "drinks", "drinking", "coffee", "tea", "espresso", "latte", "cappuccino", "matcha",
+              "beer", "wine", "juice", "soda", "cola", "smoothie", "milk", "water"),
+    "travel": ("drive", "drives", "driving", "car", "bike", "cycle", "cycles", "commute",
+               "commutes", "bus", "train", "tram", "scooter"),
+    "study": ("school", "study", "studies", "studying", "college", "university", "course",
+              "degree", "class", "classes"),
+    "weekday": ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                "mondays", "tuesdays", "wednesdays", "thursdays", "fridays", "saturdays",
+                "sundays", "weekend", "weekends", "weekday", "weekdays"),
+    "clock": ("am", "pm", "o'clock", "midnight", "noon", "half"),
+    "sleep": ("bed", "sleep", "sleeps", "asleep", "bedtime", "wake", "wakes", "alarm"),
+    "partner": ("girlfriend", "boyfriend", "partner", "wife", "husband", "dating", "married",
+                "fiance", "fiancee", "spouse", "engaged", "seeing"),
+    "email": ("email", "e-mail", "mail", "address", "inbox"),
+    "doctor": ("doctor", "gp", "dentist", "vet", "vets", "clinic", "practice", "surgery",
+               "physio", "therapist"),
+    "shopping": ("shop", "shopping", "groceries", "grocery", "supermarket", "store"),
+    "phone": ("phone", "iphone", "android", "mobile", "smartphone"),
+    "computer": ("laptop", "computer", "pc", "macbook", "thinkpad", "desktop"),
+    "boss": ("manager", "boss", "supervisor", "lead", "leader", "head", "report", "reports"),
+    "exercise": ("gym", "run", "runs", "running", "swim", "swimming", "yoga", "pilates",
+                 "workout", "training"),
+    "weight": ("weigh", "weighs", "weight", "kg", "kilos", "lbs", "stone"),
+    "pay": ("salary", "pay", "paid", "wage", "earn", "earns", "income", "raise"),
+    "price": ("price", "cost", "costs", "fee", "fees", "rent", "charge", "charges", "bill"),
+}  # fmt: skip
+_ATTRIBUTE_OF = {stem(word): name for name, words in ATTRIBUTES.items() for word in words}
+
+
+def attribute_of(word_stem: str) -> str | None:
+    """The attribute a stem names; a short plural ("jobs", "vets") is stemmed no further."""
+    return _ATTRIBUTE_OF.get(word_stem) or _ATTRIBUTE_OF.get(word_stem.removesuffix("s"))
