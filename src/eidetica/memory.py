@@ -27,6 +27,7 @@ from .ingest.reconcile import Reconciler, ask, plan, reconcile
 from .ingest.timeparse import parse_timestamp
 from .lifecycle.lineage import close, closed_turns, source_closures, turn_closures, turn_deletion
 from .lifecycle.rebuild import origin_key, plan_rebuild
+from .lifecycle.vectors import MissingVectors
 from .limits import (
     MAX_BUDGET_TOKENS,
     MAX_K,
@@ -72,10 +73,6 @@ EXTRACTION_FAILED = "extraction failed"
 REPORTED = {"reported": True}
 
 T = TypeVar("T")
-#: Units embedded per call when catching up on units stored while the embedder failed.
-CATCH_UP_BATCH = 256
-#: Embedded to tell an embedder that is down from one that refuses only some texts.
-EMBED_PROBE = "ok"
 #: Turns written per transaction by ``import_file``: a killed import keeps every finished batch.
 #: Within ``limits.MAX_MESSAGES``, the most one ``add`` takes (a test holds it there).
 IMPORT_BATCH = 500
@@ -134,11 +131,9 @@ class Memory(MemoryAPI):
             self.store.close()
             raise
         self._user_names: dict[tuple[str, str], str | None] = {}  # (tenant, user) -> the user's name
-        # Units the embedder refuses while it works: left without a vector (found by their
-        # words) instead of failing every batch after them.
-        self._unembeddable: set[str] = set()
+        self._missing = MissingVectors(self.store, self.embedder, self.tenant)
         self._background = (
-            BackgroundEmbedder(lambda: sum(self._embed_next_batch(None))) if defer_embedding else None
+            BackgroundEmbedder(lambda: sum(self._missing.embed_batch(None))) if defer_embedding else None
         )
 
     def _load_embedder(self, name: str) -> Embedder:
@@ -261,7 +256,7 @@ class Memory(MemoryAPI):
             if self._background is not None:
                 self._background.notify()
             elif all(row.vector is not None for row in rows):
-                self._catch_up(owners)
+                self._missing.catch_up(owners)
         return AddResult(
             turns=stored_turns,
             derived=stored_derived,
@@ -314,79 +309,17 @@ class Memory(MemoryAPI):
                 )
         return [NewUnit(u, vectors[i], lexical_text(u), preceding(u, before)) for i, u in enumerate(units)]
 
-    def _catch_up(self, owners: Sequence[Scope]) -> None:
-        """Embed a batch of what the embedder missed before, now that it works; the add this
-        follows is stored already, so a failure here is only logged."""
-        try:
-            for scope in owners:
-                self._embed_next_batch(scope.user_id)
-        except EmbedderError as exc:
-            log.warning("could not embed units stored without vectors yet: %s", exc)
-
     def wait_for_embeddings(self, timeout: float | None = None) -> bool:
         """With ``defer_embedding``, block until every unit added so far has its vector (or was
-        set aside as one the embedder refuses, see ``_embed_next_batch``); False if ``timeout``
+        set aside as one the embedder refuses, see ``lifecycle.vectors``); False if ``timeout``
         seconds passed first. Without it, there is never anything to wait for."""
         return True if self._background is None else self._background.wait(timeout)
 
     def embed_missing(self, *, user_id: str | None = None) -> int:
         """Embed the user's units stored while the embedder failed; return how many. Units the
         embedder refused before are tried again too."""
-        self._unembeddable.clear()
-        return self._embed_missing(self._scope(user_id, None).user_id)
-
-    def _embed_missing(self, user_id: str | None) -> int:
-        done = 0
-        while sum(settled := self._embed_next_batch(user_id)):
-            done += settled[0]
-        return done
-
-    def _embed_next_batch(self, user_id: str | None) -> tuple[int, int]:
-        """Embed up to ``CATCH_UP_BATCH`` units stored without a vector (the user's, or with None
-        the tenant's: the background worker's step); return how many were embedded and how many
-        set aside (both 0: none is left).
-
-        When the embedder fails the batch but still embeds a probe text, the batch is embedded
-        unit by unit, and the units it refuses (a text its tokenizer cannot take) are logged and
-        set aside, found by their words, instead of failing this batch and every later one. They
-        are tried again by ``embed_missing`` and by the next process. An embedder that fails the
-        probe is down: its error is raised, and every unit is tried again later.
-        """
-        skip = self._unembeddable
-        found = self.store.unembedded(self.tenant, user_id, CATCH_UP_BATCH + len(skip))
-        pending = [u for u in found if u.id not in skip][:CATCH_UP_BATCH]
-        if not pending:
-            return 0, 0
-        try:
-            vectors = self.embedder.embed([embed_text(u) for u in pending])
-        except EmbedderError:
-            self.embedder.embed([EMBED_PROBE])  # raises when the embedder is down
-            return self._embed_one_by_one(pending)
-        self.store.set_vectors(self.tenant, {u.id: vectors[i] for i, u in enumerate(pending)})
-        return len(pending), 0
-
-    def _embed_one_by_one(self, units: Sequence[MemoryUnit]) -> tuple[int, int]:
-        """Embed ``units`` one at a time, store the vectors and set aside the units refused, as
-        long as the embedder still embeds the probe after them (else it went down meanwhile)."""
-        vectors: dict[str, Vectors] = {}
-        refused: dict[str, EmbedderError] = {}
-        for unit in units:
-            try:
-                vectors[unit.id] = self.embedder.embed([embed_text(unit)])[0]
-            except EmbedderError as exc:
-                refused[unit.id] = exc
-        if vectors:
-            self.store.set_vectors(self.tenant, vectors)
-        if refused:
-            self.embedder.embed([EMBED_PROBE])
-        for unit_id, error in refused.items():
-            log.warning(
-                "unit %s cannot be embedded and is left without a vector (found by its words): %s",
-                unit_id,
-                error,
-            )
-        self._unembeddable.update(refused)
-        return len(vectors), len(refused)
+        self._missing.refused.clear()
+        return self._missing.embed_all(self._scope(user_id, None).user_id)
 
     def _name_user(self, scope: Scope, turns: list[TurnInput], given: str | None) -> list[TurnInput]:
         """The user's unnamed turns with the user's name: ``given``, else the one the user's stored
@@ -486,7 +419,7 @@ class Memory(MemoryAPI):
         Turns never change.
         """
         scope = self._scope(user_id, None)
-        self._embed_missing(scope.user_id)  # turns stored while the embedder failed
+        self._missing.embed_all(scope.user_id)  # turns stored while the embedder failed
         turns = self.store.list_units(UnitFilter(scope, kinds=("turn",)))
         derived: list[MemoryUnit] = []
         before: dict[str, str] = {}
