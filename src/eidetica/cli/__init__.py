@@ -1,0 +1,29 @@
+"""The ``eidetica`` command: add, search and manage memories from a shell.
+
+Each memory command is a thin shell over one ``Memory`` method of the contract in ``api``: the
+same parameters (``user_id`` is ``--user``, ``kinds`` is ``--kind``, ``budget_tokens`` is
+``--budget``), the same defaults, and with ``--json`` exactly what the method returns, in the one
+JSON form of ``wire.to_wire``.
+
+What lives where:
+
+- ``common``: the Typer ``app``, the consoles, the shared options and helpers (error handling,
+  opening the memory, JSON and tables);
+- ``memory_commands``: add, search, context, answer, import, list, show, history, update,
+  delete, forget, stats, users, rebuild;
+- ``server_commands``: serve, demo, bench, mcp;
+- ``eval_commands``: the ``eval`` group (locomo, longmemeval, truth).
+
+Importing the command modules registers their commands on ``app``; the help page lists them in
+that order, so ``memory_commands`` is imported before ``server_commands``.
+"""
+
+from . import eval_commands, memory_commands, server_commands  # noqa: F401  (they register the commands)
+from .common import _cli_words, app
+
+__all__ = ["_cli_words", "app", "main"]
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

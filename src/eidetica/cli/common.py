@@ -1,0 +1,262 @@
+"""What every command shares: the Typer ``app`` and its ``--version`` callback, the consoles
+``out`` and ``err``, the handler that prints library warnings, the options the commands have in
+common (``--user``, ``--db``, ``--json``, ``--kind``, ...), the one error handler ``_handled`` with
+the library's words turned into the CLI's (``_cli_words``), opening the memory (``_open``), and
+printing results as JSON or tables."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Annotated, Any, TypeVar, get_args
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from .. import __version__, wire
+from ..api import split_commas
+from ..config import resolve_db
+from ..errors import EideticaError, UsageError
+from ..memory import EXTRACTION_FAILED, Memory
+from ..model import Hit, MemoryUnit, UnitKind
+
+app = typer.Typer(
+    help="Eidetica: long-term memory for LLM agents, offline, in one SQLite file.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+class _LogToConsole(logging.Handler):
+    """Library warnings as one yellow line each, except those a command prints from its result
+    already (``memory.REPORTED``): one message per event, in the CLI's words."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not getattr(record, "reported", False):
+            err.print(
+                f"[yellow]warning:[/yellow] {escape(record.getMessage())}", highlight=False, soft_wrap=True
+            )
+
+
+_library_log = logging.getLogger("eidetica")
+_library_log.addHandler(_LogToConsole(logging.WARNING))
+_library_log.propagate = False
+F = TypeVar("F", bound=Callable[..., Any])
+KINDS: tuple[str, ...] = get_args(UnitKind)
+ROLES = ("user", "assistant", "system")
+
+
+def _kinds(values: list[str] | None) -> list[str] | None:
+    """Read ``--kind`` given several times, comma-separated, or both; each one a known kind."""
+    if not values:
+        return None
+    kinds = split_commas(values)
+    for kind in kinds or [""]:
+        if kind not in KINDS:
+            raise typer.BadParameter(f"{kind!r} is not one of {', '.join(map(repr, KINDS))}.")
+    return list(dict.fromkeys(kinds))
+
+
+def _one_of(choices: Sequence[str]) -> Callable[[str | None], str | None]:
+    """A callback that refuses an option value outside ``choices``, listing them."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in choices:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(map(repr, choices))}.")
+        return value
+
+    return check
+
+
+def _metadata(value: str | None) -> dict[str, Any] | None:
+    """Read ``--metadata`` as a JSON object."""
+    if value is None:
+        return None
+    example = 'write an object, like \'{"source": "chat"}\''
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(
+            f"not JSON ({exc.msg}, column {exc.colno}); {example}", param_hint="'--metadata'"
+        ) from None
+    if not isinstance(data, dict):
+        raise typer.BadParameter(f"{value!r} is not a JSON object; {example}", param_hint="'--metadata'")
+    return data
+
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database file (default: $EIDETICA_DB or the user data dir)."),
+]
+UserOption = Annotated[str | None, typer.Option("--user", "-u", help="Whose memory (user id).")]
+AgentOption = Annotated[str | None, typer.Option("--agent", help="Agent id within the user.")]
+SessionOption = Annotated[str | None, typer.Option("--session", help="Session id.")]
+KindOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--kind",
+        metavar="KIND",
+        callback=_kinds,
+        help=f"Only units of this kind: {', '.join(KINDS)} (repeat, or separate with commas).",
+    ),
+]
+InferOption = Annotated[
+    bool,
+    typer.Option(
+        "--infer/--no-infer",
+        help="Derive facts and events from the turns (--no-infer: store the turns verbatim only).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="Answer from what memory held at this time (ISO 8601).")
+]
+
+#: Python parameter names that library messages use, as the CLI spells them (a longer form first).
+_CLI_WORDS = {
+    "pass Memory(llm=...) or, on the command line and servers, set": "set",
+    "skip_invalid=True": "--skip-invalid",
+    "skip_invalid": "--skip-invalid",
+    "format=": "--format",
+    "budget_tokens": "--budget",
+    "user_id": "--user",
+    "agent_id": "--agent",
+    "session_id": "--session",
+    "user_name": "--user-name",
+    "as_of": "--as-of",
+    "unit_id": "UNIT_ID",
+    "page with offset": "page with --offset",
+}
+#: Names too plain to replace anywhere ("offset" is also a byte's): only as a message's subject.
+_CLI_SUBJECTS = {
+    "k": "-k",
+    "limit": "--limit",
+    "offset": "--offset",
+    "kinds": "--kind",
+    "since": "--since",
+    "until": "--until",
+    "metadata": "--metadata",
+}
+_WORDS = re.compile("|".join(rf"(?<![\w-]){re.escape(word)}(?!\w)" for word in _CLI_WORDS))
+_SUBJECT = re.compile(rf"^({'|'.join(map(re.escape, _CLI_SUBJECTS))}) ")
+
+
+def _cli_words(message: str) -> str:
+    """A library message with the Python parameters it names turned into the CLI's options."""
+    message = _WORDS.sub(lambda match: _CLI_WORDS[match.group()], message)
+    return _SUBJECT.sub(lambda match: f"{_CLI_SUBJECTS[match.group(1)]} ", message)
+
+
+def _handled(func: F) -> F:
+    """Turn Eidetica errors into one red line and exit code 1 (the CLI's one error handler)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except EideticaError as exc:
+            message = _cli_words(str(exc)) if isinstance(exc, UsageError) else str(exc)
+            err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _warn(warnings: list[str], llm: bool) -> None:
+    """Print a result's warnings; exit 1 (what was read is stored) when ``--llm`` extraction failed."""
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
+    if llm and any(w.startswith(EXTRACTION_FAILED) for w in warnings):
+        raise typer.Exit(1)
+
+
+def _version(value: bool) -> None:
+    """Print the version and stop, before any command runs (``--version`` is eager)."""
+    if value:
+        print(f"eidetica {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Eidetica: long-term memory for LLM agents, offline, in one SQLite file."""
+
+
+def _open(db: str | None, *, llm_extract: bool = False) -> Memory:
+    """Open the memory; the LLM from ``EIDETICA_LLM_*`` answers, and with ``--llm`` also extracts
+    and reconciles (the rules back it up where it fails)."""
+    from ..config import embedder_name, llm_settings
+
+    embedder = embedder_name()
+    settings = llm_settings()
+    if settings is None:
+        if llm_extract:
+            raise UsageError(
+                "--llm needs a chat model: set EIDETICA_LLM_MODEL, plus EIDETICA_LLM_BASE_URL for a "
+                "server other than OpenAI's and EIDETICA_LLM_API_KEY if it needs a key"
+            )
+        return Memory(resolve_db(db), embedder=embedder)
+    from ..ingest.llm_extract import LLMExtractor
+    from ..ingest.llm_reconcile import LLMReconciler
+    from ..llms.openai import OpenAICompatibleClient
+
+    client = OpenAICompatibleClient(settings)
+    extractor = LLMExtractor(client) if llm_extract else None
+    reconciler = LLMReconciler(client) if llm_extract else None
+    return Memory(resolve_db(db), embedder=embedder, llm=client, extractor=extractor, reconciler=reconciler)
+
+
+LLMOption = Annotated[
+    bool,
+    typer.Option(
+        "--llm",
+        help="Derive facts and events with the LLM set in EIDETICA_LLM_BASE_URL / EIDETICA_LLM_MODEL "
+        "instead of rules, and let it decide which stored ones they update, delete or restate (the "
+        "turns are stored either way; the rules decide wherever it fails).",
+    ),
+]
+
+
+def _print_json(value: Any) -> None:
+    """Print what the library returned in the one JSON form (``wire.to_wire``)."""
+    print(json.dumps(wire.to_wire(value), ensure_ascii=False, indent=2, default=str))
+
+
+def _said(unit: MemoryUnit) -> Text:
+    """A unit's text after its speaker, as a table cell."""
+    return Text(f"{unit.speaker}: {unit.text}" if unit.speaker else unit.text)
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d") if moment else ""
+
+
+def _hits_table(hits: list[Hit], title: str) -> Table:
+    """Hits readable at 80 columns: each memory with its speaker and date, and under it its kind,
+    its id and the turns it came from, ids never cut (they are for copying)."""
+    table = Table(title=escape(title), show_lines=True)
+    table.add_column("#", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("when", no_wrap=True)
+    table.add_column("memory", overflow="fold", ratio=1)
+    for i, hit in enumerate(hits, 1):
+        unit = hit.unit
+        cell = _said(unit)
+        origin = [] if unit.kind == "turn" else ["from", *unit.sources]
+        cell.append("\n" + " ".join([unit.kind, unit.id, *origin]), style="dim")
+        table.add_row(str(i), f"{hit.score:.3f}", _day(unit.occurred_at or unit.recorded_at), cell)
+    return table

@@ -1,0 +1,448 @@
+"""The memory commands, one per ``Memory`` method: add, search, context, answer, import, list,
+show, history, update, delete, forget, stats, users and rebuild."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, cast
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from .. import wire
+from ..api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT
+from ..ingest.formats import FORMATS
+from ..model import UnitKind
+from .common import (
+    ROLES,
+    AgentOption,
+    AsOfOption,
+    DbOption,
+    InferOption,
+    JsonOption,
+    KindOption,
+    LLMOption,
+    SessionOption,
+    UserOption,
+    _day,
+    _handled,
+    _hits_table,
+    _metadata,
+    _one_of,
+    _open,
+    _print_json,
+    _said,
+    _warn,
+    app,
+    err,
+    out,
+)
+
+
+@app.command()
+@_handled
+def add(
+    text: Annotated[str, typer.Argument(help="What to remember (one turn).")],
+    user: UserOption = None,
+    agent: AgentOption = None,
+    session: SessionOption = None,
+    speaker: Annotated[str | None, typer.Option(help="Who said it (defaults to the role).")] = None,
+    role: Annotated[
+        str, typer.Option(callback=_one_of(ROLES), help=f"Who is speaking: {', '.join(ROLES)}.")
+    ] = "user",
+    timestamp: Annotated[str | None, typer.Option(help="When it was said (ISO 8601).")] = None,
+    user_name: Annotated[
+        str | None,
+        typer.Option("--user-name", help="The user's name, for their messages without --speaker."),
+    ] = None,
+    infer: InferOption = True,
+    llm: LLMOption = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Remember one message: store it verbatim and derive facts and events from it."""
+    message: dict[str, Any] = {"role": role, "content": text}
+    if speaker:
+        message["name"] = speaker
+    with _open(db, llm_extract=llm) as memory:
+        result = memory.add(
+            [message],
+            user_id=user,
+            agent_id=agent,
+            session_id=session,
+            timestamp=timestamp,
+            infer=infer,
+            user_name=user_name,
+        )
+    if as_json:
+        _print_json(result)
+    else:
+        out.print(f"stored {len(result.turns)} turn(s) and {len(result.derived)} derived unit(s)")
+        for unit in result.units:
+            out.print(f"  [dim]{unit.id}[/dim] {unit.kind:5} {escape(unit.text)}", highlight=False)
+        for unit in result.revised:
+            change = "superseded" if unit.valid_to else "said again"
+            out.print(f"  [dim]{unit.id}[/dim] {change}: {escape(unit.text)}", highlight=False)
+    _warn(result.warnings, llm)
+
+
+@app.command()
+@_handled
+def search(
+    query: Annotated[str, typer.Argument(help="A question or keywords.")],
+    user: UserOption = None,
+    agent: AgentOption = None,
+    session: SessionOption = None,
+    k: Annotated[int, typer.Option("-k", help="How many hits.")] = DEFAULT_K,
+    kind: KindOption = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only what happened at or after this time (ISO 8601).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Only what happened at or before this time (ISO 8601).")
+    ] = None,
+    as_of: AsOfOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Find the memories that best answer a question."""
+    with _open(db) as memory:
+        hits = memory.search(
+            query,
+            user_id=user,
+            agent_id=agent,
+            session_id=session,
+            k=k,
+            kinds=cast("list[UnitKind] | None", kind),
+            since=since,
+            until=until,
+            as_of=as_of,
+        )
+    if as_json:
+        _print_json(hits)
+    elif not hits:
+        out.print("no memories match")
+    else:
+        out.print(_hits_table(hits, f"{query}"))
+
+
+@app.command()
+@_handled
+def context(
+    query: Annotated[str, typer.Argument(help="A question.")],
+    user: UserOption = None,
+    agent: AgentOption = None,
+    session: SessionOption = None,
+    budget: Annotated[int, typer.Option(help="Token budget.")] = DEFAULT_CONTEXT_BUDGET,
+    as_of: AsOfOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the evidence for a question packed into a token budget, ready for a prompt."""
+    with _open(db) as memory:
+        ctx = memory.context(
+            query, user_id=user, agent_id=agent, session_id=session, budget_tokens=budget, as_of=as_of
+        )
+    if as_json:
+        _print_json(ctx)
+        return
+    out.print(ctx.text, markup=False, highlight=False)
+    err.print(f"[dim]{ctx.tokens}/{budget} tokens, {len(ctx.hits)} units[/dim]")
+
+
+@app.command()
+@_handled
+def answer(
+    question: Annotated[str, typer.Argument(help="A question about what was said.")],
+    user: UserOption = None,
+    agent: AgentOption = None,
+    session: SessionOption = None,
+    budget: Annotated[
+        int, typer.Option(help="Token budget of the evidence the model reads.")
+    ] = DEFAULT_ANSWER_BUDGET,
+    as_of: AsOfOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer from memory with the LLM in EIDETICA_LLM_*, citing the turns it used."""
+    with _open(db) as memory:
+        reply = memory.answer(
+            question, user_id=user, agent_id=agent, session_id=session, budget_tokens=budget, as_of=as_of
+        )
+    if as_json:
+        _print_json(reply)
+        return
+    out.print(escape(reply.text), highlight=False)
+    if reply.sources:
+        err.print(f"[dim]sources: {escape(', '.join(reply.sources))}; {reply.tokens} tokens[/dim]")
+
+
+@app.command("import")
+@_handled
+def import_(
+    file: Annotated[Path, typer.Argument(help="A .jsonl, .json (messages or LoCoMo) or .txt file.")],
+    user: UserOption = None,
+    agent: AgentOption = None,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            callback=_one_of(FORMATS), help=f"{', '.join(FORMATS)} (default: detect from the file)."
+        ),
+    ] = None,
+    skip_invalid: Annotated[bool, typer.Option(help="Skip bad lines instead of stopping.")] = False,
+    infer: InferOption = True,
+    llm: LLMOption = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import conversations from a file, with a progress bar; re-running skips stored turns."""
+    with (
+        _open(db, llm_extract=llm) as memory,
+        Progress(
+            TextColumn("[bold]importing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=as_json,
+            disable=not err.is_terminal,
+        ) as bar,
+    ):
+        task = bar.add_task("import", total=None)
+        report = memory.import_file(
+            file,
+            user_id=user,
+            agent_id=agent,
+            format=format,
+            skip_invalid=skip_invalid,
+            infer=infer,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    if as_json:
+        _print_json(report)
+    else:
+        out.print(
+            f"imported {report.turns} turns, derived {report.derived} units, "
+            f"skipped {report.skipped_refs} already stored"
+        )
+        for problem in report.errors:
+            err.print(f"[yellow]skipped:[/yellow] {escape(problem)}", highlight=False, soft_wrap=True)
+    _warn(report.warnings, llm)
+
+
+@app.command("list")
+@_handled
+def list_(
+    user: UserOption = None,
+    agent: AgentOption = None,
+    session: SessionOption = None,
+    kind: KindOption = None,
+    limit: Annotated[int, typer.Option(help="How many units.")] = DEFAULT_LIST_LIMIT,
+    offset: Annotated[int, typer.Option(help="Skip this many first.")] = 0,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List a user's memories in time order."""
+    with _open(db) as memory:
+        units = memory.list(
+            user_id=user,
+            agent_id=agent,
+            session_id=session,
+            kinds=cast("list[UnitKind] | None", kind),
+            limit=limit,
+            offset=offset,
+        )
+    if as_json:
+        _print_json(units)
+        return
+    table = Table()
+    table.add_column("id", no_wrap=True)  # whole, to copy into show, update or delete
+    table.add_column("kind")
+    table.add_column("when", no_wrap=True)
+    table.add_column("text", overflow="fold", ratio=1)
+    for u in units:
+        table.add_row(u.id, u.kind, _day(u.occurred_at), _said(u))
+    out.print(table)
+
+
+@app.command()
+@_handled
+def show(
+    unit_id: Annotated[str, typer.Argument(help="A unit id.")],
+    user: UserOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one memory unit with its provenance."""
+    with _open(db) as memory:
+        unit = memory.get(unit_id, user_id=user)
+    if as_json:
+        _print_json(unit)
+        return
+    table = Table(show_header=False)
+    for key, value in wire.to_wire(unit).items():
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        table.add_row(key, Text(shown))
+    out.print(table)
+
+
+@app.command()
+@_handled
+def history(
+    unit_id: Annotated[str, typer.Argument(help="A unit id.")],
+    user: UserOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show every version of a unit: added, updated, deleted."""
+    with _open(db) as memory:
+        entries = memory.history(unit_id, user_id=user)
+    if as_json:
+        _print_json(entries)
+        return
+    table = Table()
+    for column in ("version", "op", "at", "text"):
+        table.add_column(column, overflow="fold")
+    for e in entries:
+        table.add_row(str(e.version), e.op, e.at.isoformat(timespec="seconds"), Text(e.text))
+    out.print(table)
+
+
+@app.command()
+@_handled
+def update(
+    unit_id: Annotated[str, typer.Argument(help="A derived unit's id.")],
+    text: Annotated[str, typer.Argument(help="The new text.")],
+    user: UserOption = None,
+    metadata: Annotated[
+        str | None,
+        typer.Option(
+            "--metadata",
+            help='Replace the unit\'s metadata with this JSON object, like \'{"source": "chat"}\'.',
+        ),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Give a fact or event a new version (the old one stays in its history)."""
+    fields = _metadata(metadata)  # read before the store is opened: a typo changes nothing
+    with _open(db) as memory:
+        unit = memory.update(unit_id, text, user_id=user, metadata=fields)
+    if as_json:
+        _print_json(unit)
+    else:
+        out.print(f"{unit.id} is now at version {unit.version}")
+
+
+@app.command()
+@_handled
+def delete(
+    unit_id: Annotated[str, typer.Argument(help="A unit id.")],
+    user: UserOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete a unit (soft: hidden from reads, recorded in its history)."""
+    with _open(db) as memory:
+        unit = memory.delete(unit_id, user_id=user)
+    if as_json:
+        _print_json(unit)
+    else:
+        out.print(f"deleted {unit.id}")
+
+
+@app.command()
+@_handled
+def forget(
+    user: Annotated[str, typer.Option("--user", "-u", help="The user to erase.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    compact: Annotated[
+        bool,
+        typer.Option(
+            "--compact",
+            help="Also rewrite the storage (SQLite VACUUM; PostgreSQL VACUUM FULL, which locks the "
+            "tables for every tenant meanwhile).",
+        ),
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Erase everything stored for one user, derived units and history included, from the files too."""
+    if not yes:
+        typer.confirm(f"Erase all memories of user {user!r}?", abort=True)
+    with _open(db) as memory:
+        removed = memory.forget(user_id=user, compact=compact)
+    if as_json:
+        _print_json({"user": user, "removed": removed})
+    else:
+        out.print(f"removed {removed} units of user {user!r}")
+
+
+@app.command()
+@_handled
+def stats(
+    user: UserOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Count stored units by kind, users, sessions, bytes on disk, and units awaiting vectors."""
+    with _open(db) as memory:
+        s = memory.stats(user_id=user)
+    if as_json:
+        _print_json(s)
+        return
+    table = Table(show_header=False)
+    for kind_name, count in sorted(s.units_by_kind.items()):
+        table.add_row(f"{kind_name} units", str(count))
+    table.add_row("deleted", str(s.deleted))
+    table.add_row("users", str(s.users))
+    table.add_row("sessions", str(s.sessions))
+    table.add_row("bytes on disk", "" if s.bytes_on_disk is None else f"{s.bytes_on_disk:,}")
+    if s.unembedded:
+        table.add_row("awaiting vectors", str(s.unembedded))
+    out.print(table)
+
+
+@app.command()
+@_handled
+def users(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List the users with memories in the store, one id per line: what --user takes."""
+    with _open(db) as memory:
+        ids = memory.users()
+    if as_json:
+        _print_json(ids)
+    elif not ids:
+        err.print("no users yet: add a message with --user NAME")
+    else:
+        for user_id in ids:
+            out.print(user_id, markup=False, highlight=False)
+
+
+@app.command()
+@_handled
+def rebuild(
+    user: UserOption = None,
+    llm: Annotated[
+        bool,
+        typer.Option(
+            "--llm",
+            help="Derive facts and events with the LLM set in EIDETICA_LLM_BASE_URL / "
+            "EIDETICA_LLM_MODEL, and let it decide which stored ones they update, delete or "
+            "restate (the rules decide wherever it fails).",
+        ),
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Derive a user's facts and events again from the stored turns (all at once: a failure
+    changes nothing), after embedding the turns stored while the embedder failed."""
+    with _open(db, llm_extract=llm) as memory:
+        count = memory.rebuild(user_id=user)
+    if as_json:
+        _print_json({"derived": count})
+    else:
+        out.print(f"rebuilt {count} derived units")
