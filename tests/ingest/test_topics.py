@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from eidetica.ingest.topics import best_rival, change_cue, replacing_cue, states, topic
+from eidetica.ingest.topics import best_rival, change_cue, holds_a_value, replacing_cue, states, topic
 
 SPEAKER = ("Ana",)
 
@@ -91,3 +91,11 @@ def test_cues_read_what_the_statement_says() -> None:
     assert change_cue("Let me know if you need any more tips.") is None
     assert change_cue("Finally got the keys to our new apartment in Wroclaw!") == "strong"
     assert replacing_cue("Our mortgage rate is 2.1 percent.") == "measure"
+
+
+def test_an_event_holds_a_value_when_it_sets_one_not_when_it_tells_a_result() -> None:
+    assert holds_a_value("Ana switched Biscuit to Orijen.")  # said a change
+    assert holds_a_value("The spare keys are kept in the blue bowl.")  # in the present
+    assert holds_a_value("Down to 89 kg!")  # a measure, no past verb
+    # A race run and its time: a later move "from Lisbon" does not end it.
+    assert not holds_a_value("Maya ran the Lisbon half marathon on 14 April 2024 and finished in 1:52:40!")

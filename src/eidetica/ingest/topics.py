@@ -142,6 +142,7 @@ _PRESENT = re.compile(
     r"^(?:(?!\b(?:was|were|had|did|went|will|would|going)\b)[^.!?])*\b(?:is|are|am)\b", re.I
 )
 _ARTICLES = ("the", "a", "an")
+_PAST = re.compile(r"\b(?:was|were|had|did|went|ran|won|got|\w+ed)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 
 #: Words of a feeling, an opinion or an intention: what they say is no attribute that changes.
@@ -322,6 +323,10 @@ def lookup_words(text: str) -> list[str]:
 @functools.lru_cache(maxsize=65536)
 def holds_a_value(event: str) -> bool:
     """Whether an event's text sets a value that holds until changed, as a fact does: it says a
-    value changed ("switched Biscuit to Orijen"), states a measure ("the rate is 2.1 percent"), or
-    is said in the present ("The spare keys are kept in the blue bowl")."""
-    return change_cue(event) == "strong" or bool(_MEASURE.search(event)) or _PRESENT.search(event) is not None
+    value changed ("switched Biscuit to Orijen"), is said in the present ("The spare keys are kept
+    in the blue bowl", "the rate is 2.1 percent") or states a measure without a past verb ("Down
+    to 89 kg!"); a past result ("ran the half marathon in 1:52:40") is no value a later statement
+    replaces."""
+    if change_cue(event) == "strong" or _PRESENT.search(event) is not None:
+        return True
+    return bool(_MEASURE.search(event)) and not _PAST.search(event)  # "Down to 89 kg!", not a race run
