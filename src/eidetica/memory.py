@@ -14,19 +14,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT, MemoryAPI
 from .background import BackgroundEmbedder
 from .embedders import Embedder, load_embedder
-from .embedders.base import Vectors
-from .errors import DuplicateTurnError, EmbedderError, LLMError, UsageError
-from .ids import new_id
-from .ingest.base import Extractor, ReportingExtractor
+from .errors import DuplicateTurnError, LLMError, UsageError
+from .ingest.base import Extractor
 from .ingest.extract import RuleExtractor
 from .ingest.formats import from_messages, read_file
 from .ingest.importing import owned_by, store_batches
-from .ingest.index_texts import embed_text, lexical_text, preceding, preceding_texts
+from .ingest.index_texts import embed_text, lexical_text, preceding_texts
 from .ingest.names import is_role_label, name_user_turns
 from .ingest.reconcile import Reconciler, ask, plan, reconcile
 from .ingest.timeparse import parse_timestamp
+from .ingest.write import derive, new_turns, rows_to_store, turn_unit
 from .lifecycle.lineage import close, closed_turns, source_closures, turn_closures, turn_deletion
-from .lifecycle.rebuild import origin_key, plan_rebuild
+from .lifecycle.rebuild import plan_rebuild
 from .lifecycle.vectors import MissingVectors
 from .limits import (
     MAX_BUDGET_TOKENS,
@@ -59,7 +58,7 @@ from .retrieve.base import Retriever
 from .retrieve.confidence import related
 from .retrieve.hybrid import HybridRetriever
 from .retrieve.pack import pack, text_key
-from .storage import NewUnit, Revision, Store, UnitFilter, open_store
+from .storage import Revision, Store, UnitFilter, open_store
 from .storage.base import embedder_mismatch
 from .tokens import BundledTokenCounter, TokenCounter
 
@@ -228,14 +227,14 @@ class Memory(MemoryAPI):
         owners: list[Scope] = []
         for owner, owned in _group(turns, key=lambda t: t.user_id or scope.user_id).items():
             owner_scope = dataclasses.replace(scope, user_id=check_id("user_id", owner))
-            fresh = self._drop_known_refs(
-                owner_scope, self._name_user(owner_scope, owned, user_name), skipped
+            fresh = new_turns(
+                self.store, owner_scope, self._name_user(owner_scope, owned, user_name), skipped
             )
             derived: list[MemoryUnit] = []
             owner_turns: list[MemoryUnit] = []
             for _session, session_turns in _group(fresh, key=lambda t: t.session_id).items():
                 anchored = [dataclasses.replace(t, timestamp=t.timestamp or now) for t in session_turns]
-                units = [self._turn_unit(t, owner_scope, now) for t in anchored]
+                units = [turn_unit(t, owner_scope, now) for t in anchored]
                 before.update(preceding_texts(units))
                 owner_turns.extend(units)
                 if infer:
@@ -249,8 +248,8 @@ class Memory(MemoryAPI):
             revisions.extend(turn_closures(self.store, owner_scope, closing))
             owners.append(owner_scope)
         if stored_turns or revisions:
-            rows = self._to_store(
-                stored_turns + stored_derived, before, warnings, embed=self._background is None
+            rows = rows_to_store(
+                self.embedder, stored_turns + stored_derived, before, warnings, embed=self._background is None
             )
             self.store.add(rows, revisions=revisions)
             if self._background is not None:
@@ -270,7 +269,7 @@ class Memory(MemoryAPI):
     ) -> list[MemoryUnit]:
         """Derive units; when the LLM endpoint fails, keep the turns and say so instead of failing."""
         try:
-            return self._derive(turns, units, now, warnings)
+            return derive(self.extractor, turns, units, now, warnings)
         except LLMError as exc:
             # The details (an endpoint's address) go to the log; the caller gets the warning.
             log.warning("extraction failed, turns stored without derived units: %s", exc, extra=REPORTED)
@@ -279,35 +278,6 @@ class Memory(MemoryAPI):
                 "units; run rebuild later"
             )
             return []
-
-    def _to_store(
-        self,
-        units: Sequence[MemoryUnit],
-        before: dict[str, str],
-        warnings: list[str] | None = None,
-        *,
-        embed: bool = True,
-    ) -> list[NewUnit]:
-        """Units with their vectors (none, without ``embed``) and the texts the lexical index sees.
-
-        ``before`` maps a turn id to the text said just before it in its session. Given
-        ``warnings``, a failing embedder (an endpoint that is down) does not stop the write: the
-        units are stored without vectors, found by their words, and embedded later (by the next
-        add that embeds, or ``embed_missing``); without, the failure is raised.
-        """
-        vectors: list[Vectors | None] = [None] * len(units)
-        if embed:
-            try:
-                vectors = list(self.embedder.embed([embed_text(u) for u in units]))
-            except EmbedderError as exc:
-                if warnings is None:
-                    raise
-                log.warning("embedding failed, units stored without vectors: %s", exc)
-                warnings.append(
-                    f"embedding failed ({type(exc).__name__}, logged), units stored without vectors; "
-                    "they are found by their words until embedded: the next add does it, or run rebuild"
-                )
-        return [NewUnit(u, vectors[i], lexical_text(u), preceding(u, before)) for i, u in enumerate(units)]
 
     def wait_for_embeddings(self, timeout: float | None = None) -> bool:
         """With ``defer_embedding``, block until every unit added so far has its vector (or was
@@ -340,72 +310,6 @@ class Memory(MemoryAPI):
             self._user_names[key] = learned
         return named
 
-    def _drop_known_refs(self, scope: Scope, turns: list[TurnInput], skipped: list[str]) -> list[TurnInput]:
-        refs = [t.ref for t in turns if t.ref is not None]
-        known = self.store.existing_refs(scope, refs) if refs else set()
-        fresh: list[TurnInput] = []
-        for turn in turns:
-            if turn.ref is not None and turn.ref in known:
-                skipped.append(turn.ref)
-                continue
-            if turn.ref is not None:
-                known.add(turn.ref)  # a ref repeated inside the same batch is stored once
-            fresh.append(turn)
-        return fresh
-
-    def _turn_unit(self, turn: TurnInput, scope: Scope, now: datetime) -> MemoryUnit:
-        unit_id = new_id()
-        return MemoryUnit(
-            id=unit_id,
-            kind="turn",
-            text=turn.content,
-            scope=dataclasses.replace(scope, session_id=turn.session_id or scope.session_id),
-            recorded_at=now,
-            speaker=turn.speaker,
-            role=turn.role,
-            occurred_at=turn.timestamp,
-            sources=(turn.ref or unit_id,),
-            ref=turn.ref,
-            metadata=dict(turn.metadata),
-        )
-
-    def _derive(
-        self,
-        turns: list[TurnInput],
-        units: list[MemoryUnit],
-        now: datetime,
-        warnings: list[str] | None = None,
-    ) -> list[MemoryUnit]:
-        if isinstance(self.extractor, ReportingExtractor):
-            report = self.extractor.extract_report(turns)
-            items = report.units
-            if warnings is not None:
-                warnings.extend(
-                    f"turn {units[w.turn_index].sources[0]}: {w.message}" for w in report.warnings
-                )
-        else:
-            items = self.extractor.extract(turns)
-        derived: list[MemoryUnit] = []
-        for item in items:
-            origin = [units[i] for i in item.turn_indexes]
-            derived.append(
-                MemoryUnit(
-                    id=new_id(),
-                    kind=item.kind,
-                    text=item.text,
-                    scope=origin[0].scope,
-                    recorded_at=now,
-                    speaker=origin[0].speaker,
-                    occurred_at=item.occurred_at or (origin[0].occurred_at if item.kind == "event" else None),
-                    valid_from=origin[0].occurred_at,
-                    entities=item.entities,
-                    sources=tuple(s for u in origin for s in u.sources),
-                    derived_from=tuple(u.id for u in origin),
-                    origin=origin_key(origin[0].id, item.text),
-                )
-            )
-        return derived
-
     def rebuild(self, *, user_id: str | None = None) -> int:
         """Derive the user's facts and events again from the stored turns; return how many there
         are now (active ones).
@@ -436,7 +340,7 @@ class Memory(MemoryAPI):
                 )
                 for u in units
             ]
-            derived += self._derive(inputs, units, datetime.now(UTC))
+            derived += derive(self.extractor, inputs, units, datetime.now(UTC))
         read = {u.id for u in turns}
         stored = [
             u
@@ -448,7 +352,7 @@ class Memory(MemoryAPI):
         closing = closed_turns(reconciled.new + [r.unit for r in reconciled.revisions])
         self.store.replace_derived(
             scope,
-            self._to_store(reconciled.new, before),
+            rows_to_store(self.embedder, reconciled.new, before),
             drop={u.id for u in stored} - {u.id for u in kept.keep},
             revisions=reconciled.revisions + turn_closures(self.store, scope, closing),
         )
