@@ -85,6 +85,9 @@ def test_cues_read_what_the_statement_says() -> None:
     assert change_cue("It's been ages since we last chatted.") is None
     assert change_cue("But instead of giving up, Tim turned it into a lesson.") is None
     assert change_cue("They moved me to the late shift.") == "strong"
+    # Cues of common words pass the fast first look too.
+    assert change_cue("Lucas and I got married last weekend.") == "strong"
+    assert change_cue("We got engaged in June.") == "strong"
     assert change_cue("I never gave up on it.") is None
     assert change_cue("We also got a second car.") is None
     assert change_cue("I'm not vegetarian anymore.") == "strong"

@@ -82,9 +82,10 @@ _QUESTION = re.compile(r"[^.!?]*\?")
 _TRIGGERS = frozenset(
     """instead switched switching swapped longer nowadays now relocated transferred replaced
     succeeded took taken went upgraded downgraded sold broke split divorced separated proposed
-    appointed elected hired named started starting dropped fell rose climbed grew shrank increased
-    decreased reduced lowered raised upped hiked bumped cut revised changed pushed moved shifted
-    gone since gave given quit stopped promoted anymore new bought currently lately moment""".split()
+    engaged married appointed elected hired named started starting dropped fell rose climbed grew
+    shrank increased decreased reduced lowered raised upped hiked bumped cut revised changed pushed
+    moved shifted gone since gave given quit stopped promoted anymore new bought currently lately
+    moment""".split()
 )
 #: Cues made of common words.
 _COMMON_CUES = re.compile(
