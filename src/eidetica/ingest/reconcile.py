@@ -208,8 +208,8 @@ class _Book:
     def replaced_by_topic(self, unit: MemoryUnit) -> MemoryUnit | None:
         """The speaker's current fact that ``unit`` says it changed, found by shared topic where no
         claim named the relation ("Window seats for me now" after "I prefer aisle seats"). An
-        event that said a value changed or states a measure ("switched Biscuit to Orijen", "the
-        rate is 2.1 percent") holds as a fact does.
+        event that set a value (``topics.holds_a_value``: "switched Biscuit to Orijen") holds as a
+        fact does.
 
         Where the statement itself says nothing of a change, the message it came from may: "new
         job!! CD Projekt, tools programmer." is extracted as two statements, the cue in one and

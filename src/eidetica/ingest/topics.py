@@ -62,7 +62,7 @@ _STRONG_CUES = re.compile(
     r"appointed|elected|hired as|named as|as of|now that|"
     r"first (?:full )?(?:day|week|month|shift) (?:as|at|in)|start(?:ed|ing) (?:at|as|in) (?-i:[A-Z])|"
     r"(?:dropped|fell|rose|climbed|grew|shrank|increased|decreased|reduced|lowered|raised|upped|hiked|bumped|"
-    rf"cut|revised|changed|pushed|moved|shifted) (?:[\w']+ ){{0,4}}?to (?:{_TO_A_VALUE})|"
+    rf"cut|revised|changed|pushed|shifted) (?:[\w']+ ){{0,4}}?to (?:{_TO_A_VALUE})|"
     r"moved|(?:down|up) to \S*\d|(?:gone|went|going) (?:up|down)|after (?:the|our|my) move|"
     rf"since (?:{_MONTHS.replace(' ', '|')}|spring|summer|autumn|fall|winter|the start|(?:19|20)\d\d|"
     r"last (?:week|month|year|spring|summer|autumn|fall|winter|\w+day)|"
