@@ -47,9 +47,6 @@ class _LogToConsole(logging.Handler):
             )
 
 
-_library_log = logging.getLogger("eidetica")
-_library_log.addHandler(_LogToConsole(logging.WARNING))
-_library_log.propagate = False
 F = TypeVar("F", bound=Callable[..., Any])
 KINDS: tuple[str, ...] = get_args(UnitKind)
 ROLES = ("user", "assistant", "system")
@@ -194,6 +191,11 @@ def _root(
     ] = False,
 ) -> None:
     """Eidetica: long-term memory for LLM agents, offline, in one SQLite file."""
+    # Installed when a command runs, not on import: importing the CLI leaves logging as it was.
+    # With a handler on "eidetica", Python's last-resort handler stays silent: one line per event.
+    library_log = logging.getLogger("eidetica")
+    if not any(isinstance(h, _LogToConsole) for h in library_log.handlers):
+        library_log.addHandler(_LogToConsole(logging.WARNING))
 
 
 def _open(db: str | None, *, llm_extract: bool = False) -> Memory:
