@@ -7,9 +7,10 @@ The chain is ``server_store`` -> ``server_tenants`` -> ``live``: override or par
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,36 @@ KEYS = {"key-acme": "acme", "key-globex": "globex"}
 ACME, GLOBEX = "key-acme", "key-globex"
 #: Small, so oversize bodies are cheap to send.
 BODY_LIMIT = 64 * 1024
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now, for a server started in another process."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until_answering(
+    process: subprocess.Popen[str],
+    url: str,
+    *,
+    ready: Callable[[httpx.Response], bool] = lambda response: True,
+    timeout: float = 60,
+    exited: Callable[[], str] | None = None,
+) -> None:
+    """Poll ``url`` until its answer is ``ready``; fail when ``process`` exits first (saying what
+    ``exited`` returns, else what it printed) or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert process.poll() is None, exited() if exited else process.communicate()[0]
+        assert time.monotonic() < deadline, f"{url} did not answer within {timeout:g} s"
+        try:
+            if ready(httpx.get(url, timeout=5)):
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
 
 
 @contextmanager

@@ -39,10 +39,10 @@ from eidetica.storage import open_store
 from eidetica.testing import ScriptedLLM
 
 from ..postgres_server import BACKENDS, store_location
-from .conftest import ACME, KEYS, LiveServer, run_server
+from .conftest import ACME, KEYS, LiveServer, free_port, run_server, wait_until_answering
 from .test_mcp import INIT, call, fail, http_session, run
 from .test_rest import error_of
-from .test_serve import RUNNER, free_port, serving
+from .test_serve import RUNNER, serving
 
 ATTACKER = {"Host": "attacker.example.com"}
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"}
@@ -536,15 +536,7 @@ def test_mcp_command_on_every_interface_without_keys_warns_and_refuses_other_nam
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, server.communicate()[0]
-            assert time.monotonic() < deadline, "the server did not start"
-            try:
-                httpx.get(f"{url}/mcp", timeout=5)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_until_answering(server, f"{url}/mcp")
         with httpx.Client(base_url=url, timeout=30) as http:
             error_of(http.post("/mcp", json=INIT, headers={**MCP_HEADERS, **ATTACKER}), 421, "UsageError")
             allowed = http.post("/mcp", json=INIT, headers={**MCP_HEADERS, "Host": "memory.lan"})

@@ -38,6 +38,8 @@ from eidetica.server.mcp import McpSettings, http_app
 from eidetica.server.tenants import Tenants
 from eidetica.storage import open_store
 
+from .conftest import free_port, wait_until_answering
+
 DOC = Path(__file__).resolve().parents[2] / "docs" / "mcp.md"
 TOOLS = {
     "add_memory",
@@ -89,13 +91,6 @@ async def http_session(url: str, key: str | None) -> AsyncIterator[ClientSession
     ):
         await session.initialize()
         yield session
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager
@@ -577,21 +572,13 @@ def test_forget_user_with_a_fixed_user_cannot_name_another(tenants: Tenants) -> 
 
 
 def test_cli_serves_http_with_api_keys(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "eidetica", "mcp", "--transport", "http", "--port", str(port)]
     command += ["--db", str(tmp_path / "cli.db"), "--api-keys", "key-1=acme"]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, server.communicate()[0]
-            assert time.monotonic() < deadline, "the server did not start"
-            try:
-                if httpx.get(f"{url}/mcp", timeout=5).status_code == 401:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_until_answering(server, f"{url}/mcp", ready=lambda response: response.status_code == 401)
 
         async def scenario() -> None:
             async with http_session(url, "key-1") as session:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +19,8 @@ from typer.testing import CliRunner
 from eidetica import AuthError, Client
 from eidetica.cli import app
 
+from .conftest import free_port, wait_until_answering
+
 EIDETICA = Path(sys.executable).parent / "eidetica"
 RUNNER = CliRunner(
     env={
@@ -30,13 +30,6 @@ RUNNER = CliRunner(
         "EIDETICA_MAX_BODY_MB": None,
     }
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -65,15 +58,13 @@ def serving(args: list[str], tmp_path: Path) -> Iterator[Served]:
         )
     served = Served(f"http://127.0.0.1:{port}")
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, f"serve exited early: {log_path.read_text()}"
-            assert time.monotonic() < deadline, "serve did not answer /healthz in time"
-            try:
-                if httpx.get(f"{served.url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_until_answering(
+            process,
+            f"{served.url}/healthz",
+            ready=lambda response: response.status_code == 200,
+            timeout=120,
+            exited=lambda: f"serve exited early: {log_path.read_text()}",
+        )
         yield served
     finally:
         process.send_signal(signal.SIGTERM)
