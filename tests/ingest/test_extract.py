@@ -278,6 +278,8 @@ def test_verbs_coordinated_with_a_rewritten_subject_agree(content: str, expected
         ("I'm 34.", "Caroline is 34."),
         ("Oh, I'm pregnant!", "Caroline is pregnant!"),
         ("I love Lisbon.", "Caroline loves Lisbon."),
+        ("Rent's 865 now.", "Rent's 865 now."),  # "'s" before an amount is "is"
+        ("Nurse now.", "Caroline is nurse now."),
     ],
 )
 def test_short_statements_are_kept(content: str, expected: str) -> None:
@@ -313,6 +315,9 @@ def test_short_statements_are_kept(content: str, expected: str) -> None:
         "Much appreciated!",
         "You're vegan?",
         "Great job, Sam!",
+        "Bye now.",
+        "Sam's dog.",
+        "Home now.",
     ],
 )
 def test_short_replies_are_still_skipped(content: str) -> None:

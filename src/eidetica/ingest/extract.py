@@ -650,6 +650,9 @@ def _elided_copula(sentence: str) -> bool:
     )
     if first in _STATE_WORDS:
         return True
+    if len(words) == 2 and words[1] == "now" and first.isalpha() and len(first) > 2:
+        # "Nurse now.", "Vegan now.": what the speaker is since lately, not "Bye now."
+        return first not in _FUNCTION_WORDS and first not in _CHAT_WORDS and first not in _NOT_NOW
     # "Training for Ironman." yes; "Looking forward to it!", "Thinking of you." say nothing.
     return (
         first.endswith("ing")
@@ -660,6 +663,9 @@ def _elided_copula(sentence: str) -> bool:
     )
 
 
+#: Words that go with "now" in chat without saying what the speaker is: "Bye now", "Later now".
+_NOT_NOW = frozenset("bye later right just even ok okay sure more less home here there".split())
+
 _PARTICIPLES = frozenset(
     w for w in _PAST_IRREGULAR if w.endswith(("en", "ne")) or w in ("been", "done", "begun")
 )
@@ -668,10 +674,13 @@ _PARTICIPLES = frozenset(
 def _short_statement(raw_words: list[str]) -> bool:
     """Whether a two- or three-word sentence states something about someone.
 
-    Yes: "I'm vegan", "I hate cilantro", "We divorced", "My dog died", "Sam is vegan", "I'm 30".
-    No: "I know", "Me too", "Sounds great", "I'm fine", "I love it", "Enjoy the show".
+    Yes: "I'm vegan", "I hate cilantro", "We divorced", "My dog died", "Sam is vegan", "I'm 30",
+    "Rent's 865 now". No: "I know", "Me too", "Sounds great", "I'm fine", "I love it", "Enjoy the show".
     """
     words = [w.lower().replace("’", "'").strip(".,!…;:\"'()“”") for w in raw_words]
+    if len(words) > 1 and words[0].endswith("'s") and words[1][:1].isdigit():
+        # "Rent's 865": "'s" before an amount is "is", not a possessive ("Sam's dog").
+        raw_words, words = [raw_words[0][:-2], "is", *raw_words[1:]], [words[0][:-2], "is", *words[1:]]
     first, rest = words[0], words[1:]
     if first in _SHORT_POSSESSIVES:
         if len(words) != 3 or not _is_finite(words[2]):
