@@ -29,6 +29,23 @@ CHANGES = [
      ["Ana's train leaves at 8:10.", "Ana works from home on Fridays."]),
     ("The quarterly sales target is 1.2 million.", "Management cut the quarterly target to 1.3 million.",
      ["The team has 12 people.", "Ana's bonus is 3 percent."]),
+    # The change says which attribute it is about: a first week somewhere is a job.
+    ("Ana is a data analyst at Ecobank in Accra.", "First week at MTN Ghana done.",
+     ["Ana's sister is a nurse.", "Ana flies to Rome in May."]),
+    ("Ana reports to Graham Whitfield.", "Since the reorg Ana's line manager is Anjali Rao.",
+     ["Graham books meetings at 7:45.", "Ana's team has 9 people."]),
+    # A count one statement names by its word ("rapid") and the other with a number.
+    ("Ana's rapid rating on chess.com is 1320.", "1415 rapid after a weekend of puzzles!",
+     ["Ana's blitz games take 5 minutes.", "Ana plays chess on Sundays."]),
+    # A reading of a measure holds until the next one, though told in the past.
+    ("Ana weighed 84 kg this morning.", "Weighed in at 77 kg today.", ["Ana's bike has 21 gears."]),
+    # A terse "now" clause, however long the sentence around it.
+    ("Ana's phone is a Pixel 4a.",
+     "Now on a Fairphone 5, Ana can swap the battery with a screwdriver, which is unreasonably satisfying.",
+     ["Ana's laptop is a ThinkPad.", "Ana's sister has a cat."]),
+    # No cue, but another value of something held one at a time, named in the present.
+    ("Ana's flat in Yaba floods every time it rains.", "The Lekki flat has a working generator finally.",
+     ["Ana's office is in Ikeja.", "Ana's brother lives in Abuja."]),
 ]  # fmt: skip
 
 #: Later statements that share a topic with the first and replace nothing.
@@ -43,6 +60,14 @@ NOT_CHANGES = [
         "Nate is participating in the video game tournament.",
         "Lately, Nate has been doing great and he won a really big video game tournament last week.",
     ),  # a story that happens to be now
+    ("Ana drives a Mazda CX-5.", "Ana's partner got a Kia Niro, so they have two cars now."),  # another's
+    (
+        "Ana grew up speaking Twi at school.",
+        "Ana can argue about football in Portuguese after two years of classes.",
+    ),
+    ("Ana is working on a song called Blue.", "Ana is working on a thriller set in Ohio."),  # doing, no job
+    ("Ana lives in Lisbon.", "Ana visited Porto in June and loved it."),  # a story of the past
+    ("Tim is learning how to play the violin now.", "Tim is learning German now - tough but fun."),  # adds
 ]
 
 
@@ -93,6 +118,10 @@ def test_cues_read_what_the_statement_says() -> None:
     assert change_cue("I'm not vegetarian anymore.") == "strong"
     assert change_cue("Let me know if you need any more tips.") is None
     assert change_cue("Finally got the keys to our new apartment in Wroclaw!") == "strong"
+    assert change_cue("Since the reorg my line manager is Anjali Rao.") == "strong"
+    assert change_cue("I started on a book since my movie did well!") is None  # "since": because
+    assert change_cue("The GP started me on metoprolol, 25 mg in the mornings.") == "strong"
+    assert change_cue("Got an iPhone 15 for my birthday!") == "strong"
     assert replacing_cue("Our mortgage rate is 2.1 percent.") == "measure"
 
 
@@ -100,5 +129,6 @@ def test_an_event_holds_a_value_when_it_sets_one_not_when_it_tells_a_result() ->
     assert holds_a_value("Ana switched Biscuit to Orijen.")  # said a change
     assert holds_a_value("The spare keys are kept in the blue bowl.")  # in the present
     assert holds_a_value("Down to 89 kg!")  # a measure, no past verb
+    assert holds_a_value("Signed the offer: base salary 18 lakh a year.")  # an amount held
     # A race run and its time: a later move "from Lisbon" does not end it.
     assert not holds_a_value("Maya ran the Lisbon half marathon on 14 April 2024 and finished in 1:52:40!")

@@ -36,7 +36,7 @@ from typing import Literal, Protocol
 
 from ..errors import LLMError
 from ..model import DERIVED_KINDS, MemoryUnit, Scope, UnitKind
-from ..retrieve.query import MAX_QUERY_TERMS, query_terms
+from ..retrieve.query import MAX_QUERY_TERMS, lexical_terms, query_terms
 from ..storage import Revision, RevisionOp, Store, UnitFilter
 from .claims import Claim, Statement, analyse, holds, subject_of
 from .keys import dedupe_key
@@ -349,6 +349,9 @@ def reconcile(
 MARKER_MATCHES = 8
 #: Stored statements read per topic word of a new statement that says it changed something.
 TOPIC_MATCHES = 2
+#: The speaker's newest stored statements read for a new statement that says it changed something:
+#: what changes is most often what was said lately, in words the new statement does not repeat.
+SPEAKER_MATCHES = 12
 
 
 def _current_units(
@@ -366,13 +369,16 @@ def _current_units(
     if retracted:
         found += [uid for uid, _ in store.search_lexical(where, retracted, limit=20 * len(retracted))]
     facts = UnitFilter(where.scope, kinds=TOPICAL_KINDS)
-    changing = [u.text for u in derived if u.kind in TOPICAL_KINDS and replacing_cue(u.text) is not None]
-    changing += [t.text for t in turns if change_cue(t.text) == "strong"]
+    changing = [u for u in derived if u.kind in TOPICAL_KINDS and replacing_cue(u.text) is not None]
+    changing += [t for t in turns if change_cue(t.text) == "strong"]
     if changing:
         # What they may have changed, said in other words (``topics``): the newest statements
-        # holding each of their topic words, a few index reads a word however long the history.
-        words = list(dict.fromkeys(w for text in changing for w in lookup_words(text)))[:MAX_QUERY_TERMS]
+        # holding each of their topic words, and the speaker's newest statements (each names its
+        # speaker), a few index reads however long the history.
+        words = list(dict.fromkeys(w for u in changing for w in lookup_words(u.text)))[:MAX_QUERY_TERMS]
         found += store.newest_with_words(facts, words, per_word=TOPIC_MATCHES)
+        names = dict.fromkeys(w for u in changing if u.speaker for w in lexical_terms(u.speaker))
+        found += store.newest_with_words(facts, list(names)[:MAX_QUERY_TERMS], per_word=SPEAKER_MATCHES)
     units = store.get_many(found, tenant=scope.tenant, user_id=scope.user_id)
     current = [u for u in units.values() if u.status == "active" and u.valid_to is None]
     return sorted(current, key=lambda u: (u.recorded_at, u.id))

@@ -13,13 +13,18 @@ belong to (an attribute lexicon: "living" and "apartment" are both about home, "
 "Thursdays" are both a weekday), and a measure both state (two amounts in kilograms, in pounds
 sterling, in percent).
 
-A change cue is required: without one, two statements sharing a topic are two things said, not one
-replacing the other. "Now", "currently" and "lately" are weak cues, common in chat about anything
-("I'm so tired now"): they count in short statements only, with two shared points of topic (one in
-a terse statement such as "Window seats for me now", which says nothing else). A
-statement of a measure needs no cue ("Scale said 87 kg this morning" after "I weigh 94 kg"), but
-two shared points one of which is the measure, and no other named subject ("The Alto desk").
-Statements of feeling, opinion, advice or intention change nothing and are changed by nothing.
+A change cue is required, or a new value of something held one at a time: without either, two
+statements sharing a topic are two things said, not one replacing the other. "Now", "currently"
+and "lately" are weak cues, common in chat about anything ("I'm so tired now"): they count in
+short statements only, with two shared points of topic (one in a terse clause such as "Window
+seats for me now", which says nothing else). A statement of a measure needs no cue ("Scale said 87
+kg this morning" after "I weigh 94 kg"), but two shared points one of which is the measure, and no
+other named subject ("The Alto desk"). Nor does a statement naming another value of something a
+person holds one at a time (a home, a job, a phone, a doctor): "The Lekki flat has a working
+generator finally" replaces "My flat in Yaba floods", each naming a place the other does not.
+Statements about the speaker's partner, parent or friend are no rivals to the speaker's own ("My
+partner got a Kia" leaves "I drive a Mazda"); statements of feeling, opinion, advice or intention
+change nothing and are changed by nothing.
 """
 
 from __future__ import annotations
@@ -58,15 +63,19 @@ _TO_A_VALUE = (
 _STRONG_CUES = re.compile(
     r"\b(?:instead(?! of \w+ing)|switched|switching|swapped|no longer|these days|nowadays|from now on|"
     r"relocated|transferred|replaced|succeeded|took over|taken over|went (?:up|down|back) to|"
-    r"upgraded|downgraded|sold|broke up|split up|divorced|separated|proposed|got engaged|got married|"
+    r"upgraded|downgraded|sold|traded|ditched|doubled|tripled|halved|broke up|split up|divorced|separated|"
+    r"proposed|got engaged|got married|"
     r"appointed|elected|hired as|named as|as of|now that|"
     r"first (?:full )?(?:day|week|month|shift) (?:as|at|in)|start(?:ed|ing) (?:at|as|in) (?-i:[A-Z])|"
+    r"start(?:ed|ing) (?:me |him |her |us )?(?:on|taking) (?:\w+,? )?\d+|"
+    r"(?:landed|accepted|took|taken) (?:a|an|the|my) (?:[\w-]+ ){0,3}(?:job|role|position|offer)|"
     r"(?:dropped|fell|rose|climbed|grew|shrank|increased|decreased|reduced|lowered|raised|upped|hiked|bumped|"
     rf"cut|revised|changed|pushed|shifted) (?:[\w']+ ){{0,4}}?to (?:{_TO_A_VALUE})|"
     r"moved|(?:down|up) to \S*\d|(?:gone|went|going) (?:up|down)|after (?:the|our|my) move|"
-    rf"since (?:{_MONTHS.replace(' ', '|')}|spring|summer|autumn|fall|winter|the start|(?:19|20)\d\d|"
+    rf"since (?:{_MONTHS.replace(' ', '|')}|spring|summer|autumn|fall|winter|(?:19|20)\d\d|"
     r"last (?:week|month|year|spring|summer|autumn|fall|winter|\w+day)|"
-    r"\w+ing\b)|"
+    r"\w+ing\b|(?:the|my|our) (?!last\b|first\b)\w+(?=\s*(?:[,;:.!?]|$|\s(?:i|i'm|i've|we|we're|we've|my|our|"
+    r"he|she|they|it's|there|\w+'s)\b)))|"
     r"gave up|given up|quit|stopped|promoted|left (?:the|my|his|her|our|their))\b|"
     r"\b(?:anymore|any more)\s*(?:[,.;!?]|$)",
     re.IGNORECASE,
@@ -76,16 +85,23 @@ _NEGATIVE = re.compile(r"no longer|any ?more", re.IGNORECASE)
 #: A cue said not to have happened: "Jon won't quit", "never gave up".
 _DENIED = re.compile(r"(?:n't|\bnot|\bnever|\bnor)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
 _WEAK_CUES = re.compile(r"\b(?:now|currently|lately|at the moment|right now)\b", re.IGNORECASE)
+#: "Now" with an activity under way says what goes on, not a value that changed: "I'm learning
+#: German now" leaves "learning the violin" as it was (unlike "watching Severance now").
+_DOING_NOW = re.compile(
+    r"(?:\b(?:is|am|are)|'m|'re|'s)\s+(?:\w+ly\s+)?(?:learning|participating|practi[cs]ing|training|"
+    r"writing|listening|trying|exploring|enjoying|doing|making|working on|getting into)\b",
+    re.IGNORECASE,
+)
 _NEGATION = re.compile(r"n't\b|\b(?:not|never|no)\b", re.IGNORECASE)
 _QUESTION = re.compile(r"[^.!?]*\?")
 #: A word of every cue (its first, or its rarest): a sentence with none of them says no change.
 _TRIGGERS = frozenset(
-    """instead switched switching swapped longer nowadays now relocated transferred replaced
-    succeeded took taken went upgraded downgraded sold broke split divorced separated proposed
-    engaged married appointed elected hired named started starting dropped fell rose climbed grew
-    shrank increased decreased reduced lowered raised upped hiked bumped cut revised changed pushed
-    moved shifted gone since gave given quit stopped promoted anymore new bought currently lately
-    moment""".split()
+    """instead switched switching swapped longer nowadays now relocated landed accepted transferred
+    replaced succeeded took taken went upgraded downgraded sold traded ditched doubled tripled halved
+    broke split divorced separated proposed engaged married appointed elected hired named started
+    starting dropped fell rose climbed grew shrank increased decreased reduced lowered raised upped
+    hiked bumped cut revised changed pushed moved shifted gone since gave given quit stopped
+    promoted anymore new bought currently lately moment""".split()
 )
 #: Cues made of common words.
 _COMMON_CUES = re.compile(
@@ -112,10 +128,11 @@ _NOT_TOPIC = frozenset(
     month year day ago morning evening night yesterday promoted {_MONTHS}""".split()
 )
 
-#: "a new apartment", "my new GP": a new one of something a person has one of at a time.
+#: "a new apartment", "my new GP", "got an iPhone": a new one of something a person has one of at
+#: a time.
 _HELD_ONE_AT_A_TIME = ("home", "work", "doctor", "phone", "computer", "boss", "partner", "study")
 _NEW_ONE = re.compile(
-    r"\bnew (?:\w+ )?(?:{})\b".format(
+    r"\b(?:new|got (?:a|an|my)(?: new)?) (?:\w+ )?(?:{})\b".format(
         "|".join(
             w for a in _HELD_ONE_AT_A_TIME for w in ATTRIBUTES[a] if w != "place"
         )  # a trip to a new place
@@ -143,8 +160,35 @@ _PRESENT = re.compile(
     r"^(?:(?!\b(?:was|were|had|did|went|will|would|going)\b)[^.!?])*\b(?:is|are|am)\b", re.I
 )
 _ARTICLES = ("the", "a", "an")
-_PAST = re.compile(r"\b(?:was|were|had|did|went|ran|won|got|\w+ed)\b", re.IGNORECASE)
+#: A past verb, but those of reading a measure ("weighed in at 77 kg"): a reading holds until the next.
+_PAST = re.compile(r"\b(?:was|were|had|did|went|ran|won|got|(?!weighed|measured)\w+ed)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_QUOTED = re.compile(r"[\"“]([^\"”]+)[\"”]")
+#: A name: a capitalised word past a sentence's first, not a month, a weekday or "I".
+_NOT_NAMES = [
+    w.capitalize() for w in f"{_MONTHS} monday tuesday wednesday thursday friday saturday sunday".split()
+]
+_NAME = re.compile(
+    rf"(?<![.!?:]\s)(?<!^)(?<![\"“(])\b(?!(?:I|I'm|I've|I'd|I'll|{'|'.join(_NOT_NAMES)})s?\b)"
+    r"(?-i:[A-Z][\w'-]*[a-z][\w'-]*|[A-Z]{2,})\b"
+)
+
+#: Attributes a change names by how it is said, not by a word of the lexicon: "first week at MTN"
+#: is about work, "now that we're in Batumi" about home.
+_SAID_ATTRIBUTES = {
+    "home": re.compile(
+        r"\b(?:moved|moving|relocated|relocating) (?:in)?to\b|\bsettl(?:ed|ing) in\b|"
+        r"\bnow that (?:we're|we are|i'm|i am) (?:in|based in)\b|\bnew place\b|\bbased in\b",
+        re.IGNORECASE,
+    ),
+    "work": re.compile(
+        r"\bfirst (?:full )?(?:day|week|month|shift) (?:at|as|in)\b|\bstart(?:ed|ing) (?:at|as)\b|"
+        r"\bpromoted\b|\bhired\b|\bjoined (?-i:[A-Z])|\bleft for\b|\bwork(?:s|ing)? (?:at|for|as)\b|"
+        r"\b(?:is|am|are|'m) an? (?:[\w-]+ ){1,3}(?:at|for) (?-i:[A-Z])",  # "is a data analyst at Ecobank"
+        re.IGNORECASE,
+    ),
+}
 
 #: Words of a feeling, an opinion or an intention: what they say is no attribute that changes.
 _OPINION = re.compile(
@@ -154,7 +198,7 @@ _OPINION = re.compile(
     r"cool|solid|tough|hard|tricky|inspir(?:e|es|ed|ing)|beautiful|cute|determined|glad|good|"
     r"rewarding|busy|tired|stressed|exhausted|sick|bored|lonely|sad|worried|nervous|bet|"
     r"think(?:s|ing)?|thought|feel(?:s|ing)?|felt|sounds|seems|would|won't|could|should|might|'d|goal|"
-    r"helps?|keep going)\b",
+    r"helps?|keep going|can't wait|cannot wait|looking forward|sorry)\b",
     re.IGNORECASE,
 )
 _ADVICE = re.compile(
@@ -168,14 +212,18 @@ _CLAUSE_END = re.compile(
 )
 
 #: How a statement says it replaces an older one: by a change cue ("strong": "instead", "went up
-#: to"; "weak": "now"), or by stating a measure the older one stated ("measure").
-Cue = Literal["strong", "weak", "measure"]
+#: to"; "weak": "now"), by stating a measure the older one stated ("measure"), or by naming
+#: another value of something held one at a time ("value": "The Lekki flat has a generator"
+#: after "My flat in Yaba floods").
+Cue = Literal["strong", "weak", "measure", "value"]
 #: The longest statement a weak cue ("now") counts in: a short one says what is now, a long one
 #: tells a story that happens to be now ("Lately, Nate has been doing great - Nate won ...").
 WEAK_CUE_WORDS = 16
 #: A clause this short with "now" says nothing but what holds now ("Window seats for me now, I
-#: like to sleep against the wall"): its cue is strong.
+#: like to sleep against the wall", "Now on a Fairphone 5 - I can swap the battery myself"): its
+#: cue is strong, however long the sentence; a shorter one ("Right now,") says nothing.
 TERSE_WORDS = 6
+MIN_TERSE_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -188,6 +236,13 @@ class Topic:
     #: Every content stem and number: what it says, topic and value alike.
     said: frozenset[str]
     text: str
+    #: Names it holds (lowercased), but the speaker's: the values a "value" cue compares.
+    names: frozenset[str] = frozenset()
+    #: Whether it states a number that is no year: "1320" is the value of "rapid rating is 1320".
+    numbered: bool = False
+    #: The attributes held one at a time it names by a noun or by how it is said ("my flat",
+    #: "works at"), not by a verb of doing ("working on a song").
+    held: frozenset[str] = frozenset()
 
     @property
     def thing(self) -> str | None:
@@ -219,14 +274,14 @@ def _sentence_cue(sentence: str) -> Cue | None:
     cues = [*_STRONG_CUES.finditer(sentence), *_NEW_ONE.finditer(sentence)]
     if any(_NEGATIVE.match(m[0]) or not _DENIED.search(sentence[: m.start()]) for m in cues):
         return "strong"
-    if len(sentence.split()) > WEAK_CUE_WORDS or not _WEAK_CUES.search(sentence):
+    if not _WEAK_CUES.search(sentence) or _DOING_NOW.search(sentence):
         return None
     terse = any(
-        _NOW.search(c) and len(c.split()) <= TERSE_WORDS and not _NEGATION.search(c)
+        _NOW.search(c) and MIN_TERSE_WORDS <= len(c.split()) <= TERSE_WORDS and not _NEGATION.search(c)
         for c in _CLAUSE_END.split(sentence)
         if c
     )
-    return "strong" if terse else "weak"
+    return "strong" if terse else "weak" if len(sentence.split()) <= WEAK_CUE_WORDS else None
 
 
 @functools.lru_cache(maxsize=65536)
@@ -236,9 +291,13 @@ def replacing_cue(text: str) -> Cue | None:
     statement of the same measure about the same thing without saying so."""
     if (cue := change_cue(text)) is not None:
         return cue
-    if not _DIGIT.search(text) or not _MEASURE.search(text):
+    if not states(text) or _ADDS.search(text):
         return None
-    return "measure" if states(text) and not _ADDS.search(text) else None
+    if _DIGIT.search(text) and _MEASURE.search(text):
+        return "measure"
+    # A value named in the present ("The Lekki flat has a generator"), not a story of the past.
+    present = _PRESENT.search(text) is not None or _PAST.search(text) is None
+    return "value" if present and _NAME.search(text) else None
 
 
 @functools.lru_cache(maxsize=65536)
@@ -263,13 +322,22 @@ def topic(text: str, names: tuple[str, ...] = ()) -> Topic:
     for match in _MEASURE.finditer(text):
         unit = "clock" if match["clock"] else (match["currency"] or match["unit"] or match["other"]).lower()
         measures.add(_SAME_MEASURE.get(unit, unit))
-    attributes = {s: a for s in stems if (a := attribute_of(s)) is not None}
+    titled = {stem(w) for quote in _QUOTED.findall(text) for w in lexical_terms(quote)}  # "Finding Home"
+    attributes = {s: a for s in stems - titled if (a := attribute_of(s)) is not None}
+    said_attributes = {a for a, pattern in _SAID_ATTRIBUTES.items() if pattern.search(text)}
+    full_names = {n.lower() for n in names}
     return Topic(
         words=frozenset(stems - attributes.keys()),
-        attributes=frozenset(attributes.values()),
+        attributes=frozenset({*attributes.values(), *said_attributes}),
         measures=frozenset(measures),
         said=frozenset(stems | set(_NUMBER.findall(text))),
         text=text,
+        names=frozenset(
+            w for m in _NAME.finditer(text) if (w := m[0].lower()) not in full_names and stem(w) not in named
+        ),
+        numbered=any(not _YEAR.fullmatch(n) for n in _NUMBER.findall(text)),
+        held=frozenset({a for s, a in attributes.items() if s not in _DOING} | said_attributes)
+        & _HELD_VALUES,
     )
 
 
@@ -285,13 +353,22 @@ def overlap(old: Topic, new: Topic) -> int:
     more of the older ("Tim is currently reading a fantasy novel" after "Tim is into fantasy")."""
     if old.said <= new.said or new.said <= old.said:
         return 0
-    return (
-        len(old.words & new.words) + len(old.attributes & new.attributes) + len(old.measures & new.measures)
+    return len(old.words & new.words) + len(old.attributes & new.attributes) + len(_shared_measures(old, new))
+
+
+def _shared_measures(old: Topic, new: Topic) -> frozenset[str]:
+    """Measures both state; a count one names ("1415 rapid") is stated by the other when it names
+    the word with a number ("my rapid rating is 1320")."""
+    if shared := old.measures & new.measures:
+        return shared
+    return frozenset(
+        {m for m in new.measures if old.numbered and stem(m) in old.words}
+        | {m for m in old.measures if new.numbered and stem(m) in new.words}
     )
 
 
 #: Points of topic a replaced fact must share with the statement that replaces it, by cue.
-NEEDED: dict[Cue, int] = {"strong": 1, "weak": 2, "measure": 2}
+NEEDED: dict[Cue, int] = {"strong": 1, "weak": 2, "measure": 2, "value": 1}
 
 
 def best_rival(new: Topic, cue: Cue, olds: Iterable[tuple[str, Topic]]) -> str | None:
@@ -307,10 +384,39 @@ def best_rival(new: Topic, cue: Cue, olds: Iterable[tuple[str, Topic]]) -> str |
 
 def _comparable(old: Topic, new: Topic, cue: Cue) -> bool:
     """A statement of a measure without a cue replaces one of the same measure of the same thing
-    only: "The Alto lamp costs 45 euros" leaves "The Alto desk costs 610 euros" as it was."""
-    if cue != "measure":
-        return True
-    return bool(old.measures & new.measures) and (old.thing is None or new.thing in (None, old.thing))
+    only: "The Alto lamp costs 45 euros" leaves "The Alto desk costs 610 euros" as it was. One
+    naming a value without a cue replaces one of the same thing held one at a time, each naming
+    a value the other does not (Yaba, Lekki), and not one about another person's
+    ("My partner got a Kia" leaves "I drive a Mazda")."""
+    if _about_another(new.text) and not _about_another(old.text):
+        return False
+    if cue == "measure":
+        return bool(_shared_measures(old, new)) and (old.thing is None or new.thing in (None, old.thing))
+    if cue == "value":
+        return (
+            bool(old.held & new.held)
+            and bool(old.names - new.names)
+            and bool(new.names - old.names)
+            and not _about_another(old.text)
+        )
+    return True
+
+
+#: What a person holds one of at a time, whose change a new value alone says.
+_HELD_VALUES = frozenset((*_HELD_ONE_AT_A_TIME, "internet")) - {"study"}  # classes add up
+#: Stems of verbs of doing that name an attribute only as a noun: "working on a song" is no job.
+_DOING = frozenset(stem(w) for w in ("work", "works", "working"))
+_OTHER_PERSON = re.compile(
+    r"\b(?:partner|wife|husband|girlfriend|boyfriend|friend|brother|sister|mom|mum|dad|mother|father|"
+    r"son|daughter|kids?|parents?|colleague|roommate|flatmate|neighbou?r|cousin|aunt|uncle)\b",
+    re.IGNORECASE,
+)
+
+
+def _about_another(text: str) -> bool:
+    """Whether ``text`` is about someone close to the speaker ("My dad, Gerald, is a postman")."""
+    subject = subject_of(text) or " ".join(text.split()[:2])
+    return _OTHER_PERSON.search(subject) is not None
 
 
 def lookup_words(text: str) -> list[str]:
@@ -324,10 +430,18 @@ def lookup_words(text: str) -> list[str]:
 @functools.lru_cache(maxsize=65536)
 def holds_a_value(event: str) -> bool:
     """Whether an event's text sets a value that holds until changed, as a fact does: it says a
-    value changed ("switched Biscuit to Orijen"), is said in the present ("The spare keys are kept
-    in the blue bowl", "the rate is 2.1 percent") or states a measure without a past verb ("Down
-    to 89 kg!"); a past result ("ran the half marathon in 1:52:40") is no value a later statement
+    value changed ("switched Biscuit to Orijen", "reports to Bea now"), is said in the present
+    ("The spare keys are kept in the blue bowl", "the rate is 2.1 percent"), states a measure
+    without a past verb ("Down to 89 kg!") or an amount held ("signed the offer, base salary 18
+    lakh"); a past result ("ran the half marathon in 1:52:40") is no value a later statement
     replaces."""
-    if change_cue(event) == "strong" or _PRESENT.search(event) is not None:
+    if change_cue(event) is not None or _PRESENT.search(event) is not None:
         return True
-    return bool(_MEASURE.search(event)) and not _PAST.search(event)  # "Down to 89 kg!", not a race run
+    if not _MEASURE.search(event):
+        return False
+    # "Down to 89 kg!" and "signed the offer, base salary 18 lakh", not a race run in 1:52:40.
+    return not _PAST.search(event) or bool(topic(event).attributes & _AMOUNTS_HELD)
+
+
+#: Attributes whose amount holds until another is said, even when told in the past.
+_AMOUNTS_HELD = frozenset(("pay", "price", "weight"))
