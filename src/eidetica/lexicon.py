@@ -31,7 +31,8 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
                "metro", "carpool", "suv", "hatchback", "sedan", "van"),
     "study": ("school", "study", "studies", "studying", "college", "university", "course",
               "degree", "class", "classes", "masters", "phd", "bachelor", "bachelors", "programme",
-              "program", "major", "semester", "thesis", "mba", "diploma"),
+              "program", "major", "semester", "thesis", "mba", "diploma", "enrolled", "enrollment",
+              "kindergarten", "lessons"),
     "weekday": ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
                 "mondays", "tuesdays", "wednesdays", "thursdays", "fridays", "saturdays",
                 "sundays", "weekend", "weekends", "weekday", "weekdays"),
@@ -39,7 +40,8 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "sleep": ("bed", "sleep", "sleeps", "asleep", "bedtime", "wake", "wakes", "alarm"),
     "partner": ("girlfriend", "boyfriend", "partner", "wife", "husband", "dating", "married",
                 "fiance", "fiancee", "spouse", "engaged", "seeing"),
-    "email": ("email", "e-mail", "mail", "address", "inbox"),
+    "email": ("email", "e-mail", "mail", "inbox"),
+    "address": ("address", "ship", "shipping", "deliver", "delivery", "deliveries", "postcode"),
     "doctor": ("doctor", "gp", "dentist", "vet", "vets", "clinic", "practice", "surgery",
                "physio", "therapist"),
     "shopping": ("shop", "shopping", "groceries", "grocery", "supermarket", "store"),
@@ -56,6 +58,7 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "pay": ("salary", "pay", "paid", "wage", "earn", "earns", "income", "raise"),
     "price": ("price", "cost", "costs", "fee", "fees", "rent", "charge", "charges", "bill"),
     "internet": ("broadband", "fibre", "fiber", "wifi", "internet", "isp", "router"),
+    "status": ("status", "blocked", "resolved", "pending", "completed", "cancelled", "canceled"),
     "subscription": ("subscription", "subscriptions", "streaming", "subscribe", "subscribed"),
 }  # fmt: skip
 _ATTRIBUTE_OF = {stem(word): name for name, words in ATTRIBUTES.items() for word in words}

@@ -43,6 +43,12 @@ CHANGES = [
     ("Ana's phone is a Pixel 4a.",
      "Now on a Fairphone 5, Ana can swap the battery with a screwdriver, which is unreasonably satisfying.",
      ["Ana's laptop is a ThinkPad.", "Ana's sister has a cat."]),
+    # How an agent's records say a change.
+    ("Brightline Foods account manager: Oksana Kovalenko.", "Brightline Foods reassigned to Felipe Duarte.",
+     ["Renewal is due in November.", "Oksana works from the Kyiv office."]),
+    ("Client Harlow and Sons: consulting rate 95 GBP per hour.",
+     "Harlow and Sons renewal signed; hourly rate is 110 GBP from April.",
+     ["Client Fenwick: consulting rate 80 GBP per hour.", "Harlow and Sons pay net 30."]),
     # No cue, but another value of something held one at a time, named in the present.
     ("Ana's flat in Yaba floods every time it rains.", "The Lekki flat has a working generator finally.",
      ["Ana's office is in Ikeja.", "Ana's brother lives in Abuja."]),

@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 _MONTHS = "january february march april may june july august september october november december"
+_MONTH_NAMES = _MONTHS.replace(" ", "|")
 #: What follows "to" in a change of value ("cut the target to 1.3 million", "moved me to the late
 #: shift"), and not in an aim ("it pushed Jon to take the plunge").
 _TO_A_VALUE = (
@@ -66,17 +67,22 @@ _STRONG_CUES = re.compile(
     r"upgraded|downgraded|sold|traded|ditched|doubled|tripled|halved|broke up|split up|divorced|separated|"
     r"proposed|got engaged|got married|"
     r"appointed|elected|hired as|named as|as of|now that|"
-    r"first (?:full )?(?:day|week|month|shift) (?:as|at|in)|start(?:ed|ing) (?:at|as|in) (?-i:[A-Z])|"
+    r"first (?:full )?(?:day|week|month|shift) (?:as|at|in)|start(?:s|ed|ing)? (?:at|as|in) (?-i:[A-Z])|"
     r"start(?:ed|ing) (?:me |him |her |us )?(?:on|taking) (?:\w+,? )?\d+|"
     r"(?:landed|accepted|took|taken) (?:a|an|the|my) (?:[\w-]+ ){0,3}(?:job|role|position|offer)|"
     r"(?:dropped|fell|rose|climbed|grew|shrank|increased|decreased|reduced|lowered|raised|upped|hiked|bumped|"
     rf"cut|revised|changed|pushed|shifted) (?:[\w']+ ){{0,4}}?to (?:{_TO_A_VALUE})|"
     r"moved|(?:down|up) to \S*\d|(?:gone|went|going) (?:up|down)|after (?:the|our|my) move|"
-    rf"since (?:{_MONTHS.replace(' ', '|')}|spring|summer|autumn|fall|winter|(?:19|20)\d\d|"
+    rf"since (?:{_MONTH_NAMES}|spring|summer|autumn|fall|winter|(?:19|20)\d\d|"
     r"last (?:week|month|year|spring|summer|autumn|fall|winter|\w+day)|"
     r"\w+ing\b|(?:the|my|our) (?!last\b|first\b)\w+(?=\s*(?:[,;:.!?]|$|\s(?:i|i'm|i've|we|we're|we've|my|our|"
     r"he|she|they|it's|there|\w+'s)\b)))|"
-    r"gave up|given up|quit|stopped|promoted|left (?:the|my|his|her|our|their))\b|"
+    r"gave up|given up|quit|stopped|promoted|left (?:the|my|his|her|our|their)|"
+    # How records say it: "reassigned to Felipe", "now managed by Mei-Ling", "from February".
+    r"reassigned|migrated|ported|rerouted|routed to|handed (?:over|off)|updated to|changed to|"
+    r"now (?:managed|owned|run|hosted|led|handled|covered|coached|chaired|captained|taught) by|"
+    r"effective (?:today|immediately|from|as of)|signed (?:for|with)|dropped (?:the|my|out)|"
+    rf"from (?:today|tomorrow|this (?:week|month|year|season)|next (?:week|month)|{_MONTH_NAMES}))\b|"
     r"\b(?:anymore|any more)\s*(?:[,.;!?]|$)",
     re.IGNORECASE,
 )
@@ -101,7 +107,8 @@ _TRIGGERS = frozenset(
     broke split divorced separated proposed engaged married appointed elected hired named started
     starting dropped fell rose climbed grew shrank increased decreased reduced lowered raised upped
     hiked bumped cut revised changed pushed moved shifted gone since gave given quit stopped
-    promoted anymore new bought currently lately moment""".split()
+    promoted anymore new bought currently lately moment reassigned migrated ported rerouted routed
+    handed updated effective signed from start starts""".split()
 )
 #: Cues made of common words.
 _COMMON_CUES = re.compile(
@@ -130,9 +137,9 @@ _NOT_TOPIC = frozenset(
 
 #: "a new apartment", "my new GP", "got an iPhone": a new one of something a person has one of at
 #: a time.
-_HELD_ONE_AT_A_TIME = ("home", "work", "doctor", "phone", "computer", "boss", "partner", "study")
+_HELD_ONE_AT_A_TIME = ("home", "work", "doctor", "phone", "computer", "boss", "partner", "study", "address")
 _NEW_ONE = re.compile(
-    r"\b(?:new|got (?:a|an|my)(?: new)?) (?:\w+ )?(?:{})\b".format(
+    r"\b(?:new|(?:got|bought) (?:a|an|my)(?: new)?) (?:\w+ )?(?:{})\b".format(
         "|".join(
             w for a in _HELD_ONE_AT_A_TIME for w in ATTRIBUTES[a] if w != "place"
         )  # a trip to a new place
@@ -188,6 +195,7 @@ _SAID_ATTRIBUTES = {
         r"\b(?:is|am|are|'m) an? (?:[\w-]+ ){1,3}(?:at|for) (?-i:[A-Z])",  # "is a data analyst at Ecobank"
         re.IGNORECASE,
     ),
+    "email": re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"),  # "my new address ravi@fastmail.com"
 }
 
 #: Words of a feeling, an opinion or an intention: what they say is no attribute that changes.
@@ -197,7 +205,8 @@ _OPINION = re.compile(
     r"awesome|amazing|great|happy|proud|excit(?:ed|ing)|thrill(?:ed|ing)|grateful|thankful|important|fun|"
     r"cool|solid|tough|hard|tricky|inspir(?:e|es|ed|ing)|beautiful|cute|determined|glad|good|"
     r"rewarding|busy|tired|stressed|exhausted|sick|bored|lonely|sad|worried|nervous|bet|"
-    r"think(?:s|ing)?|thought|feel(?:s|ing)?|felt|sounds|seems|would|won't|could|should|might|'d|goal|"
+    r"think(?:s|ing)?|thought|feel(?:s|ing)?|felt|sounds|seems|(?:would|'d)(?! rather)|won't|could|should|"
+    r"might|goal|"
     r"helps?|keep going|can't wait|cannot wait|looking forward|sorry)\b",
     re.IGNORECASE,
 )
@@ -403,7 +412,7 @@ def _comparable(old: Topic, new: Topic, cue: Cue) -> bool:
 
 
 #: What a person holds one of at a time, whose change a new value alone says.
-_HELD_VALUES = frozenset((*_HELD_ONE_AT_A_TIME, "internet")) - {"study"}  # classes add up
+_HELD_VALUES = frozenset((*_HELD_ONE_AT_A_TIME, "internet", "status")) - {"study"}  # classes add up
 #: Stems of verbs of doing that name an attribute only as a noun: "working on a song" is no job.
 _DOING = frozenset(stem(w) for w in ("work", "works", "working"))
 _OTHER_PERSON = re.compile(
