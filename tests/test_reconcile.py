@@ -133,6 +133,22 @@ def test_a_change_said_in_other_words_closes_what_it_changed(mem: Memory) -> Non
     assert any("Valencia" in h.text for h in before) and not any("Bilbao" in h.text for h in before)
 
 
+def test_the_statement_of_a_message_that_tells_the_change_is_what_replaces(mem: Memory) -> None:
+    mem.add("I take lisinopril every morning for my blood pressure.", user_id="u", user_name="Olu",
+            timestamp="2022-03-14T10:00:00Z")  # fmt: skip
+    mem.add(
+        "Planning a trek in the Atlas mountains, we're a group of six and I'm the one organising it. "
+        "Also my doctor changed my tablets in June because of a dry cough, so I'm on losartan now.",
+        user_id="u", user_name="Olu", timestamp="2022-08-09T10:00:00Z",
+    )  # fmt: skip
+    units = mem.list(user_id="u", kinds=["fact", "event"], limit=None)
+    lisinopril = next(u for u in units if "lisinopril" in u.text)
+    successor = next(u for u in units if u.id == lisinopril.metadata.get("superseded_by"))
+    assert "losartan" in successor.text  # not "Planning a trek ...", which says no change
+    top = mem.search("What blood pressure medication does Olu take?", user_id="u", k=3)
+    assert "losartan" in top[0].text
+
+
 def test_sharing_a_topic_in_chat_closes_nothing(mem: Memory) -> None:
     said = [
         "Jon is passionate about dancing and his studio.",

@@ -8,6 +8,8 @@ left out: LoCoMo recall did not move and the truth scenarios moved both ways.)
 
 from __future__ import annotations
 
+import re
+
 from .retrieve.confidence import stem
 
 __all__ = ["ATTRIBUTES", "attribute_of"]
@@ -62,8 +64,15 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "subscription": ("subscription", "subscriptions", "streaming", "subscribe", "subscribed"),
 }  # fmt: skip
 _ATTRIBUTE_OF = {stem(word): name for name, words in ATTRIBUTES.items() for word in words}
+#: Drug names by their class's ending (stemmed: "sertraline" is "sertralin"): a medicine is a
+#: dose held until the doctor changes it, whatever its name.
+_DRUG = re.compile(
+    r"\w{2,}(?:pril|sartan|olol|statin|dipin|pram|oxetin|faxin|tralin|azepam|zolam|prazol|tidin|formin|"
+    r"gliptin|cillin|mycin|cyclin|floxacin|thyroxin|profen|lukast|propion|azapin|triptan|semid|thiazid)"
+)
 
 
 def attribute_of(word_stem: str) -> str | None:
     """The attribute a stem names; a short plural ("jobs", "vets") is stemmed no further."""
-    return _ATTRIBUTE_OF.get(word_stem) or _ATTRIBUTE_OF.get(word_stem.removesuffix("s"))
+    found = _ATTRIBUTE_OF.get(word_stem) or _ATTRIBUTE_OF.get(word_stem.removesuffix("s"))
+    return found or ("dose" if _DRUG.fullmatch(word_stem) else None)

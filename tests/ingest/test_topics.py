@@ -43,6 +43,8 @@ CHANGES = [
     ("Ana's phone is a Pixel 4a.",
      "Now on a Fairphone 5, Ana can swap the battery with a screwdriver, which is unreasonably satisfying.",
      ["Ana's laptop is a ThinkPad.", "Ana's sister has a cat."]),
+    # A medicine is a dose held, whatever its name.
+    ("Ana takes lisinopril every morning.", "The doctor moved Ana to losartan.", ["Ana takes the bus at 8."]),
     # How an agent's records say a change.
     ("Brightline Foods account manager: Oksana Kovalenko.", "Brightline Foods reassigned to Felipe Duarte.",
      ["Renewal is due in November.", "Oksana works from the Kyiv office."]),
@@ -128,6 +130,8 @@ def test_cues_read_what_the_statement_says() -> None:
     assert change_cue("I started on a book since my movie did well!") is None  # "since": because
     assert change_cue("The GP started me on metoprolol, 25 mg in the mornings.") == "strong"
     assert change_cue("Got an iPhone 15 for my birthday!") == "strong"
+    assert change_cue("Also my doctor changed my tablets, so I'm on losartan now.") == "strong"  # opens
+    assert change_cue("We also switched banks.") is None  # adds
     assert replacing_cue("Our mortgage rate is 2.1 percent.") == "measure"
 
 

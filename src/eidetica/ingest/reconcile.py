@@ -41,7 +41,17 @@ from ..storage import Revision, RevisionOp, Store, UnitFilter
 from .claims import Claim, Statement, analyse, holds, subject_of
 from .keys import dedupe_key
 from .names import speaker_phrase
-from .topics import Cue, best_rival, change_cue, holds_a_value, lookup_words, replacing_cue, states, topic
+from .topics import (
+    Cue,
+    best_rival,
+    change_cue,
+    holds_a_value,
+    lookup_words,
+    overlap,
+    replacing_cue,
+    states,
+    topic,
+)
 
 log = logging.getLogger("eidetica")
 
@@ -137,8 +147,12 @@ def ask(
 class _Book:
     """The current units reconciliation compares against, indexed by dedupe key and claim key."""
 
-    def __init__(self, turns: Sequence[MemoryUnit] = ()) -> None:
+    def __init__(self, turns: Sequence[MemoryUnit] = (), derived: Sequence[MemoryUnit] = ()) -> None:
         self.said = {t.id: t.text for t in turns}  # what the new units were extracted from
+        self.siblings: dict[str, list[MemoryUnit]] = {}  # turn id -> the new units drawn from it
+        for unit in derived:
+            for turn_id in unit.derived_from:
+                self.siblings.setdefault(turn_id, []).append(unit)
         self.units: dict[str, MemoryUnit] = {}  # stored and new units, as they will read
         self.by_speaker: dict[str | None, dict[str, None]] = {}  # ids, for the topic rule
         self.by_key: dict[str, str] = {}
@@ -238,8 +252,23 @@ class _Book:
         ]
         for text, cue in readings:
             if (found := best_rival(topic(text, names), cue, olds)) is not None:
-                return self.units[found]
+                old = self.units[found]
+                return old if text == unit.text or self._closest_of_its_message(unit, old) else None
         return None
+
+    def _closest_of_its_message(self, unit: MemoryUnit, old: MemoryUnit) -> bool:
+        """Whether ``unit`` shares the most topic with ``old`` of the statements drawn from its
+        message: "Planning a trek in the Atlas. Also my doctor changed my tablets, I'm on losartan
+        now" replaces "I take lisinopril" by its second statement, not by the first."""
+        names = _names(unit)
+        held = topic(old.text, names)
+        mine = overlap(held, topic(unit.text, names))
+        return not any(
+            overlap(held, topic(other.text, names)) > mine
+            for turn_id in unit.derived_from
+            for other in self.siblings.get(turn_id, ())
+            if other.id != unit.id and other.kind in TOPICAL_KINDS
+        )
 
 
 #: The kinds of new unit that may replace a fact by topic (a passage is verbatim text).
@@ -294,7 +323,7 @@ def reconcile(
     supersede; with nothing stored (a rebuild) it reconciles them among themselves. A unit with a
     ``decisions`` entry also follows it (an exact restatement is a mention always). ``turns``, the
     messages ``derived`` came from, are read for a change their statements do not say alone."""
-    book = _Book(turns)
+    book = _Book(turns, derived)
     for unit in stored:
         book.remember(unit)
     revised: dict[str, RevisionOp] = {}

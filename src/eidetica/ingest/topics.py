@@ -80,6 +80,8 @@ _STRONG_CUES = re.compile(
     r"gave up|given up|quit|stopped|promoted|left (?:the|my|his|her|our|their)|"
     # How records say it: "reassigned to Felipe", "now managed by Mei-Ling", "from February".
     r"reassigned|migrated|ported|rerouted|routed to|handed (?:over|off)|updated to|changed to|"
+    r"changed (?:jobs|schools|teams|banks|doctors|careers|gyms|clubs|providers)|"
+    r"changed (?:my|our|his|her|their) (?:\w+ )?(?:tablets|pills|medication|meds|dose|number|address|plan)|"
     r"now (?:managed|owned|run|hosted|led|handled|covered|coached|chaired|captained|taught) by|"
     r"effective (?:today|immediately|from|as of)|signed (?:for|with)|dropped (?:the|my|out)|"
     rf"from (?:today|tomorrow|this (?:week|month|year|season)|next (?:week|month)|{_MONTH_NAMES}))\b|"
@@ -119,8 +121,11 @@ _COMMON_CUES = re.compile(
 _TRIGGER = re.compile(rf"\b(?:{'|'.join(sorted(_TRIGGERS))})\b|{_COMMON_CUES.pattern}", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NOW = re.compile(r"\b(?:now|currently|at the moment)\b", re.IGNORECASE)
+#: Words that add to what was said; "Also, my doctor changed my tablets" opens a new matter instead.
 _ADDS = re.compile(
-    r"\b(?:also|another|as well|additionally|in addition|both|second)\b|\btoo\s*(?:[,.;!?)]|$)", re.IGNORECASE
+    r"(?!^also\b(?:,| (?:my|our|the|i|we|his|her|their)\b| (?-i:[A-Z])))"
+    r"\b(?:also|another|as well|additionally|in addition|both|second)\b|\btoo\s*(?:[,.;!?)]|$)",
+    re.IGNORECASE,
 )
 
 #: Words that say a change or carry no topic, left out of what two statements share.
@@ -131,8 +136,8 @@ _NOT_TOPIC = frozenset(
     dropped fell rose climbed increased decreased reduced lowered raised upped hiked bumped cut
     revised changed pushed shifted since started start starting stopped gave given quit left
     finally usually always still every new old say said says told tell think thinks know feel felt
-    want make made like likes thing things lot bit way super really pretty quite totally much time today week
-    month year day ago morning evening night yesterday promoted {_MONTHS}""".split()
+    want make made like likes thing things lot bit way one ones super really pretty quite totally much
+    time today week month year day ago morning evening night yesterday promoted {_MONTHS}""".split()
 )
 
 #: "a new apartment", "my new GP", "got an iPhone": a new one of something a person has one of at
