@@ -149,6 +149,36 @@ def test_the_statement_of_a_message_that_tells_the_change_is_what_replaces(mem: 
     assert "losartan" in top[0].text
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "stale"),
+    [
+        (
+            "Tessaly is a landlocked republic. Its capital city is Dorvik, on the river Sel.",
+            "Korrin has been the capital of Tessaly since the 2022 constitutional reform.",
+            "Dorvik",
+        ),
+        (
+            "Product: Lumen X2 desk lamp. Finish: brushed aluminium. List price: 89 USD.",
+            "The Lumen X2 desk lamp retails at 74 USD.",
+            "89",
+        ),
+        (
+            "Customer delivery address on file: Kastanienallee 48, 10435 Berlin.",
+            "Customer delivery address: Calle Mayor 7, 28013 Madrid.",
+            "Kastanienallee",
+        ),
+    ],
+)
+def test_facts_from_documents_and_records_are_replaced_by_their_new_value(
+    mem: Memory, old: str, new: str, stale: str
+) -> None:
+    mem.add([{"role": "user", "content": old}], user_id="kb", timestamp="2022-01-01T00:00:00Z")
+    mem.add([{"role": "user", "content": new}], user_id="kb", timestamp="2023-01-01T00:00:00Z")
+    derived = mem.list(user_id="kb", kinds=["fact", "event"], limit=None)
+    assert [u.valid_to is not None for u in derived if stale in u.text] == [True]
+    assert all(u.valid_to is None for u in derived if stale not in u.text)
+
+
 def test_sharing_a_topic_in_chat_closes_nothing(mem: Memory) -> None:
     said = [
         "Jon is passionate about dancing and his studio.",

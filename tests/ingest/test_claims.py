@@ -124,6 +124,28 @@ def test_states_teams_roles_and_amounts_are_single_valued(old: str, new: str) ->
             "The conductor of the Kelby Symphony is Andrei Volkov.",
             "The Kelby Symphony appointed Mariko Sato as conductor.",
         ),
+        # The forms of documents and records: the relation named other ways, fields of a record.
+        (
+            "Orvane Systems's chief executive officer is Paulina Greer.",
+            "Desmond Achebe is the CEO of Orvane Systems.",
+        ),
+        (
+            "Tessaly's capital city is Dorvik.",
+            "Korrin has been the capital of Tessaly since the 2022 reform.",
+        ),
+        (
+            "Eastvale Planning Commission - Chair: Margit Szabo; Vice-chair: Leon Harte.",
+            "Ignatius Obi chairs the Eastvale Planning Commission.",
+        ),
+        (
+            "Brindle & Cope, a stationery wholesaler, is headquartered in Leeds.",
+            "Brindle & Cope registered head office: Unit 4, Don Valley Park, Sheffield.",
+        ),
+        (
+            "The Marlowe Public Library is located at 14 Ash Street.",
+            "Marlowe Public Library - address: 220 Canal Road.",
+        ),
+        ("Lumen X2 desk lamp - list price: 89 USD.", "The Lumen X2 desk lamp retails at 74 USD."),
     ],
 )
 def test_passives_roles_and_prices_replace_the_old_value(old: str, new: str) -> None:

@@ -281,6 +281,13 @@ _TAKES_ROLE = re.compile(
     r"is now) (?:the |our |my |their |a |an )?(?P<role>[a-z][\w -]{1,40}?(?: (?:of|at|for) [A-Z][\w' -]+)?)"
     r"\s*(?:now\s*)?(?:[,;.!?]|$)"
 )
+#: "Korrin has been the capital of Tessaly since 2022": who or what holds a role of a named thing.
+_IS_ROLE_OF = re.compile(
+    r"^(?:is|has been|remains|serves as|is serving as) (?:now |currently |still )?(?:the )?(?:new |current )?"
+    r"(?P<role>[A-Za-z][\w -]{1,40}?) (?:of|at|for) "
+    r"(?P<org>[A-Z][\w'&.-]*(?: (?:[A-Z0-9][\w'&.-]*|&|of|and))*)"
+    r"(?:\s+(?:since|from|as of|after|until)\b.*)?\s*(?:[,;.!?]|$)"
+)
 _REPLACED_BY = re.compile(
     r"^(?:was|were|has been|got|is being) replaced by (?P<new>[^,;]+?) as (?:the |our |my |their )?"
     r"(?P<role>[a-z][\w -]+?)(?:\s+(?:in|at|on|after|for|from|since)\b[^,;]*)?\s*(?:[,;.!?]|$)"
@@ -329,6 +336,8 @@ def analyse(text: str, speaker: str | None = None) -> Statement:
     sentence = _plain(text)
     claims: list[Claim] = []
     retractions: list[Retraction] = []
+    if fields := _record_fields(sentence):
+        return Statement(claims=tuple(dict.fromkeys(fields)))
     subject: str | None = None
     default = _first_subject(sentence) or (speaker.lower() if speaker else None)
     for clause in _clauses(sentence):
@@ -358,6 +367,42 @@ def analyse(text: str, speaker: str | None = None) -> Statement:
         changes=_CHANGE_CUES.search(sentence) is not None,
         adds=_ADD_CUES.search(sentence) is not None,
     )
+
+
+#: A record's fields about a thing: "Eastvale Planning Commission - Chair: Margit Szabo; Vice-chair:
+#: Leon Harte", "Brindle & Cope registered head office: Unit 4, Sheffield".
+_RECORD = re.compile(
+    r"^(?:(?P<thing>[^:;]{2,80}?) [-–—] (?P<field>[A-Za-z][\w /-]{0,30})"
+    r"|(?P<name>[A-Z][\w'&.-]*(?: (?:[A-Z0-9][\w'&.-]*|&|of))*) (?P<named_field>[a-z][\w /-]{1,30})):"
+    r"\s+(?P<fields>\S.*)$"
+)
+_MORE_FIELDS = re.compile(r";\s*(?P<field>[A-Za-z][\w /-]{0,30}):\s+")
+#: Fields that say where a thing is, read as its location ("address: 220 Canal Road").
+_WHERE_FIELDS = frozenset("address location headquarters located based".split())
+
+
+def _record_fields(sentence: str) -> list[Claim]:
+    """The claims of a record's fields (``_RECORD``), each one relation of the thing it names: a
+    field that says where it is is its location, one that holds an amount states that amount,
+    one that names a leading role says who leads it, any other is the thing's attribute."""
+    record = _RECORD.match(sentence)
+    if record is None:
+        return []
+    thing = _normalise_subject((record["thing"] or record["name"]).lower().split()).removeprefix("the ")
+    parts = _MORE_FIELDS.split(f"{record['field'] or record['named_field']}: {record['fields']}")
+    first_field, _, first_value = parts[0].partition(": ")
+    claims: list[Claim] = []
+    for field, value in [(first_field, first_value), *zip(parts[1::2], parts[2::2], strict=False)]:
+        name = _ALIASES.sub(lambda m: _ALIAS_OF[m[0]], " ".join(field.lower().split()))
+        if _WHERE_FIELDS.intersection(name.split()):
+            _claim(claims, thing, "location", value)
+            continue
+        _claim(claims, f"{thing}'s {name}", "is", value, cut=False)
+        for amount in _AMOUNT.finditer(value.lower()):
+            _claim(claims, thing, f"amount {amount['unit']}", amount["n"], cut=False)
+        if name in _LEADING_ROLES:
+            _claim(claims, thing, f"led by {_LEADING_ROLES[name]}", value)
+    return claims
 
 
 @functools.lru_cache(maxsize=65536)
@@ -422,6 +467,8 @@ def _subject_and_rest(clause: str) -> tuple[str, str] | None:
         return None
     if found is not None and found[0][-1].endswith("'s"):
         found = _possessed(words, *found)
+    if found is not None and found[1] == len(words) and _joins_names(words, i + 1):
+        return _normalise_subject(found[0]), ""  # "Brindle & Cope, a wholesaler, is ...": named first
     if found is None or found[1] >= len(words):
         return None
     subject, i = found
@@ -454,13 +501,18 @@ def _named_subject(words: list[str], i: int, low: str) -> tuple[list[str], int] 
     j = i
     if low in _AUX and _verbish(words[i + 1]):
         j += 1  # "Can is married to Elif": a name that is also a verb
-    while j < len(words) and words[j][:1].isupper() and not _verbish(words[j]):
+    while j < len(words) and (words[j][:1].isupper() or _joins_names(words, j)) and not _verbish(words[j]):
         j += 1
         if words[j - 1].endswith("'s"):
             break
     if j == i:
         return None
     return [w.lower() for w in words[i:j]], j
+
+
+def _joins_names(words: list[str], j: int) -> bool:
+    """ "Brindle & Cope": an ampersand between two capitalised words is part of one name."""
+    return words[j] == "&" and j + 1 < len(words) and words[j + 1][:1].isupper()
 
 
 def _possessed(words: list[str], subject: list[str], i: int) -> tuple[list[str], int] | None:
@@ -631,6 +683,11 @@ def _roles(subject: str, rest: str, low: str, claims: list[Claim]) -> None:
     if (m := _INVERSE_COPULA.match(rest)) and subject not in _PEOPLE and "'s " not in subject:
         # "Ilse is our drummer now" says who "our drummer" is, as "Our drummer is Ilse" does.
         _claim(claims, _normalise_subject(m["attr"].lower().split()), "is", subject, cut=False)
+    if (m := _IS_ROLE_OF.match(rest)) and subject not in _PEOPLE and "'s " not in subject:
+        # "Desmond Achebe is the CEO of Orvane Systems", as "The CEO of Orvane Systems is ..." reads.
+        role = _role_subject(f"{m['role']} of {m['org']}", subject)
+        if role is not None:
+            _claim(claims, role, "is", subject, cut=False)
     if m := _APPOINTED.search(rest):  # "The Kelby Symphony appointed Mariko Sato as conductor"
         org = dedupe_key(m["org"] or subject)
         _claim(claims, f"{org}'s {m['role'].lower()}", "is", m["who"].lower(), cut=False)
@@ -808,7 +865,18 @@ def _claim(
 ) -> None:
     cleaned = dedupe_key(_VALUE_TAIL.sub("", value) if cut else value)
     if cleaned:
+        subject = _ALIASES.sub(lambda m: _ALIAS_OF[m[0]], subject)
         claims.append(Claim(f"{subject}|{relation}", cleaned, functional))
+
+
+#: One relation written in other words: "Orvane's chief executive officer" is "Orvane's CEO".
+_ALIAS_OF = {
+    "chief executive officer": "ceo", "chief executive": "ceo", "capital city": "capital",
+    "chairman": "chair", "chairwoman": "chair", "chairperson": "chair",
+    "registered head office": "headquarters", "registered office": "headquarters",
+    "head office": "headquarters", "hq": "headquarters", "list price": "price", "retail price": "price",
+}  # fmt: skip
+_ALIASES = re.compile(rf"\b(?:{'|'.join(sorted(_ALIAS_OF, key=len, reverse=True))})\b")
 
 
 def _retract(retractions: list[Retraction], subject: str, old: str) -> None:

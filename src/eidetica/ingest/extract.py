@@ -19,6 +19,7 @@ from datetime import datetime
 from itertools import islice
 
 from eidetica.ingest.names import Voices, listeners, voices_of
+from eidetica.ingest.referents import Referents
 from eidetica.ingest.sentences import (
     MAX_PASSAGES_PER_TURN,
     PASSAGE_MAX_WORDS,
@@ -653,15 +654,23 @@ def _elided_copula(sentence: str) -> bool:
     if len(words) == 2 and words[1] == "now" and first.isalpha() and len(first) > 2:
         # "Nurse now.", "Vegan now.": what the speaker is since lately, not "Bye now."
         return first not in _FUNCTION_WORDS and first not in _CHAT_WORDS and first not in _NOT_NOW
-    # "Training for Ironman." yes; "Looking forward to it!", "Thinking of you." say nothing.
+    # "Training for Ironman." yes; "Looking forward to it!", "Thinking of you." say nothing, and
+    # "Opening hours 9-8." names a thing.
     return (
         first.endswith("ing")
         and len(first) > 5
         and len(words) >= 3
         and first not in _FUNCTION_WORDS
+        and first not in _NOUNS_IN_ING
         and words[-1] not in _FUNCTION_WORDS
     )
 
+
+#: Words in -ing that name things: "Opening hours", "Parking permit", "Meeting notes".
+_NOUNS_IN_ING = frozenset(
+    """opening closing meeting building morning evening wedding clothing ceiling housing parking
+    shipping billing booking pricing funding timing spelling listing offering setting""".split()
+)
 
 #: Words that go with "now" in chat without saying what the speaker is: "Bye now", "Later now".
 _NOT_NOW = frozenset("bye later right just even ok okay sure more less home here there".split())
@@ -772,10 +781,11 @@ class RuleExtractor:
         has more sentences than that."""
         voices = voices_of(turn, listener)
         units: list[_Pending] = []
+        referents = Referents()
         for n, sentence in enumerate(split_sentences(turn.content or "")):
             if n >= MAX_SENTENCES_PER_TURN:
                 return units, True
-            unit = self._sentence_unit(sentence, turn.timestamp, voices)
+            unit = self._sentence_unit(referents.resolve(sentence), turn.timestamp, voices)
             if unit is not None:
                 units.append(unit)
         return units, False

@@ -167,8 +167,9 @@ class _Book:
         self.by_key[dedupe_key(unit.text)] = unit.id
         for claim in _statement(unit).claims:
             self.by_claim.setdefault(claim.key, {})[unit.id] = claim
-            if claim.head is not None:
-                self.by_head.setdefault(claim.head, {})[unit.id] = claim
+            # A bare subject ("lumen x2 lamp|price") is the head "the lumen x2 lamp|price" has.
+            if (head := claim.head or (claim.key if claim.bare else None)) is not None:
+                self.by_head.setdefault(head, {})[unit.id] = claim
 
     def current(self, unit_id: str | None) -> MemoryUnit | None:
         """The unit ``unit_id`` names if it is still current, else None."""
