@@ -43,10 +43,10 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "partner": ("girlfriend", "boyfriend", "partner", "wife", "husband", "dating", "married",
                 "fiance", "fiancee", "spouse", "engaged", "seeing"),
     "email": ("email", "e-mail", "mail", "inbox"),
-    "address": ("address", "ship", "shipping", "deliver", "delivery", "deliveries", "postcode"),
+    "address": ("address", "shipping", "deliver", "delivery", "deliveries", "postcode"),
     "doctor": ("doctor", "gp", "dentist", "vet", "vets", "clinic", "practice", "surgery",
                "physio", "therapist"),
-    "shopping": ("shop", "shopping", "groceries", "grocery", "supermarket", "store"),
+    "shopping": ("shop", "shopping", "groceries", "grocery", "supermarket"),  # not "store": a story
     "phone": ("phone", "iphone", "android", "mobile", "smartphone", "pixel", "fairphone"),
     "computer": ("laptop", "computer", "pc", "macbook", "thinkpad", "desktop"),
     "boss": ("manager", "boss", "supervisor", "lead", "leader", "head", "report", "reports"),

@@ -93,6 +93,8 @@ def test_split_sentences_empty() -> None:
     [
         "How have you been doing lately?",
         "Did you finish the painting yesterday?!",
+        "How do I fix it, and what should I buy?",  # a question throughout
+        "Is it ok if I come, or should I stay?",
         "Hi!",
         "Thanks so much for sharing that with me!",
         "Thank you, that means a lot to me.",
@@ -260,6 +262,21 @@ def test_a_named_user_is_unchanged() -> None:
 def test_verbs_coordinated_with_a_rewritten_subject_agree(content: str, expected: str) -> None:
     units = extract(turn("Hello there.", "Mel"), turn(content, "Sam"))
     assert [u.text for u in units] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            "I moved my banking over to Revolut last autumn, but what's a realistic daily budget?",
+            "Caroline moved Caroline's banking over to Revolut in autumn 2022.",
+        ),
+        ("My rent went up to 900, is that even legal?", "Caroline's rent went up to 900."),
+        ("I moved to Oslo and can you recommend a gym?", "Caroline moved to Oslo."),
+    ],
+)
+def test_the_news_a_question_opens_with_is_kept(content: str, expected: str) -> None:
+    assert texts(turn(content)) == [expected]
 
 
 # --- short statements ---------------------------------------------------------------------------

@@ -32,6 +32,8 @@ CHANGES = [
     # The change says which attribute it is about: a first week somewhere is a job.
     ("Ana is a data analyst at Ecobank in Accra.", "First week at MTN Ghana done.",
      ["Ana's sister is a nurse.", "Ana flies to Rome in May."]),
+    ("Ana has been a network engineer at Turkcell, the night shifts are killing her.",
+     "Since Ana started at Getir her evenings are free.", ["Ana's wife sleeps like a bear."]),
     ("Ana reports to Graham Whitfield.", "Since the reorg Ana's line manager is Anjali Rao.",
      ["Graham books meetings at 7:45.", "Ana's team has 9 people."]),
     # A count one statement names by its word ("rapid") and the other with a number.
@@ -130,6 +132,7 @@ def test_cues_read_what_the_statement_says() -> None:
     assert change_cue("I started on a book since my movie did well!") is None  # "since": because
     assert change_cue("The GP started me on metoprolol, 25 mg in the mornings.") == "strong"
     assert change_cue("Got an iPhone 15 for my birthday!") == "strong"
+    assert change_cue("Since I started at Getir in the autumn my evenings are free.") == "strong"
     assert change_cue("Also my doctor changed my tablets, so I'm on losartan now.") == "strong"  # opens
     assert change_cue("We also switched banks.") is None  # adds
     assert replacing_cue("Our mortgage rate is 2.1 percent.") == "measure"

@@ -847,11 +847,37 @@ def _dropped(found: int, kept: int, cut: bool, chunks: int, words: int, covered:
     return "; ".join(parts)
 
 
+#: Where a statement runs on into a question: "I moved my banking to Revolut last autumn, but
+#: what's a realistic daily budget?"
+_QUESTION_TAIL = re.compile(
+    r",?\s+(?:but|so|and|or)?\s*(?=(?:what|what's|how|can|could|should|is|are|do|does|did|any|which|where|"
+    r"when|why|would|will|shall|might|may)\b[^,.;]*\?\W*$)",
+    re.IGNORECASE,
+)
+_ASKS = re.compile(
+    r"^(?:what|what's|how|can|could|should|is|are|do|does|did|any|which|where|when|why|would|will|shall|"
+    r"might|may|who|whom|whose)\b",
+    re.IGNORECASE,
+)
+
+
+def _news_before_the_question(sentence: str) -> str:
+    """The statement a question sentence opens with, or "" when it opens with the question:
+    chat often tells the news and asks in one breath."""
+    tail = _QUESTION_TAIL.search(sentence)
+    if tail is None or _ASKS.match(sentence) or "?" in sentence[: tail.start()]:
+        return ""
+    news = sentence[: tail.start()].rstrip(" ,;:-")
+    return news + "." if len(news.split()) >= MIN_SENTENCE_WORDS else ""
+
+
 def _statement(sentence: str, voices: Voices) -> str | None:
     """The sentence as a statement to derive a unit from, single-spaced, its lead-in, vocative and
     elided subject mended; None for a question, filler, a bare reaction or a sentence too long or
     too short to state anything."""
-    if len(sentence) > MAX_SENTENCE_CHARS or "?" in sentence[-3:] or _FILLER_RE.match(sentence):
+    if "?" in sentence[-3:]:
+        sentence = _news_before_the_question(sentence)
+    if not sentence or len(sentence) > MAX_SENTENCE_CHARS or _FILLER_RE.match(sentence):
         return None
     lead = _LEAD_RE.match(sentence)
     if lead is not None:

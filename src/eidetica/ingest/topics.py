@@ -67,7 +67,7 @@ _STRONG_CUES = re.compile(
     r"upgraded|downgraded|sold|traded|ditched|doubled|tripled|halved|broke up|split up|divorced|separated|"
     r"proposed|got engaged|got married|"
     r"appointed|elected|hired as|named as|as of|now that|"
-    r"first (?:full )?(?:day|week|month|shift) (?:as|at|in)|start(?:s|ed|ing)? (?:at|as|in) (?-i:[A-Z])|"
+    r"first (?:full )?(?:day|week|month|shift) (?:as|at|in)|start(?:s|ed|ing)? (?:at|as|in) (?-i:[A-Z])\w*|"
     r"start(?:ed|ing) (?:me |him |her |us )?(?:on|taking) (?:\w+,? )?\d+|"
     r"(?:landed|accepted|took|taken) (?:a|an|the|my) (?:[\w-]+ ){0,3}(?:job|role|position|offer)|"
     r"(?:dropped|fell|rose|climbed|grew|shrank|increased|decreased|reduced|lowered|raised|upped|hiked|bumped|"
@@ -134,7 +134,7 @@ _NOT_TOPIC = frozenset(
     for w in f"""now currently lately moment instead switched switching swapped longer anymore days nowadays
     moved relocated replaced succeeded took taken went go goes going gone got get gets getting back
     dropped fell rose climbed increased decreased reduced lowered raised upped hiked bumped cut
-    revised changed pushed shifted since started start starting stopped gave given quit left
+    revised changed pushed since started start starting stopped gave given quit left
     finally usually always still every new old say said says told tell think thinks know feel felt
     want make made like likes thing things lot bit way one ones super really pretty quite totally much
     time today week month year day ago morning evening night yesterday promoted {_MONTHS}""".split()
@@ -197,7 +197,7 @@ _SAID_ATTRIBUTES = {
     "work": re.compile(
         r"\bfirst (?:full )?(?:day|week|month|shift) (?:at|as|in)\b|\bstart(?:ed|ing) (?:at|as)\b|"
         r"\bpromoted\b|\bhired\b|\bjoined (?-i:[A-Z])|\bleft for\b|\bwork(?:s|ing)? (?:at|for|as)\b|"
-        r"\b(?:is|am|are|'m) an? (?:[\w-]+ ){1,3}(?:at|for) (?-i:[A-Z])",  # "is a data analyst at Ecobank"
+        r"\b(?:is|am|are|'m|been|was) an? (?:[\w-]+ ){1,3}(?:at|for) (?-i:[A-Z])",  # an analyst at Ecobank
         re.IGNORECASE,
     ),
     "email": re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"),  # "my new address ravi@fastmail.com"
