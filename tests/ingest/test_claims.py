@@ -146,6 +146,15 @@ def test_states_teams_roles_and_amounts_are_single_valued(old: str, new: str) ->
             "Marlowe Public Library - address: 220 Canal Road.",
         ),
         ("Lumen X2 desk lamp - list price: 89 USD.", "The Lumen X2 desk lamp retails at 74 USD."),
+        (
+            "Calloway Mutual's chief executive is Bernard Ossey.",
+            "In 2017 Imelda Strand became CEO of Calloway Mutual.",
+        ),
+        (
+            "In 2017 Imelda Strand became CEO of Calloway Mutual.",
+            "CEO of Calloway Mutual: Tariq Nasser (appointed 2022).",
+        ),
+        ("CEO of Calloway Mutual: Tariq Nasser.", "Calloway Mutual names Ngozi Adeyemi as chief executive."),
     ],
 )
 def test_passives_roles_and_prices_replace_the_old_value(old: str, new: str) -> None:

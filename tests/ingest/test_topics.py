@@ -143,5 +143,6 @@ def test_an_event_holds_a_value_when_it_sets_one_not_when_it_tells_a_result() ->
     assert holds_a_value("The spare keys are kept in the blue bowl.")  # in the present
     assert holds_a_value("Down to 89 kg!")  # a measure, no past verb
     assert holds_a_value("Signed the offer: base salary 18 lakh a year.")  # an amount held
+    assert holds_a_value("Ana's rapid rating on chess.com is 1450.")  # a dot inside a word ends nothing
     # A race run and its time: a later move "from Lisbon" does not end it.
     assert not holds_a_value("Maya ran the Lisbon half marathon on 14 April 2024 and finished in 1:52:40!")

@@ -278,7 +278,8 @@ _PASSIVE_SET = re.compile(
 #: who now holds a role.
 _TAKES_ROLE = re.compile(
     r"^(?:is (?:now )?the new|has become|became|took over as|was appointed|was named|was elected|"
-    r"is now) (?:the |our |my |their |a |an )?(?P<role>[a-z][\w -]{1,40}?(?: (?:of|at|for) [A-Z][\w' -]+)?)"
+    r"is now) (?:the |our |my |their |a |an )?"
+    r"(?P<role>(?:[A-Z]{2,}|[a-z])[\w -]{1,40}?(?: (?:of|at|for) [A-Z][\w' -]+)?)"
     r"\s*(?:now\s*)?(?:[,;.!?]|$)"
 )
 #: "Korrin has been the capital of Tessaly since 2022": who or what holds a role of a named thing.
@@ -293,8 +294,9 @@ _REPLACED_BY = re.compile(
     r"(?P<role>[a-z][\w -]+?)(?:\s+(?:in|at|on|after|for|from|since)\b[^,;]*)?\s*(?:[,;.!?]|$)"
 )
 _APPOINTED = re.compile(
-    r"\b(?:appointed|named|elected|hired|made) (?P<who>[A-Z][\w-]*(?: [A-Z][\w-]*)*) (?:as )?"
-    r"(?:the |our |their |its |a |an )?(?P<role>[a-z][\w -]{1,40}?)(?: (?:of|at|for) (?P<org>[A-Z][\w' -]+))?"
+    r"\b(?:appointed|named|elected|hired|made|appoints|names|elects|hires) "
+    r"(?P<who>[A-Z][\w-]*(?: [A-Z][\w-]*)*) (?:as )?(?:the |our |their |its |a |an )?"
+    r"(?P<role>(?:[A-Z]{2,}|[a-z])[\w -]{1,40}?)(?: (?:of|at|for) (?P<org>[A-Z][\w' -]+))?"
     r"\s*(?:[,;.!?]|$)"
 )
 _SWAPPED = re.compile(
@@ -376,6 +378,9 @@ _RECORD = re.compile(
     r"|(?P<name>[A-Z][\w'&.-]*(?: (?:[A-Z0-9][\w'&.-]*|&|of))*) (?P<named_field>[a-z][\w /-]{1,30})):"
     r"\s+(?P<fields>\S.*)$"
 )
+_ROLE_RECORD = re.compile(
+    r"^(?P<role>(?:[A-Z]{2,}|[A-Z]?[a-z])[\w -]{0,30}?) of (?P<org>[A-Z][^:;]{1,60}):\s+(?P<value>[^;(]+)"
+)
 _MORE_FIELDS = re.compile(r";\s*(?P<field>[A-Za-z][\w /-]{0,30}):\s+")
 #: Fields that say where a thing is, read as its location ("address: 220 Canal Road").
 _WHERE_FIELDS = frozenset("address location headquarters located based".split())
@@ -385,6 +390,9 @@ def _record_fields(sentence: str) -> list[Claim]:
     """The claims of a record's fields (``_RECORD``), each one relation of the thing it names: a
     field that says where it is is its location, one that holds an amount states that amount,
     one that names a leading role says who leads it, any other is the thing's attribute."""
+    if role := _ROLE_RECORD.match(sentence):  # "CEO of Calloway Mutual: Tariq Nasser"
+        holder = _role_subject(f"{role['role']} of {role['org']}", "")
+        return [Claim(f"{holder}|is", dedupe_key(role["value"]), True)] if holder else []
     record = _RECORD.match(sentence)
     if record is None:
         return []

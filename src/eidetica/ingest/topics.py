@@ -169,7 +169,7 @@ _SAME_MEASURE = {"£": "gbp", "pound": "gbp", "pounds": "gbp", "$": "usd", "doll
                  "am": "clock", "pm": "clock"}  # fmt: skip
 _DIGIT = re.compile(r"\d")
 _PRESENT = re.compile(
-    r"^(?:(?!\b(?:was|were|had|did|went|will|would|going)\b)[^.!?])*\b(?:is|are|am)\b", re.I
+    r"^(?:(?!\b(?:was|were|had|did|went|will|would|going)\b)(?:[^.!?]|\.(?=\w)))*\b(?:is|are|am)\b", re.I
 )
 _ARTICLES = ("the", "a", "an")
 #: A past verb, but those of reading a measure ("weighed in at 77 kg"): a reading holds until the next.
