@@ -44,6 +44,8 @@ REST_ROUTES = {
     "update": ("patch", "/v1/memories/{unit_id}"),
     "delete": ("delete", "/v1/memories/{unit_id}"),
     "history": ("get", "/v1/memories/{unit_id}/history"),
+    "quarantined": ("get", "/v1/quarantine"),
+    "review": ("post", "/v1/quarantine/{unit_id}"),
     "forget": ("delete", "/v1/users/{user_id}"),
     "stats": ("get", "/v1/stats"),
     "users": ("get", "/v1/users"),
@@ -65,6 +67,8 @@ CLI_COMMANDS = {
     "update": "update",
     "delete": "delete",
     "history": "history",
+    "quarantined": "quarantine",
+    "review": "review",
     "forget": "forget",
     "stats": "stats",
     "users": "users",
@@ -102,6 +106,8 @@ MCP_EXCEPTIONS = {
     ("answer", "*"): "the agent calling the tools is the language model: it answers from get_context",
     ("import_file", "*"): "a file is on the server's disk, out of an agent's reach",
     ("forget", "compact"): "compacting locks the tables for every tenant: an operator's step",
+    ("quarantined", "*"): "what was held back may be an injected instruction: for a person's eyes",
+    ("review", "*"): "approving what was held back is a person's call, never an agent's",
 }
 
 
@@ -182,6 +188,8 @@ def test_the_contract_names_every_operation_of_memory() -> None:
         "update",
         "delete",
         "history",
+        "quarantined",
+        "review",
         "forget",
         "stats",
         "users",

@@ -161,6 +161,14 @@ class MemoryAPI(Protocol):
         """Every version of a unit, oldest first."""
         ...
 
+    def quarantined(self, *, user_id: str | None = None) -> builtins.list[MemoryUnit]:
+        """Units held back for review (``guard.quarantine``), oldest first."""
+        ...
+
+    def review(self, unit_id: str, *, approve: bool, user_id: str | None = None) -> MemoryUnit:
+        """Decide on a quarantined unit: approve it back into every read, or reject (delete) it."""
+        ...
+
     def forget(self, *, user_id: str, compact: bool = False) -> int:
         """Erase everything of one user, from the store's files too; how many units went."""
         ...

@@ -263,6 +263,25 @@ class Client(MemoryAPI):
             params={"user_id": user_id},
         )
 
+    def quarantined(self, *, user_id: str | None = None) -> builtins.list[MemoryUnit]:
+        """Units held back for review (``guard.quarantine``), oldest first."""
+        return self._call(
+            "GET",
+            "/v1/quarantine",
+            lambda d: [wire.unit_from_wire(u) for u in d["memories"]],
+            params={"user_id": user_id},
+        )
+
+    def review(self, unit_id: str, *, approve: bool, user_id: str | None = None) -> MemoryUnit:
+        """Decide on a quarantined unit: approve it back into every read, or reject (delete) it."""
+        return self._call(
+            "POST",
+            "/v1/quarantine/" + _unit_path(unit_id).rsplit("/", 1)[1],
+            wire.unit_from_wire,
+            params={"user_id": user_id},
+            body={"approve": approve},
+        )
+
     def forget(self, *, user_id: str, compact: bool = False) -> int:
         """Erase everything of one user, derived units and history included; return the count.
         ``compact`` also rewrites the server's storage (see ``Memory.forget``)."""

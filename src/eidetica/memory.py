@@ -15,6 +15,7 @@ from .api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAU
 from .background import BackgroundEmbedder
 from .embedders import Embedder, load_embedder
 from .errors import DuplicateTurnError, LLMError, UsageError
+from .guard.quarantine import quarantined, reviewed, screen
 from .ingest.base import Extractor
 from .ingest.extract import RuleExtractor
 from .ingest.formats import from_messages, read_file
@@ -239,11 +240,20 @@ class Memory(MemoryAPI):
                 owner_turns.extend(units)
                 if infer:
                     derived.extend(self._derive_or_warn(anchored, units, now, warnings))
-            reconciled = plan(self.store, owner_scope, derived, self.reconciler, owner_turns)
+            # What looks like an attack is kept but quarantined, and replaces nothing.
+            owner_turns, derived = screen(owner_turns, derived, now)
+            held = [u for u in derived if quarantined(u)]
+            reconciled = plan(
+                self.store,
+                owner_scope,
+                [u for u in derived if not quarantined(u)],
+                self.reconciler,
+                owner_turns,
+            )
             # Turns whose statements stopped holding are closed too: their own, or stored ones.
             closing = closed_turns(reconciled.new + [r.unit for r in reconciled.revisions])
             stored_turns.extend(close(t, closing.pop(t.id)) if t.id in closing else t for t in owner_turns)
-            stored_derived.extend(reconciled.new)
+            stored_derived.extend(reconciled.new + held)
             revisions.extend(reconciled.revisions)
             revisions.extend(turn_closures(self.store, owner_scope, closing))
             owners.append(owner_scope)
@@ -486,12 +496,14 @@ class Memory(MemoryAPI):
         # Each line costs at least a few tokens: more turns than this cannot fit.
         if self.store.count(where, at_most=budget // 4 + 1) > budget // 4:
             return None
-        turns = [t.held_at(as_of) for t in self.store.list_units(where)]
+        turns = [t.held_at(as_of) for t in self.store.list_units(where) if not quarantined(t)]
         past = {t.id for t in turns if t.valid_to is not None}
         if not past:
             return turns
         derived = self.store.list_units(dataclasses.replace(where, kinds=DERIVED_KINDS))
-        return turns + [u for u in derived if u.valid_to is None and set(u.derived_from) <= past]
+        return turns + [
+            u for u in derived if u.valid_to is None and set(u.derived_from) <= past and not quarantined(u)
+        ]
 
     def get(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
         """Return one unit by id (deleted ones too, with ``status == "deleted"``)."""
@@ -572,6 +584,47 @@ class Memory(MemoryAPI):
         """Every version of a unit, oldest first: its adds, updates and deletion."""
         unit_id = check_id("unit_id", unit_id)
         return self.store.history(unit_id, tenant=self.tenant, user_id=self._user_or_none(user_id))
+
+    def quarantined(self, *, user_id: str | None = None) -> builtins.list[MemoryUnit]:
+        """Units held back for review, oldest first: messages that address the model or flood
+        it, and what was derived from them (``guard.quarantine``). They are kept, and left out of
+        ``search``, ``context`` and ``answer`` until ``review`` decides. Reads the user's units."""
+        where = self._filter(user_id, None, None, None, None, None)
+        return [u for u in self.store.list_units(where) if quarantined(u)]
+
+    def review(self, unit_id: str, *, approve: bool, user_id: str | None = None) -> MemoryUnit:
+        """Decide on a quarantined unit, and on what was derived from it when it is a turn:
+        ``approve`` brings it back into every read; otherwise it is rejected and deleted. The
+        decision, with the reasons it was held, is a version in its ``history``."""
+        unit_id = check_id("unit_id", unit_id)
+        owner = self._user_or_none(user_id)
+        current = self.store.get(unit_id, tenant=self.tenant, user_id=owner)
+        if current.status == "deleted" or not quarantined(current):
+            raise UsageError(f"unit {unit_id} is not waiting for review; see quarantined()")
+        now = datetime.now(UTC)
+        with_it = [current]
+        if current.kind == "turn":
+            where = self._filter(current.scope.user_id, None, None, DERIVED_KINDS, None, None)
+            with_it += [
+                u
+                for u in self.store.list_units(dataclasses.replace(where, derived_from=unit_id))
+                if quarantined(u)
+            ]
+        vectors = self.embedder.embed([embed_text(u) for u in with_it])
+        for unit, vector in zip(with_it, vectors, strict=True):
+            self.store.update(
+                unit.id,
+                tenant=self.tenant,
+                user_id=unit.scope.user_id,
+                text=unit.text,
+                vector=vector,
+                lexical_text=lexical_text(unit),
+                metadata=reviewed(unit, approve=approve, at=now),
+            )
+        if not approve:  # the turn first: deleting it retires what came from it alone
+            for unit in with_it:
+                self.delete(unit.id, user_id=unit.scope.user_id)
+        return self.store.get(unit_id, tenant=self.tenant, user_id=owner)
 
     def forget(self, *, user_id: str, compact: bool = False) -> int:
         """Erase everything of one user, derived units and history included, and their words

@@ -155,7 +155,7 @@ def test_run_scores_both_systems_and_adversarial_as_abstention(locomo_file: Path
     assert meta["questions"] == QUESTIONS and meta["conversations"] == 2 and meta["turns"] == 11
     assert meta["extraction"] == "rules" and meta["llm_calls_per_turn"] is None
     assert meta["answered_now"] == 2 * QUESTIONS and meta["answered_before"] == 0
-    assert meta["prompts"] == ["answer_v1", "judge_strict_v1", "judge_lenient_v1"]
+    assert meta["prompts"] == ["answer_v2", "judge_strict_v1", "judge_lenient_v1"]
 
 
 def test_an_adversarial_answer_that_does_not_decline_is_wrong(locomo_file: Path, tmp_path: Path) -> None:

@@ -72,7 +72,7 @@ def test_citations_map_back_to_unit_ids_and_their_source_turns(context: Context)
     assert answer.sources == ("D1:2", "D1:0")
     assert not answer.abstained and answer.structured
     assert answer.tokens == answer.prompt_tokens + answer.completion_tokens > 0
-    assert answer.prompt_version == "answer_v1"
+    assert answer.prompt_version == "answer_v2"
 
 
 def test_invented_citation_numbers_are_dropped(context: Context) -> None:

@@ -88,7 +88,15 @@ def test_other_keywords_of_the_subset() -> None:
 
 
 def test_every_shipped_prompt_loads_with_its_version() -> None:
-    for name in ("extract_v1", "extract_v2", "answer_v1", "repair_v1", "format_v1", "reconcile_v1"):
+    for name in (
+        "extract_v1",
+        "extract_v2",
+        "answer_v1",
+        "answer_v2",
+        "repair_v1",
+        "format_v1",
+        "reconcile_v1",
+    ):
         prompt = load_prompt(name)
         assert prompt.version == name and prompt.user
     assert load_prompt("extract_v1").system and not load_prompt("repair_v1").system

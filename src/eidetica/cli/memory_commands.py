@@ -1,5 +1,5 @@
 """The memory commands, one per ``Memory`` method: add, search, context, answer, import, list,
-show, history, update, delete, forget, stats, users and rebuild."""
+show, history, update, delete, quarantine, review, forget, stats, users and rebuild."""
 
 from __future__ import annotations
 
@@ -353,6 +353,55 @@ def delete(
         _print_json(unit)
     else:
         out.print(f"deleted {unit.id}")
+
+
+@app.command()
+@_handled
+def quarantine(
+    user: UserOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List what was held back for review: messages that address the model or flood it, and what
+    was derived from them. Decide on each with review."""
+    with _open(db) as memory:
+        units = memory.quarantined(user_id=user)
+    if as_json:
+        _print_json(units)
+        return
+    table = Table()
+    table.add_column("id", no_wrap=True)
+    table.add_column("kind")
+    table.add_column("why", overflow="fold", ratio=1)
+    table.add_column("text", overflow="fold", ratio=1)
+    for u in units:
+        reasons = u.metadata.get("quarantine", {}).get("reasons", [])
+        table.add_row(u.id, u.kind, "; ".join(reasons), u.text)
+    out.print(table if units else "nothing waits for review")
+
+
+@app.command()
+@_handled
+def review(
+    unit_id: Annotated[str, typer.Argument(help="A quarantined unit's id (see quarantine).")],
+    approve: Annotated[
+        bool,
+        typer.Option(
+            "--approve/--reject",
+            help="Bring it back into every read, or reject (delete) it; a turn's derived units follow.",
+        ),
+    ],
+    user: UserOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Decide on a quarantined unit; the decision is a version in its history."""
+    with _open(db) as memory:
+        unit = memory.review(unit_id, approve=approve, user_id=user)
+    if as_json:
+        _print_json(unit)
+    else:
+        out.print(f"{'approved' if approve else 'rejected'} {unit.id}")
 
 
 @app.command()

@@ -35,6 +35,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from ..errors import LLMError
+from ..guard.trust import may_replace
 from ..model import DERIVED_KINDS, MemoryUnit, Scope, UnitKind
 from ..retrieve.query import MAX_QUERY_TERMS, lexical_terms, query_terms
 from ..storage import Revision, RevisionOp, Store, UnitFilter
@@ -349,7 +350,10 @@ def reconcile(
         if decided is not None and chosen is not None and decided.action in ("update", "delete"):
             rivals = [*(r for r in rivals if r.id != chosen.id), chosen]
         for old in rivals:
-            if when(unit) >= when(old):
+            newer, older = (unit, old) if when(unit) >= when(old) else (old, unit)
+            if not may_replace(newer, older):
+                continue  # a less trusted source never closes the user's word (``guard.trust``)
+            if newer is unit:
                 book.units[old.id] = _closed(old, at=when(unit), by=unit.id)
                 book.forget(old.id)
                 unit = _with_meta(unit, supersedes=old.id)

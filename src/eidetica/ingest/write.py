@@ -84,6 +84,7 @@ def derive(
                 scope=origin[0].scope,
                 recorded_at=now,
                 speaker=origin[0].speaker,
+                role=origin[0].role,  # who asserted it (``guard.trust``)
                 occurred_at=item.occurred_at or (origin[0].occurred_at if item.kind == "event" else None),
                 valid_from=origin[0].occurred_at,
                 entities=item.entities,

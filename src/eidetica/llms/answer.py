@@ -24,7 +24,7 @@ __all__ = ["ANSWER_SCHEMA", "NOT_MENTIONED", "Answer", "answer_question", "numbe
 
 logger = logging.getLogger("eidetica.llm")
 
-ANSWER_PROMPT = "answer_v1"
+ANSWER_PROMPT = "answer_v2"
 NOT_MENTIONED = "Not mentioned in the conversations."
 MAX_PROSE_CHARS = 2000
 

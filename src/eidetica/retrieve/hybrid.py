@@ -25,6 +25,7 @@ from datetime import datetime
 
 from ..embedders.base import Embedder
 from ..errors import EmbedderError
+from ..guard.quarantine import quarantined
 from ..model import Hit, MemoryUnit
 from ..storage.base import Store, UnitFilter
 from .confidence import confident, question_stems
@@ -105,6 +106,8 @@ def hybrid_search(
     else:
         units = store.get_many(list(fusion.scores), tenant=tenant, user_id=user_id)
         _boost(fusion, units, window, named, weights)
+    # Quarantined units wait for review, out of every ranking (``guard.quarantine``).
+    units = {uid: unit for uid, unit in units.items() if not quarantined(unit)}
     stems = question_stems(query, named)
     replaced = _current_first(store, where, query, units, fusion, stems)
     # Sorting the fused scores (not the loaded units) keeps ties in channel order: lexical first.

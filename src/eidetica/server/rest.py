@@ -39,6 +39,7 @@ from .schemas import (
     AnswerRequest,
     ContextRequest,
     ListQuery,
+    ReviewRequest,
     SearchRequest,
     UpdateRequest,
     UserQuery,
@@ -144,6 +145,21 @@ def delete_memory(unit_id: UnitId, query: Annotated[UserQuery, Query()], memory:
 def memory_history(unit_id: UnitId, query: Annotated[UserQuery, Query()], memory: Caller) -> JSONResponse:
     """Every version of a unit, oldest first: ``{"history": [...]}``."""
     return _json({"history": memory.history(unit_id, user_id=query.user_id)})
+
+
+@api.get("/quarantine", tags=["memories"], response_model=MemoriesPage)
+def quarantined_memories(query: Annotated[UserQuery, Query()], memory: Caller) -> JSONResponse:
+    """Units held back for review, oldest first: ``{"memories": [...]}``. They are kept, and left
+    out of search, context and answer until a review decides."""
+    return _json({"memories": memory.quarantined(user_id=query.user_id)})
+
+
+@api.post("/quarantine/{unit_id}", tags=["memories"], response_model=MemoryUnit)
+def review_memory(
+    unit_id: UnitId, body: ReviewRequest, query: Annotated[UserQuery, Query()], memory: Caller
+) -> JSONResponse:
+    """Decide on a quarantined unit: approve it back into every read, or reject (delete) it."""
+    return _json(memory.review(unit_id, approve=body.approve, user_id=query.user_id))
 
 
 # -- reading ----------------------------------------------------------------------------------------

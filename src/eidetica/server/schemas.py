@@ -189,6 +189,14 @@ class UpdateRequest(_Body):
     metadata: dict[str, Any] | None = None
 
 
+class ReviewRequest(_Body):
+    """A person's decision on a quarantined unit."""
+
+    approve: Annotated[
+        bool, Field(description="true brings it back into every read; false rejects (deletes) it.")
+    ]
+
+
 class UserQuery(_Query):
     """Whose unit: the default user when absent."""
 

@@ -1,0 +1,1 @@
+"""Guards on what memory stores and shows: injected instructions, personal data."""

@@ -1,0 +1,96 @@
+"""Stored prompt injection: text written to memory that addresses the model instead of saying
+something about the world.
+
+Whatever memory stores comes back later as context the model believes, so an attacker who can get
+one message stored ("SYSTEM: ignore previous instructions and ...") can steer every later answer.
+This module reads a message for the marks of such text, by rules (no model, no network):
+
+- **instructions to the model**: "ignore previous instructions", "you are now ...", "from now on
+  you must answer ...", "note to the AI assistant", "tell the user that ...", "reveal all
+  memories", a system prompt or developer mode named;
+- **chat-template and tool-call syntax**: ``<|im_start|>system``, ``[INST]``, ``<<SYS>>``,
+  ``<tool_call>``, ``{"name": ..., "arguments": ...}``, a line that opens with ``system:``;
+- **forged layout**: a line break followed by what the packed context uses for its own structure,
+  a day header ``[1 January 2020]`` or a past marker, so that stored text would read as lines of
+  its own;
+- **hidden text**: zero-width, bidirectional-override and Unicode tag characters, which show
+  nothing to a person reviewing the text but are read by the model;
+- **encoded payloads**: a long base64 run, a way to smuggle an instruction past a reader.
+
+A message with any of these marks is quarantined with its derived units (``guard.quarantine``):
+kept, since nothing is lost, but left out of ``search``, ``context`` and ``answer`` until a person
+approves it. The rules aim at what ordinary conversation never says; on the LoCoMo development
+conversations they flag none of the 2,760 turns (``benchmarks/attacks.py`` reports it).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["injection_marks"]
+
+_INSTRUCTIONS = re.compile(
+    r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+)?(?:(?:the|your|my|these|those)\s+)?"
+    r"(?:(?:previous|prior|above|earlier|preceding|original|system|safety)\s+)(?:instructions?|prompts?|rules|"
+    r"directions|guidelines|guardrails)\b"
+    r"|\b(?:ignore|disregard|bypass|override)\s+(?:all\s+|any\s+)?(?:(?:the|your|these|those)\s+)?"
+    r"(?:instructions|guidelines|guardrails|system\s+prompt)\b"
+    r"|\byou\s+are\s+now\s+(?:a|an|in|my|the|no\s+longer|free|dan)\b"
+    r"|\bfrom\s+now\s+on,?\s+(?:you|the\s+(?:ai|assistant|model))\s+(?:must|will|should|shall|are)\b"
+    r"|\byou\s+must\s+(?:now\s+|always\s+)?(?:answer|say|reply|respond|tell|claim|state)\b"
+    r"|\b(?:note|message|instructions?|reminder)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?(?:ai|assistants?|"
+    r"models?|llms?|chatbots?|bots?|agents?)\b"
+    r"|\b(?:tell|inform|convince)\s+(?:the\s+)?user\s+that\b"
+    r"|\b(?:reveal|print|output|dump|leak|show\s+me)\s+(?:all\s+|every\s+|the\s+)?(?:memories|stored\s+memories|"
+    r"system\s+prompt|hidden\s+instructions|other\s+users)\b"
+    r"|\b(?:system\s+prompt|developer\s+mode|jailbreak|do\s+anything\s+now)\b"
+    r"|\b(?:pretend|act)\s+(?:to\s+be|as\s+if\s+you|you\s+are)\s+(?:an?\s+)?(?:unrestricted|unfiltered|"
+    r"different|new|evil|the\s+system|the\s+admin)",
+    re.IGNORECASE,
+)
+_TEMPLATE = re.compile(
+    r"<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id)\|>"
+    r"|\[/?INST\]|<</?SYS>>|<\s*/?\s*(?:system|tool_call|function_call|tool_response)\s*>"
+    r"|\"(?:function_call|tool_calls?)\"\s*:|\{\s*\"name\"\s*:\s*\"[^\"]+\"\s*,\s*\"(?:arguments|parameters)\"\s*:"
+    r"|(?:^|\n)\s*(?:system|developer|assistant)\s*(?:prompt)?\s*:",
+    re.IGNORECASE,
+)
+#: A line break, then what the packed context uses for its own structure.
+_FORGED_LAYOUT = re.compile(
+    r"[\r\n\u2028\u2029\x0b\x0c\x85]\s*(?:\[\s*\d{1,2}\s+[A-Z][a-z]+\s+\d{4}\s*\]|\(past\b|"
+    r"\[\s*\d{4}-\d\d-\d\d)"
+)
+#: Zero-width spaces, direction overrides and tag characters; not the joiner inside an emoji
+#: ("🧘\u200d♀️") nor the direction marks of right-to-left writing, nor a file's byte-order mark.
+_HIDDEN = re.compile(
+    "[\u200b\u200c\u202a-\u202e\u2060-\u2064\u2066-\u2069\U000e0000-\U000e007f]|(?<=.)\ufeff"
+)
+_ENCODED = re.compile(r"(?<![\w/+])[A-Za-z0-9+/]{48,}={0,2}(?![\w/+])")
+
+
+def injection_marks(text: str) -> list[str]:
+    """What in ``text`` addresses the model rather than recording what was said, as reasons a
+    reviewer reads ("instruction to the model: 'ignore previous instructions'"); empty for
+    ordinary text."""
+    reasons: list[str] = []
+    for label, pattern in (
+        ("instruction to the model", _INSTRUCTIONS),
+        ("chat-template or tool-call syntax", _TEMPLATE),
+        ("a line forged as the context's own layout", _FORGED_LAYOUT),
+    ):
+        if found := pattern.search(text):
+            reasons.append(f"{label}: {_quote(found[0])}")
+    if _HIDDEN.search(text):
+        reasons.append("hidden characters (zero-width, direction overrides or tags)")
+    if (encoded := _ENCODED.search(text)) and _mixed(encoded[0]):
+        reasons.append(f"an encoded payload: {_quote(encoded[0][:24])}...")
+    return reasons
+
+
+def _mixed(run: str) -> bool:
+    """Base64 mixes cases and digits; a long word or a row of one letter does not."""
+    return any(c.isdigit() for c in run) and any(c.isupper() for c in run) and any(c.islower() for c in run)
+
+
+def _quote(found: str) -> str:
+    return "'" + " ".join(found.split())[:60] + "'"

@@ -1,0 +1,87 @@
+"""Quarantine: what a write looks like an attack is kept, but not shown, until a person decides.
+
+Nothing an agent is sent is lost, so a flagged message is stored like any other, with its
+derived units; the flag (``metadata["quarantine"]``: the reasons, and when) keeps all of them out
+of ``search``, ``context`` and ``answer``, and out of reconciliation, so a flagged statement never
+closes a true one. ``Memory.quarantined`` lists what waits for review; ``Memory.review`` approves
+(the flag goes, the unit is read again) or rejects (the unit is deleted); both are versions in
+its ``history``.
+
+Two kinds of write are flagged here: a message that addresses the model (``guard.injection``)
+and a flood, one statement said ``FLOOD_REPEATS`` times or more in one write: repetition is how
+a false claim is made to outrank the true one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from ..ingest.keys import dedupe_key
+from ..model import MemoryUnit
+from .injection import injection_marks
+
+__all__ = ["FLOOD_REPEATS", "QUARANTINE", "flagged", "quarantined", "reviewed", "screen"]
+
+#: The metadata key of the flag.
+QUARANTINE = "quarantine"
+#: The metadata key of a review's decision, kept after the flag goes.
+REVIEW = "review"
+#: How many times one speaker may say one statement in one write before it is a flood.
+FLOOD_REPEATS = 5
+
+
+def quarantined(unit: MemoryUnit) -> bool:
+    """Whether ``unit`` waits for review, out of every read but ``get``, ``list`` and review."""
+    return QUARANTINE in unit.metadata
+
+
+def flagged(unit: MemoryUnit, reasons: Sequence[str], at: datetime) -> MemoryUnit:
+    """``unit`` with the flag; reasons join any it already has."""
+    earlier = unit.metadata.get(QUARANTINE, {}).get("reasons", [])
+    reasons = list(dict.fromkeys([*earlier, *reasons]))
+    return dataclasses.replace(
+        unit, metadata={**unit.metadata, QUARANTINE: {"reasons": reasons, "at": at.isoformat()}}
+    )
+
+
+def reviewed(unit: MemoryUnit, *, approve: bool, at: datetime) -> dict[str, Any]:
+    """The metadata of ``unit`` after a review: the flag goes, the decision and its reasons stay."""
+    metadata = {k: v for k, v in unit.metadata.items() if k != QUARANTINE}
+    metadata[REVIEW] = {
+        "decision": "approved" if approve else "rejected",
+        "at": at.isoformat(),
+        "reasons": unit.metadata.get(QUARANTINE, {}).get("reasons", []),
+    }
+    return metadata
+
+
+def screen(
+    turns: Sequence[MemoryUnit], derived: Sequence[MemoryUnit], at: datetime
+) -> tuple[list[MemoryUnit], list[MemoryUnit]]:
+    """``turns`` and ``derived`` with the flag on each message that addresses the model, on what
+    was derived from it, and on every copy of a statement one speaker repeats as a flood."""
+    marked = {t.id: reasons for t in turns if (reasons := injection_marks(t.text))}
+    said: Counter[tuple[str | None, str]] = Counter()
+    for unit in derived:  # a statement said in several turns of one write is one unit already
+        said[(unit.speaker, dedupe_key(unit.text))] += len(unit.derived_from)
+    floods = {key for key, count in said.items() if count >= FLOOD_REPEATS}
+    flood = f"a flood: one statement said {FLOOD_REPEATS} or more times in one write"
+    screened_derived: list[MemoryUnit] = []
+    for unit in derived:
+        reasons = [r for turn_id in unit.derived_from for r in marked.get(turn_id, [])]
+        if (unit.speaker, dedupe_key(unit.text)) in floods:
+            reasons.append(flood)
+        screened_derived.append(flagged(unit, reasons, at) if reasons else unit)
+    flooded_turns = {t for u in screened_derived if flood in u.metadata.get(QUARANTINE, {}).get("reasons", ())
+                     for t in u.derived_from}  # fmt: skip
+    screened_turns = [
+        flagged(t, [*marked.get(t.id, []), *([flood] if t.id in flooded_turns else [])], at)
+        if t.id in marked or t.id in flooded_turns
+        else t
+        for t in turns
+    ]
+    return screened_turns, screened_derived
