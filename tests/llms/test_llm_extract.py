@@ -135,6 +135,28 @@ def test_units_copied_from_the_prompt_or_empty_are_dropped_and_counted() -> None
     assert extractor.stats.invalid_units == 2
 
 
+def test_units_stating_names_or_numbers_their_turns_never_said_are_dropped_and_counted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    said = [TurnInput("We adopted a kitten on Sunday, she cost 40 euros.", speaker="Caroline", timestamp=TS)]
+    llm = ScriptedLLM(
+        [
+            reply(
+                unit("Caroline adopted a kitten on 7 May 2023.", [1]),  # the date follows from the turn
+                unit("Caroline's kitten cost 40 euros.", [1]),
+                unit("Caroline's kitten is named Miso.", [1]),  # a name nobody said
+                unit("Caroline paid 400 euros for the kitten.", [1]),  # a number nobody said
+            )
+        ]
+    )
+    extractor = LLMExtractor(llm)
+    with caplog.at_level(logging.WARNING, logger="eidetica.llm"):
+        kept = [u.text for u in extractor.extract(said)]
+    assert kept == ["Caroline adopted a kitten on 7 May 2023.", "Caroline's kitten cost 40 euros."]
+    assert extractor.stats.ungrounded == 2
+    assert "never say Miso" in caplog.text and "never say 400" in caplog.text
+
+
 def test_the_same_unit_from_two_batches_is_kept_once_with_both_turns() -> None:
     llm = ScriptedLLM([reply(unit("Caroline likes tea.", [1])), reply(unit("caroline likes tea.", [2]))])
     units = LLMExtractor(llm, batch_size=2).extract(turns(4))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
+from ..guard.grounding import unsupported
 from ..llms.base import Counters, JsonSchema, LLMClient
 from ..llms.structured import BatchedTask
 from ..llms.validate import schema_error
@@ -72,8 +73,9 @@ class ExtractStats(Counters):
     ``failed_batches`` never got a fully valid reply, even on its retry: of the unit objects in its
     replies, ``salvaged_units`` validated on their own and were kept, ``invalid_units`` did not
     (units with empty text, or text copied from the prompt, count here too). ``out_of_range``
-    units named no turn, or a turn outside their batch, and were dropped. ``units`` are the units
-    returned, after merging duplicates.
+    units named no turn, or a turn outside their batch, and were dropped. ``ungrounded`` units
+    stated a name or number their turns do not (``guard.grounding``) and were dropped. ``units``
+    are the units returned, after merging duplicates.
     """
 
     batches: int = 0
@@ -84,6 +86,7 @@ class ExtractStats(Counters):
     salvaged_units: int = 0
     invalid_units: int = 0
     out_of_range: int = 0
+    ungrounded: int = 0
 
 
 class LLMExtractor(BatchedTask[ExtractStats]):
@@ -186,6 +189,21 @@ class LLMExtractor(BatchedTask[ExtractStats]):
                     text,
                     sorted(numbers),
                     len(batch),
+                )
+                continue
+            sources = [batch[n - 1] for n in sorted(numbers)]
+            invented = unsupported(
+                text,
+                [t.content or "" for t in sources] + [t.speaker or "" for t in batch],
+                [t.timestamp for t in sources],
+            )
+            if invented:
+                self.stats.add(ungrounded=1)
+                logger.warning(
+                    "dropped unit %r of %s: its turns never say %s",
+                    text,
+                    _span(offset, batch),
+                    ", ".join(invented),
                 )
                 continue
             anchor = batch[min(numbers) - 1].timestamp
