@@ -15,7 +15,7 @@ from .api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAU
 from .background import BackgroundEmbedder
 from .embedders import Embedder, load_embedder
 from .errors import DuplicateTurnError, LLMError, UsageError
-from .guard.quarantine import quarantined, reviewed, screen
+from .guard.quarantine import quarantined, reviewed, screen, with_their_turns
 from .ingest.base import Extractor
 from .ingest.extract import RuleExtractor
 from .ingest.formats import from_messages, read_file
@@ -250,6 +250,8 @@ class Memory(MemoryAPI):
                 self.reconciler,
                 owner_turns,
             )
+            # A message is held with what it said that was held (a contradiction of the user).
+            owner_turns = with_their_turns(owner_turns, reconciled.new, now)
             # Turns whose statements stopped holding are closed too: their own, or stored ones.
             closing = closed_turns(reconciled.new + [r.unit for r in reconciled.revisions])
             stored_turns.extend(close(t, closing.pop(t.id)) if t.id in closing else t for t in owner_turns)

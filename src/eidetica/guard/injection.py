@@ -43,7 +43,8 @@ _INSTRUCTIONS = re.compile(
     r"|\b(?:tell|inform|convince)\s+(?:the\s+)?user\s+that\b"
     r"|\b(?:reveal|print|output|dump|leak|show\s+me)\s+(?:all\s+|every\s+|the\s+)?(?:memories|stored\s+memories|"
     r"system\s+prompt|hidden\s+instructions|other\s+users)\b"
-    r"|\b(?:system\s+prompt|developer\s+mode|jailbreak|do\s+anything\s+now)\b"
+    r"|\b(?:system\s+prompt|developer\s+mode|jailbreak|do\s+anything\s+now|stay\s+in\s+character)\b"
+    r"|\b(?:let's|lets|let\s+us)\s+role[- ]?play\b|\byou\s+are\s+(?:now\s+)?\w*(?:bot|gpt)\b"
     r"|\b(?:pretend|act)\s+(?:to\s+be|as\s+if\s+you|you\s+are)\s+(?:an?\s+)?(?:unrestricted|unfiltered|"
     r"different|new|evil|the\s+system|the\s+admin)",
     re.IGNORECASE,

@@ -24,7 +24,7 @@ from ..ingest.keys import dedupe_key
 from ..model import MemoryUnit
 from .injection import injection_marks
 
-__all__ = ["FLOOD_REPEATS", "QUARANTINE", "flagged", "quarantined", "reviewed", "screen"]
+__all__ = ["FLOOD_REPEATS", "QUARANTINE", "flagged", "quarantined", "reviewed", "screen", "with_their_turns"]
 
 #: The metadata key of the flag.
 QUARANTINE = "quarantine"
@@ -65,15 +65,19 @@ def screen(
     """``turns`` and ``derived`` with the flag on each message that addresses the model, on what
     was derived from it, and on every copy of a statement one speaker repeats as a flood."""
     marked = {t.id: reasons for t in turns if (reasons := injection_marks(t.text))}
+    flood = f"a flood: one statement said {FLOOD_REPEATS} or more times in one write"
+    messages = Counter((t.speaker, dedupe_key(t.text)) for t in turns)
+    for turn in turns:  # a message sent again and again, whatever it derives
+        if messages[(turn.speaker, dedupe_key(turn.text))] >= FLOOD_REPEATS:
+            marked.setdefault(turn.id, []).append(flood)
     said: Counter[tuple[str | None, str]] = Counter()
     for unit in derived:  # a statement said in several turns of one write is one unit already
         said[(unit.speaker, dedupe_key(unit.text))] += len(unit.derived_from)
     floods = {key for key, count in said.items() if count >= FLOOD_REPEATS}
-    flood = f"a flood: one statement said {FLOOD_REPEATS} or more times in one write"
     screened_derived: list[MemoryUnit] = []
     for unit in derived:
-        reasons = [r for turn_id in unit.derived_from for r in marked.get(turn_id, [])]
-        if (unit.speaker, dedupe_key(unit.text)) in floods:
+        reasons = list(dict.fromkeys(r for turn_id in unit.derived_from for r in marked.get(turn_id, [])))
+        if (unit.speaker, dedupe_key(unit.text)) in floods and flood not in reasons:
             reasons.append(flood)
         screened_derived.append(flagged(unit, reasons, at) if reasons else unit)
     flooded_turns = {t for u in screened_derived if flood in u.metadata.get(QUARANTINE, {}).get("reasons", ())
@@ -85,3 +89,15 @@ def screen(
         for t in turns
     ]
     return screened_turns, screened_derived
+
+
+def with_their_turns(
+    turns: Sequence[MemoryUnit], derived: Sequence[MemoryUnit], at: datetime
+) -> list[MemoryUnit]:
+    """``turns`` with the flag of any unit derived from them: a message that says what was held
+    back (an assistant's claim against the user's word) would say it again in ``context``."""
+    reasons: dict[str, list[str]] = {}
+    for unit in derived:
+        for turn_id in unit.derived_from:
+            reasons.setdefault(turn_id, []).extend(unit.metadata.get(QUARANTINE, {}).get("reasons", []))
+    return [flagged(t, reasons[t.id], at) if reasons.get(t.id) else t for t in turns]

@@ -35,6 +35,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from ..errors import LLMError
+from ..guard.quarantine import flagged
 from ..guard.trust import may_replace
 from ..model import DERIVED_KINDS, MemoryUnit, Scope, UnitKind
 from ..retrieve.query import MAX_QUERY_TERMS, lexical_terms, query_terms
@@ -352,7 +353,13 @@ def reconcile(
         for old in rivals:
             newer, older = (unit, old) if when(unit) >= when(old) else (old, unit)
             if not may_replace(newer, older):
-                continue  # a less trusted source never closes the user's word (``guard.trust``)
+                # A less trusted source never closes the user's word (``guard.trust``); what it
+                # says against it waits for review (A-MemGuard's consensus check, by the rules).
+                if newer is unit:
+                    unit = flagged(
+                        unit, [f"contradicts what {older.role or 'the user'} said: {older.text}"], when(unit)
+                    )
+                continue
             if newer is unit:
                 book.units[old.id] = _closed(old, at=when(unit), by=unit.id)
                 book.forget(old.id)
