@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 
 import pytest
 from hypothesis import given
@@ -201,8 +200,9 @@ def test_findings_are_slices_in_order_of_known_kinds(text: str) -> None:
     "text",
     ["1" * 20_000, "1 " * 10_000, "+" + "1 " * 5_000, "a@" + "a." * 5_000, "A1" * 10_000, "DE89 " * 4_000],
 )
-def test_long_adversarial_input_is_read_quickly(text: str) -> None:
-    """No pattern backtracks without bound: every turn is screened, including hostile ones."""
-    started = time.perf_counter()
-    find_personal_data(text)
-    assert time.perf_counter() - started < 1.0
+def test_long_adversarial_input_is_read_whole(text: str) -> None:
+    """Hostile turns are screened like any other (a pattern that backtracked without bound would
+    hang here; its speed is measured by benchmarks/pii.py, not asserted)."""
+    findings = find_personal_data(text)
+    assert all(f.text == text[f.start : f.end] for f in findings)
+    assert all(a.end <= b.start for a, b in itertools.pairwise(findings))
