@@ -19,6 +19,10 @@ A chat model for extraction and answers is configured by ``llm_settings``, each 
 option first, else from ``EIDETICA_LLM_BASE_URL``, ``EIDETICA_LLM_MODEL`` and ``EIDETICA_LLM_API_KEY``;
 with neither a URL nor a model there is no LLM, and rules do the extraction.
 
+What a memory does with personal data and secrets is ``EIDETICA_PERSONAL_DATA`` (``keep``, the
+default, ``mask``, ``redact`` or ``refuse``, or per tenant: ``acme=redact,*=mask``), for every
+command and server (``personal_data``; see ``guard.policy``).
+
 The embedding model is ``EIDETICA_EMBEDDER`` (``wordllama``, the default, or ``minilm``) for every
 command and server (``embedder_name``). A database keeps the embedder it was filled with, so set
 it the same way each time a database is opened. ``EIDETICA_DEFER_EMBEDDING=1`` makes a server
@@ -46,6 +50,7 @@ import platformdirs
 from .errors import EideticaError, UsageError
 
 if TYPE_CHECKING:
+    from .guard.policy import PersonalData
     from .llms.base import LLMSettings
 
 MIB = 1024 * 1024
@@ -77,6 +82,19 @@ def embedder_name() -> str:
 def defer_embedding() -> bool:
     """Whether servers embed in the background: ``EIDETICA_DEFER_EMBEDDING`` is 1, true or yes."""
     return os.environ.get("EIDETICA_DEFER_EMBEDDING", "").strip().lower() in ("1", "true", "yes")
+
+
+def personal_data(spec: str | None = None) -> dict[str, PersonalData]:
+    """Each tenant's personal data policy, from ``spec`` or else ``EIDETICA_PERSONAL_DATA``: one
+    policy (``mask``) or ``tenant=policy`` pairs with ``*`` for the rest (``guard.policy``)."""
+    from .guard.policy import tenant_policies
+
+    text = spec if spec is not None else os.environ.get("EIDETICA_PERSONAL_DATA", "")
+    try:
+        return tenant_policies(text)
+    except UsageError as exc:
+        where = "--personal-data" if spec is not None else "EIDETICA_PERSONAL_DATA"
+        raise UsageError(f"{where}: {exc}") from None
 
 
 def api_keys(spec: str | None = None) -> dict[str, str]:

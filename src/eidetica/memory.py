@@ -15,6 +15,7 @@ from .api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAU
 from .background import BackgroundEmbedder
 from .embedders import Embedder, load_embedder
 from .errors import DuplicateTurnError, LLMError, UsageError
+from .guard.policy import PersonalData, check_policy, for_reading, for_writing
 from .guard.quarantine import quarantined, reviewed, screen, with_their_turns
 from .ingest.base import Extractor
 from .ingest.extract import RuleExtractor
@@ -91,6 +92,10 @@ class Memory(MemoryAPI):
     ``defer_embedding=True`` moves embedding out of ``add`` into a background thread, for slow
     embedders (MiniLM, a remote endpoint): an add returns once its text is stored and searchable by
     words, and its vectors follow (``wait_for_embeddings`` blocks until they have).
+
+    ``personal_data`` is what happens to emails, card numbers, API keys and the like
+    (``guard.policy``): ``keep`` them, ``mask`` them in what a model reads, store them ``redact``-ed,
+    or ``refuse`` the message.
     """
 
     def __init__(
@@ -106,6 +111,7 @@ class Memory(MemoryAPI):
         tenant: str = DEFAULT_TENANT,
         llm: LLMClient | None = None,
         defer_embedding: bool = False,
+        personal_data: PersonalData = "keep",
     ) -> None:
         if store is not None and location is not None:
             raise UsageError("pass either a location or a store, not both")
@@ -125,6 +131,8 @@ class Memory(MemoryAPI):
         self.tokens: TokenCounter = token_counter or BundledTokenCounter()
         self.retriever: Retriever = retriever or HybridRetriever()
         self.llm = llm
+        #: What ``add`` stores and ``context`` shows of personal data (``guard.policy``).
+        self.personal_data = check_policy(personal_data)
         try:
             self.store.check_embedder(embedder.name, embedder.dim)
         except BaseException:
@@ -208,6 +216,7 @@ class Memory(MemoryAPI):
     ) -> AddResult:
         """Store turns (and what they yield); when another writer stored some of the same turn ids
         between our check and our write, the write was rolled back whole: add again, skipping them."""
+        turns = for_writing(turns, self.personal_data)
         for _attempt in range(DUPLICATE_RETRIES):
             try:
                 return self._store_turns_once(turns, scope, infer=infer, user_name=user_name)
@@ -422,7 +431,7 @@ class Memory(MemoryAPI):
         # Enough candidates to fill the budget with short lines, no more: each one is loaded.
         depth = min(max(budget_tokens // 10, 20), 200)
         hits = [
-            Hit(h.unit.held_at(moment), h.score, h.scores, h.confident)
+            Hit(for_reading(h.unit.held_at(moment), self.personal_data), h.score, h.scores, h.confident)
             for h in self.search(
                 query, user_id=user_id, agent_id=agent_id, session_id=session_id, k=depth, as_of=moment
             )
@@ -432,7 +441,8 @@ class Memory(MemoryAPI):
         whole = self._whole_history(user_id, agent_id, session_id, budget_tokens, moment)
         if whole and any(related(h) for h in hits):
             scored = {h.id: h for h in hits}
-            packed = pack([scored.get(u.id) or Hit(u, 0.0, {}) for u in whole], self.tokens, budget_tokens)
+            shown = [scored.get(u.id) or Hit(for_reading(u, self.personal_data), 0.0, {}) for u in whole]
+            packed = pack(shown, self.tokens, budget_tokens)
             # Measured by the packer itself, so "fits" means exactly what the context holds
             # (a turn repeating another's text word for word is packed once).
             if {text_key(h.unit) for h in packed.hits} == {text_key(u) for u in whole}:

@@ -201,9 +201,12 @@ def _root(
 def _open(db: str | None, *, llm_extract: bool = False) -> Memory:
     """Open the memory; the LLM from ``EIDETICA_LLM_*`` answers, and with ``--llm`` also extracts
     and reconciles (the rules back it up where it fails)."""
-    from ..config import embedder_name, llm_settings
+    from ..config import embedder_name, llm_settings, personal_data
+    from ..guard.policy import policy_of
+    from ..model import DEFAULT_TENANT
 
     embedder = embedder_name()
+    policy = policy_of(DEFAULT_TENANT, personal_data())
     settings = llm_settings()
     if settings is None:
         if llm_extract:
@@ -211,7 +214,7 @@ def _open(db: str | None, *, llm_extract: bool = False) -> Memory:
                 "--llm needs a chat model: set EIDETICA_LLM_MODEL, plus EIDETICA_LLM_BASE_URL for a "
                 "server other than OpenAI's and EIDETICA_LLM_API_KEY if it needs a key"
             )
-        return Memory(resolve_db(db), embedder=embedder)
+        return Memory(resolve_db(db), embedder=embedder, personal_data=policy)
     from ..ingest.llm_extract import LLMExtractor
     from ..ingest.llm_reconcile import LLMReconciler
     from ..llms.openai import OpenAICompatibleClient
@@ -219,7 +222,14 @@ def _open(db: str | None, *, llm_extract: bool = False) -> Memory:
     client = OpenAICompatibleClient(settings)
     extractor = LLMExtractor(client) if llm_extract else None
     reconciler = LLMReconciler(client) if llm_extract else None
-    return Memory(resolve_db(db), embedder=embedder, llm=client, extractor=extractor, reconciler=reconciler)
+    return Memory(
+        resolve_db(db),
+        embedder=embedder,
+        llm=client,
+        extractor=extractor,
+        reconciler=reconciler,
+        personal_data=policy,
+    )
 
 
 LLMOption = Annotated[

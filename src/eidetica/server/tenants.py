@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..embedders import Embedder, load_embedder
 from ..errors import AuthError
+from ..guard.policy import PersonalData, policy_of
 from ..memory import Memory
 from ..model import DEFAULT_TENANT, Scope
 from ..storage import Store, UnitFilter, open_store
@@ -38,9 +39,12 @@ class Tenants:
         token_counter: TokenCounter | None = None,
         llm: LLMClient | None = None,
         defer_embedding: bool = False,
+        personal_data: dict[str, PersonalData] | None = None,
     ) -> None:
         self.store = store
         self.defer_embedding = defer_embedding
+        #: Each tenant's personal data policy, ``*`` for the others (``guard.policy``).
+        self.personal_data = personal_data or {}
         self.embedder = embedder or load_embedder("wordllama")
         self.tokens = token_counter or BundledTokenCounter()
         # Only digests are kept: every lookup then compares equal-length values (see tenant_for).
@@ -54,9 +58,10 @@ class Tenants:
         cls, location: str, *, api_keys: dict[str, str] | None = None, llm: LLMSettings | None = None
     ) -> Tenants:
         """Open the store at ``location`` (a path or ``postgresql://`` URL) with the configured
-        embedder (``EIDETICA_EMBEDDER``), in the background with ``EIDETICA_DEFER_EMBEDDING``; with
-        ``llm`` settings, ``answer`` uses that chat model."""
-        from ..config import defer_embedding, embedder_name
+        embedder (``EIDETICA_EMBEDDER``), in the background with ``EIDETICA_DEFER_EMBEDDING``, each
+        tenant's personal data policy from ``EIDETICA_PERSONAL_DATA``; with ``llm`` settings,
+        ``answer`` uses that chat model."""
+        from ..config import defer_embedding, embedder_name, personal_data
 
         client = None
         if llm is not None:
@@ -70,6 +75,7 @@ class Tenants:
             api_keys=api_keys,
             llm=client,
             defer_embedding=defer_embedding(),
+            personal_data=personal_data(),
         )
 
     @property
@@ -109,6 +115,7 @@ class Tenants:
                     tenant=tenant,
                     llm=self.llm,
                     defer_embedding=self.defer_embedding,
+                    personal_data=policy_of(tenant, self.personal_data),
                 )
                 self._memories[tenant] = memory
             return memory
