@@ -42,7 +42,7 @@ def test_readme_cli_block(tmp_path: Path) -> None:
         json.dumps({"speaker": "Alice", "text": "I switched to oolong last week", "id": "c1"}) + "\n"
     )
     runner = CliRunner()
-    unit_id = None
+    unit_id = held_id = None
     outputs: dict[str, str] = {}
     lines = [ln.split("#")[0].strip() for ln in _block("## Command line").splitlines()]
     for line in filter(None, lines):
@@ -50,6 +50,9 @@ def test_readme_cli_block(tmp_path: Path) -> None:
         if "UNIT_ID" in args:
             assert unit_id, "a fact must exist before commands that take its id"
             args = [unit_id if a == "UNIT_ID" else a for a in args]
+        if "HELD_ID" in args:
+            assert held_id, "a message must be held back before review takes its id"
+            args = [held_id if a == "HELD_ID" else a for a in args]
         args = [str(tmp_path / a) if a.endswith(".jsonl") else a for a in args]
         result = runner.invoke(app, args, env=env)
         assert result.exit_code == 0, f"{line}: {result.output}"
@@ -57,6 +60,10 @@ def test_readme_cli_block(tmp_path: Path) -> None:
         if args[0] == "list":
             listed = runner.invoke(app, [*args, "--json"], env=env)
             unit_id = json.loads(listed.stdout)[0]["id"]
+        if args[0] == "quarantine":
+            held = json.loads(runner.invoke(app, [*args, "--json"], env=env).stdout)
+            held_id = next(u["id"] for u in held if u["kind"] == "turn")
+    assert "rejected" in outputs["review"]
     assert "removed" in outputs["forget"]
     assert "oolong" in outputs["search"] or "tea" in outputs["search"]
 
