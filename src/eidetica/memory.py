@@ -16,7 +16,7 @@ from .background import BackgroundEmbedder
 from .embedders import Embedder, load_embedder
 from .errors import DuplicateTurnError, LLMError, UsageError
 from .guard.policy import PersonalData, check_policy, for_reading, for_writing
-from .guard.quarantine import quarantined, reviewed, screen, with_their_turns
+from .guard.quarantine import quarantined, reviewed, screen, turns_of_held
 from .ingest.base import Extractor
 from .ingest.extract import RuleExtractor
 from .ingest.formats import from_messages, read_file
@@ -260,7 +260,7 @@ class Memory(MemoryAPI):
                 owner_turns,
             )
             # A message is held with what it said that was held (a contradiction of the user).
-            owner_turns = with_their_turns(owner_turns, reconciled.new, now)
+            owner_turns = turns_of_held(owner_turns, reconciled.new, now)
             # Turns whose statements stopped holding are closed too: their own, or stored ones.
             closing = closed_turns(reconciled.new + [r.unit for r in reconciled.revisions])
             stored_turns.extend(close(t, closing.pop(t.id)) if t.id in closing else t for t in owner_turns)

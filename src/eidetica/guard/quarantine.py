@@ -24,7 +24,7 @@ from ..ingest.keys import dedupe_key
 from ..model import MemoryUnit
 from .injection import injection_marks
 
-__all__ = ["FLOOD_REPEATS", "QUARANTINE", "flagged", "quarantined", "reviewed", "screen", "with_their_turns"]
+__all__ = ["FLOOD_REPEATS", "QUARANTINE", "flagged", "quarantined", "reviewed", "screen", "turns_of_held"]
 
 #: The metadata key of the flag.
 QUARANTINE = "quarantine"
@@ -62,36 +62,40 @@ def reviewed(unit: MemoryUnit, *, approve: bool, at: datetime) -> dict[str, Any]
 def screen(
     turns: Sequence[MemoryUnit], derived: Sequence[MemoryUnit], at: datetime
 ) -> tuple[list[MemoryUnit], list[MemoryUnit]]:
-    """``turns`` and ``derived`` with the flag on each message that addresses the model, on what
-    was derived from it, and on every copy of a statement one speaker repeats as a flood."""
-    marked = {t.id: reasons for t in turns if (reasons := injection_marks(t.text))}
+    """``turns`` and ``derived`` with the flag on each message that addresses the model or is
+    part of a flood, and on what was derived from it."""
+    reasons = {t.id: injection_marks(t.text) for t in turns}
     flood = f"a flood: one statement said {FLOOD_REPEATS} or more times in one write"
-    messages = Counter((t.speaker, dedupe_key(t.text)) for t in turns)
-    for turn in turns:  # a message sent again and again, whatever it derives
-        if messages[(turn.speaker, dedupe_key(turn.text))] >= FLOOD_REPEATS:
-            marked.setdefault(turn.id, []).append(flood)
+    sent = Counter((t.speaker, dedupe_key(t.text)) for t in turns)
     said: Counter[tuple[str | None, str]] = Counter()
     for unit in derived:  # a statement said in several turns of one write is one unit already
         said[(unit.speaker, dedupe_key(unit.text))] += len(unit.derived_from)
-    floods = {key for key, count in said.items() if count >= FLOOD_REPEATS}
-    screened_derived: list[MemoryUnit] = []
-    for unit in derived:
-        reasons = list(dict.fromkeys(r for turn_id in unit.derived_from for r in marked.get(turn_id, [])))
-        if (unit.speaker, dedupe_key(unit.text)) in floods and flood not in reasons:
-            reasons.append(flood)
-        screened_derived.append(flagged(unit, reasons, at) if reasons else unit)
-    flooded_turns = {t for u in screened_derived if flood in u.metadata.get(QUARANTINE, {}).get("reasons", ())
-                     for t in u.derived_from}  # fmt: skip
-    screened_turns = [
-        flagged(t, [*marked.get(t.id, []), *([flood] if t.id in flooded_turns else [])], at)
-        if t.id in marked or t.id in flooded_turns
-        else t
-        for t in turns
-    ]
-    return screened_turns, screened_derived
+    flooded = {t.id for t in turns if sent[(t.speaker, dedupe_key(t.text))] >= FLOOD_REPEATS} | {
+        turn_id
+        for unit in derived
+        if said[(unit.speaker, dedupe_key(unit.text))] >= FLOOD_REPEATS
+        for turn_id in unit.derived_from
+    }
+    for turn_id in flooded & reasons.keys():
+        reasons[turn_id].append(flood)
+    return (
+        [flagged(t, reasons[t.id], at) if reasons[t.id] else t for t in turns],
+        _flagged_as_their_turns(derived, reasons, at),
+    )
 
 
-def with_their_turns(
+def _flagged_as_their_turns(
+    units: Sequence[MemoryUnit], reasons: dict[str, list[str]], at: datetime
+) -> list[MemoryUnit]:
+    """Each of ``units`` with the flag of the turns it came from (``reasons`` by turn id)."""
+    flagged_units: list[MemoryUnit] = []
+    for unit in units:
+        why = list(dict.fromkeys(r for turn_id in unit.derived_from for r in reasons.get(turn_id, [])))
+        flagged_units.append(flagged(unit, why, at) if why else unit)
+    return flagged_units
+
+
+def turns_of_held(
     turns: Sequence[MemoryUnit], derived: Sequence[MemoryUnit], at: datetime
 ) -> list[MemoryUnit]:
     """``turns`` with the flag of any unit derived from them: a message that says what was held
