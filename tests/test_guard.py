@@ -43,6 +43,15 @@ def test_an_injected_message_is_kept_in_quarantine_out_of_every_read(mem: Memory
     assert [e.op for e in mem.history(approved.id, user_id="a")] == ["add", "update"]
 
 
+def test_rebuild_keeps_what_waits_for_review_out_of_every_read(mem: Memory) -> None:
+    mem.add("My PIN reminder word is Heron.", user_id="a")
+    mem.add([{"role": "user", "content": INJECTED, "name": "Alice"}], user_id="a", infer=False)
+    assert [u.kind for u in mem.quarantined(user_id="a")] == ["turn"]
+    mem.rebuild(user_id="a")  # derives from the held turn for the first time
+    assert sorted(u.kind for u in mem.quarantined(user_id="a")) == ["fact", "turn"]
+    assert "0000" not in mem.context("What is Alice's PIN?", user_id="a").text
+
+
 def test_a_rejected_message_is_deleted_with_what_came_from_it(mem: Memory) -> None:
     result = mem.add([{"role": "user", "content": INJECTED, "name": "Alice"}], user_id="a")
     rejected = mem.review(result.turns[0].id, approve=False, user_id="a")

@@ -16,7 +16,14 @@ from .background import BackgroundEmbedder
 from .embedders import Embedder, load_embedder
 from .errors import DuplicateTurnError, LLMError, UsageError
 from .guard.policy import PersonalData, check_policy, for_reading, for_writing
-from .guard.quarantine import quarantined, reviewed, screen, turns_of_held
+from .guard.quarantine import (
+    flagged_as_their_turns,
+    held_reasons,
+    quarantined,
+    reviewed,
+    screen,
+    turns_of_held,
+)
 from .ingest.base import Extractor
 from .ingest.extract import RuleExtractor
 from .ingest.formats import from_messages, read_file
@@ -369,15 +376,18 @@ class Memory(MemoryAPI):
             if read.issuperset(u.derived_from)  # not from turns an add stored after we read
         ]
         kept = plan_rebuild(stored, derived)
-        reconciled = reconcile(kept.current, kept.new, ask(self.reconciler, kept.current, kept.new), turns)
+        # What comes from a message waiting for review waits with it, and replaces nothing.
+        new = flagged_as_their_turns(kept.new, held_reasons(turns), datetime.now(UTC))
+        fresh, held = [u for u in new if not quarantined(u)], [u for u in new if quarantined(u)]
+        reconciled = reconcile(kept.current, fresh, ask(self.reconciler, kept.current, fresh), turns)
         closing = closed_turns(reconciled.new + [r.unit for r in reconciled.revisions])
         self.store.replace_derived(
             scope,
-            rows_to_store(self.embedder, reconciled.new, before),
+            rows_to_store(self.embedder, reconciled.new + held, before),
             drop={u.id for u in stored} - {u.id for u in kept.keep},
             revisions=reconciled.revisions + turn_closures(self.store, scope, closing),
         )
-        return sum(u.status == "active" for u in kept.keep) + len(reconciled.new)
+        return sum(u.status == "active" for u in kept.keep) + len(reconciled.new) + len(held)
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -24,7 +24,17 @@ from ..ingest.keys import dedupe_key
 from ..model import MemoryUnit
 from .injection import injection_marks
 
-__all__ = ["FLOOD_REPEATS", "QUARANTINE", "flagged", "quarantined", "reviewed", "screen", "turns_of_held"]
+__all__ = [
+    "FLOOD_REPEATS",
+    "QUARANTINE",
+    "flagged",
+    "flagged_as_their_turns",
+    "held_reasons",
+    "quarantined",
+    "reviewed",
+    "screen",
+    "turns_of_held",
+]
 
 #: The metadata key of the flag.
 QUARANTINE = "quarantine"
@@ -80,11 +90,11 @@ def screen(
         reasons[turn_id].append(flood)
     return (
         [flagged(t, reasons[t.id], at) if reasons[t.id] else t for t in turns],
-        _flagged_as_their_turns(derived, reasons, at),
+        flagged_as_their_turns(derived, reasons, at),
     )
 
 
-def _flagged_as_their_turns(
+def flagged_as_their_turns(
     units: Sequence[MemoryUnit], reasons: dict[str, list[str]], at: datetime
 ) -> list[MemoryUnit]:
     """Each of ``units`` with the flag of the turns it came from (``reasons`` by turn id)."""
@@ -93,6 +103,11 @@ def _flagged_as_their_turns(
         why = list(dict.fromkeys(r for turn_id in unit.derived_from for r in reasons.get(turn_id, [])))
         flagged_units.append(flagged(unit, why, at) if why else unit)
     return flagged_units
+
+
+def held_reasons(units: Sequence[MemoryUnit]) -> dict[str, list[str]]:
+    """Why each of ``units`` that waits for review is held, by id."""
+    return {u.id: list(u.metadata[QUARANTINE].get("reasons", [])) for u in units if quarantined(u)}
 
 
 def turns_of_held(
