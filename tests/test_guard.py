@@ -81,7 +81,7 @@ def test_a_less_trusted_source_never_replaces_the_users_word(mem: Memory) -> Non
     claim = next(u for u in said.derived if "Fraudbank" in u.text)
     assert claim.role == "assistant" and line(claim).startswith("(said by the assistant)")
     # Saying otherwise than the user is held for review (a consensus check by the rules).
-    assert "contradicts what user said" in claim.metadata["quarantine"]["reasons"][0]
+    assert "contradicts what the user said" in claim.metadata["quarantine"]["reasons"][0]
     assert "Fraudbank" not in mem.context("Which bank is Alice with?", user_id="a").text
     # The user's own later word does replace the assistant's claim.
     mem.add([{"role": "user", "content": "My bank is Coopbank now.", "name": "Alice"}], user_id="a",

@@ -357,7 +357,7 @@ def reconcile(
                 # says against it waits for review (A-MemGuard's consensus check, by the rules).
                 if newer is unit:
                     unit = flagged(
-                        unit, [f"contradicts what {older.role or 'the user'} said: {older.text}"], when(unit)
+                        unit, [f"contradicts what the {older.role or 'user'} said: {older.text}"], when(unit)
                     )
                 continue
             if newer is unit:
