@@ -416,7 +416,10 @@ def _current_units(
         # What they may have changed, said in other words (``topics``): the newest statements
         # holding each of their topic words, and the speaker's newest statements (each names its
         # speaker), a few index reads however long the history.
-        words = list(dict.fromkeys(w for u in changing for w in lookup_words(u.text)))[:MAX_QUERY_TERMS]
+        # A new value said without a cue ("value") is looked up among the speaker's newest only:
+        # its rival must be something held one at a time, said lately.
+        said = (u.text for u in changing if u.kind == "turn" or replacing_cue(u.text) != "value")
+        words = list(dict.fromkeys(w for text in said for w in lookup_words(text)))[:MAX_QUERY_TERMS]
         found += store.newest_with_words(facts, words, per_word=TOPIC_MATCHES)
         names = dict.fromkeys(w for u in changing if u.speaker for w in lexical_terms(u.speaker))
         found += store.newest_with_words(facts, list(names)[:MAX_QUERY_TERMS], per_word=SPEAKER_MATCHES)

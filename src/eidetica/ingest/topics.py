@@ -110,12 +110,13 @@ _TRIGGERS = frozenset(
     starting dropped fell rose climbed grew shrank increased decreased reduced lowered raised upped
     hiked bumped cut revised changed pushed moved shifted gone since gave given quit stopped
     promoted anymore new bought currently lately moment reassigned migrated ported rerouted routed
-    handed updated effective signed from start starts""".split()
+    handed updated effective signed""".split()
 )
 #: Cues made of common words.
 _COMMON_CUES = re.compile(
     r"\b(?:these days|as of|(?:up|down) to|any more|got (?:a|an|my)|going (?:up|down)|after (?:the|our|my) "
-    r"move|first (?:full )?(?:day|week|month|shift)|left (?:the|my|his|her|our|their))\b",
+    r"move|first (?:full )?(?:day|week|month|shift)|left (?:the|my|his|her|our|their)|starts? (?:at|as|in)|"
+    rf"from (?:today|tomorrow|this|next|{_MONTH_NAMES}))\b",
     re.IGNORECASE,
 )
 _TRIGGER = re.compile(rf"\b(?:{'|'.join(sorted(_TRIGGERS))})\b|{_COMMON_CUES.pattern}", re.IGNORECASE)
@@ -305,13 +306,13 @@ def replacing_cue(text: str) -> Cue | None:
     statement of the same measure about the same thing without saying so."""
     if (cue := change_cue(text)) is not None:
         return cue
-    if not states(text) or _ADDS.search(text):
-        return None
-    if _DIGIT.search(text) and _MEASURE.search(text):
+    measure = _DIGIT.search(text) is not None and _MEASURE.search(text) is not None
+    if not (measure or _NAME.search(text)) or _ADDS.search(text) or not states(text):
+        return None  # the cheap looks first: most statements hold neither a measure nor a name
+    if measure:
         return "measure"
     # A value named in the present ("The Lekki flat has a generator"), not a story of the past.
-    present = _PRESENT.search(text) is not None or _PAST.search(text) is None
-    return "value" if present and _NAME.search(text) else None
+    return "value" if _PRESENT.search(text) is not None or _PAST.search(text) is None else None
 
 
 @functools.lru_cache(maxsize=65536)
