@@ -45,6 +45,8 @@ _INSTRUCTIONS = re.compile(
     r"system\s+prompt|hidden\s+instructions|other\s+users)\b"
     r"|\b(?:system\s+prompt|developer\s+mode|jailbreak|do\s+anything\s+now|stay\s+in\s+character)\b"
     r"|\b(?:let's|lets|let\s+us)\s+role[- ]?play\b|\byou\s+are\s+(?:now\s+)?\w*(?:bot|gpt)\b"
+    r"|\bnew\s+(?:system\s+)?instructions?\s*:|\bdisregard\s+(?:the\s+|everything\s+)?(?:above|previous|prior)\b"
+    r"|\b(?:the\s+)?(?:ai|assistant|model|chatbot|llm)\s+(?:must|should|shall|will)\s+(?:always|never|now|from\s+now\s+on)\b"
     r"|\b(?:pretend|act)\s+(?:to\s+be|as\s+if\s+you|you\s+are)\s+(?:an?\s+)?(?:unrestricted|unfiltered|"
     r"different|new|evil|the\s+system|the\s+admin)",
     re.IGNORECASE,
@@ -53,7 +55,7 @@ _TEMPLATE = re.compile(
     r"<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id)\|>"
     r"|\[/?INST\]|<</?SYS>>|<\s*/?\s*(?:system|tool_call|function_call|tool_response)\s*>"
     r"|\"(?:function_call|tool_calls?)\"\s*:|\{\s*\"name\"\s*:\s*\"[^\"]+\"\s*,\s*\"(?:arguments|parameters)\"\s*:"
-    r"|(?:^|\n)\s*(?:system|developer|assistant)\s*(?:prompt)?\s*:",
+    r"|(?:^|\n)\s*(?:system|developer|assistant)\s*(?:prompt)?\s*:|(?:^|\n)\s*#{1,3}\s*(?:system|instructions?)\b",
     re.IGNORECASE,
 )
 #: A line break, then what the packed context uses for its own structure.
