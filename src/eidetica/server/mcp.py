@@ -40,6 +40,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .. import __version__
 from ..api import DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT
 from ..errors import AuthError, UsageError
+from ..guard.quarantine import quarantined
 from ..limits import MAX_BUDGET_TOKENS, MAX_K, MAX_LIMIT, MAX_OFFSET
 from ..memory import Memory
 from ..model import DEFAULT_TENANT, DEFAULT_USER
@@ -323,7 +324,9 @@ class MemoryTools:
         supersede: a newer statement replaced it, source_deleted: a message it came from was
         deleted), the text at that version and when it happened.
         """
-        return history_view(id, self._memory(ctx).history(id, user_id=self._user(user_id)))
+        memory, user = self._memory(ctx), self._user(user_id)
+        entries = memory.history(id, user_id=user)
+        return history_view(id, entries, held=quarantined(memory.get(id, user_id=user)))
 
     def memory_stats(self, ctx: Context, user_id: UserArg = None) -> StatsView:
         """Count what memory holds for the user: active memories in all and by kind, deleted ones,

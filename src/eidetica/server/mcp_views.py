@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
+from ..guard.quarantine import QUARANTINE, quarantined
 from ..model import HistoryEntry, Hit, MemoryUnit, Stats
 from ..wire import to_wire
 
@@ -151,9 +152,14 @@ def stored_view(unit: MemoryUnit) -> StoredView:
     }
 
 
+#: What an agent reads instead of a text held for review: the text may be an injected instruction,
+#: and the agent is a model (``guard.quarantine``).
+HELD_TEXT = "(held for review by a person; not shown to agents)"
+
+
 def unit_view(unit: MemoryUnit) -> UnitView:
     """The fields of a unit an agent needs to use it."""
-    return {**stored_view(unit), "text": unit.text}
+    return {**stored_view(unit), "text": HELD_TEXT if quarantined(unit) else unit.text}
 
 
 def hit_view(hit: Hit) -> HitView:
@@ -171,18 +177,23 @@ def unit_detail(unit: MemoryUnit) -> UnitDetail:
         "recorded_at": data["recorded_at"],
         "entities": data["entities"],
         "derived_from": data["derived_from"],
-        "metadata": data["metadata"],
+        # The reasons a unit is held quote what it says: an agent sees only that it is held.
+        "metadata": {**data["metadata"], QUARANTINE: "held for review"}
+        if quarantined(unit)
+        else data["metadata"],
         "version": data["version"],
         "status": data["status"],
     }
 
 
-def history_view(unit_id: str, entries: list[HistoryEntry]) -> HistoryView:
-    """A unit's versions, oldest first, without their metadata."""
+def history_view(unit_id: str, entries: list[HistoryEntry], *, held: bool = False) -> HistoryView:
+    """A unit's versions, oldest first, without their metadata; a unit ``held`` for review shows
+    none of its texts."""
     return {
         "id": unit_id,
         "history": [
-            {"version": e.version, "op": e.op, "text": e.text, "at": e.at.isoformat()} for e in entries
+            {"version": e.version, "op": e.op, "text": HELD_TEXT if held else e.text, "at": e.at.isoformat()}
+            for e in entries
         ],
     }
 
