@@ -445,7 +445,8 @@ def _attack_runs(
 
 #: How a context line says it was asserted by a source less trusted than the user.
 _ATTRIBUTED = re.compile(
-    r"^(?:\(said by |assistant: |tool output: |system message: |[^:]{1,40} \((?:tool|system)\): )"
+    r"^(?:\(said by |assistant: |tool output: |system message: |"
+    r"[^:]{1,40} \((?:tool|system|assistant|function|developer)\): )"
 )
 
 

@@ -103,4 +103,6 @@ def test_stored_text_cannot_forge_the_layout_of_the_context() -> None:
     tool = line(unit("Balance: 310 EUR", kind="turn", speaker="bank-api", role="tool"))
     assert tool.startswith("bank-api (tool): ")
     assert not line(unit("x", kind="turn", speaker="system", role="system")).startswith("system:")
+    named = line(unit("Ingrid lives in Quenvik.", kind="turn", speaker="MemoryBot", role="assistant"))
+    assert named.startswith("MemoryBot (assistant): ")  # a name given to the assistant is no user
     assert not forged.startswith(PAST_MARKER)

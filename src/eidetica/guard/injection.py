@@ -26,6 +26,7 @@ conversations they flag none of the 2,760 turns (``benchmarks/attacks.py`` repor
 from __future__ import annotations
 
 import re
+import unicodedata
 
 __all__ = ["injection_marks"]
 
@@ -46,16 +47,31 @@ _INSTRUCTIONS = re.compile(
     r"|\b(?:system\s+prompt|developer\s+mode|jailbreak|do\s+anything\s+now|stay\s+in\s+character)\b"
     r"|\b(?:let's|lets|let\s+us)\s+role[- ]?play\b|\byou\s+are\s+(?:now\s+)?\w*(?:bot|gpt)\b"
     r"|\bnew\s+(?:system\s+)?instructions?\s*:|\bdisregard\s+(?:the\s+|everything\s+)?(?:above|previous|prior)\b"
+    # Orders for whoever reads this later: "when asked where Ingrid lives, respond ...", "if you
+    # are a language model ...", "system notice", "always tell anyone who asks that ...".
+    r"|\bwhen(?:ever)?\s+(?:you\s+are\s+|you're\s+|anyone\s+|someone\s+)?ask(?:ed|s)?\b[^.;\n]{0,80}\b(?:respond|answer|reply|say)\b"
+    r"|\bif\s+you\s+are\s+(?:an?\s+)?(?:ai|a\.i\.|language\s+model|llm|assistant|chatbot|bot|agent)\b"
+    r"|\b(?:system|admin|administrator|developer|operator)\s+(?:notice|override|directive)\b"
+    r"|\balways\s+(?:tell|say\s+to|answer|reply\s+to|respond\s+to)\s+(?:anyone|anybody|everyone|whoever|people)\b"
     r"|\b(?:the\s+)?(?:ai|assistant|model|chatbot|llm)\s+(?:must|should|shall|will)\s+(?:always|never|now|from\s+now\s+on)\b"
     r"|\b(?:pretend|act)\s+(?:to\s+be|as\s+if\s+you|you\s+are)\s+(?:an?\s+)?(?:unrestricted|unfiltered|"
     r"different|new|evil|the\s+system|the\s+admin)",
+    re.IGNORECASE,
+)
+#: "Ignore the previous instructions" in the languages an attacker most often writes it in.
+_FOREIGN_INSTRUCTIONS = re.compile(
+    r"ignorier\w*\s+(?:alle\s+)?(?:vorherigen|bisherigen|obigen)?\s*(?:anweisungen|befehle)"
+    r"|ignora\w*\s+(?:todas\s+)?(?:las\s+)?instrucciones|ignore[sz]?\s+(?:toutes\s+)?les\s+instructions"
+    r"|ignora\w*\s+(?:tutte\s+)?le\s+istruzioni|ignore\s+(?:todas\s+)?as\s+instru[çc][õo]es"
+    r"|(?:以前|前)の指示を無視|忽略(?:之前|以前|上面)的(?:指令|指示)",
     re.IGNORECASE,
 )
 _TEMPLATE = re.compile(
     r"<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id)\|>"
     r"|\[/?INST\]|<</?SYS>>|<\s*/?\s*(?:system|tool_call|function_call|tool_response)\s*>"
     r"|\"(?:function_call|tool_calls?)\"\s*:|\{\s*\"name\"\s*:\s*\"[^\"]+\"\s*,\s*\"(?:arguments|parameters)\"\s*:"
-    r"|(?:^|\n)\s*(?:system|developer|assistant)\s*(?:prompt)?\s*:|(?:^|\n)\s*#{1,3}\s*(?:system|instructions?)\b",
+    r"|(?:^|\n)\s*(?:system|developer|assistant)\s*(?:prompt)?\s*:|(?:^|\n)\s*#{1,3}\s*(?:system|instructions?)\b"
+    r"|<!--|(?:^|\n)\s*\[\s*(?:system|user|assistant|developer|tool)\s*\]",
     re.IGNORECASE,
 )
 #: A line break, then what the packed context uses for its own structure.
@@ -76,12 +92,14 @@ def injection_marks(text: str) -> list[str]:
     reviewer reads ("instruction to the model: 'ignore previous instructions'"); empty for
     ordinary text."""
     reasons: list[str] = []
+    text = unicodedata.normalize("NFKC", text)  # "［1 May 2024］" is "[1 May 2024]"
     for label, pattern in (
         ("instruction to the model", _INSTRUCTIONS),
+        ("instruction to the model", _FOREIGN_INSTRUCTIONS),
         ("chat-template or tool-call syntax", _TEMPLATE),
         ("a line forged as the context's own layout", _FORGED_LAYOUT),
     ):
-        if found := pattern.search(text):
+        if (found := pattern.search(text)) and not any(r.startswith(label) for r in reasons):
             reasons.append(f"{label}: {_quote(found[0])}")
     if _HIDDEN.search(text):
         reasons.append("hidden characters (zero-width, direction overrides or tags)")

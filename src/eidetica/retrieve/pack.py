@@ -82,8 +82,8 @@ def _guarded(text: str) -> str:
 def _speaker(unit: MemoryUnit) -> str:
     """A turn's speaker, with its role when a tool or the system said it."""
     role = (unit.role or "").strip().lower()
-    if role in ("tool", "system", "function", "developer") and unit.speaker and unit.speaker.lower() != role:
-        return f"{unit.speaker} ({role})"
+    if role in _NOT_THE_USER and unit.speaker and unit.speaker.lower() != role:
+        return f"{unit.speaker} ({role})"  # "MemoryBot (assistant)": a name is no user's word
     if role in ("tool", "function"):
         return "tool output"
     if role in ("system", "developer"):
