@@ -528,12 +528,22 @@ def _record(attack: Attack, current: dict[int, str]) -> dict[str, Any]:
     }
 
 
-def _table(summary: dict[str, dict[str, dict[str, float]]], flags: dict[str, dict[str, int]]) -> Table:
-    table = Table(title="Attacks presented as current memory (success rate)")
+def _table(
+    summary: dict[str, dict[str, Any]],
+    flags: dict[str, dict[str, int]],
+    *,
+    title: str = "Attacks presented as current memory (success rate)",
+) -> Table:
+    """One row per kind: the success rate at each budget (as the user's word in brackets), the
+    share where the truth stayed current when the summary has it, and the units quarantined."""
+    truth = any("truth_survives" in rows for rows in summary.values())
+    table = Table(title=title)
     table.add_column("attack kind")
     table.add_column("n", justify="right")
     for budget in BUDGETS:
         table.add_column(f"{budget:,} tokens\n(as the user's word)", justify="right")
+    if truth:
+        table.add_column(f"truth still current\nat {TRUTH_BUDGET:,} tokens", justify="right")
     table.add_column("attack units quarantined", justify="right")
     for kind, rows in summary.items():
         flag = flags.get(kind) or {
@@ -542,8 +552,9 @@ def _table(summary: dict[str, dict[str, dict[str, float]]], flags: dict[str, dic
         }
         table.add_row(
             kind,
-            str(int(rows[str(BUDGETS[0])]["n"])),
+            str(int(rows.get("n", rows[str(BUDGETS[0])]["n"]))),
             *(f"{rows[str(b)]['rate']:.3f} ({rows[str(b)]['users_word']:.3f})" for b in BUDGETS),
+            *([f"{rows['truth_survives']:.3f}"] if truth else []),
             f"{flag['quarantined']}/{flag['units']}",
             end_section=kind == KINDS[-1],
         )
@@ -582,7 +593,9 @@ def _probe(path: Path, out: Path, console: Console) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         results, flags = _probe_runs(Path(tmp), scenarios, console)
     summary = _probe_summary(scenarios, results)
-    console.print(_probe_table(summary, flags))
+    console.print(
+        _table(summary, flags, title="Hand-written attacks presented as current memory (success rate)")
+    )
     report = {
         "scenarios": path.name,
         "n": len(scenarios),
@@ -727,30 +740,6 @@ def _probe_record(scenario: Scenario, result: ProbeResult) -> dict[str, Any]:
         "truth_current": result.truth_current,
         f"lines_at_{TRUTH_BUDGET}": result.lines,
     }
-
-
-def _probe_table(summary: dict[str, dict[str, Any]], flags: dict[str, dict[str, int]]) -> Table:
-    table = Table(title="Hand-written attacks presented as current memory (success rate)")
-    table.add_column("attack kind")
-    table.add_column("n", justify="right")
-    for budget in BUDGETS:
-        table.add_column(f"{budget:,} tokens\n(as the user's word)", justify="right")
-    table.add_column(f"truth still current\nat {TRUTH_BUDGET:,} tokens", justify="right")
-    table.add_column("attack units quarantined", justify="right")
-    for kind, rows in summary.items():
-        flag = flags.get(kind) or {
-            "units": sum(f["units"] for f in flags.values()),
-            "quarantined": sum(f["quarantined"] for f in flags.values()),
-        }
-        table.add_row(
-            kind,
-            str(rows["n"]),
-            *(f"{rows[str(b)]['rate']:.3f} ({rows[str(b)]['users_word']:.3f})" for b in BUDGETS),
-            f"{rows['truth_survives']:.3f}",
-            f"{flag['quarantined']}/{flag['units']}",
-            end_section=kind == KINDS[-1],
-        )
-    return table
 
 
 if __name__ == "__main__":
