@@ -18,6 +18,7 @@ from .errors import DuplicateTurnError, LLMError, UsageError
 from .guard.policy import PersonalData, check_policy, for_reading, for_writing
 from .guard.quarantine import (
     flagged_as_their_turns,
+    held_apart,
     held_reasons,
     quarantined,
     reviewed,
@@ -258,14 +259,8 @@ class Memory(MemoryAPI):
                     derived.extend(self._derive_or_warn(anchored, units, now, warnings))
             # What looks like an attack is kept but quarantined, and replaces nothing.
             owner_turns, derived = screen(owner_turns, derived, now)
-            held = [u for u in derived if quarantined(u)]
-            reconciled = plan(
-                self.store,
-                owner_scope,
-                [u for u in derived if not quarantined(u)],
-                self.reconciler,
-                owner_turns,
-            )
+            clean, held = held_apart(derived)
+            reconciled = plan(self.store, owner_scope, clean, self.reconciler, owner_turns)
             # A message is held with what it said that was held (a contradiction of the user).
             owner_turns = turns_of_held(owner_turns, reconciled.new, now)
             # Turns whose statements stopped holding are closed too: their own, or stored ones.
@@ -378,7 +373,7 @@ class Memory(MemoryAPI):
         kept = plan_rebuild(stored, derived)
         # What comes from a message waiting for review waits with it, and replaces nothing.
         new = flagged_as_their_turns(kept.new, held_reasons(turns), datetime.now(UTC))
-        fresh, held = [u for u in new if not quarantined(u)], [u for u in new if quarantined(u)]
+        fresh, held = held_apart(new)
         reconciled = reconcile(kept.current, fresh, ask(self.reconciler, kept.current, fresh), turns)
         closing = closed_turns(reconciled.new + [r.unit for r in reconciled.revisions])
         self.store.replace_derived(

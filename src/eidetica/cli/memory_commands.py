@@ -15,6 +15,7 @@ from rich.text import Text
 
 from .. import wire
 from ..api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT
+from ..guard.quarantine import reasons_held
 from ..ingest.formats import FORMATS
 from ..model import UnitKind
 from .common import (
@@ -375,8 +376,7 @@ def quarantine(
     table.add_column("why", overflow="fold", ratio=1)
     table.add_column("text", overflow="fold", ratio=1)
     for u in units:
-        reasons = u.metadata.get("quarantine", {}).get("reasons", [])
-        table.add_row(u.id, u.kind, "; ".join(reasons), u.text)
+        table.add_row(u.id, u.kind, "; ".join(reasons_held(u)), u.text)
     out.print(table if units else "nothing waits for review")
 
 

@@ -67,20 +67,19 @@ def for_writing(turns: Sequence[TurnInput], policy: PersonalData) -> list[TurnIn
     an InputFormatError when any holds personal data."""
     if policy in ("keep", "mask"):
         return list(turns)
-    found = [(i, find_personal_data(t.content)) for i, t in enumerate(turns)]
-    if policy == "refuse":
-        holding = [(i, f) for i, f in found if f]
-        if holding:
-            kinds = sorted({x.kind for _, f in holding for x in f})
-            raise InputFormatError(
-                f"message {holding[0][0] + 1} holds personal data ({', '.join(kinds)}), which this "
-                "memory's policy refuses to store: nothing of this add was stored"
-            )
-        return list(turns)
-    return [
-        dataclasses.replace(t, content=mask(t.content, f)) if f else t
-        for t, (_, f) in zip(turns, found, strict=True)
-    ]
+    found = [find_personal_data(t.content) for t in turns]
+    if policy == "redact":
+        return [
+            dataclasses.replace(t, content=mask(t.content, f)) if f else t
+            for t, f in zip(turns, found, strict=True)
+        ]
+    if holding := [i for i, f in enumerate(found) if f]:
+        kinds = sorted({x.kind for f in found for x in f})
+        raise InputFormatError(
+            f"message {holding[0] + 1} holds personal data ({', '.join(kinds)}), which this "
+            "memory's policy refuses to store: nothing of this add was stored"
+        )
+    return list(turns)
 
 
 def for_reading(unit: MemoryUnit, policy: PersonalData) -> MemoryUnit:

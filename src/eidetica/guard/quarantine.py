@@ -29,8 +29,10 @@ __all__ = [
     "QUARANTINE",
     "flagged",
     "flagged_as_their_turns",
+    "held_apart",
     "held_reasons",
     "quarantined",
+    "reasons_held",
     "reviewed",
     "screen",
     "turns_of_held",
@@ -49,10 +51,19 @@ def quarantined(unit: MemoryUnit) -> bool:
     return QUARANTINE in unit.metadata
 
 
+def reasons_held(unit: MemoryUnit) -> list[str]:
+    """Why ``unit`` waits for review; empty when it does not."""
+    return list(unit.metadata.get(QUARANTINE, {}).get("reasons", []))
+
+
+def held_apart(units: Sequence[MemoryUnit]) -> tuple[list[MemoryUnit], list[MemoryUnit]]:
+    """``units`` that may be reconciled, and those waiting for review, which replace nothing."""
+    return [u for u in units if not quarantined(u)], [u for u in units if quarantined(u)]
+
+
 def flagged(unit: MemoryUnit, reasons: Sequence[str], at: datetime) -> MemoryUnit:
     """``unit`` with the flag; reasons join any it already has."""
-    earlier = unit.metadata.get(QUARANTINE, {}).get("reasons", [])
-    reasons = list(dict.fromkeys([*earlier, *reasons]))
+    reasons = list(dict.fromkeys([*reasons_held(unit), *reasons]))
     return dataclasses.replace(
         unit, metadata={**unit.metadata, QUARANTINE: {"reasons": reasons, "at": at.isoformat()}}
     )
@@ -64,7 +75,7 @@ def reviewed(unit: MemoryUnit, *, approve: bool, at: datetime) -> dict[str, Any]
     metadata[REVIEW] = {
         "decision": "approved" if approve else "rejected",
         "at": at.isoformat(),
-        "reasons": unit.metadata.get(QUARANTINE, {}).get("reasons", []),
+        "reasons": reasons_held(unit),
     }
     return metadata
 
@@ -107,7 +118,7 @@ def flagged_as_their_turns(
 
 def held_reasons(units: Sequence[MemoryUnit]) -> dict[str, list[str]]:
     """Why each of ``units`` that waits for review is held, by id."""
-    return {u.id: list(u.metadata[QUARANTINE].get("reasons", [])) for u in units if quarantined(u)}
+    return {u.id: reasons_held(u) for u in units if quarantined(u)}
 
 
 def turns_of_held(
@@ -118,5 +129,5 @@ def turns_of_held(
     reasons: dict[str, list[str]] = {}
     for unit in derived:
         for turn_id in unit.derived_from:
-            reasons.setdefault(turn_id, []).extend(unit.metadata.get(QUARANTINE, {}).get("reasons", []))
+            reasons.setdefault(turn_id, []).extend(reasons_held(unit))
     return [flagged(t, reasons[t.id], at) if reasons.get(t.id) else t for t in turns]

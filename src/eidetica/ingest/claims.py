@@ -401,7 +401,7 @@ def _record_fields(sentence: str) -> list[Claim]:
     first_field, _, first_value = parts[0].partition(": ")
     claims: list[Claim] = []
     for field, value in [(first_field, first_value), *zip(parts[1::2], parts[2::2], strict=False)]:
-        name = _ALIASES.sub(lambda m: _ALIAS_OF[m[0]], " ".join(field.lower().split()))
+        name = _unaliased(" ".join(field.lower().split()))
         if _WHERE_FIELDS.intersection(name.split()):
             _claim(claims, thing, "location", value)
             continue
@@ -873,8 +873,7 @@ def _claim(
 ) -> None:
     cleaned = dedupe_key(_VALUE_TAIL.sub("", value) if cut else value)
     if cleaned:
-        subject = _ALIASES.sub(lambda m: _ALIAS_OF[m[0]], subject)
-        claims.append(Claim(f"{subject}|{relation}", cleaned, functional))
+        claims.append(Claim(f"{_unaliased(subject)}|{relation}", cleaned, functional))
 
 
 #: One relation written in other words: "Orvane's chief executive officer" is "Orvane's CEO".
@@ -885,6 +884,11 @@ _ALIAS_OF = {
     "head office": "headquarters", "hq": "headquarters", "list price": "price", "retail price": "price",
 }  # fmt: skip
 _ALIASES = re.compile(rf"\b(?:{'|'.join(sorted(_ALIAS_OF, key=len, reverse=True))})\b")
+
+
+def _unaliased(phrase: str) -> str:
+    """``phrase`` with each relation named by its one name ("chief executive officer" is "ceo")."""
+    return _ALIASES.sub(lambda m: _ALIAS_OF[m[0]], phrase)
 
 
 def _retract(retractions: list[Retraction], subject: str, old: str) -> None:
