@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT, MemoryAPI
 from .background import BackgroundEmbedder
+from .dates import parse_timestamp
 from .embedders import Embedder, load_embedder
 from .errors import DuplicateTurnError, LLMError, UsageError
 from .guard.policy import PersonalData, check_policy, for_reading, for_writing
@@ -32,7 +33,6 @@ from .ingest.importing import owned_by, store_batches
 from .ingest.index_texts import embed_text, lexical_text, preceding_texts
 from .ingest.names import is_role_label, name_user_turns
 from .ingest.reconcile import Reconciler, ask, plan, reconcile
-from .ingest.timeparse import parse_timestamp
 from .ingest.write import derive, new_turns, rows_to_store, turn_unit
 from .lifecycle.lineage import close, closed_turns, source_closures, turn_closures, turn_deletion
 from .lifecycle.rebuild import plan_rebuild

@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..dates import parse_timestamp
 from ..errors import InputFormatError, UsageError
-from ..ingest.timeparse import parse_timestamp
 from ..memory import Memory
 from ..model import TurnInput
 from .datasets import Question

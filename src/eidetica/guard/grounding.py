@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
-from ..ingest.timeparse import MONTH_NAMES, WEEKDAY_NAMES
+from ..dates import MONTH_NAMES, WEEKDAY_NAMES
 
 __all__ = ["unsupported"]
 

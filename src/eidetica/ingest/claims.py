@@ -31,6 +31,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from ..dates import MONTH_NAMES, WEEKDAY_NAMES
 from .keys import dedupe_key
 
 __all__ = ["Claim", "Retraction", "Statement", "analyse", "holds", "subject_of"]
@@ -107,10 +108,13 @@ _CHANGE_CUES = re.compile(
     re.IGNORECASE,
 )
 _ADD_CUES = re.compile(r"\b(?:also|too|another|as well|additionally|in addition|both)\b", re.IGNORECASE)
-_MONTHS_DAYS = (
-    "january february march april may june july august september october november december "
-    "monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays "
-    "fridays saturdays sundays weekends"
+_MONTHS_DAYS = " ".join(
+    [
+        *(name.lower() for name in MONTH_NAMES),
+        *(name.lower() for name in WEEKDAY_NAMES),
+        *(f"{name.lower()}s" for name in WEEKDAY_NAMES),
+        "weekends",
+    ]
 )
 #: Words before the subject that do not belong to it: "Now Sam drives", "Every Tuesday Ines goes".
 _LEADING = frozenset(

@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 
+from eidetica.dates import MONTH_NAMES, WEEKDAY_NAMES
 from eidetica.ingest.names import Voices, listeners, voices_of
 from eidetica.ingest.referents import Referents
+from eidetica.ingest.relative_dates import resolve_relative
 from eidetica.ingest.sentences import (
     MAX_PASSAGES_PER_TURN,
     PASSAGE_MAX_WORDS,
@@ -28,7 +30,6 @@ from eidetica.ingest.sentences import (
     passages,
     split_sentences,
 )
-from eidetica.ingest.timeparse import MONTH_NAMES, WEEKDAY_NAMES, resolve_relative
 from eidetica.model import Extracted, TurnInput, UnitKind
 
 __all__ = [

@@ -21,8 +21,8 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from eidetica.dates import parse_timestamp
 from eidetica.errors import InputFormatError, UsageError
-from eidetica.ingest.timeparse import parse_timestamp
 from eidetica.limits import (
     MAX_LABEL_CHARS,
     MAX_MESSAGES,

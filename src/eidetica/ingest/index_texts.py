@@ -8,11 +8,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+from ..dates import format_date
 from ..model import MemoryUnit
 from ..retrieve.query import without_names
 from .names import is_role_label
 from .reconcile import marker_words
-from .timeparse import format_date
 
 
 def preceding_texts(turns: Sequence[MemoryUnit]) -> dict[str, str]:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eidetica.ingest.timeparse import WEEKDAY_NAMES
+from eidetica.dates import WEEKDAY_NAMES
 from eidetica.model import TurnInput
 
 __all__ = [

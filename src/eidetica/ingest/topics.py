@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from ..dates import MONTH_NAMES, WEEKDAY_NAMES
 from ..lexicon import ATTRIBUTES, attribute_of
 from ..retrieve.confidence import stem
 from ..retrieve.query import lexical_terms
@@ -53,7 +54,7 @@ __all__ = [
     "topic",
 ]
 
-_MONTHS = "january february march april may june july august september october november december"
+_MONTHS = " ".join(name.lower() for name in MONTH_NAMES)
 _MONTH_NAMES = _MONTHS.replace(" ", "|")
 #: What follows "to" in a change of value ("cut the target to 1.3 million", "moved me to the late
 #: shift"), and not in an aim ("it pushed Jon to take the plunge").
@@ -179,9 +180,7 @@ _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _QUOTED = re.compile(r"[\"“]([^\"”]+)[\"”]")
 #: A name: a capitalised word past a sentence's first, not a month, a weekday or "I".
-_NOT_NAMES = [
-    w.capitalize() for w in f"{_MONTHS} monday tuesday wednesday thursday friday saturday sunday".split()
-]
+_NOT_NAMES = [*MONTH_NAMES, *WEEKDAY_NAMES]
 _NAME = re.compile(
     rf"(?<![.!?:]\s)(?<!^)(?<![\"“(])\b(?!(?:I|I'm|I've|I'd|I'll|{'|'.join(_NOT_NAMES)})s?\b)"
     r"(?-i:[A-Z][\w'-]*[a-z][\w'-]*|[A-Z]{2,})\b"

@@ -13,8 +13,8 @@ import logging
 import re
 from datetime import date
 
+from ..dates import format_date
 from ..errors import LLMOutputError, UsageError
-from ..ingest.timeparse import format_date
 from ..model import Answer, Context, Hit
 from ..retrieve.pack import line, said_on
 from .base import JsonSchema, LLMClient

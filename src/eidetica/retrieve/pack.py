@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
-from ..ingest.timeparse import format_date
+from ..dates import format_date
 from ..model import LONG_TURN_WORDS, Context, Hit, MemoryUnit
 from ..tokens import TokenCounter
 

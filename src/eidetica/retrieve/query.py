@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
+from ..dates import MONTH_NUMBERS
+
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 
 # Question words and function words carry no evidence; dropping them keeps BM25 on content.
@@ -26,13 +28,7 @@ STOPWORDS = frozenset(
     really thing things would""".split()
 )
 
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        "january february march april may june july august september october november december".split()
-    )
-}
-_MONTH_RE = "|".join(_MONTHS)
+_MONTH_RE = "|".join(MONTH_NUMBERS)
 _DATE_MENTION = re.compile(
     rf"\b(?:(?P<day>\d{{1,2}})\s+)?(?P<month>{_MONTH_RE})\b(?:\s+(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?,?)?"
     rf"\s*,?\s*(?P<year>(?:19|20)\d\d)\b|\b(?P<yearonly>(?:19|20)\d\d)\b",
@@ -77,7 +73,7 @@ def time_window(question: str) -> TimeWindow | None:
         year = int(match.group("yearonly"))
         return TimeWindow(datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC))
     year = int(match.group("year"))
-    month = _MONTHS[match.group("month").lower()]
+    month = MONTH_NUMBERS[match.group("month").lower()]
     day = match.group("day") or match.group("day2")
     if day and 1 <= int(day) <= 31:
         try:
