@@ -65,8 +65,10 @@ class MemoryAPI(Protocol):
         timestamp: datetime | str | float | None = None,
         infer: bool = True,
         user_name: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> AddResult:
-        """Store messages verbatim and derive facts and events from them, in one transaction."""
+        """Store messages verbatim and derive facts and events from them, in one transaction;
+        ``metadata`` tags every message (and what is derived from it)."""
         ...
 
     def import_file(
@@ -95,8 +97,10 @@ class MemoryAPI(Protocol):
         since: Moment | None = None,
         until: Moment | None = None,
         as_of: Moment | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> builtins.list[Hit]:
-        """The units that best answer ``query``, best first."""
+        """The units that best answer ``query``, best first; ``metadata`` keeps only the units
+        tagged with each of its keys and an equal value."""
         ...
 
     def context(
@@ -108,6 +112,7 @@ class MemoryAPI(Protocol):
         session_id: str | None = None,
         budget_tokens: int = DEFAULT_CONTEXT_BUDGET,
         as_of: Moment | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> Context:
         """The best evidence for ``query`` packed into ``budget_tokens``, rendered for a prompt."""
         ...
@@ -121,6 +126,7 @@ class MemoryAPI(Protocol):
         session_id: str | None = None,
         budget_tokens: int = DEFAULT_ANSWER_BUDGET,
         as_of: Moment | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> Answer:
         """Answer ``question`` from memory with the configured LLM, citing the units it used."""
         ...
@@ -138,6 +144,7 @@ class MemoryAPI(Protocol):
         kinds: Iterable[UnitKind] | None = None,
         limit: int | None = DEFAULT_LIST_LIMIT,
         offset: int = 0,
+        metadata: dict[str, Any] | None = None,
     ) -> builtins.list[MemoryUnit]:
         """The user's active units in time order."""
         ...

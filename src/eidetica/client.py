@@ -18,6 +18,7 @@ from .api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAU
 from .errors import NotFoundError, ServerError, UsageError
 from .ingest.formats import read_file
 from .ingest.importing import owned_by, store_batches
+from .metadata import check_filter
 from .model import (
     AddResult,
     Answer,
@@ -75,6 +76,7 @@ class Client(MemoryAPI):
         timestamp: datetime | str | float | None = None,
         infer: bool = True,
         user_name: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> AddResult:
         """Store messages verbatim and derive memory units from them, in one transaction."""
         body = {
@@ -85,6 +87,7 @@ class Client(MemoryAPI):
             "timestamp": timestamp,
             "infer": infer,
             "user_name": user_name,
+            "metadata": metadata,
             # The server answers ids and counts unless asked: ``AddResult`` holds the units.
             "return_units": True,
         }
@@ -136,6 +139,7 @@ class Client(MemoryAPI):
         since: datetime | str | None = None,
         until: datetime | str | None = None,
         as_of: datetime | str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> list[Hit]:
         """Return up to ``k`` units that best answer ``query``, best first, within one user."""
         body = {
@@ -148,6 +152,7 @@ class Client(MemoryAPI):
             "since": since,
             "until": until,
             "as_of": as_of,
+            "metadata": metadata,
         }
         return self._call(
             "POST", "/v1/search", lambda d: [wire.hit_from_wire(h) for h in d["hits"]], body=body
@@ -162,6 +167,7 @@ class Client(MemoryAPI):
         session_id: str | None = None,
         budget_tokens: int = DEFAULT_CONTEXT_BUDGET,
         as_of: datetime | str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> Context:
         """Pack the best evidence for ``query`` into ``budget_tokens``, without duplicates."""
         body = {
@@ -171,6 +177,7 @@ class Client(MemoryAPI):
             "session_id": session_id,
             "budget_tokens": budget_tokens,
             "as_of": as_of,
+            "metadata": metadata,
         }
         return self._call("POST", "/v1/context", wire.context_from_wire, body=body)
 
@@ -183,6 +190,7 @@ class Client(MemoryAPI):
         session_id: str | None = None,
         budget_tokens: int = DEFAULT_ANSWER_BUDGET,
         as_of: datetime | str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> Answer:
         """Answer from memory with the server's LLM, citing the units (and turns) it used."""
         body = {
@@ -192,6 +200,7 @@ class Client(MemoryAPI):
             "session_id": session_id,
             "budget_tokens": budget_tokens,
             "as_of": as_of,
+            "metadata": metadata,
         }
         return self._call("POST", "/v1/answer", wire.answer_from_wire, body=body)
 
@@ -208,6 +217,7 @@ class Client(MemoryAPI):
         kinds: Iterable[UnitKind] | None = None,
         limit: int | None = DEFAULT_LIST_LIMIT,
         offset: int = 0,
+        metadata: dict[str, Any] | None = None,
     ) -> builtins.list[MemoryUnit]:
         """Return the user's active units in time order (``limit=None``: all of them, in pages)."""
         params: dict[str, Any] = {
@@ -216,6 +226,10 @@ class Client(MemoryAPI):
             "session_id": session_id,
             "kinds": None if kinds is None else _listed(kinds),
             "offset": offset,
+            # A query string holds text: the filter travels as its JSON, checked here first.
+            "metadata": None
+            if metadata is None
+            else json.dumps(dict(check_filter("metadata", metadata) or ())),
         }
         if limit is not None:
             return self._list_page({**params, "limit": limit})

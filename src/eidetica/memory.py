@@ -48,6 +48,8 @@ from .limits import (
     check_query,
     check_text,
 )
+from .metadata import check_callers, check_filter
+from .metadata import updated as updated_metadata
 from .model import (
     DEFAULT_TENANT,
     DEFAULT_USER,
@@ -173,6 +175,7 @@ class Memory(MemoryAPI):
         timestamp: datetime | str | float | None = None,
         infer: bool = True,
         user_name: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> AddResult:
         """Store messages verbatim and derive memory units from them, in one transaction.
 
@@ -184,6 +187,11 @@ class Memory(MemoryAPI):
         else the name the user gave earlier ("I'm Sam", learned and kept with the turns), else
         they read as "the user" ("The user lives in Paris.").
 
+        ``metadata`` tags every message of the call (a message's own ``metadata`` wins key by key);
+        the facts and events derived from a message carry its tags, so reads can filter on them
+        (``search(..., metadata=...)``). Keys Eidetica keeps itself (``metadata.SYSTEM_KEYS``) are
+        refused.
+
         ``eidetica.limits`` bounds what one add takes: ``MAX_MESSAGES`` messages, each text up to
         ``MAX_TURN_CHARS`` characters, times in the years ``MIN_YEAR`` to ``MAX_YEAR`` (UTC).
         """
@@ -191,6 +199,10 @@ class Memory(MemoryAPI):
         session = None if session_id is None else check_id("session_id", session_id)
         name = None if user_name is None else check_id("user_name", user_name)
         turns = from_messages(messages, session_id=session, timestamp=when)
+        if metadata:
+            tags = check_metadata("metadata", metadata)
+            check_callers("metadata", tags)
+            turns = [dataclasses.replace(t, metadata={**tags, **t.metadata}) for t in turns]
         return self._store_turns(turns, self._scope(user_id, agent_id), infer=infer, user_name=name)
 
     def import_file(
@@ -398,15 +410,17 @@ class Memory(MemoryAPI):
         since: datetime | str | None = None,
         until: datetime | str | None = None,
         as_of: datetime | str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> list[Hit]:
         """Return up to ``k`` units that best answer ``query``, best first, within one user.
 
         Current units rank before the ones a newer statement superseded. ``as_of`` asks what
         memory held at that time instead: only units already true then and not yet superseded.
+        ``metadata`` keeps only units tagged with each of its keys and an equal value.
         """
         check_query("query", query)
         check_count("k", k, maximum=MAX_K)
-        where = self._filter(user_id, agent_id, session_id, kinds, since, until)
+        where = self._filter(user_id, agent_id, session_id, kinds, since, until, metadata)
         if as_of is not None:
             # Filtered first, then ranked: a value memory held then is found however low it
             # would rank today.
@@ -422,6 +436,7 @@ class Memory(MemoryAPI):
         session_id: str | None = None,
         budget_tokens: int = DEFAULT_CONTEXT_BUDGET,
         as_of: datetime | str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> Context:
         """Pack the best evidence for ``query`` into ``budget_tokens``, without duplicates.
 
@@ -438,12 +453,18 @@ class Memory(MemoryAPI):
         hits = [
             Hit(for_reading(h.unit.held_at(moment), self.personal_data), h.score, h.scores, h.confident)
             for h in self.search(
-                query, user_id=user_id, agent_id=agent_id, session_id=session_id, k=depth, as_of=moment
+                query,
+                user_id=user_id,
+                agent_id=agent_id,
+                session_id=session_id,
+                k=depth,
+                as_of=moment,
+                metadata=metadata,
             )
         ]
         # A small history goes whole unless nothing in it is related to the question at all: the
         # model reading it tells a kitten from pets better than coverage and cosine can.
-        whole = self._whole_history(user_id, agent_id, session_id, budget_tokens, moment)
+        whole = self._whole_history(user_id, agent_id, session_id, budget_tokens, moment, metadata)
         if whole and any(related(h) for h in hits):
             scored = {h.id: h for h in hits}
             shown = [scored.get(u.id) or Hit(for_reading(u, self.personal_data), 0.0, {}) for u in whole]
@@ -470,6 +491,7 @@ class Memory(MemoryAPI):
         session_id: str | None = None,
         budget_tokens: int = DEFAULT_ANSWER_BUDGET,
         as_of: datetime | str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> Answer:
         """Answer from memory with the configured LLM, citing the units (and turns) it used.
 
@@ -491,6 +513,7 @@ class Memory(MemoryAPI):
             session_id=session_id,
             budget_tokens=budget_tokens,
             as_of=as_of,
+            metadata=metadata,
         )
         return answer_question(self.llm, question, found)
 
@@ -501,6 +524,7 @@ class Memory(MemoryAPI):
         session_id: str | None,
         budget: int,
         as_of: datetime | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> builtins.list[MemoryUnit] | None:
         """Every turn, and the current units that stand for turns no longer holding (a corrected
         fact, say), or None when that cannot fit ``budget`` (or the retriever never packs it);
@@ -508,7 +532,7 @@ class Memory(MemoryAPI):
         if not self.retriever.packs_whole_history:
             return None
         where = dataclasses.replace(
-            self._filter(user_id, agent_id, session_id, ("turn",), None, None), as_of=as_of
+            self._filter(user_id, agent_id, session_id, ("turn",), None, None, metadata), as_of=as_of
         )
         # Each line costs at least a few tokens: more turns than this cannot fit.
         if self.store.count(where, at_most=budget // 4 + 1) > budget // 4:
@@ -536,12 +560,14 @@ class Memory(MemoryAPI):
         kinds: Iterable[UnitKind] | None = None,
         limit: int | None = DEFAULT_LIST_LIMIT,
         offset: int = 0,
+        metadata: dict[str, Any] | None = None,
     ) -> list[MemoryUnit]:
-        """Return the user's active units in time order."""
+        """Return the user's active units in time order (only those tagged as ``metadata`` says,
+        when given)."""
         if limit is not None:
             check_count("limit", limit, maximum=MAX_LIMIT, minimum=0, fix="; page with offset")
         check_count("offset", offset, maximum=MAX_OFFSET, minimum=0)
-        where = self._filter(user_id, agent_id, session_id, kinds, None, None)
+        where = self._filter(user_id, agent_id, session_id, kinds, None, None, metadata)
         return self.store.list_units(where, limit=limit, offset=offset)
 
     def update(
@@ -554,12 +580,12 @@ class Memory(MemoryAPI):
     ) -> MemoryUnit:
         """Give a derived unit a new text; the old version stays in ``history``.
 
-        Turns are the verbatim record and never change: add a correction instead.
+        Turns are the verbatim record and never change: add a correction instead. ``metadata``
+        replaces the caller's tags; the keys Eidetica keeps itself stay as they are.
         """
         unit_id = check_id("unit_id", unit_id)
         check_text("text", text, fix=", as for a turn")  # the very checks every added turn passes
-        if metadata is not None:
-            metadata = check_metadata("metadata", metadata)
+        given = None if metadata is None else check_metadata("metadata", metadata)
         owner = self._user_or_none(user_id)
         current = self.store.get(unit_id, tenant=self.tenant, user_id=owner)
         if current.kind == "turn":
@@ -574,7 +600,7 @@ class Memory(MemoryAPI):
             text=text,
             vector=self.embedder.embed([embed_text(changed)])[0],
             lexical_text=lexical_text(changed),
-            metadata=metadata,
+            metadata=None if given is None else updated_metadata(given, current.metadata),
             # The turns it came from say what the correction replaced: they now read as past.
             revisions=source_closures(self.store, current, datetime.now(UTC)),
         )
@@ -706,6 +732,7 @@ class Memory(MemoryAPI):
         kinds: Iterable[UnitKind] | None,
         since: datetime | str | None,
         until: datetime | str | None,
+        metadata: dict[str, Any] | None = None,
     ) -> UnitFilter:
         scope = dataclasses.replace(
             self._scope(user_id, agent_id),
@@ -720,6 +747,7 @@ class Memory(MemoryAPI):
             kinds=kind_tuple,
             since=None if since is None else parse_timestamp(since),
             until=None if until is None else parse_timestamp(until),
+            metadata=check_filter("metadata", metadata),
         )
 
 

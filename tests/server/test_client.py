@@ -360,3 +360,29 @@ def test_readme_client_snippet_runs(live: LiveServer) -> None:
         exec(compile(code, "README.md", "exec"), {})
     assert "oolong" in printed.getvalue()
     assert live.memory().list(user_id="alice")
+
+
+def test_metadata_tags_and_filters_travel_over_http(client: Client, memory: Memory, live: LiveServer) -> None:
+    client.add(ANA[:2], user_id="ana", timestamp=WHEN, metadata={"project": "apollo", "n": 1})
+    client.add(ANA[2:], user_id="ana", timestamp=WHEN)
+    tags = {"project": "apollo", "n": 1.0}
+    over_http = client.list(user_id="ana", metadata=tags)
+    assert over_http and [u.id for u in over_http] == [
+        u.id for u in memory.list(user_id="ana", metadata=tags)
+    ]
+    assert all(u.metadata["project"] == "apollo" for u in over_http)
+    hits = client.search("dog", user_id="ana", metadata={"project": "apollo"})
+    assert hits and {h.id for h in hits} == {h.id for h in memory.search("dog", user_id="ana", metadata=tags)}
+    packed = client.context("what does Ana do for work", user_id="ana", metadata={"project": "apollo"})
+    assert "nurse" not in packed.text
+    with pytest.raises(UsageError, match="string, number, boolean or null"):
+        client.list(user_id="ana", metadata={"project": ["apollo"]})
+    with pytest.raises(UsageError, match="string, number, boolean or null"):
+        client.search("dog", user_id="ana", metadata={"project": {"a": 1}})
+    with live.http() as http:
+        both = http.get("/v1/memories", params={"user_id": "ana", "metadata": '{"project": "apollo"}'})
+        assert both.status_code == 200 and len(both.json()["memories"]) == len(over_http)
+        bad = http.get("/v1/memories", params={"user_id": "ana", "metadata": "project=apollo"})
+        assert bad.status_code == 400 and "metadata is not JSON" in bad.text
+        reserved = http.post("/v1/memories", json={"messages": "hi", "metadata": {"quarantine": 1}})
+        assert reserved.status_code == 400 and "kept by eidetica" in reserved.text

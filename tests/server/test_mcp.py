@@ -138,10 +138,10 @@ async def check_tools_are_listed(session: ClientSession, *, with_user: bool) -> 
         assert tools["list_users"].annotations is not None and tools["list_users"].annotations.read_only_hint
         tools.pop("list_users")
     expected = {
-        "add_memory": {"messages", "session_id", "timestamp", "user_name", "infer"},
-        "search_memories": {"query", "k", "kinds", "since", "until", "as_of", "session_id"},
-        "get_context": {"query", "budget_tokens", "as_of", "session_id"},
-        "list_memories": {"limit", "offset", "kinds", "session_id"},
+        "add_memory": {"messages", "session_id", "timestamp", "user_name", "infer", "metadata"},
+        "search_memories": {"query", "k", "kinds", "since", "until", "as_of", "metadata", "session_id"},
+        "get_context": {"query", "budget_tokens", "as_of", "metadata", "session_id"},
+        "list_memories": {"limit", "offset", "kinds", "metadata", "session_id"},
         "get_memory": {"id"},
         "delete_memory": {"id"},
         "update_memory": {"id", "text", "metadata"},

@@ -25,6 +25,7 @@ from ..api import split_commas
 from ..config import resolve_db
 from ..errors import EideticaError, UsageError
 from ..memory import EXTRACTION_FAILED, Memory
+from ..metadata import from_json
 from ..model import Hit, MemoryUnit, UnitKind
 
 app = typer.Typer(
@@ -75,19 +76,11 @@ def _one_of(choices: Sequence[str]) -> Callable[[str | None], str | None]:
 
 
 def _metadata(value: str | None) -> dict[str, Any] | None:
-    """Read ``--metadata`` as a JSON object."""
-    if value is None:
-        return None
-    example = 'write an object, like \'{"source": "chat"}\''
+    """Read ``--metadata`` as a JSON object, before any store is opened: a typo changes nothing."""
     try:
-        data = json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise typer.BadParameter(
-            f"not JSON ({exc.msg}, column {exc.colno}); {example}", param_hint="'--metadata'"
-        ) from None
-    if not isinstance(data, dict):
-        raise typer.BadParameter(f"{value!r} is not a JSON object; {example}", param_hint="'--metadata'")
-    return data
+        return from_json("--metadata", value)
+    except UsageError as exc:
+        raise typer.BadParameter(str(exc).removeprefix("--metadata "), param_hint="'--metadata'") from None
 
 
 DbOption = Annotated[
@@ -116,6 +109,14 @@ InferOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 AsOfOption = Annotated[
     str | None, typer.Option("--as-of", help="Answer from what memory held at this time (ISO 8601).")
+]
+MetadataFilterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--metadata",
+        help="Only units tagged with each key of this JSON object and an equal value, "
+        'like \'{"project": "apollo"}\'.',
+    ),
 ]
 
 #: Python parameter names that library messages use, as the CLI spells them (a longer form first).

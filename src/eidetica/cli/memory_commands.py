@@ -27,6 +27,7 @@ from .common import (
     JsonOption,
     KindOption,
     LLMOption,
+    MetadataFilterOption,
     SessionOption,
     UserOption,
     _day,
@@ -60,6 +61,14 @@ def add(
         str | None,
         typer.Option("--user-name", help="The user's name, for their messages without --speaker."),
     ] = None,
+    metadata: Annotated[
+        str | None,
+        typer.Option(
+            "--metadata",
+            help="Tag the message (and what is derived from it) with this JSON object, "
+            'like \'{"project": "apollo"}\'.',
+        ),
+    ] = None,
     infer: InferOption = True,
     llm: LLMOption = False,
     db: DbOption = None,
@@ -69,6 +78,7 @@ def add(
     message: dict[str, Any] = {"role": role, "content": text}
     if speaker:
         message["name"] = speaker
+    tags = _metadata(metadata)
     with _open(db, llm_extract=llm) as memory:
         result = memory.add(
             [message],
@@ -78,6 +88,7 @@ def add(
             timestamp=timestamp,
             infer=infer,
             user_name=user_name,
+            metadata=tags,
         )
     if as_json:
         _print_json(result)
@@ -107,10 +118,12 @@ def search(
         str | None, typer.Option("--until", help="Only what happened at or before this time (ISO 8601).")
     ] = None,
     as_of: AsOfOption = None,
+    metadata: MetadataFilterOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Find the memories that best answer a question."""
+    tags = _metadata(metadata)
     with _open(db) as memory:
         hits = memory.search(
             query,
@@ -122,6 +135,7 @@ def search(
             since=since,
             until=until,
             as_of=as_of,
+            metadata=tags,
         )
     if as_json:
         _print_json(hits)
@@ -140,13 +154,21 @@ def context(
     session: SessionOption = None,
     budget: Annotated[int, typer.Option(help="Token budget.")] = DEFAULT_CONTEXT_BUDGET,
     as_of: AsOfOption = None,
+    metadata: MetadataFilterOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Print the evidence for a question packed into a token budget, ready for a prompt."""
+    tags = _metadata(metadata)
     with _open(db) as memory:
         ctx = memory.context(
-            query, user_id=user, agent_id=agent, session_id=session, budget_tokens=budget, as_of=as_of
+            query,
+            user_id=user,
+            agent_id=agent,
+            session_id=session,
+            budget_tokens=budget,
+            as_of=as_of,
+            metadata=tags,
         )
     if as_json:
         _print_json(ctx)
@@ -166,13 +188,21 @@ def answer(
         int, typer.Option(help="Token budget of the evidence the model reads.")
     ] = DEFAULT_ANSWER_BUDGET,
     as_of: AsOfOption = None,
+    metadata: MetadataFilterOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Answer from memory with the LLM in EIDETICA_LLM_*, citing the turns it used."""
+    tags = _metadata(metadata)
     with _open(db) as memory:
         reply = memory.answer(
-            question, user_id=user, agent_id=agent, session_id=session, budget_tokens=budget, as_of=as_of
+            question,
+            user_id=user,
+            agent_id=agent,
+            session_id=session,
+            budget_tokens=budget,
+            as_of=as_of,
+            metadata=tags,
         )
     if as_json:
         _print_json(reply)
@@ -244,10 +274,12 @@ def list_(
     kind: KindOption = None,
     limit: Annotated[int, typer.Option(help="How many units.")] = DEFAULT_LIST_LIMIT,
     offset: Annotated[int, typer.Option(help="Skip this many first.")] = 0,
+    metadata: MetadataFilterOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List a user's memories in time order."""
+    tags = _metadata(metadata)
     with _open(db) as memory:
         units = memory.list(
             user_id=user,
@@ -256,6 +288,7 @@ def list_(
             kinds=cast("list[UnitKind] | None", kind),
             limit=limit,
             offset=offset,
+            metadata=tags,
         )
     if as_json:
         _print_json(units)

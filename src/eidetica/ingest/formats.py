@@ -32,6 +32,7 @@ from eidetica.limits import (
     check_text,
 )
 from eidetica.limits import MAX_TURN_CHARS as MAX_TURN_CHARS  # re-exported: callers import it here
+from eidetica.metadata import check_callers
 from eidetica.model import TurnInput
 
 FORMATS = ("jsonl", "json", "messages", "locomo", "text")
@@ -117,10 +118,12 @@ def _opt_str(value: object, what: str, *, allow_int: bool = False) -> str | None
 
 
 def _metadata(value: object) -> dict[str, Any]:
-    """Return a copy of a JSON-serialisable metadata dict ({} for None): ``limits.check_metadata``,
-    the check ``update`` runs too."""
+    """Return a copy of a JSON-serialisable metadata dict ({} for None) without a key Eidetica
+    keeps itself: the checks ``update`` runs too."""
     try:
-        return check_metadata("metadata", value)
+        metadata = check_metadata("metadata", value)
+        check_callers("metadata", metadata)
+        return metadata
     except UsageError as exc:
         raise _Invalid(str(exc)) from None
 

@@ -15,6 +15,7 @@ from ..embedders.base import Embedder, Vectors
 from ..errors import EmbedderError
 from ..ids import new_id
 from ..lifecycle.rebuild import origin_key
+from ..metadata import callers_keys
 from ..model import MemoryUnit, Scope, TurnInput
 from ..storage import NewUnit, Store
 from .base import Extractor, ReportingExtractor
@@ -90,6 +91,7 @@ def derive(
                 entities=item.entities,
                 sources=tuple(s for u in origin for s in u.sources),
                 derived_from=tuple(u.id for u in origin),
+                metadata=callers_keys(origin[0].metadata),  # filters find a tagged turn's facts too
                 origin=origin_key(origin[0].id, item.text),
             )
         )

@@ -26,6 +26,7 @@ from datetime import datetime
 from ..embedders.base import Embedder
 from ..errors import EmbedderError
 from ..guard.quarantine import quarantined
+from ..metadata import matches
 from ..model import Hit, MemoryUnit
 from ..storage.base import Store, UnitFilter
 from .confidence import confident, question_stems
@@ -250,14 +251,16 @@ def _successors(
 
 
 def _allowed(unit: MemoryUnit, where: UnitFilter) -> bool:
-    """Whether a unit loaded by id also passes the query's kind, agent and session filters and
-    ``as_of``."""
+    """Whether a unit loaded by id also passes the query's kind, agent, session and metadata
+    filters and ``as_of``."""
     scope = where.scope
     if where.kinds and unit.kind not in where.kinds:
         return False
     if (scope.agent_id is not None and unit.scope.agent_id != scope.agent_id) or (
         scope.session_id is not None and unit.scope.session_id != scope.session_id
     ):
+        return False
+    if not matches(unit.metadata, where.metadata):
         return False
     start = unit.valid_from or unit.occurred_at or unit.recorded_at
     return where.as_of is None or start <= where.as_of

@@ -112,6 +112,13 @@ IdArg = Annotated[str, Field(description="A memory id, as returned by the other 
 SessionArg = Annotated[
     str | None, Field(description="Only memories of this conversation (its session_id); omit for all.")
 ]
+MetadataArg = Annotated[
+    dict[str, Any] | None,
+    Field(
+        description="Only memories tagged with each of these metadata keys and an equal value "
+        '(e.g. {"project": "apollo"}); omit for all.'
+    ),
+]
 AsOfArg = Annotated[
     str | None,
     Field(description="Answer from what memory held at this ISO 8601 time, not from what holds now."),
@@ -159,6 +166,12 @@ class MemoryTools:
         infer: Annotated[
             bool, Field(description="Derive facts and events too (default); false stores the text only.")
         ] = True,
+        metadata: Annotated[
+            dict[str, Any] | None,
+            Field(
+                description='Tags for these messages, e.g. {"project": "apollo"}, to filter reads by later.'
+            ),
+        ] = None,
         user_id: UserArg = None,
     ) -> AddView:
         """Remember something long-term: a text, or a list of chat messages.
@@ -181,6 +194,7 @@ class MemoryTools:
             timestamp=timestamp,
             infer=infer,
             user_name=user_name,
+            metadata=metadata,
         )
         return {
             "turns": [stored_view(u) for u in result.turns],
@@ -201,6 +215,7 @@ class MemoryTools:
             str | None, Field(description="Only memories that happened at or before this ISO 8601 time.")
         ] = None,
         as_of: AsOfArg = None,
+        metadata: MetadataArg = None,
         session_id: SessionArg = None,
         user_id: UserArg = None,
     ) -> SearchView:
@@ -219,6 +234,7 @@ class MemoryTools:
             since=since,
             until=until,
             as_of=as_of,
+            metadata=metadata,
         )
         return {"hits": [hit_view(h) for h in hits]}
 
@@ -230,6 +246,7 @@ class MemoryTools:
             int, Field(ge=1, le=MAX_BUDGET_TOKENS, description="The most tokens the returned text may take.")
         ] = DEFAULT_CONTEXT_BUDGET,
         as_of: AsOfArg = None,
+        metadata: MetadataArg = None,
         session_id: SessionArg = None,
         user_id: UserArg = None,
     ) -> ContextView:
@@ -246,6 +263,7 @@ class MemoryTools:
             session_id=session_id,
             budget_tokens=budget_tokens,
             as_of=as_of,
+            metadata=metadata,
         )
         return {
             "text": packed.text,
@@ -266,6 +284,7 @@ class MemoryTools:
             int, Field(ge=0, le=MAX_OFFSET, description="How many to skip: next_offset of the page before.")
         ] = 0,
         kinds: Annotated[list[Kind] | None, Field(description=KINDS_HELP)] = None,
+        metadata: MetadataArg = None,
         session_id: SessionArg = None,
         user_id: UserArg = None,
     ) -> ListView:
@@ -275,7 +294,12 @@ class MemoryTools:
         next_offset is null on the last page.
         """
         units = self._memory(ctx).list(
-            user_id=self._user(user_id), session_id=session_id, kinds=kinds, limit=limit, offset=offset
+            user_id=self._user(user_id),
+            session_id=session_id,
+            kinds=kinds,
+            limit=limit,
+            offset=offset,
+            metadata=metadata,
         )
         return {
             "units": [unit_view(u) for u in units],

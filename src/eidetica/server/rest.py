@@ -20,6 +20,7 @@ from .. import __version__, wire
 from ..config import DEFAULT_MAX_BODY_MB, MIB, server_settings
 from ..errors import StoreError, UsageError
 from ..memory import Memory
+from ..metadata import from_json
 from ..model import Answer, Context, MemoryUnit, Stats
 from . import http_errors
 from .hosts import HostGuard
@@ -101,6 +102,7 @@ def add_memories(body: AddRequest, memory: Caller) -> JSONResponse:
         timestamp=body.timestamp,
         infer=body.infer,
         user_name=body.user_name,
+        metadata=body.metadata,
     )
     if body.return_units:
         return _json(result, 201)
@@ -117,6 +119,7 @@ def list_memories(query: Annotated[ListQuery, Query()], memory: Caller) -> JSONR
         kinds=query.kinds,  # type: ignore[arg-type]  # Memory checks the names
         limit=query.limit,
         offset=query.offset,
+        metadata=from_json("metadata", query.metadata),
     )
     return _json({"memories": units})
 
@@ -178,6 +181,7 @@ def search(body: SearchRequest, memory: Caller) -> JSONResponse:
         since=body.since,
         until=body.until,
         as_of=body.as_of,
+        metadata=body.metadata,
     )
     return _json({"hits": hits})
 
@@ -192,6 +196,7 @@ def context(body: ContextRequest, memory: Caller) -> JSONResponse:
         session_id=body.session_id,
         budget_tokens=body.budget_tokens,
         as_of=body.as_of,
+        metadata=body.metadata,
     )
     return _json(packed)
 
@@ -206,6 +211,7 @@ def answer(body: AnswerRequest, memory: Caller) -> JSONResponse:
         session_id=body.session_id,
         budget_tokens=body.budget_tokens,
         as_of=body.as_of,
+        metadata=body.metadata,
     )
     return _json(reply)
 

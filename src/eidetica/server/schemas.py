@@ -118,6 +118,10 @@ class AddRequest(_Body):
         str | None,
         Field(description="The user's name, for user messages that carry no name.", json_schema_extra=_ID),
     ] = None
+    metadata: Annotated[
+        dict[str, Any] | None,
+        Field(description="Tags for every message (a message's own metadata wins key by key)."),
+    ] = None
     return_units: Annotated[
         bool,
         Field(
@@ -131,6 +135,11 @@ AsOf = Annotated[
     str | None,
     Field(description=f"What memory held at this time: no units superseded by then; {_TIME_RANGE}."),
 ]
+_FILTER = (
+    "Only units tagged with each of these metadata keys and an equal value (a string, number, "
+    "boolean or null)."
+)
+MetadataFilter = Annotated[dict[str, Any] | None, Field(description=_FILTER)]
 
 
 class SearchRequest(_Body):
@@ -153,6 +162,7 @@ class SearchRequest(_Body):
         str | None, Field(description=f"Only units up to this time (ISO 8601), {_TIME_RANGE}.")
     ] = None
     as_of: AsOf = None
+    metadata: MetadataFilter = None
 
 
 class ContextRequest(_Body):
@@ -166,6 +176,7 @@ class ContextRequest(_Body):
         int, Field(description="The most tokens the context may take.", json_schema_extra=BudgetTokens)
     ] = DEFAULT_CONTEXT_BUDGET
     as_of: AsOf = None
+    metadata: MetadataFilter = None
 
 
 class AnswerRequest(_Body):
@@ -180,6 +191,7 @@ class AnswerRequest(_Body):
         Field(description="Token budget of the evidence the model reads.", json_schema_extra=BudgetTokens),
     ] = DEFAULT_ANSWER_BUDGET
     as_of: AsOf = None
+    metadata: MetadataFilter = None
 
 
 class UpdateRequest(_Body):
@@ -229,3 +241,7 @@ class ListQuery(_Query):
         int,
         Field(description="Skip this many first.", json_schema_extra=_bounds(minimum=0, maximum=MAX_OFFSET)),
     ] = 0
+    metadata: Annotated[
+        str | None,
+        Field(description=_FILTER + ' A JSON object, e.g. {"project": "apollo"}.'),
+    ] = None

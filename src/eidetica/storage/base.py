@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol
 
 from ..embedders.base import Vectors
 from ..errors import StoreError
+from ..metadata import MetadataFilter
 from ..model import HistoryEntry, MemoryUnit, Scope, Stats, UnitKind
 
 
@@ -37,6 +38,8 @@ class UnitFilter:
     derived_from: str | None = None
     #: Only units said in one of these roles ("user", "assistant", ...).
     roles: tuple[str, ...] | None = None
+    #: Only units whose metadata holds each of these keys with an equal value (``eidetica.metadata``).
+    metadata: MetadataFilter | None = None
 
 
 @dataclass(frozen=True)

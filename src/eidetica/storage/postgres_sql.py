@@ -11,6 +11,7 @@ from psycopg.adapt import Dumper
 from psycopg.pq import Format
 
 from .base import UnitFilter, lineage_pattern
+from .metadata_sql import postgres_clauses
 
 
 def filter_sql(where: UnitFilter, *, include_deleted: bool = False) -> tuple[str, dict[str, Any]]:
@@ -47,6 +48,10 @@ def filter_sql(where: UnitFilter, *, include_deleted: bool = False) -> tuple[str
     if where.roles:
         clauses.append("u.role = ANY(%(roles)s)")
         params["roles"] = list(where.roles)
+    if where.metadata:
+        tagged, tags = postgres_clauses("u.metadata", where.metadata)
+        clauses.extend(tagged)
+        params.update(tags)
     return " AND ".join(clauses), params
 
 

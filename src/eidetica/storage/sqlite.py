@@ -31,6 +31,7 @@ from .base import NewUnit, Revision, UnitFilter, embedder_mismatch, lineage_patt
 from .candidates import best_of
 from .json_columns import dump_json
 from .lexical_cache import LexicalCache
+from .metadata_sql import sqlite_clauses
 from .sqlite_schema import migrate
 from .terms import index_terms, owned_words
 from .unit_rows import UNIT_COLUMNS, unit_from_row, unit_row
@@ -635,6 +636,10 @@ def _filter_sql(where: UnitFilter, *, prefix: str, include_deleted: bool = False
     if where.roles:
         clauses.append(f"{prefix}role IN ({','.join('?' * len(where.roles))})")
         params.extend(where.roles)
+    if where.metadata:
+        tagged, tags = sqlite_clauses(f"{prefix}metadata", where.metadata)
+        clauses.extend(tagged)
+        params.extend(tags)
     return " AND ".join(clauses), params
 
 
