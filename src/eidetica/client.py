@@ -144,15 +144,11 @@ class Client(MemoryAPI):
         """Return up to ``k`` units that best answer ``query``, best first, within one user."""
         body = {
             "query": query,
-            "user_id": user_id,
-            "agent_id": agent_id,
-            "session_id": session_id,
             "k": k,
             "kinds": None if kinds is None else _listed(kinds),
             "since": since,
             "until": until,
-            "as_of": as_of,
-            "metadata": metadata,
+            **_reading(user_id, agent_id, session_id, as_of, metadata),
         }
         return self._call(
             "POST", "/v1/search", lambda d: [wire.hit_from_wire(h) for h in d["hits"]], body=body
@@ -172,12 +168,8 @@ class Client(MemoryAPI):
         """Pack the best evidence for ``query`` into ``budget_tokens``, without duplicates."""
         body = {
             "query": query,
-            "user_id": user_id,
-            "agent_id": agent_id,
-            "session_id": session_id,
             "budget_tokens": budget_tokens,
-            "as_of": as_of,
-            "metadata": metadata,
+            **_reading(user_id, agent_id, session_id, as_of, metadata),
         }
         return self._call("POST", "/v1/context", wire.context_from_wire, body=body)
 
@@ -195,12 +187,8 @@ class Client(MemoryAPI):
         """Answer from memory with the server's LLM, citing the units (and turns) it used."""
         body = {
             "question": question,
-            "user_id": user_id,
-            "agent_id": agent_id,
-            "session_id": session_id,
             "budget_tokens": budget_tokens,
-            "as_of": as_of,
-            "metadata": metadata,
+            **_reading(user_id, agent_id, session_id, as_of, metadata),
         }
         return self._call("POST", "/v1/answer", wire.answer_from_wire, body=body)
 
@@ -383,6 +371,23 @@ def _unit_path(unit_id: str) -> str:
     if not isinstance(unit_id, str):
         raise NotFoundError(f"unit id must be a string, got {type(unit_id).__name__}")
     return f"/v1/memories/{quote(unit_id, safe='')}"
+
+
+def _reading(
+    user_id: str | None,
+    agent_id: str | None,
+    session_id: str | None,
+    as_of: datetime | str | None,
+    metadata: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The fields every read request carries (``schemas._Reading`` on the server)."""
+    return {
+        "user_id": user_id,
+        "agent_id": agent_id,
+        "session_id": session_id,
+        "as_of": as_of,
+        "metadata": metadata,
+    }
 
 
 def _listed(items: Iterable[Any]) -> builtins.list[Any]:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Security
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
 from .. import __version__, wire
 from ..config import DEFAULT_MAX_BODY_MB, MIB, server_settings
@@ -84,6 +85,13 @@ def _json(value: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(wire.to_wire(value), status_code=status)
 
 
+def _arguments(request: BaseModel, *, but: str = "") -> dict[str, Any]:
+    """A request's fields as the keyword arguments of its ``Memory`` operation: each request model
+    names its fields after the contract's parameters (``tests/test_faces.py`` holds them to it), so
+    a request is passed on whole and ``Memory`` checks the values, with its words."""
+    return {name: value for name, value in request if name != but}
+
+
 # -- memories ---------------------------------------------------------------------------------------
 
 
@@ -94,16 +102,7 @@ def add_memories(body: AddRequest, memory: Caller) -> JSONResponse:
     The answer holds the new units' ids and counts; with ``"return_units": true`` it holds the
     units themselves, texts included (as large as the request, or larger).
     """
-    result = memory.add(
-        body.messages,
-        user_id=body.user_id,
-        agent_id=body.agent_id,
-        session_id=body.session_id,
-        timestamp=body.timestamp,
-        infer=body.infer,
-        user_name=body.user_name,
-        metadata=body.metadata,
-    )
+    result = memory.add(**_arguments(body, but="return_units"))
     if body.return_units:
         return _json(result, 201)
     return JSONResponse(wire.add_summary_to_wire(result), status_code=201)
@@ -112,15 +111,7 @@ def add_memories(body: AddRequest, memory: Caller) -> JSONResponse:
 @api.get("/memories", tags=["memories"], response_model=MemoriesPage)
 def list_memories(query: Annotated[ListQuery, Query()], memory: Caller) -> JSONResponse:
     """List a user's active units in time order: ``{"memories": [...]}``."""
-    units = memory.list(
-        user_id=query.user_id,
-        agent_id=query.agent_id,
-        session_id=query.session_id,
-        kinds=query.kinds,  # type: ignore[arg-type]  # Memory checks the names
-        limit=query.limit,
-        offset=query.offset,
-        metadata=from_json("metadata", query.metadata),
-    )
+    units = memory.list(**{**_arguments(query), "metadata": from_json("metadata", query.metadata)})
     return _json({"memories": units})
 
 
@@ -171,49 +162,19 @@ def review_memory(
 @api.post("/search", tags=["reading"], response_model=SearchHits)
 def search(body: SearchRequest, memory: Caller) -> JSONResponse:
     """Find the units that best answer a query, best first: ``{"hits": [...]}``."""
-    hits = memory.search(
-        body.query,
-        user_id=body.user_id,
-        agent_id=body.agent_id,
-        session_id=body.session_id,
-        k=body.k,
-        kinds=body.kinds,  # type: ignore[arg-type]  # Memory checks the names
-        since=body.since,
-        until=body.until,
-        as_of=body.as_of,
-        metadata=body.metadata,
-    )
-    return _json({"hits": hits})
+    return _json({"hits": memory.search(**_arguments(body))})
 
 
 @api.post("/context", tags=["reading"], response_model=Context)
 def context(body: ContextRequest, memory: Caller) -> JSONResponse:
     """Pack the best evidence for a query into a token budget, rendered for a prompt."""
-    packed = memory.context(
-        body.query,
-        user_id=body.user_id,
-        agent_id=body.agent_id,
-        session_id=body.session_id,
-        budget_tokens=body.budget_tokens,
-        as_of=body.as_of,
-        metadata=body.metadata,
-    )
-    return _json(packed)
+    return _json(memory.context(**_arguments(body)))
 
 
 @api.post("/answer", tags=["reading"], response_model=Answer)
 def answer(body: AnswerRequest, memory: Caller) -> JSONResponse:
     """Answer from memory with the server's LLM (``EIDETICA_LLM_*``), citing units and turns."""
-    reply = memory.answer(
-        body.question,
-        user_id=body.user_id,
-        agent_id=body.agent_id,
-        session_id=body.session_id,
-        budget_tokens=body.budget_tokens,
-        as_of=body.as_of,
-        metadata=body.metadata,
-    )
-    return _json(reply)
+    return _json(memory.answer(**_arguments(body)))
 
 
 @api.get("/stats", tags=["reading"], response_model=Stats)

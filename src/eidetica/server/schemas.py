@@ -142,13 +142,20 @@ _FILTER = (
 MetadataFilter = Annotated[dict[str, Any] | None, Field(description=_FILTER)]
 
 
-class SearchRequest(_Body):
-    """Find the units that best answer a query."""
+class _Reading(_Body):
+    """What every read takes: whose memory, narrowed how, as held when."""
 
-    query: Question
     user_id: UserId = None
     agent_id: AgentId = None
     session_id: SessionId = None
+    as_of: AsOf = None
+    metadata: MetadataFilter = None
+
+
+class SearchRequest(_Reading):
+    """Find the units that best answer a query."""
+
+    query: Question
     k: Annotated[
         int, Field(description="How many hits, at most.", json_schema_extra=_bounds(minimum=1, maximum=MAX_K))
     ] = DEFAULT_K
@@ -161,37 +168,25 @@ class SearchRequest(_Body):
     until: Annotated[
         str | None, Field(description=f"Only units up to this time (ISO 8601), {_TIME_RANGE}.")
     ] = None
-    as_of: AsOf = None
-    metadata: MetadataFilter = None
 
 
-class ContextRequest(_Body):
+class ContextRequest(_Reading):
     """Pack the best evidence for a query into a token budget."""
 
     query: Question
-    user_id: UserId = None
-    agent_id: AgentId = None
-    session_id: SessionId = None
     budget_tokens: Annotated[
         int, Field(description="The most tokens the context may take.", json_schema_extra=BudgetTokens)
     ] = DEFAULT_CONTEXT_BUDGET
-    as_of: AsOf = None
-    metadata: MetadataFilter = None
 
 
-class AnswerRequest(_Body):
+class AnswerRequest(_Reading):
     """Answer a question from memory with the server's LLM, citing the units it used."""
 
     question: Question
-    user_id: UserId = None
-    agent_id: AgentId = None
-    session_id: SessionId = None
     budget_tokens: Annotated[
         int,
         Field(description="Token budget of the evidence the model reads.", json_schema_extra=BudgetTokens),
     ] = DEFAULT_ANSWER_BUDGET
-    as_of: AsOf = None
-    metadata: MetadataFilter = None
 
 
 class UpdateRequest(_Body):
