@@ -99,7 +99,7 @@ def check_text(field: str, value: object, *, maximum: int = MAX_TURN_CHARS, fix:
     ``fix`` follows the limit in the message and says how to get under it; the default suits a turn.
     """
     if not isinstance(value, str):
-        raise UsageError(f"{field} must be a string, got {_type_name(value)}")
+        raise UsageError(f"{field} must be a string, got {type_name(value)}")
     if len(value) > maximum:  # before strip: a huge text is refused without being copied
         advice = fix or " per turn, so split it into several turns"
         raise UsageError(f"{field} is {len(value):,} characters; the limit is {maximum:,}{advice}")
@@ -132,7 +132,7 @@ def check_metadata(field: str, value: object) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise UsageError(f"{field} must be an object (dict), got {_type_name(value)}")
+        raise UsageError(f"{field} must be an object (dict), got {type_name(value)}")
     if not all(isinstance(key, str) for key in value):
         raise UsageError(f"{field} keys must be strings")
     if value:
@@ -173,7 +173,7 @@ def check_time(moment: datetime, original: object = None) -> datetime:
 
 def _check_short(field: str, value: object, maximum: int) -> str:
     if not isinstance(value, str):
-        raise UsageError(f"{field} must be a string, got {_type_name(value)}")
+        raise UsageError(f"{field} must be a string, got {type_name(value)}")
     if not value.strip():
         raise UsageError(f"{field} must not be empty")
     if len(value) > maximum:
@@ -198,5 +198,6 @@ def _check_clean(field: str, value: str) -> None:
         ) from None
 
 
-def _type_name(value: object) -> str:
+def type_name(value: object) -> str:
+    """A value's type as error messages name it ("null" for None, as JSON says)."""
     return "null" if value is None else type(value).__name__

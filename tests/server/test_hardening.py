@@ -32,7 +32,7 @@ from eidetica.embedders.wordllama import WordLlamaEmbedder
 from eidetica.errors import AuthError, LLMError, UsageError
 from eidetica.model import AddResult
 from eidetica.server.hosts import host_allowed, is_loopback, split_host
-from eidetica.server.mcp import http_app
+from eidetica.server.mcp_http import http_app
 from eidetica.server.rest import create_app
 from eidetica.server.tenants import Tenants
 from eidetica.storage import open_store

@@ -34,7 +34,8 @@ from eidetica.api import DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT
 from eidetica.cli import app
 from eidetica.embedders.wordllama import WordLlamaEmbedder
 from eidetica.limits import MAX_BUDGET_TOKENS, MAX_K, MAX_LIMIT, MAX_OFFSET
-from eidetica.server.mcp import McpSettings, http_app
+from eidetica.server.mcp import McpSettings
+from eidetica.server.mcp_http import http_app
 from eidetica.server.tenants import Tenants
 from eidetica.storage import open_store
 
@@ -618,6 +619,7 @@ def test_mcp_command_names_the_extra_when_the_sdk_is_missing(
     for name in [n for n in sys.modules if n == "mcp" or n.startswith("mcp.")]:
         monkeypatch.setitem(sys.modules, name, None)  # as if the SDK were not installed
     monkeypatch.delitem(sys.modules, "eidetica.server.mcp", raising=False)
+    monkeypatch.delitem(sys.modules, "eidetica.server.mcp_http", raising=False)
     result = CliRunner().invoke(app, ["mcp", "--db", str(tmp_path / "x.db")])
     assert result.exit_code == 1
     assert "pip install 'eidetica[server]'" in result.output

@@ -197,7 +197,8 @@ def mcp_(
 
     try:
         from ..server.launch import exposure_warning
-        from ..server.mcp import McpSettings, run_http, run_stdio
+        from ..server.mcp import McpSettings, run_stdio
+        from ..server.mcp_http import run_http
         from ..server.tenants import Tenants
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] not in ("mcp", "pydantic", "starlette", "uvicorn", "fastapi"):

@@ -1,9 +1,10 @@
-"""Parse conversation input (OpenAI-style messages, JSONL, LoCoMo JSON, plain text) into turns.
+"""Read conversation files (JSONL, JSON messages, LoCoMo JSON, plain text) into turns.
 
-Parsers check all their input before returning, so callers store everything or nothing; file readers
-take ``skip_invalid=True`` to keep the valid records and list the rest in ``ParsedFile.errors``.
-Errors name ``message N`` (0-based list index), ``line N`` (1-based) or ``turn N`` (1-based in a
-LoCoMo session, like its ``dia_id``).
+Readers check all their input before returning, so callers store everything or nothing; they take
+``skip_invalid=True`` to keep the valid records and list the rest in ``ParsedFile.errors``. Errors
+name ``message N`` (0-based list index), ``line N`` (1-based) or ``turn N`` (1-based in a LoCoMo
+session, like its ``dia_id``). In-memory messages and text are parsed in ``messages``, whose
+``from_messages`` and ``from_text`` are importable from here too.
 
 A turn read from a file without its own ``id`` gets a content ref, ``"h:"`` and 16 hex digits,
 hashed from its session, speaker, time and text and how many identical turns came before it in the
@@ -21,28 +22,27 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from eidetica.dates import parse_timestamp
 from eidetica.errors import InputFormatError, UsageError
-from eidetica.limits import (
-    MAX_LABEL_CHARS,
-    MAX_MESSAGES,
-    check_count,
-    check_label,
-    check_metadata,
-    check_text,
-)
 from eidetica.limits import MAX_TURN_CHARS as MAX_TURN_CHARS  # re-exported: callers import it here
-from eidetica.metadata import check_callers
+from eidetica.limits import type_name
 from eidetica.model import TurnInput
+
+from .messages import (
+    InvalidField,
+    content_field,
+    message_turn,
+    metadata_field,
+    moment_field,
+    optional_text,
+    text_field,
+)
+from .messages import from_messages as from_messages  # re-exported: callers import it here
+from .messages import from_text as from_text
 
 FORMATS = ("jsonl", "json", "messages", "locomo", "text")
 """Values ``read_file`` accepts for ``format``; ``json`` tells messages from LoCoMo by content."""
 
-# An integer id with this many digits is longer than a label may be (and str() of one with
-# thousands of digits raises ValueError instead of saying so).
-_LONGEST_INT_LABEL = 10**MAX_LABEL_CHARS
 _TOO_LONG_NUMBER = "malformed JSON: a number of more than 4,300 digits"
-_TEXT_PART_TYPES = ("text", "input_text", "output_text")  # a tuple: part types may be unhashable
 _SESSION_KEY = re.compile(r"session_(\d+)")
 _BOM = b"\xef\xbb\xbf"
 _JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False)  # built once: json.dumps rebuilds
@@ -60,162 +60,7 @@ class ParsedFile:
     errors: list[InputFormatError] = field(default_factory=list)
 
 
-class _Invalid(Exception):
-    """One record is invalid; the message lacks its position, which the caller prepends."""
-
-
 _Problems = list[tuple[str, int | None]]  # (message, 1-based line or None)
-
-
-def _type_name(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _check_text(value: object, what: str) -> str:
-    """Return ``value`` if it is storable turn text (``limits.check_text``, the check ``update``
-    runs too)."""
-    try:
-        return check_text(what, value)
-    except UsageError as exc:
-        raise _Invalid(str(exc)) from None
-
-
-def _content(value: object, what: str) -> str:
-    """Return turn text from a string or from OpenAI content parts (text parts joined by lines)."""
-    if isinstance(value, list):
-        texts: list[str] = []
-        for i, part in enumerate(value):
-            if not isinstance(part, dict):
-                raise _Invalid(f"{what}[{i}] must be a content part object, got {_type_name(part)}")
-            if part.get("type") in _TEXT_PART_TYPES:
-                text = part.get("text")
-                if not isinstance(text, str):
-                    raise _Invalid(f"{what}[{i}].text must be a string, got {_type_name(text)}")
-                texts.append(text)
-        if not texts:
-            raise _Invalid(f"{what} has no text parts; only text can be stored")
-        value = "\n".join(texts)
-    return _check_text(value, what)
-
-
-def _opt_str(value: object, what: str, *, allow_int: bool = False) -> str | None:
-    """Return a short label (speaker, role, id) or None; ids may also be integers."""
-    if value is None:
-        return None
-    if allow_int and isinstance(value, int) and not isinstance(value, bool):
-        if abs(value) >= _LONGEST_INT_LABEL:
-            raise _Invalid(f"{what} is longer than {MAX_LABEL_CHARS:,} characters")
-        return str(value)
-    if not isinstance(value, str):
-        kinds = "a string or an integer" if allow_int else "a string"
-        raise _Invalid(f"{what} must be {kinds}, got {_type_name(value)}")
-    if not value.strip():
-        raise _Invalid(f"{what} is empty")
-    try:
-        return check_label(what, value)
-    except UsageError as exc:
-        raise _Invalid(str(exc)) from None
-
-
-def _metadata(value: object) -> dict[str, Any]:
-    """Return a copy of a JSON-serialisable metadata dict ({} for None) without a key Eidetica
-    keeps itself: the checks ``update`` runs too."""
-    try:
-        metadata = check_metadata("metadata", value)
-        check_callers("metadata", metadata)
-        return metadata
-    except UsageError as exc:
-        raise _Invalid(str(exc)) from None
-
-
-def _when(value: object, what: str = "timestamp") -> datetime:
-    try:
-        return parse_timestamp(value)
-    except (ValueError, TypeError, OverflowError) as exc:  # UsageError is a ValueError
-        raise _Invalid(f"{what}: {exc}") from None
-
-
-def _call_args(session_id: object, timestamp: object) -> tuple[str | None, datetime | None]:
-    """Validate the session and time a caller gives for a whole batch."""
-    try:
-        return _opt_str(session_id, "session_id"), None if timestamp is None else _when(timestamp)
-    except _Invalid as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _message_turn(
-    msg: object, *, session_id: str | None, timestamp: datetime | None, ref: str | None
-) -> TurnInput:
-    if not isinstance(msg, dict):
-        raise _Invalid(f"must be a dict with 'role' and 'content', got {_type_name(msg)}")
-    if "content" not in msg:
-        raise _Invalid("missing content")
-    if msg["content"] is None:
-        raise _Invalid("content is null; messages without text (tool calls) cannot be stored")
-    content = _content(msg["content"], "content")
-    role = _opt_str(msg.get("role"), "role")
-    name = _opt_str(msg.get("name"), "name")
-    raw_time = msg.get("timestamp")
-    return TurnInput(
-        content=content,
-        speaker=name or role,
-        role=role,
-        timestamp=timestamp if raw_time is None else _when(raw_time),
-        session_id=session_id,
-        ref=_opt_str(msg.get("id"), "id", allow_int=True) or ref,
-        metadata=_metadata(msg.get("metadata")),
-    )
-
-
-def from_messages(
-    messages: object, *, session_id: str | None = None, timestamp: datetime | None = None
-) -> list[TurnInput]:
-    """Parse OpenAI-style messages: a string (one user turn), one message dict, or a list of them.
-
-    Speaker is the message's ``name``, else its ``role``. A message's own ``timestamp`` overrides
-    the call's. Raises UsageError naming the index of the first invalid message, or when there
-    are more than ``limits.MAX_MESSAGES``.
-    """
-    session, when = _call_args(session_id, timestamp)
-    if isinstance(messages, str):
-        return from_text(messages, session_id=session, timestamp=when)
-    if isinstance(messages, dict):
-        items: list[object] = [messages]
-    elif isinstance(messages, list | tuple):
-        items = list(messages)
-    else:
-        raise UsageError(f"messages must be a str, a dict or a list of dicts, not {_type_name(messages)}")
-    check_count(
-        "messages per add",
-        len(items),
-        maximum=MAX_MESSAGES,
-        minimum=0,
-        fix="; send fewer per request (import_file cuts a file into batches itself)",
-    )
-    turns: list[TurnInput] = []
-    for i, msg in enumerate(items):
-        try:
-            turns.append(_message_turn(msg, session_id=session, timestamp=when, ref=None))
-        except _Invalid as exc:
-            raise UsageError(f"message {i}: {exc}") from None
-    return turns
-
-
-def from_text(
-    text: str,
-    *,
-    session_id: str | None = None,
-    timestamp: datetime | None = None,
-    ref: str | None = None,
-) -> list[TurnInput]:
-    """Wrap one text as a single user turn; raises UsageError if it is empty or not storable."""
-    session, when = _call_args(session_id, timestamp)
-    try:
-        content = _check_text(text, "text")
-        ref = _opt_str(ref, "ref")
-    except _Invalid as exc:
-        raise UsageError(str(exc)) from None
-    return [TurnInput(content, speaker="user", role="user", timestamp=when, session_id=session, ref=ref)]
 
 
 def _pick(obj: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, object]:
@@ -228,25 +73,25 @@ def _pick(obj: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, object]:
 
 def _jsonl_turn(obj: object) -> TurnInput:
     if not isinstance(obj, dict):
-        raise _Invalid(f"expected a JSON object, got {_type_name(obj)}")
+        raise InvalidField(f"expected a JSON object, got {type_name(obj)}")
     key, text = _pick(obj, ("text", "content"))
     if text is None:
-        raise _Invalid('missing text (give a "text" or "content" field)')
-    content = _content(text, key)
+        raise InvalidField('missing text (give a "text" or "content" field)')
+    content = content_field(text, key)
     speaker_key, speaker = _pick(obj, ("speaker", "name"))
-    role = _opt_str(obj.get("role"), "role")
+    role = optional_text(obj.get("role"), "role")
     time_key, raw_time = _pick(obj, ("timestamp", "time", "date"))
     session_key, session = _pick(obj, ("session", "session_id"))
     user_key, user = _pick(obj, ("user", "user_id"))
     return TurnInput(
         content=content,
-        speaker=_opt_str(speaker, speaker_key) or role,
+        speaker=optional_text(speaker, speaker_key) or role,
         role=role,
-        timestamp=None if raw_time is None else _when(raw_time, time_key),
-        session_id=_opt_str(session, session_key, allow_int=True),
-        ref=_opt_str(obj.get("id"), "id", allow_int=True),
-        user_id=_opt_str(user, user_key, allow_int=True),
-        metadata=_metadata(obj.get("metadata")),
+        timestamp=None if raw_time is None else moment_field(raw_time, time_key),
+        session_id=optional_text(session, session_key, allow_int=True),
+        ref=optional_text(obj.get("id"), "id", allow_int=True),
+        user_id=optional_text(user, user_key, allow_int=True),
+        metadata=metadata_field(obj.get("metadata")),
     )
 
 
@@ -309,7 +154,7 @@ def _parse_jsonl(data: bytes, source: str, skip: bool) -> ParsedFile:
             problems.append((f"malformed JSON: {exc.msg} (column {exc.colno})", number))
         except RecursionError:
             problems.append(("malformed JSON: nested too deeply", number))
-        except _Invalid as exc:
+        except InvalidField as exc:
             problems.append((str(exc), number))
         except ValueError:  # json.loads refuses integers of over 4,300 digits with a bare ValueError
             problems.append((_TOO_LONG_NUMBER, number))
@@ -324,32 +169,32 @@ def _parse_messages(data: object, source: str, skip: bool) -> ParsedFile:
     problems: _Problems = []
     for i, msg in enumerate(items):
         try:
-            turns.append(_message_turn(msg, session_id=None, timestamp=None, ref=None))
-        except _Invalid as exc:
+            turns.append(message_turn(msg, session_id=None, timestamp=None, ref=None))
+        except InvalidField as exc:
             problems.append((f"message {i}: {exc}", None))
     return _result(turns, problems, source, skip)
 
 
 def _locomo_turn(item: object, sample_id: str, key: str, i: int, when: datetime | None) -> TurnInput:
     if not isinstance(item, dict):
-        raise _Invalid(f"expected an object, got {_type_name(item)}")
+        raise InvalidField(f"expected an object, got {type_name(item)}")
     text = item.get("text")
     if text is None:
-        raise _Invalid("missing text")
+        raise InvalidField("missing text")
     if not isinstance(text, str):
-        raise _Invalid(f"text must be a string, got {_type_name(text)}")
+        raise InvalidField(f"text must be a string, got {type_name(text)}")
     caption = item.get("blip_caption")
     if caption is not None and not isinstance(caption, str):
-        raise _Invalid(f"blip_caption must be a string, got {_type_name(caption)}")
+        raise InvalidField(f"blip_caption must be a string, got {type_name(caption)}")
     if caption and caption.strip():
         photo = f"[shares a photo: {caption.strip()}]"
         text = f"{text} {photo}" if text.strip() else photo
-    speaker = _opt_str(item.get("speaker"), "speaker")
-    dia_id = _opt_str(item.get("dia_id"), "dia_id")
+    speaker = optional_text(item.get("speaker"), "speaker")
+    dia_id = optional_text(item.get("dia_id"), "dia_id")
     if speaker is None or dia_id is None:
-        raise _Invalid("missing speaker" if speaker is None else "missing dia_id")
+        raise InvalidField("missing speaker" if speaker is None else "missing dia_id")
     return TurnInput(
-        content=_check_text(text, "text"),
+        content=text_field(text, "text"),
         speaker=speaker,
         role=None,
         # Turns of a session share its start time; a second apiece keeps them in order.
@@ -363,21 +208,21 @@ def _locomo_turn(item: object, sample_id: str, key: str, i: int, when: datetime 
 
 def _locomo_sample(sample: object, index: int, turns: list[TurnInput], problems: _Problems) -> None:
     if not isinstance(sample, dict):
-        raise _Invalid(f"sample {index}: expected an object, got {_type_name(sample)}")
+        raise InvalidField(f"sample {index}: expected an object, got {type_name(sample)}")
     try:
-        sample_id = _opt_str(sample.get("sample_id"), "sample_id", allow_int=True)
-    except _Invalid as exc:
-        raise _Invalid(f"sample {index}: {exc}") from None
+        sample_id = optional_text(sample.get("sample_id"), "sample_id", allow_int=True)
+    except InvalidField as exc:
+        raise InvalidField(f"sample {index}: {exc}") from None
     if sample_id is None:
-        raise _Invalid(f"sample {index}: missing sample_id")
+        raise InvalidField(f"sample {index}: missing sample_id")
     if "conversation" not in sample:
-        raise _Invalid(
+        raise InvalidField(
             f'sample {sample_id}: missing the "conversation" key (an object of session_N turn lists '
             "and their session_N_date_time)"
         )
     conv = sample["conversation"]
     if not isinstance(conv, dict):
-        raise _Invalid(f"sample {sample_id}: conversation must be an object, got {_type_name(conv)}")
+        raise InvalidField(f"sample {sample_id}: conversation must be an object, got {type_name(conv)}")
     # Iterate sessions, not dates: some samples have dates for sessions that do not exist.
     found = ((_SESSION_KEY.fullmatch(key), key) for key in conv if isinstance(key, str))
     sessions = sorted((int(match.group(1)), key) for match, key in found if match)
@@ -386,29 +231,29 @@ def _locomo_sample(sample: object, index: int, turns: list[TurnInput], problems:
         items = conv[key]
         try:
             raw_time = conv.get(f"{key}_date_time")
-            when = None if raw_time is None else _when(raw_time, f"{key}_date_time")
+            when = None if raw_time is None else moment_field(raw_time, f"{key}_date_time")
             if not isinstance(items, list):
-                raise _Invalid(f"expected a list of turns, got {_type_name(items)}")
-        except _Invalid as exc:
+                raise InvalidField(f"expected a list of turns, got {type_name(items)}")
+        except InvalidField as exc:
             problems.append((f"{where}: {exc}", None))
             continue
         for i, item in enumerate(items):
             try:
                 turns.append(_locomo_turn(item, sample_id, key, i, when))
-            except _Invalid as exc:
+            except InvalidField as exc:
                 problems.append((f"{where}, turn {i + 1}: {exc}", None))
 
 
 def _parse_locomo(data: object, source: str, skip: bool) -> ParsedFile:
     samples = [data] if isinstance(data, dict) else data
     if not isinstance(samples, list):
-        raise InputFormatError(f"expected a list of LoCoMo samples, got {_type_name(samples)}", source=source)
+        raise InputFormatError(f"expected a list of LoCoMo samples, got {type_name(samples)}", source=source)
     turns: list[TurnInput] = []
     problems: _Problems = []
     for index, sample in enumerate(samples):
         try:
             _locomo_sample(sample, index, turns, problems)
-        except _Invalid as exc:
+        except InvalidField as exc:
             problems.append((str(exc), None))
     return _result(turns, problems, source, skip)
 
@@ -507,8 +352,8 @@ def read_file(
         return _parse_jsonl(data, source, skip_invalid)
     if kind == "text":
         try:
-            return ParsedFile(_with_content_refs([TurnInput(_check_text(_decode(data, source), "file"))]))
-        except _Invalid as exc:
+            return ParsedFile(_with_content_refs([TurnInput(text_field(_decode(data, source), "file"))]))
+        except InvalidField as exc:
             raise InputFormatError(str(exc), source=source) from None
     loaded = _load_json(data, source)
     first = loaded[0] if isinstance(loaded, list) and loaded else loaded
