@@ -44,6 +44,7 @@ from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 from ..embedders.base import Vectors
 from ..errors import DuplicateTurnError, NotFoundError, StoreError
 from ..model import HistoryEntry, MemoryUnit, Scope, Stats
+from . import versions
 from .base import NewUnit, Revision, UnitFilter, embedder_mismatch
 from .json_columns import dump_json, load_json
 from .postgres_lexical import Postings, bm25
@@ -244,8 +245,7 @@ class PostgresStore:
         """Write a new version and apply ``revisions``; the history table keeps every earlier text."""
         with self.transaction(tenant) as conn:
             current = self._get_in(conn, unit_id, tenant, user_id, lock=True)
-            if current.status == "deleted":
-                raise NotFoundError(f"unit {unit_id} is deleted; it cannot be updated")
+            change = versions.updated(current, text=text, metadata=metadata)
             # The words said before the unit stay; its own words are replaced.
             said_before = conn.execute(
                 "DELETE FROM eidetica.postings WHERE unit_id = %s AND tenant = %s RETURNING term, context_tf",
@@ -257,18 +257,13 @@ class PostgresStore:
                 current, index_terms([owned_words(current.scope, lexical_text)])[0], context
             )
             conn.execute(Postings.SQL, postings.params())
-            meta = dump_json(current.metadata if metadata is None else metadata)
-            version = current.version + 1
+            new = change.unit
             row = conn.execute(
                 "UPDATE eidetica.units SET text = %s, metadata = %s, version = %s, embedding = %s, "
                 f"terms_len = %s WHERE id = %s AND tenant = %s RETURNING {UNIT_COLUMNS}",
-                (text, meta, version, _vector(vector), length, unit_id, tenant),
+                (new.text, dump_json(new.metadata), new.version, _vector(vector), length, unit_id, tenant),
             ).fetchone()
-            conn.execute(
-                "INSERT INTO eidetica.history (tenant, user_id, unit_id, version, op, text, at, metadata) "
-                "VALUES (%s, %s, %s, %s, 'update', %s, now(), %s)",
-                (tenant, current.scope.user_id, unit_id, version, text, meta),
-            )
+            _record(conn, [change.record])
             _revise(conn, revisions)
         assert row is not None
         return unit_from_row(row, utc)
@@ -280,7 +275,8 @@ class PostgresStore:
         ``revisions``."""
         with self.transaction(tenant) as conn:
             current = self._get_in(conn, unit_id, tenant, user_id, lock=True)
-            if current.status == "deleted":
+            change = versions.deleted(current)
+            if change is None:
                 return current
             conn.execute(
                 "UPDATE eidetica.units SET status = 'deleted' WHERE id = %s AND tenant = %s",
@@ -289,13 +285,9 @@ class PostgresStore:
             conn.execute(
                 "DELETE FROM eidetica.postings WHERE unit_id = %s AND tenant = %s", (unit_id, tenant)
             )
-            conn.execute(
-                "INSERT INTO eidetica.history (tenant, user_id, unit_id, version, op, text, at, metadata) "
-                "VALUES (%s, %s, %s, %s, 'delete', %s, now(), '{}')",
-                (tenant, current.scope.user_id, unit_id, current.version, current.text),
-            )
+            _record(conn, [change.record])
             _revise(conn, revisions)
-        return dataclasses.replace(current, status="deleted")
+        return change.unit
 
     def forget(self, tenant: str, user_id: str, *, compact: bool = False) -> int:
         """Erase every row of the user, history included; leave an audit record without content.
@@ -308,10 +300,10 @@ class PostgresStore:
         with self.transaction(tenant) as conn:
             xid = conn.execute("SELECT pg_current_xact_id()::xid::text").fetchone()
             n = self._erase(conn, tenant, user_id)
+            audit = versions.forgotten(tenant, user_id, n)
             conn.execute(
-                "INSERT INTO eidetica.audit (at, op, tenant, user_id, detail) "
-                "VALUES (now(), 'forget', %s, %s, %s)",
-                (tenant, user_id, json.dumps({"units": n})),
+                "INSERT INTO eidetica.audit (at, op, tenant, user_id, detail) VALUES (now(), %s, %s, %s, %s)",
+                (audit.op, audit.tenant, audit.user_id, json.dumps(audit.detail)),
             )
         assert xid is not None
         with self._admin() as admin:
@@ -587,21 +579,7 @@ def _insert(conn: Conn, tenant: str, units: Sequence[NewUnit]) -> None:
             rows,
         )
         cur.execute(Postings.SQL, postings.params())
-        cur.executemany(
-            "INSERT INTO eidetica.history (tenant, user_id, unit_id, version, op, text, at, metadata) "
-            "VALUES (%s, %s, %s, %s, 'add', %s, now(), %s)",
-            [
-                (
-                    tenant,
-                    n.unit.scope.user_id,
-                    n.unit.id,
-                    n.unit.version,
-                    n.unit.text,
-                    dump_json(n.unit.metadata),
-                )
-                for n in units
-            ],
-        )
+    _record(conn, [versions.added(n.unit) for n in units])
 
 
 def _vector(vector: Vectors | None) -> Vectors | None:
@@ -656,16 +634,22 @@ def _revise(conn: Conn, revisions: Sequence[Revision]) -> None:
         if lengths:
             cur.execute(Postings.SQL, postings.params())
             cur.executemany("UPDATE eidetica.units SET terms_len = %s WHERE id = %s AND tenant = %s", lengths)
+    _record(conn, versions.revised(revisions))
+
+
+def _record(conn: Conn, records: Sequence[versions.HistoryRecord]) -> None:
+    """Write history entries, each with its full text, at the transaction's time."""
+    if not records:
+        return
+    with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO eidetica.history (tenant, user_id, unit_id, version, op, text, at, metadata) "
             "VALUES (%s, %s, %s, %s, %s, %s, now(), %s)",
             [
-                (r.unit.scope.tenant, r.unit.scope.user_id, r.unit.id, r.unit.version, r.op, r.unit.text,
-                 dump_json({**r.unit.metadata, **r.note}))
-                for r in revisions
-                if r.op is not None
+                (r.tenant, r.user_id, r.unit_id, r.version, r.op, r.text, dump_json(r.metadata))
+                for r in records
             ],
-        )  # fmt: skip
+        )
 
 
 def _vacuum(conn: Conn, xid: str, *, full: bool, wait_s: float, where: str) -> None:

@@ -8,9 +8,13 @@ security confines to the tenant each transaction names (see ``postgres``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+
+from .migrations import apply_pending
 
 SCHEMA = "eidetica"
 #: The NOLOGIN role the store switches to, so row-level security applies even to a superuser.
@@ -163,21 +167,31 @@ def migrate(conn: psycopg.Connection[Any]) -> list[str]:
     ``conn`` must be in autocommit mode. An advisory lock makes concurrent openers of a fresh
     database wait for the first one instead of racing it.
     """
-    pending = [name for name, _ in MIGRATIONS if name not in set(applied(conn))]
-    done: list[str] = []
-    for name, sql in MIGRATIONS:
-        if name not in pending:
-            continue
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-            conn.execute("CREATE SCHEMA IF NOT EXISTS eidetica")
-            conn.execute(
+    return apply_pending(MIGRATIONS, _Ledger(conn))
+
+
+class _Ledger:
+    """The ``eidetica.migrations`` table, created by the first migrator under an advisory lock."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def applied(self) -> list[str]:
+        return applied(self._conn)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        with self._conn.transaction():
+            self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            self._conn.execute("CREATE SCHEMA IF NOT EXISTS eidetica")
+            self._conn.execute(
                 "CREATE TABLE IF NOT EXISTS eidetica.migrations "
                 "(name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())"
             )
-            if conn.execute("SELECT 1 FROM eidetica.migrations WHERE name = %s", (name,)).fetchone():
-                continue  # another process applied it while we waited for the lock
-            conn.execute(sql)
-            conn.execute("INSERT INTO eidetica.migrations (name) VALUES (%s)", (name,))
-        done.append(name)
-    return done
+            yield
+
+    def run(self, step: str) -> None:
+        self._conn.execute(step)
+
+    def record(self, name: str) -> None:
+        self._conn.execute("INSERT INTO eidetica.migrations (name) VALUES (%s)", (name,))

@@ -26,7 +26,7 @@ import numpy as np
 from ..embedders.base import Vectors
 from ..errors import DuplicateTurnError, NotFoundError, StoreError
 from ..model import HistoryEntry, MemoryUnit, Scope, Stats
-from . import fts_index, owner_changes, vector_codec
+from . import fts_index, owner_changes, vector_codec, versions
 from .base import NewUnit, Revision, UnitFilter, embedder_mismatch, lineage_pattern
 from .candidates import best_of
 from .json_columns import dump_json
@@ -186,14 +186,11 @@ class SQLiteStore:
         """Write a new version and apply ``revisions``; the history table keeps every earlier text."""
         with self._write() as conn:
             current = self._get_in(conn, unit_id, tenant, user_id)
-            if current.status == "deleted":
-                raise NotFoundError(f"unit {unit_id} is deleted; it cannot be updated")
-            new_meta = current.metadata if metadata is None else metadata
-            version = current.version + 1
+            change = versions.updated(current, text=text, metadata=metadata)
             rid = conn.execute(
                 "UPDATE units SET text = ?, metadata = ?, version = ?, unembedded = 0 "
                 "WHERE id = ? AND tenant = ? RETURNING rid",
-                (text, json.dumps(new_meta), version, unit_id, tenant),
+                (change.unit.text, dump_json(change.unit.metadata), change.unit.version, unit_id, tenant),
             ).fetchone()[0]
             _put_vectors(conn, current.scope, {rid: vector})
             before = fts_index.context(conn, rid)
@@ -205,11 +202,7 @@ class SQLiteStore:
                 "UPDATE history SET text = ? WHERE unit_id = ? AND text = ?",
                 (current.text, unit_id, SAME_TEXT),
             )
-            conn.execute(
-                "INSERT INTO history (unit_id, version, op, text, at, metadata) "
-                "VALUES (?, ?, 'update', ?, ?, ?)",
-                (unit_id, version, text, time.time(), json.dumps(new_meta)),
-            )
+            _record(conn, [change.record], time.time())
             _revise(conn, revisions, time.time())
             return self._get_in(conn, unit_id, tenant, None)
 
@@ -220,7 +213,8 @@ class SQLiteStore:
         ``revisions``."""
         with self._write() as conn:
             current = self._get_in(conn, unit_id, tenant, user_id)
-            if current.status == "deleted":
+            change = versions.deleted(current)
+            if change is None:
                 return current
             rid = conn.execute(
                 "UPDATE units SET status = 'deleted' WHERE id = ? AND tenant = ? RETURNING rid",
@@ -228,11 +222,7 @@ class SQLiteStore:
             ).fetchone()[0]
             fts_index.remove(conn, [rid])
             _drop_vectors(conn, current.scope, [rid])
-            conn.execute(
-                "INSERT INTO history (unit_id, version, op, text, at, metadata) "
-                "VALUES (?, ?, 'delete', ?, ?, '{}')",
-                (unit_id, current.version, SAME_TEXT, time.time()),
-            )
+            _record(conn, [change.record], time.time())
             _revise(conn, revisions, time.time())
             return self._get_in(conn, unit_id, tenant, None)
 
@@ -248,9 +238,10 @@ class SQLiteStore:
         with self._write() as conn:
             n = self._erase(conn, Scope(user_id=user_id, tenant=tenant), "", ())
             conn.execute("INSERT INTO units_fts (units_fts) VALUES ('optimize')")
+            audit = versions.forgotten(tenant, user_id, n)
             conn.execute(
-                "INSERT INTO audit (at, op, tenant, user_id, detail) VALUES (?, 'forget', ?, ?, ?)",
-                (time.time(), tenant, user_id, json.dumps({"units": n})),
+                "INSERT INTO audit (at, op, tenant, user_id, detail) VALUES (?, ?, ?, ?, ?)",
+                (time.time(), audit.op, audit.tenant, audit.user_id, json.dumps(audit.detail)),
             )
         with self._lock:
             _scrub_files(self._conn, self.path, vacuum=compact)
@@ -682,10 +673,7 @@ def _insert(conn: sqlite3.Connection, units: Sequence[NewUnit], now: float) -> N
     fts_index.add(
         conn, [(first + i, n.unit.scope, n.lexical_text, n.lexical_context) for i, n in enumerate(units)]
     )
-    conn.executemany(
-        "INSERT INTO history (unit_id, version, op, text, at, metadata) VALUES (?, ?, 'add', ?, ?, ?)",
-        [(n.unit.id, n.unit.version, SAME_TEXT, now, json.dumps(n.unit.metadata)) for n in units],
-    )
+    _record(conn, [versions.added(n.unit) for n in units], now)
 
 
 def _put_vectors(conn: sqlite3.Connection, owner: Scope, vectors: Mapping[int, Vectors]) -> None:
@@ -771,12 +759,16 @@ def _revise(conn: sqlite3.Connection, revisions: Sequence[Revision], now: float)
                 owner_changes.changed(conn, r.unit.scope)
             if r.unit.status != "deleted" and r.lexical is not None:
                 fts_index.add(conn, [(row[0], r.unit.scope, *r.lexical)])
+    _record(conn, versions.revised(revisions), now)
+
+
+def _record(conn: sqlite3.Connection, records: Sequence[versions.HistoryRecord], at: float) -> None:
+    """Write history entries; one that left the unit's text as it was stores none (SAME_TEXT)."""
     conn.executemany(
         "INSERT INTO history (unit_id, version, op, text, at, metadata) VALUES (?, ?, ?, ?, ?, ?)",
         [
-            (r.unit.id, r.unit.version, r.op, SAME_TEXT, now, json.dumps({**r.unit.metadata, **r.note}))
-            for r in revisions
-            if r.op is not None
+            (r.unit_id, r.version, r.op, r.text if r.sets_text else SAME_TEXT, at, dump_json(r.metadata))
+            for r in records
         ],
     )
 

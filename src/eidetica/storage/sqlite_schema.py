@@ -5,11 +5,13 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from . import vector_codec
+from .migrations import apply_pending
 from .terms import OWNER_PREFIX_LENGTH, TOKENIZE
 
 #: A migration is SQL (statements separated by ``;``) or a function run inside its transaction.
@@ -170,29 +172,41 @@ MIGRATIONS: list[tuple[str, Step]] = [
 
 
 def migrate(conn: sqlite3.Connection) -> list[str]:
-    """Apply pending migrations, each in its own transaction; return the names applied."""
+    """Apply pending migrations, each in its own transaction; return the names applied.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``); SQLite's write lock
+    serialises concurrent migrators.
+    """
     conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
-    applied = {row[0] for row in conn.execute("SELECT name FROM migrations")}
-    done: list[str] = []
-    for name, step in MIGRATIONS:
-        if name in applied:
-            continue
-        conn.execute("BEGIN IMMEDIATE")
+    return apply_pending(MIGRATIONS, _Ledger(conn))
+
+
+class _Ledger:
+    """The ``migrations`` table of one file, and SQLite's write lock (``BEGIN IMMEDIATE``)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def applied(self) -> set[str]:
+        return {row[0] for row in self._conn.execute("SELECT name FROM migrations")}
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        self._conn.execute("BEGIN IMMEDIATE")
         try:
-            # Another process may have applied it while we waited for the write lock.
-            if conn.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
-                conn.execute("ROLLBACK")
-                continue
-            if callable(step):
-                step(conn)
-            else:
-                for statement in step.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-            conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
-            conn.execute("COMMIT")
+            yield
+            self._conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            self._conn.execute("ROLLBACK")
             raise
-        done.append(name)
-    return done
+
+    def run(self, step: Step) -> None:
+        if callable(step):
+            step(self._conn)
+            return
+        for statement in step.split(";"):
+            if statement.strip():
+                self._conn.execute(statement)
+
+    def record(self, name: str) -> None:
+        self._conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))

@@ -1,0 +1,105 @@
+"""The rules of a unit's versions, history and forget audit, for every backend to store.
+
+A backend decides how rows are laid out; these functions decide what a write means: the unit's
+state after it, the history entries it leaves and the audit record of a forget. So an update of
+a deleted unit is refused, each update adds one to the version, a second delete changes nothing,
+and a forget's audit says how much went, never what, on every backend alike.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..errors import NotFoundError
+from ..model import MemoryUnit
+from .base import Revision
+
+HistoryOp = Literal["add", "update", "delete", "mention", "supersede", "source_deleted"]
+
+
+@dataclass(frozen=True)
+class HistoryRecord:
+    """One history entry to write: which version of which unit, the change, its text and metadata.
+
+    ``text`` is the unit's text as of the entry. Only an update sets it (``sets_text``); every
+    other entry's text is the one the unit held already, which lets a backend store it once.
+    """
+
+    unit_id: str
+    tenant: str
+    user_id: str
+    version: int
+    op: HistoryOp
+    text: str
+    metadata: dict[str, Any]
+
+    @property
+    def sets_text(self) -> bool:
+        """Whether this entry replaced the unit's text (the others left it as it was)."""
+        return self.op == "update"
+
+
+@dataclass(frozen=True)
+class Change:
+    """A unit as a write leaves it, and the history entry recording the write."""
+
+    unit: MemoryUnit
+    record: HistoryRecord
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """What the audit table keeps of an operation that erased content: counts, never content."""
+
+    op: Literal["forget"]
+    tenant: str
+    user_id: str
+    detail: dict[str, int]
+
+
+def added(unit: MemoryUnit) -> HistoryRecord:
+    """The first history entry of a newly stored unit."""
+    return _record(unit, "add", unit.metadata)
+
+
+def updated(current: MemoryUnit, *, text: str, metadata: dict[str, Any] | None) -> Change:
+    """The next version of ``current`` with a new text (and metadata, None keeping it).
+
+    A deleted unit stays deleted: NotFoundError rather than a new version nobody can find.
+    """
+    if current.status == "deleted":
+        raise NotFoundError(f"unit {current.id} is deleted; it cannot be updated")
+    unit = dataclasses.replace(
+        current,
+        text=text,
+        metadata=current.metadata if metadata is None else metadata,
+        version=current.version + 1,
+    )
+    return Change(unit, _record(unit, "update", unit.metadata))
+
+
+def deleted(current: MemoryUnit) -> Change | None:
+    """``current`` soft-deleted, at the same version; None for a unit deleted already, so that
+    deleting twice changes nothing and records nothing."""
+    if current.status == "deleted":
+        return None
+    unit = dataclasses.replace(current, status="deleted")
+    return Change(unit, _record(unit, "delete", {}))
+
+
+def revised(revisions: Sequence[Revision]) -> list[HistoryRecord]:
+    """The history entries of revisions that record one (``op`` set), the note beside the metadata."""
+    return [_record(r.unit, r.op, {**r.unit.metadata, **r.note}) for r in revisions if r.op is not None]
+
+
+def forgotten(tenant: str, user_id: str, units: int) -> AuditRecord:
+    """The audit record of erasing a user: how many units went, so nothing of them remains."""
+    return AuditRecord("forget", tenant, user_id, {"units": units})
+
+
+def _record(unit: MemoryUnit, op: HistoryOp, metadata: dict[str, Any]) -> HistoryRecord:
+    scope = unit.scope
+    return HistoryRecord(unit.id, scope.tenant, scope.user_id, unit.version, op, unit.text, metadata)
