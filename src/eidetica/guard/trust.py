@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..model import MemoryUnit
 
-__all__ = ["TRUST", "may_replace", "trust"]
+__all__ = ["TRUST", "may_replace", "trust", "users_word"]
 
 #: Trust by role; a role not listed (a custom one) is trusted as little as a tool.
 TRUST: dict[str, int] = {"user": 3, "system": 2, "assistant": 1, "tool": 1}
@@ -23,6 +23,12 @@ NO_ROLE = "user"
 def trust(unit: MemoryUnit) -> int:
     """How far ``unit``'s source is trusted: higher is more."""
     return TRUST.get((unit.role or NO_ROLE).strip().lower(), TRUST["tool"])
+
+
+def users_word(unit: MemoryUnit) -> bool:
+    """Whether ``unit`` is trusted as the user's own word: the context shows any other with its
+    source ("(said by the assistant)")."""
+    return trust(unit) >= TRUST[NO_ROLE]
 
 
 def may_replace(new: MemoryUnit, old: MemoryUnit) -> bool:

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from ..dates import format_date
+from ..guard.trust import users_word
 from ..model import LONG_TURN_WORDS, Context, Hit, MemoryUnit
 from ..tokens import TokenCounter
 
@@ -52,15 +53,13 @@ def line(unit: MemoryUnit) -> str:
     text = _guarded(unit.text)
     if verbatim and unit.speaker:
         text = f"{_speaker(unit)}: {text}"
-    elif unit.role and unit.role.strip().lower() in _NOT_THE_USER:
+    elif unit.role and not users_word(unit):
         text = f"(said by {_SAID_BY.get(unit.role.strip().lower(), 'a ' + unit.role)}) {text}"
     if unit.valid_to is not None:
         return f"{PAST_MARKER} {format_date(unit.valid_to)}) {text}"
     return text
 
 
-#: Roles whose statements are shown with their source; the user's (and a roleless import's) are not.
-_NOT_THE_USER = frozenset(("assistant", "tool", "system", "function", "developer"))
 _SAID_BY = {"assistant": "the assistant", "system": "the system", "tool": "a tool", "function": "a tool"}
 #: Line breaks of every kind, and control characters that draw nothing.
 _BREAKS = re.compile(r"\s*[\r\n\u2028\u2029\x0b\x0c\x85]+\s*")
@@ -82,7 +81,7 @@ def _guarded(text: str) -> str:
 def _speaker(unit: MemoryUnit) -> str:
     """A turn's speaker, with its role when a tool or the system said it."""
     role = (unit.role or "").strip().lower()
-    if role in _NOT_THE_USER and unit.speaker and unit.speaker.lower() != role:
+    if not users_word(unit) and unit.speaker and unit.speaker.lower() != role:
         return f"{unit.speaker} ({role})"  # "MemoryBot (assistant)": a name is no user's word
     if role in ("tool", "function"):
         return "tool output"
