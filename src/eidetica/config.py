@@ -25,8 +25,9 @@ command and server (``personal_data``; see ``guard.policy``).
 
 The embedding model is ``EIDETICA_EMBEDDER`` (``wordllama``, the default, or ``minilm``) for every
 command and server (``embedder_name``). A database keeps the embedder it was filled with, so set
-it the same way each time a database is opened. ``EIDETICA_DEFER_EMBEDDING=1`` makes a server
-embed in the background (``defer_embedding``): worth it for a slow embedder such as MiniLM.
+it the same way each time a database is opened (``eidetica reembed`` moves it to another).
+``EIDETICA_DEFER_EMBEDDING=1`` makes a server embed in the background (``defer_embedding``): worth
+it for a slow embedder such as MiniLM.
 
 Whatever prints or logs a database URL, or an error that may quote one, passes it through
 ``redact`` first, which hides its password.

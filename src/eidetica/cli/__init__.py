@@ -11,6 +11,7 @@ What lives where:
   opening the memory, JSON and tables);
 - ``memory_commands``: add, search, context, answer, import, list, show, history, update,
   delete, forget, stats, users, rebuild;
+- ``reembed_command``: reembed, which moves a database to another embedder;
 - ``server_commands``: serve, demo, bench, mcp;
 - ``eval_commands``: the ``eval`` group (locomo, longmemeval, truth).
 
@@ -18,7 +19,12 @@ Importing the command modules registers their commands on ``app``; the help page
 that order, so ``memory_commands`` is imported before ``server_commands``.
 """
 
-from . import eval_commands, memory_commands, server_commands  # noqa: F401  (they register the commands)
+from . import (  # noqa: F401  (they register the commands)
+    eval_commands,
+    memory_commands,
+    reembed_command,
+    server_commands,
+)
 from .common import _cli_words, app
 
 __all__ = ["_cli_words", "app", "main"]

@@ -12,7 +12,7 @@ tenant the user is optional only for by-id operations, where the id already name
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -80,11 +80,20 @@ class Revision:
     note: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ReembedState:
+    """Where a re-embedding stands: the embedder whose vectors are staged, which tenants have
+    units, and how many active units there are and have a vector staged for their version."""
+
+    name: str
+    dim: int
+    tenants: tuple[str, ...]
+    staged: int
+    total: int
+
+
 class Store(Protocol):
     """Persistent home of memory units. Every method is safe to call from several threads."""
-
-    #: True when ``search_vector`` runs inside the backend rather than over fetched rows.
-    supports_vector_index: bool
 
     def check_embedder(self, name: str, dim: int) -> None:
         """Remember the embedder on first use; raise StoreError if a different one is used later."""
@@ -222,6 +231,36 @@ class Store(Protocol):
         """Release connections; the store is unusable afterwards."""
         ...
 
+    # Re-embedding (``eidetica.lifecycle.reembed``): a store-wide operation over every tenant. New
+    # vectors are staged apart from the ones searches use, then swapped in with the embedder's
+    # record in one transaction, so an interrupted run changes nothing a search sees.
+
+    def reembed_begin(self, name: str, dim: int) -> ReembedState:
+        """Stage vectors for embedder ``name`` from now on: keep what is staged for it already
+        (resuming an interrupted run), discard what is staged for any other."""
+        ...
+
+    def reembed_pending(self, tenant: str, limit: int, *, after: str | None = None) -> list[MemoryUnit]:
+        """Up to ``limit`` of the tenant's active units without a vector staged for their current
+        version, in storage order, after the unit ``after`` (from the start if None or gone)."""
+        ...
+
+    def reembed_stage(self, units: Sequence[MemoryUnit], vectors: Vectors) -> None:
+        """Stage ``vectors[i]`` for ``units[i]`` at its version (one transaction); searches do not
+        see them until ``reembed_swap``."""
+        ...
+
+    def reembed_swap(self, name: str, dim: int, embed: Callable[[Sequence[MemoryUnit]], Vectors]) -> int:
+        """In one transaction: stage vectors, with ``embed``, for the active units still without
+        (added or changed since their pass), replace every unit's vector with its staged one and
+        record embedder ``name``; return how many units ``embed`` was given. StoreError, changing
+        nothing, if the staging is not for ``name`` (another run replaced it)."""
+        ...
+
+    def reembed_discard(self) -> None:
+        """Drop every staged vector and the record of what they are for."""
+        ...
+
 
 def lineage_pattern(unit_id: str) -> str:
     """A LIKE pattern (escape character ``\\``) matching a ``derived_from`` JSON list naming ``unit_id``."""
@@ -229,10 +268,19 @@ def lineage_pattern(unit_id: str) -> str:
     return f'%"{escaped}"%'
 
 
+#: Why a process's vectors stopped fitting its store: another process moved it to another embedder.
+REEMBEDDED = (
+    "the store was re-embedded for another embedder (eidetica reembed) since this process opened it; "
+    "open it again with that embedder"
+)
+
+
 def embedder_mismatch(where: object, stored: str, wanted: str) -> StoreError:
     """The error for opening a store with an embedder other than the one that filled it."""
+    short = wanted.split("/", 1)[0]
     return StoreError(
         f"{where} holds vectors from embedder {stored!r}, not {wanted!r}; open it with the same "
-        "embedder (Memory(embedder=...), or EIDETICA_EMBEDDER for commands and servers) or start a "
-        "new database"
+        "embedder (Memory(embedder=...), or EIDETICA_EMBEDDER for commands and servers), move it to "
+        f"the new one with `eidetica reembed --embedder {short}` (eidetica.lifecycle.reembed), or "
+        "start a new database"
     )

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC
 from typing import Any
@@ -44,8 +44,8 @@ from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 from ..embedders.base import Vectors
 from ..errors import DuplicateTurnError, NotFoundError, StoreError
 from ..model import HistoryEntry, MemoryUnit, Scope, Stats
-from . import versions
-from .base import NewUnit, Revision, UnitFilter, embedder_mismatch
+from . import postgres_reembed, versions
+from .base import REEMBEDDED, NewUnit, ReembedState, Revision, UnitFilter, embedder_mismatch
 from .json_columns import dump_json, load_json
 from .postgres_lexical import Postings, bm25
 from .postgres_schema import APP_ROLE, TENANT_SETTING, migrate
@@ -60,8 +60,6 @@ _SET_TENANT = f"SELECT set_config('{TENANT_SETTING}', %s, true)"
 
 class PostgresStore:
     """The shared-server store: ``PostgresStore("postgresql://user:password@host:5432/db")``."""
-
-    supports_vector_index = True
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 30.0) -> None:
         self._url = url
@@ -179,6 +177,8 @@ class PostgresStore:
             )
         if isinstance(exc, psycopg.DataError) and "NUL" in detail:
             return StoreError(f"{what}: PostgreSQL cannot store the NUL character (\\x00) in text; remove it")
+        if isinstance(exc, psycopg.DataError) and "different vector dimensions" in detail:
+            return StoreError(f"{what}: {detail}: {REEMBEDDED}")
         if isinstance(exc, psycopg.OperationalError):
             return StoreError(f"{what}: lost the connection to PostgreSQL at {self._where} ({detail}); retry")
         return StoreError(f"{what} on PostgreSQL at {self._where}: {detail}")
@@ -557,6 +557,47 @@ class PostgresStore:
     def close(self) -> None:
         """Close every pooled connection."""
         self._pool.close()
+
+    # -- re-embedding: the SQL is in postgres_reembed ---------------------------------------
+
+    def reembed_begin(self, name: str, dim: int) -> ReembedState:
+        """Stage vectors for embedder ``name``, keeping those staged for it, dropping any other's."""
+        with self._reembedding("cannot start re-embedding") as conn:
+            return postgres_reembed.begin(conn, name, dim)
+
+    def reembed_pending(self, tenant: str, limit: int, *, after: str | None = None) -> list[MemoryUnit]:
+        """The tenant's next active units without a vector staged for their version."""
+        with self._reembedding("cannot read the units to re-embed") as conn:
+            return postgres_reembed.pending(conn, tenant, limit, after)
+
+    def reembed_stage(self, units: Sequence[MemoryUnit], vectors: Vectors) -> None:
+        """Stage the units' new vectors, out of every search's sight."""
+        with self._reembedding("cannot stage the new vectors") as conn:
+            postgres_reembed.stage(conn, units, vectors)
+
+    def reembed_swap(self, name: str, dim: int, embed: Callable[[Sequence[MemoryUnit]], Vectors]) -> int:
+        """Embed what is unstaged, then swap the staged vectors and embedder ``name`` in, at once."""
+        with self._reembedding("cannot swap in the new vectors") as conn:
+            return postgres_reembed.swap(conn, name, dim, embed)
+
+    def reembed_discard(self) -> None:
+        """Drop the staged vectors."""
+        with self._reembedding("cannot drop the staged vectors") as conn:
+            postgres_reembed.discard(conn)
+
+    @contextmanager
+    def _reembedding(self, what: str) -> Iterator[Conn]:
+        """One transaction on the owner's connection (see postgres_reembed), sending vectors in
+        binary, that waits for a lock no longer than the store's timeout."""
+        with self._admin() as conn:
+            conn.adapters.register_dumper(np.ndarray, self._vector_dumper)
+            try:
+                with conn.transaction():
+                    conn.execute(f"SET LOCAL lock_timeout = {max(int(self._timeout * 1000), 1)}")
+                    yield conn
+            except psycopg.Error as exc:
+                error = postgres_reembed.owner_error(exc, what, self._timeout) or self._error(exc, what)
+                raise error from exc
 
 
 def _insert(conn: Conn, tenant: str, units: Sequence[NewUnit]) -> None:

@@ -150,6 +150,28 @@ MIGRATIONS: list[tuple[str, str]] = [
         # What a derived unit was extracted from, so a rebuild recognises it (see MemoryUnit.origin).
         "ALTER TABLE eidetica.units ADD COLUMN origin TEXT;",
     ),
+    (
+        "m005_reembed_staging",
+        # Vectors of another embedder, staged until all are in (eidetica reembed; see
+        # postgres_reembed), and erased with their units. The app role gets no access to them: the
+        # trigger's function runs as its owner.
+        """
+        CREATE TABLE eidetica.reembed (
+            unit_id TEXT PRIMARY KEY,
+            staged_version INTEGER NOT NULL,
+            embedding vector NOT NULL
+        );
+        CREATE FUNCTION eidetica.reembed_erased() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+        BEGIN
+            DELETE FROM eidetica.reembed r USING erased e WHERE r.unit_id = e.id;
+            RETURN NULL;
+        END
+        $$;
+        CREATE TRIGGER reembed_erased AFTER DELETE ON eidetica.units
+            REFERENCING OLD TABLE AS erased FOR EACH STATEMENT EXECUTE FUNCTION eidetica.reembed_erased();
+        """,
+    ),
 ]
 
 

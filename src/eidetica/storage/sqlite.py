@@ -26,8 +26,8 @@ import numpy as np
 from ..embedders.base import Vectors
 from ..errors import DuplicateTurnError, NotFoundError, StoreError
 from ..model import HistoryEntry, MemoryUnit, Scope, Stats
-from . import fts_index, owner_changes, vector_codec, versions
-from .base import NewUnit, Revision, UnitFilter, embedder_mismatch, lineage_pattern
+from . import fts_index, owner_changes, sqlite_reembed, vector_codec, versions
+from .base import REEMBEDDED, NewUnit, ReembedState, Revision, UnitFilter, embedder_mismatch, lineage_pattern
 from .candidates import best_of
 from .json_columns import dump_json
 from .lexical_cache import LexicalCache
@@ -70,8 +70,6 @@ SAME_TEXT = ""
 
 class SQLiteStore:
     """The embedded default store: ``SQLiteStore("memory.db")`` or ``":memory:"`` for tests."""
-
-    supports_vector_index = False
 
     def __init__(self, path: str | Path, *, vector_cache_bytes: int = VECTOR_CACHE_BYTES) -> None:
         self.path = str(path)
@@ -390,6 +388,11 @@ class SQLiteStore:
                 user = self._vectors.vectors(self._conn, where.scope.tenant, where.scope.user_id)
                 if not len(user.rids):
                     return []
+                if user.matrix.shape[1] != query.shape[0]:
+                    raise StoreError(
+                        f"{self.path} holds vectors of {user.matrix.shape[1]} dimensions, this query has "
+                        f"{query.shape[0]}: {REEMBEDDED}"
+                    )
                 return best_of(self._conn, user.rids, user.matrix @ query, limit, self._narrower(where))
             except sqlite3.Error as exc:
                 raise StoreError(f"read from {self.path} failed: {exc}") from exc
@@ -525,6 +528,35 @@ class SQLiteStore:
         """Close the connection."""
         with self._lock:
             self._conn.close()
+
+    # -- re-embedding: the SQL is in sqlite_reembed ----------------------------------------
+
+    def reembed_begin(self, name: str, dim: int) -> ReembedState:
+        """Stage vectors for embedder ``name``, keeping those staged for it, dropping any other's."""
+        with self._write() as conn:
+            return sqlite_reembed.begin(conn, name, dim)
+
+    def reembed_pending(self, tenant: str, limit: int, *, after: str | None = None) -> list[MemoryUnit]:
+        """The tenant's next active units without a vector staged for their version."""
+        return [
+            unit_from_row(r, _from_epoch)
+            for r in self._read(*sqlite_reembed.pending_sql(tenant, limit, after))
+        ]
+
+    def reembed_stage(self, units: Sequence[MemoryUnit], vectors: Vectors) -> None:
+        """Stage the units' new vectors, out of every search's sight."""
+        with self._write() as conn:
+            sqlite_reembed.stage(conn, units, vectors)
+
+    def reembed_swap(self, name: str, dim: int, embed: Callable[[Sequence[MemoryUnit]], Vectors]) -> int:
+        """Embed what is unstaged, then swap the staged vectors and embedder ``name`` in, at once."""
+        with self._write() as conn:
+            return sqlite_reembed.swap(conn, name, dim, embed, _from_epoch)
+
+    def reembed_discard(self) -> None:
+        """Drop the staged vectors."""
+        with self._write() as conn:
+            sqlite_reembed.discard(conn)
 
 
 def _check_file_path(path: str) -> None:

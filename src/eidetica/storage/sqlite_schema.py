@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from . import vector_codec
+from . import sqlite_reembed, vector_codec
 from .migrations import apply_pending
 from .terms import OWNER_PREFIX_LENGTH, TOKENIZE
 
@@ -168,6 +168,8 @@ MIGRATIONS: list[tuple[str, Step]] = [
     ),
     # The index no longer keeps its own copy of the words, each prefixed: a third of the file.
     ("m006_contentless_index", _contentless_index),
+    # Vectors of another embedder, staged until all are in (eidetica reembed; see sqlite_reembed).
+    ("m007_reembed_staging", sqlite_reembed.create_staging),
 ]
 
 
