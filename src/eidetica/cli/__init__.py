@@ -10,7 +10,8 @@ What lives where:
 - ``common``: the Typer ``app``, the consoles, the shared options and helpers (error handling,
   opening the memory, JSON and tables);
 - ``memory_commands``: add, search, context, answer, import, list, show, history, update,
-  delete, forget, stats, users, rebuild;
+  delete;
+- ``memory_upkeep``: quarantine, review, forget, stats, users, rebuild;
 - ``reembed_command``: reembed, which moves a database to another embedder;
 - ``server_commands``: serve, demo, bench, mcp;
 - ``eval_commands``: the ``eval`` group (locomo, longmemeval, truth).
@@ -22,6 +23,7 @@ that order, so ``memory_commands`` is imported before ``server_commands``.
 from . import (  # noqa: F401  (they register the commands)
     eval_commands,
     memory_commands,
+    memory_upkeep,
     reembed_command,
     server_commands,
 )

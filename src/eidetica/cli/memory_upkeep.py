@@ -1,0 +1,163 @@
+"""Looking after a store, one command per ``Memory`` method: quarantine and review (what the guard
+held back), forget, stats, users and rebuild."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..guard.quarantine import reasons_held
+from .common import (
+    DbOption,
+    JsonOption,
+    UserOption,
+    _handled,
+    _open,
+    _print_json,
+    app,
+    err,
+    out,
+)
+
+
+@app.command()
+@_handled
+def quarantine(
+    user: UserOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List what was held back for review: messages that address the model or flood it, and what
+    was derived from them. Decide on each with review."""
+    with _open(db) as memory:
+        units = memory.quarantined(user_id=user)
+    if as_json:
+        _print_json(units)
+        return
+    table = Table()
+    table.add_column("id", no_wrap=True)
+    table.add_column("kind")
+    table.add_column("why", overflow="fold", ratio=1)
+    table.add_column("text", overflow="fold", ratio=1)
+    for u in units:
+        table.add_row(u.id, u.kind, "; ".join(reasons_held(u)), u.text)
+    out.print(table if units else "nothing waits for review")
+
+
+@app.command()
+@_handled
+def review(
+    unit_id: Annotated[str, typer.Argument(help="A quarantined unit's id (see quarantine).")],
+    approve: Annotated[
+        bool,
+        typer.Option(
+            "--approve/--reject",
+            help="Bring it back into every read, or reject (delete) it; a turn's derived units follow.",
+        ),
+    ],
+    user: UserOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Decide on a quarantined unit; the decision is a version in its history."""
+    with _open(db) as memory:
+        unit = memory.review(unit_id, approve=approve, user_id=user)
+    if as_json:
+        _print_json(unit)
+    else:
+        out.print(f"{'approved' if approve else 'rejected'} {unit.id}")
+
+
+@app.command()
+@_handled
+def forget(
+    user: Annotated[str, typer.Option("--user", "-u", help="The user to erase.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    compact: Annotated[
+        bool,
+        typer.Option(
+            "--compact",
+            help="Also rewrite the storage (SQLite VACUUM; PostgreSQL VACUUM FULL, which locks the "
+            "tables for every tenant meanwhile).",
+        ),
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Erase everything stored for one user, derived units and history included, from the files too."""
+    if not yes:
+        typer.confirm(f"Erase all memories of user {user!r}?", abort=True)
+    with _open(db) as memory:
+        removed = memory.forget(user_id=user, compact=compact)
+    if as_json:
+        _print_json({"user": user, "removed": removed})
+    else:
+        out.print(f"removed {removed} units of user {user!r}")
+
+
+@app.command()
+@_handled
+def stats(
+    user: UserOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Count stored units by kind, users, sessions, bytes on disk, and units awaiting vectors."""
+    with _open(db) as memory:
+        s = memory.stats(user_id=user)
+    if as_json:
+        _print_json(s)
+        return
+    table = Table(show_header=False)
+    for kind_name, count in sorted(s.units_by_kind.items()):
+        table.add_row(f"{kind_name} units", str(count))
+    table.add_row("deleted", str(s.deleted))
+    table.add_row("users", str(s.users))
+    table.add_row("sessions", str(s.sessions))
+    table.add_row("bytes on disk", "" if s.bytes_on_disk is None else f"{s.bytes_on_disk:,}")
+    if s.unembedded:
+        table.add_row("awaiting vectors", str(s.unembedded))
+    out.print(table)
+
+
+@app.command()
+@_handled
+def users(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List the users with memories in the store, one id per line: what --user takes."""
+    with _open(db) as memory:
+        ids = memory.users()
+    if as_json:
+        _print_json(ids)
+    elif not ids:
+        err.print("no users yet: add a message with --user NAME")
+    else:
+        for user_id in ids:
+            out.print(user_id, markup=False, highlight=False)
+
+
+@app.command()
+@_handled
+def rebuild(
+    user: UserOption = None,
+    llm: Annotated[
+        bool,
+        typer.Option(
+            "--llm",
+            help="Derive facts and events with the LLM set in EIDETICA_LLM_BASE_URL / "
+            "EIDETICA_LLM_MODEL, and let it decide which stored ones they update, delete or "
+            "restate (the rules decide wherever it fails).",
+        ),
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Derive a user's facts and events again from the stored turns (all at once: a failure
+    changes nothing), after embedding the turns stored while the embedder failed."""
+    with _open(db, llm_extract=llm) as memory:
+        count = memory.rebuild(user_id=user)
+    if as_json:
+        _print_json({"derived": count})
+    else:
+        out.print(f"rebuilt {count} derived units")
