@@ -22,6 +22,9 @@ from eidetica.storage.sqlite_schema import MIGRATIONS
 
 from .test_contract import DIM, unit, vec
 
+#: How far a cosine read back from a store may be off: SQLite keeps 4 bits a component.
+QUANTISED = 2e-2
+
 USER = UnitFilter(Scope(user_id="u1"))
 
 
@@ -62,7 +65,7 @@ def test_a_reader_sees_deletions_edits_and_late_vectors(pair: tuple[SQLiteStore,
     writer.set_vectors("default", {late.id: vec(3)})
 
     assert {i for i, _ in reader.search_vector(USER, vec(5), 5)} == {kept.id, late.id}
-    assert reader.search_vector(USER, vec(5), 1)[0] == (kept.id, pytest.approx(1.0, abs=5e-3))
+    assert reader.search_vector(USER, vec(5), 1)[0] == (kept.id, pytest.approx(1.0, abs=QUANTISED))
     assert reader.search_vector(USER, vec(3), 1)[0][0] == late.id
     assert [i for i, _ in reader.search_lexical(USER, ["words"], 5)] == [late.id]
     assert [i for i, _ in reader.search_lexical(USER, ["edited"], 5)] == [kept.id]
@@ -121,7 +124,7 @@ def test_a_small_cache_still_answers_every_user_right(tmp_path: Path) -> None:
     for _ in range(2):
         for i, (user, u) in enumerate(units.items()):
             assert store.search_vector(UnitFilter(Scope(user_id=user)), vec(i), 3) == [
-                (u.id, pytest.approx(1.0, abs=5e-3))
+                (u.id, pytest.approx(1.0, abs=QUANTISED))
             ]
     store.close()
 
@@ -149,13 +152,79 @@ def test_a_file_written_before_vectors_moved_out_is_migrated(tmp_path: Path) -> 
     conn.close()
 
     store = SQLiteStore(path)
-    assert store.search_vector(USER, vec(1), 5) == [("a", pytest.approx(1.0, abs=5e-3))]
+    assert store.search_vector(USER, vec(1), 5) == [("a", pytest.approx(1.0, abs=QUANTISED))]
     assert [u.id for u in store.unembedded("default", "u1", 5)] == ["b"]
     assert {i for i, _ in store.search_lexical(USER, ["ferry"], 5)} == {"a", "b"}
     store.set_vectors("default", {"b": vec(2)})
     assert store.search_vector(USER, vec(2), 1)[0][0] == "b"
     columns = [r[1] for r in store._conn.execute("PRAGMA table_info(units)")]
     assert "embedding" not in columns
+    store.close()
+
+
+def test_a_file_with_8_bit_vectors_and_indexed_history_is_migrated(tmp_path: Path) -> None:
+    """A store of the release before: int8 vectors (a float32 scale after them), history a rowid
+    table with its own index, and the size trigger of 8-bit vectors."""
+    path = tmp_path / "eight.db"
+    store = SQLiteStore(path)
+    store.check_embedder("test/8", DIM)
+    notes = [unit(f"ferry note {i}") for i in range(3)]
+    store.add([NewUnit(u, vec(i), u.text) for i, u in enumerate(notes)])
+    store.update(notes[0].id, tenant="default", text="ferry note, corrected", vector=vec(0),
+                 lexical_text="ferry note corrected", metadata=None)  # fmt: skip
+    before = store.history(notes[0].id, tenant="default")
+    store.close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executescript(
+        """
+        CREATE TABLE named_vectors (tenant TEXT NOT NULL, user_id TEXT NOT NULL, rid INTEGER NOT NULL,
+            vector BLOB NOT NULL, PRIMARY KEY (tenant, user_id, rid)) WITHOUT ROWID;
+        INSERT INTO named_vectors SELECT o.tenant, o.user_id, v.rid, v.vector
+            FROM vectors v JOIN owners o ON o.id = v.owner;
+        DROP TABLE vectors;
+        ALTER TABLE named_vectors RENAME TO vectors;
+        CREATE TABLE unnumbered (tenant TEXT NOT NULL, user_id TEXT NOT NULL, changes INTEGER NOT NULL,
+            last_rid INTEGER NOT NULL, PRIMARY KEY (tenant, user_id)) WITHOUT ROWID;
+        INSERT INTO unnumbered SELECT tenant, user_id, changes, last_rid FROM owners;
+        DROP TABLE owners;
+        ALTER TABLE unnumbered RENAME TO owners;
+        """
+    )
+    for (rid,) in conn.execute("SELECT rid FROM vectors").fetchall():
+        scale = np.float32(1 / 127)
+        old = np.clip(np.rint(vec(rid - 1) / scale), -127, 127).astype(np.int8).tobytes() + scale.tobytes()
+        conn.execute("UPDATE vectors SET vector = ? WHERE rid = ?", (old, rid))
+    conn.executescript(
+        """
+        CREATE TABLE old_history (seq INTEGER PRIMARY KEY, unit_id TEXT NOT NULL, version INTEGER NOT NULL,
+            op TEXT NOT NULL, text TEXT NOT NULL, at REAL NOT NULL, metadata TEXT NOT NULL DEFAULT '{}');
+        INSERT INTO old_history (unit_id, version, op, text, at, metadata)
+            SELECT unit_id, version, op, text, at, metadata FROM history ORDER BY unit_id, seq;
+        DROP TABLE history;
+        ALTER TABLE old_history RENAME TO history;
+        CREATE INDEX history_unit ON history (unit_id, seq);
+        DROP TRIGGER IF EXISTS vectors_of_the_embedder;
+        CREATE TRIGGER vectors_of_the_embedder BEFORE INSERT ON vectors
+            WHEN length(NEW.vector) - 4 <> 8 BEGIN SELECT RAISE(ABORT, 'wrong size'); END;
+        DELETE FROM migrations WHERE name = 'm008_smaller_rows';
+        """
+    )
+    conn.close()
+
+    store = SQLiteStore(path)
+    sizes = {r[0] for r in store._conn.execute("SELECT length(vector) FROM vectors")}
+    assert sizes == {9 + DIM // 2}
+    for i, u in enumerate(notes):
+        assert store.search_vector(USER, vec(i), 1) == [(u.id, pytest.approx(1.0, abs=QUANTISED))]
+    assert store.history(notes[0].id, tenant="default") == before
+    store.delete(notes[0].id, tenant="default")
+    assert [e.op for e in store.history(notes[0].id, tenant="default")] == ["add", "update", "delete"]
+    assert (
+        store._conn.execute("SELECT count(*) FROM sqlite_schema WHERE name = 'history_unit'").fetchone()[0]
+        == 0
+    )
+    with pytest.raises(sqlite3.IntegrityError, match="re-embedded for another embedder"):
+        store._conn.execute("INSERT INTO vectors VALUES (1, 99, ?)", (bytes(DIM + 4),))
     store.close()
 
 
@@ -169,14 +238,21 @@ def _owned(text: str) -> str:
     return owned_words(Scope(user_id="u1"), text)
 
 
-def test_vectors_are_stored_in_a_quarter_of_float32() -> None:
+def test_vectors_are_stored_in_4_bits_a_component() -> None:
     from eidetica.storage import vector_codec
 
-    v = vec(7)
-    (blob,) = vector_codec.encode_all([v])
-    assert len(blob) == DIM + 4
-    decoded = vector_codec.decode([blob])[0]
-    assert float(decoded @ v / np.linalg.norm(decoded)) > 0.99
+    rng = np.random.default_rng(7)
+    for dim in (256, 255, 384):
+        matrix = rng.standard_normal((200, dim)).astype(np.float32)
+        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+        blobs = vector_codec.encode_all(list(matrix))
+        assert {len(blob) for blob in blobs} == {vector_codec.stored_size(dim)} == {9 + (dim + 1) // 2}
+        decoded = vector_codec.decode(blobs)
+        assert decoded.shape == matrix.shape
+        cosines = (decoded * matrix).sum(axis=1) / np.linalg.norm(decoded, axis=1)
+        assert cosines.min() > 0.98 and cosines.mean() > 0.99
+    flat = vector_codec.decode(vector_codec.encode_all([np.full(4, 0.5, dtype=np.float32)]))
+    assert np.allclose(flat, 0.5)
 
 
 def test_postings_evicted_for_room_are_read_again(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""SQLite backend: one file, WAL, FTS5 for BM25, int8 vectors ranked with numpy per user.
+"""SQLite backend: one file, WAL, FTS5 for BM25, 4-bit vectors ranked with numpy per user.
 
 Per-user exact vector search needs no ANN index: numpy scores even 100,000 vectors of one user in
 a few milliseconds, from a matrix kept in memory between queries (``vector_cache``). Both channels
@@ -508,7 +508,10 @@ class SQLiteStore:
             f"sum(status = 'active' AND unembedded = 1), sum({_ROW_BYTES}) FROM units WHERE {where}",
             params,
         )[0]
-        [(vector_bytes,)] = self._read(f"SELECT sum(length(vector)) FROM vectors WHERE {where}", params)
+        [(vector_bytes,)] = self._read(
+            f"SELECT sum(length(vector)) FROM vectors WHERE owner IN (SELECT id FROM owners WHERE {where})",
+            params,
+        )
         size = int(row_bytes or 0) + int(vector_bytes or 0)
         return Stats(
             units_by_kind={str(k): int(v) for k, v in by_kind.items()},
@@ -691,14 +694,13 @@ def _insert(conn: sqlite3.Connection, units: Sequence[NewUnit], now: float) -> N
         Scope(user_id=n.unit.scope.user_id, tenant=n.unit.scope.tenant): first + i
         for i, n in enumerate(units)
     }
-    for owner, rid in owners.items():
-        owner_changes.appended(conn, owner, rid)
+    numbers = {owner: owner_changes.appended(conn, owner, rid) for owner, rid in owners.items()}
     embedded = [(first + i, n.unit.scope, n.vector) for i, n in enumerate(units) if n.vector is not None]
     blobs = vector_codec.encode_all([vector for _, _, vector in embedded])
     conn.executemany(
-        "INSERT INTO vectors VALUES (?, ?, ?, ?)",
+        "INSERT INTO vectors VALUES (?, ?, ?)",
         [
-            (scope.tenant, scope.user_id, rid, blob)
+            (numbers[Scope(user_id=scope.user_id, tenant=scope.tenant)], rid, blob)
             for (rid, scope, _), blob in zip(embedded, blobs, strict=True)
         ],
     )
@@ -711,20 +713,17 @@ def _insert(conn: sqlite3.Connection, units: Sequence[NewUnit], now: float) -> N
 def _put_vectors(conn: sqlite3.Connection, owner: Scope, vectors: Mapping[int, Vectors]) -> None:
     """Store (or replace) vectors of the owner's units by row id: a change, not an append."""
     blobs = vector_codec.encode_all(list(vectors.values()))
+    number = owner_changes.changed(conn, owner)
     conn.executemany(
-        "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)",
-        [(owner.tenant, owner.user_id, rid, blob) for rid, blob in zip(vectors, blobs, strict=True)],
+        "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+        [(number, rid, blob) for rid, blob in zip(vectors, blobs, strict=True)],
     )
-    owner_changes.changed(conn, owner)
 
 
 def _drop_vectors(conn: sqlite3.Connection, owner: Scope, rids: Sequence[int]) -> None:
     """Remove the vectors of the owner's units (deleted or erased ones) by row id."""
-    conn.executemany(
-        "DELETE FROM vectors WHERE tenant = ? AND user_id = ? AND rid = ?",
-        [(owner.tenant, owner.user_id, rid) for rid in rids],
-    )
-    owner_changes.changed(conn, owner)
+    number = owner_changes.changed(conn, owner)
+    conn.executemany("DELETE FROM vectors WHERE owner = ? AND rid = ?", [(number, rid) for rid in rids])
 
 
 def _distinct(conn: sqlite3.Connection, column: str, params: Sequence[Any], narrower: str) -> list[Any]:
@@ -797,7 +796,10 @@ def _revise(conn: sqlite3.Connection, revisions: Sequence[Revision], now: float)
 def _record(conn: sqlite3.Connection, records: Sequence[versions.HistoryRecord], at: float) -> None:
     """Write history entries; one that left the unit's text as it was stores none (SAME_TEXT)."""
     conn.executemany(
-        "INSERT INTO history (unit_id, version, op, text, at, metadata) VALUES (?, ?, ?, ?, ?, ?)",
+        # Entries are numbered per unit: the table is clustered by (unit_id, seq), so a unit's
+        # history is one range and needs no index of its own.
+        "INSERT INTO history (unit_id, seq, version, op, text, at, metadata) VALUES "
+        "(?1, (SELECT coalesce(max(seq), 0) + 1 FROM history WHERE unit_id = ?1), ?2, ?3, ?4, ?5, ?6)",
         [
             (r.unit_id, r.version, r.op, r.text if r.sets_text else SAME_TEXT, at, dump_json(r.metadata))
             for r in records

@@ -46,12 +46,18 @@ def create_staging(conn: sqlite3.Connection) -> None:
         "CREATE TRIGGER reembed_erased AFTER DELETE ON units "
         "BEGIN DELETE FROM reembed_vectors WHERE rid = OLD.rid; END"
     )
-    # A stored vector is its int8 components and a 4-byte scale (vector_codec).
+    size_check(conn)
+
+
+def size_check(conn: sqlite3.Connection) -> None:
+    """(Re)create the trigger that refuses a vector not of the recorded embedder's size, as
+    ``vector_codec`` stores it now."""
+    size = vector_codec.stored_size_sql("json_extract(value, '$.dim')")
+    conn.execute("DROP TRIGGER IF EXISTS vectors_of_the_embedder")
     conn.execute(
         "CREATE TRIGGER vectors_of_the_embedder BEFORE INSERT ON vectors "
-        "WHEN length(NEW.vector) - 4 <> coalesce((SELECT json_extract(value, '$.dim') FROM meta "
-        "WHERE key = 'embedder'), length(NEW.vector) - 4) "
-        f"BEGIN SELECT RAISE(ABORT, '{_quoted(_WRONG_SIZE)}'); END"
+        f"WHEN length(NEW.vector) <> coalesce((SELECT {size} FROM meta WHERE key = 'embedder'), "
+        f"length(NEW.vector)) BEGIN SELECT RAISE(ABORT, '{_quoted(_WRONG_SIZE)}'); END"
     )
 
 
@@ -109,8 +115,9 @@ def swap(
     conn.execute("DELETE FROM meta WHERE key = ?", (_RECORD,))
     conn.execute("DELETE FROM vectors")
     conn.execute(
-        "INSERT INTO vectors SELECT u.tenant, u.user_id, s.rid, s.vector "
-        "FROM reembed_vectors s JOIN units u ON u.rid = s.rid WHERE u.status = 'active'"
+        "INSERT INTO vectors SELECT o.id, s.rid, s.vector FROM reembed_vectors s "
+        "JOIN units u ON u.rid = s.rid JOIN owners o ON o.tenant = u.tenant AND o.user_id = u.user_id "
+        "WHERE u.status = 'active'"
     )
     # Units stored while the old embedder failed have a vector now, like every active unit.
     conn.execute("UPDATE units SET unembedded = 0 WHERE unembedded = 1 AND status = 'active'")

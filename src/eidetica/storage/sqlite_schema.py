@@ -19,7 +19,7 @@ Step = str | Callable[[sqlite3.Connection], None]
 
 
 def _vectors_apart(conn: sqlite3.Connection) -> None:
-    """Move each unit's float32 vector out of its row into ``vectors``, as int8 (vector_codec)."""
+    """Move each unit's float32 vector out of its row into ``vectors``, as ``vector_codec`` stores it."""
     conn.execute(
         "CREATE TABLE vectors (tenant TEXT NOT NULL, user_id TEXT NOT NULL, rid INTEGER NOT NULL, "
         "vector BLOB NOT NULL, PRIMARY KEY (tenant, user_id, rid)) WITHOUT ROWID"
@@ -73,6 +73,53 @@ def _contentless_index(conn: sqlite3.Connection) -> None:
     )
     conn.execute("DROP TABLE units_fts")
     conn.execute("ALTER TABLE units_fts_contentless RENAME TO units_fts")
+
+
+def _smaller_rows(conn: sqlite3.Connection) -> None:
+    """Vectors at 4 bits instead of 8 (``vector_codec``) and keyed by their owner's number, and
+    history clustered by unit, so that its index goes: together a sixth of a LoCoMo file."""
+    # Owners are numbered, and vectors keyed by the number instead of two names.
+    conn.execute("ALTER TABLE owners ADD COLUMN id INTEGER")
+    for number, (tenant, user_id) in enumerate(conn.execute("SELECT tenant, user_id FROM owners").fetchall()):
+        conn.execute(
+            "UPDATE owners SET id = ? WHERE tenant = ? AND user_id = ?", (number + 1, tenant, user_id)
+        )
+    conn.execute("CREATE UNIQUE INDEX owners_id ON owners (id)")
+    conn.execute(
+        "CREATE TABLE numbered_vectors (owner INTEGER NOT NULL, rid INTEGER NOT NULL, vector BLOB NOT NULL, "
+        "PRIMARY KEY (owner, rid)) WITHOUT ROWID"
+    )
+    row = conn.execute("SELECT json_extract(value, '$.dim') FROM meta WHERE key = 'embedder'").fetchone()
+    eight_bit = -1 if row is None else int(row[0]) + 4  # int8 components and a float32 scale
+    for number, tenant, user_id in conn.execute("SELECT id, tenant, user_id FROM owners").fetchall():
+        rows = conn.execute(
+            "SELECT rid, vector FROM vectors WHERE tenant = ? AND user_id = ?", (tenant, user_id)
+        ).fetchall()
+        old = [i for i, (_, blob) in enumerate(rows) if len(blob) == eight_bit]
+        blobs = [blob for _, blob in rows]
+        for i, blob in zip(
+            old, vector_codec.encode_all(list(vector_codec.decode_int8([blobs[i] for i in old]))), strict=True
+        ):
+            blobs[i] = blob
+        conn.executemany(
+            "INSERT INTO numbered_vectors VALUES (?, ?, ?)",
+            [(number, rid, blob) for (rid, _), blob in zip(rows, blobs, strict=True)],
+        )
+    conn.execute("DROP TABLE vectors")
+    conn.execute("ALTER TABLE numbered_vectors RENAME TO vectors")
+    # A re-embedding in progress starts again: its staged vectors are in the old format.
+    conn.execute("DELETE FROM reembed_vectors")
+    sqlite_reembed.size_check(conn)
+    conn.execute(
+        "CREATE TABLE history_by_unit (unit_id TEXT NOT NULL, seq INTEGER NOT NULL, "
+        "version INTEGER NOT NULL, op TEXT NOT NULL, text TEXT NOT NULL, at REAL NOT NULL, "
+        "metadata TEXT NOT NULL DEFAULT '{}', PRIMARY KEY (unit_id, seq)) WITHOUT ROWID"
+    )
+    conn.execute(
+        "INSERT INTO history_by_unit SELECT unit_id, seq, version, op, text, at, metadata FROM history"
+    )
+    conn.execute("DROP TABLE history")
+    conn.execute("ALTER TABLE history_by_unit RENAME TO history")
 
 
 def _in_batches(conn: sqlite3.Connection, sql: str) -> Iterator[list[Any]]:
@@ -170,6 +217,8 @@ MIGRATIONS: list[tuple[str, Step]] = [
     ("m006_contentless_index", _contentless_index),
     # Vectors of another embedder, staged until all are in (eidetica reembed; see sqlite_reembed).
     ("m007_reembed_staging", sqlite_reembed.create_staging),
+    # 4-bit vectors, and history without an index of its own: from 3.5 to under 3 KB a LoCoMo turn.
+    ("m008_smaller_rows", _smaller_rows),
 ]
 
 

@@ -102,7 +102,7 @@ class VectorCache:
 
 def _rows(conn: sqlite3.Connection, key: tuple[str, str], *, after: int) -> tuple[list[int], list[bytes]]:
     rows = conn.execute(
-        "SELECT rid, vector FROM vectors WHERE tenant = ? AND user_id = ? AND rid > ? ORDER BY rid",
+        f"SELECT rid, vector FROM vectors WHERE owner = {owner_changes.OWNER_ID} AND rid > ? ORDER BY rid",
         (*key, after),
     ).fetchall()
     return [r[0] for r in rows], [r[1] for r in rows]
