@@ -120,7 +120,7 @@ class ScriptedResponse:
     @classmethod
     def json(cls, payload: Any, *, status: int = 200, delay_s: float = 0.0) -> ScriptedResponse:
         """Any JSON body."""
-        return cls(status, json.dumps(payload).encode(), {"Content-Type": "application/json"}, delay_s)
+        return cls.raw(json.dumps(payload), status=status, delay_s=delay_s)
 
     @classmethod
     def raw(cls, body: str | bytes, *, status: int = 200, delay_s: float = 0.0) -> ScriptedResponse:

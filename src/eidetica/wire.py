@@ -30,18 +30,17 @@ def to_wire(value: Any) -> Any:
 
 
 def _time(value: str | None) -> datetime | None:
+    """An optional time: None stays None."""
     return None if value is None else datetime.fromisoformat(value)
 
 
 def unit_from_wire(data: JSON) -> MemoryUnit:
-    recorded_at = _time(data["recorded_at"])
-    assert recorded_at is not None
     return MemoryUnit(
         id=data["id"],
         kind=data["kind"],
         text=data["text"],
         scope=Scope(**data["scope"]),
-        recorded_at=recorded_at,
+        recorded_at=datetime.fromisoformat(data["recorded_at"]),
         speaker=data.get("speaker"),
         role=data.get("role"),
         occurred_at=_time(data.get("occurred_at")),
@@ -122,14 +121,12 @@ def answer_from_wire(data: JSON) -> Answer:
 
 
 def history_from_wire(data: JSON) -> HistoryEntry:
-    at = _time(data["at"])
-    assert at is not None
     return HistoryEntry(
         unit_id=data["unit_id"],
         version=data["version"],
         op=data["op"],
         text=data["text"],
-        at=at,
+        at=datetime.fromisoformat(data["at"]),
         metadata=dict(data.get("metadata") or {}),
     )
 

@@ -130,7 +130,7 @@ def test_units_copied_from_the_prompt_or_empty_are_dropped_and_counted() -> None
     example = "Priya Raman adopted a grey cat named Miso on 14 March 2021."
     llm = ScriptedLLM([reply(unit(example, [1]), unit("  ", [1]), unit("Ann adopted a dog.", [1]))])
     extractor = LLMExtractor(llm)
-    assert example in extractor.prompt.system
+    assert example in extractor.template.system
     assert [u.text for u in extractor.extract(turns(1))] == ["Ann adopted a dog."]
     assert extractor.stats.invalid_units == 2
 

@@ -146,7 +146,7 @@ def test_extraction_yields_real_units_without_a_repair(client: OpenAICompatibleC
     assert (usage.calls, usage.requests, usage.repairs, usage.failures) == (1, 1, 0, 0)
     assert 0 < usage.completion_tokens <= 160 and usage.prompt_tokens > 0
     assert units and stats.units == len(units)
-    instructions = " ".join(extractor.prompt.system.split()).lower()
+    instructions = " ".join(extractor.template.system.split()).lower()
     for unit in units:
         assert unit.kind in ("fact", "event")
         assert unit.text.strip() and unit.text.lower() not in instructions

@@ -8,7 +8,7 @@ JSON form of ``wire.to_wire``.
 What lives where:
 
 - ``common``: the Typer ``app``, the consoles, the shared options and helpers (error handling,
-  opening the memory, JSON and tables);
+  opening the memory, progress bars, JSON and tables);
 - ``memory_commands``: add, search, context, answer, import, list, show, history, update,
   delete;
 - ``memory_upkeep``: quarantine, review, forget, stats, users, rebuild;

@@ -1,8 +1,8 @@
 """What every command shares: the Typer ``app`` and its ``--version`` callback, the consoles
 ``out`` and ``err``, the handler that prints library warnings, the options the commands have in
 common (``--user``, ``--db``, ``--json``, ``--kind``, ...), the one error handler ``_handled`` with
-the library's words turned into the CLI's (``_cli_words``), opening the memory (``_open``), and
-printing results as JSON or tables."""
+the library's words turned into the CLI's (``_cli_words``), opening the memory (``_open``),
+progress bars, and printing results as JSON or tables."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar, get_args
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -43,14 +44,24 @@ class _LogToConsole(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if not getattr(record, "reported", False):
-            err.print(
-                f"[yellow]warning:[/yellow] {escape(record.getMessage())}", highlight=False, soft_wrap=True
-            )
+            _print_warning(record.getMessage())
+
+
+def _print_warning(message: str) -> None:
+    """One yellow ``warning:`` line on stderr, whether the library logged it or a result carried it."""
+    err.print(f"[yellow]warning:[/yellow] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
 KINDS: tuple[str, ...] = get_args(UnitKind)
 ROLES = ("user", "assistant", "system")
+#: The exit status of a run stopped with Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
+#: What ``--llm`` asks for when no chat model is configured (``eval`` adds its own options).
+NEEDS_CHAT_MODEL = (
+    "--llm needs a chat model: set EIDETICA_LLM_MODEL, plus EIDETICA_LLM_BASE_URL for a server "
+    "other than OpenAI's and EIDETICA_LLM_API_KEY if it needs a key"
+)
 
 
 def _kinds(values: list[str] | None) -> list[str] | None:
@@ -73,6 +84,12 @@ def _one_of(choices: Sequence[str]) -> Callable[[str | None], str | None]:
         return value
 
     return check
+
+
+def _numbers(text: str) -> list[int]:
+    """Read whole numbers separated by commas, like ``200,400``; blanks dropped, anything else a
+    ``ValueError``."""
+    return [int(part) for part in text.split(",") if part.strip()]
 
 
 def _metadata(value: str | None) -> dict[str, Any] | None:
@@ -172,7 +189,7 @@ def _handled(func: F) -> F:
 def _warn(warnings: list[str], llm: bool) -> None:
     """Print a result's warnings; exit 1 (what was read is stored) when ``--llm`` extraction failed."""
     for warning in warnings:
-        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
+        _print_warning(warning)
     if llm and any(w.startswith(EXTRACTION_FAILED) for w in warnings):
         raise typer.Exit(1)
 
@@ -211,10 +228,7 @@ def _open(db: str | None, *, llm_extract: bool = False) -> Memory:
     settings = llm_settings()
     if settings is None:
         if llm_extract:
-            raise UsageError(
-                "--llm needs a chat model: set EIDETICA_LLM_MODEL, plus EIDETICA_LLM_BASE_URL for a "
-                "server other than OpenAI's and EIDETICA_LLM_API_KEY if it needs a key"
-            )
+            raise UsageError(NEEDS_CHAT_MODEL)
         return Memory(resolve_db(db), embedder=embedder, personal_data=policy)
     from ..ingest.llm_extract import LLMExtractor
     from ..ingest.llm_reconcile import LLMReconciler
@@ -244,9 +258,36 @@ LLMOption = Annotated[
 ]
 
 
+def _progress(label: str, *, transient: bool = False) -> Progress:
+    """A progress bar on stderr: the label, the bar, done of total and the time taken; shown on a
+    terminal only, and wiped when done if ``transient`` (under ``--json`` output, say)."""
+    return Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=transient,
+        disable=not err.is_terminal,
+    )
+
+
+def _advance(bar: Progress, task: TaskID) -> Callable[[int, int], None]:
+    """A progress callback that moves ``task`` on ``bar``."""
+    return lambda done, total: bar.update(task, completed=done, total=total)
+
+
 def _print_json(value: Any) -> None:
     """Print what the library returned in the one JSON form (``wire.to_wire``)."""
     print(json.dumps(wire.to_wire(value), ensure_ascii=False, indent=2, default=str))
+
+
+def _print_result(value: Any, as_json: bool, summary: str) -> None:
+    """Print what a command did: ``value`` as JSON with ``--json``, else the one-line ``summary``."""
+    if as_json:
+        _print_json(value)
+    else:
+        out.print(summary)
 
 
 def _said(unit: MemoryUnit) -> Text:

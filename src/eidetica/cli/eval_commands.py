@@ -8,15 +8,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import UsageError
 from ..memory import Memory
-from .common import JsonOption, _handled, _print_json, app, err, out
+from .common import (
+    INTERRUPTED,
+    NEEDS_CHAT_MODEL,
+    JsonOption,
+    _advance,
+    _handled,
+    _numbers,
+    _print_json,
+    _progress,
+    app,
+    err,
+    out,
+)
 
 if TYPE_CHECKING:
-    from rich.progress import TaskID
-
     from ..eval.datasets import Question
     from ..eval.qa import AnswerEvalSettings
     from ..eval.runner import Ingest
@@ -27,6 +36,15 @@ eval_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(eval_app, name="eval")
+
+#: Defaults the eval commands share: the budgets recall is scored at, the folder reports go to,
+#: and the tokens budgets are counted in.
+DEFAULT_BUDGETS = "200,400,1000,2000"
+REPORT_DIR = Path("eval-report")
+DEFAULT_TOKENIZER = "wordpiece"
+#: Defaults of the answer evaluation (``eval locomo --llm``), which tell whether one was given.
+ANSWER_EVAL_BUDGET = 1000
+ANSWER_EVAL_TIMEOUT_S = 300.0
 
 BudgetsOption = Annotated[
     str, typer.Option("--budgets", help="Context token budgets to score at, comma-separated.")
@@ -53,23 +71,12 @@ TokenizerOption = Annotated[
 
 def _budgets(text: str) -> list[int]:
     try:
-        budgets = sorted({int(part) for part in text.split(",") if part.strip()})
+        budgets = sorted(set(_numbers(text)))
     except ValueError:
         budgets = []
     if not budgets or budgets[0] < 1:
         raise UsageError(f"--budgets takes positive integers separated by commas, like 200,400; got {text!r}")
     return budgets
-
-
-def _bar(label: str) -> Progress:
-    return Progress(
-        TextColumn(f"[bold]{label}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=not err.is_terminal,
-    )
 
 
 def _run_eval(
@@ -89,25 +96,18 @@ def _run_eval(
     from ..eval.report import markdown_table, write_reports
     from ..eval.runner import run_evaluation
 
-    with _bar(f"ingesting {dataset}") as ingest_bar, _bar("asking") as ask_bar:
-        ingest_task = ingest_bar.add_task("ingest", total=None)
-        ask_task = ask_bar.add_task("ask", total=None)
+    with _progress(f"ingesting {dataset}") as ingest_bar, _progress("asking") as ask_bar:
         results, meta = run_evaluation(
             dataset, path, ingest, load_questions,
             budgets=_budgets(budgets_text), db=db, baselines=not no_baselines, limit=limit,
             embedder=embedder_name(), tokenizer=tokenizer,
-            ingest_progress=lambda done, total: ingest_bar.update(ingest_task, completed=done, total=total),
-            ask_progress=lambda done, total: ask_bar.update(ask_task, completed=done, total=total),
+            ingest_progress=_advance(ingest_bar, ingest_bar.add_task("ingest", total=None)),
+            ask_progress=_advance(ask_bar, ask_bar.add_task("ask", total=None)),
         )  # fmt: skip
     paths = write_reports(results, meta, out_dir)
     out.print(markdown_table(results), markup=False, highlight=False, soft_wrap=True)
     for path_written in paths.values():
         out.print(f"wrote {path_written}", markup=False, highlight=False, soft_wrap=True)
-
-
-def _advance(bar: Progress, task: TaskID) -> Callable[[int, int], None]:
-    """A progress callback that moves ``task`` on ``bar``."""
-    return lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _llm_endpoint(
@@ -120,11 +120,7 @@ def _llm_endpoint(
 
     resolved = llm_settings(base_url, model, api_key)
     if resolved is None:
-        raise UsageError(
-            "--llm needs a chat model: set EIDETICA_LLM_MODEL, plus EIDETICA_LLM_BASE_URL for a server "
-            "other than OpenAI's and EIDETICA_LLM_API_KEY if it needs a key (or pass --llm-model, "
-            "--llm-base-url and --llm-api-key)"
-        )
+        raise UsageError(f"{NEEDS_CHAT_MODEL} (or pass --llm-model, --llm-base-url and --llm-api-key)")
     return dataclasses.replace(resolved, timeout=timeout)
 
 
@@ -146,8 +142,8 @@ def _run_answer_eval(
         if settings.judge_model and settings.judge_model != endpoint.model:
             judge_settings = dataclasses.replace(endpoint, model=settings.judge_model)
             judge = stack.enter_context(OpenAICompatibleClient(judge_settings))
-        ingest_bar = stack.enter_context(_bar("ingesting LoCoMo"))
-        ask_bar = stack.enter_context(_bar("answering"))
+        ingest_bar = stack.enter_context(_progress("ingesting LoCoMo"))
+        ask_bar = stack.enter_context(_progress("answering"))
         try:
             run = run_answer_evaluation(
                 path,
@@ -167,7 +163,7 @@ def _run_answer_eval(
                 highlight=False,
                 soft_wrap=True,
             )
-            raise typer.Exit(130) from None
+            raise typer.Exit(INTERRUPTED) from None
     results = summarise(run.records, run.systems)
     paths = write_answer_reports(results, run.meta, out_dir, run.records)
     out.print(answers_table(results), markup=False, highlight=False, soft_wrap=True)
@@ -182,8 +178,8 @@ def _run_answer_eval(
 @_handled
 def eval_locomo(
     path: Annotated[Path, typer.Argument(help="A LoCoMo JSON file such as locomo10.json.")],
-    budgets: BudgetsOption = "200,400,1000,2000",
-    out_dir: OutOption = Path("eval-report"),
+    budgets: BudgetsOption = DEFAULT_BUDGETS,
+    out_dir: OutOption = REPORT_DIR,
     db: Annotated[
         str | None,
         typer.Option(
@@ -202,7 +198,7 @@ def eval_locomo(
     limit: Annotated[
         int | None, typer.Option("--limit", help="Only the first N conversations, for quick runs.")
     ] = None,
-    tokenizer: TokenizerOption = "wordpiece",
+    tokenizer: TokenizerOption = DEFAULT_TOKENIZER,
     llm: Annotated[
         bool,
         typer.Option(
@@ -213,7 +209,7 @@ def eval_locomo(
     ] = False,
     budget: Annotated[
         int, typer.Option("--budget", help="With --llm: Eidetica's context budget per question, in tokens.")
-    ] = 1000,
+    ] = ANSWER_EVAL_BUDGET,
     limit_questions: Annotated[
         int | None,
         typer.Option("--limit-questions", help="With --llm: only the first N questions, for quick runs."),
@@ -248,7 +244,7 @@ def eval_locomo(
     ] = None,
     llm_timeout: Annotated[
         float, typer.Option("--llm-timeout", help="With --llm: seconds to wait for each model reply.")
-    ] = 300.0,
+    ] = ANSWER_EVAL_TIMEOUT_S,
 ) -> None:
     """Score evidence recall on LoCoMo conversations; each conversation is its own user.
 
@@ -271,7 +267,7 @@ def eval_locomo(
             limit_questions=limit_questions,
             embedder=embedder_name(),
         )
-        if tokenizer != "wordpiece":
+        if tokenizer != DEFAULT_TOKENIZER:
             raise UsageError("--tokenizer applies to recall evaluation only; answers count with Memory's")
         _run_answer_eval(path, out_dir, db, settings, endpoint)
         return
@@ -282,8 +278,8 @@ def eval_locomo(
         "--llm-model": llm_model is not None,
         "--llm-api-key": llm_api_key is not None,
         "--judge-model": judge_model is not None,
-        "--budget": budget != 1000,
-        "--llm-timeout": llm_timeout != 300.0,
+        "--budget": budget != ANSWER_EVAL_BUDGET,
+        "--llm-timeout": llm_timeout != ANSWER_EVAL_TIMEOUT_S,
     }
     if any(given.values()):
         named = ", ".join(name for name, used in given.items() if used)
@@ -299,14 +295,14 @@ def eval_locomo(
 @_handled
 def eval_longmemeval(
     path: Annotated[Path, typer.Argument(help="A LongMemEval JSON file such as longmemeval_s.json.")],
-    budgets: BudgetsOption = "200,400,1000,2000",
-    out_dir: OutOption = Path("eval-report"),
+    budgets: BudgetsOption = DEFAULT_BUDGETS,
+    out_dir: OutOption = REPORT_DIR,
     db: EvalDbOption = None,
     no_baselines: NoBaselinesOption = False,
     limit: Annotated[
         int | None, typer.Option("--limit", help="Only the first N items (questions), for quick runs.")
     ] = None,
-    tokenizer: TokenizerOption = "wordpiece",
+    tokenizer: TokenizerOption = DEFAULT_TOKENIZER,
 ) -> None:
     """Score evidence recall on LongMemEval; each item's haystack is its own user."""
     from ..eval.longmemeval import ingest_longmemeval, longmemeval_questions
@@ -344,7 +340,7 @@ def eval_truth(
         list[str] | None,
         typer.Option("--category", help="Only this category (repeat, or separate with commas)."),
     ] = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for truth.json.")] = Path("eval-report"),
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for truth.json.")] = REPORT_DIR,
     scenarios_file: Annotated[
         Path | None,
         typer.Option("--scenarios", help="Run these scenarios (JSONL, the bundled file's format) instead."),
@@ -363,7 +359,7 @@ def eval_truth(
     scenarios = truth.select(truth.load_scenarios(scenarios_file), category)
     with (
         truth.memories(load_embedder(embedder_name()), db_dir=db_dir, postgres=postgres) as make,
-        _bar("truth scenarios") as bar,
+        _progress("truth scenarios") as bar,
     ):
         report = truth.run_scenarios(make, scenarios, progress=_advance(bar, bar.add_task("run", total=None)))
     path = truth.write_report(report, out_dir)

@@ -9,7 +9,6 @@ from typing import Annotated, Any, cast
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -29,6 +28,7 @@ from .common import (
     MetadataFilterOption,
     SessionOption,
     UserOption,
+    _advance,
     _day,
     _handled,
     _hits_table,
@@ -36,12 +36,16 @@ from .common import (
     _one_of,
     _open,
     _print_json,
+    _print_result,
+    _progress,
     _said,
     _warn,
     app,
     err,
     out,
 )
+
+UnitIdArgument = Annotated[str, typer.Argument(help="A unit id.")]
 
 
 @app.command()
@@ -230,19 +234,7 @@ def import_(
     as_json: JsonOption = False,
 ) -> None:
     """Import conversations from a file, with a progress bar; re-running skips stored turns."""
-    with (
-        _open(db, llm_extract=llm) as memory,
-        Progress(
-            TextColumn("[bold]importing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=as_json,
-            disable=not err.is_terminal,
-        ) as bar,
-    ):
-        task = bar.add_task("import", total=None)
+    with _open(db, llm_extract=llm) as memory, _progress("importing", transient=as_json) as bar:
         report = memory.import_file(
             file,
             user_id=user,
@@ -250,7 +242,7 @@ def import_(
             format=format,
             skip_invalid=skip_invalid,
             infer=infer,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            progress=_advance(bar, bar.add_task("import", total=None)),
         )
     if as_json:
         _print_json(report)
@@ -305,7 +297,7 @@ def list_(
 @app.command()
 @_handled
 def show(
-    unit_id: Annotated[str, typer.Argument(help="A unit id.")],
+    unit_id: UnitIdArgument,
     user: UserOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -326,7 +318,7 @@ def show(
 @app.command()
 @_handled
 def history(
-    unit_id: Annotated[str, typer.Argument(help="A unit id.")],
+    unit_id: UnitIdArgument,
     user: UserOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -365,16 +357,13 @@ def update(
     fields = _metadata(metadata)  # read before the store is opened: a typo changes nothing
     with _open(db) as memory:
         unit = memory.update(unit_id, text, user_id=user, metadata=fields)
-    if as_json:
-        _print_json(unit)
-    else:
-        out.print(f"{unit.id} is now at version {unit.version}")
+    _print_result(unit, as_json, f"{unit.id} is now at version {unit.version}")
 
 
 @app.command()
 @_handled
 def delete(
-    unit_id: Annotated[str, typer.Argument(help="A unit id.")],
+    unit_id: UnitIdArgument,
     user: UserOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -382,7 +371,4 @@ def delete(
     """Delete a unit (soft: hidden from reads, recorded in its history)."""
     with _open(db) as memory:
         unit = memory.delete(unit_id, user_id=user)
-    if as_json:
-        _print_json(unit)
-    else:
-        out.print(f"deleted {unit.id}")
+    _print_result(unit, as_json, f"deleted {unit.id}")

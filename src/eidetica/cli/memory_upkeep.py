@@ -16,6 +16,7 @@ from .common import (
     _handled,
     _open,
     _print_json,
+    _print_result,
     app,
     err,
     out,
@@ -64,10 +65,7 @@ def review(
     """Decide on a quarantined unit; the decision is a version in its history."""
     with _open(db) as memory:
         unit = memory.review(unit_id, approve=approve, user_id=user)
-    if as_json:
-        _print_json(unit)
-    else:
-        out.print(f"{'approved' if approve else 'rejected'} {unit.id}")
+    _print_result(unit, as_json, f"{'approved' if approve else 'rejected'} {unit.id}")
 
 
 @app.command()
@@ -91,10 +89,7 @@ def forget(
         typer.confirm(f"Erase all memories of user {user!r}?", abort=True)
     with _open(db) as memory:
         removed = memory.forget(user_id=user, compact=compact)
-    if as_json:
-        _print_json({"user": user, "removed": removed})
-    else:
-        out.print(f"removed {removed} units of user {user!r}")
+    _print_result({"user": user, "removed": removed}, as_json, f"removed {removed} units of user {user!r}")
 
 
 @app.command()
@@ -157,7 +152,4 @@ def rebuild(
     changes nothing), after embedding the turns stored while the embedder failed."""
     with _open(db, llm_extract=llm) as memory:
         count = memory.rebuild(user_id=user)
-    if as_json:
-        _print_json({"derived": count})
-    else:
-        out.print(f"rebuilt {count} derived units")
+    _print_result({"derived": count}, as_json, f"rebuilt {count} derived units")

@@ -8,17 +8,13 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..config import redacted_errors, resolve_db
 from ..embedders import load_embedder
 from ..errors import EideticaError
 from ..lifecycle import reembed as reembedding
 from ..storage import Store, open_store
-from .common import DbOption, JsonOption, _handled, _print_json, app, err, out
-
-#: The exit status of a run stopped with Ctrl-C (128 + SIGINT), as shells report it.
-INTERRUPTED = 130
+from .common import INTERRUPTED, DbOption, JsonOption, _handled, _print_json, _progress, app, err, out
 
 
 @app.command()
@@ -62,15 +58,7 @@ def _run(store: Store, name: str, *, quiet: bool) -> reembedding.ReembedReport:
     model = load_embedder(name)
     resume = f"run `eidetica reembed --embedder {name}` again to resume"
     started = False
-    with Progress(
-        TextColumn("[bold]re-embedding"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=quiet,
-        disable=not err.is_terminal,
-    ) as bar:
+    with _progress("re-embedding", transient=quiet) as bar:
         task = bar.add_task("reembed", total=None)
 
         def progress(done: int, total: int) -> None:

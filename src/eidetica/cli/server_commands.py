@@ -12,13 +12,24 @@ from rich.markup import escape
 
 from ..config import resolve_db
 from ..errors import UsageError
-from .common import _handled, app, err, out
+from .common import _handled, _numbers, app, err, out
 
-#: What --api-keys takes, for serve and mcp alike.
-_API_KEYS_HELP = (
-    "key=tenant pairs, comma-separated (k1=acme,k2=globex), or @path to a file of them (one per "
-    "line, # comments); prefer @path, since the command line is visible in ps"
-)
+# The options serve and mcp share: both open a database and answer HTTP callers.
+ServedDbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database path or postgresql:// URL (default: $EIDETICA_DB or the user data dir)."
+    ),
+]
+ApiKeysOption = Annotated[
+    str | None,
+    typer.Option(
+        "--api-keys",
+        help="API keys of HTTP callers: key=tenant pairs, comma-separated (k1=acme,k2=globex), or @path "
+        "to a file of them (one per line, # comments); prefer @path, since the command line is visible "
+        "in ps. Default $EIDETICA_API_KEYS; no keys at all: no auth.",
+    ),
+]
 AllowedHostOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -29,27 +40,22 @@ AllowedHostOption = Annotated[
 ]
 
 
+def _print_exposure_warning(warning: str | None) -> None:
+    """Print in bold red what a server reachable from other machines without keys exposes."""
+    if warning:
+        err.print(f"[bold red]WARNING:[/bold red] {escape(warning)}", highlight=False, soft_wrap=True)
+
+
 @app.command()
 @_handled
 def serve(
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db", help="Database path or postgresql:// URL (default: $EIDETICA_DB or the user data dir)."
-        ),
-    ] = None,
+    db: ServedDbOption = None,
     host: Annotated[
         str, typer.Option(help="Interface to listen on (0.0.0.0: every interface).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port to listen on.", min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes sharing the port.", min=1)] = 1,
-    api_keys: Annotated[
-        str | None,
-        typer.Option(
-            "--api-keys",
-            help=f"API keys: {_API_KEYS_HELP}. Default $EIDETICA_API_KEYS; no keys at all: no auth.",
-        ),
-    ] = None,
+    api_keys: ApiKeysOption = None,
     allowed_host: AllowedHostOption = None,
     max_body_mb: Annotated[
         float | None,
@@ -80,9 +86,7 @@ def serve(
         )
         for line in lines:
             out.print(line, markup=False, highlight=False, soft_wrap=True)
-        warning = exposure_warning(host, bool(settings.api_keys), settings.allowed_hosts)
-        if warning:
-            err.print(f"[bold red]WARNING:[/bold red] {escape(warning)}", highlight=False, soft_wrap=True)
+        _print_exposure_warning(exposure_warning(host, bool(settings.api_keys), settings.allowed_hosts))
         run_server(settings, host=host, port=port, workers=workers)
 
 
@@ -133,15 +137,14 @@ def bench(
     from ..config import embedder_name
     from ..eval.bench import print_report, run_bench
 
-    sizes = [int(part) for part in units.split(",") if part.strip()]
     result = run_bench(
-        sizes=sizes,
+        sizes=_numbers(units),
         users=users,
         queries=queries,
         console=err,
         embedder=embedder_name(),
         defer_embedding=defer_embedding,
-        history=[int(part) for part in history.split(",") if part.strip()],
+        history=_numbers(history),
         lancedb=lancedb,
         history_db=history_db,
     )
@@ -156,10 +159,7 @@ def mcp_(
     transport: Annotated[
         str, typer.Option(help="stdio (the host starts this command) or http (streamable HTTP at /mcp).")
     ] = "stdio",
-    db: Annotated[
-        str | None,
-        typer.Option("--db", help="Database path or URL (default: $EIDETICA_DB or the user data dir)."),
-    ] = None,
+    db: ServedDbOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on (http).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (http).")] = 8765,
     tenant: Annotated[
@@ -170,13 +170,7 @@ def mcp_(
         typer.Option("--user-id", help="Serve this user only; tools then cannot name another user."),
     ] = None,
     agent_id: Annotated[str | None, typer.Option("--agent-id", help="Agent id stamped on writes.")] = None,
-    api_keys: Annotated[
-        str | None,
-        typer.Option(
-            "--api-keys",
-            help=f"API keys (http): {_API_KEYS_HELP}. Default $EIDETICA_API_KEYS.",
-        ),
-    ] = None,
+    api_keys: ApiKeysOption = None,
     allowed_host: AllowedHostOption = None,
     session_idle_minutes: Annotated[
         float,
@@ -222,9 +216,7 @@ def mcp_(
             run_stdio(tenants, settings)
         else:
             err.print(f"serving MCP at http://{host}:{port}/mcp", highlight=False)
-            warning = exposure_warning(host, bool(keys), hosts)
-            if warning:
-                err.print(f"[bold red]WARNING:[/bold red] {escape(warning)}", highlight=False, soft_wrap=True)
+            _print_exposure_warning(exposure_warning(host, bool(keys), hosts))
             run_http(
                 tenants,
                 settings,

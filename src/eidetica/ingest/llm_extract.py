@@ -17,13 +17,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from ..guard.grounding import unsupported
-from ..llms.base import Counters, JsonSchema, LLMClient
-from ..llms.structured import BatchedTask
+from ..llms.base import JsonSchema
+from ..llms.structured import BatchedTask, BatchStats
 from ..llms.validate import schema_error
 from ..model import Extracted, TurnInput, UnitKind
 
@@ -66,53 +66,37 @@ def _batch_schema(size: int) -> JsonSchema:
 
 
 @dataclass
-class ExtractStats(Counters):
-    """What an ``LLMExtractor`` did so far.
+class ExtractStats(BatchStats):
+    """What an ``LLMExtractor`` did so far, besides the ``BatchStats``.
 
-    ``calls`` are ``complete`` calls (the client's repair requests are inside them). A batch in
-    ``failed_batches`` never got a fully valid reply, even on its retry: of the unit objects in its
-    replies, ``salvaged_units`` validated on their own and were kept, ``invalid_units`` did not
-    (units with empty text, or text copied from the prompt, count here too). ``out_of_range``
+    Of the unit objects in the replies of a batch in ``failed_batches`` (no fully valid reply, even
+    on its retry), ``salvaged_units`` validated on their own and were kept, ``invalid_units`` did
+    not (units with empty text, or text copied from the prompt, count here too). ``out_of_range``
     units named no turn, or a turn outside their batch, and were dropped. ``ungrounded`` units
     stated a name or number their turns do not (``guard.grounding``) and were dropped. ``units``
     are the units returned, after merging duplicates.
     """
 
-    batches: int = 0
-    calls: int = 0
     units: int = 0
-    retried_batches: int = 0
-    failed_batches: int = 0
     salvaged_units: int = 0
     invalid_units: int = 0
     out_of_range: int = 0
     ungrounded: int = 0
 
 
+@dataclass(eq=False, kw_only=True)
 class LLMExtractor(BatchedTask[ExtractStats]):
     """Derive facts and events with a chat model: one call per ``batch_size`` turns (a batch whose
     reply does not validate is asked once more, see ``BatchedTask``)."""
 
-    def __init__(
-        self,
-        client: LLMClient,
-        *,
-        batch_size: int = 20,
-        max_tokens: int = 2048,
-        temperature: float = 0.0,
-        retry_temperature: float = 0.7,
-        prompt: str = EXTRACT_PROMPT,
-    ) -> None:
-        super().__init__(
-            client,
-            batch_size=batch_size,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            retry_temperature=retry_temperature,
-            prompt=prompt,
-            stats=ExtractStats(),
-        )
-        self._instructions = " ".join(self.prompt.system.split()).lower()
+    max_tokens: int = 2048  # the reply lists the units of a whole batch of turns
+    prompt: str = EXTRACT_PROMPT
+    stats: ExtractStats = field(default_factory=ExtractStats, init=False)
+    _instructions: str = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._instructions = " ".join(self.template.system.split()).lower()
 
     def extract(self, turns: Sequence[TurnInput]) -> list[Extracted]:
         """Return the units derived from ``turns``, each pointing at the turns it came from."""
@@ -128,7 +112,7 @@ class LLMExtractor(BatchedTask[ExtractStats]):
 
     def _batch(self, batch: Sequence[TurnInput], offset: int) -> list[_Unit]:
         completion, failures = self.ask(
-            self.prompt.render(turns=render_turns(batch)),
+            self.template.render(turns=render_turns(batch)),
             _batch_schema(len(batch)),
             f"extraction for {_span(offset, batch)}",
         )

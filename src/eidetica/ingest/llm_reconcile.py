@@ -21,12 +21,12 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..errors import UsageError
-from ..llms.base import Counters, JsonSchema, LLMClient
-from ..llms.structured import BatchedTask
+from ..llms.base import JsonSchema
+from ..llms.structured import BatchedTask, BatchStats
 from ..llms.validate import schema_error
 from ..model import MemoryUnit
 from ..retrieve.query import lexical_terms
@@ -80,53 +80,33 @@ def _batch_schema(statements: int, memories: int) -> JsonSchema:
 
 
 @dataclass
-class ReconcileStats(Counters):
-    """What an ``LLMReconciler`` did so far.
+class ReconcileStats(BatchStats):
+    """What an ``LLMReconciler`` did so far, besides the ``BatchStats``.
 
     ``batches`` are the batches that had stored units to compare with (a batch with none makes no
-    call); ``calls`` are ``complete`` calls (the client's repairs are inside them). A batch in
-    ``failed_batches`` got no valid reply even on its retry. ``decisions`` were returned; ``dropped``
-    ones named no statement or memory of their batch, repeated a statement, or did not fit the
-    schema on their own.
+    call). ``decisions`` were returned; ``dropped`` ones named no statement or memory of their
+    batch, repeated a statement, or did not fit the schema on their own.
     """
 
-    batches: int = 0
-    calls: int = 0
     decisions: int = 0
-    retried_batches: int = 0
-    failed_batches: int = 0
     dropped: int = 0
 
 
+@dataclass(eq=False, kw_only=True)
 class LLMReconciler(BatchedTask[ReconcileStats]):
     """Decide with a chat model what new units do to the stored ones: one call per ``batch_size``
     new units, showing at most ``max_candidates`` stored units (those sharing most words with the
     batch, when there are more). A batch whose reply does not validate is asked once more (see
     ``BatchedTask``)."""
 
-    def __init__(
-        self,
-        client: LLMClient,
-        *,
-        batch_size: int = 20,
-        max_candidates: int = 40,
-        max_tokens: int = 1024,
-        temperature: float = 0.0,
-        retry_temperature: float = 0.7,
-        prompt: str = RECONCILE_PROMPT,
-    ) -> None:
-        if max_candidates < 1:
-            raise UsageError(f"max_candidates must be at least 1, got {max_candidates}")
-        super().__init__(
-            client,
-            batch_size=batch_size,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            retry_temperature=retry_temperature,
-            prompt=prompt,
-            stats=ReconcileStats(),
-        )
-        self.max_candidates = max_candidates
+    prompt: str = RECONCILE_PROMPT
+    stats: ReconcileStats = field(default_factory=ReconcileStats, init=False)
+    max_candidates: int = 40
+
+    def __post_init__(self) -> None:
+        if self.max_candidates < 1:
+            raise UsageError(f"max_candidates must be at least 1, got {self.max_candidates}")
+        super().__post_init__()
 
     def decide(self, candidates: Sequence[MemoryUnit], new: Sequence[MemoryUnit]) -> Mapping[str, Decision]:
         """Map ids of ``new`` units to what they do to ``candidates``; silent on the rest."""
@@ -142,7 +122,7 @@ class LLMReconciler(BatchedTask[ReconcileStats]):
 
     def _batch(self, memories: Sequence[MemoryUnit], batch: Sequence[MemoryUnit]) -> dict[str, Decision]:
         completion, failures = self.ask(
-            self.prompt.render(memories=render_units(memories), statements=render_units(batch)),
+            self.template.render(memories=render_units(memories), statements=render_units(batch)),
             _batch_schema(len(batch), len(memories)),
             f"reconciliation of {len(batch)} new units",
         )

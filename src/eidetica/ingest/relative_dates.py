@@ -104,6 +104,16 @@ def _add_months(year: int, month: int, delta: int) -> tuple[int, int]:
     return total // 12, total % 12 + 1
 
 
+def _month_or_year(unit: str, today: date, step: int, tz: tzinfo) -> tuple[str, str, datetime]:
+    """The calendar month (``unit`` "month") or else the year ``step`` away from ``today``, read
+    "in May 2023" or "in 2023" and dated on its first day."""
+    if unit == "month":
+        y, mo = _add_months(today.year, today.month, step)
+        return "in", f"{MONTH_NAMES[mo - 1]} {y}", _noon(date(y, mo, 1), tz)
+    y = today.year + step
+    return "in", str(y), _noon(date(y, 1, 1), tz)
+
+
 def _qty(text: str) -> int:
     words = text.lower().split()
     if words[0].isdigit():
@@ -203,11 +213,7 @@ def _ago(m: re.Match[str], today: date, tz: tzinfo) -> tuple[str, str, datetime]
         else:  # the Saturday of the n-th weekend back; the last one is this Monday minus 2 days
             d = today - timedelta(days=today.weekday() + 2 + 7 * (n - 1))
         return "", f"{words} before {format_date(today)}", _noon(d, tz)
-    if unit == "month":
-        y, mo = _add_months(today.year, today.month, -n)
-        return "in", f"{MONTH_NAMES[mo - 1]} {y}", _noon(date(y, mo, 1), tz)
-    y = today.year - n
-    return "in", str(y), _noon(date(y, 1, 1), tz)
+    return _month_or_year(unit, today, -n, tz)
 
 
 def _ahead(m: re.Match[str], today: date, tz: tzinfo) -> tuple[str, str, datetime]:
@@ -222,11 +228,7 @@ def _ahead(m: re.Match[str], today: date, tz: tzinfo) -> tuple[str, str, datetim
         words = " ".join(m.group("inn").split()[1:])
         d = today + timedelta(days=7 * n)
         return "", f"{words} after {format_date(today)}", _noon(d, tz)
-    if unit == "month":
-        y, mo = _add_months(today.year, today.month, n)
-        return "in", f"{MONTH_NAMES[mo - 1]} {y}", _noon(date(y, mo, 1), tz)
-    y = today.year + n
-    return "in", str(y), _noon(date(y, 1, 1), tz)
+    return _month_or_year(unit, today, n, tz)
 
 
 def _directed(m: re.Match[str], today: date, tz: tzinfo, future: bool) -> tuple[str, str, datetime]:
@@ -260,11 +262,7 @@ def _directed(m: re.Match[str], today: date, tz: tzinfo, future: bool) -> tuple[
     if period == "weekend":
         d = monday + timedelta(days=5 + 7 * step)
         return "on", f"the weekend of {format_date(d)}", _noon(d, tz)
-    if period == "month":
-        y, mo = _add_months(today.year, today.month, step)
-        return "in", f"{MONTH_NAMES[mo - 1]} {y}", _noon(date(y, mo, 1), tz)
-    y = today.year + step
-    return "in", str(y), _noon(date(y, 1, 1), tz)
+    return _month_or_year(period, today, step, tz)
 
 
 # How far an expression reaches before its first trigger word and after its last, with room to

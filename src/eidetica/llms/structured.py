@@ -11,15 +11,16 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Generic, TypeVar
 
 from ..errors import LLMError, LLMOutputError, UsageError
 from .base import Completion, Counters, JsonSchema, LLMClient, Message, Usage
-from .prompt import load_prompt
+from .prompt import Prompt, load_prompt
 from .validate import find_json, schema_error
 
 __all__ = [
+    "BatchStats",
     "BatchedTask",
     "RawReply",
     "Send",
@@ -34,8 +35,6 @@ logger = logging.getLogger("eidetica.llm")
 REPAIR_PROMPT = "repair_v1"
 FORMAT_PROMPT = "format_v1"
 _SHOWN_REPLY_CHARS = 4000  # a runaway reply is cut before it is sent back for repair
-
-StatsT = TypeVar("StatsT", bound=Counters)
 
 
 @dataclass(frozen=True)
@@ -120,39 +119,54 @@ def complete(
     )
 
 
+@dataclass
+class BatchStats(Counters):
+    """What every ``BatchedTask`` counts: the ``batches`` asked and the ``calls`` it took (the
+    client's repairs are inside them), the batches asked again (``retried_batches``) and those that
+    never got a valid reply (``failed_batches``)."""
+
+    batches: int = 0
+    calls: int = 0
+    retried_batches: int = 0
+    failed_batches: int = 0
+
+
+StatsT = TypeVar("StatsT", bound=BatchStats)
+
+
+@dataclass(eq=False)
 class BatchedTask(Generic[StatsT]):
     """What a model task that sends its input in batches keeps: the client, the prompt and how to
-    ask; ``stats`` counts ``batches``, ``calls``, ``retried_batches`` and ``failed_batches``.
+    ask, and its ``stats`` (``BatchStats`` and the task's own counts).
 
     A batch whose reply does not validate even after the client's repair is asked once more, at
     ``retry_temperature``: a deterministic model would only repeat its mistake at the same setting.
+
+    The constructor arguments are declared here once. A task, itself a
+    ``@dataclass(eq=False, kw_only=True)``, names its ``prompt`` and its ``stats`` factory, and may
+    change a default (``max_tokens``) or add arguments of its own.
     """
 
-    def __init__(
-        self,
-        client: LLMClient,
-        *,
-        batch_size: int,
-        max_tokens: int,
-        temperature: float,
-        retry_temperature: float,
-        prompt: str,
-        stats: StatsT,
-    ) -> None:
-        if batch_size < 1:
-            raise UsageError(f"batch_size must be at least 1, got {batch_size}")
-        self.client = client
-        self.batch_size = batch_size
-        self.max_tokens = max_tokens
-        self.temperature = temperature
-        self.retry_temperature = retry_temperature
-        self.prompt = load_prompt(prompt)
-        self.stats = stats
+    client: LLMClient
+    _: KW_ONLY
+    batch_size: int = 20
+    max_tokens: int = 1024
+    temperature: float = 0.0
+    retry_temperature: float = 0.7
+    #: The prompt's name, like ``extract_v1``; ``template`` is the prompt it names.
+    prompt: str
+    stats: StatsT = field(init=False)
+    template: Prompt = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise UsageError(f"batch_size must be at least 1, got {self.batch_size}")
+        self.template = load_prompt(self.prompt)
 
     @property
     def prompt_version(self) -> str:
         """The prompt in use, like ``extract_v1``: store it to trace what it produced."""
-        return self.prompt.version
+        return self.template.version
 
     def ask(
         self, messages: Sequence[Message], schema: JsonSchema, what: str

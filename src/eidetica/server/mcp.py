@@ -77,10 +77,6 @@ INSTRUCTIONS = (
 TOOL_MAX_K = min(100, MAX_K)
 TOOL_MAX_LIMIT = min(200, MAX_LIMIT)
 
-KINDS_HELP = (
-    "Only these kinds: turn (a message as said), fact, event, passage (a piece of a long turn). Omit for all."
-)
-
 
 @dataclasses.dataclass(frozen=True)
 class McpSettings:
@@ -103,6 +99,13 @@ MetadataArg = Annotated[
     Field(
         description="Only memories tagged with each of these metadata keys and an equal value "
         '(e.g. {"project": "apollo"}); omit for all.'
+    ),
+]
+KindsArg = Annotated[
+    list[Kind] | None,
+    Field(
+        description="Only these kinds: turn (a message as said), fact, event, passage (a piece of a long "
+        "turn). Omit for all."
     ),
 ]
 AsOfArg = Annotated[
@@ -193,7 +196,7 @@ class MemoryTools:
         query: Annotated[str, Field(description="A question or keywords, e.g. 'what tea does Alice like'.")],
         ctx: Context,
         k: Annotated[int, Field(ge=1, le=TOOL_MAX_K, description="How many memories to return.")] = DEFAULT_K,
-        kinds: Annotated[list[Kind] | None, Field(description=KINDS_HELP)] = None,
+        kinds: KindsArg = None,
         since: Annotated[
             str | None, Field(description="Only memories that happened at or after this ISO 8601 time.")
         ] = None,
@@ -269,7 +272,7 @@ class MemoryTools:
         offset: Annotated[
             int, Field(ge=0, le=MAX_OFFSET, description="How many to skip: next_offset of the page before.")
         ] = 0,
-        kinds: Annotated[list[Kind] | None, Field(description=KINDS_HELP)] = None,
+        kinds: KindsArg = None,
         metadata: MetadataArg = None,
         session_id: SessionArg = None,
         user_id: UserArg = None,
@@ -373,15 +376,17 @@ class MemoryTools:
 
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+#: Removes memories; asked twice, the second call finds nothing more to remove.
+ERASES = ToolAnnotations(
+    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+)
 TOOLS: dict[str, ToolAnnotations] = {
     "add_memory": ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False),
     "search_memories": READ_ONLY,
     "get_context": READ_ONLY,
     "list_memories": READ_ONLY,
     "get_memory": READ_ONLY,
-    "delete_memory": ToolAnnotations(
-        read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
-    ),
+    "delete_memory": ERASES,
     # Not destructive: the old text stays in the memory's history.
     "update_memory": ToolAnnotations(
         read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
@@ -389,9 +394,7 @@ TOOLS: dict[str, ToolAnnotations] = {
     "memory_history": READ_ONLY,
     "memory_stats": READ_ONLY,
     "list_users": READ_ONLY,
-    "forget_user": ToolAnnotations(
-        read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
-    ),
+    "forget_user": ERASES,
 }
 
 #: Tools a server fixed to one user (``--user-id``) does not offer.
