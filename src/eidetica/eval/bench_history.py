@@ -9,6 +9,7 @@ per-user vector query (embedding the question included, as in ``search``) on the
 
 from __future__ import annotations
 
+import os
 import random
 import tempfile
 import time
@@ -21,6 +22,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from ..memory import Memory
+from ..model import Stats
 from ..storage.sqlite import SQLiteStore
 from .bench_lancedb import LanceBaseline, lancedb_available
 from .bench_workload import question, synthetic_turns, time_queries
@@ -54,7 +56,7 @@ def run_history(
     ):
         try:
             lance_folder = Path(tmp) / "lance" if lance else None
-            _measure(memory, user, sizes, queries, rng, console, lance_folder, rows)
+            _measure(memory, user, sizes, queries, rng, console, lance_folder, rows, own_file=not location)
         finally:
             if location:
                 memory.forget(user_id=user)
@@ -70,21 +72,21 @@ def _measure(
     console: Console | None,
     lance_folder: Path | None,
     rows: list[dict[str, Any]],
+    *,
+    own_file: bool,
 ) -> None:
     """Grow ``user``'s history to each size and append a row of figures for it."""
     day = 0
     for size in sorted(sizes):
         with Progress(console=console, transient=True) as progress:
             day = _grow(memory, user, rng, size, day, progress)
-        if isinstance(memory.store, SQLiteStore):
-            memory.store.checkpoint()  # the WAL folded in: the file's size is the data's
         stats = memory.stats(user_id=user)
         turns = stats.units_by_kind.get("turn", 0)
         asked = [question(rng) for _ in range(queries + 1)]  # the same questions for both
         row: dict[str, Any] = {
             "units": stats.units,
             "turns": turns,
-            "bytes_per_turn": round((stats.bytes_on_disk or 0) / max(turns, 1), 1),
+            "bytes_per_turn": round(_bytes_on_disk(memory, stats, own_file) / max(turns, 1), 1),
             **_latency(memory, user, asked),
         }
         if lance_folder is not None:
@@ -129,3 +131,13 @@ def _latency(memory: Memory, user: str, questions: list[str]) -> dict[str, float
     memory.search(questions[0], user_id=user)
     first = (time.perf_counter() - t0) * 1000
     return {"first_query_ms": round(first, 1), **time_queries(memory, [(q, user) for q in questions[1:]])}
+
+
+def _bytes_on_disk(memory: Memory, stats: Stats, own_file: bool) -> int:
+    """Everything the user's memory takes: in the bench's own SQLite file, which holds this user
+    alone, the whole file (indexes, history and the lexical index included); elsewhere the size of
+    the user's rows and vectors."""
+    if own_file and isinstance(memory.store, SQLiteStore):
+        memory.store.checkpoint()  # the WAL folded in: the file's size is the data's
+        return os.path.getsize(memory.store.path)
+    return stats.bytes_on_disk or 0
