@@ -26,18 +26,13 @@ from eidetica.lifecycle.reembed import ReembedReport, reembed
 from eidetica.model import MemoryUnit, Scope
 from eidetica.storage import Store, UnitFilter, open_store
 
+from ..embedders.test_minilm import DISTRACTORS as MINILM_DISTRACTORS
+from ..embedders.test_minilm import EVIDENCE, QUESTION
 from ..postgres_server import BACKENDS, store_location, with_database
 from ..test_cli import RUNNER, _error, _json, _ok, _plain
 
-QUESTION = "What desserts does Joanna like to make?"
-EVIDENCE = "I baked a chocolate cake with strawberries for my family last night."
-DISTRACTORS = [
-    "My screenplay got a reply from a film producer this morning.",
-    "The hiking trail by the lake was muddy after the storm.",
-    "I fixed the brakes on my old car over the weekend.",
-    "We watched the basketball final together at a bar downtown.",
-    "I work as a nurse at the city hospital.",
-]
+# The question the MiniLM tests ask, and a fact about Joanna's work beside its distractors.
+DISTRACTORS = [*MINILM_DISTRACTORS, "I work as a nurse at the city hospital."]
 BEN = ["I play the cello in a string quartet.", "We rehearse every Thursday evening."]
 JOANNA = Scope(user_id="joanna")
 
