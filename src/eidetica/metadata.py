@@ -7,7 +7,8 @@ filter must be on the unit with an equal value. This is the convention Mem0 user
 Eidetica keeps its own bookkeeping in the same JSON object (which statement superseded which, how
 often a fact was restated, a quarantine flag). Those keys are reserved: a caller cannot set or
 change them, an ``update`` keeps them, and a fact derived from a turn inherits the turn's
-caller keys only.
+caller keys only. A fact said again later is one unit: it keeps the tags of the turn that first
+said it, and the later turn, with its own tags, is found by them.
 """
 
 from __future__ import annotations
