@@ -95,12 +95,9 @@ def _smaller_rows(conn: sqlite3.Connection) -> None:
         rows = conn.execute(
             "SELECT rid, vector FROM vectors WHERE tenant = ? AND user_id = ?", (tenant, user_id)
         ).fetchall()
-        old = [i for i, (_, blob) in enumerate(rows) if len(blob) == eight_bit]
         blobs = [blob for _, blob in rows]
-        for i, blob in zip(
-            old, vector_codec.encode_all(list(vector_codec.decode_int8([blobs[i] for i in old]))), strict=True
-        ):
-            blobs[i] = blob
+        if blobs and len(blobs[0]) == eight_bit:  # a file's vectors share one format (m004 wrote 4 bits)
+            blobs = vector_codec.encode_all(list(vector_codec.decode_int8(blobs)))
         conn.executemany(
             "INSERT INTO numbered_vectors VALUES (?, ?, ?)",
             [(number, rid, blob) for (rid, _), blob in zip(rows, blobs, strict=True)],
