@@ -188,6 +188,8 @@ def test_eval_locomo_writes_json_markdown_and_chart(locomo_file: Path, tmp_path:
     assert meta["dataset"] == "LoCoMo" and meta["budgets"] == [50, 400]
     assert meta["questions"] == 6  # seven asked, one pointing at no turn dropped
     assert meta["turns"] == 11 and meta["ours"] == "eidetica"
+    # The evaluation's own SQLite file, over its turns: a small file is mostly fixed pages.
+    assert meta["bytes_per_turn"] > 1000 and "bytes on disk per turn" in (out / "report.md").read_text()
     assert list(results) == SYSTEMS  # ours first
     for system, per_budget in results.items():
         assert list(per_budget) == ["50", "400"]
@@ -238,6 +240,7 @@ def test_eval_locomo_limit_and_no_baselines_keep_a_db(locomo_file: Path, tmp_pat
     report = _report(out)
     assert list(report["results"]) == ["eidetica"]
     assert report["meta"]["questions"] == 4 and report["meta"]["turns"] == 7  # sample s1 only
+    assert report["meta"]["bytes_per_turn"] is None  # a database of the caller's may hold more
     with Memory(db) as memory:
         assert memory.stats().users == 1
     _eval(*args, "--out", str(out), "--db", str(db))  # re-running skips the stored turns

@@ -150,12 +150,15 @@ def markdown_report(results: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
     ]
     for key, label in (
         ("turns", "turns ingested"),
+        ("bytes_per_turn", "bytes on disk per turn (the SQLite file, everything included)"),
         ("embedder", "embedder"),
         ("tokenizer", "budgets counted in tokens of"),
         ("created", "created"),
     ):
-        if key in meta:
-            facts.append(f"- {label}: {meta[key]}")
+        if meta.get(key) is not None:
+            facts.append(
+                f"- {label}: {meta[key]:,}" if isinstance(meta[key], float) else f"- {label}: {meta[key]}"
+            )
     return "\n\n".join(
         [
             f"# Evidence recall: {meta.get('dataset', 'evaluation')}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -13,6 +14,7 @@ from typing import Any
 from ..errors import InputFormatError, UsageError
 from ..memory import Memory
 from ..retrieve.baselines import BASELINES
+from ..storage.sqlite import SQLiteStore
 from ..tokens import load_token_counter
 from .datasets import Question
 from .harness import evaluate
@@ -89,12 +91,23 @@ def run_evaluation(
                 "embedder": memory.embedder.name,
                 "tokenizer": tokenizer,
                 "store": type(memory.store).__name__,
+                "bytes_per_turn": _bytes_per_turn(memory, own_file=db is None),
                 "eidetica": __version__,
                 "ingest_s": round(ingest_s, 2),
                 "eval_s": round(time.perf_counter() - started, 2),
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
             }
     return results, meta
+
+
+def _bytes_per_turn(memory: Memory, *, own_file: bool) -> float | None:
+    """The SQLite file the evaluation built, everything included, over the turns it holds; None
+    when the memory lives elsewhere (a given database, PostgreSQL)."""
+    turns = memory.stats().units_by_kind.get("turn", 0)
+    if not own_file or not isinstance(memory.store, SQLiteStore) or not turns:
+        return None
+    memory.store.checkpoint()  # the WAL folded in: the file's size is the data's
+    return round(os.path.getsize(memory.store.path) / turns, 1)
 
 
 def _ignore(done: int, total: int) -> None:
