@@ -16,6 +16,7 @@ from .background import BackgroundEmbedder
 from .dates import parse_timestamp
 from .embedders import Embedder, load_embedder
 from .errors import DuplicateTurnError, LLMError, UsageError
+from .guard.lessons import MAX_LESSONS, learned
 from .guard.policy import PersonalData, check_policy, for_reading, for_writing
 from .guard.quarantine import (
     flagged_as_their_turns,
@@ -255,6 +256,7 @@ class Memory(MemoryAPI):
         skipped: list[str] = []
         warnings: list[str] = []
         owners: list[Scope] = []
+        lessons = self.store.lessons(self.tenant, MAX_LESSONS)
         for owner, owned in _group(turns, key=lambda t: t.user_id or scope.user_id).items():
             owner_scope = dataclasses.replace(scope, user_id=check_id("user_id", owner))
             fresh = new_turns(
@@ -270,7 +272,7 @@ class Memory(MemoryAPI):
                 if infer:
                     derived.extend(self._derive_or_warn(anchored, units, now, warnings))
             # What looks like an attack is kept but quarantined, and replaces nothing.
-            owner_turns, derived = screen(owner_turns, derived, now)
+            owner_turns, derived = screen(owner_turns, derived, now, lessons)
             clean, held = held_apart(derived)
             reconciled = plan(self.store, owner_scope, clean, self.reconciler, owner_turns)
             # A message is held with what it said that was held (a contradiction of the user).
@@ -637,8 +639,10 @@ class Memory(MemoryAPI):
 
     def review(self, unit_id: str, *, approve: bool, user_id: str | None = None) -> MemoryUnit:
         """Decide on a quarantined unit, and on what was derived from it when it is a turn:
-        ``approve`` brings it back into every read; otherwise it is rejected and deleted. The
-        decision, with the reasons it was held, is a version in its ``history``."""
+        ``approve`` brings it back into every read; otherwise it is rejected and deleted, and its
+        words become a lesson (``guard.lessons``): later writes like it, to any user of the
+        tenant, are held for review too. The decision, with the reasons it was held, is a version
+        in its ``history``."""
         unit_id = check_id("unit_id", unit_id)
         owner = self._user_or_none(user_id)
         current = self.store.get(unit_id, tenant=self.tenant, user_id=owner)
@@ -667,6 +671,9 @@ class Memory(MemoryAPI):
         if not approve:  # the turn first: deleting it retires what came from it alone
             for unit in with_it:
                 self.delete(unit.id, user_id=unit.scope.user_id)
+            lesson = learned(current, now)  # later writes like it are held too
+            if lesson is not None:
+                self.store.add_lesson(self.tenant, lesson)
         return self.store.get(unit_id, tenant=self.tenant, user_id=owner)
 
     def forget(self, *, user_id: str, compact: bool = False) -> int:

@@ -227,3 +227,20 @@ class ImportReport:
     skipped_refs: int
     errors: list[str]
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A write a person confirmed as an attack (``review(approve=False)``), kept so that later
+    writes like it are held for review too (``guard.lessons``).
+
+    ``words`` is its pattern: the attack's content words, sorted. ``source`` is who wrote it (its
+    role and speaker), ``target`` the user whose memory it was written to, ``unit_id`` the
+    rejected unit. Forgetting the target user erases their lessons with their memory.
+    """
+
+    words: tuple[str, ...]
+    source: str
+    target: str
+    unit_id: str
+    at: datetime

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -23,7 +24,7 @@ import pytest
 
 from eidetica import Memory, StoreError
 from eidetica.embedders.wordllama import WordLlamaEmbedder
-from eidetica.model import Scope
+from eidetica.model import Lesson, Scope
 from eidetica.storage import sqlite as sqlite_store
 from eidetica.storage.terms import index_terms, owned_words
 
@@ -60,6 +61,9 @@ def _fill(memory: Memory) -> None:
         memory.update(derived[0].id, f"The user is no longer fond of {w[5]} or {w[0]}.", user_id=user)
         memory.update(derived[0].id, f"The user {w[5]} again.", user_id=user)
         memory.delete(derived[1].id, user_id=user)
+    for user, w in WORDS.items():  # a lesson from an attack written into the user's memory
+        words = tuple(sorted(word.lower() for word in w))
+        memory.store.add_lesson(TENANT, Lesson(words, "tool", user, f"{user}-attack", datetime.now(UTC)))
 
 
 def _forms(user: str) -> set[str]:
@@ -250,7 +254,7 @@ def test_postgres_compact_forget_leaves_no_trace_in_table_files(
     pg_filled: str, embedder: WordLlamaEmbedder
 ) -> None:
     before = _pg_found(pg_filled, "alice")
-    for table in ("units", "history", "postings", "postings_pkey", "pg_statistic"):
+    for table in ("units", "history", "postings", "postings_pkey", "lessons", "pg_statistic"):
         assert any(name.endswith(table) for name in before), f"alice's words must be in {table} first"
     old_files = {f for files in _pg_files(pg_filled).values() for f in files}
     with Memory(pg_filled, embedder=embedder) as memory:
@@ -280,7 +284,10 @@ def test_postgres_forget_vacuums_and_refreshes_statistics(
     with Memory(pg_filled, embedder=embedder) as memory:
         memory.forget(user_id="alice")
     with _admin(pg_filled) as conn:
-        assert conn.execute(counts).fetchone() == (vacuums + 3, analyzes + 3)
+        assert conn.execute(counts).fetchone() == (
+            vacuums + 4,
+            analyzes + 4,
+        )  # units, postings, history, lessons
         for table in ("units", "postings", "history"):
             rows = conn.execute(f"SELECT count(*) FROM eidetica.{table} WHERE user_id = 'alice'").fetchone()
             assert rows == (0,)

@@ -21,8 +21,9 @@ from datetime import datetime
 from typing import Any
 
 from ..ingest.keys import dedupe_key
-from ..model import MemoryUnit
+from ..model import Lesson, MemoryUnit
 from .injection import injection_marks
+from .lessons import recognised
 
 __all__ = [
     "FLOOD_REPEATS",
@@ -81,11 +82,15 @@ def reviewed(unit: MemoryUnit, *, approve: bool, at: datetime) -> dict[str, Any]
 
 
 def screen(
-    turns: Sequence[MemoryUnit], derived: Sequence[MemoryUnit], at: datetime
+    turns: Sequence[MemoryUnit],
+    derived: Sequence[MemoryUnit],
+    at: datetime,
+    lessons: Sequence[Lesson] = (),
 ) -> tuple[list[MemoryUnit], list[MemoryUnit]]:
-    """``turns`` and ``derived`` with the flag on each message that addresses the model or is
-    part of a flood, and on what was derived from it."""
-    reasons = {t.id: injection_marks(t.text) for t in turns}
+    """``turns`` and ``derived`` with the flag on each message that addresses the model, is part
+    of a flood or repeats an attack a person rejected (``lessons``), and on what was derived from
+    it."""
+    reasons = {t.id: injection_marks(t.text) + recognised(t.text, lessons) for t in turns}
     flood = f"a flood: one statement said {FLOOD_REPEATS} or more times in one write"
     sent = Counter((t.speaker, dedupe_key(t.text)) for t in turns)
     said: Counter[tuple[str | None, str]] = Counter()

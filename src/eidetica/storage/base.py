@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 from ..embedders.base import Vectors
 from ..errors import StoreError
 from ..metadata import MetadataFilter
-from ..model import HistoryEntry, MemoryUnit, Scope, Stats, UnitKind
+from ..model import HistoryEntry, Lesson, MemoryUnit, Scope, Stats, UnitKind
 
 
 @dataclass(frozen=True)
@@ -217,6 +217,15 @@ class Store(Protocol):
     def count(self, where: UnitFilter, *, at_most: int | None = None) -> int:
         """Count the active units ``where`` selects, stopping at ``at_most`` when given (whether a
         long history exceeds a few hundred units need not cost a pass over all of it)."""
+        ...
+
+    def add_lesson(self, tenant: str, lesson: Lesson) -> None:
+        """Keep a lesson from a confirmed attack (``guard.lessons``); ``forget`` of its target
+        erases it."""
+        ...
+
+    def lessons(self, tenant: str, limit: int) -> list[Lesson]:
+        """The tenant's newest ``limit`` lessons, newest first."""
         ...
 
     def users(self, tenant: str) -> list[str]:

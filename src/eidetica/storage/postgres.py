@@ -43,7 +43,7 @@ from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from ..embedders.base import Vectors
 from ..errors import DuplicateTurnError, NotFoundError, StoreError
-from ..model import HistoryEntry, MemoryUnit, Scope, Stats
+from ..model import HistoryEntry, Lesson, MemoryUnit, Scope, Stats
 from . import postgres_reembed, versions
 from .base import REEMBEDDED, NewUnit, ReembedState, Revision, UnitFilter, embedder_mismatch
 from .json_columns import dump_json, load_json
@@ -300,6 +300,7 @@ class PostgresStore:
         with self.transaction(tenant) as conn:
             xid = conn.execute("SELECT pg_current_xact_id()::xid::text").fetchone()
             n = self._erase(conn, tenant, user_id)
+            conn.execute("DELETE FROM eidetica.lessons WHERE tenant = %s AND target = %s", (tenant, user_id))
             audit = versions.forgotten(tenant, user_id, n)
             conn.execute(
                 "INSERT INTO eidetica.audit (at, op, tenant, user_id, detail) VALUES (now(), %s, %s, %s, %s)",
@@ -506,6 +507,25 @@ class PostgresStore:
         with self.transaction(where.scope.tenant) as conn:
             row = conn.execute(sql, params).fetchone()
         return int(row[0]) if row else 0
+
+    def add_lesson(self, tenant: str, lesson: Lesson) -> None:
+        """Keep a lesson from a confirmed attack; forgetting its target erases it."""
+        with self.transaction(tenant) as conn:
+            conn.execute(
+                "INSERT INTO eidetica.lessons (tenant, target, unit_id, source, words, at) "
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                (tenant, lesson.target, lesson.unit_id, lesson.source, " ".join(lesson.words), lesson.at),
+            )
+
+    def lessons(self, tenant: str, limit: int) -> list[Lesson]:
+        """The tenant's newest ``limit`` lessons, newest first."""
+        with self.transaction(tenant) as conn:
+            rows = conn.execute(
+                "SELECT words, source, target, unit_id, at FROM eidetica.lessons WHERE tenant = %s "
+                "ORDER BY seq DESC LIMIT %s",
+                (tenant, limit),
+            ).fetchall()
+        return [Lesson(tuple(w.split()), src, target, uid, at) for w, src, target, uid, at in rows]
 
     def users(self, tenant: str) -> list[str]:
         """The ids of the tenant's users that have units, in order: a loose index scan, one seek
@@ -721,7 +741,7 @@ def _vacuum(conn: Conn, xid: str, *, full: bool, wait_s: float, where: str) -> N
 
     conn.add_notice_handler(collect)
     conn.execute(f"SET lock_timeout = {max(int(wait_s * 1000), 1)}")
-    tables = "eidetica.units, eidetica.postings, eidetica.history"
+    tables = "eidetica.units, eidetica.postings, eidetica.history, eidetica.lessons"
     conn.execute(f"VACUUM ({'FULL, ' if full else ''}ANALYZE) {tables}")
     if full:
         conn.execute("VACUUM FULL pg_catalog.pg_statistic")

@@ -172,6 +172,34 @@ MIGRATIONS: list[tuple[str, str]] = [
             REFERENCING OLD TABLE AS erased FOR EACH STATEMENT EXECUTE FUNCTION eidetica.reembed_erased();
         """,
     ),
+    (
+        "m006_lessons",
+        # Patterns of attacks a person confirmed (guard.lessons), kept per tenant like every row.
+        f"""
+        CREATE TABLE eidetica.lessons (
+            seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            tenant TEXT NOT NULL,
+            target TEXT NOT NULL,
+            unit_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            words TEXT NOT NULL,
+            at TIMESTAMPTZ NOT NULL
+        );
+        CREATE INDEX lessons_tenant ON eidetica.lessons (tenant, seq);
+        ALTER TABLE eidetica.lessons ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE eidetica.lessons FORCE ROW LEVEL SECURITY;
+        CREATE POLICY tenant_isolation ON eidetica.lessons
+            USING (tenant = current_setting('{TENANT_SETTING}', true))
+            WITH CHECK (tenant = current_setting('{TENANT_SETTING}', true));
+        DO $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+                GRANT SELECT, INSERT, DELETE ON eidetica.lessons TO {APP_ROLE};
+            END IF;
+        END
+        $$;
+        """,
+    ),
 ]
 
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..embedders.base import Vectors
 from ..errors import DuplicateTurnError, NotFoundError, StoreError
-from ..model import HistoryEntry, MemoryUnit, Scope, Stats
+from ..model import HistoryEntry, Lesson, MemoryUnit, Scope, Stats
 from . import fts_index, owner_changes, sqlite_reembed, vector_codec, versions
 from .base import REEMBEDDED, NewUnit, ReembedState, Revision, UnitFilter, embedder_mismatch, lineage_pattern
 from .candidates import best_of
@@ -235,6 +235,7 @@ class SQLiteStore:
         """
         with self._write() as conn:
             n = self._erase(conn, Scope(user_id=user_id, tenant=tenant), "", ())
+            conn.execute("DELETE FROM lessons WHERE tenant = ? AND target = ?", (tenant, user_id))
             conn.execute("INSERT INTO units_fts (units_fts) VALUES ('optimize')")
             audit = versions.forgotten(tenant, user_id, n)
             conn.execute(
@@ -521,6 +522,33 @@ class SQLiteStore:
             bytes_on_disk=size,
             unembedded=int(unembedded or 0),
         )
+
+    def add_lesson(self, tenant: str, lesson: Lesson) -> None:
+        """Keep a lesson from a confirmed attack; forgetting its target erases it."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO lessons (tenant, target, unit_id, source, words, at) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    tenant,
+                    lesson.target,
+                    lesson.unit_id,
+                    lesson.source,
+                    " ".join(lesson.words),
+                    lesson.at.timestamp(),
+                ),
+            )
+
+    def lessons(self, tenant: str, limit: int) -> list[Lesson]:
+        """The tenant's newest ``limit`` lessons, newest first."""
+        rows = self._read(
+            "SELECT words, source, target, unit_id, at FROM lessons WHERE tenant = ? "
+            "ORDER BY seq DESC LIMIT ?",
+            (tenant, limit),
+        )
+        return [
+            Lesson(tuple(w.split()), src, target, uid, _from_epoch(at) or _epoch0())
+            for w, src, target, uid, at in rows
+        ]
 
     def checkpoint(self) -> None:
         """Fold the WAL into the main file (for accurate size figures and backups)."""

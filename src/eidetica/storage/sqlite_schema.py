@@ -216,6 +216,22 @@ MIGRATIONS: list[tuple[str, Step]] = [
     ("m007_reembed_staging", sqlite_reembed.create_staging),
     # 4-bit vectors, and history without an index of its own: from 3.5 to under 3 KB a LoCoMo turn.
     ("m008_smaller_rows", _smaller_rows),
+    (
+        "m009_lessons",
+        # Patterns of attacks a person confirmed (guard.lessons), newest read first per tenant.
+        """
+        CREATE TABLE lessons (
+            seq INTEGER PRIMARY KEY,
+            tenant TEXT NOT NULL,
+            target TEXT NOT NULL,
+            unit_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            words TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        CREATE INDEX lessons_tenant ON lessons (tenant, seq);
+        """,
+    ),
 ]
 
 
