@@ -694,13 +694,15 @@ def test_never_raises_and_indexes_are_valid(turns: list[TurnInput]) -> None:
         ("Lost my job.", "Caroline lost Caroline's job."),
         ("Sold the scooter and bought a used Fiat.", "Caroline sold the scooter and bought a used Fiat."),
         ("Finished the marathon in under four hours!", "Caroline finished the marathon in under four hours!"),
+        ("Just accepted the UX lead role at Nubank.", "Caroline just accepted the UX lead role at Nubank."),
+        ("Finally sold the old piano.", "Caroline finally sold the old piano."),
     ],
 )
 def test_a_sentence_without_its_subject_is_the_speakers(said: str, derived: str) -> None:
     assert [u.text for u in extract(turn(said))] == [derived]
 
 
-@pytest.mark.parametrize("said", ["Excited for the trip!", "Gone fishing.", "Been there."])
+@pytest.mark.parametrize("said", ["Excited for the trip!", "Gone fishing.", "Been there.", "Just excited!"])
 def test_adjectives_and_participles_first_get_no_subject(said: str) -> None:
     assert not any(u.text.startswith("Caroline") for u in extract(turn(said)))
 

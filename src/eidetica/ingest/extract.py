@@ -621,12 +621,21 @@ def _is_finite(word: str) -> bool:
     return word.endswith("s") and (word[:-1] in verbs or word[:-2] in verbs or word[:-3] + "y" in verbs)
 
 
+#: Adverbs that may open a sentence whose subject is left out: "Just accepted the offer."
+_OPENING_ADVERBS = frozenset("just finally recently officially already".split())
+
+
 def _elided_subject(sentence: str) -> bool:
     """Whether a sentence leaves out its subject, "I": "Got promoted.", "Lost my job.", "Sold
-    the scooter and bought a Fiat." (a simple past verb first; not "Excited!" or "Gone fishing")."""
-    first = sentence.split(" ", 1)[0]
-    word = first.lower().strip(".,!…;:")
-    if not first[:1].isupper() or not word.isalpha() or word in _PARTICIPLES:
+    the scooter and bought a Fiat.", "Just accepted the offer." (a simple past verb first, after
+    an adverb at most; not "Excited!" or "Gone fishing")."""
+    words = sentence.split(" ", 2)
+    word = words[0].lower().strip(".,!…;:")
+    if word in _OPENING_ADVERBS and len(words) > 1:
+        word = words[1].lower().strip(".,!…;:")
+        if word in _STATE_WORDS:
+            return False  # "Recently divorced.": a state, "I'm" left out (_elided_copula)
+    if not sentence[:1].isupper() or not word.isalpha() or word in _PARTICIPLES:
         return False
     return word in _PAST_IRREGULAR or (word.endswith("ed") and len(word) > 4 and word not in _ED_NOT_PAST)
 
