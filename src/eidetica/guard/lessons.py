@@ -46,6 +46,8 @@ def learned(unit: MemoryUnit, at: datetime) -> Lesson | None:
 def recognised(text: str, lessons: Sequence[Lesson]) -> list[str]:
     """Why ``text`` is held, for each lesson it repeats: at least ``MIN_WORDS`` content words
     shared, and at least ``SHARED`` of the words of the shorter of the two."""
+    if not lessons:
+        return []  # the common case, on every write: no words to read
     words = set(lexical_terms(text))
     if len(words) < MIN_WORDS:
         return []
