@@ -9,7 +9,6 @@ per-user vector query (embedding the question included, as in ``search``) on the
 
 from __future__ import annotations
 
-import os
 import random
 import tempfile
 import time
@@ -138,6 +137,5 @@ def _bytes_on_disk(memory: Memory, stats: Stats, own_file: bool) -> int:
     alone, the whole file (indexes, history and the lexical index included); elsewhere the size of
     the user's rows and vectors."""
     if own_file and isinstance(memory.store, SQLiteStore):
-        memory.store.checkpoint()  # the WAL folded in: the file's size is the data's
-        return os.path.getsize(memory.store.path)
+        return memory.store.file_bytes()
     return stats.bytes_on_disk or 0

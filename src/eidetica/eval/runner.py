@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -106,8 +105,7 @@ def _bytes_per_turn(memory: Memory, *, own_file: bool) -> float | None:
     turns = memory.stats().units_by_kind.get("turn", 0)
     if not own_file or not isinstance(memory.store, SQLiteStore) or not turns:
         return None
-    memory.store.checkpoint()  # the WAL folded in: the file's size is the data's
-    return round(os.path.getsize(memory.store.path) / turns, 1)
+    return round(memory.store.file_bytes() / turns, 1)
 
 
 def _ignore(done: int, total: int) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import random
 import sqlite3
 import threading
@@ -554,6 +555,11 @@ class SQLiteStore:
         """Fold the WAL into the main file (for accurate size figures and backups)."""
         with self._lock:
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def file_bytes(self) -> int:
+        """The file's size with the WAL folded in: everything the store holds, indexes included."""
+        self.checkpoint()
+        return os.path.getsize(self.path)
 
     def close(self) -> None:
         """Close the connection."""
