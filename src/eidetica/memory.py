@@ -49,7 +49,7 @@ from .limits import (
     check_query,
     check_text,
 )
-from .metadata import check_callers, check_filter
+from .metadata import check_filter, check_tags
 from .metadata import updated as updated_metadata
 from .model import (
     DEFAULT_TENANT,
@@ -201,8 +201,7 @@ class Memory(MemoryAPI):
         name = None if user_name is None else check_id("user_name", user_name)
         turns = from_messages(messages, session_id=session, timestamp=when)
         if metadata:
-            tags = check_metadata("metadata", metadata)
-            check_callers("metadata", tags)
+            tags = check_tags("metadata", metadata)
             turns = [dataclasses.replace(t, metadata={**tags, **t.metadata}) for t in turns]
         return self._store_turns(turns, self._scope(user_id, agent_id), infer=infer, user_name=name)
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import UsageError
-from .limits import shown
+from .limits import check_metadata, shown
 
 #: The keys Eidetica writes itself (``ingest.reconcile``, ``lifecycle.lineage``, ``guard.quarantine``).
 SYSTEM_KEYS = frozenset({"supersedes", "superseded_by", "mentions", "deleted_with", "quarantine", "review"})
@@ -49,6 +49,14 @@ def check_callers(field: str, metadata: Mapping[str, Any], current: Mapping[str,
                 f"{field} key {key!r} is kept by eidetica itself and cannot be set; use another name "
                 f"(reserved: {', '.join(sorted(SYSTEM_KEYS))})"
             )
+
+
+def check_tags(field: str, value: object) -> dict[str, Any]:
+    """A copy of a caller's tags (``{}`` for None): a JSON object every reply can carry
+    (``limits.check_metadata``) without a key Eidetica keeps itself."""
+    tags = check_metadata(field, value)
+    check_callers(field, tags)
+    return tags
 
 
 def updated(given: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,11 +17,10 @@ from eidetica.limits import (
     MAX_MESSAGES,
     check_count,
     check_label,
-    check_metadata,
     check_text,
     type_name,
 )
-from eidetica.metadata import check_callers
+from eidetica.metadata import check_tags
 from eidetica.model import TurnInput
 
 # An integer id with this many digits is longer than a label may be (and str() of one with
@@ -84,9 +83,7 @@ def metadata_field(value: object) -> dict[str, Any]:
     """Return a copy of a JSON-serialisable metadata dict ({} for None) without a key Eidetica
     keeps itself: the checks ``update`` runs too."""
     try:
-        metadata = check_metadata("metadata", value)
-        check_callers("metadata", metadata)
-        return metadata
+        return check_tags("metadata", value)
     except UsageError as exc:
         raise InvalidField(str(exc)) from None
 
