@@ -92,6 +92,12 @@ class ReembedState:
     total: int
 
 
+#: How many of a word's newest units ``Store.newest_with_words`` reads for each one it returns: a
+#: word said in thousands of turns but in few of the units a filter selects ("next", "remember")
+#: would otherwise cost a walk over the whole history.
+NEWEST_WALK = 50
+
+
 class Store(Protocol):
     """Persistent home of memory units. Every method is safe to call from several threads."""
 
@@ -194,9 +200,10 @@ class Store(Protocol):
 
     def newest_with_words(self, where: UnitFilter, words: Sequence[str], per_word: int) -> list[str]:
         """Ids of units ``where`` selects whose own words hold one of ``words``: for each word,
-        the ``per_word`` most recently stored. An index lookup, not a ranking: reconciliation finds
-        the units a new statement may repeat or replace by their marker words this way, at a cost
-        that does not grow with the history."""
+        the ``per_word`` most recently stored among the newest ``NEWEST_WALK * per_word`` units of
+        the owner that hold it. An index lookup, not a ranking: reconciliation finds the units a new
+        statement may repeat or replace by their marker words this way, at a cost that does not
+        grow with the history."""
         ...
 
     def list_units(

@@ -45,7 +45,7 @@ from ..embedders.base import Vectors
 from ..errors import DuplicateTurnError, NotFoundError, StoreError
 from ..model import HistoryEntry, Lesson, MemoryUnit, Scope, Stats
 from . import postgres_reembed, versions
-from .base import REEMBEDDED, NewUnit, ReembedState, Revision, UnitFilter, embedder_mismatch
+from .base import NEWEST_WALK, REEMBEDDED, NewUnit, ReembedState, Revision, UnitFilter, embedder_mismatch
 from .json_columns import dump_json, load_json
 from .postgres_lexical import Postings, bm25
 from .postgres_schema import APP_ROLE, TENANT_SETTING, migrate
@@ -421,17 +421,21 @@ class PostgresStore:
             return bm25(conn, where, phrases, limit, context_weight=context_weight)
 
     def newest_with_words(self, where: UnitFilter, words: Sequence[str], per_word: int) -> list[str]:
-        """For each word, the newest ``per_word`` units holding it that ``where`` selects."""
+        """For each word, the newest ``per_word`` units holding it that ``where`` selects, among its
+        newest ``NEWEST_WALK * per_word`` postings (ids sort by when they were made)."""
         clauses, params = filter_sql(where)
         sql = (
-            "SELECT u.id FROM eidetica.postings p JOIN eidetica.units u ON u.id = p.unit_id "
-            f"WHERE p.term = %(term)s AND p.body_tf > 0 AND {clauses} ORDER BY u.seq DESC LIMIT %(limit)s"
+            "SELECT u.id FROM (SELECT unit_id FROM eidetica.postings WHERE term = %(term)s "
+            "AND body_tf > 0 ORDER BY unit_id DESC LIMIT %(walk)s) p "
+            f"JOIN eidetica.units u ON u.id = p.unit_id WHERE {clauses} ORDER BY u.seq DESC LIMIT %(limit)s"
         )
         owned = list(dict.fromkeys(owned_words(where.scope, " ".join(words)).split()))
         found: dict[str, None] = {}
         with self.transaction(where.scope.tenant) as conn:
             for term in dict.fromkeys(t for word_terms in index_terms(owned) for t in word_terms):
-                for row in conn.execute(sql, {**params, "term": term, "limit": per_word}).fetchall():
+                for row in conn.execute(
+                    sql, {**params, "term": term, "limit": per_word, "walk": NEWEST_WALK * per_word}
+                ).fetchall():
                     found[row[0]] = None
         return list(found)
 

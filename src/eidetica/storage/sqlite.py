@@ -28,7 +28,16 @@ from ..embedders.base import Vectors
 from ..errors import DuplicateTurnError, NotFoundError, StoreError
 from ..model import HistoryEntry, Lesson, MemoryUnit, Scope, Stats
 from . import fts_index, owner_changes, sqlite_reembed, vector_codec, versions
-from .base import REEMBEDDED, NewUnit, ReembedState, Revision, UnitFilter, embedder_mismatch, lineage_pattern
+from .base import (
+    NEWEST_WALK,
+    REEMBEDDED,
+    NewUnit,
+    ReembedState,
+    Revision,
+    UnitFilter,
+    embedder_mismatch,
+    lineage_pattern,
+)
 from .candidates import best_of
 from .json_columns import dump_json
 from .lexical_cache import LexicalCache
@@ -369,16 +378,18 @@ class SQLiteStore:
 
     def newest_with_words(self, where: UnitFilter, words: Sequence[str], per_word: int) -> list[str]:
         """For each word, the newest ``per_word`` units holding it that ``where`` selects: FTS5 walks
-        the word's postings from the newest row down and stops when enough passed."""
+        the word's postings from the newest row down, at most ``NEWEST_WALK`` a unit wanted."""
         clauses, params = _filter_sql(where, prefix="u.")
         sql = (
-            "SELECT u.id FROM units_fts f JOIN units u ON u.rid = f.rowid "
-            f"WHERE units_fts MATCH ? AND {clauses} ORDER BY f.rowid DESC LIMIT ?"
+            "SELECT u.id FROM (SELECT rowid FROM units_fts WHERE units_fts MATCH ? "
+            "ORDER BY rowid DESC LIMIT ?) f JOIN units u ON u.rid = f.rowid "
+            f"WHERE {clauses} ORDER BY f.rowid DESC LIMIT ?"
         )
         found: dict[str, None] = {}
         with self._lock:
             for word in dict.fromkeys(owned_words(where.scope, " ".join(words)).split()):
-                for row in self._read(sql, (f"body : {word}", *params, per_word)):
+                walk = (f"body : {word}", NEWEST_WALK * per_word)
+                for row in self._read(sql, (*walk, *params, per_word)):
                     found[row[0]] = None
         return list(found)
 
