@@ -625,7 +625,9 @@ def test_search_since_and_until_bound_when_it_happened(db_path: Path, conversati
     assert {h["unit"]["ref"] for h in earlier} == {"a:1", "a:2"}
     between = _json(db_path, *args, "--since", "2024-03-04T09:15:30", "--until", "2024-03-04T09:17:30")
     assert {h["unit"]["ref"] for h in between} == {"a:2", "a:3"}
-    assert _error(db_path, *args, "--since", "someday").startswith("error: cannot read timestamp 'someday'")
+    assert _error(db_path, *args, "--since", "someday").startswith(
+        "error: --since must be a time: cannot read timestamp 'someday'"
+    )
 
 
 def test_agent_and_session_narrow_list_search_and_context(db_path: Path) -> None:

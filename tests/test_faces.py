@@ -1,9 +1,10 @@
 """Every face offers the contract: each parameter of each ``MemoryAPI`` operation is offered by
 the REST API, the CLI and the MCP tools, or is listed below as a deliberate exception, with why.
 
-``Memory`` and ``Client`` are held to the contract by mypy (both declare ``MemoryAPI``); the
-other faces are read here from what they really expose: the OpenAPI document, the click
-commands typer builds, the MCP tools' input schemas. Removing an option from any face fails
+``Memory`` and ``Client`` are held to the contract by mypy (both declare ``MemoryAPI``), and here
+with ``AsyncMemory`` and ``AsyncClient`` by their signatures; the other faces are read from what
+they really expose: the OpenAPI document, the click commands typer builds, the MCP tools' input
+schemas. Removing an option from any face fails
 this test; so does an exception that is no longer needed.
 """
 
@@ -17,6 +18,8 @@ from typing import Any
 import pytest
 import typer
 
+from eidetica import Client, Memory
+from eidetica.aio import AsyncClient, AsyncMemory
 from eidetica.api import MemoryAPI
 from eidetica.cli import app as cli_app
 from eidetica.server.mcp import McpSettings, create_server
@@ -109,6 +112,11 @@ MCP_EXCEPTIONS = {
     ("quarantined", "*"): "what was held back may be an injected instruction: for a person's eyes",
     ("review", "*"): "approving what was held back is a person's call, never an agent's",
 }
+
+
+#: What ``list`` takes for browsing a user's memory (a web UI): each face must offer them, with
+#: these defaults.
+LIST_FILTERS = {"since": None, "until": None, "derived_from": None, "include_deleted": False}
 
 
 def contract(operation: str) -> list[str]:
@@ -233,3 +241,38 @@ def test_the_defaults_agree_across_faces(store: Store, embedder: Any) -> None:
     ):
         default = inspect.signature(getattr(MemoryAPI, operation)).parameters[field].default
         assert schemas[model]["properties"][field]["default"] == default, (operation, field)
+
+
+@pytest.mark.parametrize("face", [Memory, Client, AsyncMemory, AsyncClient])
+def test_the_python_faces_take_the_contracts_parameters(face: type) -> None:
+    def parameters(function: Any) -> dict[str, tuple[Any, Any]]:
+        signature = inspect.signature(function)
+        return {p.name: (p.kind, p.default) for p in signature.parameters.values() if p.name != "self"}
+
+    for operation in OPERATIONS:
+        wanted = parameters(getattr(MemoryAPI, operation))
+        assert parameters(getattr(face, operation)) == wanted, (face.__name__, operation)
+
+
+def test_every_face_lists_with_the_browsing_filters(store: Store, embedder: Any) -> None:
+    listing = inspect.signature(MemoryAPI.list).parameters
+    assert {name: listing[name].default for name in LIST_FILTERS} == LIST_FILTERS
+    offered = {
+        "REST": rest_parameters(store, embedder)["list"],
+        "CLI": cli_parameters()["list"],
+        "MCP": mcp_parameters(store, embedder)["list"],
+    }
+    for face, names in offered.items():
+        assert set(LIST_FILTERS) <= names, f"{face} list lacks {set(LIST_FILTERS) - names}"
+    # Deleted units are listed only when asked for, on every face.
+    document = create_app(Tenants(store, embedder=embedder)).openapi()
+    query = {p["name"]: p["schema"] for p in document["paths"]["/v1/memories"]["get"]["parameters"]}
+    assert query["include_deleted"]["default"] is False
+    group: Any = typer.main.get_command(cli_app)
+    options = {param.name: param for param in group.commands["list"].params}
+    assert options["include_deleted"].default is False
+    assert options["derived_from"].opts == ["--derived-from"]
+    assert options["include_deleted"].opts == ["--include-deleted"]
+    server = create_server(Tenants(store, embedder=embedder), McpSettings())
+    tool = next(t for t in asyncio.run(server.list_tools()) if t.name == MCP_TOOLS["list"])
+    assert tool.input_schema["properties"]["include_deleted"]["default"] is False

@@ -142,11 +142,17 @@ class MemoryAPI(Protocol):
         agent_id: str | None = None,
         session_id: str | None = None,
         kinds: Iterable[UnitKind] | None = None,
+        since: Moment | None = None,
+        until: Moment | None = None,
+        derived_from: str | None = None,
+        include_deleted: bool = False,
         limit: int | None = DEFAULT_LIST_LIMIT,
         offset: int = 0,
         metadata: dict[str, Any] | None = None,
     ) -> builtins.list[MemoryUnit]:
-        """The user's active units in time order."""
+        """The user's active units in time order; ``since`` and ``until`` bound when they
+        happened as in ``search``, ``derived_from`` keeps what was drawn from one unit, and
+        ``include_deleted`` adds the deleted ones (``status`` "deleted")."""
         ...
 
     def update(

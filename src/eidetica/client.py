@@ -203,16 +203,25 @@ class Client(MemoryAPI):
         agent_id: str | None = None,
         session_id: str | None = None,
         kinds: Iterable[UnitKind] | None = None,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+        derived_from: str | None = None,
+        include_deleted: bool = False,
         limit: int | None = DEFAULT_LIST_LIMIT,
         offset: int = 0,
         metadata: dict[str, Any] | None = None,
     ) -> builtins.list[MemoryUnit]:
-        """Return the user's active units in time order (``limit=None``: all of them, in pages)."""
+        """Return the user's units in time order, filtered as ``Memory.list`` does (``limit=None``:
+        all of them, in pages)."""
         params: dict[str, Any] = {
             "user_id": user_id,
             "agent_id": agent_id,
             "session_id": session_id,
             "kinds": None if kinds is None else _listed(kinds),
+            "since": _query_time(since),
+            "until": _query_time(until),
+            "derived_from": derived_from,
+            "include_deleted": True if include_deleted else None,
             "offset": offset,
             # A query string holds text: the filter travels as its JSON, checked here first.
             "metadata": None
@@ -388,6 +397,12 @@ def _reading(
         "as_of": as_of,
         "metadata": metadata,
     }
+
+
+def _query_time(moment: datetime | str | None) -> str | None:
+    """A time as a query string holds it: a datetime as ISO 8601, as a request body sends it
+    (``str()`` would write a space for the ``T``); text as given, for the server to read."""
+    return moment.isoformat() if isinstance(moment, datetime) else moment
 
 
 def _listed(items: Iterable[Any]) -> builtins.list[Any]:

@@ -25,7 +25,14 @@ from dateutil import parser as _dateutil_parser
 from eidetica.errors import UsageError
 from eidetica.limits import check_time, shown
 
-__all__ = ["MONTH_NAMES", "MONTH_NUMBERS", "WEEKDAY_NAMES", "format_date", "parse_timestamp"]
+__all__ = [
+    "MONTH_NAMES",
+    "MONTH_NUMBERS",
+    "WEEKDAY_NAMES",
+    "format_date",
+    "parse_moment",
+    "parse_timestamp",
+]
 
 MONTH_NAMES: tuple[str, ...] = (
     "January",
@@ -203,6 +210,16 @@ def parse_timestamp(value: object) -> datetime:
     if isinstance(value, str):
         return _parse_string(value, value)
     raise _fail(value, f" of type {type(value).__name__}")
+
+
+def parse_moment(field: str, value: object) -> datetime:
+    """Read the time argument ``field`` as :func:`parse_timestamp` does, naming ``field`` when it
+    cannot: a read takes several times (``since``, ``until``), and "cannot read timestamp" alone
+    does not say which one to fix."""
+    try:
+        return parse_timestamp(value)
+    except UsageError as exc:
+        raise UsageError(f"{field} must be a time: {exc}") from exc
 
 
 def format_date(d: datetime | date) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT, MemoryAPI
 from .background import BackgroundEmbedder
-from .dates import parse_timestamp
+from .dates import parse_moment, parse_timestamp
 from .embedders import Embedder, load_embedder
 from .errors import DuplicateTurnError, LLMError, UsageError
 from .guard.lessons import MAX_LESSONS, learned
@@ -559,17 +559,29 @@ class Memory(MemoryAPI):
         agent_id: str | None = None,
         session_id: str | None = None,
         kinds: Iterable[UnitKind] | None = None,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+        derived_from: str | None = None,
+        include_deleted: bool = False,
         limit: int | None = DEFAULT_LIST_LIMIT,
         offset: int = 0,
         metadata: dict[str, Any] | None = None,
     ) -> list[MemoryUnit]:
-        """Return the user's active units in time order (only those tagged as ``metadata`` says,
-        when given)."""
+        """Return the user's active units in time order, to browse them.
+
+        ``since`` and ``until`` keep what happened in that range as ``search`` reads them (from
+        ``since`` on, before ``until``; undated units, such as facts, are then left out);
+        ``derived_from`` keeps the units drawn from that unit (the facts and events of a turn);
+        ``metadata`` keeps the units tagged so. ``include_deleted`` adds the deleted units, with
+        ``status`` "deleted", so that a deletion can be reviewed.
+        """
         if limit is not None:
             check_count("limit", limit, maximum=MAX_LIMIT, minimum=0, fix="; page with offset")
         check_count("offset", offset, maximum=MAX_OFFSET, minimum=0)
-        where = self._filter(user_id, agent_id, session_id, kinds, None, None, metadata)
-        return self.store.list_units(where, limit=limit, offset=offset)
+        where = self._filter(user_id, agent_id, session_id, kinds, since, until, metadata)
+        if derived_from is not None:
+            where = dataclasses.replace(where, derived_from=check_id("derived_from", derived_from))
+        return self.store.list_units(where, limit=limit, offset=offset, include_deleted=include_deleted)
 
     def update(
         self,
@@ -751,8 +763,8 @@ class Memory(MemoryAPI):
         return UnitFilter(
             scope,
             kinds=kind_tuple,
-            since=None if since is None else parse_timestamp(since),
-            until=None if until is None else parse_timestamp(until),
+            since=None if since is None else parse_moment("since", since),
+            until=None if until is None else parse_moment("until", until),
             metadata=check_filter("metadata", metadata),
         )
 

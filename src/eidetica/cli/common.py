@@ -127,6 +127,12 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts
 AsOfOption = Annotated[
     str | None, typer.Option("--as-of", help="Answer from what memory held at this time (ISO 8601).")
 ]
+SinceOption = Annotated[
+    str | None, typer.Option("--since", help="Only what happened at or after this time (ISO 8601).")
+]
+UntilOption = Annotated[
+    str | None, typer.Option("--until", help="Only what happened before this time (ISO 8601).")
+]
 MetadataFilterOption = Annotated[
     str | None,
     typer.Option(
@@ -148,6 +154,7 @@ _CLI_WORDS = {
     "session_id": "--session",
     "user_name": "--user-name",
     "as_of": "--as-of",
+    "derived_from": "--derived-from",
     "unit_id": "UNIT_ID",
     "page with offset": "page with --offset",
 }

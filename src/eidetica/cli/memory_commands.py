@@ -15,7 +15,7 @@ from rich.text import Text
 from .. import wire
 from ..api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT
 from ..ingest.formats import FORMATS
-from ..model import UnitKind
+from ..model import MemoryUnit, UnitKind
 from .common import (
     ROLES,
     AgentOption,
@@ -27,6 +27,8 @@ from .common import (
     LLMOption,
     MetadataFilterOption,
     SessionOption,
+    SinceOption,
+    UntilOption,
     UserOption,
     _advance,
     _day,
@@ -114,12 +116,8 @@ def search(
     session: SessionOption = None,
     k: Annotated[int, typer.Option("-k", help="How many hits.")] = DEFAULT_K,
     kind: KindOption = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="Only what happened at or after this time (ISO 8601).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="Only what happened at or before this time (ISO 8601).")
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     as_of: AsOfOption = None,
     metadata: MetadataFilterOption = None,
     db: DbOption = None,
@@ -263,6 +261,15 @@ def list_(
     agent: AgentOption = None,
     session: SessionOption = None,
     kind: KindOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    derived_from: Annotated[
+        str | None,
+        typer.Option("--derived-from", help="Only units derived from this unit id (a turn's facts)."),
+    ] = None,
+    include_deleted: Annotated[
+        bool, typer.Option("--include-deleted", help="Also list deleted units (status deleted).")
+    ] = False,
     limit: Annotated[int, typer.Option(help="How many units.")] = DEFAULT_LIST_LIMIT,
     offset: Annotated[int, typer.Option(help="Skip this many first.")] = 0,
     metadata: MetadataFilterOption = None,
@@ -277,21 +284,34 @@ def list_(
             agent_id=agent,
             session_id=session,
             kinds=cast("list[UnitKind] | None", kind),
+            since=since,
+            until=until,
+            derived_from=derived_from,
+            include_deleted=include_deleted,
             limit=limit,
             offset=offset,
             metadata=tags,
         )
     if as_json:
         _print_json(units)
-        return
+    else:
+        out.print(_units_table(units, with_status=include_deleted))
+
+
+def _units_table(units: list[MemoryUnit], *, with_status: bool) -> Table:
+    """Listed units, one row each; ``with_status`` adds a status column, since a list that
+    includes deleted units is asked for to tell them apart."""
     table = Table()
     table.add_column("id", no_wrap=True)  # whole, to copy into show, update or delete
     table.add_column("kind")
+    if with_status:
+        table.add_column("status")
     table.add_column("when", no_wrap=True)
     table.add_column("text", overflow="fold", ratio=1)
     for u in units:
-        table.add_row(u.id, u.kind, _day(u.occurred_at), _said(u))
-    out.print(table)
+        status = [u.status] if with_status else []
+        table.add_row(u.id, u.kind, *status, _day(u.occurred_at), _said(u))
+    return table
 
 
 @app.command()

@@ -55,10 +55,10 @@ from .mcp_views import (
     UsersView,
     history_view,
     hit_view,
+    listed_view,
     stats_view,
     stored_view,
     unit_detail,
-    unit_view,
 )
 from .tenants import Tenants
 
@@ -108,6 +108,10 @@ KindsArg = Annotated[
         "turn). Omit for all."
     ),
 ]
+SinceArg = Annotated[
+    str | None, Field(description="Only memories that happened at or after this ISO 8601 time.")
+]
+UntilArg = Annotated[str | None, Field(description="Only memories that happened before this ISO 8601 time.")]
 AsOfArg = Annotated[
     str | None,
     Field(description="Answer from what memory held at this ISO 8601 time, not from what holds now."),
@@ -197,12 +201,8 @@ class MemoryTools:
         ctx: Context,
         k: Annotated[int, Field(ge=1, le=TOOL_MAX_K, description="How many memories to return.")] = DEFAULT_K,
         kinds: KindsArg = None,
-        since: Annotated[
-            str | None, Field(description="Only memories that happened at or after this ISO 8601 time.")
-        ] = None,
-        until: Annotated[
-            str | None, Field(description="Only memories that happened at or before this ISO 8601 time.")
-        ] = None,
+        since: SinceArg = None,
+        until: UntilArg = None,
         as_of: AsOfArg = None,
         metadata: MetadataArg = None,
         session_id: SessionArg = None,
@@ -273,6 +273,15 @@ class MemoryTools:
             int, Field(ge=0, le=MAX_OFFSET, description="How many to skip: next_offset of the page before.")
         ] = 0,
         kinds: KindsArg = None,
+        since: SinceArg = None,
+        until: UntilArg = None,
+        derived_from: Annotated[
+            str | None,
+            Field(description="Only memories derived from this memory id, e.g. the facts of a message."),
+        ] = None,
+        include_deleted: Annotated[
+            bool, Field(description='Also list deleted memories (their status is "deleted").')
+        ] = False,
         metadata: MetadataArg = None,
         session_id: SessionArg = None,
         user_id: UserArg = None,
@@ -280,18 +289,22 @@ class MemoryTools:
         """List stored memories in time order, oldest first, one page at a time.
 
         Use it to browse or review what is stored; use search_memories to find something specific.
-        next_offset is null on the last page.
+        Each memory says its status (active or deleted). next_offset is null on the last page.
         """
         units = self._memory(ctx).list(
             user_id=self._user(user_id),
             session_id=session_id,
             kinds=kinds,
+            since=since,
+            until=until,
+            derived_from=derived_from,
+            include_deleted=include_deleted,
             limit=limit,
             offset=offset,
             metadata=metadata,
         )
         return {
-            "units": [unit_view(u) for u in units],
+            "units": [listed_view(u) for u in units],
             "next_offset": offset + limit if len(units) == limit else None,
         }
 

@@ -99,10 +99,16 @@ class ContextView(TypedDict):
     reason: str | None
 
 
+class ListedView(UnitView):
+    """A memory in a list, with its status: a list may include deleted memories."""
+
+    status: Literal["active", "deleted"]
+
+
 class ListView(TypedDict):
     """One page of memories in time order; next_offset is null on the last page."""
 
-    units: list[UnitView]
+    units: list[ListedView]
     next_offset: int | None
 
 
@@ -160,6 +166,11 @@ HELD_TEXT = "(held for review by a person; not shown to agents)"
 def unit_view(unit: MemoryUnit) -> UnitView:
     """The fields of a unit an agent needs to use it."""
     return {**stored_view(unit), "text": HELD_TEXT if quarantined(unit) else unit.text}
+
+
+def listed_view(unit: MemoryUnit) -> ListedView:
+    """A unit's view with its status, for ``list_memories``."""
+    return {**unit_view(unit), "status": unit.status}
 
 
 def hit_view(hit: Hit) -> HitView:

@@ -110,7 +110,9 @@ def add_memories(body: AddRequest, memory: Caller) -> JSONResponse:
 
 @api.get("/memories", tags=["memories"], response_model=MemoriesPage)
 def list_memories(query: Annotated[ListQuery, Query()], memory: Caller) -> JSONResponse:
-    """List a user's active units in time order: ``{"memories": [...]}``."""
+    """List a user's units in time order: ``{"memories": [...]}``; the active ones, unless
+    ``include_deleted``, narrowed by kind, time (``since``, ``until``), lineage (``derived_from``)
+    and tags."""
     units = memory.list(**{**_arguments(query), "metadata": from_json("metadata", query.metadata)})
     return _json({"memories": units})
 

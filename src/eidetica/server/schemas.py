@@ -140,6 +140,14 @@ _FILTER = (
     "boolean or null)."
 )
 MetadataFilter = Annotated[dict[str, Any] | None, Field(description=_FILTER)]
+Since = Annotated[
+    str | None,
+    Field(description=f"Only units that happened at or after this time (ISO 8601), {_TIME_RANGE}."),
+]
+Until = Annotated[
+    str | None,
+    Field(description=f"Only units that happened before this time (ISO 8601), {_TIME_RANGE}."),
+]
 
 
 class _Reading(_Body):
@@ -162,12 +170,8 @@ class SearchRequest(_Reading):
     kinds: Annotated[list[str] | None, Field(description="Only these kinds: turn, fact, event, passage.")] = (
         None
     )
-    since: Annotated[
-        str | None, Field(description=f"Only units from this time on (ISO 8601), {_TIME_RANGE}.")
-    ] = None
-    until: Annotated[
-        str | None, Field(description=f"Only units up to this time (ISO 8601), {_TIME_RANGE}.")
-    ] = None
+    since: Since = None
+    until: Until = None
 
 
 class ContextRequest(_Reading):
@@ -216,7 +220,7 @@ def _split_commas(values: list[str] | None) -> list[str] | None:
 
 
 class ListQuery(_Query):
-    """Which of the user's active units to list, in time order."""
+    """Which of the user's units to list, in time order."""
 
     user_id: UserId = None
     agent_id: AgentId = None
@@ -226,6 +230,18 @@ class ListQuery(_Query):
         AfterValidator(_split_commas),
         Field(description="Only these kinds: repeat the parameter or separate them with commas."),
     ] = None
+    since: Since = None
+    until: Until = None
+    derived_from: Annotated[
+        str | None,
+        Field(
+            description="Only units derived from this unit id (e.g. the facts and events of a turn).",
+            json_schema_extra=_ID,
+        ),
+    ] = None
+    include_deleted: Annotated[bool, Field(description='Also list deleted units, with status "deleted".')] = (
+        False
+    )
     limit: Annotated[
         int,
         Field(
