@@ -31,13 +31,15 @@ LOG_CONFIG: dict[str, Any] = {
 
 
 def require_server_extra() -> None:
-    """UsageError naming the install line when FastAPI or uvicorn is missing."""
+    """UsageError naming the install line when a package of the ``server`` extra is missing."""
     try:
         import fastapi  # noqa: F401
+        import swagger_ui_bundle  # noqa: F401  (the /docs page's assets)
         import uvicorn  # noqa: F401
     except ImportError as exc:
         raise UsageError(
-            f"the server needs FastAPI and uvicorn ({exc.name} is missing): pip install 'eidetica[server]'"
+            f"the server needs the packages of its extra ({exc.name} is missing): "
+            "pip install 'eidetica[server]'"
         ) from exc
 
 

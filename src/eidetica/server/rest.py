@@ -23,7 +23,7 @@ from ..errors import StoreError, UsageError
 from ..memory import Memory
 from ..metadata import from_json
 from ..model import Answer, Context, MemoryUnit, Stats
-from . import http_errors
+from . import api_docs, http_errors
 from .hosts import HostGuard
 from .middleware import DEFAULT_BODY_TIMEOUT_S, GuardedRoute, RequestLog
 from .responses import (
@@ -262,6 +262,8 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         redirect_slashes=False,  # an API answers the path it was asked, or 404
+        docs_url=None,  # api_docs serves /docs without a CDN
+        redoc_url=None,
         openapi_tags=[
             {"name": "memories", "description": "Write, read, change and delete memory units."},
             {"name": "reading", "description": "Search, packed context and counts."},
@@ -278,6 +280,7 @@ def create_app(
     app.add_middleware(RequestLog)  # added last, so outermost: a refused host is logged too
     app.include_router(api)
     app.include_router(probes)
+    api_docs.install(app)
     return app
 
 
