@@ -83,11 +83,35 @@ def serve(
             f"serving {redact(settings.db)} on http://{shown_host}:{port} with {workers} worker(s)",
             f"authentication {auth}",
             f"API document: http://{shown_host}:{port}/docs",
+            f"web UI: http://{shown_host}:{port}/ui/",
         )
         for line in lines:
             out.print(line, markup=False, highlight=False, soft_wrap=True)
         _print_exposure_warning(exposure_warning(host, bool(settings.api_keys), settings.allowed_hosts))
         run_server(settings, host=host, port=port, workers=workers)
+
+
+@app.command()
+@_handled
+def ui(
+    db: ServedDbOption = None,
+    port: Annotated[int, typer.Option(help="Loopback TCP port to serve on.", min=1, max=65535)] = 8765,
+    open_browser: Annotated[
+        bool, typer.Option("--open/--no-open", help="Open the web browser on the UI once it answers.")
+    ] = True,
+) -> None:
+    """Open the web UI on a memory: serve it on 127.0.0.1 (no keys needed there) and open the browser."""
+    from ..config import redact, redacted_errors, server_settings
+    from ..server.launch import open_when_answering
+    from ..server.launch import serve as run_server
+
+    with redacted_errors():
+        settings = server_settings(db, None, None)
+        url = f"http://127.0.0.1:{port}/ui/"
+        out.print(f"serving {redact(settings.db)}: the web UI is at {url} (Ctrl-C stops it)", markup=False)
+        if open_browser:
+            open_when_answering(url)
+        run_server(settings, host="127.0.0.1", port=port)
 
 
 @app.command()

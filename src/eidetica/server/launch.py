@@ -75,3 +75,25 @@ def serve(settings: ServerSettings, *, host: str, port: int, workers: int = 1) -
         log_config=LOG_CONFIG,
         access_log=False,
     )
+
+
+def open_when_answering(url: str, timeout_s: float = 30.0) -> None:
+    """Open the web browser on ``url`` from a background thread, once the server there answers."""
+    import threading
+    import time
+    import webbrowser
+
+    import httpx
+
+    def wait_then_open() -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(url, timeout=2)
+            except httpx.TransportError:
+                time.sleep(0.2)
+                continue
+            webbrowser.open(url)
+            return
+
+    threading.Thread(target=wait_then_open, name="open-browser", daemon=True).start()

@@ -23,7 +23,7 @@ from ..errors import StoreError, UsageError
 from ..memory import Memory
 from ..metadata import from_json
 from ..model import Answer, Context, MemoryUnit, Stats
-from . import api_docs, http_errors
+from . import api_docs, http_errors, ui
 from .hosts import HostGuard
 from .middleware import DEFAULT_BODY_TIMEOUT_S, GuardedRoute, RequestLog
 from .responses import (
@@ -281,6 +281,7 @@ def create_app(
     app.include_router(api)
     app.include_router(probes)
     api_docs.install(app)
+    ui.install(app)
     return app
 
 
