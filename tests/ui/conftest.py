@@ -128,8 +128,11 @@ def _keyless_store(tmp_path_factory: pytest.TempPathFactory, embedder: WordLlama
     return _Store(path, users={DEFAULT_TENANT: (DEMO_USER,)}, turns={DEFAULT_TENANT: turns})
 
 
-def _serve(store: _Store, tmp_path: Path, keys: dict[str, str]) -> Iterator[Served]:
-    """Run ``eidetica serve`` as a user would, over a fresh copy of ``store``, until the test ends."""
+def _serve(
+    store: _Store, tmp_path: Path, keys: dict[str, str], settings: dict[str, str] | None = None
+) -> Iterator[Served]:
+    """Run ``eidetica serve`` as a user would, over a fresh copy of ``store``, until the test ends;
+    ``settings`` are ``EIDETICA_*`` variables to give it (none of the test run's own reach it)."""
     db = tmp_path / "served.db"
     with closing(sqlite3.connect(store.path)) as source, closing(sqlite3.connect(db)) as copy:
         source.backup(copy)
@@ -138,6 +141,7 @@ def _serve(store: _Store, tmp_path: Path, keys: dict[str, str]) -> Iterator[Serv
     if keys:
         command += ["--api-keys", ",".join(f"{key}={tenant}" for key, tenant in keys.items())]
     env = {name: value for name, value in os.environ.items() if not name.startswith("EIDETICA_")}
+    env.update(settings or {})
     log_path = tmp_path / f"serve-{port}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
@@ -172,6 +176,13 @@ def served_without_keys(_keyless_store: _Store, tmp_path: Path) -> Iterator[Serv
     """``eidetica serve`` without keys, as ``eidetica ui`` runs it on loopback: the sample
     conversations of user maya in the default tenant."""
     yield from _serve(_keyless_store, tmp_path, {})
+
+
+@pytest.fixture
+def served_with_llm(_keyless_store: _Store, tmp_path: Path, local_llm_url: str) -> Iterator[Served]:
+    """``served_without_keys`` with the local chat model configured, so ``answer`` works."""
+    llm = {"EIDETICA_LLM_BASE_URL": local_llm_url, "EIDETICA_LLM_MODEL": "smollm2"}
+    yield from _serve(_keyless_store, tmp_path, {}, llm)
 
 
 # -- the browser ------------------------------------------------------------------------------------
@@ -209,7 +220,7 @@ def browser(_playwright: Playwright, chromium_executable: Path) -> Iterator[Brow
 def _servers_in_use(request: pytest.FixtureRequest) -> list[Served]:
     return [
         request.getfixturevalue(name)
-        for name in ("served", "served_without_keys")
+        for name in ("served", "served_without_keys", "served_with_llm")
         if name in request.fixturenames
     ]
 

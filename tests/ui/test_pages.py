@@ -206,6 +206,25 @@ def test_answer_without_an_llm_says_so_in_the_page(page: Page, served_without_ke
     expect(page.locator("#answer-panel [role=alert]")).to_contain_text("LLM")
 
 
+def test_answer_marks_the_units_it_cites_in_the_context(page: Page, served_with_llm: Served) -> None:
+    question = "What is the name of the dog Maya adopted?"
+    page.goto(f"/ui/#/search/{DEMO_USER}")
+    page.fill("#query", question)
+    page.keyboard.press("Enter")
+    expect(page.locator("#context-hits .unit").first).to_be_visible()
+    page.get_by_role("button", name="Answer (LLM)").click()
+    expect(page.locator("#answer-text")).not_to_be_empty(timeout=300_000)
+    cited = set((page.locator("#answer-panel").get_attribute("data-cited") or "").split())
+    in_context = set(page.locator("#context-hits .unit").evaluate_all("rows => rows.map(r => r.dataset.id)"))
+    marked = set(
+        page.locator("#context-hits .unit.cited").evaluate_all("rows => rows.map(r => r.dataset.id)")
+    )
+    # The model may cite little, but only units of the context, and each of those is marked.
+    assert cited and cited <= in_context
+    assert marked == cited
+    expect(page.locator("#answer-panel")).to_contain_text(f"cites {len(cited)} units")
+
+
 def test_review_page_approves_and_rejects_what_the_guard_held(
     page: Page, served_without_keys: Served
 ) -> None:

@@ -118,6 +118,7 @@ export async function playgroundView(main, { user }) {
       const { query: question, ...rest } = request();
       const answer = await api.answer({ ...rest, question, budget_tokens: Number(budget.value) });
       const cited = new Set(answer.unit_ids);
+      answerSection.dataset.cited = answer.unit_ids.join(" ");
       fill(answerSection, h("h2", {}, "Answer"), h("p", { id: "answer-text", class: "answer" }, answer.text), h("p", { class: "muted" }, `cites ${answer.unit_ids.length} units, ${answer.sources.length} source turns`));
       if (lastContext) fill(contextSection, h("h2", {}, "Context"), contextPanel(user, lastContext, cited));
     } catch (error) {
