@@ -198,6 +198,48 @@ def test_search_playground_shows_every_channels_score_and_the_context_budget(
     screenshot(page, "search")
 
 
+@pytest.mark.ui_console_errors("status of 4\\d\\d")
+def test_search_playground_filters_by_tags_and_says_what_is_wrong_with_them(
+    page: Page, served_without_keys: Served
+) -> None:
+    api(
+        served_without_keys,
+        "POST",
+        "/memories",
+        json={
+            "messages": [
+                {"role": "user", "name": "Maya", "content": "The apollo launch review moved to Thursday."}
+            ],
+            "user_id": DEMO_USER,
+            "session_id": "work",
+            "metadata": {"project": "apollo"},
+        },
+    )
+    page.goto(f"/ui/#/search/{DEMO_USER}")
+    page.fill("#query", "When is the launch review?")
+    page.fill("#metadata", '{"project": "apollo"}')
+    page.keyboard.press("Enter")
+    tagged = api(
+        served_without_keys,
+        "POST",
+        "/search",
+        json={
+            "query": "When is the launch review?",
+            "user_id": DEMO_USER,
+            "metadata": {"project": "apollo"},
+        },
+    )["hits"]
+    assert tagged and all(h["unit"]["metadata"]["project"] == "apollo" for h in tagged)
+    expect(page.locator("#search-panel tr.hit")).to_have_count(len(tagged))
+
+    page.fill("#metadata", "project=apollo")
+    page.keyboard.press("Enter")
+    expect(page.locator("#search-panel [role=alert]")).to_contain_text("JSON object")
+    page.fill("#metadata", '["apollo"]')
+    page.keyboard.press("Enter")
+    expect(page.locator("#search-panel [role=alert]")).to_contain_text("metadata")
+
+
 @pytest.mark.ui_console_errors("status of 400")
 def test_answer_without_an_llm_says_so_in_the_page(page: Page, served_without_keys: Served) -> None:
     page.goto(f"/ui/#/search/{DEMO_USER}")

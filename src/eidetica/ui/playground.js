@@ -73,6 +73,7 @@ export async function playgroundView(main, { user }) {
   const budget = h("input", { id: "budget", type: "number", min: 1, value: 400 });
   const asOf = h("input", { id: "as-of", type: "datetime-local" });
   const session = h("input", { id: "session", type: "text" });
+  const tags = h("input", { id: "metadata", type: "text", placeholder: '{"project": "apollo"}' });
   const hitsPanel = h("section", { id: "search-panel", class: "panel", "aria-live": "polite" }, h("h2", {}, "Search"));
   const contextSection = h("section", { id: "context-panel", class: "panel", "aria-live": "polite" }, h("h2", {}, "Context"));
   const answerSection = h("section", { id: "answer-panel", class: "panel wide", hidden: true });
@@ -84,27 +85,39 @@ export async function playgroundView(main, { user }) {
     control("Token budget", budget),
     control("As of", asOf),
     control("Session", session),
+    control("Tags (JSON)", tags),
     h("div", { class: "actions" }, h("button", { type: "submit", id: "run" }, "Search"), h("button", { type: "button", id: "ask" }, "Answer (LLM)")),
   );
+  // The API checks the tags; a text that is not JSON at all is said here, before any request.
+  const metadata = () => {
+    if (!tags.value.trim()) return null;
+    try {
+      return JSON.parse(tags.value);
+    } catch {
+      throw new Error(`the tags must be a JSON object, like {"project": "apollo"}: ${tags.value}`);
+    }
+  };
   const request = () => ({
     query: query.value,
     user_id: user,
     session_id: session.value || null,
     as_of: asOf.value ? new Date(asOf.value).toISOString() : null,
+    metadata: metadata(),
   });
   let lastContext = null;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const body = request();
-    const { query: question, ...rest } = body;
-    const [hits, context] = await Promise.all([
-      api.search({ ...body, k: Number(k.value) }),
-      api.context({ ...rest, query: question, budget_tokens: Number(budget.value) }),
-    ]).catch((error) => {
+    let hits, context;
+    try {
+      const body = request();
+      [hits, context] = await Promise.all([
+        api.search({ ...body, k: Number(k.value) }),
+        api.context({ ...body, budget_tokens: Number(budget.value) }),
+      ]);
+    } catch (error) {
       fill(hitsPanel, h("h2", {}, "Search"), h("p", { role: "alert", class: "error" }, error.message));
-      return [null, null];
-    });
-    if (!hits) return;
+      return;
+    }
     lastContext = context;
     fill(hitsPanel, h("h2", {}, "Search"), hits.length ? scoreTable(user, hits) : h("p", { class: "muted" }, "No hits."));
     fill(contextSection, h("h2", {}, "Context"), contextPanel(user, context, new Set()));
