@@ -70,6 +70,18 @@ def test_users_page_counts_each_users_memory(page: Page, served_without_keys: Se
     expect(row.locator('td[data-label="turns"]')).to_have_text(str(stats["units_by_kind"]["turn"]))
     expect(row.locator('td[data-label="facts"]')).to_have_text(str(stats["units_by_kind"]["fact"]))
     expect(row.locator('td[data-label="Sessions"]')).to_have_text(str(stats["sessions"]))
+    turns = listed(served_without_keys, kinds="turn")
+    expect(row.locator('td[data-label="Last activity"] time')).to_have_attribute(
+        "datetime", turns[-1]["occurred_at"]
+    )
+    # The mix bar: one segment per kind held, as wide as its share.
+    counts = {k: n for k, n in stats["units_by_kind"].items() if n}
+    segments = row.locator(".mix .seg")
+    expect(segments).to_have_count(len(counts))
+    widths = {k: (row.locator(f".mix .seg-{k}").bounding_box() or {}).get("width", 0.0) for k in counts}
+    total = sum(counts.values())
+    for kind, n in counts.items():
+        assert abs(widths[kind] / sum(widths.values()) - n / total) < 0.03, (kind, widths)
     screenshot(page, "users")
     row.get_by_role("link", name=DEMO_USER).click()
     expect(page.locator("h1")).to_have_text(f"Memory of {DEMO_USER}")

@@ -11,9 +11,26 @@ const SHOWN = 100;
 async function summary(user) {
   const [stats, held] = await Promise.all([api.stats(user), api.quarantined(user)]);
   const units = Object.values(stats.units_by_kind).reduce((a, b) => a + b, 0);
-  // The newest unit by the time it was said: the list is in time order, so it is the last one.
-  const newest = units ? await api.list(user, { limit: 1, offset: units - 1 }) : [];
+  // The newest turn by the time it was said: the list is in time order, so it is the last one.
+  const turns = stats.units_by_kind.turn || 0;
+  const newest = turns ? await api.list(user, { kinds: "turn", limit: 1, offset: turns - 1 }) : [];
   return { user, stats, units, held: held.length, last: newest[0] || null };
+}
+
+/** A bar of a user's units split by kind: the mix is seen faster than four numbers are read. */
+function mixBar(counts, total) {
+  const bar = h("div", { class: "mix", role: "img", "aria-label": KINDS.map((k) => `${counts[k] || 0} ${k}s`).join(", ") });
+  for (const kind of KINDS) {
+    if (!counts[kind]) continue;
+    const segment = h("span", { class: `seg seg-${kind}`, title: `${counts[kind]} ${kind}s` });
+    segment.style.flexGrow = String(counts[kind] / Math.max(total, 1)); // CSSOM: allowed by the CSP
+    bar.append(segment);
+  }
+  return bar;
+}
+
+function legend() {
+  return h("p", { class: "legend", "aria-hidden": "true" }, KINDS.map((k) => h("span", {}, h("span", { class: `swatch seg-${k}` }), ` ${k}s `)));
 }
 
 export async function usersView(main, { users }) {
@@ -33,13 +50,14 @@ export async function usersView(main, { users }) {
       `${rows.reduce((s, r) => s + r.units, 0)} units · `,
       KINDS.map((k) => `${total(k)} ${k}s`).join(" · "),
     ),
+    legend(),
     h(
       "table",
       { id: "users", class: "grid" },
       h(
         "thead",
         {},
-        h("tr", {}, ["User", ...KINDS.map((k) => k + "s"), "Sessions", "Deleted", "Unembedded", "Held", "Last activity"].map((c) => h("th", { scope: "col" }, c))),
+        h("tr", {}, ["User", "Mix", ...KINDS.map((k) => k + "s"), "Sessions", "Deleted", "Unembedded", "Held", "Last activity"].map((c) => h("th", { scope: "col" }, c))),
       ),
       h(
         "tbody",
@@ -49,6 +67,7 @@ export async function usersView(main, { users }) {
             "tr",
             { dataset: { user: row.user } },
             h("th", { scope: "row", "data-label": "User" }, link(row.user, "browse", row.user)),
+            h("td", { "data-label": "Mix", class: "mix-cell" }, mixBar(row.stats.units_by_kind, row.units)),
             KINDS.map((k) => h("td", { "data-label": k + "s", class: "number" }, row.stats.units_by_kind[k] || 0)),
             h("td", { "data-label": "Sessions", class: "number" }, row.stats.sessions),
             h("td", { "data-label": "Deleted", class: "number" }, row.stats.deleted),
