@@ -1,6 +1,7 @@
 // The UI's frame: one layout, one navigation, views chosen by the address's fragment
-// (#/view/user/...). A view is a function that fills <main> and returns nothing; adding a page
-// (the entity graph, say) is one entry in VIEWS and, when it is a place to go, one in NAV.
+// (#/view/user/...). A view is a function that fills the element it is given (and keeps it up to
+// date after the reader's actions); adding a page (the entity graph, say) is one entry in VIEWS
+// and, when it is a place to go, one in NAV.
 
 import { ApiError, api, apiKey, setApiKey } from "./api.js";
 import { fill, h, route } from "./dom.js";
@@ -35,9 +36,10 @@ function parseRoute() {
   return { view: parts[0] || "", args: parts.slice(1) };
 }
 
-/** The user the views are about: the one in the address, else the picker's. */
+/** The user the views are about: the one in the address, else the picker's while it is one of
+ * this key's users (another key may have been typed since), else the first. */
 function currentUser(args) {
-  return args[0] || picker.value || users[0] || null;
+  return args[0] || (users.includes(picker.value) ? picker.value : users[0]) || null;
 }
 
 function drawNav(view, user) {
@@ -91,7 +93,7 @@ function loginView(message) {
   input.focus();
 }
 
-export function showError(error) {
+function showError(error) {
   if (error instanceof ApiError && error.status === 401) {
     loginView(apiKey() ? "That key was refused: " + error.message : "This server asks for an API key.");
     return;
@@ -106,22 +108,34 @@ document.querySelector("a.skip").addEventListener("click", (event) => {
   main.focus();
 });
 
-/** Draw the view the address names; ``moved`` when the reader went there (the focus follows). */
+let drawing = 0; // the newest render; an older one still waiting on the API draws nothing
+
+/** Draw the view the address names; ``moved`` when the reader went there (the focus follows).
+ * The view draws into a section of its own, shown once it is done, and only if no newer address
+ * was asked for meanwhile: answers can arrive out of order. */
 async function render(moved = false) {
+  const mine = ++drawing;
   document.getElementById("sign-out").hidden = !apiKey();
   const { view, args } = parseRoute();
   const draw = VIEWS[view];
   try {
-    users = await api.users();
+    const known = await api.users();
+    if (mine !== drawing) return;
+    users = known;
     const user = currentUser(args);
     drawPicker(user);
     drawNav(view, user);
     fill(main, h("p", { class: "muted", "aria-busy": "true" }, "Loading…"));
     if (!draw) throw new Error(`no page called "${view}"`);
-    await draw(main, { user, args: args.slice(1), users });
-    if (moved && !main.contains(document.activeElement)) main.focus({ preventScroll: true });
+    const section = h("section", { class: "view" });
+    await draw(section, { user, args: args.slice(1), users });
+    if (mine !== drawing) return;
+    fill(main, section);
+    const first = section.querySelector("[autofocus]");
+    if (first) first.focus();
+    else if (moved) main.focus({ preventScroll: true });
   } catch (error) {
-    showError(error);
+    if (mine === drawing) showError(error);
   }
 }
 

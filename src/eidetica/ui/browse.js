@@ -83,7 +83,7 @@ function unitList(user, units, bySession) {
   );
 }
 
-export async function browseView(main, { user, args }) {
+export async function browseView(root, { user, args }) {
   if (!user) throw new Error("no user to show: this tenant holds no memories yet");
   const values = Object.fromEntries(new URLSearchParams(args[0] || ""));
   const form = filtersForm(values);
@@ -104,7 +104,7 @@ export async function browseView(main, { user, args }) {
     return h("a", { href: route("browse", user, query.toString()), class: "button" }, label);
   };
   fill(
-    main,
+    root,
     h("h1", {}, `Memory of ${user}`),
     form,
     h("p", { class: "summary", id: "count" }, `${shown.length} shown`, needle ? ` of ${units.length} loaded` : "", offset ? ` (from #${offset + 1})` : ""),

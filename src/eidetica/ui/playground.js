@@ -66,9 +66,9 @@ function contextPanel(user, context, cited) {
   ];
 }
 
-export async function playgroundView(main, { user }) {
+export async function playgroundView(root, { user }) {
   if (!user) throw new Error("no user to search: this tenant holds no memories yet");
-  const query = h("input", { id: "query", type: "search", required: true, placeholder: "What does memory say about…" });
+  const query = h("input", { id: "query", type: "search", required: true, autofocus: true, placeholder: "What does memory say about…" });
   const k = h("input", { id: "k", type: "number", min: 1, max: 100, value: 10 });
   const budget = h("input", { id: "budget", type: "number", min: 1, value: 400 });
   const asOf = h("input", { id: "as-of", type: "datetime-local" });
@@ -138,6 +138,5 @@ export async function playgroundView(main, { user }) {
       fill(answerSection, h("h2", {}, "Answer"), h("p", { role: "alert", class: "error" }, error.message));
     }
   });
-  fill(main, h("h1", {}, `Search the memory of ${user}`), form, h("div", { class: "panels" }, hitsPanel, contextSection, answerSection));
-  query.focus();
+  fill(root, h("h1", {}, `Search the memory of ${user}`), form, h("div", { class: "panels" }, hitsPanel, contextSection, answerSection));
 }

@@ -4,10 +4,10 @@
 import { api } from "./api.js";
 import { confirmed, fill, guarded, h, route, when } from "./dom.js";
 
-export async function reviewView(main, { user }) {
+export async function reviewView(root, { user }) {
   if (!user) throw new Error("no user to review: this tenant holds no memories yet");
   const held = await api.quarantined(user);
-  const redraw = () => reviewView(main, { user });
+  const redraw = () => reviewView(root, { user });
   const decide = (unit, approve) =>
     guarded(async () => {
       const verb = approve ? "Approve" : "Reject";
@@ -16,7 +16,7 @@ export async function reviewView(main, { user }) {
       await redraw();
     });
   fill(
-    main,
+    root,
     h("h1", {}, `Held for review: ${user}`),
     held.length === 0
       ? h("p", { class: "muted", id: "nothing-held" }, "Nothing is held for review.")

@@ -76,11 +76,11 @@ function editor(user, unit, redraw) {
   return form;
 }
 
-export async function unitView(main, { user, args }) {
+export async function unitView(root, { user, args }) {
   const id = args[0];
   const [unit, history] = await Promise.all([api.get(user, id), api.history(user, id)]);
   const state = stateOf(unit);
-  const redraw = () => unitView(main, { user, args });
+  const redraw = () => unitView(root, { user, args });
   const derived = unit.kind === "turn" ? await api.list(user, { derived_from: unit.id, include_deleted: "true" }) : [];
   const meta = unit.metadata || {};
   const lineage = [meta.supersedes, meta.superseded_by].flat().filter(Boolean);
@@ -107,7 +107,7 @@ export async function unitView(main, { user, args }) {
   delete extra.supersedes;
   delete extra.superseded_by;
   fill(
-    main,
+    root,
     h("p", { class: "crumbs" }, link(`← Memory of ${user}`, "browse", user)),
     h("h1", {}, `${unit.kind[0].toUpperCase()}${unit.kind.slice(1)} `, badge(state)),
     h("blockquote", { id: "unit-text", class: `unit-text state-${state}` }, unit.text),

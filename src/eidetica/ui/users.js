@@ -33,15 +33,15 @@ function legend() {
   return h("p", { class: "legend", "aria-hidden": "true" }, KINDS.map((k) => h("span", {}, h("span", { class: `swatch seg-${k}` }), ` ${k}s `)));
 }
 
-export async function usersView(main, { users }) {
+export async function usersView(root, { users }) {
   if (users.length === 0) {
-    fill(main, h("div", { class: "card" }, h("h1", {}, "No memories yet"), h("p", {}, "Add some with the API, the CLI or MCP.")));
+    fill(root, h("div", { class: "card" }, h("h1", {}, "No memories yet"), h("p", {}, "Add some with the API, the CLI or MCP.")));
     return;
   }
   const rows = await Promise.all(users.slice(0, SHOWN).map(summary));
   const total = (key) => rows.reduce((sum, row) => sum + (row.stats.units_by_kind[key] || 0), 0);
   fill(
-    main,
+    root,
     h("h1", {}, "Users"),
     h(
       "p",
