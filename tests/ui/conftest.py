@@ -81,8 +81,8 @@ class Served:
     keys: dict[str, str]
     #: Tenant -> the user ids loaded into it.
     users: dict[str, tuple[str, ...]]
-    #: The SQLite file the server runs over (the test's own copy).
-    db: Path
+    #: The store the server runs over: the test's own SQLite copy, or a PostgreSQL database URL.
+    db: Path | str
     #: Tenant -> how many turns it holds.
     turns: dict[str, int]
 
@@ -93,14 +93,15 @@ class Served:
 
 @dataclass(frozen=True)
 class _Store:
-    """A loaded SQLite file to copy for each server, and what it holds."""
+    """A loaded store, and what it holds: a SQLite file to copy for each server, or a PostgreSQL
+    database of the test's own (a URL) to serve as it is."""
 
-    path: Path
+    path: Path | str
     users: dict[str, tuple[str, ...]]
     turns: dict[str, int]
 
 
-def _load_demo(path: Path, tenant: str, embedder: WordLlamaEmbedder) -> int:
+def _load_demo(path: Path | str, tenant: str, embedder: WordLlamaEmbedder) -> int:
     """Import the bundled sample conversations into ``tenant``; return how many turns."""
     with Memory(path, tenant=tenant, embedder=embedder) as memory:
         return memory.import_file(demo_files()[0]).turns
@@ -133,9 +134,11 @@ def _serve(
 ) -> Iterator[Served]:
     """Run ``eidetica serve`` as a user would, over a fresh copy of ``store``, until the test ends;
     ``settings`` are ``EIDETICA_*`` variables to give it (none of the test run's own reach it)."""
-    db = tmp_path / "served.db"
-    with closing(sqlite3.connect(store.path)) as source, closing(sqlite3.connect(db)) as copy:
-        source.backup(copy)
+    db: Path | str = store.path
+    if isinstance(store.path, Path):
+        db = tmp_path / "served.db"
+        with closing(sqlite3.connect(store.path)) as source, closing(sqlite3.connect(db)) as copy:
+            source.backup(copy)
     port = free_port()
     command = [sys.executable, "-m", "eidetica", "serve", "--db", str(db), "--port", str(port)]
     if keys:
@@ -176,6 +179,15 @@ def served_without_keys(_keyless_store: _Store, tmp_path: Path) -> Iterator[Serv
     """``eidetica serve`` without keys, as ``eidetica ui`` runs it on loopback: the sample
     conversations of user maya in the default tenant."""
     yield from _serve(_keyless_store, tmp_path, {})
+
+
+@pytest.fixture
+def served_on_postgres(postgres_url: str, tmp_path: Path, embedder: WordLlamaEmbedder) -> Iterator[Served]:
+    """``served_without_keys`` over a PostgreSQL database of the test's own: the UI is a client of
+    the API, whichever backend holds the memory."""
+    turns = _load_demo(postgres_url, DEFAULT_TENANT, embedder)
+    store = _Store(postgres_url, users={DEFAULT_TENANT: (DEMO_USER,)}, turns={DEFAULT_TENANT: turns})
+    yield from _serve(store, tmp_path, {})
 
 
 @pytest.fixture
@@ -220,7 +232,7 @@ def browser(_playwright: Playwright, chromium_executable: Path) -> Iterator[Brow
 def _servers_in_use(request: pytest.FixtureRequest) -> list[Served]:
     return [
         request.getfixturevalue(name)
-        for name in ("served", "served_without_keys", "served_with_llm")
+        for name in ("served", "served_without_keys", "served_with_llm", "served_on_postgres")
         if name in request.fixturenames
     ]
 

@@ -384,3 +384,27 @@ def test_the_pages_are_usable_with_the_keyboard_alone(page: Page, served_without
     page.keyboard.press("Escape")
     expect(page.locator("dialog#confirm")).to_be_hidden()
     expect(page.locator("h1 .badge")).not_to_have_text("deleted")
+
+
+def test_the_pages_read_a_postgresql_store_as_they_read_sqlite(
+    page: Page, served_on_postgres: Served
+) -> None:
+    served = served_on_postgres
+    page.goto(f"/ui/#/browse/{DEMO_USER}")
+    everything = [u["id"] for u in listed(served)]
+    assert len(everything) > served.turns["default"]
+    assert shown_ids(page, len(everything)) == everything
+
+    fact = listed(served, kinds="fact")[0]
+    page.goto(f"/ui/#/unit/{DEMO_USER}/{fact['id']}")
+    expect(page.locator("#unit-text")).to_have_text(fact["text"])
+    expect(page.locator("#history li")).to_have_count(1)
+
+    question = "What is the name of the dog Maya adopted?"
+    page.goto(f"/ui/#/search/{DEMO_USER}")
+    page.fill("#query", question)
+    page.keyboard.press("Enter")
+    hits = api(served, "POST", "/search", json={"query": question, "user_id": DEMO_USER, "k": 10})["hits"]
+    rows = page.locator("#search-panel tr.hit")
+    expect(rows).to_have_count(len(hits))
+    assert rows.evaluate_all("rows => rows.map(r => r.dataset.id)") == [h["unit"]["id"] for h in hits]
