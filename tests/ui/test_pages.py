@@ -187,6 +187,33 @@ def test_an_edit_the_api_refuses_is_reported_in_the_page_and_changes_nothing(
     assert stored["text"] == fact["text"] and stored["version"] == 1
 
 
+def test_a_changed_fact_is_marked_superseded_and_links_to_what_replaced_it(
+    page: Page, served_without_keys: Served
+) -> None:
+    maya_says(
+        served_without_keys, "I live in Lisbon, near the river.", "home-1", timestamp="2024-06-01T10:00:00Z"
+    )
+    maya_says(
+        served_without_keys,
+        "I moved from Lisbon to Oslo last week.",
+        "home-2",
+        timestamp="2024-09-01T10:00:00Z",
+    )
+    closed = [u for u in listed(served_without_keys, kinds="fact") if u["valid_to"] and "Lisbon" in u["text"]]
+    assert closed, "the move closed no fact about Lisbon"
+    old = closed[0]
+    newer = old["metadata"]["superseded_by"]
+    page.goto(f"/ui/#/browse/{DEMO_USER}/kinds=fact")
+    expect(page.locator(f'#units .unit[data-id="{old["id"]}"]')).to_have_attribute("data-state", "superseded")
+    expect(page.locator(f'#units .unit[data-id="{old["id"]}"] .badge-superseded')).to_be_visible()
+    page.locator(f'#units .unit[data-id="{old["id"]}"] a.text').click()
+    expect(page.locator("h1 .badge")).to_have_text("superseded")
+    expect(page.get_by_role("heading", name="Replaced by")).to_be_visible()
+    page.locator(f'.links .unit[data-id="{newer}"] a.text').click()
+    expect(page.get_by_role("heading", name="Replaces")).to_be_visible()
+    expect(page.locator(f'.links .unit[data-id="{old["id"]}"]')).to_have_count(1)
+
+
 def test_search_playground_shows_every_channels_score_and_the_context_budget(
     page: Page, served_without_keys: Served
 ) -> None:

@@ -83,7 +83,7 @@ export async function unitView(root, { user, args }) {
   const redraw = () => unitView(root, { user, args });
   const derived = unit.kind === "turn" ? await api.list(user, { derived_from: unit.id, include_deleted: "true" }) : [];
   const meta = unit.metadata || {};
-  const lineage = [meta.supersedes, meta.superseded_by].flat().filter(Boolean);
+  const ids = (value) => [value].flat().filter(Boolean); // one id or a list of them
   const editable = unit.kind !== "turn" && unit.status !== "deleted";
   const form = editable ? editor(user, unit, redraw) : null;
   const actions = h(
@@ -118,7 +118,8 @@ export async function unitView(root, { user, args }) {
     unit.kind === "turn"
       ? [h("h2", {}, "Derived from this turn"), derived.length ? h("ol", { id: "derived", class: "units" }, derived.map((u) => unitRow(user, u))) : h("p", { class: "muted" }, "Nothing was derived from it.")]
       : null,
-    lineage.length ? [h("h2", {}, meta.superseded_by ? "Replaced by" : "Replaces"), await linked(user, lineage)] : null,
+    ids(meta.supersedes).length ? [h("h2", {}, "Replaces"), await linked(user, ids(meta.supersedes))] : null,
+    ids(meta.superseded_by).length ? [h("h2", {}, "Replaced by"), await linked(user, ids(meta.superseded_by))] : null,
     Object.keys(extra).length ? [h("h2", {}, "Metadata"), h("pre", { class: "json" }, JSON.stringify(extra, null, 2))] : null,
     h("h2", {}, "History"),
     timeline(history),
