@@ -104,7 +104,6 @@ export async function playgroundView(root, { user }) {
     as_of: asOf.value ? new Date(asOf.value).toISOString() : null,
     metadata: metadata(),
   });
-  let lastContext = null;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     let hits, context;
@@ -118,7 +117,6 @@ export async function playgroundView(root, { user }) {
       fill(hitsPanel, h("h2", {}, "Search"), h("p", { role: "alert", class: "error" }, error.message));
       return;
     }
-    lastContext = context;
     fill(hitsPanel, h("h2", {}, "Search"), hits.length ? scoreTable(user, hits) : h("p", { class: "muted" }, "No hits."));
     fill(contextSection, h("h2", {}, "Context"), contextPanel(user, context, new Set()));
     answerSection.hidden = true;
@@ -128,12 +126,18 @@ export async function playgroundView(root, { user }) {
     answerSection.hidden = false;
     fill(answerSection, h("h2", {}, "Answer"), h("p", { class: "muted" }, "Asking the model…"));
     try {
-      const { query: question, ...rest } = request();
-      const answer = await api.answer({ ...rest, question, budget_tokens: Number(budget.value) });
+      // The context the model read, asked for again: the form may have changed since the search.
+      const body = request();
+      const { query: question, ...rest } = body;
+      const budgetTokens = Number(budget.value);
+      const [answer, context] = await Promise.all([
+        api.answer({ ...rest, question, budget_tokens: budgetTokens }),
+        api.context({ ...body, budget_tokens: budgetTokens }),
+      ]);
       const cited = new Set(answer.unit_ids);
       answerSection.dataset.cited = answer.unit_ids.join(" ");
       fill(answerSection, h("h2", {}, "Answer"), h("p", { id: "answer-text", class: "answer" }, answer.text), h("p", { class: "muted" }, `cites ${answer.unit_ids.length} units, ${answer.sources.length} source turns`));
-      if (lastContext) fill(contextSection, h("h2", {}, "Context"), contextPanel(user, lastContext, cited));
+      fill(contextSection, h("h2", {}, "Context"), contextPanel(user, context, cited));
     } catch (error) {
       fill(answerSection, h("h2", {}, "Answer"), h("p", { role: "alert", class: "error" }, error.message));
     }
