@@ -19,6 +19,7 @@ from .errors import DuplicateTurnError, LLMError, UsageError
 from .guard.lessons import MAX_LESSONS, learned
 from .guard.policy import PersonalData, check_policy, for_reading, for_writing
 from .guard.quarantine import (
+    QUARANTINE,
     flagged_as_their_turns,
     held_apart,
     held_reasons,
@@ -644,8 +645,8 @@ class Memory(MemoryAPI):
     def quarantined(self, *, user_id: str | None = None) -> builtins.list[MemoryUnit]:
         """Units held back for review, oldest first: messages that address the model or flood
         it, and what was derived from them (``guard.quarantine``). They are kept, and left out of
-        ``search``, ``context`` and ``answer`` until ``review`` decides. Reads the user's units."""
-        where = self._filter(user_id, None, None, None, None, None)
+        ``search``, ``context`` and ``answer`` until ``review`` decides."""
+        where = dataclasses.replace(self._filter(user_id, None, None, None, None, None), flagged=QUARANTINE)
         return [u for u in self.store.list_units(where) if quarantined(u)]
 
     def review(self, unit_id: str, *, approve: bool, user_id: str | None = None) -> MemoryUnit:

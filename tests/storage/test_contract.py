@@ -16,6 +16,7 @@ from eidetica.errors import NotFoundError, StoreError
 from eidetica.ids import new_id
 from eidetica.model import MemoryUnit, Scope
 from eidetica.storage import NewUnit, Revision, Store, UnitFilter, open_store
+from eidetica.storage.base import NEWEST_WALK
 
 from ..postgres_server import BACKENDS, store_location
 
@@ -320,6 +321,33 @@ def test_newest_with_words_reads_the_newest_holders_of_each_word(store: Store) -
     found = store.newest_with_words(derived, ["zqmarker", "zqother"], per_word=2)
     assert set(found) == {old[4].id, old[3].id, other.id}
     assert store.newest_with_words(UnitFilter(Scope(user_id="u2")), ["zqmarker"], per_word=2) == []
+
+
+def test_newest_with_words_reads_a_bounded_number_of_a_words_newest_units(store: Store) -> None:
+    buried = unit("zqword in an old fact", kind="fact")
+    put(store, buried)
+    put(store, *[unit(f"zqword said in turn {i}") for i in range(NEWEST_WALK + 10)])
+    facts = UnitFilter(Scope(user_id="u1"), kinds=("fact",))
+    # Past the walk, a word's older holders are not read: the cost stays bounded by it.
+    assert store.newest_with_words(facts, ["zqword"], per_word=1) == []
+    assert store.newest_with_words(facts, ["zqword"], per_word=2) == [buried.id]
+    recent = unit("zqword in a new fact", kind="fact")
+    put(store, recent)
+    assert store.newest_with_words(facts, ["zqword"], per_word=1) == [recent.id]
+
+
+def test_flagged_keeps_the_units_whose_metadata_holds_the_key(store: Store) -> None:
+    held = unit("held", metadata={"quarantine": {"reasons": ["x"]}})
+    held_null = unit("held with no value", metadata={"quarantine": None})
+    others = [
+        unit("plain"),
+        unit("another key", metadata={"quarantined": True}),
+        unit("nested", metadata={"project": {"quarantine": 1}}),
+    ]
+    put(store, held, held_null, *others)
+    found = store.list_units(UnitFilter(Scope(user_id="u1"), flagged="quarantine"))
+    assert sorted(u.id for u in found) == sorted([held.id, held_null.id])
+    assert store.list_units(UnitFilter(Scope(user_id="u2"), flagged="quarantine")) == []
 
 
 def test_count_can_stop_early(store: Store) -> None:

@@ -40,6 +40,9 @@ class UnitFilter:
     roles: tuple[str, ...] | None = None
     #: Only units whose metadata holds each of these keys with an equal value (``eidetica.metadata``).
     metadata: MetadataFilter | None = None
+    #: Only units whose metadata holds this key, whatever its value: the flags Eidetica keeps
+    #: itself ("quarantine"), found by the store rather than by reading every unit of the user.
+    flagged: str | None = None
 
 
 @dataclass(frozen=True)

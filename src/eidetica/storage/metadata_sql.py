@@ -36,6 +36,16 @@ def sqlite_clauses(column: str, wanted: MetadataFilter) -> tuple[list[str], list
     return clauses, params
 
 
+def sqlite_holds(column: str, key: str) -> tuple[str, list[Any]]:
+    """Whether ``column`` holds ``key`` at its top level, whatever the value."""
+    return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE key = ?)", [key]
+
+
+def postgres_holds(column: str, key: str) -> tuple[str, dict[str, Any]]:
+    """Whether ``column`` holds ``key`` at its top level, whatever the value (``json``, as above)."""
+    return f"({column}::json -> %(flag_key)s) IS NOT NULL", {"flag_key": key}
+
+
 def postgres_clauses(column: str, wanted: MetadataFilter) -> tuple[list[str], dict[str, Any]]:
     """One condition per key over ``column::json`` (``json``, not ``jsonb``: the text may hold
     ``\\u0000``, which ``jsonb`` refuses). A string is compared as the JSON text both sides encode

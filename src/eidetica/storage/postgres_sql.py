@@ -11,7 +11,7 @@ from psycopg.adapt import Dumper
 from psycopg.pq import Format
 
 from .base import UnitFilter, lineage_pattern
-from .metadata_sql import postgres_clauses
+from .metadata_sql import postgres_clauses, postgres_holds
 
 
 def filter_sql(where: UnitFilter, *, include_deleted: bool = False) -> tuple[str, dict[str, Any]]:
@@ -52,6 +52,10 @@ def filter_sql(where: UnitFilter, *, include_deleted: bool = False) -> tuple[str
         tagged, tags = postgres_clauses("u.metadata", where.metadata)
         clauses.extend(tagged)
         params.update(tags)
+    if where.flagged is not None:
+        held, key = postgres_holds("u.metadata", where.flagged)
+        clauses.append(held)
+        params.update(key)
     return " AND ".join(clauses), params
 
 

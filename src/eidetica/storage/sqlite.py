@@ -41,7 +41,7 @@ from .base import (
 from .candidates import best_of
 from .json_columns import dump_json
 from .lexical_cache import LexicalCache
-from .metadata_sql import sqlite_clauses
+from .metadata_sql import sqlite_clauses, sqlite_holds
 from .sqlite_schema import migrate
 from .terms import index_terms, owned_words
 from .unit_rows import UNIT_COLUMNS, unit_from_row, unit_row
@@ -711,6 +711,10 @@ def _filter_sql(where: UnitFilter, *, prefix: str, include_deleted: bool = False
         tagged, tags = sqlite_clauses(f"{prefix}metadata", where.metadata)
         clauses.extend(tagged)
         params.extend(tags)
+    if where.flagged is not None:
+        held, key = sqlite_holds(f"{prefix}metadata", where.flagged)
+        clauses.append(held)
+        params.extend(key)
     return " AND ".join(clauses), params
 
 
