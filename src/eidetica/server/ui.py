@@ -37,17 +37,19 @@ router = APIRouter(include_in_schema=False)
 
 
 @cache
-def _asset(name: str) -> bytes | None:
-    """The bytes of one of the UI's files, or None when the package has no such file."""
+def _assets() -> dict[str, bytes]:
+    """The UI's files by name, read once: only these are ever served, so no request names a path
+    of its own, and one asking for anything else costs a dictionary lookup."""
     folder = resources.files("eidetica") / "ui"
-    if "/" in name or "\\" in name or name.startswith(".") or not name.endswith(tuple(_MEDIA_TYPES)):
-        return None
-    path = folder / name
-    return path.read_bytes() if path.is_file() else None
+    return {
+        path.name: path.read_bytes()
+        for path in folder.iterdir()
+        if path.is_file() and path.name.endswith(tuple(_MEDIA_TYPES))
+    }
 
 
 def _file(name: str) -> Response:
-    content = _asset(name)
+    content = _assets().get(name)
     if content is None:
         raise HTTPException(status_code=404, detail=f"the UI has no file {name!r}")
     media_type = _MEDIA_TYPES[name[name.rindex(".") :]]
