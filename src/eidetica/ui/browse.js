@@ -2,13 +2,9 @@
 // agent, session, dates, deleted units too) and a text filter over what is shown.
 
 import { api } from "./api.js";
-import { badge, fill, h, route, stateOf, when } from "./dom.js";
+import { badge, field, fill, h, route, stateOf, when } from "./dom.js";
 
 const PAGE = 200;
-
-function field(label, control) {
-  return h("div", { class: "field" }, h("label", { for: control.id }, label), control);
-}
 
 function filtersForm(values) {
   const kind = h(

@@ -30,6 +30,11 @@ export function fill(element, ...children) {
   return append(element, children);
 }
 
+/** A form control with its label above it (the control needs an id for the label to name). */
+export function field(label, control) {
+  return h("div", { class: "field" }, h("label", { for: control.id }, label), control);
+}
+
 /** A link inside the UI to a view (its parts are encoded). */
 export function link(text, ...parts) {
   return h("a", { href: route(...parts) }, text);

@@ -4,11 +4,7 @@
 
 import { api } from "./api.js";
 import { unitRow } from "./browse.js";
-import { badge, fill, h, route, stateOf } from "./dom.js";
-
-function control(label, element) {
-  return h("div", { class: "field" }, h("label", { for: element.id }, label), element);
-}
+import { badge, field, fill, h, route, stateOf } from "./dom.js";
 
 function scoreTable(user, hits) {
   const channels = [...new Set(hits.flatMap((hit) => Object.keys(hit.scores)))].sort();
@@ -80,12 +76,12 @@ export async function playgroundView(root, { user }) {
   const form = h(
     "form",
     { id: "playground", class: "filters", role: "search" },
-    control("Question", query),
-    control("Hits", k),
-    control("Token budget", budget),
-    control("As of", asOf),
-    control("Session", session),
-    control("Tags (JSON)", tags),
+    field("Question", query),
+    field("Hits", k),
+    field("Token budget", budget),
+    field("As of", asOf),
+    field("Session", session),
+    field("Tags (JSON)", tags),
     h("div", { class: "actions" }, h("button", { type: "submit", id: "run" }, "Search"), h("button", { type: "button", id: "ask" }, "Answer (LLM)")),
   );
   // The API checks the tags; a text that is not JSON at all is said here, before any request.
