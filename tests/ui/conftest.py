@@ -129,16 +129,19 @@ def _keyless_store(tmp_path_factory: pytest.TempPathFactory, embedder: WordLlama
     return _Store(path, users={DEFAULT_TENANT: (DEMO_USER,)}, turns={DEFAULT_TENANT: turns})
 
 
+def sqlite_copy(source: Path, copy: Path) -> Path:
+    """``copy``, made a copy of the SQLite file ``source`` (its WAL included): a test's own store."""
+    with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(copy)) as target:
+        original.backup(target)
+    return copy
+
+
 def _serve(
     store: _Store, tmp_path: Path, keys: dict[str, str], settings: dict[str, str] | None = None
 ) -> Iterator[Served]:
     """Run ``eidetica serve`` as a user would, over a fresh copy of ``store``, until the test ends;
     ``settings`` are ``EIDETICA_*`` variables to give it (none of the test run's own reach it)."""
-    db: Path | str = store.path
-    if isinstance(store.path, Path):
-        db = tmp_path / "served.db"
-        with closing(sqlite3.connect(store.path)) as source, closing(sqlite3.connect(db)) as copy:
-            source.backup(copy)
+    db = sqlite_copy(store.path, tmp_path / "served.db") if isinstance(store.path, Path) else store.path
     port = free_port()
     command = [sys.executable, "-m", "eidetica", "serve", "--db", str(db), "--port", str(port)]
     if keys:

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import stat
 import subprocess
 import sys
 import time
-from contextlib import closing
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -18,15 +16,14 @@ from playwright.sync_api import Page, expect
 from eidetica.demo import DEMO_USER
 
 from ..server.conftest import free_port, wait_until_answering
-from .conftest import _Store
+from .conftest import _Store, sqlite_copy
 
 
 def test_eidetica_ui_serves_the_memory_on_loopback_and_opens_the_browser_on_it(
     page: Page, _keyless_store: _Store, tmp_path: Path
 ) -> None:
-    db = tmp_path / "memory.db"
-    with closing(sqlite3.connect(_keyless_store.path)) as source, closing(sqlite3.connect(db)) as copy:
-        source.backup(copy)
+    assert isinstance(_keyless_store.path, Path)
+    db = sqlite_copy(_keyless_store.path, tmp_path / "memory.db")
     # The standard library's webbrowser runs $BROWSER with the address: this one writes it down.
     opened = tmp_path / "opened.txt"
     browser = tmp_path / "browser.sh"
