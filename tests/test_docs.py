@@ -78,12 +78,21 @@ def test_readme_mentions_every_command() -> None:
 def test_exported_names_are_pinned() -> None:
     assert sorted(eidetica.__all__) == [
         "AddResult", "Answer", "AuthError", "Client", "Context", "EideticaError", "EmbedderError",
-        "HistoryEntry", "Hit", "ImportReport", "InputFormatError", "LLMError", "Memory", "MemoryUnit",
-        "NotFoundError", "Scope", "ScopeError", "ServerError", "Stats", "StoreError", "TurnInput",
-        "UsageError", "__version__",
+        "Entity", "EntityCard", "HistoryEntry", "Hit", "ImportReport", "InputFormatError", "LLMError",
+        "Link", "Memory", "MemoryUnit", "NotFoundError", "Relation", "Scope", "ScopeError",
+        "ServerError", "Stats", "StoreError", "TurnInput", "UsageError", "__version__",
     ]  # fmt: skip
     for name in eidetica.__all__:
         assert hasattr(eidetica, name)
+
+
+def test_readme_people_places_and_things_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    parser = doctest.DocTestParser()
+    test = parser.get_doctest(_block("## People, places and things"), {}, "README", str(README), 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.failures == 0 and runner.tries > 6
 
 
 def test_readme_memory_over_time_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

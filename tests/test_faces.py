@@ -22,6 +22,7 @@ from eidetica import Client, Memory
 from eidetica.aio import AsyncClient, AsyncMemory
 from eidetica.api import MemoryAPI
 from eidetica.cli import app as cli_app
+from eidetica.model import ENTITY_KINDS
 from eidetica.server.mcp import McpSettings, create_server
 from eidetica.server.rest import create_app
 from eidetica.server.tenants import Tenants
@@ -47,6 +48,9 @@ REST_ROUTES = {
     "update": ("patch", "/v1/memories/{unit_id}"),
     "delete": ("delete", "/v1/memories/{unit_id}"),
     "history": ("get", "/v1/memories/{unit_id}/history"),
+    "entities": ("get", "/v1/entities"),
+    "entity": ("get", "/v1/entities/{name}"),
+    "related": ("get", "/v1/memories/{unit_id}/related"),
     "quarantined": ("get", "/v1/quarantine"),
     "review": ("post", "/v1/quarantine/{unit_id}"),
     "forget": ("delete", "/v1/users/{user_id}"),
@@ -70,6 +74,9 @@ CLI_COMMANDS = {
     "update": "update",
     "delete": "delete",
     "history": "history",
+    "entities": "entities",
+    "entity": "entity",
+    "related": "related",
     "quarantined": "quarantine",
     "review": "review",
     "forget": "forget",
@@ -99,6 +106,9 @@ MCP_TOOLS = {
     "update": "update_memory",
     "delete": "delete_memory",
     "history": "memory_history",
+    "entities": "list_entities",
+    "entity": "entity_card",
+    "related": "related_memories",
     "forget": "forget_user",
     "stats": "memory_stats",
     "users": "list_users",
@@ -196,6 +206,9 @@ def test_the_contract_names_every_operation_of_memory() -> None:
         "update",
         "delete",
         "history",
+        "entities",
+        "entity",
+        "related",
         "quarantined",
         "review",
         "forget",
@@ -241,6 +254,26 @@ def test_the_defaults_agree_across_faces(store: Store, embedder: Any) -> None:
     ):
         default = inspect.signature(getattr(MemoryAPI, operation)).parameters[field].default
         assert schemas[model]["properties"][field]["default"] == default, (operation, field)
+
+
+def test_every_face_lists_entities_with_the_contracts_limit_and_kinds(store: Store, embedder: Any) -> None:
+    """The entities' ``limit`` defaults to the contract's on every face, and ``kind`` offers the
+    same kinds: the OpenAPI document and the MCP schema list them, the CLI refuses the others."""
+    limit = inspect.signature(MemoryAPI.entities).parameters["limit"].default
+    document = create_app(Tenants(store, embedder=embedder)).openapi()
+    method, path = REST_ROUTES["entities"]
+    query = {p["name"]: p["schema"] for p in document["paths"][path][method]["parameters"]}
+    assert query["limit"]["default"] == limit
+    assert [branch.get("enum") for branch in query["kind"]["anyOf"]] == [list(ENTITY_KINDS), None]
+    group: Any = typer.main.get_command(cli_app)
+    options = {param.name: param for param in group.commands[CLI_COMMANDS["entities"]].params}
+    assert options["limit"].default == limit
+    assert options["kind"].opts == ["--kind"]
+    server = create_server(Tenants(store, embedder=embedder), McpSettings())
+    tool = next(t for t in asyncio.run(server.list_tools()) if t.name == MCP_TOOLS["entities"])
+    schema = tool.input_schema["properties"]
+    assert schema["limit"]["default"] == limit
+    assert [branch.get("enum") for branch in schema["kind"]["anyOf"]] == [list(ENTITY_KINDS), None]
 
 
 @pytest.mark.parametrize("face", [Memory, Client, AsyncMemory, AsyncClient])

@@ -18,9 +18,13 @@ from .model import (
     AddResult,
     Answer,
     Context,
+    Entity,
+    EntityCard,
+    EntityKind,
     HistoryEntry,
     Hit,
     ImportReport,
+    Link,
     MemoryUnit,
     Stats,
     UnitKind,
@@ -35,6 +39,8 @@ DEFAULT_CONTEXT_BUDGET = 400
 DEFAULT_ANSWER_BUDGET = 1000
 #: Units ``list`` returns per page.
 DEFAULT_LIST_LIMIT = 100
+#: Entities ``entities`` returns unless asked for another number: the most mentioned.
+DEFAULT_ENTITY_LIMIT = 100
 
 Messages = str | dict[str, Any] | Sequence[dict[str, Any]]
 
@@ -172,6 +178,27 @@ class MemoryAPI(Protocol):
 
     def history(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[HistoryEntry]:
         """Every version of a unit, oldest first."""
+        ...
+
+    def entities(
+        self,
+        *,
+        user_id: str | None = None,
+        kind: EntityKind | None = None,
+        limit: int | None = DEFAULT_ENTITY_LIMIT,
+    ) -> builtins.list[Entity]:
+        """The people, pets, places, organisations and other things the user's memory mentions,
+        most mentioned first; ``kind`` keeps one kind."""
+        ...
+
+    def entity(self, name: str, *, user_id: str | None = None) -> EntityCard:
+        """What memory holds about one entity (by name, key or alias): the units that mention it,
+        current facts first, the relations they state and the entities mentioned with it."""
+        ...
+
+    def related(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[Link]:
+        """The units linked to one unit: its turns, what was drawn from it, what it replaced or
+        was replaced by, and units mentioning the same entities."""
         ...
 
     def quarantined(self, *, user_id: str | None = None) -> builtins.list[MemoryUnit]:

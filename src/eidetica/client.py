@@ -14,18 +14,30 @@ from urllib.parse import quote
 import httpx
 
 from . import wire
-from .api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT, MemoryAPI
+from .api import (
+    DEFAULT_ANSWER_BUDGET,
+    DEFAULT_CONTEXT_BUDGET,
+    DEFAULT_ENTITY_LIMIT,
+    DEFAULT_K,
+    DEFAULT_LIST_LIMIT,
+    MemoryAPI,
+)
 from .errors import NotFoundError, ServerError, UsageError
 from .ingest.formats import read_file
 from .ingest.importing import owned_by, store_batches
+from .limits import MAX_LIMIT
 from .metadata import check_filter
 from .model import (
     AddResult,
     Answer,
     Context,
+    Entity,
+    EntityCard,
+    EntityKind,
     HistoryEntry,
     Hit,
     ImportReport,
+    Link,
     MemoryUnit,
     Stats,
     TurnInput,
@@ -271,6 +283,46 @@ class Client(MemoryAPI):
             "GET",
             _unit_path(unit_id) + "/history",
             lambda d: [wire.history_from_wire(e) for e in d["history"]],
+            params={"user_id": user_id},
+        )
+
+    def entities(
+        self,
+        *,
+        user_id: str | None = None,
+        kind: EntityKind | None = None,
+        limit: int | None = DEFAULT_ENTITY_LIMIT,
+    ) -> builtins.list[Entity]:
+        """The people, pets, places, organisations and other things the user's memory mentions,
+        most mentioned first; ``kind`` keeps one kind. ``limit=None`` asks for as many as the
+        server answers in one reply (``MAX_LIMIT``): entities have no pages."""
+        params = {"user_id": user_id, "kind": kind, "limit": MAX_LIMIT if limit is None else limit}
+        return self._call(
+            "GET",
+            "/v1/entities",
+            lambda d: [wire.entity_from_wire(e) for e in d["entities"]],
+            params=params,
+        )
+
+    def entity(self, name: str, *, user_id: str | None = None) -> EntityCard:
+        """What memory holds about one entity (by name, key or alias): the units that mention it,
+        current facts first, the relations they state and the entities mentioned with it."""
+        if not isinstance(name, str):
+            raise UsageError("name must be a non-empty string")  # the words of Memory.entity
+        return self._call(
+            "GET",
+            f"/v1/entities/{quote(name, safe='')}",
+            wire.entity_card_from_wire,
+            params={"user_id": user_id},
+        )
+
+    def related(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[Link]:
+        """The units linked to one unit: its turns, what was drawn from it, what it replaced or
+        was replaced by, and units mentioning the same entities."""
+        return self._call(
+            "GET",
+            _unit_path(unit_id) + "/related",
+            lambda d: [wire.link_from_wire(link) for link in d["related"]],
             params={"user_id": user_id},
         )
 

@@ -11,11 +11,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT, MemoryAPI
+from .api import (
+    DEFAULT_ANSWER_BUDGET,
+    DEFAULT_CONTEXT_BUDGET,
+    DEFAULT_ENTITY_LIMIT,
+    DEFAULT_K,
+    DEFAULT_LIST_LIMIT,
+    MemoryAPI,
+)
 from .background import BackgroundEmbedder
 from .dates import parse_moment, parse_timestamp
 from .embedders import Embedder, load_embedder
 from .errors import DuplicateTurnError, LLMError, UsageError
+from .graph.entities import entities, entity_card
+from .graph.related import related as related_units
 from .guard.lessons import MAX_LESSONS, learned
 from .guard.policy import PersonalData, check_policy, for_reading, for_writing
 from .guard.quarantine import (
@@ -56,12 +65,17 @@ from .model import (
     DEFAULT_TENANT,
     DEFAULT_USER,
     DERIVED_KINDS,
+    ENTITY_KINDS,
     AddResult,
     Answer,
     Context,
+    Entity,
+    EntityCard,
+    EntityKind,
     HistoryEntry,
     Hit,
     ImportReport,
+    Link,
     MemoryUnit,
     Scope,
     Stats,
@@ -641,6 +655,47 @@ class Memory(MemoryAPI):
         """Every version of a unit, oldest first: its adds, updates and deletion."""
         unit_id = check_id("unit_id", unit_id)
         return self.store.history(unit_id, tenant=self.tenant, user_id=self._user_or_none(user_id))
+
+    def entities(
+        self,
+        *,
+        user_id: str | None = None,
+        kind: EntityKind | None = None,
+        limit: int | None = DEFAULT_ENTITY_LIMIT,
+    ) -> builtins.list[Entity]:
+        """The people, pets, places, organisations and other things the user's facts and events
+        mention, most mentioned first (``graph.entities``); ``kind`` keeps one kind."""
+        if kind is not None and kind not in ENTITY_KINDS:
+            raise UsageError(f"unknown entity kind {kind!r}: use {', '.join(ENTITY_KINDS)}")
+        if limit is not None:
+            check_count("limit", limit, maximum=MAX_LIMIT, minimum=0)
+        where = self._mentions(user_id)
+        found = [e for e in entities(self.store, where, self._speakers(where)) if kind in (None, e.kind)]
+        return found[:limit]
+
+    def entity(self, name: str, *, user_id: str | None = None) -> EntityCard:
+        """What memory holds about one entity, by its name, key or an alias in any case: the
+        facts and events that mention it (current facts first, then events newest first, then
+        what no longer holds), the relations they state, and the entities mentioned with it.
+        ``NotFoundError`` when the user's memory mentions no such entity."""
+        name = check_query("name", name)
+        where = self._mentions(user_id)
+        return entity_card(self.store, where, name, self._speakers(where))
+
+    def related(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[Link]:
+        """The active units linked to one unit (``graph.related``): the turns it came from, the
+        units drawn from it, what it replaced or was replaced by, and units of the same user that
+        mention the same entities (``via`` names the entity)."""
+        unit = self.get(unit_id, user_id=user_id)
+        return [link for link in related_units(self.store, unit) if not quarantined(link.unit)]
+
+    def _mentions(self, user_id: str | None) -> UnitFilter:
+        """The facts and events entities are read from: the user's, but those held for review."""
+        where = self._filter(user_id, None, None, ("fact", "event"), None, None)
+        return dataclasses.replace(where, without_flag=QUARANTINE)
+
+    def _speakers(self, where: UnitFilter) -> builtins.list[str]:
+        return self.store.speakers(dataclasses.replace(where, kinds=None, without_flag=None))
 
     def quarantined(self, *, user_id: str | None = None) -> builtins.list[MemoryUnit]:
         """Units held back for review, oldest first: messages that address the model or flood

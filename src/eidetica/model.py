@@ -9,6 +9,10 @@ from typing import Any, Literal
 
 UnitKind = Literal["turn", "fact", "event", "passage"]
 UnitStatus = Literal["active", "deleted"]
+EntityKind = Literal["person", "pet", "place", "organisation", "other"]
+ENTITY_KINDS: tuple[EntityKind, ...] = ("person", "pet", "place", "organisation", "other")
+ProfileSection = Literal["attributes", "relationships", "preferences", "activities"]
+LinkKind = Literal["derived_from", "derived", "supersedes", "superseded_by", "same_entity"]
 DERIVED_KINDS: tuple[UnitKind, ...] = ("fact", "event", "passage")
 
 #: A turn longer than this (in words) is no one line: the extractor also keeps it as passages, and
@@ -244,3 +248,96 @@ class Lesson:
     target: str
     unit_id: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class Entity:
+    """Someone or something a user's memory mentions: a person, a pet, a place, an organisation.
+
+    ``key`` is how units name it (``MemoryUnit.entities``), ``name`` how the conversation writes
+    it; ``aliases`` are the other keys found to be the same entity ("mel" for "melanie").
+    ``mentions`` counts the facts and events that mention it, said between ``first_mentioned``
+    and ``last_mentioned``.
+    """
+
+    key: str
+    name: str
+    kind: EntityKind
+    mentions: int
+    first_mentioned: datetime
+    last_mentioned: datetime
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A typed edge drawn from one unit: ``subject`` --``relation``--> ``object`` ("caroline",
+    "works at", "lgbtq center"), true from ``valid_from`` until ``valid_to`` (None: still true),
+    with the unit that states it and that unit's sources."""
+
+    subject: str
+    relation: str
+    object: str
+    unit_id: str
+    sources: tuple[str, ...]
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EntityCard:
+    """What memory holds about one entity: the units that mention it (current facts first, then
+    events newest first, then what no longer holds), the relations they state, and the entities
+    mentioned with it most often."""
+
+    entity: Entity
+    units: list[MemoryUnit]
+    relations: list[Relation]
+    related: list[str]
+
+
+@dataclass(frozen=True)
+class Link:
+    """How another unit relates to one unit: the turn it came from (``derived_from``), a unit
+    drawn from it (``derived``), what it replaced or was replaced by, or a unit mentioning the
+    same entity (``via`` names it)."""
+
+    kind: LinkKind
+    unit: MemoryUnit
+    via: str | None = None
+
+
+@dataclass(frozen=True)
+class ProfileLine:
+    """One line of a profile: a current statement about the person, quoted from a unit (its id
+    and sources given), filed under a ``section``."""
+
+    section: ProfileSection
+    text: str
+    unit_id: str
+    sources: tuple[str, ...]
+    said_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Who a person is, as memory holds it now: their current attributes, relationships,
+    preferences and activities, a line each (see ``graph.profile``); ``tokens`` is its size."""
+
+    entity: Entity
+    lines: list[ProfileLine]
+    tokens: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What one session was about: its most central current statements, quoted in the order they
+    were said under their day, within ``budget_tokens`` (see ``graph.summary``). ``unit_ids``
+    are the units quoted, ``sources`` the turns behind them."""
+
+    session_id: str
+    text: str
+    unit_ids: tuple[str, ...]
+    sources: tuple[str, ...]
+    tokens: int
+    budget_tokens: int

@@ -11,7 +11,20 @@ from datetime import datetime
 from typing import Any
 
 from . import errors
-from .model import AddResult, Answer, Context, HistoryEntry, Hit, MemoryUnit, Scope, Stats
+from .model import (
+    AddResult,
+    Answer,
+    Context,
+    Entity,
+    EntityCard,
+    HistoryEntry,
+    Hit,
+    Link,
+    MemoryUnit,
+    Relation,
+    Scope,
+    Stats,
+)
 
 JSON = dict[str, Any]
 
@@ -140,6 +153,43 @@ def stats_from_wire(data: JSON) -> Stats:
         bytes_on_disk=data.get("bytes_on_disk"),
         unembedded=data.get("unembedded", 0),
     )
+
+
+def entity_from_wire(data: JSON) -> Entity:
+    return Entity(
+        key=data["key"],
+        name=data["name"],
+        kind=data["kind"],
+        mentions=data["mentions"],
+        first_mentioned=datetime.fromisoformat(data["first_mentioned"]),
+        last_mentioned=datetime.fromisoformat(data["last_mentioned"]),
+        aliases=tuple(data.get("aliases", ())),
+    )
+
+
+def relation_from_wire(data: JSON) -> Relation:
+    return Relation(
+        subject=data["subject"],
+        relation=data["relation"],
+        object=data["object"],
+        unit_id=data["unit_id"],
+        sources=tuple(data.get("sources", ())),
+        valid_from=_time(data.get("valid_from")),
+        valid_to=_time(data.get("valid_to")),
+    )
+
+
+def entity_card_from_wire(data: JSON) -> EntityCard:
+    return EntityCard(
+        entity=entity_from_wire(data["entity"]),
+        units=[unit_from_wire(u) for u in data["units"]],
+        relations=[relation_from_wire(r) for r in data["relations"]],
+        related=[str(name) for name in data["related"]],
+    )
+
+
+def link_from_wire(data: JSON) -> Link:
+    return Link(kind=data["kind"], unit=unit_from_wire(data["unit"]), via=data.get("via"))
 
 
 def error_to_wire(exc: errors.EideticaError) -> JSON:

@@ -118,7 +118,7 @@ def test_units_carry_kind_entities_and_dates_in_the_turns_time_zone() -> None:
             "event",
             "Caroline went to a support group on 7 May 2023.",
             (0,),
-            ("Caroline", "support group"),
+            ("caroline", "support group"),
             datetime(2023, 5, 7, 12, 0, tzinfo=tz),
         ),
         Extracted("fact", "Melanie has two kids.", (1,), (), None),

@@ -53,6 +53,9 @@ TOOLS = {
     "memory_history",
     "memory_stats",
     "forget_user",
+    "list_entities",
+    "entity_card",
+    "related_memories",
 }
 KEYS = {"key-acme": "acme", "key-globex": "globex"}
 
@@ -159,6 +162,9 @@ async def check_tools_are_listed(session: ClientSession, *, with_user: bool) -> 
         "memory_history": {"id"},
         "memory_stats": set(),
         "forget_user": {"confirm"},
+        "list_entities": {"kind", "limit"},
+        "entity_card": {"name"},
+        "related_memories": {"id"},
     }
     assert set(expected) == TOOLS
     for name, properties in expected.items():

@@ -11,22 +11,22 @@ What lives where:
   opening the memory, progress bars, JSON and tables);
 - ``memory_commands``: add, search, context, answer, import, list, show, history, update,
   delete;
+- ``graph_commands``: entities, entity, related (who and what memory mentions);
 - ``memory_upkeep``: quarantine, review, forget, stats, users, rebuild;
 - ``reembed_command``: reembed, which moves a database to another embedder;
 - ``server_commands``: serve, demo, bench, mcp;
 - ``eval_commands``: the ``eval`` group (locomo, longmemeval, truth).
 
 Importing the command modules registers their commands on ``app``; the help page lists them in
-that order, so ``memory_commands`` is imported before ``server_commands``.
+that order, so ``memory_commands`` is imported first, then ``graph_commands``, then the rest.
 """
 
-from . import (  # noqa: F401  (they register the commands)
-    eval_commands,
-    memory_commands,
-    memory_upkeep,
-    reembed_command,
-    server_commands,
-)
+# isort: off
+from . import eval_commands, memory_commands  # noqa: F401  (they register the commands)
+from . import graph_commands  # noqa: F401
+from . import memory_upkeep, reembed_command, server_commands  # noqa: F401
+
+# isort: on
 from .common import _cli_words, app
 
 __all__ = ["_cli_words", "app", "main"]

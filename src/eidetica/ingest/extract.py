@@ -19,6 +19,7 @@ from datetime import datetime
 from itertools import islice
 
 from eidetica.dates import MONTH_NAMES, WEEKDAY_NAMES
+from eidetica.ingest.entity_names import entity_key, names_in
 from eidetica.ingest.names import Voices, listeners, voices_of
 from eidetica.ingest.referents import Referents
 from eidetica.ingest.relative_dates import resolve_relative
@@ -305,9 +306,6 @@ _BEFORE_OBJECT_YOU = frozenset(
     call called to for with at about from of by on in into like than around behind near without
     """.split()
 )
-_CAP_RUN_RE = re.compile(r"(?<![\w'’])[A-ZÀ-ÖØ-Þ][\w'’&-]*(?:[ ][A-ZÀ-ÖØ-Þ][\w'’&-]*)*")
-_CONTRACTION_RE = re.compile(r"['’](?:re|ve|ll|d|m|t)$")
-_POSSESSIVE_RE = re.compile(r"['’]s?$")
 _TERMINAL_RE = re.compile(r"[.!?…][\"'”’)\]]*$")
 _CONTRACTION_AUX = {"m": "is", "ve": "has", "ll": "will", "re": "is"}
 _PARTICIPLE_AFTER_D = frozenset("been had gone done seen known taken given got never".split())
@@ -539,40 +537,11 @@ def _is_past(words: list[str]) -> bool:
     return False
 
 
-def _normalise(name: str) -> str:
-    return _POSSESSIVE_RE.sub("", " ".join(name.lower().split()))
-
-
-def _entities(text: str, speaker: str | None, listener: str | None) -> tuple[str, ...]:
-    found: list[str] = []
-    if speaker:
-        found.append(_normalise(speaker))
-    if listener:
-        found.append(_normalise(listener))
-    for m in _CAP_RUN_RE.finditer(text):
-        run: list[str] = []
-        for n, token in enumerate(m.group().split(" ")):
-            bare = token.strip("'’&-")
-            low = bare.lower()
-            possessive = low.endswith(("'s", "’s"))
-            if possessive:
-                low = low[:-2]
-            elif _CONTRACTION_RE.search(low):
-                low = ""  # "They're", "Don't": contractions, not names ("O'Brien" keeps its capital)
-            # A sentence's first word is capitalised anyway; "Working", "Honestly", "Excited" are
-            # not names even though the stoplist cannot list every such word.
-            opener = n == 0 and m.start() == 0 and low.endswith(("ing", "ly", "ed")) and not bare.isupper()
-            if not low or low in _NOT_ENTITIES or low.isdigit() or opener:
-                if run:
-                    found.append(" ".join(run))
-                    run = []
-                continue
-            run.append(low)
-            if possessive:  # "Caroline's LGBTQ group": two names, not one
-                found.append(" ".join(run))
-                run = []
-        if run:
-            found.append(" ".join(run))
+def _entities(sentence: str, speaker: str | None, listener: str | None) -> tuple[str, ...]:
+    """Who and what a statement mentions, as entity keys: its speaker, the listener it names, and
+    the proper names the sentence (as said, before "I" became the speaker) holds."""
+    found = [entity_key(name) for name in (speaker, listener) if name]
+    found += [entity_key(name) for name in names_in(sentence, [n for n in (speaker, listener) if n])]
     return tuple(dict.fromkeys(e for e in found if e))
 
 
@@ -828,7 +797,7 @@ class RuleExtractor:
         else:
             kind, occurred = "fact", None
         listener = voices.listener_entity if rewriter.listener_used else None
-        entities = _entities(text, voices.speaker_entity, listener)
+        entities = _entities(sentence, voices.speaker_entity, listener)
         return _Pending(kind, text, [], entities, occurred)
 
 

@@ -26,6 +26,7 @@ from ..llms.base import JsonSchema
 from ..llms.structured import BatchedTask, BatchStats
 from ..llms.validate import schema_error
 from ..model import Extracted, TurnInput, UnitKind
+from .entity_names import entity_key
 
 __all__ = ["EXTRACT_SCHEMA", "UNIT_SCHEMA", "ExtractStats", "LLMExtractor", "render_turns"]
 
@@ -253,12 +254,9 @@ def _span(offset: int, batch: Sequence[TurnInput]) -> str:
 
 
 def _entities(names: Sequence[str]) -> tuple[str, ...]:
-    seen: dict[str, str] = {}
-    for name in names:
-        clean = " ".join(name.split()).strip(" .,;:")
-        if clean and clean.lower() not in seen:
-            seen[clean.lower()] = clean
-    return tuple(seen.values())
+    """The model's names as entity keys, the form the rule extractor writes, each once."""
+    keys = (entity_key(name.strip(" .,;:")) for name in names)
+    return tuple(dict.fromkeys(key for key in keys if key))
 
 
 def _noon(day: str | None, anchor: datetime | None) -> datetime | None:

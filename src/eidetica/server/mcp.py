@@ -16,7 +16,8 @@ whom it writes as, and reads span every agent of the user); ``id`` for ``unit_id
 ``import_file`` (it reads a path on the server's disk) and no ``answer`` (the calling agent is the
 model: ``get_context`` hands it the evidence); ``forget_user`` offers no ``compact`` (it locks the
 tables of every tenant, an operator's decision) and needs ``confirm``; ``list_memories`` always
-pages (no ``limit`` of None); ``memory_stats`` counts one user, never the whole tenant.
+pages and ``list_entities`` always has a ``limit`` (no ``limit`` of None); ``memory_stats`` counts
+one user, never the whole tenant.
 """
 
 from __future__ import annotations
@@ -33,29 +34,35 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from .. import __version__
-from ..api import DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT
+from ..api import DEFAULT_CONTEXT_BUDGET, DEFAULT_ENTITY_LIMIT, DEFAULT_K, DEFAULT_LIST_LIMIT
 from ..errors import AuthError, UsageError
 from ..guard.quarantine import quarantined
 from ..limits import MAX_BUDGET_TOKENS, MAX_K, MAX_LIMIT, MAX_OFFSET
 from ..memory import Memory
-from ..model import DEFAULT_TENANT, DEFAULT_USER
+from ..model import DEFAULT_TENANT, DEFAULT_USER, EntityKind
 from ..wire import error_to_wire
 from . import incidents
 from .mcp_views import (
     AddView,
     ContextView,
+    EntitiesView,
+    EntityCardView,
     ForgetView,
     HistoryView,
     Kind,
     ListView,
     Message,
+    RelatedView,
     SearchView,
     StatsView,
     UnitDetail,
     UsersView,
+    entity_card_view,
+    entity_view,
     history_view,
     hit_view,
     listed_view,
+    related_view,
     stats_view,
     stored_view,
     unit_detail,
@@ -354,6 +361,53 @@ class MemoryTools:
         entries = memory.history(id, user_id=user)
         return history_view(id, entries, held=quarantined(memory.get(id, user_id=user)))
 
+    def list_entities(
+        self,
+        ctx: Context,
+        kind: Annotated[
+            EntityKind | None,
+            Field(description="Only entities of this kind: person, pet, place, organisation, other."),
+        ] = None,
+        limit: Annotated[
+            int, Field(ge=1, le=TOOL_MAX_LIMIT, description="How many entities, the most mentioned first.")
+        ] = DEFAULT_ENTITY_LIMIT,
+        user_id: UserArg = None,
+    ) -> EntitiesView:
+        """List the people, pets, places and organisations memory mentions, most mentioned first.
+
+        Each has its name, kind, other names it goes by (aliases), how many memories mention it and
+        between which dates. Call entity_card with a name for what memory holds about it.
+        """
+        found = self._memory(ctx).entities(user_id=self._user(user_id), kind=kind, limit=limit)
+        return {"entities": [entity_view(e) for e in found]}
+
+    def entity_card(
+        self,
+        name: Annotated[
+            str, Field(description="A person's, place's or thing's name (any case), e.g. 'Ana'.")
+        ],
+        ctx: Context,
+        user_id: UserArg = None,
+    ) -> EntityCardView:
+        """Get everything memory holds about one person, pet, place or organisation, by name.
+
+        Returns the memories that mention it (facts that still hold first, then events, then what
+        no longer holds: valid_to says since when), the relations they state ("ana" "works at"
+        "nubank"), and the names mentioned with it most often. Fails when memory mentions no one
+        by that name: list_entities shows the names it knows.
+        """
+        card = self._memory(ctx).entity(name, user_id=self._user(user_id))
+        return entity_card_view(card)
+
+    def related_memories(self, id: IdArg, ctx: Context, user_id: UserArg = None) -> RelatedView:
+        """List the memories linked to one memory, and how each is linked.
+
+        derived_from: a message it was drawn from; derived: a fact or event drawn from it;
+        supersedes / superseded_by: what it replaced, what replaced it; same_entity: a memory that
+        mentions the same person, place or thing (named in via).
+        """
+        return related_view(id, self._memory(ctx).related(id, user_id=self._user(user_id)))
+
     def memory_stats(self, ctx: Context, user_id: UserArg = None) -> StatsView:
         """Count what memory holds for the user: active memories in all and by kind, deleted ones,
         and conversations (sessions)."""
@@ -406,6 +460,9 @@ TOOLS: dict[str, ToolAnnotations] = {
     ),
     "memory_history": READ_ONLY,
     "memory_stats": READ_ONLY,
+    "list_entities": READ_ONLY,
+    "entity_card": READ_ONLY,
+    "related_memories": READ_ONLY,
     "list_users": READ_ONLY,
     "forget_user": ERASES,
 }

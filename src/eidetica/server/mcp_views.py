@@ -3,7 +3,8 @@
 Views are built from ``wire.to_wire`` and keep what an agent needs to use a memory (its id, text,
 speaker, date and sources); ``get_memory`` adds the whole record, and ``add_memory`` leaves the
 texts out (the agent just sent them). ``memory_history`` shows a memory's versions and
-``memory_stats`` one user's counts.
+``memory_stats`` one user's counts; ``list_entities``, ``entity_card`` and ``related_memories``
+show who and what memory mentions and how memories link.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from ..guard.quarantine import QUARANTINE, quarantined
-from ..model import HistoryEntry, Hit, MemoryUnit, Stats
+from ..model import Entity, EntityCard, EntityKind, HistoryEntry, Hit, Link, LinkKind, MemoryUnit, Stats
 from ..wire import to_wire
 
 Kind = Literal["turn", "fact", "event", "passage"]
@@ -223,3 +224,108 @@ class UsersView(TypedDict):
     """The users a server keeps memories for."""
 
     users: list[str]
+
+
+class EntityView(TypedDict):
+    """Someone or something memory mentions: its name as written, the key memories name it by, its
+    kind, the other names found to be it, and how often and between when it was mentioned."""
+
+    name: str
+    key: str
+    kind: EntityKind
+    aliases: list[str]
+    mentions: int
+    first_mentioned: str
+    last_mentioned: str
+
+
+class EntitiesView(TypedDict):
+    """The entities memory mentions, most mentioned first."""
+
+    entities: list[EntityView]
+
+
+class CardUnitView(UnitView):
+    """A memory on an entity card; valid_to is when it stopped holding (null: it still holds)."""
+
+    valid_to: str | None
+
+
+class RelationView(TypedDict):
+    """A relation a memory states: subject, relation, object, true until valid_to (null: still
+    true); id is the memory that states it."""
+
+    subject: str
+    relation: str
+    object: str
+    id: str
+    valid_from: str | None
+    valid_to: str | None
+
+
+class EntityCardView(TypedDict):
+    """What memory holds about one entity: the memories that mention it (current facts first, then
+    events, then what no longer holds), the relations they state, the entities mentioned with it."""
+
+    entity: EntityView
+    units: list[CardUnitView]
+    relations: list[RelationView]
+    related: list[str]
+
+
+class LinkView(UnitView):
+    """A memory linked to another, and how: derived_from (a message it was drawn from), derived (a
+    fact or event drawn from it), supersedes, superseded_by, same_entity (via names the entity)."""
+
+    link: LinkKind
+    via: str | None
+
+
+class RelatedView(TypedDict):
+    """The memories linked to one memory."""
+
+    id: str
+    related: list[LinkView]
+
+
+def entity_view(entity: Entity) -> EntityView:
+    data = to_wire(entity)
+    return {
+        "name": data["name"],
+        "key": data["key"],
+        "kind": data["kind"],
+        "aliases": data["aliases"],
+        "mentions": data["mentions"],
+        "first_mentioned": data["first_mentioned"],
+        "last_mentioned": data["last_mentioned"],
+    }
+
+
+def entity_card_view(card: EntityCard) -> EntityCardView:
+    """An entity card for an agent: a memory held for review shows no text, and states no
+    relation (they are read from its text)."""
+    held = {unit.id for unit in card.units if quarantined(unit)}
+    return {
+        "entity": entity_view(card.entity),
+        "units": [{**unit_view(u), "valid_to": to_wire(u.valid_to)} for u in card.units],
+        "relations": [
+            {
+                "subject": r.subject,
+                "relation": r.relation,
+                "object": r.object,
+                "id": r.unit_id,
+                "valid_from": to_wire(r.valid_from),
+                "valid_to": to_wire(r.valid_to),
+            }
+            for r in card.relations
+            if r.unit_id not in held
+        ],
+        "related": list(card.related),
+    }
+
+
+def related_view(unit_id: str, links: list[Link]) -> RelatedView:
+    return {
+        "id": unit_id,
+        "related": [{**unit_view(link.unit), "link": link.kind, "via": link.via} for link in links],
+    }

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..model import AddResult, HistoryEntry, Hit, MemoryUnit
+from ..model import AddResult, Entity, HistoryEntry, Hit, Link, MemoryUnit
 
 
 class ErrorDetail(BaseModel):
@@ -65,6 +65,16 @@ class Forgotten(BaseModel):
     deleted: int = Field(description="How many units were erased.")
 
 
+class EntityList(BaseModel):
+    entities: list[Entity] = Field(
+        description="The entities the user's memory mentions, most mentioned first."
+    )
+
+
+class RelatedUnits(BaseModel):
+    related: list[Link] = Field(description="The units linked to the unit, and how each is linked.")
+
+
 class ProbeStatus(BaseModel):
     status: str
 
@@ -73,7 +83,7 @@ class ProbeStatus(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "A value the API cannot use, or a body that is not JSON."},
     401: {"model": ErrorResponse, "description": "No API key, or an unknown one (servers with keys)."},
-    404: {"model": ErrorResponse, "description": "No such unit (or route) in the caller's scope."},
+    404: {"model": ErrorResponse, "description": "No such unit or entity (or route) in the caller's scope."},
     408: {"model": ErrorResponse, "description": "The request body arrived too slowly."},
     413: {"model": ErrorResponse, "description": "The request body is over the server's limit."},
     421: {"model": ErrorResponse, "description": "A Host name this server without keys does not answer."},

@@ -22,16 +22,18 @@ from ..config import DEFAULT_MAX_BODY_MB, MIB, server_settings
 from ..errors import StoreError, UsageError
 from ..memory import Memory
 from ..metadata import from_json
-from ..model import Answer, Context, MemoryUnit, Stats
+from ..model import Answer, Context, EntityCard, MemoryUnit, Stats
 from . import api_docs, http_errors, ui
 from .hosts import HostGuard
 from .middleware import DEFAULT_BODY_TIMEOUT_S, GuardedRoute, RequestLog
 from .responses import (
     ADD_ANSWER,
     ERRORS,
+    EntityList,
     Forgotten,
     MemoriesPage,
     ProbeStatus,
+    RelatedUnits,
     SearchHits,
     UnitHistory,
     UserList,
@@ -40,6 +42,7 @@ from .schemas import (
     AddRequest,
     AnswerRequest,
     ContextRequest,
+    EntitiesQuery,
     ListQuery,
     ReviewRequest,
     SearchRequest,
@@ -185,6 +188,35 @@ def stats(query: Annotated[UserQuery, Query()], memory: Caller) -> JSONResponse:
     return _json(memory.stats(user_id=query.user_id))
 
 
+# -- entities -------------------------------------------------------------------------------------
+
+
+@api.get("/entities", tags=["entities"], response_model=EntityList)
+def list_entities(query: Annotated[EntitiesQuery, Query()], memory: Caller) -> JSONResponse:
+    """The people, pets, places, organisations and other things a user's memory mentions, most
+    mentioned first: ``{"entities": [...]}``; ``kind`` keeps one kind."""
+    return _json({"entities": memory.entities(**_arguments(query))})
+
+
+@api.get("/entities/{name:path}", tags=["entities"], response_model=EntityCard)
+def entity_card(
+    name: Annotated[str, Path(description="An entity's name, key or alias, in any case.")],
+    query: Annotated[UserQuery, Query()],
+    memory: Caller,
+) -> JSONResponse:
+    """What memory holds about one entity: the units that mention it (current facts first), the
+    relations they state and the entities mentioned with it; 404 when none is known by that name."""
+    return _json(memory.entity(name, user_id=query.user_id))
+
+
+@api.get("/memories/{unit_id}/related", tags=["entities"], response_model=RelatedUnits)
+def related_memories(unit_id: UnitId, query: Annotated[UserQuery, Query()], memory: Caller) -> JSONResponse:
+    """The units linked to one unit: ``{"related": [...]}``, each with how it is linked (the turn it
+    came from, what was drawn from it, what it replaced or was replaced by, or an entity both
+    mention, named in ``via``)."""
+    return _json({"related": memory.related(unit_id, user_id=query.user_id)})
+
+
 # -- users ------------------------------------------------------------------------------------------
 
 
@@ -267,6 +299,10 @@ def create_app(
         openapi_tags=[
             {"name": "memories", "description": "Write, read, change and delete memory units."},
             {"name": "reading", "description": "Search, packed context and counts."},
+            {
+                "name": "entities",
+                "description": "Who and what memory mentions, what it holds about each, and how units link.",
+            },
             {"name": "users", "description": "List the users, erase one."},
             {"name": "probes", "description": "Liveness and readiness, without authentication."},
         ],

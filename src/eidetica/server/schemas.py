@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 from ..api import (
     DEFAULT_ANSWER_BUDGET,
     DEFAULT_CONTEXT_BUDGET,
+    DEFAULT_ENTITY_LIMIT,
     DEFAULT_K,
     DEFAULT_LIST_LIMIT,
     split_commas,
@@ -33,11 +34,12 @@ from ..limits import (
     MAX_YEAR,
     MIN_YEAR,
 )
+from ..model import ENTITY_KINDS
 
 _TIME_RANGE = f"between the years {MIN_YEAR} and {MAX_YEAR} (UTC)"
 
 
-def _bounds(**keywords: int) -> Callable[[dict[str, Any]], None]:
+def _bounds(**keywords: Any) -> Callable[[dict[str, Any]], None]:
     """A ``json_schema_extra`` that adds JSON-schema ``keywords`` to a field's schema, to its
     non-null branch when it may be null; nothing is validated by pydantic."""
 
@@ -256,3 +258,24 @@ class ListQuery(_Query):
         str | None,
         Field(description=_FILTER + ' A JSON object, e.g. {"project": "apollo"}.'),
     ] = None
+
+
+class EntitiesQuery(_Query):
+    """Which of the entities a user's memory mentions to list, most mentioned first."""
+
+    user_id: UserId = None
+    # Text, checked by ``Memory`` (a 400 in its words); the document lists the kinds it takes.
+    kind: Annotated[
+        str | None,
+        Field(
+            description=f"Only entities of this kind: {', '.join(ENTITY_KINDS)}.",
+            json_schema_extra=_bounds(enum=list(ENTITY_KINDS)),
+        ),
+    ] = None
+    limit: Annotated[
+        int,
+        Field(
+            description="How many entities, at most (the most mentioned).",
+            json_schema_extra=_bounds(minimum=0, maximum=MAX_LIMIT),
+        ),
+    ] = DEFAULT_ENTITY_LIMIT

@@ -43,6 +43,8 @@ class UnitFilter:
     #: Only units whose metadata holds this key, whatever its value: the flags Eidetica keeps
     #: itself ("quarantine"), found by the store rather than by reading every unit of the user.
     flagged: str | None = None
+    #: Only units whose metadata lacks this key: what is not held for review ("quarantine").
+    without_flag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,21 @@ class ReembedState:
     staged: int
     total: int
 
+
+@dataclass(frozen=True)
+class EntityMentions:
+    """How the units a filter selects mention one entity key: how many of them, said between
+    ``first`` and ``last``, and the texts of a few (newest first), to read what kind it is."""
+
+    key: str
+    units: int
+    first: datetime
+    last: datetime
+    samples: tuple[str, ...]
+
+
+#: How many texts ``Store.entity_mentions`` returns for each entity: enough for its kind to show.
+ENTITY_SAMPLES = 12
 
 #: How many of a word's newest units ``Store.newest_with_words`` reads for each one it returns: a
 #: word said in thousands of turns but in few of the units a filter selects ("next", "remember")
@@ -218,6 +235,17 @@ class Store(Protocol):
         include_deleted: bool = False,
     ) -> list[MemoryUnit]:
         """Return units oldest first (by time said, then stored)."""
+        ...
+
+    def entity_mentions(self, where: UnitFilter) -> list[EntityMentions]:
+        """Every entity key the units ``where`` selects mention (``MemoryUnit.entities``), with
+        how many mention it, when (a unit's ``valid_from``, else its time, else its storing) and
+        up to ``ENTITY_SAMPLES`` of their texts; most mentioned first."""
+        ...
+
+    def mentioning(self, where: UnitFilter, keys: Sequence[str], limit: int) -> list[MemoryUnit]:
+        """Up to ``limit`` of the units ``where`` selects that mention any of the entity ``keys``,
+        newest said first."""
         ...
 
     def speakers(self, where: UnitFilter) -> list[str]:

@@ -41,9 +41,10 @@ def sqlite_holds(column: str, key: str) -> tuple[str, list[Any]]:
     return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE key = ?)", [key]
 
 
-def postgres_holds(column: str, key: str) -> tuple[str, dict[str, Any]]:
-    """Whether ``column`` holds ``key`` at its top level, whatever the value (``json``, as above)."""
-    return f"({column}::json -> %(flag_key)s) IS NOT NULL", {"flag_key": key}
+def postgres_holds(column: str, key: str, *, name: str = "flag_key") -> tuple[str, dict[str, Any]]:
+    """Whether ``column`` holds ``key`` at its top level, whatever the value (``json``, as above);
+    ``name`` is the query parameter that carries the key."""
+    return f"({column}::json -> %({name})s) IS NOT NULL", {name: key}
 
 
 def postgres_clauses(column: str, wanted: MetadataFilter) -> tuple[list[str], dict[str, Any]]:

@@ -45,7 +45,17 @@ from ..embedders.base import Vectors
 from ..errors import DuplicateTurnError, NotFoundError, StoreError
 from ..model import HistoryEntry, Lesson, MemoryUnit, Scope, Stats
 from . import postgres_reembed, versions
-from .base import NEWEST_WALK, REEMBEDDED, NewUnit, ReembedState, Revision, UnitFilter, embedder_mismatch
+from .base import (
+    ENTITY_SAMPLES,
+    NEWEST_WALK,
+    REEMBEDDED,
+    EntityMentions,
+    NewUnit,
+    ReembedState,
+    Revision,
+    UnitFilter,
+    embedder_mismatch,
+)
 from .json_columns import dump_json, load_json
 from .postgres_lexical import Postings, bm25
 from .postgres_schema import APP_ROLE, TENANT_SETTING, migrate
@@ -489,6 +499,49 @@ class PostgresStore:
             rows = conn.execute(
                 f"SELECT {UNIT_COLUMNS} FROM eidetica.units u WHERE {clauses} "
                 "ORDER BY coalesce(occurred_at, recorded_at), seq LIMIT %(limit)s OFFSET %(offset)s",
+                params,
+            ).fetchall()
+        return [unit_from_row(r, utc) for r in rows]
+
+    def entity_mentions(self, where: UnitFilter) -> list[EntityMentions]:
+        """Every entity key the selected units mention, with counts, times and a few texts."""
+        clauses, params = filter_sql(where)
+        params["samples"] = ENTITY_SAMPLES
+        mentions = (
+            "WITH m AS (SELECT e.key, u.text, u.seq, "
+            "coalesce(u.valid_from, u.occurred_at, u.recorded_at) AS at FROM eidetica.units u "
+            f"CROSS JOIN LATERAL json_array_elements_text(u.entities::json) AS e(key) WHERE {clauses}) "
+        )
+        with self.transaction(where.scope.tenant) as conn:
+            counts = conn.execute(
+                mentions + "SELECT key, count(*), min(at), max(at) FROM m GROUP BY key", params
+            ).fetchall()
+            sampled = conn.execute(
+                mentions + "SELECT key, text FROM (SELECT key, text, row_number() OVER "
+                "(PARTITION BY key ORDER BY at DESC, seq DESC) AS n FROM m) s WHERE n <= %(samples)s",
+                params,
+            ).fetchall()
+        samples: dict[str, list[str]] = {}
+        for key, text in sampled:
+            samples.setdefault(key, []).append(text)
+        found = [
+            EntityMentions(key, n, first.astimezone(UTC), last.astimezone(UTC), tuple(samples.get(key, ())))
+            for key, n, first, last in counts
+        ]
+        return sorted(found, key=lambda e: (-e.units, e.key))
+
+    def mentioning(self, where: UnitFilter, keys: Sequence[str], limit: int) -> list[MemoryUnit]:
+        """The newest selected units whose entities hold one of ``keys``."""
+        if not keys:
+            return []
+        clauses, params = filter_sql(where)
+        params.update(keys=list(keys), limit=limit)
+        with self.transaction(where.scope.tenant) as conn:
+            rows = conn.execute(
+                f"SELECT {UNIT_COLUMNS} FROM eidetica.units u WHERE {clauses} AND EXISTS (SELECT 1 "
+                "FROM json_array_elements_text(u.entities::json) AS e(key) WHERE e.key = ANY(%(keys)s)) "
+                "ORDER BY coalesce(u.valid_from, u.occurred_at, u.recorded_at) DESC, u.seq DESC "
+                "LIMIT %(limit)s",
                 params,
             ).fetchall()
         return [unit_from_row(r, utc) for r in rows]

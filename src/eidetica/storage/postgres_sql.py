@@ -56,6 +56,10 @@ def filter_sql(where: UnitFilter, *, include_deleted: bool = False) -> tuple[str
         held, key = postgres_holds("u.metadata", where.flagged)
         clauses.append(held)
         params.update(key)
+    if where.without_flag is not None:
+        held, key = postgres_holds("u.metadata", where.without_flag, name="without_flag")
+        clauses.append(f"NOT ({held})")
+        params.update(key)
     return " AND ".join(clauses), params
 
 

@@ -29,8 +29,10 @@ from ..errors import DuplicateTurnError, NotFoundError, StoreError
 from ..model import HistoryEntry, Lesson, MemoryUnit, Scope, Stats
 from . import fts_index, owner_changes, sqlite_reembed, vector_codec, versions
 from .base import (
+    ENTITY_SAMPLES,
     NEWEST_WALK,
     REEMBEDDED,
+    EntityMentions,
     NewUnit,
     ReembedState,
     Revision,
@@ -459,6 +461,43 @@ class SQLiteStore:
         rows = self._read(sql, (*params, -1 if limit is None else limit, offset))
         return [unit_from_row(r, _from_epoch) for r in rows]
 
+    def entity_mentions(self, where: UnitFilter) -> list[EntityMentions]:
+        """Every entity key the selected units mention, with counts, times and a few texts."""
+        clauses, params = _filter_sql(where, prefix="u.")
+        mentions = (
+            "WITH m AS (SELECT je.value AS key, u.text AS text, u.rid AS rid, "
+            f"coalesce(u.valid_from, u.occurred_at, u.recorded_at) AS at "
+            f"FROM units u, json_each(u.entities) je WHERE {clauses}) "
+        )
+        counts = self._read(mentions + "SELECT key, count(*), min(at), max(at) FROM m GROUP BY key", params)
+        samples: dict[str, list[str]] = {}
+        for key, text in self._read(
+            mentions + "SELECT key, text FROM (SELECT key, text, row_number() OVER "
+            "(PARTITION BY key ORDER BY at DESC, rid DESC) AS n FROM m) WHERE n <= ?",
+            (*params, ENTITY_SAMPLES),
+        ):
+            samples.setdefault(key, []).append(text)
+        found = [
+            EntityMentions(key, n, _from_epoch(first) or _epoch0(), _from_epoch(last) or _epoch0(),
+                           tuple(samples.get(key, ())))
+            for key, n, first, last in counts
+        ]  # fmt: skip
+        return sorted(found, key=lambda e: (-e.units, e.key))
+
+    def mentioning(self, where: UnitFilter, keys: Sequence[str], limit: int) -> list[MemoryUnit]:
+        """The newest selected units whose entities hold one of ``keys``."""
+        if not keys:
+            return []
+        clauses, params = _filter_sql(where, prefix="")
+        marks = ",".join("?" * len(keys))
+        rows = self._read(
+            f"SELECT {UNIT_COLUMNS} FROM units WHERE {clauses} AND EXISTS (SELECT 1 FROM "
+            f"json_each(units.entities) WHERE value IN ({marks})) "
+            "ORDER BY coalesce(valid_from, occurred_at, recorded_at) DESC, rid DESC LIMIT ?",
+            (*params, *keys, limit),
+        )
+        return [unit_from_row(r, _from_epoch) for r in rows]
+
     def speakers(self, where: UnitFilter) -> list[str]:
         """Distinct speakers of the active turns ``where`` selects.
 
@@ -714,6 +753,10 @@ def _filter_sql(where: UnitFilter, *, prefix: str, include_deleted: bool = False
     if where.flagged is not None:
         held, key = sqlite_holds(f"{prefix}metadata", where.flagged)
         clauses.append(held)
+        params.extend(key)
+    if where.without_flag is not None:
+        held, key = sqlite_holds(f"{prefix}metadata", where.without_flag)
+        clauses.append(f"NOT ({held})")
         params.extend(key)
     return " AND ".join(clauses), params
 
