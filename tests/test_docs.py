@@ -79,8 +79,9 @@ def test_exported_names_are_pinned() -> None:
     assert sorted(eidetica.__all__) == [
         "AddResult", "Answer", "AuthError", "Client", "Context", "EideticaError", "EmbedderError",
         "Entity", "EntityCard", "HistoryEntry", "Hit", "ImportReport", "InputFormatError", "LLMError",
-        "Link", "Memory", "MemoryUnit", "NotFoundError", "Relation", "Scope", "ScopeError",
-        "ServerError", "Stats", "StoreError", "TurnInput", "UsageError", "__version__",
+        "Link", "Memory", "MemoryUnit", "NotFoundError", "Profile", "ProfileLine", "Relation", "Scope",
+        "ScopeError", "ServerError", "Stats", "StoreError", "Summary", "TurnInput", "UsageError",
+        "__version__",
     ]  # fmt: skip
     for name in eidetica.__all__:
         assert hasattr(eidetica, name)

@@ -22,6 +22,7 @@ from eidetica import Client, Memory
 from eidetica.aio import AsyncClient, AsyncMemory
 from eidetica.api import MemoryAPI
 from eidetica.cli import app as cli_app
+from eidetica.limits import MAX_BUDGET_TOKENS
 from eidetica.model import ENTITY_KINDS
 from eidetica.server.mcp import McpSettings, create_server
 from eidetica.server.rest import create_app
@@ -51,6 +52,8 @@ REST_ROUTES = {
     "entities": ("get", "/v1/entities"),
     "entity": ("get", "/v1/entities/{name}"),
     "related": ("get", "/v1/memories/{unit_id}/related"),
+    "profile": ("get", "/v1/profile"),
+    "summary": ("get", "/v1/sessions/{session_id}/summary"),
     "quarantined": ("get", "/v1/quarantine"),
     "review": ("post", "/v1/quarantine/{unit_id}"),
     "forget": ("delete", "/v1/users/{user_id}"),
@@ -77,6 +80,8 @@ CLI_COMMANDS = {
     "entities": "entities",
     "entity": "entity",
     "related": "related",
+    "profile": "profile",
+    "summary": "summary",
     "quarantined": "quarantine",
     "review": "review",
     "forget": "forget",
@@ -109,6 +114,8 @@ MCP_TOOLS = {
     "entities": "list_entities",
     "entity": "entity_card",
     "related": "related_memories",
+    "profile": "user_profile",
+    "summary": "session_summary",
     "forget": "forget_user",
     "stats": "memory_stats",
     "users": "list_users",
@@ -209,6 +216,8 @@ def test_the_contract_names_every_operation_of_memory() -> None:
         "entities",
         "entity",
         "related",
+        "profile",
+        "summary",
         "quarantined",
         "review",
         "forget",
@@ -274,6 +283,41 @@ def test_every_face_lists_entities_with_the_contracts_limit_and_kinds(store: Sto
     schema = tool.input_schema["properties"]
     assert schema["limit"]["default"] == limit
     assert [branch.get("enum") for branch in schema["kind"]["anyOf"]] == [list(ENTITY_KINDS), None]
+
+
+def test_every_face_summarises_with_the_contracts_budget_and_profiles_anyone(
+    store: Store, embedder: Any
+) -> None:
+    """A summary's ``budget_tokens`` defaults to the contract's on every face, and bounds it as
+    ``context`` does; a profile's ``name`` and a summary's budget are optional everywhere, the
+    session id is not."""
+    budget = inspect.signature(MemoryAPI.summary).parameters["budget_tokens"].default
+    assert inspect.signature(MemoryAPI.profile).parameters["name"].default is None
+    document = create_app(Tenants(store, embedder=embedder)).openapi()
+    method, path = REST_ROUTES["summary"]
+    query = {p["name"]: p for p in document["paths"][path][method]["parameters"]}
+    assert query["budget_tokens"]["schema"]["default"] == budget
+    assert (query["budget_tokens"]["schema"]["minimum"], query["budget_tokens"]["schema"]["maximum"]) == (
+        1,
+        MAX_BUDGET_TOKENS,
+    )
+    assert query["session_id"]["in"] == "path" and query["session_id"]["required"]
+    method, path = REST_ROUTES["profile"]
+    profile_query = {p["name"]: p for p in document["paths"][path][method]["parameters"]}
+    assert not profile_query["name"].get("required", False)
+    group: Any = typer.main.get_command(cli_app)
+    summary = {param.name: param for param in group.commands[CLI_COMMANDS["summary"]].params}
+    assert summary["budget"].default == budget and summary["budget"].opts == ["--budget"]
+    assert summary["session"].required and summary["session"].metavar == "SESSION_ID"
+    profile = {param.name: param for param in group.commands[CLI_COMMANDS["profile"]].params}
+    assert profile["name"].default is None and profile["name"].opts == ["--name"]
+    server = create_server(Tenants(store, embedder=embedder), McpSettings())
+    tools = {t.name: t for t in asyncio.run(server.list_tools())}
+    schema = tools[MCP_TOOLS["summary"]].input_schema
+    assert schema["properties"]["budget_tokens"]["default"] == budget
+    assert schema["properties"]["budget_tokens"]["maximum"] == MAX_BUDGET_TOKENS
+    assert schema["required"] == ["session_id"]
+    assert "required" not in tools[MCP_TOOLS["profile"]].input_schema
 
 
 @pytest.mark.parametrize("face", [Memory, Client, AsyncMemory, AsyncClient])

@@ -26,7 +26,9 @@ from .model import (
     ImportReport,
     Link,
     MemoryUnit,
+    Profile,
     Stats,
+    Summary,
     UnitKind,
 )
 
@@ -41,6 +43,8 @@ DEFAULT_ANSWER_BUDGET = 1000
 DEFAULT_LIST_LIMIT = 100
 #: Entities ``entities`` returns unless asked for another number: the most mentioned.
 DEFAULT_ENTITY_LIMIT = 100
+#: Tokens of a session's ``summary``: a short paragraph.
+DEFAULT_SUMMARY_BUDGET = 200
 
 Messages = str | dict[str, Any] | Sequence[dict[str, Any]]
 
@@ -199,6 +203,17 @@ class MemoryAPI(Protocol):
     def related(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[Link]:
         """The units linked to one unit: its turns, what was drawn from it, what it replaced or
         was replaced by, and units mentioning the same entities."""
+        ...
+
+    def profile(self, *, user_id: str | None = None, name: str | None = None) -> Profile:
+        """Who a person is as memory holds it now (the user themself unless ``name`` says whom):
+        their current attributes, relationships, preferences and activities, a quoted unit each."""
+        ...
+
+    def summary(
+        self, session_id: str, *, user_id: str | None = None, budget_tokens: int = DEFAULT_SUMMARY_BUDGET
+    ) -> Summary:
+        """What one session was about: its most central current statements within ``budget_tokens``."""
         ...
 
     def quarantined(self, *, user_id: str | None = None) -> builtins.list[MemoryUnit]:

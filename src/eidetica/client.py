@@ -20,12 +20,13 @@ from .api import (
     DEFAULT_ENTITY_LIMIT,
     DEFAULT_K,
     DEFAULT_LIST_LIMIT,
+    DEFAULT_SUMMARY_BUDGET,
     MemoryAPI,
 )
 from .errors import NotFoundError, ServerError, UsageError
 from .ingest.formats import read_file
 from .ingest.importing import owned_by, store_batches
-from .limits import MAX_LIMIT
+from .limits import MAX_BUDGET_TOKENS, MAX_LIMIT, check_count, type_name
 from .metadata import check_filter
 from .model import (
     AddResult,
@@ -39,7 +40,9 @@ from .model import (
     ImportReport,
     Link,
     MemoryUnit,
+    Profile,
     Stats,
+    Summary,
     TurnInput,
     UnitKind,
 )
@@ -311,7 +314,7 @@ class Client(MemoryAPI):
             raise UsageError("name must be a non-empty string")  # the words of Memory.entity
         return self._call(
             "GET",
-            f"/v1/entities/{quote(name, safe='')}",
+            f"/v1/entities/{_segment(name)}",
             wire.entity_card_from_wire,
             params={"user_id": user_id},
         )
@@ -324,6 +327,31 @@ class Client(MemoryAPI):
             _unit_path(unit_id) + "/related",
             lambda d: [wire.link_from_wire(link) for link in d["related"]],
             params={"user_id": user_id},
+        )
+
+    def profile(self, *, user_id: str | None = None, name: str | None = None) -> Profile:
+        """Who a person is as memory holds it now (the user themself unless ``name`` says whom):
+        their current attributes, relationships, preferences and activities, a quoted unit each."""
+        if name is not None and not isinstance(name, str):
+            raise UsageError("name must be a non-empty string")  # the words of Memory.profile
+        return self._call(
+            "GET", "/v1/profile", wire.profile_from_wire, params={"user_id": user_id, "name": name}
+        )
+
+    def summary(
+        self, session_id: str, *, user_id: str | None = None, budget_tokens: int = DEFAULT_SUMMARY_BUDGET
+    ) -> Summary:
+        """What one session was about: its most central current statements within ``budget_tokens``."""
+        if not isinstance(session_id, str):
+            raise UsageError(f"session_id must be a string, got {type_name(session_id)}")
+        if not isinstance(budget_tokens, int) or isinstance(budget_tokens, bool):
+            # A query string carries no type: what is not an integer is refused here, in Memory's words.
+            check_count("budget_tokens", budget_tokens, maximum=MAX_BUDGET_TOKENS)
+        return self._call(
+            "GET",
+            f"/v1/sessions/{_segment(session_id)}/summary",
+            wire.summary_from_wire,
+            params={"user_id": user_id, "budget_tokens": budget_tokens},
         )
 
     def quarantined(self, *, user_id: str | None = None) -> builtins.list[MemoryUnit]:
@@ -356,7 +384,7 @@ class Client(MemoryAPI):
             raise UsageError("user_id must not be empty")
         return self._call(
             "DELETE",
-            f"/v1/users/{quote(user_id, safe='')}",
+            f"/v1/users/{_segment(user_id)}",
             lambda d: int(d["deleted"]),
             params={"compact": "true"} if compact else None,
         )
@@ -431,7 +459,13 @@ class Client(MemoryAPI):
 def _unit_path(unit_id: str) -> str:
     if not isinstance(unit_id, str):
         raise NotFoundError(f"unit id must be a string, got {type(unit_id).__name__}")
-    return f"/v1/memories/{quote(unit_id, safe='')}"
+    return f"/v1/memories/{_segment(unit_id)}"
+
+
+def _segment(value: str) -> str:
+    """``value`` as one path segment: every reserved character escaped, and its dots too, so that
+    an id of "." or ".." is not taken for a relative path and dropped on the way."""
+    return quote(value, safe="").replace(".", "%2E")
 
 
 def _reading(

@@ -17,14 +17,17 @@ from .api import (
     DEFAULT_ENTITY_LIMIT,
     DEFAULT_K,
     DEFAULT_LIST_LIMIT,
+    DEFAULT_SUMMARY_BUDGET,
     MemoryAPI,
 )
 from .background import BackgroundEmbedder
 from .dates import parse_moment, parse_timestamp
 from .embedders import Embedder, load_embedder
-from .errors import DuplicateTurnError, LLMError, UsageError
+from .errors import DuplicateTurnError, LLMError, NotFoundError, UsageError
 from .graph.entities import entities, entity_card
+from .graph.profile import profile
 from .graph.related import related as related_units
+from .graph.summary import SUMMARY_SCAN, summarise
 from .guard.lessons import MAX_LESSONS, learned
 from .guard.policy import PersonalData, check_policy, for_reading, for_writing
 from .guard.quarantine import (
@@ -77,8 +80,10 @@ from .model import (
     ImportReport,
     Link,
     MemoryUnit,
+    Profile,
     Scope,
     Stats,
+    Summary,
     TurnInput,
     UnitKind,
 )
@@ -688,6 +693,52 @@ class Memory(MemoryAPI):
         mention the same entities (``via`` names the entity)."""
         unit = self.get(unit_id, user_id=user_id)
         return [link for link in related_units(self.store, unit) if not quarantined(link.unit)]
+
+    def profile(self, *, user_id: str | None = None, name: str | None = None) -> Profile:
+        """Who a person is, as memory holds it now (``graph.profile``): their current attributes,
+        relationships, preferences and activities, each line quoting a unit with its sources.
+        ``name`` says whom (a name, key or alias); without it, the person who speaks as the user.
+        Superseded, corrected, deleted and held statements never appear."""
+        where = self._mentions(user_id)
+        speakers = self._speakers(where)
+        if name is None:
+            users = self.store.speakers(
+                dataclasses.replace(where, kinds=None, roles=("user",), without_flag=None)
+            )
+            named = [s for s in users if not is_role_label(s)]
+            if len(named) != 1:
+                raise UsageError(
+                    "this memory has no user who gave a name; name the person"
+                    if not named
+                    else f"several people speak as the user ({', '.join(sorted(named))}); name one"
+                )
+            name = named[0]
+        return profile(self.store, where, check_query("name", name), speakers, self.tokens)
+
+    def summary(
+        self, session_id: str, *, user_id: str | None = None, budget_tokens: int = DEFAULT_SUMMARY_BUDGET
+    ) -> Summary:
+        """What one session was about (``graph.summary``): its most central current facts and
+        events, quoted in the order they were said under their day, within ``budget_tokens``.
+        ``NotFoundError`` when the user has no such session."""
+        session_id = check_id("session_id", session_id)
+        check_count("budget_tokens", budget_tokens, maximum=MAX_BUDGET_TOKENS)
+        where = dataclasses.replace(self._mentions(user_id), kinds=None)
+        scope = dataclasses.replace(where.scope, session_id=session_id)
+        if not self.store.count(dataclasses.replace(where, scope=scope), at_most=1):
+            raise NotFoundError(f"no session {session_id!r} in this user's memory")
+        units = self.store.list_units(
+            dataclasses.replace(where, scope=scope, kinds=("fact", "event")), limit=SUMMARY_SCAN
+        )
+        text, quoted = summarise(units, self.tokens, budget_tokens)
+        return Summary(
+            session_id=session_id,
+            text=text,
+            unit_ids=tuple(u.id for u in quoted),
+            sources=tuple(dict.fromkeys(s for u in quoted for s in u.sources)),
+            tokens=self.tokens.count(text),
+            budget_tokens=budget_tokens,
+        )
 
     def _mentions(self, user_id: str | None) -> UnitFilter:
         """The facts and events entities are read from: the user's, but those held for review."""

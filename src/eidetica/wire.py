@@ -21,9 +21,12 @@ from .model import (
     Hit,
     Link,
     MemoryUnit,
+    Profile,
+    ProfileLine,
     Relation,
     Scope,
     Stats,
+    Summary,
 )
 
 JSON = dict[str, Any]
@@ -190,6 +193,35 @@ def entity_card_from_wire(data: JSON) -> EntityCard:
 
 def link_from_wire(data: JSON) -> Link:
     return Link(kind=data["kind"], unit=unit_from_wire(data["unit"]), via=data.get("via"))
+
+
+def profile_line_from_wire(data: JSON) -> ProfileLine:
+    return ProfileLine(
+        section=data["section"],
+        text=data["text"],
+        unit_id=data["unit_id"],
+        sources=tuple(data.get("sources", ())),
+        said_at=_time(data.get("said_at")),
+    )
+
+
+def profile_from_wire(data: JSON) -> Profile:
+    return Profile(
+        entity=entity_from_wire(data["entity"]),
+        lines=[profile_line_from_wire(line) for line in data["lines"]],
+        tokens=data["tokens"],
+    )
+
+
+def summary_from_wire(data: JSON) -> Summary:
+    return Summary(
+        session_id=data["session_id"],
+        text=data["text"],
+        unit_ids=tuple(data["unit_ids"]),
+        sources=tuple(data.get("sources", ())),
+        tokens=data["tokens"],
+        budget_tokens=data["budget_tokens"],
+    )
 
 
 def error_to_wire(exc: errors.EideticaError) -> JSON:

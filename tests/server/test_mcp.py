@@ -56,6 +56,8 @@ TOOLS = {
     "list_entities",
     "entity_card",
     "related_memories",
+    "user_profile",
+    "session_summary",
 }
 KEYS = {"key-acme": "acme", "key-globex": "globex"}
 
@@ -165,6 +167,8 @@ async def check_tools_are_listed(session: ClientSession, *, with_user: bool) -> 
         "list_entities": {"kind", "limit"},
         "entity_card": {"name"},
         "related_memories": {"id"},
+        "user_profile": {"name"},
+        "session_summary": {"session_id", "budget_tokens"},
     }
     assert set(expected) == TOOLS
     for name, properties in expected.items():

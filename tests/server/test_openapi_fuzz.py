@@ -105,6 +105,8 @@ BINDINGS = {
     "ids": (
         "path.unit_id",
         "path.user_id",
+        "path.session_id",
+        "path.name",
         "query.user_id",
         "query.agent_id",
         "query.session_id",
@@ -114,7 +116,7 @@ BINDINGS = {
         "body.user_name",
     ),
     "times": ("body.timestamp", "body.since", "body.until", "body.as_of"),
-    "counts": ("body.k", "body.budget_tokens", "query.limit", "query.offset"),
+    "counts": ("body.k", "body.budget_tokens", "query.budget_tokens", "query.limit", "query.offset"),
     "texts": ("body.messages", "body.query", "body.question", "body.text"),
 }
 

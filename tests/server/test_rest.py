@@ -237,6 +237,8 @@ def test_health_readiness_and_openapi(live: LiveServer) -> None:
         "/v1/memories/{unit_id}/related": {"get"},
         "/v1/entities": {"get"},
         "/v1/entities/{name}": {"get"},
+        "/v1/profile": {"get"},
+        "/v1/sessions/{session_id}/summary": {"get"},
         "/v1/search": {"post"},
         "/v1/context": {"post"},
         "/v1/answer": {"post"},

@@ -214,6 +214,38 @@ def test_a_changed_fact_is_marked_superseded_and_links_to_what_replaced_it(
     expect(page.locator(f'.links .unit[data-id="{old["id"]}"]')).to_have_count(1)
 
 
+def test_people_page_shows_the_profile_the_entities_and_each_entitys_card(
+    page: Page, served_without_keys: Served
+) -> None:
+    entities = api(served_without_keys, "GET", "/entities", params={"user_id": DEMO_USER})["entities"]
+    profile = api(served_without_keys, "GET", "/profile", params={"user_id": DEMO_USER})
+    page.goto(f"/ui/#/people/{DEMO_USER}")
+    expect(page.locator("#entities tbody tr")).to_have_count(len(entities))
+    for entity in entities[:5]:
+        row = page.locator(f'#entities tr[data-key="{entity["key"]}"]')
+        expect(row.locator('td[data-label="Mentions"]')).to_have_text(str(entity["mentions"]))
+        expect(row).to_have_attribute("data-kind", entity["kind"])
+    expect(page.get_by_role("heading", name=f"Profile of {profile['entity']['name']}")).to_be_visible()
+    expect(page.locator("#profile .profile-lines li")).to_have_count(len(profile["lines"]))
+    screenshot(page, "people")
+    # Narrowed to one kind, by the API.
+    places = api(served_without_keys, "GET", "/entities", params={"user_id": DEMO_USER, "kind": "place"})
+    page.locator("#f-entity-kind").select_option("place")
+    expect(page.locator("#entities tbody tr")).to_have_count(len(places["entities"]))
+    expect(page.locator('#entities tbody tr:not([data-kind="place"])')).to_have_count(0)
+    # The card of the most mentioned place: the units that name it, as the API lists them.
+    place = places["entities"][0]
+    card = api(served_without_keys, "GET", f"/entities/{place['name']}", params={"user_id": DEMO_USER})
+    page.locator(f'#entities tr[data-key="{place["key"]}"] th a').click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(place["name"])
+    shown = page.locator("#entity-units .unit").evaluate_all("rows => rows.map(r => r.dataset.id)")
+    assert shown == [u["id"] for u in card["units"]]
+    screenshot(page, "entity")
+    # A unit naming the place links to the others that name it.
+    page.locator("#entity-units .unit a.text").first.click()
+    expect(page.locator("#same-entity .unit").first).to_be_visible()
+
+
 def test_search_playground_shows_every_channels_score_and_the_context_budget(
     page: Page, served_without_keys: Served
 ) -> None:

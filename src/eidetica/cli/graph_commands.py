@@ -1,5 +1,5 @@
 """The commands that read who and what memory mentions, one per ``Memory`` method: entities,
-entity and related."""
+entity, related, profile and summary."""
 
 from __future__ import annotations
 
@@ -10,8 +10,18 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ..api import DEFAULT_ENTITY_LIMIT
-from ..model import ENTITY_KINDS, Entity, EntityCard, EntityKind, Link, MemoryUnit, Relation
+from ..api import DEFAULT_ENTITY_LIMIT, DEFAULT_SUMMARY_BUDGET
+from ..model import (
+    ENTITY_KINDS,
+    Entity,
+    EntityCard,
+    EntityKind,
+    Link,
+    MemoryUnit,
+    Profile,
+    Relation,
+    Summary,
+)
 from .common import (
     DbOption,
     JsonOption,
@@ -23,6 +33,7 @@ from .common import (
     _print_json,
     _said,
     app,
+    err,
     out,
 )
 
@@ -173,3 +184,94 @@ def _links_table(links: list[Link]) -> Table:
     for link in links:
         table.add_row(link.kind, Text(link.via or ""), link.unit.id, _said(link.unit))
     return table
+
+
+@app.command()
+@_handled
+def profile(
+    user: UserOption = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name", help="Whose profile: a name, key or alias (default: the one who speaks as the user)."
+        ),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show who a person is as memory holds it now: attributes, relationships, preferences, activities.
+
+    Each line quotes one current memory, with the day it was said and its id (to copy into show or
+    related); what was superseded, corrected or deleted never appears. Without --name, the person
+    who speaks as the user.
+    """
+    with _open(db) as memory:
+        found = memory.profile(user_id=user, name=name)
+    if as_json:
+        _print_json(found)
+    else:
+        _print_profile(found)
+
+
+def _print_profile(found: Profile) -> None:
+    """The profile as headed lists, one per section that has lines, and its size on stderr."""
+    e = found.entity
+    header = Text(e.name, style="bold")
+    header.append(f"  {e.kind}, {e.mentions} mention{'s' if e.mentions != 1 else ''}")
+    header.append(f", {_day(e.first_mentioned)} to {_day(e.last_mentioned)}", style="dim")
+    out.print(header)
+    if not found.lines:
+        out.print(Text(f"memory holds nothing current that says who {e.name} is"))
+    for section in dict.fromkeys(line.section for line in found.lines):
+        lines = Table.grid(padding=(0, 2))
+        lines.add_column("when", no_wrap=True)
+        lines.add_column("memory", overflow="fold", ratio=1)
+        for line in found.lines:
+            if line.section == section:
+                lines.add_row(_day(line.said_at), Text(line.text).append(f"\n{line.unit_id}", style="dim"))
+        out.print(f"\n[bold]{section}[/bold]")
+        out.print(lines)
+    err.print(f"[dim]{found.tokens} tokens[/dim]")
+
+
+@app.command()
+@_handled
+def summary(
+    session: Annotated[str, typer.Argument(metavar="SESSION_ID", help="A session id (see list --json).")],
+    user: UserOption = None,
+    budget: Annotated[
+        int, typer.Option(help="The most tokens the summary may take.")
+    ] = DEFAULT_SUMMARY_BUDGET,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Summarise one session: its most central current facts and events, in the order they were said.
+
+    The statements are quoted as memory holds them now, under their day, within the token budget;
+    the line after says how many tokens it took and which memories it quotes.
+    """
+    with _open(db) as memory:
+        found = memory.summary(session, user_id=user, budget_tokens=budget)
+    if as_json:
+        _print_json(found)
+    else:
+        _print_summary(found)
+
+
+def _print_summary(found: Summary) -> None:
+    """The summary's text, ready for a prompt, on stdout; its size and the units it quotes on stderr."""
+    if found.text:
+        out.print(found.text, markup=False, highlight=False)
+    else:
+        out.print(
+            f"session {escape(found.session_id)} has no current fact or event that fits in "
+            f"{found.budget_tokens} tokens",
+            highlight=False,
+        )
+    quoted = f": {', '.join(found.unit_ids)}" if found.unit_ids else ""
+    err.print(
+        f"[dim]{found.tokens}/{found.budget_tokens} tokens, {len(found.unit_ids)} units quoted"
+        f"{escape(quoted)}[/dim]",
+        highlight=False,
+        soft_wrap=True,
+    )

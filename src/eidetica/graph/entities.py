@@ -24,7 +24,7 @@ from ..model import Entity, EntityCard, EntityKind, MemoryUnit, Relation
 from ..storage.base import EntityMentions, Store, UnitFilter
 from .kinds import kind_of
 
-__all__ = ["CARD_UNITS", "RELATED_ENTITIES", "entities", "entity_card"]
+__all__ = ["CARD_UNITS", "RELATED_ENTITIES", "entities", "entity_card", "find_entity"]
 
 #: The most units an entity card holds (current facts first).
 CARD_UNITS = 50
@@ -52,7 +52,7 @@ def entity_card(
 ) -> EntityCard:
     """What memory holds about the entity ``name`` (its name, key or an alias, in any case)."""
     known = entities(store, where, speakers)
-    entity = _find(known, name)
+    entity = find_entity(known, name)
     keys = (entity.key, *entity.aliases)
     units = _current_first(store.mentioning(where, keys, limit))
     names = {key: e.name for e in known for key in (e.key, *e.aliases)}
@@ -68,8 +68,9 @@ def entity_card(
 
 
 def relations(units: Iterable[MemoryUnit], keys: Sequence[str]) -> list[Relation]:
-    """The typed edges ``units`` state about any of ``keys``: each claim whose subject or value
-    names one ("caroline|works at" → "lgbtq center"), valid while its unit holds."""
+    """The typed edges ``units`` state about any of ``keys``: each claim whose subject names one
+    ("caroline|works at" → "lgbtq center") or whose value is one ("sam|location" → "oslo"),
+    valid while its unit holds."""
     edges: list[Relation] = []
     for unit in units:
         if unit.kind == "passage":
@@ -78,7 +79,7 @@ def relations(units: Iterable[MemoryUnit], keys: Sequence[str]) -> list[Relation
         for claim in analyse(unit.text, speaker).claims:
             subject, stem = claim.key.split("|", 1)
             relation = _as_written(stem, unit.text)
-            if not any(_holds(subject, key) or _holds(claim.value, key) for key in keys):
+            if not any(_holds(subject, key) or claim.value == key for key in keys):
                 continue
             edges.append(
                 Relation(
@@ -146,7 +147,8 @@ def _merge_aliases(found: list[Entity]) -> list[Entity]:
     return list(by_key.values())
 
 
-def _find(known: Sequence[Entity], name: str) -> Entity:
+def find_entity(known: Sequence[Entity], name: str) -> Entity:
+    """The entity ``name`` names: by its key, an alias or its name, in any case."""
     key = entity_key(name)
     for entity in known:
         if key == entity.key or key in entity.aliases or key == entity_key(entity.name):

@@ -42,7 +42,8 @@ _WORK_NOUNS = (
 _BRAND_BEFORE = r"wearing|wear|wore|bought|buy|sponsored by|sponsor|sponsors|brand|deal with"
 _PET_NOUNS = (
     r"dogs?|pupp(?:y|ies)|pups?|cats?|kittens?|kitty|pets?|bunny|rabbit|hamster|guinea pig|parrot|"
-    r"bird|horse|pony|turtle|tortoise|fish|lizard|snake|ferret"
+    r"bird|horse|pony|turtle|tortoise|fish|lizard|snake|ferret|terrier|retriever|labrador|poodle|"
+    r"spaniel|beagle|bulldog|husky|collie|corgi|dachshund|tabby|mix"
 )
 _PLACE_WORDS = (
     r"Canyon|Park|Lake|River|Mountains?|Mount|Mt|Beach|Islands?|City|Town|Village|Street|St|Avenue|"
@@ -83,6 +84,8 @@ def _cues(name: str) -> tuple[tuple[EntityKind, re.Pattern[str]], ...]:
     )
 
 
+#: A language or a nationality ("Portuguese", "English", "Swedish"): no place, however "in" it is.
+_LANGUAGE_NAME = re.compile(r"^[A-Z][a-z]+(?:ese|ish)$")
 _PLACE_NAME = re.compile(rf"\b(?:{_PLACE_WORDS})$")
 _ORGANISATION_NAME = re.compile(rf"\b(?:{_ORGANISATION_WORDS})$")
 
@@ -103,6 +106,8 @@ def kind_of(name: str, sentences: Iterable[str], speakers: Iterable[str] = ()) -
     key = name.lower()
     if any(key == speaker.lower() for speaker in speakers):
         return "person"
+    if _LANGUAGE_NAME.match(name):
+        return "other"
     if _PLACE_NAME.search(name):
         return "place"
     if _ORGANISATION_NAME.search(name):

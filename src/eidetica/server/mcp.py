@@ -34,7 +34,13 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from .. import __version__
-from ..api import DEFAULT_CONTEXT_BUDGET, DEFAULT_ENTITY_LIMIT, DEFAULT_K, DEFAULT_LIST_LIMIT
+from ..api import (
+    DEFAULT_CONTEXT_BUDGET,
+    DEFAULT_ENTITY_LIMIT,
+    DEFAULT_K,
+    DEFAULT_LIST_LIMIT,
+    DEFAULT_SUMMARY_BUDGET,
+)
 from ..errors import AuthError, UsageError
 from ..guard.quarantine import quarantined
 from ..limits import MAX_BUDGET_TOKENS, MAX_K, MAX_LIMIT, MAX_OFFSET
@@ -52,9 +58,11 @@ from .mcp_views import (
     Kind,
     ListView,
     Message,
+    ProfileView,
     RelatedView,
     SearchView,
     StatsView,
+    SummaryView,
     UnitDetail,
     UsersView,
     entity_card_view,
@@ -62,9 +70,11 @@ from .mcp_views import (
     history_view,
     hit_view,
     listed_view,
+    profile_view,
     related_view,
     stats_view,
     stored_view,
+    summary_view,
     unit_detail,
 )
 from .tenants import Tenants
@@ -408,6 +418,46 @@ class MemoryTools:
         """
         return related_view(id, self._memory(ctx).related(id, user_id=self._user(user_id)))
 
+    def user_profile(
+        self,
+        ctx: Context,
+        name: Annotated[
+            str | None,
+            Field(description="Whose profile: a person's name (any case), e.g. 'Ana'; omit for the user."),
+        ] = None,
+        user_id: UserArg = None,
+    ) -> ProfileView:
+        """Get who a person is as memory holds it now: the user, or someone they talk about.
+
+        Returns a few current statements each under attributes (where they live, work, their age:
+        the newest value only), relationships (their family, friends and pets), preferences (what
+        they like or avoid) and activities (what they do or plan), each with the memory id that
+        says it. What was superseded or deleted never appears. Without a name, the person who
+        speaks as the user: it fails when no one or several did (then name one), or when memory
+        knows no one by that name (list_entities shows the names it knows).
+        """
+        return profile_view(self._memory(ctx).profile(user_id=self._user(user_id), name=name))
+
+    def session_summary(
+        self,
+        session_id: Annotated[str, Field(description="The conversation to summarise (its session_id).")],
+        ctx: Context,
+        budget_tokens: Annotated[
+            int, Field(ge=1, le=MAX_BUDGET_TOKENS, description="The most tokens the summary may take.")
+        ] = DEFAULT_SUMMARY_BUDGET,
+        user_id: UserArg = None,
+    ) -> SummaryView:
+        """Summarise one past conversation: its most central facts and events that still hold.
+
+        The text quotes them in the order they were said, under their day, within budget_tokens;
+        ids are the memories it quotes (get_memory or related_memories take them). Fails when the
+        user has no conversation with that session_id.
+        """
+        found = self._memory(ctx).summary(
+            session_id, user_id=self._user(user_id), budget_tokens=budget_tokens
+        )
+        return summary_view(found)
+
     def memory_stats(self, ctx: Context, user_id: UserArg = None) -> StatsView:
         """Count what memory holds for the user: active memories in all and by kind, deleted ones,
         and conversations (sessions)."""
@@ -463,6 +513,8 @@ TOOLS: dict[str, ToolAnnotations] = {
     "list_entities": READ_ONLY,
     "entity_card": READ_ONLY,
     "related_memories": READ_ONLY,
+    "user_profile": READ_ONLY,
+    "session_summary": READ_ONLY,
     "list_users": READ_ONLY,
     "forget_user": ERASES,
 }

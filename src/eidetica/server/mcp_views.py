@@ -4,18 +4,32 @@ Views are built from ``wire.to_wire`` and keep what an agent needs to use a memo
 speaker, date and sources); ``get_memory`` adds the whole record, and ``add_memory`` leaves the
 texts out (the agent just sent them). ``memory_history`` shows a memory's versions and
 ``memory_stats`` one user's counts; ``list_entities``, ``entity_card`` and ``related_memories``
-show who and what memory mentions and how memories link.
+show who and what memory mentions and how memories link; ``user_profile`` and ``session_summary``
+quote who a person is and what a session was about.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from ..guard.quarantine import QUARANTINE, quarantined
-from ..model import Entity, EntityCard, EntityKind, HistoryEntry, Hit, Link, LinkKind, MemoryUnit, Stats
+from ..model import (
+    Entity,
+    EntityCard,
+    EntityKind,
+    HistoryEntry,
+    Hit,
+    Link,
+    LinkKind,
+    MemoryUnit,
+    Profile,
+    ProfileSection,
+    Stats,
+    Summary,
+)
 from ..wire import to_wire
 
 Kind = Literal["turn", "fact", "event", "passage"]
@@ -328,4 +342,76 @@ def related_view(unit_id: str, links: list[Link]) -> RelatedView:
     return {
         "id": unit_id,
         "related": [{**unit_view(link.unit), "link": link.kind, "via": link.via} for link in links],
+    }
+
+
+class ProfileLineView(TypedDict):
+    """A current statement about the person: its text, when it was said, the memory that says it
+    (id) and the messages it comes from (sources)."""
+
+    text: str
+    said_at: str | None
+    id: str
+    sources: list[str]
+
+
+class ProfileView(TypedDict):
+    """Who a person is as memory holds it now: what holds one value at a time (attributes: where
+    they live, work, their age), the people and animals of theirs, what they like or avoid, what
+    they do or plan; the newest first in each; tokens is the size of all the lines."""
+
+    entity: EntityView
+    attributes: list[ProfileLineView]
+    relationships: list[ProfileLineView]
+    preferences: list[ProfileLineView]
+    activities: list[ProfileLineView]
+    tokens: int
+
+
+class SummaryView(TypedDict):
+    """What one session was about: its most central current statements under their day, within
+    budget_tokens; ids are the memories it quotes, sources the messages they come from."""
+
+    session_id: str
+    text: str
+    tokens: int
+    budget_tokens: int
+    ids: list[str]
+    sources: list[str]
+
+
+#: The sections of a profile, in the order ``graph.profile`` fills them.
+SECTIONS: tuple[ProfileSection, ...] = get_args(ProfileSection)
+
+
+def profile_view(found: Profile) -> ProfileView:
+    """A profile for an agent, its lines under their sections."""
+    sections: dict[ProfileSection, list[ProfileLineView]] = {section: [] for section in SECTIONS}
+    for line in found.lines:
+        sections[line.section].append(
+            {
+                "text": line.text,
+                "said_at": to_wire(line.said_at),
+                "id": line.unit_id,
+                "sources": list(line.sources),
+            }
+        )
+    return {
+        "entity": entity_view(found.entity),
+        "attributes": sections["attributes"],
+        "relationships": sections["relationships"],
+        "preferences": sections["preferences"],
+        "activities": sections["activities"],
+        "tokens": found.tokens,
+    }
+
+
+def summary_view(found: Summary) -> SummaryView:
+    return {
+        "session_id": found.session_id,
+        "text": found.text,
+        "tokens": found.tokens,
+        "budget_tokens": found.budget_tokens,
+        "ids": list(found.unit_ids),
+        "sources": list(found.sources),
     }

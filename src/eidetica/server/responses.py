@@ -83,7 +83,10 @@ class ProbeStatus(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "A value the API cannot use, or a body that is not JSON."},
     401: {"model": ErrorResponse, "description": "No API key, or an unknown one (servers with keys)."},
-    404: {"model": ErrorResponse, "description": "No such unit or entity (or route) in the caller's scope."},
+    404: {
+        "model": ErrorResponse,
+        "description": "No such unit, entity or session (or route) in the caller's scope.",
+    },
     408: {"model": ErrorResponse, "description": "The request body arrived too slowly."},
     413: {"model": ErrorResponse, "description": "The request body is over the server's limit."},
     421: {"model": ErrorResponse, "description": "A Host name this server without keys does not answer."},

@@ -22,7 +22,7 @@ from ..config import DEFAULT_MAX_BODY_MB, MIB, server_settings
 from ..errors import StoreError, UsageError
 from ..memory import Memory
 from ..metadata import from_json
-from ..model import Answer, Context, EntityCard, MemoryUnit, Stats
+from ..model import Answer, Context, EntityCard, MemoryUnit, Profile, Stats, Summary
 from . import api_docs, http_errors, ui
 from .hosts import HostGuard
 from .middleware import DEFAULT_BODY_TIMEOUT_S, GuardedRoute, RequestLog
@@ -44,8 +44,10 @@ from .schemas import (
     ContextRequest,
     EntitiesQuery,
     ListQuery,
+    ProfileQuery,
     ReviewRequest,
     SearchRequest,
+    SummaryQuery,
     UpdateRequest,
     UserQuery,
 )
@@ -217,6 +219,28 @@ def related_memories(unit_id: UnitId, query: Annotated[UserQuery, Query()], memo
     return _json({"related": memory.related(unit_id, user_id=query.user_id)})
 
 
+# -- profiles -------------------------------------------------------------------------------------
+
+
+@api.get("/profile", tags=["profiles"], response_model=Profile)
+def person_profile(query: Annotated[ProfileQuery, Query()], memory: Caller) -> JSONResponse:
+    """Who a person is as memory holds it now: their current attributes, relationships, preferences
+    and activities, each line quoting a unit with its date and sources. Without ``name``, the one
+    person who speaks as the user (400 when there is none, or several); 404 for an unknown name."""
+    return _json(memory.profile(**_arguments(query)))
+
+
+@api.get("/sessions/{session_id:path}/summary", tags=["profiles"], response_model=Summary)
+def session_summary(
+    session_id: Annotated[str, Path(description="A session id (it may hold slashes and spaces).")],
+    query: Annotated[SummaryQuery, Query()],
+    memory: Caller,
+) -> JSONResponse:
+    """What one session was about: its most central current facts and events, quoted in the order
+    they were said under their day, within ``budget_tokens``; 404 when the user has no such session."""
+    return _json(memory.summary(session_id, **_arguments(query)))
+
+
 # -- users ------------------------------------------------------------------------------------------
 
 
@@ -302,6 +326,10 @@ def create_app(
             {
                 "name": "entities",
                 "description": "Who and what memory mentions, what it holds about each, and how units link.",
+            },
+            {
+                "name": "profiles",
+                "description": "Who a person is, and what a session was about, quoted from memory.",
             },
             {"name": "users", "description": "List the users, erase one."},
             {"name": "probes", "description": "Liveness and readiness, without authentication."},

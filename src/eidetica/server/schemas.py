@@ -20,6 +20,7 @@ from ..api import (
     DEFAULT_ENTITY_LIMIT,
     DEFAULT_K,
     DEFAULT_LIST_LIMIT,
+    DEFAULT_SUMMARY_BUDGET,
     split_commas,
 )
 from ..limits import (
@@ -279,3 +280,26 @@ class EntitiesQuery(_Query):
             json_schema_extra=_bounds(minimum=0, maximum=MAX_LIMIT),
         ),
     ] = DEFAULT_ENTITY_LIMIT
+
+
+class ProfileQuery(_Query):
+    """Whose profile: a person by name, or the one who speaks as the user."""
+
+    user_id: UserId = None
+    name: Annotated[
+        str | None,
+        Field(
+            description="The person (a name, key or alias, in any case); absent: the one person who "
+            "speaks as the user.",
+            json_schema_extra=_bounds(minLength=1, maxLength=MAX_QUERY_CHARS),
+        ),
+    ] = None
+
+
+class SummaryQuery(_Query):
+    """Whose session to summarise, and in how many tokens."""
+
+    user_id: UserId = None
+    budget_tokens: Annotated[
+        int, Field(description="The most tokens the summary may take.", json_schema_extra=BudgetTokens)
+    ] = DEFAULT_SUMMARY_BUDGET

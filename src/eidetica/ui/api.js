@@ -61,6 +61,11 @@ export const api = {
   quarantined: (user) => call("GET", "/quarantine", { query: { user_id: user } }).then((a) => a.memories),
   review: (user, id, approve) =>
     call("POST", `/quarantine/${encodeURIComponent(id)}`, { query: { user_id: user }, body: { approve } }),
+  entities: (user, kind) => call("GET", "/entities", { query: { user_id: user, kind } }).then((a) => a.entities),
+  entity: (user, name) => call("GET", `/entities/${encodeURIComponent(name)}`, { query: { user_id: user } }),
+  related: (user, id) =>
+    call("GET", `/memories/${encodeURIComponent(id)}/related`, { query: { user_id: user } }).then((a) => a.related),
+  profile: (user) => call("GET", "/profile", { query: { user_id: user } }),
   search: (body) => call("POST", "/search", { body }).then((a) => a.hits),
   context: (body) => call("POST", "/context", { body }),
   answer: (body) => call("POST", "/answer", { body }),

@@ -1,11 +1,12 @@
 // The UI's frame: one layout, one navigation, views chosen by the address's fragment
 // (#/view/user/...). A view is a function that fills the element it is given (and keeps it up to
-// date after the reader's actions); adding a page (the entity graph, say) is one entry in VIEWS
+// date after the reader's actions); adding a page is one entry in VIEWS
 // and, when it is a place to go, one in NAV.
 
 import { ApiError, api, apiKey, setApiKey } from "./api.js";
 import { fill, h, route } from "./dom.js";
 import { browseView } from "./browse.js";
+import { entityView, peopleView } from "./people.js";
 import { playgroundView } from "./playground.js";
 import { reviewView } from "./review.js";
 import { unitView } from "./unit.js";
@@ -18,11 +19,14 @@ const VIEWS = {
   unit: unitView,
   search: playgroundView,
   review: reviewView,
+  people: peopleView,
+  entity: entityView,
 };
 /** The places the navigation offers: a label and the view it opens for the chosen user. */
 const NAV = [
   { label: "Users", view: "users", perUser: false },
   { label: "Memory", view: "browse", perUser: true },
+  { label: "People", view: "people", perUser: true },
   { label: "Search", view: "search", perUser: true },
   { label: "Review", view: "review", perUser: true },
 ];

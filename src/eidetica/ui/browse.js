@@ -52,7 +52,7 @@ export function unitRow(user, unit) {
     h(
       "div",
       { class: "meta" },
-      when(unit.occurred_at || unit.recorded_at),
+      when(unit.occurred_at || unit.valid_from || unit.recorded_at), // a fact: when it was said
       badge(unit.kind, "kind"),
       state === "current" ? null : badge(state),
       unit.speaker ? h("span", { class: "speaker" }, unit.speaker) : null,

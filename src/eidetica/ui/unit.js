@@ -82,6 +82,7 @@ export async function unitView(root, { user, args }) {
   const state = stateOf(unit);
   const redraw = () => unitView(root, { user, args });
   const derived = unit.kind === "turn" ? await api.list(user, { derived_from: unit.id, include_deleted: "true" }) : [];
+  const sameEntity = unit.status === "deleted" ? [] : (await api.related(user, unit.id)).filter((l) => l.kind === "same_entity");
   const meta = unit.metadata || {};
   const ids = (value) => [value].flat().filter(Boolean); // one id or a list of them
   const editable = unit.kind !== "turn" && unit.status !== "deleted";
@@ -120,6 +121,19 @@ export async function unitView(root, { user, args }) {
       : null,
     ids(meta.supersedes).length ? [h("h2", {}, "Replaces"), await linked(user, ids(meta.supersedes))] : null,
     ids(meta.superseded_by).length ? [h("h2", {}, "Replaced by"), await linked(user, ids(meta.superseded_by))] : null,
+    sameEntity.length
+      ? [
+          h("h2", {}, "Also about the same people and things"),
+          h(
+            "div",
+            { id: "same-entity" },
+            [...new Set(sameEntity.map((l) => l.via))].map((via) => [
+              h("h3", {}, link(via, "entity", user, via)),
+              h("ol", { class: "units" }, sameEntity.filter((l) => l.via === via).map((l) => unitRow(user, l.unit))),
+            ]),
+          ),
+        ]
+      : null,
     Object.keys(extra).length ? [h("h2", {}, "Metadata"), h("pre", { class: "json" }, JSON.stringify(extra, null, 2))] : null,
     h("h2", {}, "History"),
     timeline(history),
