@@ -35,6 +35,17 @@ export function field(label, control) {
   return h("div", { class: "field" }, h("label", { for: control.id }, label), control);
 }
 
+/** A table of records: a header of column names, then one row a record, as ``row`` builds it
+ * (each cell carries its column's name as ``data-label``, for the narrow-screen cards). */
+export function grid(id, columns, records, row) {
+  return h(
+    "table",
+    { id, class: "grid" },
+    h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
+    h("tbody", {}, records.map(row)),
+  );
+}
+
 /** A link inside the UI to a view (its parts are encoded). */
 export function link(text, ...parts) {
   return h("a", { href: route(...parts) }, text);

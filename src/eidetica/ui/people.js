@@ -3,7 +3,7 @@
 // what comes up with it). Everything is read from /v1, as every other view is.
 
 import { ApiError, api } from "./api.js";
-import { badge, field, fill, h, link, route, when } from "./dom.js";
+import { badge, field, fill, grid, h, link, route, when } from "./dom.js";
 import { unitRow } from "./browse.js";
 
 const KINDS = ["person", "pet", "place", "organisation", "other"];
@@ -49,29 +49,20 @@ function kindFilter(user, kind) {
 
 function entityTable(user, entities) {
   if (entities.length === 0) return h("p", { class: "muted", id: "no-entities" }, "Memory names no one and nothing of this kind yet.");
-  return h(
-    "table",
-    { id: "entities", class: "grid" },
-    h("thead", {}, h("tr", {}, ["Name", "Kind", "Mentions", "First", "Last"].map((c) => h("th", { scope: "col" }, c)))),
+  return grid("entities", ["Name", "Kind", "Mentions", "First", "Last"], entities, (e) =>
     h(
-      "tbody",
-      {},
-      entities.map((e) =>
-        h(
-          "tr",
-          { dataset: { key: e.key, kind: e.kind } },
-          h(
-            "th",
-            { scope: "row", "data-label": "Name" },
-            link(e.name, "entity", user, e.name),
-            e.aliases.length ? h("span", { class: "muted aliases" }, ` also ${e.aliases.join(", ")}`) : null,
-          ),
-          h("td", { "data-label": "Kind" }, badge(e.kind, "kind")),
-          h("td", { "data-label": "Mentions", class: "number" }, e.mentions),
-          h("td", { "data-label": "First" }, when(e.first_mentioned)),
-          h("td", { "data-label": "Last" }, when(e.last_mentioned)),
-        ),
+      "tr",
+      { dataset: { key: e.key, kind: e.kind } },
+      h(
+        "th",
+        { scope: "row", "data-label": "Name" },
+        link(e.name, "entity", user, e.name),
+        e.aliases.length ? h("span", { class: "muted aliases" }, ` also ${e.aliases.join(", ")}`) : null,
       ),
+      h("td", { "data-label": "Kind" }, badge(e.kind, "kind")),
+      h("td", { "data-label": "Mentions", class: "number" }, e.mentions),
+      h("td", { "data-label": "First" }, when(e.first_mentioned)),
+      h("td", { "data-label": "Last" }, when(e.last_mentioned)),
     ),
   );
 }
@@ -91,24 +82,15 @@ export async function peopleView(root, { user, args }) {
 }
 
 function relationsTable(relations) {
-  return h(
-    "table",
-    { id: "relations", class: "grid" },
-    h("thead", {}, h("tr", {}, ["Subject", "Relation", "Object", "From", "Until"].map((c) => h("th", { scope: "col" }, c)))),
+  return grid("relations", ["Subject", "Relation", "Object", "From", "Until"], relations, (r) =>
     h(
-      "tbody",
-      {},
-      relations.map((r) =>
-        h(
-          "tr",
-          { class: r.valid_to ? "state-superseded" : "state-current" },
-          h("td", { "data-label": "Subject" }, r.subject),
-          h("td", { "data-label": "Relation" }, r.relation),
-          h("td", { "data-label": "Object" }, r.object),
-          h("td", { "data-label": "From" }, when(r.valid_from)),
-          h("td", { "data-label": "Until" }, r.valid_to ? when(r.valid_to) : "now"),
-        ),
-      ),
+      "tr",
+      { class: r.valid_to ? "state-superseded" : "state-current" },
+      h("td", { "data-label": "Subject" }, r.subject),
+      h("td", { "data-label": "Relation" }, r.relation),
+      h("td", { "data-label": "Object" }, r.object),
+      h("td", { "data-label": "From" }, when(r.valid_from)),
+      h("td", { "data-label": "Until" }, r.valid_to ? when(r.valid_to) : "now"),
     ),
   );
 }

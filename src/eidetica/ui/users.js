@@ -2,7 +2,7 @@
 // without vectors, units held for review.
 
 import { api } from "./api.js";
-import { fill, h, link, when } from "./dom.js";
+import { fill, grid, h, link, when } from "./dom.js";
 
 const KINDS = ["turn", "fact", "event", "passage"];
 /** Users summarised on the page (three API calls each); the picker still offers every user. */
@@ -51,32 +51,23 @@ export async function usersView(root, { users }) {
       KINDS.map((k) => `${total(k)} ${k}s`).join(" · "),
     ),
     legend(),
-    h(
-      "table",
-      { id: "users", class: "grid" },
-      h(
-        "thead",
-        {},
-        h("tr", {}, ["User", "Mix", ...KINDS.map((k) => k + "s"), "Sessions", "Deleted", "Unembedded", "Held", "Last activity"].map((c) => h("th", { scope: "col" }, c))),
-      ),
-      h(
-        "tbody",
-        {},
-        rows.map((row) =>
-          h(
-            "tr",
-            { dataset: { user: row.user } },
-            h("th", { scope: "row", "data-label": "User" }, link(row.user, "browse", row.user)),
-            h("td", { "data-label": "Mix", class: "mix-cell" }, mixBar(row.stats.units_by_kind, row.units)),
-            KINDS.map((k) => h("td", { "data-label": k + "s", class: "number" }, row.stats.units_by_kind[k] || 0)),
-            h("td", { "data-label": "Sessions", class: "number" }, row.stats.sessions),
-            h("td", { "data-label": "Deleted", class: "number" }, row.stats.deleted),
-            h("td", { "data-label": "Unembedded", class: "number" }, row.stats.unembedded),
-            h("td", { "data-label": "Held", class: "number" }, row.held ? link(String(row.held), "review", row.user) : 0),
-            h("td", { "data-label": "Last activity" }, row.last ? when(row.last.occurred_at || row.last.recorded_at) : "—"),
-          ),
+    grid(
+      "users",
+      ["User", "Mix", ...KINDS.map((k) => k + "s"), "Sessions", "Deleted", "Unembedded", "Held", "Last activity"],
+      rows,
+      (row) =>
+        h(
+          "tr",
+          { dataset: { user: row.user } },
+          h("th", { scope: "row", "data-label": "User" }, link(row.user, "browse", row.user)),
+          h("td", { "data-label": "Mix", class: "mix-cell" }, mixBar(row.stats.units_by_kind, row.units)),
+          KINDS.map((k) => h("td", { "data-label": k + "s", class: "number" }, row.stats.units_by_kind[k] || 0)),
+          h("td", { "data-label": "Sessions", class: "number" }, row.stats.sessions),
+          h("td", { "data-label": "Deleted", class: "number" }, row.stats.deleted),
+          h("td", { "data-label": "Unembedded", class: "number" }, row.stats.unembedded),
+          h("td", { "data-label": "Held", class: "number" }, row.held ? link(String(row.held), "review", row.user) : 0),
+          h("td", { "data-label": "Last activity" }, row.last ? when(row.last.occurred_at || row.last.recorded_at) : "—"),
         ),
-      ),
     ),
   );
 }
