@@ -23,11 +23,11 @@ from .api import (
 from .background import BackgroundEmbedder
 from .dates import parse_moment, parse_timestamp
 from .embedders import Embedder, load_embedder
-from .errors import DuplicateTurnError, LLMError, NotFoundError, UsageError
+from .errors import DuplicateTurnError, LLMError, UsageError
 from .graph.entities import entities, entity_card
 from .graph.profile import profile
 from .graph.related import related as related_units
-from .graph.summary import SUMMARY_SCAN, summarise
+from .graph.summary import session_summary
 from .guard.lessons import MAX_LESSONS, learned
 from .guard.policy import PersonalData, check_policy, for_reading, for_writing
 from .guard.quarantine import (
@@ -674,8 +674,7 @@ class Memory(MemoryAPI):
             raise UsageError(f"unknown entity kind {kind!r}: use {', '.join(ENTITY_KINDS)}")
         if limit is not None:
             check_count("limit", limit, maximum=MAX_LIMIT, minimum=0)
-        where = self._mentions(user_id)
-        found = [e for e in entities(self.store, where, self._speakers(where)) if kind in (None, e.kind)]
+        found = [e for e in entities(self.store, self._mentions(user_id)) if kind in (None, e.kind)]
         return found[:limit]
 
     def entity(self, name: str, *, user_id: str | None = None) -> EntityCard:
@@ -683,9 +682,7 @@ class Memory(MemoryAPI):
         facts and events that mention it (current facts first, then events newest first, then
         what no longer holds), the relations they state, and the entities mentioned with it.
         ``NotFoundError`` when the user's memory mentions no such entity."""
-        name = check_query("name", name)
-        where = self._mentions(user_id)
-        return entity_card(self.store, where, name, self._speakers(where))
+        return entity_card(self.store, self._mentions(user_id), check_query("name", name))
 
     def related(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[Link]:
         """The active units linked to one unit (``graph.related``): the turns it came from, the
@@ -699,21 +696,8 @@ class Memory(MemoryAPI):
         relationships, preferences and activities, each line quoting a unit with its sources.
         ``name`` says whom (a name, key or alias); without it, the person who speaks as the user.
         Superseded, corrected, deleted and held statements never appear."""
-        where = self._mentions(user_id)
-        speakers = self._speakers(where)
-        if name is None:
-            users = self.store.speakers(
-                dataclasses.replace(where, kinds=None, roles=("user",), without_flag=None)
-            )
-            named = [s for s in users if not is_role_label(s)]
-            if len(named) != 1:
-                raise UsageError(
-                    "this memory has no user who gave a name; name the person"
-                    if not named
-                    else f"several people speak as the user ({', '.join(sorted(named))}); name one"
-                )
-            name = named[0]
-        return profile(self.store, where, check_query("name", name), speakers, self.tokens)
+        named = None if name is None else check_query("name", name)
+        return profile(self.store, self._mentions(user_id), named, self.tokens)
 
     def summary(
         self, session_id: str, *, user_id: str | None = None, budget_tokens: int = DEFAULT_SUMMARY_BUDGET
@@ -723,30 +707,12 @@ class Memory(MemoryAPI):
         ``NotFoundError`` when the user has no such session."""
         session_id = check_id("session_id", session_id)
         check_count("budget_tokens", budget_tokens, maximum=MAX_BUDGET_TOKENS)
-        where = dataclasses.replace(self._mentions(user_id), kinds=None)
-        scope = dataclasses.replace(where.scope, session_id=session_id)
-        if not self.store.count(dataclasses.replace(where, scope=scope), at_most=1):
-            raise NotFoundError(f"no session {session_id!r} in this user's memory")
-        units = self.store.list_units(
-            dataclasses.replace(where, scope=scope, kinds=("fact", "event")), limit=SUMMARY_SCAN
-        )
-        text, quoted = summarise(units, self.tokens, budget_tokens)
-        return Summary(
-            session_id=session_id,
-            text=text,
-            unit_ids=tuple(u.id for u in quoted),
-            sources=tuple(dict.fromkeys(s for u in quoted for s in u.sources)),
-            tokens=self.tokens.count(text),
-            budget_tokens=budget_tokens,
-        )
+        return session_summary(self.store, self._mentions(user_id), session_id, self.tokens, budget_tokens)
 
     def _mentions(self, user_id: str | None) -> UnitFilter:
-        """The facts and events entities are read from: the user's, but those held for review."""
+        """The facts and events memory's organisation reads: the user's, but those held for review."""
         where = self._filter(user_id, None, None, ("fact", "event"), None, None)
         return dataclasses.replace(where, without_flag=QUARANTINE)
-
-    def _speakers(self, where: UnitFilter) -> builtins.list[str]:
-        return self.store.speakers(dataclasses.replace(where, kinds=None, without_flag=None))
 
     def quarantined(self, *, user_id: str | None = None) -> builtins.list[MemoryUnit]:
         """Units held back for review, oldest first: messages that address the model or flood

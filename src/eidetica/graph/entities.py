@@ -40,18 +40,17 @@ _ALIAS_KINDS: dict[EntityKind, frozenset[EntityKind]] = {
 }
 
 
-def entities(store: Store, where: UnitFilter, speakers: Sequence[str]) -> list[Entity]:
-    """The entities the units ``where`` selects mention, most mentioned first; ``speakers`` (who
-    speaks in the conversation) are people, and their names are written as they give them."""
+def entities(store: Store, where: UnitFilter) -> list[Entity]:
+    """The entities the units ``where`` selects mention, most mentioned first. Whoever speaks in
+    the user's conversations is a person, named as they give their name."""
+    speakers = store.speakers(dataclasses.replace(where, kinds=None, without_flag=None))
     found = [_entity(row, speakers) for row in store.entity_mentions(where)]
     return sorted(_merge_aliases(found), key=lambda e: (-e.mentions, e.key))
 
 
-def entity_card(
-    store: Store, where: UnitFilter, name: str, speakers: Sequence[str], limit: int = CARD_UNITS
-) -> EntityCard:
+def entity_card(store: Store, where: UnitFilter, name: str, limit: int = CARD_UNITS) -> EntityCard:
     """What memory holds about the entity ``name`` (its name, key or an alias, in any case)."""
-    known = entities(store, where, speakers)
+    known = entities(store, where)
     entity = find_entity(known, name)
     keys = (entity.key, *entity.aliases)
     units = _current_first(store.mentioning(where, keys, limit))

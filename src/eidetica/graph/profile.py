@@ -18,13 +18,16 @@ a few lines each, so a profile stays a few hundred tokens however long the histo
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..errors import UsageError
 from ..ingest.claims import analyse, subject_of
 from ..ingest.entity_names import entity_key
 from ..ingest.keys import dedupe_key
+from ..ingest.names import is_role_label
 from ..ingest.topics import states
 from ..model import MemoryUnit, Profile, ProfileLine, ProfileSection
 from ..storage.base import Store, UnitFilter
@@ -77,13 +80,24 @@ class _Candidate:
     unit: MemoryUnit
 
 
-def profile(
-    store: Store, where: UnitFilter, name: str, speakers: Sequence[str], counter: TokenCounter
-) -> Profile:
-    """The profile of the person (or anything else) ``name`` names, sized by ``counter``."""
-    entity = find_entity(entities(store, where, speakers), name)
+def profile(store: Store, where: UnitFilter, name: str | None, counter: TokenCounter) -> Profile:
+    """The profile of the person (or anything else) ``name`` names, else of the one person who
+    speaks as the user; its size counted by ``counter``."""
+    known = entities(store, where)
+    entity = find_entity(known, name if name is not None else _the_user(store, where))
     lines = profile_lines(store, where, (entity.key, *entity.aliases))
     return Profile(entity, lines, counter.count("\n".join(line.text for line in lines)))
+
+
+def _the_user(store: Store, where: UnitFilter) -> str:
+    """The name of the one person who speaks as the user; ``UsageError`` when none or several."""
+    speaking = store.speakers(dataclasses.replace(where, kinds=None, roles=("user",), without_flag=None))
+    named = sorted(s for s in speaking if not is_role_label(s))
+    if not named:
+        raise UsageError("this memory has no user who gave a name; name the person")
+    if len(named) > 1:
+        raise UsageError(f"several people speak as the user ({', '.join(named)}); name one")
+    return named[0]
 
 
 def profile_lines(store: Store, where: UnitFilter, keys: Sequence[str]) -> list[ProfileLine]:

@@ -10,16 +10,19 @@ put back in time order under their day.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Sequence
 
 from ..dates import format_date
-from ..model import MemoryUnit
+from ..errors import NotFoundError
+from ..model import MemoryUnit, Summary
 from ..retrieve.query import lexical_terms
+from ..storage.base import Store, UnitFilter
 from ..tokens import TokenCounter
 
-__all__ = ["EVENT_BONUS", "NAMED_BONUS", "SUMMARY_SCAN", "summarise"]
+__all__ = ["EVENT_BONUS", "NAMED_BONUS", "SUMMARY_SCAN", "session_summary", "summarise"]
 
 #: The most facts and events of one session a summary reads (the first said).
 SUMMARY_SCAN = 5000
@@ -28,6 +31,27 @@ SUMMARY_SCAN = 5000
 EVENT_BONUS = 0.25
 NAMED_BONUS = 0.25
 _CAPTION = re.compile(r"^\[")
+
+
+def session_summary(
+    store: Store, where: UnitFilter, session_id: str, counter: TokenCounter, budget_tokens: int
+) -> Summary:
+    """The summary of the session ``session_id`` among the units ``where`` selects;
+    ``NotFoundError`` when it holds none of them."""
+    scope = dataclasses.replace(where.scope, session_id=session_id)
+    if not store.count(dataclasses.replace(where, scope=scope, kinds=None), at_most=1):
+        raise NotFoundError(f"no session {session_id!r} in this user's memory")
+    session = dataclasses.replace(where, scope=scope, kinds=("fact", "event"))
+    units = store.list_units(session, limit=SUMMARY_SCAN)
+    text, quoted = summarise(units, counter, budget_tokens)
+    return Summary(
+        session_id=session_id,
+        text=text,
+        unit_ids=tuple(u.id for u in quoted),
+        sources=tuple(dict.fromkeys(s for u in quoted for s in u.sources)),
+        tokens=counter.count(text),
+        budget_tokens=budget_tokens,
+    )
 
 
 def summarise(
