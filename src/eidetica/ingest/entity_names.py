@@ -93,7 +93,7 @@ def _names_of_run(tokens: list[str], at_start: bool) -> list[str]:
         run = []
 
     for token in tokens:
-        word = token.strip(_EDGE) if not token.isupper() else token.strip(".,'’&-")
+        word = token if _INITIALS.match(token) else token.strip(_EDGE)
         possessive = token.rstrip(".,").endswith(("'s", "’s", "s'", "s’"))
         bare = _POSSESSIVE.sub("", word) if possessive else word
         low = bare.lower()
