@@ -28,7 +28,8 @@ _PEOPLE_NOUNS = (
 _PEOPLE_VERBS = (
     r"said|says|told|tells|asked|asks|thinks|thought|wrote|writes|texted|laughed|smiled|cried|"
     r"married|helped|taught|explained|recommended|suggested|invited|introduced|promised|decided|"
-    r"wants|wanted|feels|felt|hugged|knows|knew|himself|herself|and I|and me|is my|was my"
+    r"wants|wanted|feels|felt|hugged|knows|knew|himself|herself|and I|and me|is my|was my|"
+    r"prefers|drinks|eats|lives|works|loves|likes|enjoys"
 )
 _PEOPLE_HAVE = (
     r"husband|wife|mom|mother|dad|father|son|daughter|kids|children|family|sister|brother|"

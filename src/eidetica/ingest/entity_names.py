@@ -130,6 +130,7 @@ _DOES = re.compile(
     r" (?:[a-z]{2,}ed|said|told|says|tells|wrote|writes|texted|called|calls|came|went|got|gave|"
     r"took|made|met|left|sent|bought|brought|taught|thought|knew|loves|likes|wants|thinks|knows|"
     r"lives|works|plays|paints|sings|helped|visited|asked|asks|married|adopted|won|lost|ran|"
+    r"prefers|drinks|eats|owns|needs|misses|plans|runs|teaches|"
     r"and (?:I|me)\b)",
 )
 #: Endings of a capitalised first word that English made, not a name ("Knowing", "Honestly").
