@@ -33,3 +33,15 @@ def test_whoever_speaks_is_a_person_and_most_votes_win() -> None:
     assert kind_of("Mel", ["Mel moved to Oslo."], speakers=["Mel"]) == "person"
     votes = ["Sam moved to Lisbon.", "Sam flew to Lisbon.", "Sam's friend Lisbon said hi."]
     assert kind_of("Lisbon", votes) == "place"
+
+
+def test_a_turn_names_a_pet_its_statements_do_not() -> None:
+    said = ["Her name's Coco and she's adorable."]
+    turn = ["We adopted a puppy last week! Her name's Coco and she's adorable."]
+    assert kind_of("Coco", said) == "other"
+    assert kind_of("Coco", said, turns=turn) == "pet"
+    # A statement that speaks of a kind wins over what the turn says of a pet.
+    assert (
+        kind_of("Jean", ["Sam's friend Jean called."], turns=["My dog named Jean? No, my friend Jean."])
+        == "person"
+    )

@@ -99,7 +99,7 @@ def _entity(row: EntityMentions, speakers: Sequence[str]) -> Entity:
     return Entity(
         key=row.key,
         name=name,
-        kind=kind_of(name, row.samples, speakers),
+        kind=kind_of(name, row.samples, speakers, row.turns),
         mentions=row.units,
         first_mentioned=row.first,
         last_mentioned=row.last,

@@ -101,9 +101,13 @@ def votes(name: str, sentence: str) -> Counter[EntityKind]:
     return counted
 
 
-def kind_of(name: str, sentences: Iterable[str], speakers: Iterable[str] = ()) -> EntityKind:
+def kind_of(
+    name: str, sentences: Iterable[str], speakers: Iterable[str] = (), turns: Iterable[str] = ()
+) -> EntityKind:
     """The kind the mentions of ``name`` vote for; the name itself decides first ("Pine Lake" is a
-    place, "Nubank Labs" an organisation), then its mentions."""
+    place, "Nubank Labs" an organisation), then its mentions. When those say nothing, the
+    ``turns`` they were drawn from may say it is a pet: a pet's name often comes a sentence after
+    the animal ("We adopted a puppy. Her name's Coco")."""
     key = name.lower()
     if any(key == speaker.lower() for speaker in speakers):
         return "person"
@@ -116,6 +120,8 @@ def kind_of(name: str, sentences: Iterable[str], speakers: Iterable[str] = ()) -
     total: Counter[EntityKind] = Counter()
     for sentence in sentences:
         total.update(votes(name, sentence))
+    if not total:  # the statements say nothing: what the turns say of a pet decides
+        total.update(kind for turn in turns for kind in votes(name, turn) if kind == "pet")
     if total:
         (kind, _), *_ = total.most_common(1)
         return kind

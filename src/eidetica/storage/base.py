@@ -100,13 +100,16 @@ class ReembedState:
 @dataclass(frozen=True)
 class EntityMentions:
     """How the units a filter selects mention one entity key: how many of them, said between
-    ``first`` and ``last``, and the texts of a few (newest first), to read what kind it is."""
+    ``first`` and ``last``, the texts of a few (newest first) to read what kind it is, and the
+    turns those were drawn from: "Her name's Coco" is a pet's name in a turn that began "We
+    adopted a puppy"."""
 
     key: str
     units: int
     first: datetime
     last: datetime
     samples: tuple[str, ...]
+    turns: tuple[str, ...] = ()
 
 
 #: How many texts ``Store.entity_mentions`` returns for each entity: enough for its kind to show.
@@ -240,7 +243,7 @@ class Store(Protocol):
     def entity_mentions(self, where: UnitFilter) -> list[EntityMentions]:
         """Every entity key the units ``where`` selects mention (``MemoryUnit.entities``), with
         how many mention it, when (a unit's ``valid_from``, else its time, else its storing) and
-        up to ``ENTITY_SAMPLES`` of their texts; most mentioned first."""
+        up to ``ENTITY_SAMPLES`` of their texts with their turns'; most mentioned first."""
         ...
 
     def mentioning(self, where: UnitFilter, keys: Sequence[str], limit: int) -> list[MemoryUnit]:

@@ -508,7 +508,7 @@ class PostgresStore:
         clauses, params = filter_sql(where)
         params["samples"] = ENTITY_SAMPLES
         mentions = (
-            "WITH m AS (SELECT e.key, u.text, u.seq, "
+            "WITH m AS (SELECT e.key, u.text, u.seq, u.derived_from::json ->> 0 AS lineage, "
             "coalesce(u.valid_from, u.occurred_at, u.recorded_at) AS at FROM eidetica.units u "
             f"CROSS JOIN LATERAL json_array_elements_text(u.entities::json) AS e(key) WHERE {clauses}) "
         )
@@ -517,15 +517,25 @@ class PostgresStore:
                 mentions + "SELECT key, count(*), min(at), max(at) FROM m GROUP BY key", params
             ).fetchall()
             sampled = conn.execute(
-                mentions + "SELECT key, text FROM (SELECT key, text, row_number() OVER "
+                mentions + "SELECT key, text, (SELECT t.text FROM eidetica.units t WHERE t.tenant = "
+                "%(tenant)s AND t.id = s.lineage) FROM (SELECT key, text, lineage, row_number() OVER "
                 "(PARTITION BY key ORDER BY at DESC, seq DESC) AS n FROM m) s WHERE n <= %(samples)s",
                 params,
             ).fetchall()
         samples: dict[str, list[str]] = {}
-        for key, text in sampled:
+        turns: dict[str, list[str]] = {}
+        for key, text, said in sampled:
             samples.setdefault(key, []).append(text)
+            turns.setdefault(key, []).extend([said] if said else [])
         found = [
-            EntityMentions(key, n, first.astimezone(UTC), last.astimezone(UTC), tuple(samples.get(key, ())))
+            EntityMentions(
+                key,
+                n,
+                first.astimezone(UTC),
+                last.astimezone(UTC),
+                tuple(samples.get(key, ())),
+                tuple(turns.get(key, ())),
+            )
             for key, n, first, last in counts
         ]
         return sorted(found, key=lambda e: (-e.units, e.key))

@@ -465,21 +465,24 @@ class SQLiteStore:
         """Every entity key the selected units mention, with counts, times and a few texts."""
         clauses, params = _filter_sql(where, prefix="u.")
         mentions = (
-            "WITH m AS (SELECT je.value AS key, u.text AS text, u.rid AS rid, "
+            "WITH m AS (SELECT je.value AS key, u.text AS text, u.rid AS rid, u.derived_from AS lineage, "
             f"coalesce(u.valid_from, u.occurred_at, u.recorded_at) AS at "
             f"FROM units u, json_each(u.entities) je WHERE {clauses}) "
         )
         counts = self._read(mentions + "SELECT key, count(*), min(at), max(at) FROM m GROUP BY key", params)
         samples: dict[str, list[str]] = {}
-        for key, text in self._read(
-            mentions + "SELECT key, text FROM (SELECT key, text, row_number() OVER "
-            "(PARTITION BY key ORDER BY at DESC, rid DESC) AS n FROM m) WHERE n <= ?",
-            (*params, ENTITY_SAMPLES),
+        turns: dict[str, list[str]] = {}
+        for key, text, said in self._read(
+            mentions + "SELECT key, text, (SELECT t.text FROM units t WHERE t.id = "
+            "json_extract(s.lineage, '$[0]') AND t.tenant = ?) FROM (SELECT key, text, lineage, "
+            "row_number() OVER (PARTITION BY key ORDER BY at DESC, rid DESC) AS n FROM m) s WHERE n <= ?",
+            (*params, where.scope.tenant, ENTITY_SAMPLES),
         ):
             samples.setdefault(key, []).append(text)
+            turns.setdefault(key, []).extend([said] if said else [])
         found = [
             EntityMentions(key, n, _from_epoch(first) or _epoch0(), _from_epoch(last) or _epoch0(),
-                           tuple(samples.get(key, ())))
+                           tuple(samples.get(key, ())), tuple(turns.get(key, ())))
             for key, n, first, last in counts
         ]  # fmt: skip
         return sorted(found, key=lambda e: (-e.units, e.key))
