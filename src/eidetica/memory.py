@@ -703,11 +703,13 @@ class Memory(MemoryAPI):
         self, session_id: str, *, user_id: str | None = None, budget_tokens: int = DEFAULT_SUMMARY_BUDGET
     ) -> Summary:
         """What one session was about (``graph.summary``): its most central current facts and
-        events, quoted in the order they were said under their day, within ``budget_tokens``.
-        ``NotFoundError`` when the user has no such session."""
+        events, quoted in the order they were said under their day, within ``budget_tokens``;
+        with an LLM configured, the model's summary of them, citing the ones it rests on (the
+        quoted one when the model fails). ``NotFoundError`` when the user has no such session."""
         session_id = check_id("session_id", session_id)
         check_count("budget_tokens", budget_tokens, maximum=MAX_BUDGET_TOKENS)
-        return session_summary(self.store, self._mentions(user_id), session_id, self.tokens, budget_tokens)
+        where = self._mentions(user_id)
+        return session_summary(self.store, where, session_id, self.tokens, budget_tokens, self.llm)
 
     def _mentions(self, user_id: str | None) -> UnitFilter:
         """The facts and events memory's organisation reads: the user's, but those held for review."""

@@ -331,9 +331,10 @@ class Profile:
 
 @dataclass(frozen=True)
 class Summary:
-    """What one session was about: its most central current statements, quoted in the order they
-    were said under their day, within ``budget_tokens`` (see ``graph.summary``). ``unit_ids``
-    are the units quoted, ``sources`` the turns behind them."""
+    """What one session was about, within ``budget_tokens`` (see ``graph.summary``): its most
+    central current statements quoted in the order they were said under their day, or, with an
+    LLM configured, the model's summary of them (``written_by`` says which). ``unit_ids`` are the
+    units quoted or cited, ``sources`` the turns behind them."""
 
     session_id: str
     text: str
@@ -341,3 +342,4 @@ class Summary:
     sources: tuple[str, ...]
     tokens: int
     budget_tokens: int
+    written_by: Literal["rules", "llm"] = "rules"

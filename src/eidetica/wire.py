@@ -221,6 +221,7 @@ def summary_from_wire(data: JSON) -> Summary:
         sources=tuple(data.get("sources", ())),
         tokens=data["tokens"],
         budget_tokens=data["budget_tokens"],
+        written_by=data.get("written_by", "rules"),
     )
 
 

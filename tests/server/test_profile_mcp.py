@@ -117,6 +117,7 @@ def test_the_tools_answer_what_memory_holds(tenants: Tenants, added: list[AddRes
                     "budget_tokens": DEFAULT_SUMMARY_BUDGET,
                     "ids": list(expected.unit_ids),
                     "sources": list(expected.sources),
+                    "written_by": "rules",
                 }
                 assert summary["ids"] and summary["tokens"] <= summary["budget_tokens"]
                 assert {memory.get(i, user_id="sam").scope.session_id for i in summary["ids"]} == {"s1"}

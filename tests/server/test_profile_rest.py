@@ -262,4 +262,5 @@ def test_the_openapi_document_describes_the_routes(live: LiveServer) -> None:
         "sources",
         "tokens",
         "budget_tokens",
+        "written_by",
     }

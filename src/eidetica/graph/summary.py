@@ -1,4 +1,5 @@
-"""A session's summary: its most central current statements, in the order they were said.
+"""A session's summary: its most central current statements, in the order they were said, or
+the configured model's summary of them (``llms.summary``).
 
 Extractive and computed when asked, so it always quotes what memory holds now (a superseded or
 deleted statement is no candidate) and can be rebuilt from the turns like every derived unit.
@@ -14,9 +15,12 @@ import dataclasses
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import Literal
 
 from ..dates import format_date
 from ..errors import NotFoundError
+from ..llms.base import LLMClient
+from ..llms.summary import write_summary
 from ..model import MemoryUnit, Summary
 from ..retrieve.query import lexical_terms
 from ..storage.base import Store, UnitFilter
@@ -26,6 +30,9 @@ __all__ = ["EVENT_BONUS", "NAMED_BONUS", "SUMMARY_SCAN", "session_summary", "sum
 
 #: The most facts and events of one session a summary reads (the first said).
 SUMMARY_SCAN = 5000
+#: A model writing the summary reads the session's most central statements, up to this many
+#: times the summary's budget.
+LLM_READS = 4
 
 #: What an event or a named entity adds to a statement's share of the session's words.
 EVENT_BONUS = 0.25
@@ -34,16 +41,27 @@ _CAPTION = re.compile(r"^\[")
 
 
 def session_summary(
-    store: Store, where: UnitFilter, session_id: str, counter: TokenCounter, budget_tokens: int
+    store: Store,
+    where: UnitFilter,
+    session_id: str,
+    counter: TokenCounter,
+    budget_tokens: int,
+    llm: LLMClient | None = None,
 ) -> Summary:
-    """The summary of the session ``session_id`` among the units ``where`` selects;
-    ``NotFoundError`` when it holds none of them."""
+    """The summary of the session ``session_id`` among the units ``where`` selects, written by
+    ``llm`` when one is given and it succeeds; ``NotFoundError`` when the session holds none."""
     scope = dataclasses.replace(where.scope, session_id=session_id)
     if not store.count(dataclasses.replace(where, scope=scope, kinds=None), at_most=1):
         raise NotFoundError(f"no session {session_id!r} in this user's memory")
     session = dataclasses.replace(where, scope=scope, kinds=("fact", "event"))
     units = store.list_units(session, limit=SUMMARY_SCAN)
     text, quoted = summarise(units, counter, budget_tokens)
+    written_by: Literal["rules", "llm"] = "rules"
+    if llm is not None:
+        _, shown = summarise(units, counter, budget_tokens * LLM_READS)
+        written = write_summary(llm, shown, counter, budget_tokens)
+        if written is not None:
+            (text, quoted), written_by = written, "llm"
     return Summary(
         session_id=session_id,
         text=text,
@@ -51,6 +69,7 @@ def session_summary(
         sources=tuple(dict.fromkeys(s for u in quoted for s in u.sources)),
         tokens=counter.count(text),
         budget_tokens=budget_tokens,
+        written_by=written_by,
     )
 
 

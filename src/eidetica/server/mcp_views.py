@@ -378,6 +378,7 @@ class SummaryView(TypedDict):
     budget_tokens: int
     ids: list[str]
     sources: list[str]
+    written_by: str
 
 
 #: The sections of a profile, in the order ``graph.profile`` fills them.
@@ -414,4 +415,5 @@ def summary_view(found: Summary) -> SummaryView:
         "budget_tokens": found.budget_tokens,
         "ids": list(found.unit_ids),
         "sources": list(found.sources),
+        "written_by": found.written_by,
     }
