@@ -20,7 +20,7 @@ from ..retrieve.pack import line, said_on
 from .base import JsonSchema, LLMClient
 from .prompt import load_prompt
 
-__all__ = ["ANSWER_SCHEMA", "NOT_MENTIONED", "Answer", "answer_question", "numbered"]
+__all__ = ["ANSWER_SCHEMA", "NOT_MENTIONED", "Answer", "answer_question", "cited_text_schema", "numbered"]
 
 logger = logging.getLogger("eidetica.llm")
 
@@ -28,16 +28,23 @@ ANSWER_PROMPT = "answer_v2"
 NOT_MENTIONED = "Not mentioned in the conversations."
 MAX_PROSE_CHARS = 2000
 
-ANSWER_SCHEMA: JsonSchema = {
-    "title": "answer",
-    "type": "object",
-    "properties": {
-        "answer": {"type": "string"},
-        "citations": {"type": "array", "items": {"type": "integer"}},
-    },
-    "required": ["answer", "citations"],
-    "additionalProperties": False,
-}
+
+def cited_text_schema(field: str) -> JsonSchema:
+    """The reply of a task that writes one text from numbered memories and cites them:
+    ``{field: "...", "citations": [1, 3]}``."""
+    return {
+        "title": field,
+        "type": "object",
+        "properties": {
+            field: {"type": "string"},
+            "citations": {"type": "array", "items": {"type": "integer"}},
+        },
+        "required": [field, "citations"],
+        "additionalProperties": False,
+    }
+
+
+ANSWER_SCHEMA = cited_text_schema("answer")
 
 _ANSWER_FIELD_RE = re.compile(r'"answer"\s*:\s*"((?:[^"\\\n]|\\.)*)"')
 # Replies meaning "the memories do not say"; matched at the start of the normalised answer.

@@ -21,7 +21,8 @@ from ..guard.grounding import unsupported
 from ..model import MemoryUnit
 from ..retrieve.query import lexical_terms
 from ..tokens import TokenCounter
-from .base import JsonSchema, LLMClient
+from .answer import cited_text_schema
+from .base import LLMClient
 from .prompt import load_prompt
 
 __all__ = ["SUMMARY_PROMPT", "SUMMARY_SCHEMA", "write_summary"]
@@ -34,16 +35,7 @@ TOKENS_PER_WORD = 1.3
 #: The share of a summary's content words that must be in the lines it was shown.
 GROUNDED_WORDS = 0.8
 
-SUMMARY_SCHEMA: JsonSchema = {
-    "title": "summary",
-    "type": "object",
-    "properties": {
-        "summary": {"type": "string"},
-        "citations": {"type": "array", "items": {"type": "integer"}},
-    },
-    "required": ["summary", "citations"],
-    "additionalProperties": False,
-}
+SUMMARY_SCHEMA = cited_text_schema("summary")
 
 
 def write_summary(
