@@ -695,9 +695,10 @@ class Memory(MemoryAPI):
         """Who a person is, as memory holds it now (``graph.profile``): their current attributes,
         relationships, preferences and activities, each line quoting a unit with its sources.
         ``name`` says whom (a name, key or alias); without it, the person who speaks as the user.
-        Superseded, corrected, deleted and held statements never appear."""
+        Superseded, corrected, deleted and held statements never appear. With an LLM configured,
+        ``summary`` is the model's paragraph from the lines, when grounded in them."""
         named = None if name is None else check_query("name", name)
-        return profile(self.store, self._mentions(user_id), named, self.tokens)
+        return profile(self.store, self._mentions(user_id), named, self.tokens, self.llm)
 
     def summary(
         self, session_id: str, *, user_id: str | None = None, budget_tokens: int = DEFAULT_SUMMARY_BUDGET

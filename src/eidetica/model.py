@@ -322,11 +322,15 @@ class ProfileLine:
 @dataclass(frozen=True)
 class Profile:
     """Who a person is, as memory holds it now: their current attributes, relationships,
-    preferences and activities, a line each (see ``graph.profile``); ``tokens`` is its size."""
+    preferences and activities, a line each (see ``graph.profile``); ``tokens`` is their size.
+    With an LLM configured, ``summary`` is the model's paragraph from those lines (``written_by``
+    "llm"); without one, or when the model's is refused, it is None."""
 
     entity: Entity
     lines: list[ProfileLine]
     tokens: int
+    summary: str | None = None
+    written_by: Literal["rules", "llm"] = "rules"
 
 
 @dataclass(frozen=True)

@@ -210,6 +210,8 @@ def profile_from_wire(data: JSON) -> Profile:
         entity=entity_from_wire(data["entity"]),
         lines=[profile_line_from_wire(line) for line in data["lines"]],
         tokens=data["tokens"],
+        summary=data.get("summary"),
+        written_by=data.get("written_by", "rules"),
     )
 
 

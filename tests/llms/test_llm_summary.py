@@ -94,3 +94,22 @@ def test_the_local_model_writes_a_summary_that_fits_and_cites(
             assert {memory.get(uid, user_id="sam").scope.session_id for uid in summary.unit_ids} == {"s1"}
         else:
             assert summary == rules
+
+
+def test_the_model_writes_a_profiles_paragraph_from_its_lines(
+    path: Path, embedder: WordLlamaEmbedder
+) -> None:
+    with Memory(path, embedder=embedder) as memory:
+        told(memory)
+        rules = memory.profile(user_id="sam")
+    grounded = json.dumps(
+        {"summary": "Sam moved from Lisbon to Oslo and is learning the piano.", "citations": [1, 2]}
+    )
+    invented = json.dumps({"summary": "Sam is a pilot.", "citations": [1]})
+    with Memory(path, embedder=embedder, llm=ScriptedLLM([grounded, invented, invented])) as memory:
+        written = memory.profile(user_id="sam")
+        refused = memory.profile(user_id="sam")
+    assert rules.summary is None and rules.written_by == "rules"
+    assert written.summary == "Sam moved from Lisbon to Oslo and is learning the piano."
+    assert written.written_by == "llm" and written.lines == rules.lines  # the lines stay as the rules chose
+    assert refused == rules  # "pilot" is in no line: the paragraph is refused

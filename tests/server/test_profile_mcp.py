@@ -73,7 +73,7 @@ async def check_tools_are_listed(session: ClientSession, *, with_user: bool) -> 
     assert summary["properties"]["budget_tokens"]["default"] == DEFAULT_SUMMARY_BUDGET
     assert 1 <= summary["properties"]["budget_tokens"]["maximum"] <= MAX_BUDGET_TOKENS
     output = tools["user_profile"].output_schema
-    assert output is not None and set(output["properties"]) == {"entity", "tokens", *SECTIONS}
+    assert output is not None and set(output["properties"]) == {"entity", "tokens", "summary", *SECTIONS}
 
 
 def test_the_tools_answer_what_memory_holds(tenants: Tenants, added: list[AddResult]) -> None:

@@ -247,7 +247,7 @@ def test_the_openapi_document_describes_the_routes(live: LiveServer) -> None:
                 "/ErrorResponse"
             ), (path, status)
     schemas = document["components"]["schemas"]
-    assert set(schemas["Profile"]["properties"]) == {"entity", "lines", "tokens"}
+    assert set(schemas["Profile"]["properties"]) == {"entity", "lines", "tokens", "summary", "written_by"}
     assert set(schemas["ProfileLine"]["properties"]) == {"section", "text", "unit_id", "sources", "said_at"}
     assert schemas["ProfileLine"]["properties"]["section"]["enum"] == [
         "attributes",

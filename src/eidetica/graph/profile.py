@@ -29,15 +29,19 @@ from ..ingest.entity_names import entity_key
 from ..ingest.keys import dedupe_key
 from ..ingest.names import is_role_label
 from ..ingest.topics import states
+from ..llms.base import LLMClient
+from ..llms.summary import PROFILE_PROMPT, write_summary
 from ..model import MemoryUnit, Profile, ProfileLine, ProfileSection
 from ..storage.base import Store, UnitFilter
 from ..tokens import TokenCounter
 from .entities import entities, find_entity
 
-__all__ = ["PROFILE_SCAN", "SECTION_LINES", "profile", "profile_lines"]
+__all__ = ["PROFILE_SCAN", "PROSE_TOKENS", "SECTION_LINES", "profile", "profile_units"]
 
 #: The newest units about the person read to build a profile.
 PROFILE_SCAN = 2000
+#: The most tokens of the paragraph a model writes from a profile's lines.
+PROSE_TOKENS = 120
 #: At most this many lines per section.
 SECTION_LINES: dict[ProfileSection, int] = {
     "attributes": 12,
@@ -80,13 +84,28 @@ class _Candidate:
     unit: MemoryUnit
 
 
-def profile(store: Store, where: UnitFilter, name: str | None, counter: TokenCounter) -> Profile:
+def profile(
+    store: Store, where: UnitFilter, name: str | None, counter: TokenCounter, llm: LLMClient | None = None
+) -> Profile:
     """The profile of the person (or anything else) ``name`` names, else of the one person who
-    speaks as the user; its size counted by ``counter``."""
+    speaks as the user; its size counted by ``counter``; with ``llm``, also the model's paragraph
+    from its lines (``llms.summary``), kept only when grounded in them."""
     known = entities(store, where)
     entity = find_entity(known, name if name is not None else _the_user(store, where))
-    lines = profile_lines(store, where, (entity.key, *entity.aliases))
-    return Profile(entity, lines, counter.count("\n".join(line.text for line in lines)))
+    units = profile_units(store, where, (entity.key, *entity.aliases))
+    lines = [
+        ProfileLine(section, unit.text, unit.id, unit.sources, unit.valid_from or unit.occurred_at)
+        for section, unit in units
+    ]
+    tokens = counter.count("\n".join(line.text for line in lines))
+    written = (
+        None
+        if llm is None
+        else write_summary(llm, [u for _, u in units], counter, PROSE_TOKENS, PROFILE_PROMPT)
+    )
+    if written is None:
+        return Profile(entity, lines, tokens)
+    return Profile(entity, lines, tokens, summary=written[0], written_by="llm")
 
 
 def _the_user(store: Store, where: UnitFilter) -> str:
@@ -100,8 +119,11 @@ def _the_user(store: Store, where: UnitFilter) -> str:
     return named[0]
 
 
-def profile_lines(store: Store, where: UnitFilter, keys: Sequence[str]) -> list[ProfileLine]:
-    """The profile of the entity ``keys`` name (its key and aliases), section by section."""
+def profile_units(
+    store: Store, where: UnitFilter, keys: Sequence[str]
+) -> list[tuple[ProfileSection, MemoryUnit]]:
+    """The units of the profile of the entity ``keys`` name (its key and aliases), section by
+    section, newest first within each."""
     units = store.mentioning(where, keys, PROFILE_SCAN)  # newest first
     chosen: dict[ProfileSection, dict[str, MemoryUnit]] = {section: {} for section in SECTION_LINES}
     seen: set[str] = set()
@@ -113,11 +135,7 @@ def profile_lines(store: Store, where: UnitFilter, keys: Sequence[str]) -> list[
         section = chosen[candidate.section]
         if candidate.key not in section and len(section) < SECTION_LINES[candidate.section]:
             section[candidate.key] = unit
-    return [
-        ProfileLine(section, unit.text, unit.id, unit.sources, unit.valid_from or unit.occurred_at)
-        for section, lines in chosen.items()
-        for unit in lines.values()
-    ]
+    return [(section, unit) for section, lines in chosen.items() for unit in lines.values()]
 
 
 def _candidate(unit: MemoryUnit, keys: Sequence[str]) -> _Candidate | None:

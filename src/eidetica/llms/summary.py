@@ -1,7 +1,8 @@
-"""Write a session's summary with the configured model, from the statements the rules picked.
+"""Write a summary with the configured model, from the statements the rules picked: a session's
+(its most central current facts and events, the extractive summary's choice at a few times the
+budget) or a person's (their profile's lines).
 
-The model sees the session's most central current facts and events (the extractive summary's
-choice at a few times the budget) as numbered lines, and replies
+The model sees the statements as numbered lines, and replies
 ``{"summary": ..., "citations": [...]}``. Its summary is kept when it fits the budget, cites lines
 it was shown (they become the summary's units) and is grounded in them: every name and number
 it states, and most of its words, are in those lines. A small model shown an example in its
@@ -25,11 +26,12 @@ from .answer import cited_text_schema
 from .base import LLMClient
 from .prompt import load_prompt
 
-__all__ = ["SUMMARY_PROMPT", "SUMMARY_SCHEMA", "write_summary"]
+__all__ = ["PROFILE_PROMPT", "SUMMARY_PROMPT", "SUMMARY_SCHEMA", "write_summary"]
 
 logger = logging.getLogger("eidetica.llm")
 
 SUMMARY_PROMPT = "summary_v1"
+PROFILE_PROMPT = "profile_v1"
 #: A word of English is about 1.3 tokens: the words the model is asked for, from the budget.
 TOKENS_PER_WORD = 1.3
 #: The share of a summary's content words that must be in the lines it was shown.
@@ -39,13 +41,18 @@ SUMMARY_SCHEMA = cited_text_schema("summary")
 
 
 def write_summary(
-    client: LLMClient, units: Sequence[MemoryUnit], counter: TokenCounter, budget_tokens: int
+    client: LLMClient,
+    units: Sequence[MemoryUnit],
+    counter: TokenCounter,
+    budget_tokens: int,
+    prompt: str = SUMMARY_PROMPT,
 ) -> tuple[str, list[MemoryUnit]] | None:
     """The model's summary of ``units`` (in the order said) and the units it cites; None when it
-    fails, cites nothing it was shown, or does not fit ``budget_tokens``."""
+    fails, cites nothing it was shown, or does not fit ``budget_tokens``. ``prompt`` says what
+    kind of summary: a session's (``summary_v1``) or a person's (``profile_v1``)."""
     if not units:
         return None
-    template = load_prompt(SUMMARY_PROMPT)
+    template = load_prompt(prompt)
     lines = "\n".join(f"[{n}] {_said(unit)}{' '.join(unit.text.split())}" for n, unit in enumerate(units, 1))
     words = max(int(budget_tokens / TOKENS_PER_WORD), 5)
     try:
@@ -55,7 +62,7 @@ def write_summary(
             max_tokens=budget_tokens * 2,
         )
     except LLMError as exc:
-        logger.warning("the model could not summarise the session, the rules' summary stands: %s", exc)
+        logger.warning("the model could not write the summary, the rules' stands: %s", exc)
         return None
     text = " ".join(str(completion.parsed["summary"]).split())
     cited = [

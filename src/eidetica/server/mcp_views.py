@@ -366,6 +366,8 @@ class ProfileView(TypedDict):
     preferences: list[ProfileLineView]
     activities: list[ProfileLineView]
     tokens: int
+    #: With an LLM on the server: its paragraph from the lines, grounded in them; else null.
+    summary: str | None
 
 
 class SummaryView(TypedDict):
@@ -404,6 +406,7 @@ def profile_view(found: Profile) -> ProfileView:
         "preferences": sections["preferences"],
         "activities": sections["activities"],
         "tokens": found.tokens,
+        "summary": found.summary,
     }
 
 
