@@ -24,6 +24,7 @@ async function profileCard(user) {
     { id: "profile", class: "card", "aria-labelledby": "profile-title" },
     h("h2", { id: "profile-title" }, `Profile of ${profile.entity.name}`),
     h("p", { class: "muted" }, `${profile.lines.length} current statements · ${profile.tokens} tokens`),
+    profile.summary ? h("p", { id: "profile-summary", title: "written by the LLM from the lines below" }, profile.summary) : null,
     SECTIONS.filter((s) => lines(s).length).map((section) => [
       h("h3", {}, section[0].toUpperCase() + section.slice(1)),
       h(
