@@ -26,13 +26,18 @@ def _block(after: str) -> str:
     return match.group(1)
 
 
-def test_readme_python_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    parser = doctest.DocTestParser()
-    test = parser.get_doctest(_block("In Python:"), {}, "README", str(README), 0)
+def _run_session(after: str) -> doctest.TestResults:
+    """Run the README's Python session that follows ``after`` as a doctest, in the current folder."""
+    test = doctest.DocTestParser().get_doctest(_block(after), {}, "README", str(README), 0)
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     runner.run(test)
-    assert runner.failures == 0 and runner.tries > 5
+    return runner.summarize(verbose=False)
+
+
+def test_readme_python_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = _run_session("In Python:")
+    assert result.failed == 0 and result.attempted > 5
     assert (tmp_path / "memory.db").exists()
 
 
@@ -89,17 +94,11 @@ def test_exported_names_are_pinned() -> None:
 
 def test_readme_people_places_and_things_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    parser = doctest.DocTestParser()
-    test = parser.get_doctest(_block("## People, places and things"), {}, "README", str(README), 0)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    runner.run(test)
-    assert runner.failures == 0 and runner.tries > 6
+    result = _run_session("## People, places and things")
+    assert result.failed == 0 and result.attempted > 6
 
 
 def test_readme_memory_over_time_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    parser = doctest.DocTestParser()
-    test = parser.get_doctest(_block("## Memory over time"), {}, "README", str(README), 0)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    runner.run(test)
-    assert runner.failures == 0 and runner.tries > 8
+    result = _run_session("## Memory over time")
+    assert result.failed == 0 and result.attempted > 8

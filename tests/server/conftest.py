@@ -124,6 +124,14 @@ def server_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sto
 
 
 @pytest.fixture
+def tenants(tmp_path: Path, embedder: WordLlamaEmbedder) -> Iterator[Tenants]:
+    """The tenants of ``KEYS`` over one SQLite file, for tests that serve them over MCP."""
+    shared = Tenants(open_store(tmp_path / "mcp.db"), embedder=embedder, api_keys=KEYS)
+    yield shared
+    shared.close()
+
+
+@pytest.fixture
 def server_tenants(server_store: Store, embedder: WordLlamaEmbedder) -> Tenants:
     """Every tenant of the test server over the one store, with the session's embedder."""
     return Tenants(server_store, embedder=embedder, api_keys=KEYS)

@@ -3,7 +3,6 @@ client over streamable HTTP, on a real SQLite file: what they answer is what ``M
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from eidetica.server.tenants import Tenants
 from eidetica.storage import open_store
 from eidetica.wire import to_wire
 
-from .test_mcp import KEYS, call, fail, http_session, run, serve
+from .test_mcp import call, fail, http_session, run, serve
 
 TOOLS = {
     "list_entities": {"kind", "limit"},
@@ -31,13 +30,6 @@ SAM = [
     ("I live in Lisbon.", "2024-03-02T10:00:00+00:00"),
     ("I moved from Lisbon to Oslo last week.", "2024-05-02T10:00:00+00:00"),
 ]
-
-
-@pytest.fixture
-def tenants(tmp_path: Path, embedder: WordLlamaEmbedder) -> Iterator[Tenants]:
-    shared = Tenants(open_store(tmp_path / "mcp.db"), embedder=embedder, api_keys=KEYS)
-    yield shared
-    shared.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ over streamable HTTP, on a real SQLite file: what they answer is what ``Memory``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from eidetica.server.mcp import McpSettings
 from eidetica.server.tenants import Tenants
 from eidetica.storage import open_store
 
-from .test_mcp import KEYS, call, fail, http_session, run, serve
+from .test_mcp import call, fail, http_session, run, serve
 
 TOOLS = {"user_profile": {"name"}, "session_summary": {"session_id", "budget_tokens"}}
 SECTIONS = ("attributes", "relationships", "preferences", "activities")
@@ -27,13 +26,6 @@ SAM = [
     ("s1", "I live in Lisbon. My sister Ana works at Nubank. I love jazz.", "2024-03-01T10:00:00+00:00"),
     ("s2", "I moved from Lisbon to Oslo last week.", "2024-05-02T10:00:00+00:00"),
 ]
-
-
-@pytest.fixture
-def tenants(tmp_path: Path, embedder: WordLlamaEmbedder) -> Iterator[Tenants]:
-    shared = Tenants(open_store(tmp_path / "mcp.db"), embedder=embedder, api_keys=KEYS)
-    yield shared
-    shared.close()
 
 
 @pytest.fixture
