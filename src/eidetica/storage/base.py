@@ -12,7 +12,8 @@ tenant the user is optional only for by-id operations, where the id already name
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -114,6 +115,21 @@ class EntityMentions:
 
 #: How many texts ``Store.entity_mentions`` returns for each entity: enough for its kind to show.
 ENTITY_SAMPLES = 12
+
+
+def collect_mentions(
+    rows: Iterable[tuple[str, int, datetime, datetime, str, str | None]],
+) -> list[EntityMentions]:
+    """``Store.entity_mentions``' answer from a backend's rows, each a key with its count and
+    times, one sampled text and the text of that sample's turn (in sample order); most mentioned
+    first. The backends differ in SQL only."""
+    found: dict[str, EntityMentions] = {}
+    for key, units, first, last, text, said in rows:
+        seen = found.get(key) or EntityMentions(key, units, first, last, ())
+        turns = (*seen.turns, said) if said else seen.turns
+        found[key] = dataclasses.replace(seen, samples=(*seen.samples, text), turns=turns)
+    return sorted(found.values(), key=lambda e: (-e.units, e.key))
+
 
 #: How many of a word's newest units ``Store.newest_with_words`` reads for each one it returns: a
 #: word said in thousands of turns but in few of the units a filter selects ("next", "remember")

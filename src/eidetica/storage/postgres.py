@@ -54,6 +54,7 @@ from .base import (
     ReembedState,
     Revision,
     UnitFilter,
+    collect_mentions,
     embedder_mismatch,
 )
 from .json_columns import dump_json, load_json
@@ -504,41 +505,27 @@ class PostgresStore:
         return [unit_from_row(r, utc) for r in rows]
 
     def entity_mentions(self, where: UnitFilter) -> list[EntityMentions]:
-        """Every entity key the selected units mention, with counts, times and a few texts."""
+        """Every entity key the selected units mention, with counts, times and a few texts, read
+        in one pass over the user's mentions."""
         clauses, params = filter_sql(where)
         params["samples"] = ENTITY_SAMPLES
-        mentions = (
-            "WITH m AS (SELECT e.key, u.text, u.seq, u.derived_from::json ->> 0 AS lineage, "
-            "coalesce(u.valid_from, u.occurred_at, u.recorded_at) AS at FROM eidetica.units u "
-            f"CROSS JOIN LATERAL json_array_elements_text(u.entities::json) AS e(key) WHERE {clauses}) "
-        )
         with self.transaction(where.scope.tenant) as conn:
-            counts = conn.execute(
-                mentions + "SELECT key, count(*), min(at), max(at) FROM m GROUP BY key", params
-            ).fetchall()
-            sampled = conn.execute(
-                mentions + "SELECT key, text, (SELECT t.text FROM eidetica.units t WHERE t.tenant = "
-                "%(tenant)s AND t.id = s.lineage) FROM (SELECT key, text, lineage, row_number() OVER "
-                "(PARTITION BY key ORDER BY at DESC, seq DESC) AS n FROM m) s WHERE n <= %(samples)s",
+            rows = conn.execute(
+                "WITH m AS (SELECT e.key, u.text, u.seq, u.derived_from::json ->> 0 AS lineage, "
+                "coalesce(u.valid_from, u.occurred_at, u.recorded_at) AS at FROM eidetica.units u "
+                "CROSS JOIN LATERAL json_array_elements_text(u.entities::json) AS e(key) "
+                f"WHERE {clauses}), "
+                "w AS (SELECT key, text, lineage, count(*) OVER k AS n, min(at) OVER k AS first, "
+                "max(at) OVER k AS last, row_number() OVER (PARTITION BY key ORDER BY at DESC, seq DESC) "
+                "AS r FROM m WINDOW k AS (PARTITION BY key)) "
+                "SELECT key, n, first, last, text, (SELECT t.text FROM eidetica.units t WHERE t.tenant = "
+                "%(tenant)s AND t.id = w.lineage) FROM w WHERE r <= %(samples)s ORDER BY key, r",
                 params,
             ).fetchall()
-        samples: dict[str, list[str]] = {}
-        turns: dict[str, list[str]] = {}
-        for key, text, said in sampled:
-            samples.setdefault(key, []).append(text)
-            turns.setdefault(key, []).extend([said] if said else [])
-        found = [
-            EntityMentions(
-                key,
-                n,
-                first.astimezone(UTC),
-                last.astimezone(UTC),
-                tuple(samples.get(key, ())),
-                tuple(turns.get(key, ())),
-            )
-            for key, n, first, last in counts
-        ]
-        return sorted(found, key=lambda e: (-e.units, e.key))
+        return collect_mentions(
+            (key, n, first.astimezone(UTC), last.astimezone(UTC), text, said)
+            for key, n, first, last, text, said in rows
+        )
 
     def mentioning(self, where: UnitFilter, keys: Sequence[str], limit: int) -> list[MemoryUnit]:
         """The newest selected units whose entities hold one of ``keys``."""

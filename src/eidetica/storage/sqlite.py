@@ -37,6 +37,7 @@ from .base import (
     ReembedState,
     Revision,
     UnitFilter,
+    collect_mentions,
     embedder_mismatch,
     lineage_pattern,
 )
@@ -462,30 +463,24 @@ class SQLiteStore:
         return [unit_from_row(r, _from_epoch) for r in rows]
 
     def entity_mentions(self, where: UnitFilter) -> list[EntityMentions]:
-        """Every entity key the selected units mention, with counts, times and a few texts."""
+        """Every entity key the selected units mention, with counts, times and a few texts, read
+        in one pass over the user's mentions."""
         clauses, params = _filter_sql(where, prefix="u.")
-        mentions = (
+        rows = self._read(
             "WITH m AS (SELECT je.value AS key, u.text AS text, u.rid AS rid, u.derived_from AS lineage, "
-            f"coalesce(u.valid_from, u.occurred_at, u.recorded_at) AS at "
-            f"FROM units u, json_each(u.entities) je WHERE {clauses}) "
-        )
-        counts = self._read(mentions + "SELECT key, count(*), min(at), max(at) FROM m GROUP BY key", params)
-        samples: dict[str, list[str]] = {}
-        turns: dict[str, list[str]] = {}
-        for key, text, said in self._read(
-            mentions + "SELECT key, text, (SELECT t.text FROM units t WHERE t.id = "
-            "json_extract(s.lineage, '$[0]') AND t.tenant = ?) FROM (SELECT key, text, lineage, "
-            "row_number() OVER (PARTITION BY key ORDER BY at DESC, rid DESC) AS n FROM m) s WHERE n <= ?",
+            "coalesce(u.valid_from, u.occurred_at, u.recorded_at) AS at "
+            f"FROM units u, json_each(u.entities) je WHERE {clauses}), "
+            "w AS (SELECT key, text, lineage, count(*) OVER k AS n, min(at) OVER k AS first, "
+            "max(at) OVER k AS last, row_number() OVER (PARTITION BY key ORDER BY at DESC, rid DESC) AS r "
+            "FROM m WINDOW k AS (PARTITION BY key)) "
+            "SELECT key, n, first, last, text, (SELECT t.text FROM units t WHERE t.id = "
+            "json_extract(w.lineage, '$[0]') AND t.tenant = ?) FROM w WHERE r <= ? ORDER BY key, r",
             (*params, where.scope.tenant, ENTITY_SAMPLES),
-        ):
-            samples.setdefault(key, []).append(text)
-            turns.setdefault(key, []).extend([said] if said else [])
-        found = [
-            EntityMentions(key, n, _from_epoch(first) or _epoch0(), _from_epoch(last) or _epoch0(),
-                           tuple(samples.get(key, ())), tuple(turns.get(key, ())))
-            for key, n, first, last in counts
-        ]  # fmt: skip
-        return sorted(found, key=lambda e: (-e.units, e.key))
+        )
+        return collect_mentions(
+            (key, n, _from_epoch(first) or _epoch0(), _from_epoch(last) or _epoch0(), text, said)
+            for key, n, first, last, text, said in rows
+        )
 
     def mentioning(self, where: UnitFilter, keys: Sequence[str], limit: int) -> list[MemoryUnit]:
         """The newest selected units whose entities hold one of ``keys``."""
