@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -122,15 +123,15 @@ def _display_name(key: str, samples: Sequence[str], speakers: Sequence[str]) -> 
 def _merge_aliases(found: list[Entity]) -> list[Entity]:
     """Fold each short name into the one full name it begins, when there is exactly one."""
     by_key = {e.key: e for e in found}
+    keys = sorted(by_key)  # the keys a short name begins stand together: found by bisection
     for short in sorted(found, key=lambda e: e.mentions):
         if " " in short.key or short.key not in by_key:
             continue
+        begun = keys[bisect_left(keys, short.key) : bisect_left(keys, short.key + "\U0010ffff")]
         fuller = [
-            e
-            for e in by_key.values()
-            if e.key != short.key
-            and e.key.split(" ", 1)[0].startswith(short.key)
-            and e.kind in _ALIAS_KINDS[short.kind]
+            by_key[key]
+            for key in begun
+            if key != short.key and key in by_key and by_key[key].kind in _ALIAS_KINDS[short.kind]
         ]
         if len(fuller) != 1 or fuller[0].mentions < short.mentions:
             continue
