@@ -17,11 +17,11 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Literal
 
-from ..dates import format_date
 from ..errors import NotFoundError
 from ..llms.base import LLMClient
 from ..llms.summary import write_summary
 from ..model import MemoryUnit, Summary
+from ..retrieve.pack import render_by_day, said_order
 from ..retrieve.query import lexical_terms
 from ..storage.base import Store, UnitFilter
 from ..tokens import TokenCounter
@@ -88,24 +88,11 @@ def summarise(
         named = any(e not in speakers for e in unit.entities)
         return shared + EVENT_BONUS * (unit.kind == "event") + NAMED_BONUS * named
 
-    order = {u.id: i for i, u in enumerate(units)}
     chosen: list[MemoryUnit] = []
     text = ""
     for unit in sorted(candidates, key=score, reverse=True):
-        trial = sorted([*chosen, unit], key=lambda u: order[u.id])
-        rendered = _render(trial)
+        trial = sorted([*chosen, unit], key=said_order)
+        rendered = render_by_day(trial)
         if counter.count(rendered) <= budget_tokens:
             chosen, text = trial, rendered
     return text, chosen
-
-
-def _render(units: Sequence[MemoryUnit]) -> str:
-    lines: list[str] = []
-    day = None
-    for unit in units:
-        said = unit.valid_from or unit.occurred_at
-        if said is not None and format_date(said) != day:
-            day = format_date(said)
-            lines.append(f"[{day}]")
-        lines.append(unit.text)
-    return "\n".join(lines)

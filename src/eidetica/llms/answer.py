@@ -11,16 +11,25 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Sequence
 from datetime import date
 
 from ..dates import format_date
 from ..errors import LLMOutputError, UsageError
-from ..model import Answer, Context, Hit
+from ..model import Answer, Context, Hit, MemoryUnit
 from ..retrieve.pack import line, said_on
 from .base import JsonSchema, LLMClient
 from .prompt import load_prompt
 
-__all__ = ["ANSWER_SCHEMA", "NOT_MENTIONED", "Answer", "answer_question", "cited_text_schema", "numbered"]
+__all__ = [
+    "ANSWER_SCHEMA",
+    "NOT_MENTIONED",
+    "Answer",
+    "answer_question",
+    "cited_text_schema",
+    "numbered",
+    "numbered_lines",
+]
 
 logger = logging.getLogger("eidetica.llm")
 
@@ -76,7 +85,7 @@ def answer_question(
     hits = numbered(context)
     if not hits:
         return Answer(NOT_MENTIONED, abstained=True, prompt_version=template.version)
-    lines = "\n".join(f"[{n}] {_render(hit)}" for n, hit in enumerate(hits, 1))
+    lines = numbered_lines([hit.unit for hit in hits])
     messages = template.render(context=lines, question=question.strip())
     try:
         completion = client.complete(
@@ -142,7 +151,13 @@ def _salvage(replies: tuple[str, ...]) -> str | None:
     return text if len(text) <= MAX_PROSE_CHARS else text[:MAX_PROSE_CHARS] + " ..."
 
 
-def _render(hit: Hit) -> str:
-    day = said_on(hit.unit)
-    text = " ".join(line(hit.unit).split())
+def numbered_lines(units: Sequence[MemoryUnit]) -> str:
+    """Memories as the prompts show them, numbered from 1, one a line: ``[1] 8 May 2023: text``,
+    each as the context writes it (marked past, or said by the assistant, where it was)."""
+    return "\n".join(f"[{n}] {_render(unit)}" for n, unit in enumerate(units, 1))
+
+
+def _render(unit: MemoryUnit) -> str:
+    day = said_on(unit)
+    text = " ".join(line(unit).split())
     return f"{format_date(day)}: {text}" if day else text

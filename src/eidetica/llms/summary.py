@@ -16,13 +16,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from ..dates import format_date
 from ..errors import LLMError
 from ..guard.grounding import unsupported
 from ..model import MemoryUnit
+from ..retrieve.pack import said_order
 from ..retrieve.query import lexical_terms
 from ..tokens import TokenCounter
-from .answer import cited_text_schema
+from .answer import cited_text_schema, numbered_lines
 from .base import LLMClient
 from .prompt import load_prompt
 
@@ -53,11 +53,11 @@ def write_summary(
     if not units:
         return None
     template = load_prompt(prompt)
-    lines = "\n".join(f"[{n}] {_said(unit)}{' '.join(unit.text.split())}" for n, unit in enumerate(units, 1))
+
     words = max(int(budget_tokens / TOKENS_PER_WORD), 5)
     try:
         completion = client.complete(
-            template.render(context=lines, words=str(words)),
+            template.render(context=numbered_lines(units), words=str(words)),
             schema=SUMMARY_SCHEMA,
             max_tokens=budget_tokens * 2,
         )
@@ -74,8 +74,7 @@ def write_summary(
     if problem is not None:
         logger.warning("the model's summary %s; the rules' summary stands", problem)
         return None
-    order = {unit.id: i for i, unit in enumerate(units)}
-    return text, sorted(cited, key=lambda unit: order[unit.id])
+    return text, sorted(cited, key=said_order)
 
 
 def _problem(
@@ -94,8 +93,3 @@ def _problem(
     if invented or sum(word in known for word in words) < GROUNDED_WORDS * len(words):
         return f"says what the session does not ({', '.join(invented) or 'its words'})"
     return None
-
-
-def _said(unit: MemoryUnit) -> str:
-    when = unit.valid_from or unit.occurred_at
-    return f"{format_date(when)}: " if when is not None else ""

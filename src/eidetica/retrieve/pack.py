@@ -24,7 +24,7 @@ shows when it is not the user: a turn from a tool or the system is labelled so (
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from ..dates import format_date
@@ -169,9 +169,14 @@ def line_break_cost(counter: TokenCounter) -> int:
 
 
 def _render_grouped(hits: Sequence[Hit]) -> str:
+    return render_by_day(h.unit for h in hits)
+
+
+def render_by_day(units: Iterable[MemoryUnit]) -> str:
+    """Units in the order they were said, each a ``line`` under its day's ``[8 May 2023]`` header."""
     lines: list[str] = []
     current: date | None = None
-    for unit in sorted((h.unit for h in hits), key=_time_key):
+    for unit in sorted(units, key=said_order):
         day = said_on(unit)
         if day is not None and day != current:
             lines.append(f"[{format_date(day)}]")
@@ -180,6 +185,7 @@ def _render_grouped(hits: Sequence[Hit]) -> str:
     return "\n".join(lines)
 
 
-def _time_key(unit: MemoryUnit) -> tuple[float, str]:
+def said_order(unit: MemoryUnit) -> tuple[float, str]:
+    """Sorts units by when they were said (a derived unit by its turn's time), then by id."""
     moment = (unit.occurred_at if unit.kind == "turn" else unit.valid_from) or unit.recorded_at
     return (moment.timestamp(), unit.id)
