@@ -21,8 +21,21 @@ from typing import Any
 from .errors import UsageError
 from .limits import check_metadata, shown
 
-#: The keys Eidetica writes itself (``ingest.reconcile``, ``lifecycle.lineage``, ``guard.quarantine``).
-SYSTEM_KEYS = frozenset({"supersedes", "superseded_by", "mentions", "deleted_with", "quarantine", "review"})
+#: A unit's recalls (``lifecycle.recalls``): ``{"times": n, "last": ISO time}``.
+RECALLED = "recalled"
+#: An archive (``lifecycle.decay``): ``{"at": ISO time, "retention": r}``, kept after a restore.
+ARCHIVED = "archived"
+#: The last time a unit was said again (``ingest.reconcile``), an ISO time.
+MENTIONED = "last_mentioned"
+
+#: The keys Eidetica writes itself (``ingest.reconcile``, ``lifecycle.lineage``, ``guard.quarantine``,
+#: ``lifecycle.decay``).
+SYSTEM_KEYS = frozenset(
+    {
+        "supersedes", "superseded_by", "mentions", "deleted_with", "quarantine", "review",
+        RECALLED, ARCHIVED, MENTIONED,
+    }
+)  # fmt: skip
 
 #: A filter value: compared with the stored value as JSON compares (a string equals the same
 #: string; ``1`` equals ``1.0``; ``true`` equals neither ``1`` nor ``"true"``).

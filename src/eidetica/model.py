@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 UnitKind = Literal["turn", "fact", "event", "passage"]
-UnitStatus = Literal["active", "deleted"]
+UnitStatus = Literal["active", "archived", "deleted"]
+HistoryOp = Literal["add", "update", "delete", "mention", "supersede", "source_deleted", "archive", "restore"]
 EntityKind = Literal["person", "pet", "place", "organisation", "other"]
 ENTITY_KINDS: tuple[EntityKind, ...] = ("person", "pet", "place", "organisation", "other")
 ProfileSection = Literal["attributes", "relationships", "preferences", "activities"]
@@ -168,11 +169,12 @@ class AddResult:
 class HistoryEntry:
     """One recorded change to a unit: ``add``, ``update``, ``delete``, ``mention`` (said again, a
     source more), ``supersede`` (a newer statement, a correction or a deletion closed or linked
-    it) or ``source_deleted`` (one of the turns it came from was deleted)."""
+    it), ``source_deleted`` (one of the turns it came from was deleted), ``archive`` (it faded,
+    ``lifecycle.decay``) or ``restore`` (back in every read: said again, or asked for)."""
 
     unit_id: str
     version: int
-    op: Literal["add", "update", "delete", "mention", "supersede", "source_deleted"]
+    op: HistoryOp
     text: str
     at: datetime
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -190,10 +192,32 @@ class Stats:
     #: Active units still without a vector: stored while the embedder failed, or queued for the
     #: background embedder. Found by their words until embedded.
     unembedded: int = 0
+    #: Units that faded and were archived (``lifecycle.decay``): kept, out of default reads.
+    archived: int = 0
 
     @property
     def units(self) -> int:
         return sum(self.units_by_kind.values())
+
+
+#: Archived ids a ``MaintainReport`` lists.
+MAX_LISTED = 50
+
+
+@dataclass(frozen=True)
+class MaintainReport:
+    """What ``maintain`` did (or, with ``dry_run``, would do): the users and active units it
+    examined, the units it archived by kind, and the first ``MAX_LISTED`` of their ids."""
+
+    users: int
+    examined: int
+    archived: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+    sample: tuple[str, ...] = ()
+
+    @property
+    def archived_total(self) -> int:
+        return sum(self.archived.values())
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 new ones are all in.
 
 A store refuses an embedder other than the one that filled it, since vectors of two models
-cannot be compared. ``reembed`` embeds every active unit of every tenant with the new embedder,
+cannot be compared. ``reembed`` embeds every active (and archived) unit of every tenant with the new embedder,
 a batch at a time, into a staging area the store keeps apart from the vectors searches use (see
 ``Store.reembed_begin``). Until the last batch, every search keeps using the old vectors and the
 old embedder; the store then swaps the new vectors and the new embedder's record in, in one
@@ -60,8 +60,8 @@ def reembed(
     progress: Progress | None = None,
     batch: int = REEMBED_BATCH,
 ) -> ReembedReport:
-    """Re-embed every active unit of the store (all tenants and users) with ``embedder``, and make
-    it the store's embedder once all are embedded.
+    """Re-embed every active and archived unit of the store (all tenants and users) with
+    ``embedder``, and make it the store's embedder once all are embedded.
 
     ``progress(done, total)`` is called before the first batch (``done`` counts what an earlier run
     staged) and after each batch; an exception it raises stops the run, keeping what was staged.

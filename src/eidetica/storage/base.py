@@ -46,6 +46,16 @@ class UnitFilter:
     flagged: str | None = None
     #: Only units whose metadata lacks this key: what is not held for review ("quarantine").
     without_flag: str | None = None
+    #: Archived units too (``lifecycle.decay``), which every read leaves out unless asked.
+    include_archived: bool = False
+
+
+@dataclass(frozen=True)
+class Recall:
+    """How many times a unit was recalled since the last count was written, and when last."""
+
+    times: int
+    last: datetime
 
 
 @dataclass(frozen=True)
@@ -64,7 +74,7 @@ class NewUnit:
     lexical_context: str = ""
 
 
-RevisionOp = Literal["mention", "supersede", "delete", "source_deleted"]
+RevisionOp = Literal["mention", "supersede", "delete", "source_deleted", "archive", "restore"]
 
 
 @dataclass(frozen=True)
@@ -75,7 +85,8 @@ class Revision:
     Only sources, derived_from, valid_to, metadata, version and status change; the text and
     vector stay. A unit whose status becomes ``deleted`` leaves the lexical index; ``lexical``
     (the unit's lexical text and the words said before it) replaces its index entries, for a unit
-    whose preceding turn was deleted.
+    whose preceding turn was deleted. An ``archived`` unit keeps its index entries and vector, so
+    that a restore costs nothing; reads leave it out unless ``UnitFilter.include_archived``.
     """
 
     unit: MemoryUnit
@@ -224,6 +235,11 @@ class Store(Protocol):
         """Give units stored without a vector their vector (one transaction); others stay as they are."""
         ...
 
+    def recalled(self, tenant: str, recalls: Mapping[str, Recall]) -> None:
+        """Count recalls into each unit's ``metadata["recalled"]`` (``times`` added, ``last`` the
+        later), in place and in one transaction: no new version, no history entry."""
+        ...
+
     def search_lexical(
         self, where: UnitFilter, terms: Sequence[str], limit: int, *, context_weight: float = 0.0
     ) -> list[tuple[str, float]]:
@@ -326,6 +342,12 @@ class Store(Protocol):
     def reembed_discard(self) -> None:
         """Drop every staged vector and the record of what they are for."""
         ...
+
+
+def status_sql(column: str, where: UnitFilter) -> str:
+    """The SQL, the same on every backend, selecting the statuses ``where`` reads: active units,
+    and archived ones when it asks for them."""
+    return f"{column} IN ('active', 'archived')" if where.include_archived else f"{column} = 'active'"
 
 
 def lineage_pattern(unit_id: str) -> str:

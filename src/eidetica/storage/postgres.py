@@ -51,6 +51,7 @@ from .base import (
     REEMBEDDED,
     EntityMentions,
     NewUnit,
+    Recall,
     ReembedState,
     Revision,
     UnitFilter,
@@ -485,6 +486,18 @@ class PostgresStore:
                 [(_vector(v), unit_id, tenant) for unit_id, v in vectors.items()],
             )
 
+    def recalled(self, tenant: str, recalls: Mapping[str, Recall]) -> None:
+        """Count recalls into each unit's metadata, in place (``Store.recalled``)."""
+        with self.transaction(tenant) as conn, conn.cursor() as cur:
+            cur.executemany(
+                "UPDATE eidetica.units SET metadata = jsonb_set(metadata::jsonb, '{recalled}', "
+                "jsonb_build_object("
+                "'times', coalesce((metadata::jsonb #>> '{recalled,times}')::int, 0) + %s, "
+                "'last', greatest(coalesce(metadata::jsonb #>> '{recalled,last}', ''), %s)))::text "
+                "WHERE id = %s AND tenant = %s AND status <> 'deleted'",
+                [(r.times, r.last.isoformat(), unit_id, tenant) for unit_id, r in recalls.items()],
+            )
+
     def list_units(
         self,
         where: UnitFilter,
@@ -614,7 +627,8 @@ class PostgresStore:
             row = conn.execute(
                 "SELECT count(*) FILTER (WHERE status = 'deleted'), count(DISTINCT user_id), "
                 "count(DISTINCT user_id || '/' || session_id), coalesce(sum(pg_column_size(u.*)), 0), "
-                "count(*) FILTER (WHERE status = 'active' AND embedding IS NULL) "
+                "count(*) FILTER (WHERE status = 'active' AND embedding IS NULL), "
+                "count(*) FILTER (WHERE status = 'archived') "
                 f"FROM eidetica.units u WHERE {where}",
                 params,
             ).fetchone()
@@ -626,6 +640,7 @@ class PostgresStore:
             sessions=int(row[2]),
             bytes_on_disk=int(row[3]),
             unembedded=int(row[4]),
+            archived=int(row[5]),
         )
 
     def close(self) -> None:
@@ -721,19 +736,28 @@ def _revise(conn: Conn, revisions: Sequence[Revision]) -> None:
     """Apply changes to stored units of one tenant and their postings, and record each in ``history``."""
     if not revisions:
         return
-    with conn.cursor() as cur:
-        cur.executemany(
-            "UPDATE eidetica.units SET sources = %s, derived_from = %s, valid_to = %s, metadata = %s, "
-            "version = %s, status = %s WHERE id = %s AND tenant = %s AND user_id = %s",
-            [
-                (
-                    dump_json(r.unit.sources), dump_json(r.unit.derived_from), r.unit.valid_to,
-                    dump_json(r.unit.metadata), r.unit.version, r.unit.status, r.unit.id,
-                    r.unit.scope.tenant, r.unit.scope.user_id,
-                )
-                for r in revisions
-            ],
+    update = (
+        "UPDATE eidetica.units SET sources = %s, derived_from = %s, valid_to = %s, metadata = %s, "
+        "version = %s, status = %s WHERE id = %s AND tenant = %s AND user_id = %s"
+    )
+
+    def values(r: Revision) -> tuple[Any, ...]:
+        return (
+            dump_json(r.unit.sources), dump_json(r.unit.derived_from), r.unit.valid_to,
+            dump_json(r.unit.metadata), r.unit.version, r.unit.status, r.unit.id,
+            r.unit.scope.tenant, r.unit.scope.user_id,
         )  # fmt: skip
+
+    with conn.cursor() as cur:
+        cur.executemany(update, [values(r) for r in revisions if versions.expected_before(r) is None])
+        applied = []
+        for r in revisions:
+            if (before := versions.expected_before(r)) is not None:
+                cur.execute(f"{update} AND version = %s AND status = %s", (*values(r), *before))
+                if not cur.rowcount:
+                    continue
+            applied.append(r)
+        revisions = applied
         reindexed = [r for r in revisions if r.unit.status == "deleted" or r.lexical is not None]
         for r in reindexed:
             cur.execute(

@@ -52,7 +52,7 @@ hits AS MATERIALIZED (
     WHERE p.term = ANY(%(terms)s) AND p.tenant = %(tenant)s AND p.user_id = %(user_id)s),
 corpus AS MATERIALIZED (
     SELECT count(*)::float8 AS n, coalesce(avg(terms_len), 0)::float8 AS avgdl FROM eidetica.units
-    WHERE tenant = %(tenant)s AND user_id = %(user_id)s AND status = 'active'),
+    WHERE tenant = %(tenant)s AND user_id = %(user_id)s AND status <> 'deleted'),  -- archived keep postings
 idf AS MATERIALIZED (
     SELECT h.term, greatest(ln((c.n - count(*) + 0.5) / (count(*) + 0.5)), 1e-6) AS idf
     FROM hits h, corpus c WHERE h.f > 0 GROUP BY h.term, c.n)
@@ -80,9 +80,9 @@ def bm25(
     """Return the best ``limit`` units of ``where`` for the query tokens, as ``(id, score)``.
 
     ``phrases`` are the query's tokens, one per query word (repeats count, as FTS5 counts each
-    phrase of ``a OR b``). Statistics cover all the user's active units, whatever ``where``
-    narrows; ``where`` picks which of them may be returned, among the best ``OVERFETCH * limit``
-    (or all, when fewer than ``limit`` of those pass): exact either way.
+    phrase of ``a OR b``). Statistics cover all the user's indexed units (archived ones keep their
+    postings), whatever ``where`` narrows; ``where`` picks which of them may be returned, among the
+    best ``OVERFETCH * limit`` (or all, when fewer than ``limit`` of those pass): exact either way.
     """
     asked = Counter(phrases)
     params = {

@@ -41,7 +41,7 @@ Conn = psycopg.Connection[Any]
 _RECORD = "reembed"
 #: Whether a unit row ``u`` lacks a vector staged for its current version.
 _UNSTAGED = (
-    "u.status = 'active' AND NOT EXISTS (SELECT 1 FROM eidetica.reembed s "
+    "u.status <> 'deleted' AND NOT EXISTS (SELECT 1 FROM eidetica.reembed s "
     "WHERE s.unit_id = u.id AND s.staged_version = u.version)"
 )
 
@@ -56,7 +56,7 @@ def begin(conn: Conn, name: str, dim: int) -> ReembedState:
     with _every_tenant_briefly(conn):
         row = conn.execute(
             f"SELECT count(*), count(*) FILTER (WHERE {_UNSTAGED}) FROM eidetica.units u "
-            "WHERE u.status = 'active'"
+            "WHERE u.status <> 'deleted'"
         ).fetchone()
         tenants = conn.execute(
             "WITH RECURSIVE t(id) AS ("
@@ -71,7 +71,7 @@ def begin(conn: Conn, name: str, dim: int) -> ReembedState:
 
 
 def pending(conn: Conn, tenant: str, limit: int, after: str | None) -> list[MemoryUnit]:
-    """Up to ``limit`` of the tenant's active units without a vector staged for their version,
+    """Up to ``limit`` of the tenant's active and archived units without a vector staged for their version,
     by ``seq``, after unit ``after``'s (row-level security admits that tenant only)."""
     conn.execute(f"SELECT set_config('{TENANT_SETTING}', %s, true)", (tenant,))
     rows = conn.execute(
@@ -121,11 +121,11 @@ def swap(conn: Conn, name: str, dim: int, embed: Callable[[Sequence[MemoryUnit]]
         conn.execute(f"ALTER TABLE eidetica.units ALTER COLUMN embedding TYPE vector({int(dim)}) USING NULL")
     else:
         conn.execute(
-            "UPDATE eidetica.units SET embedding = NULL WHERE status <> 'active' AND embedding IS NOT NULL"
+            "UPDATE eidetica.units SET embedding = NULL WHERE status = 'deleted' AND embedding IS NOT NULL"
         )
     conn.execute(
         "UPDATE eidetica.units u SET embedding = s.embedding FROM eidetica.reembed s "
-        "WHERE s.unit_id = u.id AND u.status = 'active'"
+        "WHERE s.unit_id = u.id AND u.status <> 'deleted'"
     )
     conn.execute("ALTER TABLE eidetica.units FORCE ROW LEVEL SECURITY")
     _put_meta(conn, "embedder", {"name": name, "dim": dim})

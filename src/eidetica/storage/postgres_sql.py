@@ -10,7 +10,7 @@ import numpy as np
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
 
-from .base import UnitFilter, lineage_pattern
+from .base import UnitFilter, lineage_pattern, status_sql
 from .metadata_sql import postgres_clauses, postgres_holds
 
 
@@ -20,7 +20,7 @@ def filter_sql(where: UnitFilter, *, include_deleted: bool = False) -> tuple[str
     clauses = ["u.tenant = %(tenant)s", "u.user_id = %(user_id)s"]
     params: dict[str, Any] = {"tenant": scope.tenant, "user_id": scope.user_id}
     if not include_deleted:
-        clauses.append("u.status = 'active'")
+        clauses.append(status_sql("u.status", where))
     if scope.agent_id is not None:
         clauses.append("u.agent_id = %(agent_id)s")
         params["agent_id"] = scope.agent_id

@@ -28,18 +28,21 @@ from ..embedders.base import Vectors
 from ..errors import DuplicateTurnError, NotFoundError, StoreError
 from ..model import HistoryEntry, Lesson, MemoryUnit, Scope, Stats
 from . import fts_index, owner_changes, sqlite_reembed, vector_codec, versions
+from .archived_rows import ArchivedRows
 from .base import (
     ENTITY_SAMPLES,
     NEWEST_WALK,
     REEMBEDDED,
     EntityMentions,
     NewUnit,
+    Recall,
     ReembedState,
     Revision,
     UnitFilter,
     collect_mentions,
     embedder_mismatch,
     lineage_pattern,
+    status_sql,
 )
 from .candidates import best_of
 from .json_columns import dump_json
@@ -88,6 +91,7 @@ class SQLiteStore:
         self.path = str(path)
         self._vectors = VectorCache(vector_cache_bytes)
         self._postings = LexicalCache(LEXICAL_CACHE_BYTES)
+        self._archived = ArchivedRows()
         if self.path != ":memory:":
             _check_file_path(self.path)
         self._lock = threading.RLock()
@@ -289,6 +293,7 @@ class SQLiteStore:
         conn.execute(f"DELETE FROM units WHERE {where}", params)
         self._vectors.drop(owner.tenant, owner.user_id)
         self._postings.drop(owner.tenant, owner.user_id)
+        self._archived.drop(owner.tenant, owner.user_id)
         return len(rids)
 
     # -- reads --------------------------------------------------------------------------------
@@ -375,6 +380,7 @@ class SQLiteStore:
                 rids, scores = self._postings.scores(
                     self._conn, where.scope.tenant, where.scope.user_id, tokens, float(context_weight)
                 )
+                rids, scores = self._archived.left_out(self._conn, where, rids, scores)
                 return best_of(self._conn, rids, scores, limit, self._narrower(where))
             except sqlite3.Error as exc:
                 raise StoreError(f"read from {self.path} failed: {exc}") from exc
@@ -409,16 +415,18 @@ class SQLiteStore:
                         f"{self.path} holds vectors of {user.matrix.shape[1]} dimensions, this query has "
                         f"{query.shape[0]}: {REEMBEDDED}"
                     )
-                return best_of(self._conn, user.rids, user.matrix @ query, limit, self._narrower(where))
+                rids, scores = self._archived.left_out(self._conn, where, user.rids, user.matrix @ query)
+                return best_of(self._conn, rids, scores, limit, self._narrower(where))
             except sqlite3.Error as exc:
                 raise StoreError(f"read from {self.path} failed: {exc}") from exc
 
     @staticmethod
     def _narrower(where: UnitFilter) -> tuple[str, list[Any]] | None:
         """The SQL of a filter narrower than its owner (deleted units have neither vectors nor
-        postings, so the owner alone needs none)."""
-        owner_only = UnitFilter(Scope(user_id=where.scope.user_id, tenant=where.scope.tenant))
-        return None if where == owner_only else _filter_sql(where, prefix="")
+        postings, and archived ones were left out, so the owner alone needs none)."""
+        owner = Scope(user_id=where.scope.user_id, tenant=where.scope.tenant)
+        owner_only = where in (UnitFilter(owner), UnitFilter(owner, include_archived=True))
+        return None if owner_only else _filter_sql(where, prefix="")
 
     def unembedded(self, tenant: str, user_id: str | None, limit: int) -> list[MemoryUnit]:
         """Active units stored with an empty vector, oldest first."""
@@ -444,6 +452,17 @@ class SQLiteStore:
                     by_owner.setdefault(row[1], {})[row[0]] = vector
             for user_id, owned in by_owner.items():  # one change counted per user, not per vector
                 _put_vectors(conn, Scope(user_id=user_id, tenant=tenant), owned)
+
+    def recalled(self, tenant: str, recalls: Mapping[str, Recall]) -> None:
+        """Count recalls into each unit's metadata, in place (``Store.recalled``)."""
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE units SET metadata = json_set(metadata, '$.recalled', json_object("
+                "'times', coalesce(json_extract(metadata, '$.recalled.times'), 0) + ?, "
+                "'last', max(coalesce(json_extract(metadata, '$.recalled.last'), ''), ?))) "
+                "WHERE id = ? AND tenant = ? AND status <> 'deleted'",
+                [(r.times, r.last.isoformat(), unit_id, tenant) for unit_id, r in recalls.items()],
+            )
 
     def list_units(
         self,
@@ -552,8 +571,8 @@ class SQLiteStore:
                 params,
             )
         )
-        deleted, users, sessions, unembedded, row_bytes = self._read(
-            f"SELECT sum(status = 'deleted'), count(DISTINCT user_id), "
+        deleted, archived, users, sessions, unembedded, row_bytes = self._read(
+            f"SELECT sum(status = 'deleted'), sum(status = 'archived'), count(DISTINCT user_id), "
             f"count(DISTINCT user_id || '/' || session_id), "
             f"sum(status = 'active' AND unembedded = 1), sum({_ROW_BYTES}) FROM units WHERE {where}",
             params,
@@ -566,6 +585,7 @@ class SQLiteStore:
         return Stats(
             units_by_kind={str(k): int(v) for k, v in by_kind.items()},
             deleted=int(deleted or 0),
+            archived=int(archived or 0),
             users=int(users or 0),
             sessions=int(sessions or 0),
             bytes_on_disk=size,
@@ -715,7 +735,7 @@ def _filter_sql(where: UnitFilter, *, prefix: str, include_deleted: bool = False
     clauses = [f"{prefix}tenant = ?", f"{prefix}user_id = ?"]
     params: list[Any] = [scope.tenant, scope.user_id]
     if not include_deleted:
-        clauses.append(f"{prefix}status = 'active'")
+        clauses.append(status_sql(f"{prefix}status", where))
     if scope.agent_id is not None:
         clauses.append(f"{prefix}agent_id = ?")
         params.append(scope.agent_id)
@@ -854,18 +874,28 @@ def _revise(conn: sqlite3.Connection, revisions: Sequence[Revision], now: float)
     """Apply changes to stored units, their index entries, and record each in ``history``."""
     if not revisions:
         return
-    conn.executemany(
+    update = (
         "UPDATE units SET sources = ?, derived_from = ?, valid_to = ?, metadata = ?, version = ?, "
-        "status = ? WHERE id = ? AND tenant = ? AND user_id = ?",
-        [
-            (
-                dump_json(r.unit.sources), dump_json(r.unit.derived_from), _epoch(r.unit.valid_to),
-                dump_json(r.unit.metadata), r.unit.version, r.unit.status,
-                r.unit.id, r.unit.scope.tenant, r.unit.scope.user_id,
-            )
-            for r in revisions
-        ],
-    )  # fmt: skip
+        "status = ? WHERE id = ? AND tenant = ? AND user_id = ?"
+    )
+
+    def values(r: Revision) -> tuple[Any, ...]:
+        return (
+            dump_json(r.unit.sources), dump_json(r.unit.derived_from), _epoch(r.unit.valid_to),
+            dump_json(r.unit.metadata), r.unit.version, r.unit.status,
+            r.unit.id, r.unit.scope.tenant, r.unit.scope.user_id,
+        )  # fmt: skip
+
+    conn.executemany(update, [values(r) for r in revisions if versions.expected_before(r) is None])
+    revisions = [
+        r
+        for r in revisions
+        if (before := versions.expected_before(r)) is None
+        or conn.execute(f"{update} AND version = ? AND status = ?", (*values(r), *before)).rowcount
+    ]
+    faded = {(r.unit.scope.tenant, r.unit.scope.user_id) for r in revisions if r.op in ("archive", "restore")}
+    for tenant, user_id in faded:  # the caches read which units are archived again
+        owner_changes.changed(conn, Scope(user_id=user_id, tenant=tenant))
     for r in revisions:
         if r.unit.status == "deleted" or r.lexical is not None:
             row = conn.execute(

@@ -30,7 +30,7 @@ from .unit_rows import UNIT_COLUMNS, unit_from_row
 _RECORD = "reembed"
 #: Whether a unit row ``u`` lacks a vector staged for its current version.
 _UNSTAGED = (
-    "u.status = 'active' AND NOT EXISTS (SELECT 1 FROM reembed_vectors s "
+    "u.status <> 'deleted' AND NOT EXISTS (SELECT 1 FROM reembed_vectors s "
     "WHERE s.rid = u.rid AND s.staged_version = u.version)"
 )
 _WRONG_SIZE = f"this vector is not of the dimension of the store's embedder: {REEMBEDDED}"
@@ -69,7 +69,7 @@ def begin(conn: sqlite3.Connection, name: str, dim: int) -> ReembedState:
         conn.execute("DELETE FROM reembed_vectors")
         conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_RECORD, json.dumps(wanted)))
     [(total, unstaged)] = conn.execute(
-        f"SELECT count(*), coalesce(sum({_UNSTAGED}), 0) FROM units u WHERE u.status = 'active'"
+        f"SELECT count(*), coalesce(sum({_UNSTAGED}), 0) FROM units u WHERE u.status <> 'deleted'"
     ).fetchall()
     return ReembedState(name, dim, tuple(_tenants(conn)), int(total) - int(unstaged), int(total))
 
@@ -117,10 +117,10 @@ def swap(
     conn.execute(
         "INSERT INTO vectors SELECT o.id, s.rid, s.vector FROM reembed_vectors s "
         "JOIN units u ON u.rid = s.rid JOIN owners o ON o.tenant = u.tenant AND o.user_id = u.user_id "
-        "WHERE u.status = 'active'"
+        "WHERE u.status <> 'deleted'"
     )
-    # Units stored while the old embedder failed have a vector now, like every active unit.
-    conn.execute("UPDATE units SET unembedded = 0 WHERE unembedded = 1 AND status = 'active'")
+    # Units stored while the old embedder failed have a vector now, like every active or archived unit.
+    conn.execute("UPDATE units SET unembedded = 0 WHERE unembedded = 1 AND status <> 'deleted'")
     # Every cache of every user, in every process, loads its vectors again (owner_changes).
     conn.execute("UPDATE owners SET changes = changes + 1")
     conn.execute("DELETE FROM reembed_vectors")

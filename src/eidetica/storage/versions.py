@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..errors import NotFoundError
-from ..model import MemoryUnit
+from ..model import HistoryOp, MemoryUnit
 from .base import Revision
-
-HistoryOp = Literal["add", "update", "delete", "mention", "supersede", "source_deleted"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +91,17 @@ def deleted(current: MemoryUnit) -> Change | None:
 def revised(revisions: Sequence[Revision]) -> list[HistoryRecord]:
     """The history entries of revisions that record one (``op`` set), the note beside the metadata."""
     return [_record(r.unit, r.op, {**r.unit.metadata, **r.note}) for r in revisions if r.op is not None]
+
+
+def expected_before(revision: Revision) -> tuple[int, str] | None:
+    """The version and status a unit must still have for ``revision`` to apply, or None when it
+    applies whatever came between. An archive or a restore yields to any write since the unit was
+    read: a unit said again meanwhile has not faded, and one edited meanwhile is someone's concern."""
+    if revision.op == "archive":
+        return revision.unit.version - 1, "active"
+    if revision.op == "restore":
+        return revision.unit.version - 1, "archived"
+    return None
 
 
 def forgotten(tenant: str, user_id: str, units: int) -> AuditRecord:
