@@ -47,7 +47,7 @@ def test_readme_cli_block(tmp_path: Path) -> None:
         json.dumps({"speaker": "Alice", "text": "I switched to oolong last week", "id": "c1"}) + "\n"
     )
     runner = CliRunner()
-    unit_id = held_id = None
+    unit_id = held_id = archived_id = None
     outputs: dict[str, str] = {}
     lines = [ln.split("#")[0].strip() for ln in _block("## Command line").splitlines()]
     for line in filter(None, lines):
@@ -58,17 +58,21 @@ def test_readme_cli_block(tmp_path: Path) -> None:
         if "HELD_ID" in args:
             assert held_id, "a message must be held back before review takes its id"
             args = [held_id if a == "HELD_ID" else a for a in args]
+        if "ARCHIVED_ID" in args:
+            assert archived_id, "maintain must archive a unit before restore takes its id"
+            args = [archived_id if a == "ARCHIVED_ID" else a for a in args]
         args = [str(tmp_path / a) if a.endswith(".jsonl") else a for a in args]
         result = runner.invoke(app, args, env=env)
         assert result.exit_code == 0, f"{line}: {result.output}"
         outputs[args[0]] = result.output
         if args[0] == "list":
-            listed = runner.invoke(app, [*args, "--json"], env=env)
-            unit_id = json.loads(listed.stdout)[0]["id"]
+            listed = json.loads(runner.invoke(app, [*args, "--json"], env=env).stdout)
+            unit_id = unit_id or listed[0]["id"]
+            archived_id = next((u["id"] for u in listed if u["status"] == "archived"), None)
         if args[0] == "quarantine":
             held = json.loads(runner.invoke(app, [*args, "--json"], env=env).stdout)
             held_id = next(u["id"] for u in held if u["kind"] == "turn")
-    assert "rejected" in outputs["review"]
+    assert "rejected" in outputs["review"] and "archived" in outputs["list"]
     assert "removed" in outputs["forget"]
     assert "oolong" in outputs["search"] or "tea" in outputs["search"]
 
@@ -84,8 +88,9 @@ def test_exported_names_are_pinned() -> None:
     assert sorted(eidetica.__all__) == [
         "AddResult", "Answer", "AuthError", "Client", "Context", "EideticaError", "EmbedderError",
         "Entity", "EntityCard", "HistoryEntry", "Hit", "ImportReport", "InputFormatError", "LLMError",
-        "Link", "Memory", "MemoryUnit", "NotFoundError", "Profile", "ProfileLine", "Relation", "Scope",
-        "ScopeError", "ServerError", "Stats", "StoreError", "Summary", "TurnInput", "UsageError",
+        "Link", "MaintainReport", "Memory", "MemoryUnit", "NotFoundError", "Profile", "ProfileLine",
+        "Relation", "Scope", "ScopeError", "ServerError", "Stats", "StoreError", "Summary", "TurnInput",
+        "UsageError",
         "__version__",
     ]  # fmt: skip
     for name in eidetica.__all__:

@@ -56,6 +56,8 @@ REST_ROUTES = {
     "summary": ("get", "/v1/sessions/{session_id}/summary"),
     "quarantined": ("get", "/v1/quarantine"),
     "review": ("post", "/v1/quarantine/{unit_id}"),
+    "maintain": ("post", "/v1/maintain"),
+    "restore": ("post", "/v1/memories/{unit_id}/restore"),
     "forget": ("delete", "/v1/users/{user_id}"),
     "stats": ("get", "/v1/stats"),
     "users": ("get", "/v1/users"),
@@ -84,6 +86,8 @@ CLI_COMMANDS = {
     "summary": "summary",
     "quarantined": "quarantine",
     "review": "review",
+    "maintain": "maintain",
+    "restore": "restore",
     "forget": "forget",
     "stats": "stats",
     "users": "users",
@@ -116,6 +120,7 @@ MCP_TOOLS = {
     "related": "related_memories",
     "profile": "user_profile",
     "summary": "session_summary",
+    "restore": "restore_memory",
     "forget": "forget_user",
     "stats": "memory_stats",
     "users": "list_users",
@@ -128,6 +133,7 @@ MCP_EXCEPTIONS = {
     ("forget", "compact"): "compacting locks the tables for every tenant: an operator's step",
     ("quarantined", "*"): "what was held back may be an injected instruction: for a person's eyes",
     ("review", "*"): "approving what was held back is a person's call, never an agent's",
+    ("maintain", "*"): "archiving a store's faded memories is an operator's maintenance step, not an agent's",
 }
 
 
@@ -220,6 +226,8 @@ def test_the_contract_names_every_operation_of_memory() -> None:
         "summary",
         "quarantined",
         "review",
+        "maintain",
+        "restore",
         "forget",
         "stats",
         "users",

@@ -25,6 +25,7 @@ from .model import (
     Hit,
     ImportReport,
     Link,
+    MaintainReport,
     MemoryUnit,
     Profile,
     Stats,
@@ -108,9 +109,11 @@ class MemoryAPI(Protocol):
         until: Moment | None = None,
         as_of: Moment | None = None,
         metadata: dict[str, Any] | None = None,
+        include_archived: bool = False,
     ) -> builtins.list[Hit]:
         """The units that best answer ``query``, best first; ``metadata`` keeps only the units
-        tagged with each of its keys and an equal value."""
+        tagged with each of its keys and an equal value; ``include_archived`` searches the units
+        that faded too."""
         ...
 
     def context(
@@ -123,8 +126,10 @@ class MemoryAPI(Protocol):
         budget_tokens: int = DEFAULT_CONTEXT_BUDGET,
         as_of: Moment | None = None,
         metadata: dict[str, Any] | None = None,
+        include_archived: bool = False,
     ) -> Context:
-        """The best evidence for ``query`` packed into ``budget_tokens``, rendered for a prompt."""
+        """The best evidence for ``query`` packed into ``budget_tokens``, rendered for a prompt;
+        ``include_archived`` reads the units that faded too."""
         ...
 
     def answer(
@@ -159,10 +164,12 @@ class MemoryAPI(Protocol):
         limit: int | None = DEFAULT_LIST_LIMIT,
         offset: int = 0,
         metadata: dict[str, Any] | None = None,
+        include_archived: bool = False,
     ) -> builtins.list[MemoryUnit]:
         """The user's active units in time order; ``since`` and ``until`` bound when they
         happened as in ``search``, ``derived_from`` keeps what was drawn from one unit, and
-        ``include_deleted`` adds the deleted ones (``status`` "deleted")."""
+        ``include_deleted`` adds the deleted ones (``status`` "deleted"), ``include_archived``
+        the ones that faded (``status`` "archived")."""
         ...
 
     def update(
@@ -222,6 +229,21 @@ class MemoryAPI(Protocol):
 
     def review(self, unit_id: str, *, approve: bool, user_id: str | None = None) -> MemoryUnit:
         """Decide on a quarantined unit: approve it back into every read, or reject (delete) it."""
+        ...
+
+    def maintain(
+        self,
+        *,
+        user_id: str | None = None,
+        dry_run: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> MaintainReport:
+        """Archive what has faded (unused for long, by the memory's decay), of one user or of
+        every user; ``dry_run`` only counts it. Archived units are kept, out of default reads."""
+        ...
+
+    def restore(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
+        """Bring an archived unit back into every read."""
         ...
 
     def forget(self, *, user_id: str, compact: bool = False) -> int:

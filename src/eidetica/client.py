@@ -26,7 +26,7 @@ from .api import (
 from .errors import NotFoundError, ServerError, UsageError
 from .ingest.formats import read_file
 from .ingest.importing import owned_by, store_batches
-from .limits import MAX_BUDGET_TOKENS, MAX_LIMIT, check_count, type_name
+from .limits import MAX_BUDGET_TOKENS, MAX_LIMIT, check_count, check_flag, type_name
 from .metadata import check_filter
 from .model import (
     AddResult,
@@ -39,6 +39,7 @@ from .model import (
     Hit,
     ImportReport,
     Link,
+    MaintainReport,
     MemoryUnit,
     Profile,
     Stats,
@@ -155,6 +156,7 @@ class Client(MemoryAPI):
         until: datetime | str | None = None,
         as_of: datetime | str | None = None,
         metadata: dict[str, Any] | None = None,
+        include_archived: bool = False,
     ) -> list[Hit]:
         """Return up to ``k`` units that best answer ``query``, best first, within one user."""
         body = {
@@ -163,6 +165,7 @@ class Client(MemoryAPI):
             "kinds": None if kinds is None else _listed(kinds),
             "since": since,
             "until": until,
+            "include_archived": _flag("include_archived", include_archived),
             **_reading(user_id, agent_id, session_id, as_of, metadata),
         }
         return self._call(
@@ -179,11 +182,13 @@ class Client(MemoryAPI):
         budget_tokens: int = DEFAULT_CONTEXT_BUDGET,
         as_of: datetime | str | None = None,
         metadata: dict[str, Any] | None = None,
+        include_archived: bool = False,
     ) -> Context:
         """Pack the best evidence for ``query`` into ``budget_tokens``, without duplicates."""
         body = {
             "query": query,
             "budget_tokens": budget_tokens,
+            "include_archived": _flag("include_archived", include_archived),
             **_reading(user_id, agent_id, session_id, as_of, metadata),
         }
         return self._call("POST", "/v1/context", wire.context_from_wire, body=body)
@@ -225,6 +230,7 @@ class Client(MemoryAPI):
         limit: int | None = DEFAULT_LIST_LIMIT,
         offset: int = 0,
         metadata: dict[str, Any] | None = None,
+        include_archived: bool = False,
     ) -> builtins.list[MemoryUnit]:
         """Return the user's units in time order, filtered as ``Memory.list`` does (``limit=None``:
         all of them, in pages)."""
@@ -237,6 +243,7 @@ class Client(MemoryAPI):
             "until": _query_time(until),
             "derived_from": derived_from,
             "include_deleted": True if include_deleted else None,
+            "include_archived": _flag("include_archived", include_archived),
             "offset": offset,
             # A query string holds text: the filter travels as its JSON, checked here first.
             "metadata": None
@@ -373,6 +380,31 @@ class Client(MemoryAPI):
             body={"approve": approve},
         )
 
+    def maintain(
+        self,
+        *,
+        user_id: str | None = None,
+        dry_run: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> MaintainReport:
+        """Archive what has faded, of one user or of every user of the tenant (see
+        ``Memory.maintain``); the server does the work, so ``progress`` hears once, at the end."""
+        report = self._call(
+            "POST",
+            "/v1/maintain",
+            wire.maintain_report_from_wire,
+            body={"user_id": user_id, "dry_run": _flag("dry_run", dry_run)},
+        )
+        if progress is not None:
+            progress(report.examined, report.examined)
+        return report
+
+    def restore(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
+        """Bring an archived unit back into every read; ``UsageError`` when it is not archived."""
+        return self._call(
+            "POST", _unit_path(unit_id) + "/restore", wire.unit_from_wire, params={"user_id": user_id}
+        )
+
     def forget(self, *, user_id: str, compact: bool = False) -> int:
         """Erase everything of one user, derived units and history included; return the count.
         ``compact`` also rewrites the server's storage (see ``Memory.forget``)."""
@@ -483,6 +515,12 @@ def _reading(
         "as_of": as_of,
         "metadata": metadata,
     }
+
+
+def _flag(name: str, value: bool) -> bool | None:
+    """A flag checked here, in ``Memory``'s words, and sent only when true: a request that does
+    not ask for it reads the same to a server that does not know it."""
+    return True if check_flag(name, value) else None
 
 
 def _query_time(moment: datetime | str | None) -> str | None:

@@ -29,6 +29,10 @@ it the same way each time a database is opened (``eidetica reembed`` moves it to
 ``EIDETICA_DEFER_EMBEDDING=1`` makes a server embed in the background (``defer_embedding``): worth
 it for a slow embedder such as MiniLM.
 
+How fast unused memories fade when ``eidetica maintain`` (or ``POST /v1/maintain``) runs is
+``EIDETICA_DECAY``: ``stability_days=90,threshold=0.05,fact_weight=4,min_age_days=30`` or any of
+those pairs, the rest keeping their defaults (``decay``; see ``lifecycle.decay``).
+
 Whatever prints or logs a database URL, or an error that may quote one, passes it through
 ``redact`` first, which hides its password.
 
@@ -37,6 +41,7 @@ Library objects never read the environment: ``Memory(...)`` takes explicit argum
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
@@ -52,6 +57,7 @@ from .errors import EideticaError, UsageError
 
 if TYPE_CHECKING:
     from .guard.policy import PersonalData
+    from .lifecycle.decay import Decay
     from .llms.base import LLMSettings
 
 MIB = 1024 * 1024
@@ -83,6 +89,32 @@ def embedder_name() -> str:
 def defer_embedding() -> bool:
     """Whether servers embed in the background: ``EIDETICA_DEFER_EMBEDDING`` is 1, true or yes."""
     return os.environ.get("EIDETICA_DEFER_EMBEDDING", "").strip().lower() in ("1", "true", "yes")
+
+
+def decay() -> Decay:
+    """How fast memory fades, from ``EIDETICA_DECAY`` (``name=value`` pairs of ``Decay``'s fields,
+    comma-separated); the defaults where it is unset."""
+    from .lifecycle.decay import Decay
+
+    text = os.environ.get("EIDETICA_DECAY", "").strip()
+    known = {f.name for f in dataclasses.fields(Decay)}
+    settings: dict[str, float] = {}
+    for pair in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = pair.partition("=")
+        if name.strip() not in known:
+            raise UsageError(
+                f"EIDETICA_DECAY: unknown setting {name.strip()!r}; use {', '.join(sorted(known))}"
+            )
+        try:
+            settings[name.strip()] = float(value)
+        except ValueError:
+            raise UsageError(
+                f"EIDETICA_DECAY: {name.strip()} must be a number, like 90; got {value!r}"
+            ) from None
+    try:
+        return Decay(**settings)
+    except UsageError as exc:
+        raise UsageError(f"EIDETICA_DECAY: {exc}") from None
 
 
 def personal_data(spec: str | None = None) -> dict[str, PersonalData]:

@@ -157,6 +157,13 @@ def check_count(field: str, value: object, *, maximum: int, minimum: int = 1, fi
     return value
 
 
+def check_flag(field: str, value: object) -> bool:
+    """Return ``value`` if it is a bool: a string such as "false" would otherwise read as true."""
+    if not isinstance(value, bool):
+        raise UsageError(f"{field} must be true or false, got {shown(value)}")
+    return value
+
+
 def check_time(moment: datetime, original: object = None) -> datetime:
     """Return an aware ``moment`` if it lies in the years ``MIN_YEAR`` to ``MAX_YEAR``, in UTC.
 

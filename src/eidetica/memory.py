@@ -48,8 +48,11 @@ from .ingest.index_texts import embed_text, lexical_text, preceding_texts
 from .ingest.names import is_role_label, name_user_turns
 from .ingest.reconcile import Reconciler, ask, plan, reconcile
 from .ingest.write import derive, new_turns, rows_to_store, turn_unit
+from .lifecycle.decay import Decay
 from .lifecycle.lineage import close, closed_turns, source_closures, turn_closures, turn_deletion
+from .lifecycle.maintain import maintain, restored
 from .lifecycle.rebuild import plan_rebuild
+from .lifecycle.recalls import Recalls
 from .lifecycle.vectors import MissingVectors
 from .limits import (
     MAX_BUDGET_TOKENS,
@@ -57,6 +60,7 @@ from .limits import (
     MAX_LIMIT,
     MAX_OFFSET,
     check_count,
+    check_flag,
     check_id,
     check_metadata,
     check_query,
@@ -79,6 +83,7 @@ from .model import (
     Hit,
     ImportReport,
     Link,
+    MaintainReport,
     MemoryUnit,
     Profile,
     Scope,
@@ -127,6 +132,9 @@ class Memory(MemoryAPI):
     ``personal_data`` is what happens to emails, card numbers, API keys and the like
     (``guard.policy``): ``keep`` them, ``mask`` them in what a model reads, store them ``redact``-ed,
     or ``refuse`` the message.
+
+    ``decay`` is how fast unused units fade when ``maintain`` runs (``lifecycle.decay``); reads
+    count as uses (``lifecycle.recalls``).
     """
 
     def __init__(
@@ -143,6 +151,7 @@ class Memory(MemoryAPI):
         llm: LLMClient | None = None,
         defer_embedding: bool = False,
         personal_data: PersonalData = "keep",
+        decay: Decay | None = None,
     ) -> None:
         if store is not None and location is not None:
             raise UsageError("pass either a location or a store, not both")
@@ -164,6 +173,8 @@ class Memory(MemoryAPI):
         self.llm = llm
         #: What ``add`` stores and ``context`` shows of personal data (``guard.policy``).
         self.personal_data = check_policy(personal_data)
+        #: How fast unused units fade when ``maintain`` runs (``lifecycle.decay``).
+        self.decay = decay or Decay()
         try:
             self.store.check_embedder(embedder.name, embedder.dim)
         except BaseException:
@@ -171,6 +182,7 @@ class Memory(MemoryAPI):
             raise
         self._user_names: dict[tuple[str, str], str | None] = {}  # (tenant, user) -> the user's name
         self._missing = MissingVectors(self.store, self.embedder, self.tenant)
+        self._recalls = Recalls(self.store)
         self._background = (
             BackgroundEmbedder(lambda: sum(self._missing.embed_batch(None))) if defer_embedding else None
         )
@@ -380,7 +392,7 @@ class Memory(MemoryAPI):
         """
         scope = self._scope(user_id, None)
         self._missing.embed_all(scope.user_id)  # turns stored while the embedder failed
-        turns = self.store.list_units(UnitFilter(scope, kinds=("turn",)))
+        turns = self.store.list_units(UnitFilter(scope, kinds=("turn",), include_archived=True))
         derived: list[MemoryUnit] = []
         before: dict[str, str] = {}
         for _session, units in _group(turns, key=lambda u: u.scope.session_id).items():
@@ -432,21 +444,23 @@ class Memory(MemoryAPI):
         until: datetime | str | None = None,
         as_of: datetime | str | None = None,
         metadata: dict[str, Any] | None = None,
+        include_archived: bool = False,
     ) -> list[Hit]:
         """Return up to ``k`` units that best answer ``query``, best first, within one user.
 
         Current units rank before the ones a newer statement superseded. ``as_of`` asks what
         memory held at that time instead: only units already true then and not yet superseded.
         ``metadata`` keeps only units tagged with each of its keys and an equal value.
+        ``include_archived`` searches the units that faded too (``maintain``).
         """
         check_query("query", query)
         check_count("k", k, maximum=MAX_K)
-        where = self._filter(user_id, agent_id, session_id, kinds, since, until, metadata)
-        if as_of is not None:
-            # Filtered first, then ranked: a value memory held then is found however low it
-            # would rank today.
-            where = dataclasses.replace(where, as_of=parse_timestamp(as_of))
-        return self.retriever.retrieve(self.store, self.embedder, query, where, k)
+        where = self._filter(
+            user_id, agent_id, session_id, kinds, since, until, metadata, include_archived, as_of
+        )
+        hits = self.retriever.retrieve(self.store, self.embedder, query, where, k)
+        self._recalls.note([h.unit for h in hits], datetime.now(UTC))
+        return hits
 
     def context(
         self,
@@ -458,6 +472,7 @@ class Memory(MemoryAPI):
         budget_tokens: int = DEFAULT_CONTEXT_BUDGET,
         as_of: datetime | str | None = None,
         metadata: dict[str, Any] | None = None,
+        include_archived: bool = False,
     ) -> Context:
         """Pack the best evidence for ``query`` into ``budget_tokens``, without duplicates.
 
@@ -465,27 +480,30 @@ class Memory(MemoryAPI):
         cheaper and more complete than ranking. When no stored unit matches the question
         confidently (``Hit.confident``), the context is empty and ``abstained``, with a reason.
         ``as_of`` packs what memory held at that time, as it held it: what was true then reads
-        as current, even if it has changed since.
+        as current, even if it has changed since. ``include_archived`` reads the units that
+        faded too (``maintain``).
         """
+        check_query("query", query)
         check_count("budget_tokens", budget_tokens, maximum=MAX_BUDGET_TOKENS)
-        moment = parse_timestamp(as_of) if as_of is not None else None
+        where = self._filter(
+            user_id, agent_id, session_id, None, None, None, metadata, include_archived, as_of
+        )
+        packed = self._packed(query, where, budget_tokens)
+        # What is packed is recalled (the candidates that did not fit were not).
+        self._recalls.note([h.unit for h in packed.hits], datetime.now(UTC))
+        return packed
+
+    def _packed(self, query: str, where: UnitFilter, budget_tokens: int) -> Context:
+        moment = where.as_of
         # Enough candidates to fill the budget with short lines, no more: each one is loaded.
         depth = min(max(budget_tokens // 10, 20), 200)
         hits = [
             Hit(for_reading(h.unit.held_at(moment), self.personal_data), h.score, h.scores, h.confident)
-            for h in self.search(
-                query,
-                user_id=user_id,
-                agent_id=agent_id,
-                session_id=session_id,
-                k=depth,
-                as_of=moment,
-                metadata=metadata,
-            )
+            for h in self.retriever.retrieve(self.store, self.embedder, query, where, depth)
         ]
         # A small history goes whole unless nothing in it is related to the question at all: the
         # model reading it tells a kitten from pets better than coverage and cosine can.
-        whole = self._whole_history(user_id, agent_id, session_id, budget_tokens, moment, metadata)
+        whole = self._whole_history(where, budget_tokens)
         if whole and any(related(h) for h in hits):
             scored = {h.id: h for h in hits}
             shown = [scored.get(u.id) or Hit(for_reading(u, self.personal_data), 0.0, {}) for u in whole]
@@ -538,23 +556,14 @@ class Memory(MemoryAPI):
         )
         return answer_question(self.llm, question, found)
 
-    def _whole_history(
-        self,
-        user_id: str | None,
-        agent_id: str | None,
-        session_id: str | None,
-        budget: int,
-        as_of: datetime | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> builtins.list[MemoryUnit] | None:
-        """Every turn, and the current units that stand for turns no longer holding (a corrected
-        fact, say), or None when that cannot fit ``budget`` (or the retriever never packs it);
-        with ``as_of``, as memory held them then."""
+    def _whole_history(self, reading: UnitFilter, budget: int) -> builtins.list[MemoryUnit] | None:
+        """Every turn ``reading`` selects, and the current units that stand for turns no longer
+        holding (a corrected fact, say), or None when that cannot fit ``budget`` (or the retriever
+        never packs it); with ``as_of``, as memory held them then."""
         if not self.retriever.packs_whole_history:
             return None
-        where = dataclasses.replace(
-            self._filter(user_id, agent_id, session_id, ("turn",), None, None, metadata), as_of=as_of
-        )
+        where = dataclasses.replace(reading, kinds=("turn",))
+        as_of = where.as_of
         # Each line costs at least a few tokens: more turns than this cannot fit.
         if self.store.count(where, at_most=budget // 4 + 1) > budget // 4:
             return None
@@ -586,6 +595,7 @@ class Memory(MemoryAPI):
         limit: int | None = DEFAULT_LIST_LIMIT,
         offset: int = 0,
         metadata: dict[str, Any] | None = None,
+        include_archived: bool = False,
     ) -> list[MemoryUnit]:
         """Return the user's active units in time order, to browse them.
 
@@ -593,12 +603,13 @@ class Memory(MemoryAPI):
         ``since`` on, before ``until``; undated units, such as facts, are then left out);
         ``derived_from`` keeps the units drawn from that unit (the facts and events of a turn);
         ``metadata`` keeps the units tagged so. ``include_deleted`` adds the deleted units, with
-        ``status`` "deleted", so that a deletion can be reviewed.
+        ``status`` "deleted", so that a deletion can be reviewed; ``include_archived`` the units
+        that faded (``maintain``), with ``status`` "archived".
         """
         if limit is not None:
             check_count("limit", limit, maximum=MAX_LIMIT, minimum=0, fix="; page with offset")
         check_count("offset", offset, maximum=MAX_OFFSET, minimum=0)
-        where = self._filter(user_id, agent_id, session_id, kinds, since, until, metadata)
+        where = self._filter(user_id, agent_id, session_id, kinds, since, until, metadata, include_archived)
         if derived_from is not None:
             where = dataclasses.replace(where, derived_from=check_id("derived_from", derived_from))
         return self.store.list_units(where, limit=limit, offset=offset, include_deleted=include_deleted)
@@ -717,6 +728,36 @@ class Memory(MemoryAPI):
         where = self._filter(user_id, None, None, ("fact", "event"), None, None)
         return dataclasses.replace(where, without_flag=QUARANTINE)
 
+    def maintain(
+        self,
+        *,
+        user_id: str | None = None,
+        dry_run: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> MaintainReport:
+        """Archive what has faded (``lifecycle.decay``, by ``self.decay``): of ``user_id``, or of
+        every user of the tenant when None. Archived units are kept, with their history, out of
+        every read unless ``include_archived=True``, and come back when said again or restored
+        (``restore``); each archive is a version in ``history``. ``dry_run`` counts what would go
+        and changes nothing; ``progress(done, total)`` follows the units examined."""
+        check_flag("dry_run", dry_run)
+        self._recalls.flush()  # today's reads count before anything fades
+        users = [self._scope(user_id, None).user_id] if user_id is not None else self.store.users(self.tenant)
+        now = datetime.now(UTC)
+        return maintain(self.store, self.tenant, users, now, self.decay, dry_run=dry_run, progress=progress)
+
+    def restore(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
+        """Bring an archived unit back into every read; the restore is a version in its
+        ``history``. ``UsageError`` when the unit is not archived."""
+        unit_id = check_id("unit_id", unit_id)
+        owner = self._user_or_none(user_id)
+        current = self.store.get(unit_id, tenant=self.tenant, user_id=owner)
+        self.store.add([], revisions=[restored(current)])
+        after = self.store.get(unit_id, tenant=self.tenant, user_id=owner)
+        if after.status != "active":
+            raise UsageError(f"unit {unit_id} changed while it was restored; restore it again")
+        return after
+
     def quarantined(self, *, user_id: str | None = None) -> builtins.list[MemoryUnit]:
         """Units held back for review, oldest first: messages that address the model or flood
         it, and what was derived from them (``guard.quarantine``). They are kept, and left out of
@@ -789,8 +830,9 @@ class Memory(MemoryAPI):
             self._background.close()
 
     def close(self) -> None:
-        """Stop the background embedder, if any, and close the store."""
+        """Stop the background embedder, if any, write the recalls counted, and close the store."""
         self.stop_background()
+        self._recalls.flush()
         self.store.close()
 
     def __enter__(self) -> Memory:
@@ -827,7 +869,11 @@ class Memory(MemoryAPI):
         since: datetime | str | None,
         until: datetime | str | None,
         metadata: dict[str, Any] | None = None,
+        include_archived: bool = False,
+        as_of: datetime | str | None = None,
     ) -> UnitFilter:
+        """What a read selects. With ``as_of``, a search is filtered first, then ranked: a value
+        memory held then is found however low it would rank today."""
         scope = dataclasses.replace(
             self._scope(user_id, agent_id),
             session_id=None if session_id is None else check_id("session_id", session_id),
@@ -842,6 +888,8 @@ class Memory(MemoryAPI):
             since=None if since is None else parse_moment("since", since),
             until=None if until is None else parse_moment("until", until),
             metadata=check_filter("metadata", metadata),
+            include_archived=check_flag("include_archived", include_archived),
+            as_of=None if as_of is None else parse_timestamp(as_of),
         )
 
 

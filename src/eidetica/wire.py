@@ -20,6 +20,7 @@ from .model import (
     HistoryEntry,
     Hit,
     Link,
+    MaintainReport,
     MemoryUnit,
     Profile,
     ProfileLine,
@@ -155,6 +156,17 @@ def stats_from_wire(data: JSON) -> Stats:
         sessions=data["sessions"],
         bytes_on_disk=data.get("bytes_on_disk"),
         unembedded=data.get("unembedded", 0),
+        archived=data.get("archived", 0),
+    )
+
+
+def maintain_report_from_wire(data: JSON) -> MaintainReport:
+    return MaintainReport(
+        users=data["users"],
+        examined=data["examined"],
+        archived=dict(data.get("archived") or {}),
+        dry_run=data.get("dry_run", False),
+        sample=tuple(data.get("sample", ())),
     )
 
 

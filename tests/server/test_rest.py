@@ -235,6 +235,8 @@ def test_health_readiness_and_openapi(live: LiveServer) -> None:
         "/v1/memories/{unit_id}": {"get", "patch", "delete"},
         "/v1/memories/{unit_id}/history": {"get"},
         "/v1/memories/{unit_id}/related": {"get"},
+        "/v1/memories/{unit_id}/restore": {"post"},
+        "/v1/maintain": {"post"},
         "/v1/entities": {"get"},
         "/v1/entities/{name}": {"get"},
         "/v1/profile": {"get"},

@@ -171,6 +171,46 @@ def test_a_unit_shows_its_source_and_history_and_is_edited_and_deleted_through_t
     expect(page.locator(f'#units .unit[data-id="{fact["id"]}"]')).to_have_attribute("data-state", "deleted")
 
 
+def test_an_archived_unit_is_hidden_until_asked_for_and_restored_from_its_page(
+    page: Page, served_without_keys: Served
+) -> None:
+    # A user of their own, said to years ago: maintain archives their memory and nobody else's.
+    user = "tove"
+    said = {
+        "role": "user",
+        "name": "Tove",
+        "content": "My first car was a red Fiat Panda.",
+        "timestamp": "2020-05-01",
+    }
+    api(
+        served_without_keys,
+        "POST",
+        "/memories",
+        json={"messages": [said], "user_id": user, "session_id": "old"},
+    )
+    report = api(served_without_keys, "POST", "/maintain", json={"user_id": user})
+    archived = [
+        u
+        for u in listed(served_without_keys, user_id=user, include_archived="true")
+        if u["status"] == "archived"
+    ]
+    assert report["users"] == 1 and len(archived) == sum(report["archived"].values()) > 0
+
+    page.goto(f"/ui/#/browse/{user}")
+    expect(page.locator("#count")).to_have_text("0 shown")
+    page.check("#f-archived")
+    page.get_by_role("button", name="Apply").click()
+    row = page.locator(f'#units .unit[data-id="{archived[0]["id"]}"]')
+    expect(row).to_have_attribute("data-state", "archived")
+    row.locator("a.text").click()
+    expect(page.locator("h1 .badge")).to_have_text("archived")
+    page.get_by_role("button", name="Restore").click()
+    expect(page.locator("h1 .badge")).not_to_have_text("archived")
+    expect(page.locator('#history li[data-op="restore"]')).to_have_count(1)
+    restored = api(served_without_keys, "GET", f"/memories/{archived[0]['id']}", params={"user_id": user})
+    assert restored["status"] == "active"
+
+
 @pytest.mark.ui_console_errors("status of 4\\d\\d")
 def test_an_edit_the_api_refuses_is_reported_in_the_page_and_changes_nothing(
     page: Page, served_without_keys: Served

@@ -12,7 +12,7 @@ What lives where:
 - ``memory_commands``: add, search, context, answer, import, list, show, history, update,
   delete;
 - ``graph_commands``: entities, entity, related (who and what memory mentions);
-- ``memory_upkeep``: quarantine, review, forget, stats, users, rebuild;
+- ``memory_upkeep``: quarantine, review, maintain, restore, forget, stats, users, rebuild;
 - ``reembed_command``: reembed, which moves a database to another embedder;
 - ``server_commands``: serve, demo, bench, mcp;
 - ``eval_commands``: the ``eval`` group (locomo, longmemeval, truth).

@@ -133,6 +133,12 @@ SinceOption = Annotated[
 UntilOption = Annotated[
     str | None, typer.Option("--until", help="Only what happened before this time (ISO 8601).")
 ]
+IncludeArchivedOption = Annotated[
+    bool,
+    typer.Option(
+        "--include-archived", help="Also read the units that faded and were archived (see maintain)."
+    ),
+]
 MetadataFilterOption = Annotated[
     str | None,
     typer.Option(
@@ -225,8 +231,8 @@ def _root(
 
 def _open(db: str | None, *, llm_extract: bool = False) -> Memory:
     """Open the memory; the LLM from ``EIDETICA_LLM_*`` answers, and with ``--llm`` also extracts
-    and reconciles (the rules back it up where it fails)."""
-    from ..config import embedder_name, llm_settings, personal_data
+    and reconciles (the rules back it up where it fails); decay from ``EIDETICA_DECAY``."""
+    from ..config import decay, embedder_name, llm_settings, personal_data
     from ..guard.policy import policy_of
     from ..model import DEFAULT_TENANT
 
@@ -236,7 +242,7 @@ def _open(db: str | None, *, llm_extract: bool = False) -> Memory:
     if settings is None:
         if llm_extract:
             raise UsageError(NEEDS_CHAT_MODEL)
-        return Memory(resolve_db(db), embedder=embedder, personal_data=policy)
+        return Memory(resolve_db(db), embedder=embedder, personal_data=policy, decay=decay())
     from ..ingest.llm_extract import LLMExtractor
     from ..ingest.llm_reconcile import LLMReconciler
     from ..llms.openai import OpenAICompatibleClient
@@ -251,6 +257,7 @@ def _open(db: str | None, *, llm_extract: bool = False) -> Memory:
         extractor=extractor,
         reconciler=reconciler,
         personal_data=policy,
+        decay=decay(),
     )
 
 
@@ -318,6 +325,7 @@ def _hits_table(hits: list[Hit], title: str) -> Table:
         unit = hit.unit
         cell = _said(unit)
         origin = [] if unit.kind == "turn" else ["from", *unit.sources]
-        cell.append("\n" + " ".join([unit.kind, unit.id, *origin]), style="dim")
+        status = ["(archived)"] if unit.status == "archived" else []
+        cell.append("\n" + " ".join([unit.kind, unit.id, *status, *origin]), style="dim")
         table.add_row(str(i), f"{hit.score:.3f}", _day(unit.occurred_at or unit.recorded_at), cell)
     return table

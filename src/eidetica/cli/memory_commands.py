@@ -21,6 +21,7 @@ from .common import (
     AgentOption,
     AsOfOption,
     DbOption,
+    IncludeArchivedOption,
     InferOption,
     JsonOption,
     KindOption,
@@ -120,6 +121,7 @@ def search(
     until: UntilOption = None,
     as_of: AsOfOption = None,
     metadata: MetadataFilterOption = None,
+    include_archived: IncludeArchivedOption = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -137,6 +139,7 @@ def search(
             until=until,
             as_of=as_of,
             metadata=tags,
+            include_archived=include_archived,
         )
     if as_json:
         _print_json(hits)
@@ -156,6 +159,7 @@ def context(
     budget: Annotated[int, typer.Option(help="Token budget.")] = DEFAULT_CONTEXT_BUDGET,
     as_of: AsOfOption = None,
     metadata: MetadataFilterOption = None,
+    include_archived: IncludeArchivedOption = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -170,6 +174,7 @@ def context(
             budget_tokens=budget,
             as_of=as_of,
             metadata=tags,
+            include_archived=include_archived,
         )
     if as_json:
         _print_json(ctx)
@@ -270,6 +275,7 @@ def list_(
     include_deleted: Annotated[
         bool, typer.Option("--include-deleted", help="Also list deleted units (status deleted).")
     ] = False,
+    include_archived: IncludeArchivedOption = False,
     limit: Annotated[int, typer.Option(help="How many units.")] = DEFAULT_LIST_LIMIT,
     offset: Annotated[int, typer.Option(help="Skip this many first.")] = 0,
     metadata: MetadataFilterOption = None,
@@ -288,6 +294,7 @@ def list_(
             until=until,
             derived_from=derived_from,
             include_deleted=include_deleted,
+            include_archived=include_archived,
             limit=limit,
             offset=offset,
             metadata=tags,
@@ -295,12 +302,12 @@ def list_(
     if as_json:
         _print_json(units)
     else:
-        out.print(_units_table(units, with_status=include_deleted))
+        out.print(_units_table(units, with_status=include_deleted or include_archived))
 
 
 def _units_table(units: list[MemoryUnit], *, with_status: bool) -> Table:
     """Listed units, one row each; ``with_status`` adds a status column, since a list that
-    includes deleted units is asked for to tell them apart."""
+    includes deleted or archived units is asked for to tell them apart."""
     table = Table()
     table.add_column("id", no_wrap=True)  # whole, to copy into show, update or delete
     table.add_column("kind")

@@ -1,5 +1,5 @@
 """Looking after a store, one command per ``Memory`` method: quarantine and review (what the guard
-held back), forget, stats, users and rebuild."""
+held back), maintain and restore (what faded), forget, stats, users and rebuild."""
 
 from __future__ import annotations
 
@@ -7,16 +7,19 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from ..guard.quarantine import reasons_held
 from .common import (
     DbOption,
     JsonOption,
     UserOption,
+    _advance,
     _handled,
     _open,
     _print_json,
     _print_result,
+    _progress,
     app,
     err,
     out,
@@ -70,6 +73,55 @@ def review(
 
 @app.command()
 @_handled
+def maintain(
+    user: Annotated[
+        str | None, typer.Option("--user", "-u", help="Only this user's memory (default: every user).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be archived; change nothing.")
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Archive what has faded from use, with a progress bar: kept with its history, out of every
+    read unless --include-archived; restore brings a unit back."""
+    with _open(db) as memory, _progress("examining", transient=as_json) as bar:
+        report = memory.maintain(
+            user_id=user, dry_run=dry_run, progress=_advance(bar, bar.add_task("maintain", total=None))
+        )
+    if as_json:
+        _print_json(report)
+        return
+    done = "to archive" if report.dry_run else "archived"
+    table = Table(show_header=False)
+    table.add_row("users", str(report.users))
+    table.add_row("units examined", str(report.examined))
+    for kind_name, count in sorted(report.archived.items()):
+        table.add_row(f"{kind_name} units {done}", str(count))
+    table.add_row(done, str(report.archived_total))
+    if report.dry_run and report.sample:
+        table.add_row(f"the first {len(report.sample)}", Text("\n".join(report.sample)))
+    out.print(table)
+    if report.dry_run:
+        out.print("dry run: nothing was changed")
+
+
+@app.command()
+@_handled
+def restore(
+    unit_id: Annotated[str, typer.Argument(help="An archived unit's id (see list --include-archived).")],
+    user: UserOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Bring an archived unit back into every read; the restore is a version in its history."""
+    with _open(db) as memory:
+        unit = memory.restore(unit_id, user_id=user)
+    _print_result(unit, as_json, f"restored {unit.id}")
+
+
+@app.command()
+@_handled
 def forget(
     user: Annotated[str, typer.Option("--user", "-u", help="The user to erase.")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
@@ -109,6 +161,8 @@ def stats(
     for kind_name, count in sorted(s.units_by_kind.items()):
         table.add_row(f"{kind_name} units", str(count))
     table.add_row("deleted", str(s.deleted))
+    if s.archived:
+        table.add_row("archived", str(s.archived))
     table.add_row("users", str(s.users))
     table.add_row("sessions", str(s.sessions))
     table.add_row("bytes on disk", "" if s.bytes_on_disk is None else f"{s.bytes_on_disk:,}")

@@ -37,6 +37,7 @@ from typing import Literal, Protocol
 from ..errors import LLMError
 from ..guard.quarantine import flagged
 from ..guard.trust import may_replace
+from ..metadata import MENTIONED
 from ..model import DERIVED_KINDS, MemoryUnit, Scope, UnitKind
 from ..retrieve.query import MAX_QUERY_TERMS, lexical_terms, query_terms
 from ..storage import Revision, RevisionOp, Store, UnitFilter
@@ -345,7 +346,7 @@ def reconcile(
                 book.units[restated], dropped = _mentioned(target, unit, bounded=restated not in new_ids)
                 set_aside.setdefault(restated, []).extend(dropped)
                 if restated not in new_ids:
-                    revised.setdefault(restated, "mention")
+                    revised.setdefault(restated, "restore" if target.status == "archived" else "mention")
             continue
         rivals = book.rivals(unit)  # the rules' supersessions stand; a model can only add one
         if decided is not None and chosen is not None and decided.action in ("update", "delete"):
@@ -398,7 +399,10 @@ SPEAKER_MATCHES = 12
 def _current_units(
     store: Store, scope: Scope, derived: Sequence[MemoryUnit], turns: Sequence[MemoryUnit]
 ) -> list[MemoryUnit]:
-    where = UnitFilter(Scope(user_id=scope.user_id, tenant=scope.tenant), kinds=DERIVED_KINDS)
+    # Archived units too: one said again is restored, and one replaced is closed all the same.
+    where = UnitFilter(
+        Scope(user_id=scope.user_id, tenant=scope.tenant), kinds=DERIVED_KINDS, include_archived=True
+    )
     ended = {r.key for u in derived for r in _statement(u).retractions if r.key is not None}
     markers = sorted(
         {word for unit in derived for word in marker_words(unit)} | {_marker("s", k) for k in ended}
@@ -409,7 +413,7 @@ def _current_units(
     retracted = sorted({w for u in derived for r in _statement(u).retractions for w in r.words})
     if retracted:
         found += [uid for uid, _ in store.search_lexical(where, retracted, limit=20 * len(retracted))]
-    facts = UnitFilter(where.scope, kinds=TOPICAL_KINDS)
+    facts = dataclasses.replace(where, kinds=TOPICAL_KINDS)
     changing = [u for u in derived if u.kind in TOPICAL_KINDS and replacing_cue(u.text) is not None]
     changing += [t for t in turns if change_cue(t.text) == "strong"]
     if changing:
@@ -424,7 +428,7 @@ def _current_units(
         names = dict.fromkeys(w for u in changing if u.speaker for w in lexical_terms(u.speaker))
         found += store.newest_with_words(facts, list(names)[:MAX_QUERY_TERMS], per_word=SPEAKER_MATCHES)
     units = store.get_many(found, tenant=scope.tenant, user_id=scope.user_id)
-    current = [u for u in units.values() if u.status == "active" and u.valid_to is None]
+    current = [u for u in units.values() if u.status in ("active", "archived") and u.valid_to is None]
     return sorted(current, key=lambda u: (u.recorded_at, u.id))
 
 
@@ -463,8 +467,10 @@ def _mentioned(unit: MemoryUnit, again: MemoryUnit, *, bounded: bool) -> tuple[M
     turns = _first_and_newest(every_turn) if bounded else every_turn
     if bounded:
         sources = _first_and_newest(sources)
+    metadata = {**unit.metadata, "mentions": mentions, MENTIONED: when(again).isoformat()}
+    # Said again, an archived unit is back in every read (``lifecycle.decay``).
     mentioned = dataclasses.replace(
-        unit, sources=sources, derived_from=turns, metadata={**unit.metadata, "mentions": mentions}
+        unit, sources=sources, derived_from=turns, metadata=metadata, status="active"
     )
     return mentioned, [t for t in every_turn if t not in turns]
 

@@ -14,7 +14,8 @@ The tools follow ``eidetica.api.MemoryAPI`` (``tests/test_faces.py`` compares th
 deliberate exceptions: no ``agent_id`` argument (configuration fixes it: an agent does not choose
 whom it writes as, and reads span every agent of the user); ``id`` for ``unit_id``; no
 ``import_file`` (it reads a path on the server's disk) and no ``answer`` (the calling agent is the
-model: ``get_context`` hands it the evidence); ``forget_user`` offers no ``compact`` (it locks the
+model: ``get_context`` hands it the evidence), no ``maintain`` (archiving what faded is an
+operator's maintenance step); ``forget_user`` offers no ``compact`` (it locks the
 tables of every tenant, an operator's decision) and needs ``confirm``; ``list_memories`` always
 pages and ``list_entities`` always has a ``limit`` (no ``limit`` of None); ``memory_stats`` counts
 one user, never the whole tenant.
@@ -133,6 +134,13 @@ AsOfArg = Annotated[
     str | None,
     Field(description="Answer from what memory held at this ISO 8601 time, not from what holds now."),
 ]
+ArchivedArg = Annotated[
+    bool,
+    Field(
+        description='Also read memories that faded from use and were archived (their status is "archived"); '
+        "restore_memory brings one back."
+    ),
+]
 
 
 class MemoryTools:
@@ -222,14 +230,15 @@ class MemoryTools:
         until: UntilArg = None,
         as_of: AsOfArg = None,
         metadata: MetadataArg = None,
+        include_archived: ArchivedArg = False,
         session_id: SessionArg = None,
         user_id: UserArg = None,
     ) -> SearchView:
         """Find the stored memories that best match a question or keywords, best first.
 
         Each hit has its id, kind (turn: a message as said; fact; event), text, speaker, when it
-        happened, and sources (the ids of the original messages). To answer a question from memory,
-        get_context is usually better: it returns the evidence as one compact block.
+        happened, sources (the ids of the original messages) and status. To answer a question from
+        memory, get_context is usually better: it returns the evidence as one compact block.
         """
         hits = self._memory(ctx).search(
             query,
@@ -241,6 +250,7 @@ class MemoryTools:
             until=until,
             as_of=as_of,
             metadata=metadata,
+            include_archived=include_archived,
         )
         return {"hits": [hit_view(h) for h in hits]}
 
@@ -253,6 +263,7 @@ class MemoryTools:
         ] = DEFAULT_CONTEXT_BUDGET,
         as_of: AsOfArg = None,
         metadata: MetadataArg = None,
+        include_archived: ArchivedArg = False,
         session_id: SessionArg = None,
         user_id: UserArg = None,
     ) -> ContextView:
@@ -270,6 +281,7 @@ class MemoryTools:
             budget_tokens=budget_tokens,
             as_of=as_of,
             metadata=metadata,
+            include_archived=include_archived,
         )
         return {
             "text": packed.text,
@@ -299,6 +311,7 @@ class MemoryTools:
         include_deleted: Annotated[
             bool, Field(description='Also list deleted memories (their status is "deleted").')
         ] = False,
+        include_archived: ArchivedArg = False,
         metadata: MetadataArg = None,
         session_id: SessionArg = None,
         user_id: UserArg = None,
@@ -306,7 +319,8 @@ class MemoryTools:
         """List stored memories in time order, oldest first, one page at a time.
 
         Use it to browse or review what is stored; use search_memories to find something specific.
-        Each memory says its status (active or deleted). next_offset is null on the last page.
+        Each memory says its status (active, archived or deleted). next_offset is null on the last
+        page.
         """
         units = self._memory(ctx).list(
             user_id=self._user(user_id),
@@ -316,6 +330,7 @@ class MemoryTools:
             until=until,
             derived_from=derived_from,
             include_deleted=include_deleted,
+            include_archived=include_archived,
             limit=limit,
             offset=offset,
             metadata=metadata,
@@ -339,6 +354,15 @@ class MemoryTools:
         It no longer appears in searches, context or lists; its history keeps a record of the deletion.
         """
         return unit_detail(self._memory(ctx).delete(id, user_id=self._user(user_id)))
+
+    def restore_memory(self, id: IdArg, ctx: Context, user_id: UserArg = None) -> UnitDetail:
+        """Bring back an archived memory: one that faded from use (status "archived").
+
+        Archived memories are left out of searches, context and lists unless include_archived is
+        true; restored, it is in every read again, and its history records the restore. Fails
+        when the memory is not archived.
+        """
+        return unit_detail(self._memory(ctx).restore(id, user_id=self._user(user_id)))
 
     def update_memory(
         self,
@@ -365,7 +389,8 @@ class MemoryTools:
 
         Each entry has its version, the change (add, update, delete, mention: said again,
         supersede: a newer statement replaced it, source_deleted: a message it came from was
-        deleted), the text at that version and when it happened.
+        deleted, archive: it faded from use, restore: it was brought back), the text at that
+        version and when it happened.
         """
         memory, user = self._memory(ctx), self._user(user_id)
         entries = memory.history(id, user_id=user)
@@ -504,6 +529,10 @@ TOOLS: dict[str, ToolAnnotations] = {
     "list_memories": READ_ONLY,
     "get_memory": READ_ONLY,
     "delete_memory": ERASES,
+    # Not destructive: it brings back what was kept; a second call changes nothing.
+    "restore_memory": ToolAnnotations(
+        read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+    ),
     # Not destructive: the old text stays in the memory's history.
     "update_memory": ToolAnnotations(
         read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False

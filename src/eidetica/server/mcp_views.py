@@ -21,6 +21,7 @@ from ..model import (
     EntityCard,
     EntityKind,
     HistoryEntry,
+    HistoryOp,
     Hit,
     Link,
     LinkKind,
@@ -29,6 +30,7 @@ from ..model import (
     ProfileSection,
     Stats,
     Summary,
+    UnitStatus,
 )
 from ..wire import to_wire
 
@@ -60,8 +62,15 @@ class UnitView(StoredView):
     text: str
 
 
-class HitView(UnitView):
-    """A search hit: the memory and its fused relevance score (higher is better)."""
+class ListedView(UnitView):
+    """A memory with its status: a list may include deleted or archived memories, a search
+    archived ones."""
+
+    status: UnitStatus
+
+
+class HitView(ListedView):
+    """A search hit: the memory, its status and its fused relevance score (higher is better)."""
 
     score: float
 
@@ -76,7 +85,7 @@ class UnitDetail(UnitView):
     derived_from: list[str]
     metadata: dict[str, Any]
     version: int
-    status: Literal["active", "deleted"]
+    status: UnitStatus
 
 
 class AddView(TypedDict):
@@ -114,12 +123,6 @@ class ContextView(TypedDict):
     reason: str | None
 
 
-class ListedView(UnitView):
-    """A memory in a list, with its status: a list may include deleted memories."""
-
-    status: Literal["active", "deleted"]
-
-
 class ListView(TypedDict):
     """One page of memories in time order; next_offset is null on the last page."""
 
@@ -131,7 +134,7 @@ class VersionView(TypedDict):
     """One version of a memory: what it said, and the change that made it."""
 
     version: int
-    op: Literal["add", "update", "delete", "mention", "supersede", "source_deleted"]
+    op: HistoryOp
     text: str
     at: str
 
@@ -184,13 +187,13 @@ def unit_view(unit: MemoryUnit) -> UnitView:
 
 
 def listed_view(unit: MemoryUnit) -> ListedView:
-    """A unit's view with its status, for ``list_memories``."""
+    """A unit's view with its status, for ``list_memories`` and ``search_memories``."""
     return {**unit_view(unit), "status": unit.status}
 
 
 def hit_view(hit: Hit) -> HitView:
     """A unit's view with its score (the per-channel breakdown stays out: agents do not need it)."""
-    return {**unit_view(hit.unit), "score": round(hit.score, 6)}
+    return {**listed_view(hit.unit), "score": round(hit.score, 6)}
 
 
 def unit_detail(unit: MemoryUnit) -> UnitDetail:

@@ -22,7 +22,7 @@ from ..config import DEFAULT_MAX_BODY_MB, MIB, server_settings
 from ..errors import StoreError, UsageError
 from ..memory import Memory
 from ..metadata import from_json
-from ..model import Answer, Context, EntityCard, MemoryUnit, Profile, Stats, Summary
+from ..model import Answer, Context, EntityCard, MaintainReport, MemoryUnit, Profile, Stats, Summary
 from . import api_docs, http_errors, ui
 from .hosts import HostGuard
 from .middleware import DEFAULT_BODY_TIMEOUT_S, GuardedRoute, RequestLog
@@ -44,6 +44,7 @@ from .schemas import (
     ContextRequest,
     EntitiesQuery,
     ListQuery,
+    MaintainRequest,
     ProfileQuery,
     ReviewRequest,
     SearchRequest,
@@ -116,8 +117,8 @@ def add_memories(body: AddRequest, memory: Caller) -> JSONResponse:
 @api.get("/memories", tags=["memories"], response_model=MemoriesPage)
 def list_memories(query: Annotated[ListQuery, Query()], memory: Caller) -> JSONResponse:
     """List a user's units in time order: ``{"memories": [...]}``; the active ones, unless
-    ``include_deleted``, narrowed by kind, time (``since``, ``until``), lineage (``derived_from``)
-    and tags."""
+    ``include_deleted`` or ``include_archived``, narrowed by kind, time (``since``, ``until``),
+    lineage (``derived_from``) and tags."""
     units = memory.list(**{**_arguments(query), "metadata": from_json("metadata", query.metadata)})
     return _json({"memories": units})
 
@@ -161,6 +162,21 @@ def review_memory(
 ) -> JSONResponse:
     """Decide on a quarantined unit: approve it back into every read, or reject (delete) it."""
     return _json(memory.review(unit_id, approve=body.approve, user_id=query.user_id))
+
+
+@api.post("/maintain", tags=["memories"], response_model=MaintainReport)
+def maintain(body: MaintainRequest, memory: Caller) -> JSONResponse:
+    """Archive what has faded from use, of one user or (without ``user_id``) of every user of the
+    tenant: kept, with its history, out of every read unless ``include_archived``. ``dry_run``
+    only counts it. Answers how many users and units were examined and archived, by kind."""
+    return _json(memory.maintain(**_arguments(body)))
+
+
+@api.post("/memories/{unit_id}/restore", tags=["memories"], response_model=MemoryUnit)
+def restore_memory(unit_id: UnitId, query: Annotated[UserQuery, Query()], memory: Caller) -> JSONResponse:
+    """Bring an archived unit back into every read; the restore is a version in its history. 400
+    when the unit is not archived."""
+    return _json(memory.restore(unit_id, user_id=query.user_id))
 
 
 # -- reading ----------------------------------------------------------------------------------------
@@ -321,7 +337,10 @@ def create_app(
         docs_url=None,  # api_docs serves /docs without a CDN
         redoc_url=None,
         openapi_tags=[
-            {"name": "memories", "description": "Write, read, change and delete memory units."},
+            {
+                "name": "memories",
+                "description": "Write, read, change and delete memory units; archive what faded, restore it.",
+            },
             {"name": "reading", "description": "Search, packed context and counts."},
             {
                 "name": "entities",

@@ -151,6 +151,9 @@ Until = Annotated[
     str | None,
     Field(description=f"Only units that happened before this time (ISO 8601), {_TIME_RANGE}."),
 ]
+IncludeArchived = Annotated[
+    bool, Field(description='Also read the units that faded and were archived (status "archived").')
+]
 
 
 class _Reading(_Body):
@@ -175,6 +178,7 @@ class SearchRequest(_Reading):
     )
     since: Since = None
     until: Until = None
+    include_archived: IncludeArchived = False
 
 
 class ContextRequest(_Reading):
@@ -184,6 +188,7 @@ class ContextRequest(_Reading):
     budget_tokens: Annotated[
         int, Field(description="The most tokens the context may take.", json_schema_extra=BudgetTokens)
     ] = DEFAULT_CONTEXT_BUDGET
+    include_archived: IncludeArchived = False
 
 
 class AnswerRequest(_Reading):
@@ -209,6 +214,16 @@ class ReviewRequest(_Body):
     approve: Annotated[
         bool, Field(description="true brings it back into every read; false rejects (deletes) it.")
     ]
+
+
+class MaintainRequest(_Body):
+    """Archive what has faded, of one user or of every user of the tenant."""
+
+    user_id: Annotated[
+        str | None,
+        Field(description="Whose memory; every user of the tenant when absent.", json_schema_extra=_ID),
+    ] = None
+    dry_run: Annotated[bool, Field(description="Only count what would be archived; change nothing.")] = False
 
 
 class UserQuery(_Query):
@@ -245,6 +260,7 @@ class ListQuery(_Query):
     include_deleted: Annotated[bool, Field(description='Also list deleted units, with status "deleted".')] = (
         False
     )
+    include_archived: IncludeArchived = False
     limit: Annotated[
         int,
         Field(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ..embedders import Embedder, load_embedder
 from ..errors import AuthError
 from ..guard.policy import PersonalData, policy_of
+from ..lifecycle.decay import Decay
 from ..memory import Memory
 from ..model import DEFAULT_TENANT, Scope
 from ..storage import Store, UnitFilter, open_store
@@ -40,8 +41,11 @@ class Tenants:
         llm: LLMClient | None = None,
         defer_embedding: bool = False,
         personal_data: dict[str, PersonalData] | None = None,
+        decay: Decay | None = None,
     ) -> None:
         self.store = store
+        #: How fast memory fades when a tenant's ``maintain`` runs (``lifecycle.decay``).
+        self.decay = decay
         self.defer_embedding = defer_embedding
         #: Each tenant's personal data policy, ``*`` for the others (``guard.policy``).
         self.personal_data = personal_data or {}
@@ -59,9 +63,9 @@ class Tenants:
     ) -> Tenants:
         """Open the store at ``location`` (a path or ``postgresql://`` URL) with the configured
         embedder (``EIDETICA_EMBEDDER``), in the background with ``EIDETICA_DEFER_EMBEDDING``, each
-        tenant's personal data policy from ``EIDETICA_PERSONAL_DATA``; with ``llm`` settings,
-        ``answer`` uses that chat model."""
-        from ..config import defer_embedding, embedder_name, personal_data
+        tenant's personal data policy from ``EIDETICA_PERSONAL_DATA``, decay from
+        ``EIDETICA_DECAY``; with ``llm`` settings, ``answer`` uses that chat model."""
+        from ..config import decay, defer_embedding, embedder_name, personal_data
 
         client = None
         if llm is not None:
@@ -76,6 +80,7 @@ class Tenants:
             llm=client,
             defer_embedding=defer_embedding(),
             personal_data=personal_data(),
+            decay=decay(),
         )
 
     @property
@@ -116,6 +121,7 @@ class Tenants:
                     llm=self.llm,
                     defer_embedding=self.defer_embedding,
                     personal_data=policy_of(tenant, self.personal_data),
+                    decay=self.decay,
                 )
                 self._memories[tenant] = memory
             return memory

@@ -58,6 +58,7 @@ export const api = {
   update: (user, id, text) =>
     call("PATCH", `/memories/${encodeURIComponent(id)}`, { query: { user_id: user }, body: { text } }),
   remove: (user, id) => call("DELETE", `/memories/${encodeURIComponent(id)}`, { query: { user_id: user } }),
+  restore: (user, id) => call("POST", `/memories/${encodeURIComponent(id)}/restore`, { query: { user_id: user } }),
   quarantined: (user) => call("GET", "/quarantine", { query: { user_id: user } }).then((a) => a.memories),
   review: (user, id, approve) =>
     call("POST", `/quarantine/${encodeURIComponent(id)}`, { query: { user_id: user }, body: { approve } }),

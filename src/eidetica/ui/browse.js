@@ -26,6 +26,7 @@ function filtersForm(values) {
       "div",
       { class: "field checks" },
       h("label", {}, h("input", { type: "checkbox", id: "f-deleted", name: "include_deleted", checked: values.include_deleted === "true" }), " deleted too"),
+      h("label", {}, h("input", { type: "checkbox", id: "f-archived", name: "include_archived", checked: values.include_archived === "true" }), " archived too"),
       h("label", {}, h("input", { type: "checkbox", id: "f-sessions", name: "by_session", checked: values.by_session === "true" }), " by session"),
     ),
     h("button", { type: "submit" }, "Apply"),
@@ -41,6 +42,7 @@ function apiFilters(values) {
     since: values.since ? `${values.since}T00:00:00+00:00` : null,
     until: values.until ? `${values.until}T23:59:59.999999+00:00` : null,
     include_deleted: values.include_deleted === "true" ? "true" : null,
+    include_archived: values.include_archived === "true" ? "true" : null,
   };
 }
 

@@ -90,6 +90,16 @@ export async function unitView(root, { user, args }) {
   const actions = h(
     "div",
     { class: "actions" },
+    unit.status === "archived"
+      ? h("button", {
+          type: "button",
+          id: "restore",
+          onclick: guarded(async () => {
+            await api.restore(user, unit.id); // it only brings back what was kept: nothing to confirm
+            await redraw();
+          }),
+        }, "Restore")
+      : null,
     editable ? h("button", { type: "button", id: "edit", onclick: () => { form.hidden = false; form.querySelector("textarea").focus(); } }, "Edit") : null,
     unit.status !== "deleted"
       ? h("button", {
