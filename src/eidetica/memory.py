@@ -5,11 +5,12 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from .api import (
     DEFAULT_ANSWER_BUDGET,
@@ -25,6 +26,7 @@ from .dates import parse_moment, parse_timestamp
 from .embedders import Embedder, load_embedder
 from .errors import DuplicateTurnError, LLMError, UsageError
 from .graph.entities import entities, entity_card
+from .graph.graphml import graphml
 from .graph.profile import profile
 from .graph.related import related as related_units
 from .graph.summary import session_summary
@@ -53,6 +55,14 @@ from .lifecycle.lineage import close, closed_turns, source_closures, turn_closur
 from .lifecycle.maintain import maintain, restored
 from .lifecycle.rebuild import plan_rebuild
 from .lifecycle.recalls import Recalls
+from .lifecycle.transfer import (
+    ExportReport,
+    export_records,
+    import_export,
+    is_export,
+    read_export,
+    write_export,
+)
 from .lifecycle.vectors import MissingVectors
 from .limits import (
     MAX_BUDGET_TOKENS,
@@ -255,7 +265,15 @@ class Memory(MemoryAPI):
         Turns are written in batches of ``IMPORT_BATCH``, each its own transaction; re-running an
         interrupted import skips the turns already stored (by their id or, without one, a hash of
         their content: the same file renamed imports nothing twice).
+
+        An export (``export``) is read back as it was written: every unit with its id, status and
+        history, as the memory of ``user_id`` (else of the user it was exported from); units the
+        store holds already are skipped (``skipped_refs`` counts them).
         """
+        if format == "export" or (format is None and is_export(Path(path))):
+            header, units = read_export(Path(path))
+            owner = self._scope(user_id if user_id is not None else str(header["user_id"]), agent_id)
+            return import_export(self.store, self.embedder, owner, units, progress)
         parsed = owned_by(read_file(Path(path), format=format, skip_invalid=skip_invalid), user_id)
         scope = self._scope(user_id, agent_id)
         batches = (parsed.turns[i : i + IMPORT_BATCH] for i in range(0, len(parsed.turns), IMPORT_BATCH))
@@ -428,6 +446,27 @@ class Memory(MemoryAPI):
             revisions=reconciled.revisions + turn_closures(self.store, scope, closing),
         )
         return sum(u.status == "active" for u in kept.keep) + len(reconciled.new) + len(held)
+
+    def export(
+        self,
+        out: TextIO,
+        *,
+        user_id: str | None = None,
+        graph: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ExportReport:
+        """Write the user's whole memory to ``out`` as JSON Lines (``lifecycle.transfer``): every
+        unit, deleted and archived ones too, with its history, then the entities and relations;
+        ``import_file`` reads it back as it was. ``graph`` writes GraphML instead (entities,
+        facts and events, and the edges between them: ``graph.graphml``), for a graph tool."""
+        owner = self._scope(user_id, None)
+        records = export_records(self.store, owner, self.embedder.name, progress)
+        if not graph:
+            return write_export(records, out)
+        kept = list(records)
+        out.write(graphml(kept))
+        counted = Counter(r["type"] for r in kept)
+        return ExportReport(counted["unit"], counted["entity"], counted["relation"])
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -1,8 +1,10 @@
 """Looking after a store, one command per ``Memory`` method: quarantine and review (what the guard
-held back), maintain and restore (what faded), forget, stats, users and rebuild."""
+held back), maintain and restore (what faded), export, forget, stats, users and rebuild."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -118,6 +120,33 @@ def restore(
     with _open(db) as memory:
         unit = memory.restore(unit_id, user_id=user)
     _print_result(unit, as_json, f"restored {unit.id}")
+
+
+@app.command()
+@_handled
+def export(
+    user: UserOption = None,
+    out_path: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="The file to write (default: standard output)."),
+    ] = None,
+    graphml: Annotated[
+        bool, typer.Option("--graphml", help="Write the graph (entities, facts, events) as GraphML instead.")
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a user's whole memory as JSON Lines (every unit with its history, then entities and
+    relations), which import reads back as it was; or its graph as GraphML, for a graph tool."""
+    with _open(db) as memory, _progress("exporting", transient=as_json) as bar:
+        progress = _advance(bar, bar.add_task("export", total=None))
+        if out_path is None:
+            report = memory.export(sys.stdout, user_id=user, graph=graphml, progress=progress)
+            return
+        with out_path.open("w", encoding="utf-8") as target:
+            report = memory.export(target, user_id=user, graph=graphml, progress=progress)
+    counts = f"{report.units} units, {report.entities} entities and {report.relations} relations"
+    _print_result(report, as_json, f"wrote {counts} to {out_path}")
 
 
 @app.command()

@@ -39,8 +39,13 @@ from .messages import (
 from .messages import from_messages as from_messages  # re-exported: callers import it here
 from .messages import from_text as from_text
 
-FORMATS = ("jsonl", "json", "messages", "locomo", "text")
-"""Values ``read_file`` accepts for ``format``; ``json`` tells messages from LoCoMo by content."""
+FORMATS = ("jsonl", "json", "messages", "locomo", "text", "export")
+"""Values ``import_file`` accepts for ``format``; ``json`` tells messages from LoCoMo by content,
+and ``export`` is a whole memory written by ``Memory.export`` (which ``read_file`` never reads:
+its units are stored as they were, not added as turns)."""
+#: How an export's first line begins (``lifecycle.transfer``).
+EXPORT_HEADER = b'{"type": "header", "format": "eidetica-export"'
+
 
 _TOO_LONG_NUMBER = "malformed JSON: a number of more than 4,300 digits"
 _SESSION_KEY = re.compile(r"session_(\d+)")
@@ -347,6 +352,11 @@ def read_file(
         raise InputFormatError(
             f"{what}; supported: {_SUPPORTED}; or pass format= one of {', '.join(FORMATS)}",
             source=source,
+        )
+    if kind == "export" or (kind == "jsonl" and data.lstrip(_BOM).startswith(EXPORT_HEADER)):
+        raise UsageError(
+            f"{source} is an Eidetica export, a whole memory with its history: import it where the "
+            "store is (Memory.import_file, or eidetica import on the server's machine)"
         )
     if kind == "jsonl":
         return _parse_jsonl(data, source, skip_invalid)

@@ -72,6 +72,8 @@ class NewUnit:
     vector: Vectors | None
     lexical_text: str
     lexical_context: str = ""
+    #: The unit's history in another store, for an import of an export; empty: a first ``add``.
+    history: tuple[HistoryEntry, ...] = ()
 
 
 RevisionOp = Literal["mention", "supersede", "delete", "source_deleted", "archive", "restore"]

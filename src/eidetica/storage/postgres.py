@@ -700,7 +700,9 @@ def _insert(conn: Conn, tenant: str, units: Sequence[NewUnit]) -> None:
     contexts = dict(zip(keys, index_terms([owned_words(*key) for key in keys]), strict=True))
     rows, postings = [], Postings()
     for n, terms in zip(units, body, strict=True):
-        length = postings.add(n.unit, terms, contexts[(n.unit.scope, n.lexical_context)])
+        # A deleted unit (an import of an export brings them) is kept out of the index.
+        indexed = n.unit.status != "deleted"
+        length = postings.add(n.unit, terms, contexts[(n.unit.scope, n.lexical_context)]) if indexed else 0
         rows.append((*unit_row(n.unit, as_is), _vector(n.vector), length))
     with conn.cursor() as cur:
         cur.executemany(
@@ -709,7 +711,7 @@ def _insert(conn: Conn, tenant: str, units: Sequence[NewUnit]) -> None:
             rows,
         )
         cur.execute(Postings.SQL, postings.params())
-    _record(conn, [versions.added(n.unit) for n in units])
+    _record(conn, [r for n in units for r in versions.added(n.unit, n.history)])
 
 
 def _vector(vector: Vectors | None) -> Vectors | None:
@@ -777,15 +779,15 @@ def _revise(conn: Conn, revisions: Sequence[Revision]) -> None:
 
 
 def _record(conn: Conn, records: Sequence[versions.HistoryRecord]) -> None:
-    """Write history entries, each with its full text, at the transaction's time."""
+    """Write history entries, each with its full text, at the transaction's time (or their own)."""
     if not records:
         return
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO eidetica.history (tenant, user_id, unit_id, version, op, text, at, metadata) "
-            "VALUES (%s, %s, %s, %s, %s, %s, now(), %s)",
+            "VALUES (%s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s)",
             [
-                (r.tenant, r.user_id, r.unit_id, r.version, r.op, r.text, dump_json(r.metadata))
+                (r.tenant, r.user_id, r.unit_id, r.version, r.op, r.text, r.at, dump_json(r.metadata))
                 for r in records
             ],
         )

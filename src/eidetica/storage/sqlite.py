@@ -814,10 +814,16 @@ def _insert(conn: sqlite3.Connection, units: Sequence[NewUnit], now: float) -> N
             for (rid, scope, _), blob in zip(embedded, blobs, strict=True)
         ],
     )
+    # A deleted unit (an import of an export brings them) is kept out of the index, as a deletion does.
     fts_index.add(
-        conn, [(first + i, n.unit.scope, n.lexical_text, n.lexical_context) for i, n in enumerate(units)]
+        conn,
+        [
+            (first + i, n.unit.scope, n.lexical_text, n.lexical_context)
+            for i, n in enumerate(units)
+            if n.unit.status != "deleted"
+        ],
     )
-    _record(conn, [versions.added(n.unit) for n in units], now)
+    _record(conn, [r for n in units for r in versions.added(n.unit, n.history)], now)
 
 
 def _put_vectors(conn: sqlite3.Connection, owner: Scope, vectors: Mapping[int, Vectors]) -> None:
@@ -921,7 +927,14 @@ def _record(conn: sqlite3.Connection, records: Sequence[versions.HistoryRecord],
         "INSERT INTO history (unit_id, seq, version, op, text, at, metadata) VALUES "
         "(?1, (SELECT coalesce(max(seq), 0) + 1 FROM history WHERE unit_id = ?1), ?2, ?3, ?4, ?5, ?6)",
         [
-            (r.unit_id, r.version, r.op, r.text if r.sets_text else SAME_TEXT, at, dump_json(r.metadata))
+            (
+                r.unit_id,
+                r.version,
+                r.op,
+                r.text if r.sets_text else SAME_TEXT,
+                at if r.at is None else r.at.timestamp(),
+                dump_json(r.metadata),
+            )
             for r in records
         ],
     )

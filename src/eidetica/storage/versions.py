@@ -11,10 +11,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from ..errors import NotFoundError
-from ..model import HistoryOp, MemoryUnit
+from ..model import HistoryEntry, HistoryOp, MemoryUnit
 from .base import Revision
 
 
@@ -33,11 +34,15 @@ class HistoryRecord:
     op: HistoryOp
     text: str
     metadata: dict[str, Any]
+    #: When the entry was made, for a unit that brings its history (an import); None: now.
+    at: datetime | None = None
 
     @property
     def sets_text(self) -> bool:
-        """Whether this entry replaced the unit's text (the others left it as it was)."""
-        return self.op == "update"
+        """Whether the entry's text must be stored: an update replaced the unit's text, and a
+        history brought from elsewhere may hold any earlier one. The others hold the unit's
+        current text, which a backend may store once."""
+        return self.op == "update" or self.at is not None
 
 
 @dataclass(frozen=True)
@@ -58,9 +63,16 @@ class AuditRecord:
     detail: dict[str, int]
 
 
-def added(unit: MemoryUnit) -> HistoryRecord:
-    """The first history entry of a newly stored unit."""
-    return _record(unit, "add", unit.metadata)
+def added(unit: MemoryUnit, history: Sequence[HistoryEntry] = ()) -> list[HistoryRecord]:
+    """The history entries of a newly stored unit: an ``add``, or the ``history`` it brings from
+    another store (an export), each entry at its own time."""
+    if not history:
+        return [_record(unit, "add", unit.metadata)]
+    scope = unit.scope
+    return [
+        HistoryRecord(unit.id, scope.tenant, scope.user_id, e.version, e.op, e.text, e.metadata, e.at)
+        for e in history
+    ]
 
 
 def updated(current: MemoryUnit, *, text: str, metadata: dict[str, Any] | None) -> Change:
