@@ -221,7 +221,9 @@ def answer(
 @app.command("import")
 @_handled
 def import_(
-    file: Annotated[Path, typer.Argument(help="A .jsonl, .json (messages or LoCoMo) or .txt file.")],
+    file: Annotated[
+        Path, typer.Argument(help="A .jsonl, .json (messages or LoCoMo) or .txt file, or an export.")
+    ],
     user: UserOption = None,
     agent: AgentOption = None,
     format: Annotated[
@@ -236,7 +238,8 @@ def import_(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Import conversations from a file, with a progress bar; re-running skips stored turns."""
+    """Import conversations from a file, or an export (see export) as it was, with a progress bar;
+    re-running skips what is stored."""
     with _open(db, llm_extract=llm) as memory, _progress("importing", transient=as_json) as bar:
         report = memory.import_file(
             file,
