@@ -106,6 +106,15 @@ def test_nothing_is_replaced_when_two_older_statements_share_the_topic_equally()
     assert best_rival(new, "strong", olds) is None
 
 
+def test_of_two_sharing_as_much_the_one_naming_the_same_names_is_replaced() -> None:
+    badge = "Employee Rohan Iyer (Finance Ops) badge level: L2."
+    olds = [(t, topic(t, ("hr-bot",))) for t in (badge, "Access: floors 1-3, no server room.")]
+    new = topic(
+        "Security review complete for Rohan Iyer; badge upgraded to L3 with server room access.", ("hr-bot",)
+    )
+    assert best_rival(new, "strong", olds) == badge
+
+
 def test_a_measure_of_one_thing_is_no_rival_to_the_same_measure_of_two() -> None:
     bike, me = "Ana's bike weighs 9 kg.", "Ana weighs 94 kg."
     olds = [(t, topic(t, SPEAKER)) for t in (bike, me)]

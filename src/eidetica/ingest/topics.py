@@ -387,13 +387,19 @@ NEEDED: dict[Cue, int] = {"strong": 1, "weak": 2, "measure": 2, "value": 1}
 
 def best_rival(new: Topic, cue: Cue, olds: Iterable[tuple[str, Topic]]) -> str | None:
     """The id of the older statement ``new`` replaces: the one sharing the most of its topic, if it
-    shares enough for ``cue`` and no other shares as much (a tie names no single one)."""
-    scored = sorted(((overlap(t, new), uid) for uid, t in olds if _comparable(t, new, cue)), reverse=True)
+    shares enough for ``cue`` and no other shares as much (a tie names no single one). Of two
+    sharing as much, the one naming more of the same names is the more likely: "badge upgraded to
+    L3 with server room access" for Rohan Iyer replaces "Rohan Iyer badge level: L2", not "Access:
+    floors 1-3, no server room"."""
+    scored = sorted(
+        ((overlap(t, new), len(t.names & new.names), uid) for uid, t in olds if _comparable(t, new, cue)),
+        reverse=True,
+    )
     if not scored or scored[0][0] < NEEDED[cue]:
         return None
-    if len(scored) > 1 and scored[1][0] == scored[0][0]:
+    if len(scored) > 1 and scored[1][:2] == scored[0][:2]:
         return None
-    return scored[0][1]
+    return scored[0][2]
 
 
 def _comparable(old: Topic, new: Topic, cue: Cue) -> bool:
