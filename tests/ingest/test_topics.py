@@ -145,6 +145,13 @@ def test_cues_read_what_the_statement_says() -> None:
     assert change_cue("Also my doctor changed my tablets, so I'm on losartan now.") == "strong"  # opens
     assert change_cue("We also switched banks.") is None  # adds
     assert replacing_cue("Our mortgage rate is 2.1 percent.") == "measure"
+    # How records say it.
+    assert change_cue("Kelderhof Farms opportunity advanced to Proposal; quote Q-5512 sent.") == "strong"
+    assert change_cue("#4821 escalated to tier 2, Svetlana Petrova owns it.") == "strong"
+    assert (
+        change_cue("Returned the laptop after a hinge failure; replacement issued: ThinkPad X1.") == "strong"
+    )
+    assert change_cue("I need a replacement for my charger.") is None
 
 
 def test_an_event_holds_a_value_when_it_sets_one_not_when_it_tells_a_result() -> None:
@@ -153,5 +160,6 @@ def test_an_event_holds_a_value_when_it_sets_one_not_when_it_tells_a_result() ->
     assert holds_a_value("Down to 89 kg!")  # a measure, no past verb
     assert holds_a_value("Signed the offer: base salary 18 lakh a year.")  # an amount held
     assert holds_a_value("Ana's rapid rating on chess.com is 1450.")  # a dot inside a word ends nothing
+    assert holds_a_value("Ticket #4821 (VPN drops) assigned to Hollis Grant, tier 1.")  # who holds it
     # A race run and its time: a later move "from Lisbon" does not end it.
     assert not holds_a_value("Maya ran the Lisbon half marathon on 14 April 2024 and finished in 1:52:40!")

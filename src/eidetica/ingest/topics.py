@@ -81,6 +81,7 @@ _STRONG_CUES = re.compile(
     r"gave up|given up|quit|stopped|promoted|left (?:the|my|his|her|our|their)|"
     # How records say it: "reassigned to Felipe", "now managed by Mei-Ling", "from February".
     r"reassigned|migrated|ported|rerouted|routed to|handed (?:over|off)|updated to|changed to|"
+    r"(?:advanced|progressed|escalated) to|replacement (?:was )?(?:issued|arrived|installed|delivered)|"
     r"changed (?:jobs|schools|teams|banks|doctors|careers|gyms|clubs|providers)|"
     r"changed (?:my|our|his|her|their) (?:\w+ )?(?:tablets|pills|medication|meds|dose|number|address|plan)|"
     r"now (?:managed|owned|run|hosted|led|handled|covered|coached|chaired|captained|taught) by|"
@@ -111,7 +112,7 @@ _TRIGGERS = frozenset(
     starting dropped fell rose climbed grew shrank increased decreased reduced lowered raised upped
     hiked bumped cut revised changed pushed moved shifted gone since gave given quit stopped
     promoted anymore new bought currently lately moment reassigned migrated ported rerouted routed
-    handed updated effective signed""".split()
+    handed updated effective signed advanced progressed escalated replacement""".split()
 )
 #: Cues made of common words.
 _COMMON_CUES = re.compile(
@@ -176,6 +177,9 @@ _PRESENT = re.compile(
 _ARTICLES = ("the", "a", "an")
 #: A past verb, but those of reading a measure ("weighed in at 77 kg"): a reading holds until the next.
 _PAST = re.compile(r"\b(?:was|were|had|did|went|ran|won|got|(?!weighed|measured)\w+ed)\b", re.IGNORECASE)
+#: Giving something to someone to hold ("Ticket #4821 assigned to Hollis"): who holds it is a
+#: value until it passes on.
+_HANDED = re.compile(r"\b(?:assigned|issued|allocated|handed(?: over)?|reassigned|loaned|lent) to\b", re.I)
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _QUOTED = re.compile(r"[\"“]([^\"”]+)[\"”]")
@@ -453,9 +457,9 @@ def holds_a_value(event: str) -> bool:
     value changed ("switched Biscuit to Orijen", "reports to Bea now"), is said in the present
     ("The spare keys are kept in the blue bowl", "the rate is 2.1 percent"), states a measure
     without a past verb ("Down to 89 kg!") or an amount held ("signed the offer, base salary 18
-    lakh"); a past result ("ran the half marathon in 1:52:40") is no value a later statement
-    replaces."""
-    if change_cue(event) is not None or _PRESENT.search(event) is not None:
+    lakh"), or gives something to someone to hold ("Ticket #4821 assigned to Hollis Grant"); a
+    past result ("ran the half marathon in 1:52:40") is no value a later statement replaces."""
+    if change_cue(event) is not None or _PRESENT.search(event) or _HANDED.search(event):
         return True
     if not _MEASURE.search(event):
         return False
