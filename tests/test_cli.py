@@ -69,8 +69,8 @@ def conversation(tmp_path: Path) -> Path:
 
 
 def _plain(text: str) -> str:
-    """Output without colour codes and with rich's line wrapping undone."""
-    return " ".join(ANSI.sub("", text).split())
+    """Output without colour codes and with rich's line wrapping (and its box's sides) undone."""
+    return " ".join(ANSI.sub("", text).replace("│", " ").split())
 
 
 def _invoke(db: Path, *args: str, input: str | None = None) -> Result:
@@ -746,7 +746,7 @@ def test_version_prints_the_package_version() -> None:
         (
             ("import", "x.jsonl", "--format", "csv"),
             "--format",
-            "'jsonl', 'json', 'messages', 'locomo', 'text'",
+            "'jsonl', 'json', 'messages', 'locomo', 'text', 'export'",
         ),
     ],
 )

@@ -12,7 +12,7 @@ import pytest
 
 from eidetica.errors import NotFoundError
 from eidetica.ids import new_id
-from eidetica.model import MemoryUnit, Scope
+from eidetica.model import HistoryEntry, MemoryUnit, Scope
 from eidetica.storage import NewUnit, Revision, Store, open_store
 from eidetica.storage.versions import HistoryRecord, added, deleted, forgotten, revised, updated
 
@@ -65,8 +65,23 @@ def test_a_delete_keeps_the_version_and_the_text_and_a_second_one_changes_nothin
 
 def test_an_add_records_the_first_version_as_it_was_stored() -> None:
     unit = _fact(metadata={"k": "v"})
-    assert added(unit) == HistoryRecord(unit.id, "acme", "ana", 1, "add", unit.text, {"k": "v"})
-    assert not added(unit).sets_text
+    assert added(unit) == [HistoryRecord(unit.id, "acme", "ana", 1, "add", unit.text, {"k": "v"})]
+    assert not added(unit)[0].sets_text
+
+
+def test_an_imported_unit_brings_its_history_each_entry_at_its_time() -> None:
+    unit = _fact("Ana sings in two choirs", version=2)
+    said, edited = datetime(2024, 1, 2, tzinfo=UTC), datetime(2024, 3, 4, tzinfo=UTC)
+    history = (
+        HistoryEntry(unit.id, 1, "add", "Ana sings in a choir", said, {}),
+        HistoryEntry(unit.id, 2, "update", unit.text, edited, {"k": "v"}),
+    )
+    records = added(unit, history)
+    assert [(r.version, r.op, r.text, r.at) for r in records] == [
+        (1, "add", "Ana sings in a choir", said),
+        (2, "update", unit.text, edited),
+    ]
+    assert all(r.sets_text for r in records)  # an earlier text is kept as it was
 
 
 def test_revisions_record_their_note_beside_the_metadata_and_silent_ones_nothing() -> None:
@@ -97,7 +112,7 @@ def test_every_backend_stores_the_history_the_rules_compute(store: Store) -> Non
     vector = np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
     first = _fact(metadata={"topic": "music"})
     store.add([NewUnit(first, vector, first.text)])
-    expected = [added(first)]
+    expected = added(first)
     change = updated(first, text="Ana sings in two choirs", metadata={"topic": "song"})
     stored = store.update(
         first.id, tenant="acme", text=change.unit.text, vector=vector, lexical_text=change.unit.text,
