@@ -115,6 +115,12 @@ def test_of_two_sharing_as_much_the_one_naming_the_same_names_is_replaced() -> N
     assert best_rival(new, "strong", olds) == badge
 
 
+def test_teaching_somewhere_is_work_there() -> None:
+    nurse = "Yusuf works night shifts as an ICU nurse at Acibadem."
+    new = topic("Now that Yusuf is teaching at Hacettepe University he gets summers off.", ("Yusuf",))
+    assert best_rival(new, "strong", [(nurse, topic(nurse, ("Yusuf",)))]) == nurse
+
+
 def test_a_measure_of_one_thing_is_no_rival_to_the_same_measure_of_two() -> None:
     bike, me = "Ana's bike weighs 9 kg.", "Ana weighs 94 kg."
     olds = [(t, topic(t, SPEAKER)) for t in (bike, me)]

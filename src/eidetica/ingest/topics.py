@@ -201,6 +201,7 @@ _SAID_ATTRIBUTES = {
     "work": re.compile(
         r"\bfirst (?:full )?(?:day|week|month|shift) (?:at|as|in)\b|\bstart(?:ed|ing) (?:at|as)\b|"
         r"\bpromoted\b|\bhired\b|\bjoined (?-i:[A-Z])|\bleft for\b|\bwork(?:s|ing)? (?:at|for|as)\b|"
+        r"\b(?:teach(?:es|ing)?|taught|lectur(?:es|ing)|employed) (?:at|by)\b|"
         r"\b(?:is|am|are|'m|been|was) an? (?:[\w-]+ ){1,3}(?:at|for) (?-i:[A-Z])",  # an analyst at Ecobank
         re.IGNORECASE,
     ),
