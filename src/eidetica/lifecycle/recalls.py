@@ -1,8 +1,8 @@
 """Counting recalls: what reads return makes a unit stronger (``lifecycle.decay``).
 
-A read must not become a write, so recalls are counted in memory and written in one short
-transaction at most every ``FLUSH_SECONDS`` (or ``FLUSH_UNITS`` units), by the next read or add
-of this ``Memory``, and when it closes or maintains the store. A process killed in between loses
+A read must not become a write each time, so recalls are counted in memory and written in one
+short transaction by the read that finds ``FLUSH_SECONDS`` passed or ``FLUSH_UNITS`` units
+counted, and when the ``Memory`` closes or maintains the store. A process killed in between loses
 the last minute's counts: decay then sees a unit as a little older than it is, nothing more.
 """
 
