@@ -121,6 +121,13 @@ def test_teaching_somewhere_is_work_there() -> None:
     assert best_rival(new, "strong", [(nurse, topic(nurse, ("Yusuf",)))]) == nurse
 
 
+def test_signing_for_a_team_replaces_playing_for_another() -> None:
+    rovers = "Seamus plays left back for Dockside Rovers in the Sunday league."
+    assert holds_a_value(rovers)  # a member until they leave
+    new = topic("Seamus signed for Harbour United for the spring season.", ("Seamus",))
+    assert best_rival(new, "strong", [(rovers, topic(rovers, ("Seamus",)))]) == rovers
+
+
 def test_a_measure_of_one_thing_is_no_rival_to_the_same_measure_of_two() -> None:
     bike, me = "Ana's bike weighs 9 kg.", "Ana weighs 94 kg."
     olds = [(t, topic(t, SPEAKER)) for t in (bike, me)]

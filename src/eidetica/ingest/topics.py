@@ -206,6 +206,8 @@ _SAID_ATTRIBUTES = {
         re.IGNORECASE,
     ),
     "email": re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"),  # "my new address ravi@fastmail.com"
+    # "plays left back for Dockside Rovers", "signed for Harbour United": one team at a time.
+    "team": re.compile(r"\bplays? (?:[\w-]+ ){0,3}for (?-i:[A-Z])|\bsigned (?:for|with) (?-i:[A-Z])", re.I),
 }
 
 #: Words of a feeling, an opinion or an intention: what they say is no attribute that changes.
@@ -461,6 +463,8 @@ def holds_a_value(event: str) -> bool:
     lakh"), or gives something to someone to hold ("Ticket #4821 assigned to Hollis Grant"); a
     past result ("ran the half marathon in 1:52:40") is no value a later statement replaces."""
     if change_cue(event) is not None or _PRESENT.search(event) or _HANDED.search(event):
+        return True
+    if _SAID_ATTRIBUTES["team"].search(event):  # "plays for Dockside Rovers": a member until they leave
         return True
     if not _MEASURE.search(event):
         return False
