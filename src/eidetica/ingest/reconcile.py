@@ -467,7 +467,10 @@ def _mentioned(unit: MemoryUnit, again: MemoryUnit, *, bounded: bool) -> tuple[M
     turns = _first_and_newest(every_turn) if bounded else every_turn
     if bounded:
         sources = _first_and_newest(sources)
-    metadata = {**unit.metadata, "mentions": mentions, MENTIONED: when(again).isoformat()}
+    # The latest time it was said, whatever order the statements come in (an import of old ones).
+    earlier = unit.metadata.get(MENTIONED)
+    said = when(again) if not isinstance(earlier, str) else max(when(again), datetime.fromisoformat(earlier))
+    metadata = {**unit.metadata, "mentions": mentions, MENTIONED: said.isoformat()}
     # Said again, an archived unit is back in every read (``lifecycle.decay``).
     mentioned = dataclasses.replace(
         unit, sources=sources, derived_from=turns, metadata=metadata, status="active"
