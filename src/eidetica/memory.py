@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import logging
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +25,6 @@ from .dates import parse_moment, parse_timestamp
 from .embedders import Embedder, load_embedder
 from .errors import DuplicateTurnError, LLMError, UsageError
 from .graph.entities import entities, entity_card
-from .graph.graphml import graphml
 from .graph.profile import profile
 from .graph.related import related as related_units
 from .graph.summary import session_summary
@@ -62,6 +60,7 @@ from .lifecycle.transfer import (
     is_export,
     read_export,
     write_export,
+    write_graph,
 )
 from .lifecycle.vectors import MissingVectors
 from .limits import (
@@ -459,14 +458,8 @@ class Memory(MemoryAPI):
         unit, deleted and archived ones too, with its history, then the entities and relations;
         ``import_file`` reads it back as it was. ``graph`` writes GraphML instead (entities,
         facts and events, and the edges between them: ``graph.graphml``), for a graph tool."""
-        owner = self._scope(user_id, None)
-        records = export_records(self.store, owner, self.embedder.name, progress)
-        if not graph:
-            return write_export(records, out)
-        kept = list(records)
-        out.write(graphml(kept))
-        counted = Counter(r["type"] for r in kept)
-        return ExportReport(counted["unit"], counted["entity"], counted["relation"])
+        records = export_records(self.store, self._scope(user_id, None), self.embedder.name, progress)
+        return (write_graph if graph else write_export)(records, out)
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -43,8 +43,8 @@ FORMATS = ("jsonl", "json", "messages", "locomo", "text", "export")
 """Values ``import_file`` accepts for ``format``; ``json`` tells messages from LoCoMo by content,
 and ``export`` is a whole memory written by ``Memory.export`` (which ``read_file`` never reads:
 its units are stored as they were, not added as turns)."""
-#: How an export's first line begins (``lifecycle.transfer``).
-EXPORT_HEADER = b'{"type": "header", "format": "eidetica-export"'
+#: The ``format`` an export's header line names (``lifecycle.transfer``).
+EXPORT_FORMAT = "eidetica-export"
 
 
 _TOO_LONG_NUMBER = "malformed JSON: a number of more than 4,300 digits"
@@ -330,6 +330,17 @@ def read_text_file(path: Path) -> ParsedFile:
     return read_file(path, format="text")
 
 
+def is_export_header(first_line: bytes) -> bool:
+    """Whether a file's first line is the header of an export (``lifecycle.transfer``)."""
+    try:
+        record = json.loads(first_line.removeprefix(_BOM) or b"null")
+    except ValueError:  # not JSON, or not UTF-8
+        return False
+    return (
+        isinstance(record, dict) and record.get("type") == "header" and record.get("format") == EXPORT_FORMAT
+    )
+
+
 def read_file(
     path: Path | str | PathLike[str], *, format: str | None = None, skip_invalid: bool = False
 ) -> ParsedFile:
@@ -353,7 +364,7 @@ def read_file(
             f"{what}; supported: {_SUPPORTED}; or pass format= one of {', '.join(FORMATS)}",
             source=source,
         )
-    if kind == "export" or (kind == "jsonl" and data.lstrip(_BOM).startswith(EXPORT_HEADER)):
+    if kind == "export" or (kind == "jsonl" and is_export_header(data.split(b"\n", 1)[0])):
         raise UsageError(
             f"{source} is an Eidetica export, a whole memory with its history: import it where the "
             "store is (Memory.import_file, or eidetica import on the server's machine)"

@@ -20,6 +20,7 @@ twice stores it once.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -30,13 +31,14 @@ from .. import wire
 from ..embedders.base import Embedder
 from ..errors import InputFormatError
 from ..graph.entities import entities, relations
+from ..graph.graphml import graphml
 from ..guard.quarantine import QUARANTINE
+from ..ingest.formats import EXPORT_FORMAT, is_export_header
 from ..ingest.index_texts import preceding_texts
 from ..ingest.write import rows_to_store
 from ..model import HistoryEntry, ImportReport, MemoryUnit, Scope
 from ..storage import NewUnit, Store, UnitFilter
 
-EXPORT_FORMAT = "eidetica-export"
 EXPORT_VERSION = 1
 #: Units read from the store, or written to it, at a time.
 BATCH = 500
@@ -88,11 +90,21 @@ def export_records(
 
 def write_export(records: Iterable[dict[str, Any]], out: TextIO) -> ExportReport:
     """Write ``records`` (from ``export_records``) to ``out``, one JSON a line; count them."""
-    counts = {"unit": 0, "entity": 0, "relation": 0}
+    counts: Counter[str] = Counter()
     for record in records:
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        if record["type"] in counts:
-            counts[record["type"]] += 1
+        counts[record["type"]] += 1
+    return _report(counts)
+
+
+def write_graph(records: Iterable[dict[str, Any]], out: TextIO) -> ExportReport:
+    """Write the graph of ``records`` (from ``export_records``) to ``out`` as GraphML; count them."""
+    kept = list(records)
+    out.write(graphml(kept))
+    return _report(Counter(r["type"] for r in kept))
+
+
+def _report(counts: Counter[str]) -> ExportReport:
     return ExportReport(counts["unit"], counts["entity"], counts["relation"])
 
 
@@ -100,10 +112,9 @@ def is_export(path: Path) -> bool:
     """Whether ``path`` starts with an export's header line."""
     try:
         with path.open("rb") as f:
-            first = json.loads(f.readline(1 << 16) or b"null")
-    except (OSError, ValueError):
+            return is_export_header(f.readline(1 << 16).rstrip(b"\r\n"))
+    except OSError:
         return False
-    return isinstance(first, dict) and first.get("type") == "header" and first.get("format") == EXPORT_FORMAT
 
 
 def read_export(path: Path) -> tuple[dict[str, Any], list[tuple[MemoryUnit, tuple[HistoryEntry, ...]]]]:
