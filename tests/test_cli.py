@@ -21,7 +21,7 @@ import pytest
 from typer.main import get_command
 from typer.testing import CliRunner, Result
 
-from eidetica import ImportReport, Memory, __version__, wire
+from eidetica import Answer, ImportReport, Memory, __version__, wire
 from eidetica.api import DEFAULT_LIST_LIMIT
 from eidetica.cli import _cli_words, app
 from eidetica.limits import MAX_LIMIT
@@ -692,7 +692,7 @@ def test_answer_takes_agent_and_session_and_prints_the_answer_as_json(db_path: P
         assert result.exit_code == 0, result.output
         prompt = server.requests[-1].json["messages"][-1]["content"]
     answer = json.loads(result.stdout)
-    assert wire.to_wire(wire.answer_from_wire(answer)) == answer
+    assert wire.to_wire(wire.from_wire(Answer, answer)) == answer
     assert answer["text"] == "green tea" and not answer["abstained"] and len(answer["unit_ids"]) == 1
     assert "green tea every morning" in prompt and "oolong" not in prompt
 

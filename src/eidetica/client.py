@@ -169,7 +169,7 @@ class Client(MemoryAPI):
             **_reading(user_id, agent_id, session_id, as_of, metadata),
         }
         return self._call(
-            "POST", "/v1/search", lambda d: [wire.hit_from_wire(h) for h in d["hits"]], body=body
+            "POST", "/v1/search", lambda d: [wire.from_wire(Hit, h) for h in d["hits"]], body=body
         )
 
     def context(
@@ -191,7 +191,7 @@ class Client(MemoryAPI):
             "include_archived": _flag("include_archived", include_archived),
             **_reading(user_id, agent_id, session_id, as_of, metadata),
         }
-        return self._call("POST", "/v1/context", wire.context_from_wire, body=body)
+        return self._call("POST", "/v1/context", wire.reader(Context), body=body)
 
     def answer(
         self,
@@ -210,11 +210,11 @@ class Client(MemoryAPI):
             "budget_tokens": budget_tokens,
             **_reading(user_id, agent_id, session_id, as_of, metadata),
         }
-        return self._call("POST", "/v1/answer", wire.answer_from_wire, body=body)
+        return self._call("POST", "/v1/answer", wire.reader(Answer), body=body)
 
     def get(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
         """Return one unit by id (deleted ones too, with ``status == "deleted"``)."""
-        return self._call("GET", _unit_path(unit_id), wire.unit_from_wire, params={"user_id": user_id})
+        return self._call("GET", _unit_path(unit_id), wire.reader(MemoryUnit), params={"user_id": user_id})
 
     def list(
         self,
@@ -261,7 +261,10 @@ class Client(MemoryAPI):
 
     def _list_page(self, params: dict[str, Any]) -> builtins.list[MemoryUnit]:
         return self._call(
-            "GET", "/v1/memories", lambda d: [wire.unit_from_wire(u) for u in d["memories"]], params=params
+            "GET",
+            "/v1/memories",
+            lambda d: [wire.from_wire(MemoryUnit, u) for u in d["memories"]],
+            params=params,
         )
 
     # -- changing -----------------------------------------------------------------------------
@@ -278,21 +281,21 @@ class Client(MemoryAPI):
         return self._call(
             "PATCH",
             _unit_path(unit_id),
-            wire.unit_from_wire,
+            wire.reader(MemoryUnit),
             params={"user_id": user_id},
             body={"text": text, "metadata": metadata},
         )
 
     def delete(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
         """Hide a unit from every read; the deletion is recorded in its ``history``."""
-        return self._call("DELETE", _unit_path(unit_id), wire.unit_from_wire, params={"user_id": user_id})
+        return self._call("DELETE", _unit_path(unit_id), wire.reader(MemoryUnit), params={"user_id": user_id})
 
     def history(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[HistoryEntry]:
         """Every version of a unit, oldest first: its adds, updates and deletion."""
         return self._call(
             "GET",
             _unit_path(unit_id) + "/history",
-            lambda d: [wire.history_from_wire(e) for e in d["history"]],
+            lambda d: [wire.from_wire(HistoryEntry, e) for e in d["history"]],
             params={"user_id": user_id},
         )
 
@@ -310,7 +313,7 @@ class Client(MemoryAPI):
         return self._call(
             "GET",
             "/v1/entities",
-            lambda d: [wire.entity_from_wire(e) for e in d["entities"]],
+            lambda d: [wire.from_wire(Entity, e) for e in d["entities"]],
             params=params,
         )
 
@@ -322,7 +325,7 @@ class Client(MemoryAPI):
         return self._call(
             "GET",
             f"/v1/entities/{_segment(name)}",
-            wire.entity_card_from_wire,
+            wire.reader(EntityCard),
             params={"user_id": user_id},
         )
 
@@ -332,7 +335,7 @@ class Client(MemoryAPI):
         return self._call(
             "GET",
             _unit_path(unit_id) + "/related",
-            lambda d: [wire.link_from_wire(link) for link in d["related"]],
+            lambda d: [wire.from_wire(Link, link) for link in d["related"]],
             params={"user_id": user_id},
         )
 
@@ -342,7 +345,7 @@ class Client(MemoryAPI):
         if name is not None and not isinstance(name, str):
             raise UsageError("name must be a non-empty string")  # the words of Memory.profile
         return self._call(
-            "GET", "/v1/profile", wire.profile_from_wire, params={"user_id": user_id, "name": name}
+            "GET", "/v1/profile", wire.reader(Profile), params={"user_id": user_id, "name": name}
         )
 
     def summary(
@@ -357,7 +360,7 @@ class Client(MemoryAPI):
         return self._call(
             "GET",
             f"/v1/sessions/{_segment(session_id)}/summary",
-            wire.summary_from_wire,
+            wire.reader(Summary),
             params={"user_id": user_id, "budget_tokens": budget_tokens},
         )
 
@@ -366,7 +369,7 @@ class Client(MemoryAPI):
         return self._call(
             "GET",
             "/v1/quarantine",
-            lambda d: [wire.unit_from_wire(u) for u in d["memories"]],
+            lambda d: [wire.from_wire(MemoryUnit, u) for u in d["memories"]],
             params={"user_id": user_id},
         )
 
@@ -375,7 +378,7 @@ class Client(MemoryAPI):
         return self._call(
             "POST",
             "/v1/quarantine/" + _unit_path(unit_id).rsplit("/", 1)[1],
-            wire.unit_from_wire,
+            wire.reader(MemoryUnit),
             params={"user_id": user_id},
             body={"approve": approve},
         )
@@ -392,7 +395,7 @@ class Client(MemoryAPI):
         report = self._call(
             "POST",
             "/v1/maintain",
-            wire.maintain_report_from_wire,
+            wire.reader(MaintainReport),
             body={"user_id": user_id, "dry_run": _flag("dry_run", dry_run)},
         )
         if progress is not None:
@@ -402,7 +405,7 @@ class Client(MemoryAPI):
     def restore(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
         """Bring an archived unit back into every read; ``UsageError`` when it is not archived."""
         return self._call(
-            "POST", _unit_path(unit_id) + "/restore", wire.unit_from_wire, params={"user_id": user_id}
+            "POST", _unit_path(unit_id) + "/restore", wire.reader(MemoryUnit), params={"user_id": user_id}
         )
 
     def forget(self, *, user_id: str, compact: bool = False) -> int:
@@ -427,7 +430,7 @@ class Client(MemoryAPI):
 
     def stats(self, *, user_id: str | None = None) -> Stats:
         """Unit counts for one user, or for the whole tenant when ``user_id`` is None."""
-        return self._call("GET", "/v1/stats", wire.stats_from_wire, params={"user_id": user_id})
+        return self._call("GET", "/v1/stats", wire.reader(Stats), params={"user_id": user_id})
 
     # -- lifecycle ----------------------------------------------------------------------------
 

@@ -1,36 +1,25 @@
 """The JSON form of Eidetica's data and errors, shared by the REST server, its client and MCP.
 
 One encoder for every dataclass in ``model`` (times as ISO 8601 with offset, tuples as lists) and
-one decoder per type, so a ``Client`` returns exactly what ``Memory`` returns.
+one decoder that reads any of them back by its type hints, so a ``Client`` returns exactly what
+``Memory`` returns.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import types
+import typing
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from . import errors
-from .model import (
-    AddResult,
-    Answer,
-    Context,
-    Entity,
-    EntityCard,
-    HistoryEntry,
-    Hit,
-    Link,
-    MaintainReport,
-    MemoryUnit,
-    Profile,
-    ProfileLine,
-    Relation,
-    Scope,
-    Stats,
-    Summary,
-)
+from .model import AddResult
 
 JSON = dict[str, Any]
+_T = TypeVar("_T")
 
 
 def to_wire(value: Any) -> Any:
@@ -46,60 +35,60 @@ def to_wire(value: Any) -> Any:
     return value
 
 
-def _time(value: str | None) -> datetime | None:
-    """An optional time: None stays None."""
-    return None if value is None else datetime.fromisoformat(value)
+def from_wire(cls: type[_T], data: JSON) -> _T:
+    """Read back what ``to_wire`` wrote for the model dataclass ``cls``, following its type hints.
+
+    One reader for every type, so a field added to ``model`` travels without a decoder to keep in
+    step. A key left out takes the field's default (an older server's answer still reads); one
+    that ``cls`` lacks is ignored; a required one missing is a ``TypeError``.
+    """
+    if not isinstance(data, dict):
+        raise TypeError(f"{cls.__name__} must be a JSON object, got {type(data).__name__}")
+    hints = _hints(cls)
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    return cls(**{f.name: _read(hints[f.name], data[f.name]) for f in fields if f.name in data})
 
 
-def unit_from_wire(data: JSON) -> MemoryUnit:
-    return MemoryUnit(
-        id=data["id"],
-        kind=data["kind"],
-        text=data["text"],
-        scope=Scope(**data["scope"]),
-        recorded_at=datetime.fromisoformat(data["recorded_at"]),
-        speaker=data.get("speaker"),
-        role=data.get("role"),
-        occurred_at=_time(data.get("occurred_at")),
-        valid_from=_time(data.get("valid_from")),
-        valid_to=_time(data.get("valid_to")),
-        entities=tuple(data.get("entities", ())),
-        sources=tuple(data.get("sources", ())),
-        derived_from=tuple(data.get("derived_from", ())),
-        ref=data.get("ref"),
-        metadata=dict(data.get("metadata") or {}),
-        version=data.get("version", 1),
-        status=data.get("status", "active"),
-        origin=data.get("origin"),
-    )
+def reader(cls: type[_T]) -> Callable[[JSON], _T]:
+    """``from_wire`` for ``cls``, to hand to whatever decodes a reply."""
+    return functools.partial(from_wire, cls)
 
 
-def hit_from_wire(data: JSON) -> Hit:
-    return Hit(unit_from_wire(data["unit"]), data["score"], dict(data["scores"]), data.get("confident", True))
+_HINTS: dict[type, dict[str, Any]] = {}
 
 
-def context_from_wire(data: JSON) -> Context:
-    return Context(
-        text=data["text"],
-        hits=[hit_from_wire(h) for h in data["hits"]],
-        tokens=data["tokens"],
-        budget_tokens=data["budget_tokens"],
-        abstained=data.get("abstained", False),
-        reason=data.get("reason"),
-    )
+def _hints(cls: type) -> dict[str, Any]:
+    """``cls``'s field types, resolved once: ``model`` writes them as strings."""
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _read(hint: Any, value: Any) -> Any:
+    """One value of type ``hint``: a time, a nested dataclass, a list/tuple/dict, or as it is."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        (hint,) = (arg for arg in args if arg is not type(None))
+        return _read(hint, value)
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    if dataclasses.is_dataclass(hint):
+        return from_wire(hint, value)  # type: ignore[arg-type]
+    if origin in (list, tuple):
+        return origin(_read(args[0], item) for item in value or ())
+    if origin is dict:
+        return dict(value or {})
+    return value
 
 
 def add_result_from_wire(data: JSON) -> AddResult:
     """Read the whole form of an add's result (``to_wire(result)``), not its summary."""
     if "turns" not in data and "turn_ids" in data:
         raise ValueError("this is an add's summary (ids and counts): send return_units to get the units")
-    return AddResult(
-        turns=[unit_from_wire(u) for u in data["turns"]],
-        derived=[unit_from_wire(u) for u in data["derived"]],
-        skipped_refs=list(data.get("skipped_refs", ())),
-        revised=[unit_from_wire(u) for u in data.get("revised", ())],
-        warnings=list(data.get("warnings", ())),
-    )
+    return from_wire(AddResult, data)
 
 
 def add_summary_to_wire(result: AddResult) -> JSON:
@@ -122,121 +111,6 @@ def add_summary_to_wire(result: AddResult) -> JSON:
             "skipped": len(result.skipped_refs),
         },
     }
-
-
-def answer_from_wire(data: JSON) -> Answer:
-    return Answer(
-        text=data["text"],
-        unit_ids=tuple(data.get("unit_ids", ())),
-        sources=tuple(data.get("sources", ())),
-        abstained=data.get("abstained", False),
-        prompt_tokens=data.get("prompt_tokens", 0),
-        completion_tokens=data.get("completion_tokens", 0),
-        prompt_version=data.get("prompt_version", ""),
-        structured=data.get("structured", True),
-    )
-
-
-def history_from_wire(data: JSON) -> HistoryEntry:
-    return HistoryEntry(
-        unit_id=data["unit_id"],
-        version=data["version"],
-        op=data["op"],
-        text=data["text"],
-        at=datetime.fromisoformat(data["at"]),
-        metadata=dict(data.get("metadata") or {}),
-    )
-
-
-def stats_from_wire(data: JSON) -> Stats:
-    return Stats(
-        units_by_kind=dict(data["units_by_kind"]),
-        deleted=data["deleted"],
-        users=data["users"],
-        sessions=data["sessions"],
-        bytes_on_disk=data.get("bytes_on_disk"),
-        unembedded=data.get("unembedded", 0),
-        archived=data.get("archived", 0),
-    )
-
-
-def maintain_report_from_wire(data: JSON) -> MaintainReport:
-    return MaintainReport(
-        users=data["users"],
-        examined=data["examined"],
-        archived=dict(data.get("archived") or {}),
-        dry_run=data.get("dry_run", False),
-        sample=tuple(data.get("sample", ())),
-    )
-
-
-def entity_from_wire(data: JSON) -> Entity:
-    return Entity(
-        key=data["key"],
-        name=data["name"],
-        kind=data["kind"],
-        mentions=data["mentions"],
-        first_mentioned=datetime.fromisoformat(data["first_mentioned"]),
-        last_mentioned=datetime.fromisoformat(data["last_mentioned"]),
-        aliases=tuple(data.get("aliases", ())),
-    )
-
-
-def relation_from_wire(data: JSON) -> Relation:
-    return Relation(
-        subject=data["subject"],
-        relation=data["relation"],
-        object=data["object"],
-        unit_id=data["unit_id"],
-        sources=tuple(data.get("sources", ())),
-        valid_from=_time(data.get("valid_from")),
-        valid_to=_time(data.get("valid_to")),
-    )
-
-
-def entity_card_from_wire(data: JSON) -> EntityCard:
-    return EntityCard(
-        entity=entity_from_wire(data["entity"]),
-        units=[unit_from_wire(u) for u in data["units"]],
-        relations=[relation_from_wire(r) for r in data["relations"]],
-        related=[str(name) for name in data["related"]],
-    )
-
-
-def link_from_wire(data: JSON) -> Link:
-    return Link(kind=data["kind"], unit=unit_from_wire(data["unit"]), via=data.get("via"))
-
-
-def profile_line_from_wire(data: JSON) -> ProfileLine:
-    return ProfileLine(
-        section=data["section"],
-        text=data["text"],
-        unit_id=data["unit_id"],
-        sources=tuple(data.get("sources", ())),
-        said_at=_time(data.get("said_at")),
-    )
-
-
-def profile_from_wire(data: JSON) -> Profile:
-    return Profile(
-        entity=entity_from_wire(data["entity"]),
-        lines=[profile_line_from_wire(line) for line in data["lines"]],
-        tokens=data["tokens"],
-        summary=data.get("summary"),
-        written_by=data.get("written_by", "rules"),
-    )
-
-
-def summary_from_wire(data: JSON) -> Summary:
-    return Summary(
-        session_id=data["session_id"],
-        text=data["text"],
-        unit_ids=tuple(data["unit_ids"]),
-        sources=tuple(data.get("sources", ())),
-        tokens=data["tokens"],
-        budget_tokens=data["budget_tokens"],
-        written_by=data.get("written_by", "rules"),
-    )
 
 
 def error_to_wire(exc: errors.EideticaError) -> JSON:

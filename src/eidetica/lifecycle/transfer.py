@@ -132,8 +132,8 @@ def read_export(path: Path) -> tuple[dict[str, Any], list[tuple[MemoryUnit, tupl
                 if number == 1:
                     header = _checked_header(record)
                 elif kind == "unit":
-                    history = tuple(wire.history_from_wire(h) for h in record["history"])
-                    units.append((wire.unit_from_wire(record), history))
+                    history = tuple(wire.from_wire(HistoryEntry, h) for h in record["history"])
+                    units.append((wire.from_wire(MemoryUnit, record), history))
             except (ValueError, KeyError, TypeError) as exc:
                 raise InputFormatError(f"{path}: line {number} is not an export record: {exc!s}") from None
     if not header:
