@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import psycopg
 from psycopg import errors as pgerrors
+from psycopg.abc import Params
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
@@ -63,7 +64,7 @@ from .postgres_lexical import Postings, bm25
 from .postgres_schema import APP_ROLE, TENANT_SETTING, migrate
 from .postgres_sql import VectorDumper, as_is, filter_sql, utc
 from .terms import index_terms, owned_words
-from .unit_rows import UNIT_COLUMNS, unit_from_row, unit_row
+from .unit_rows import UNIT_COLUMNS, revision_row, revision_update, unit_from_row, unit_row
 
 Conn = psycopg.Connection[Any]
 
@@ -158,6 +159,11 @@ class PostgresStore:
     def _set_tenant(self, conn: Conn, tenant: str) -> None:
         conn.execute(_SET_TENANT, (tenant,))
 
+    def _read(self, tenant: str | None, sql: str, params: Params = ()) -> list[Any]:
+        """The rows of one query, in a transaction that row-level security confines to ``tenant``."""
+        with self.transaction(tenant) as conn:
+            return conn.execute(sql, params).fetchall()
+
     def _error(self, exc: psycopg.Error, what: str) -> StoreError:
         """Translate a driver error into a StoreError that says how to fix it."""
         detail = _first_line(exc)
@@ -207,9 +213,8 @@ class PostgresStore:
 
     def stored_embedder(self) -> str | None:
         """The name of the embedder whose vectors the database holds; None before the first."""
-        with self.transaction(None) as conn:
-            row = conn.execute("SELECT value FROM eidetica.meta WHERE key = 'embedder'").fetchone()
-        return None if row is None else str(json.loads(row[0])["name"])
+        rows = self._read(None, "SELECT value FROM eidetica.meta WHERE key = 'embedder'")
+        return str(json.loads(rows[0][0])["name"]) if rows else None
 
     def _record_embedder(self, name: str, dim: int) -> tuple[str]:
         """Fix the vector column's dimension and record the embedder (as the owner, once)."""
@@ -367,12 +372,12 @@ class PostgresStore:
 
     def existing_refs(self, scope: Scope, refs: Sequence[str]) -> set[str]:
         """Return which caller turn ids the user already has (makes re-imports idempotent)."""
-        with self.transaction(scope.tenant) as conn:
-            rows = conn.execute(
-                "SELECT ref FROM eidetica.units WHERE tenant = %s AND user_id = %s AND kind = 'turn' "
-                "AND ref = ANY(%s)",
-                (scope.tenant, scope.user_id, list(dict.fromkeys(refs))),
-            ).fetchall()
+        rows = self._read(
+            scope.tenant,
+            "SELECT ref FROM eidetica.units WHERE tenant = %s AND user_id = %s AND kind = 'turn' "
+            "AND ref = ANY(%s)",
+            (scope.tenant, scope.user_id, list(dict.fromkeys(refs))),
+        )
         return {r[0] for r in rows}
 
     def get(self, unit_id: str, *, tenant: str, user_id: str | None = None) -> MemoryUnit:
@@ -405,9 +410,7 @@ class PostgresStore:
         if user_id is not None:
             sql += " AND user_id = %s"
             params.append(user_id)
-        with self.transaction(tenant) as conn:
-            rows = conn.execute(sql, params).fetchall()
-        return {r[0]: unit_from_row(r, utc) for r in rows}
+        return {r[0]: unit_from_row(r, utc) for r in self._read(tenant, sql, params)}
 
     def history(self, unit_id: str, *, tenant: str, user_id: str | None = None) -> list[HistoryEntry]:
         """Return every recorded change of the unit, oldest first."""
@@ -454,13 +457,12 @@ class PostgresStore:
     def search_vector(self, where: UnitFilter, vector: Vectors, limit: int) -> list[tuple[str, float]]:
         """Exact inner product (the cosine, for unit vectors) over the user's rows, in the server."""
         clauses, params = filter_sql(where)
-        params.update(vector=_vector(vector), limit=limit)
-        with self.transaction(where.scope.tenant) as conn:
-            rows = conn.execute(
-                f"SELECT id, -(embedding <#> %(vector)s) AS score FROM eidetica.units u WHERE {clauses} "
-                "AND embedding IS NOT NULL ORDER BY score DESC, seq LIMIT %(limit)s",
-                params,
-            ).fetchall()
+        rows = self._read(
+            where.scope.tenant,
+            f"SELECT id, -(embedding <#> %(vector)s) AS score FROM eidetica.units u WHERE {clauses} "
+            "AND embedding IS NOT NULL ORDER BY score DESC, seq LIMIT %(limit)s",
+            {**params, "vector": _vector(vector), "limit": limit},
+        )
         return [(r[0], float(r[1])) for r in rows]
 
     def unembedded(self, tenant: str, user_id: str | None, limit: int) -> list[MemoryUnit]:
@@ -473,9 +475,10 @@ class PostgresStore:
         if user_id is not None:
             sql += " AND user_id = %s"
             params.append(user_id)
-        with self.transaction(tenant) as conn:
-            rows = conn.execute(sql + " ORDER BY seq LIMIT %s", [*params, limit]).fetchall()
-        return [unit_from_row(r, utc) for r in rows]
+        return [
+            unit_from_row(r, utc)
+            for r in self._read(tenant, sql + " ORDER BY seq LIMIT %s", [*params, limit])
+        ]
 
     def set_vectors(self, tenant: str, vectors: Mapping[str, Vectors]) -> None:
         """Fill in the vectors of units stored without one."""
@@ -508,33 +511,31 @@ class PostgresStore:
     ) -> list[MemoryUnit]:
         """Return units in the order they were said (undated ones by when stored)."""
         clauses, params = filter_sql(where, include_deleted=include_deleted)
-        params.update(limit=limit, offset=offset)
-        with self.transaction(where.scope.tenant) as conn:
-            rows = conn.execute(
-                f"SELECT {UNIT_COLUMNS} FROM eidetica.units u WHERE {clauses} "
-                "ORDER BY coalesce(occurred_at, recorded_at), seq LIMIT %(limit)s OFFSET %(offset)s",
-                params,
-            ).fetchall()
+        rows = self._read(
+            where.scope.tenant,
+            f"SELECT {UNIT_COLUMNS} FROM eidetica.units u WHERE {clauses} "
+            "ORDER BY coalesce(occurred_at, recorded_at), seq LIMIT %(limit)s OFFSET %(offset)s",
+            {**params, "limit": limit, "offset": offset},
+        )
         return [unit_from_row(r, utc) for r in rows]
 
     def entity_mentions(self, where: UnitFilter) -> list[EntityMentions]:
         """Every entity key the selected units mention, with counts, times and a few texts, read
         in one pass over the user's mentions."""
         clauses, params = filter_sql(where)
-        params["samples"] = ENTITY_SAMPLES
-        with self.transaction(where.scope.tenant) as conn:
-            rows = conn.execute(
-                "WITH m AS (SELECT e.key, u.text, u.seq, u.derived_from::json ->> 0 AS lineage, "
-                "coalesce(u.valid_from, u.occurred_at, u.recorded_at) AS at FROM eidetica.units u "
-                "CROSS JOIN LATERAL json_array_elements_text(u.entities::json) AS e(key) "
-                f"WHERE {clauses}), "
-                "w AS (SELECT key, text, lineage, count(*) OVER k AS n, min(at) OVER k AS first, "
-                "max(at) OVER k AS last, row_number() OVER (PARTITION BY key ORDER BY at DESC, seq DESC) "
-                "AS r FROM m WINDOW k AS (PARTITION BY key)) "
-                "SELECT key, n, first, last, text, (SELECT t.text FROM eidetica.units t WHERE t.tenant = "
-                "%(tenant)s AND t.id = w.lineage) FROM w WHERE r <= %(samples)s ORDER BY key, r",
-                params,
-            ).fetchall()
+        rows = self._read(
+            where.scope.tenant,
+            "WITH m AS (SELECT e.key, u.text, u.seq, u.derived_from::json ->> 0 AS lineage, "
+            "coalesce(u.valid_from, u.occurred_at, u.recorded_at) AS at FROM eidetica.units u "
+            "CROSS JOIN LATERAL json_array_elements_text(u.entities::json) AS e(key) "
+            f"WHERE {clauses}), "
+            "w AS (SELECT key, text, lineage, count(*) OVER k AS n, min(at) OVER k AS first, "
+            "max(at) OVER k AS last, row_number() OVER (PARTITION BY key ORDER BY at DESC, seq DESC) "
+            "AS r FROM m WINDOW k AS (PARTITION BY key)) "
+            "SELECT key, n, first, last, text, (SELECT t.text FROM eidetica.units t WHERE t.tenant = "
+            "%(tenant)s AND t.id = w.lineage) FROM w WHERE r <= %(samples)s ORDER BY key, r",
+            {**params, "samples": ENTITY_SAMPLES},
+        )
         return collect_mentions(
             (key, n, first.astimezone(UTC), last.astimezone(UTC), text, said)
             for key, n, first, last, text, said in rows
@@ -545,35 +546,32 @@ class PostgresStore:
         if not keys:
             return []
         clauses, params = filter_sql(where)
-        params.update(keys=list(keys), limit=limit)
-        with self.transaction(where.scope.tenant) as conn:
-            rows = conn.execute(
-                f"SELECT {UNIT_COLUMNS} FROM eidetica.units u WHERE {clauses} AND EXISTS (SELECT 1 "
-                "FROM json_array_elements_text(u.entities::json) AS e(key) WHERE e.key = ANY(%(keys)s)) "
-                "ORDER BY coalesce(u.valid_from, u.occurred_at, u.recorded_at) DESC, u.seq DESC "
-                "LIMIT %(limit)s",
-                params,
-            ).fetchall()
+        rows = self._read(
+            where.scope.tenant,
+            f"SELECT {UNIT_COLUMNS} FROM eidetica.units u WHERE {clauses} AND EXISTS (SELECT 1 "
+            "FROM json_array_elements_text(u.entities::json) AS e(key) WHERE e.key = ANY(%(keys)s)) "
+            "ORDER BY coalesce(u.valid_from, u.occurred_at, u.recorded_at) DESC, u.seq DESC "
+            "LIMIT %(limit)s",
+            {**params, "keys": list(keys), "limit": limit},
+        )
         return [unit_from_row(r, utc) for r in rows]
 
     def speakers(self, where: UnitFilter) -> list[str]:
         """Distinct speakers of the active turns ``where`` selects."""
         clauses, params = filter_sql(dataclasses.replace(where, kinds=("turn",)))
-        with self.transaction(where.scope.tenant) as conn:
-            rows = conn.execute(
-                f"SELECT DISTINCT speaker FROM eidetica.units u WHERE {clauses} AND speaker IS NOT NULL",
-                params,
-            ).fetchall()
+        rows = self._read(
+            where.scope.tenant,
+            f"SELECT DISTINCT speaker FROM eidetica.units u WHERE {clauses} AND speaker IS NOT NULL",
+            params,
+        )
         return [r[0] for r in rows]
 
     def count(self, where: UnitFilter, *, at_most: int | None = None) -> int:
         """Count the active units ``where`` selects, up to ``at_most``."""
         clauses, params = filter_sql(where)
-        params["at_most"] = at_most
         sql = f"SELECT count(*) FROM (SELECT 1 FROM eidetica.units u WHERE {clauses} LIMIT %(at_most)s) c"
-        with self.transaction(where.scope.tenant) as conn:
-            row = conn.execute(sql, params).fetchone()
-        return int(row[0]) if row else 0
+        rows = self._read(where.scope.tenant, sql, {**params, "at_most": at_most})
+        return int(rows[0][0]) if rows else 0
 
     def add_lesson(self, tenant: str, lesson: Lesson) -> None:
         """Keep a lesson from a confirmed attack; forgetting its target erases it."""
@@ -586,26 +584,26 @@ class PostgresStore:
 
     def lessons(self, tenant: str, limit: int) -> list[Lesson]:
         """The tenant's newest ``limit`` lessons, newest first."""
-        with self.transaction(tenant) as conn:
-            rows = conn.execute(
-                "SELECT words, source, target, unit_id, at FROM eidetica.lessons WHERE tenant = %s "
-                "ORDER BY seq DESC LIMIT %s",
-                (tenant, limit),
-            ).fetchall()
+        rows = self._read(
+            tenant,
+            "SELECT words, source, target, unit_id, at FROM eidetica.lessons WHERE tenant = %s "
+            "ORDER BY seq DESC LIMIT %s",
+            (tenant, limit),
+        )
         return [Lesson(tuple(w.split()), src, target, uid, at) for w, src, target, uid, at in rows]
 
     def users(self, tenant: str) -> list[str]:
         """The ids of the tenant's users that have units, in order: a loose index scan, one seek
         per user, however many units each has."""
-        with self.transaction(tenant) as conn:
-            rows = conn.execute(
-                "WITH RECURSIVE owner(id) AS ("
-                " SELECT min(user_id) FROM eidetica.units WHERE tenant = %(t)s"
-                " UNION ALL SELECT (SELECT min(user_id) FROM eidetica.units"
-                " WHERE tenant = %(t)s AND user_id > owner.id) FROM owner WHERE owner.id IS NOT NULL"
-                ") SELECT id FROM owner WHERE id IS NOT NULL",
-                {"t": tenant},
-            ).fetchall()
+        rows = self._read(
+            tenant,
+            "WITH RECURSIVE owner(id) AS ("
+            " SELECT min(user_id) FROM eidetica.units WHERE tenant = %(t)s"
+            " UNION ALL SELECT (SELECT min(user_id) FROM eidetica.units"
+            " WHERE tenant = %(t)s AND user_id > owner.id) FROM owner WHERE owner.id IS NOT NULL"
+            ") SELECT id FROM owner WHERE id IS NOT NULL",
+            {"t": tenant},
+        )
         return [str(r[0]) for r in rows]
 
     def stats(self, tenant: str, user_id: str | None) -> Stats:
@@ -738,24 +736,15 @@ def _revise(conn: Conn, revisions: Sequence[Revision]) -> None:
     """Apply changes to stored units of one tenant and their postings, and record each in ``history``."""
     if not revisions:
         return
-    update = (
-        "UPDATE eidetica.units SET sources = %s, derived_from = %s, valid_to = %s, metadata = %s, "
-        "version = %s, status = %s WHERE id = %s AND tenant = %s AND user_id = %s"
-    )
-
-    def values(r: Revision) -> tuple[Any, ...]:
-        return (
-            dump_json(r.unit.sources), dump_json(r.unit.derived_from), r.unit.valid_to,
-            dump_json(r.unit.metadata), r.unit.version, r.unit.status, r.unit.id,
-            r.unit.scope.tenant, r.unit.scope.user_id,
-        )  # fmt: skip
-
+    update = revision_update("eidetica.units", "%s")
     with conn.cursor() as cur:
-        cur.executemany(update, [values(r) for r in revisions if versions.expected_before(r) is None])
+        cur.executemany(
+            update, [revision_row(r, as_is) for r in revisions if versions.expected_before(r) is None]
+        )
         applied = []
         for r in revisions:
             if (before := versions.expected_before(r)) is not None:
-                cur.execute(f"{update} AND version = %s AND status = %s", (*values(r), *before))
+                cur.execute(f"{update} AND version = %s AND status = %s", (*revision_row(r, as_is), *before))
                 if not cur.rowcount:
                     continue
             applied.append(r)

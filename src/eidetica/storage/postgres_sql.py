@@ -21,21 +21,19 @@ def filter_sql(where: UnitFilter, *, include_deleted: bool = False) -> tuple[str
     params: dict[str, Any] = {"tenant": scope.tenant, "user_id": scope.user_id}
     if not include_deleted:
         clauses.append(status_sql("u.status", where))
-    if scope.agent_id is not None:
-        clauses.append("u.agent_id = %(agent_id)s")
-        params["agent_id"] = scope.agent_id
-    if scope.session_id is not None:
-        clauses.append("u.session_id = %(session_id)s")
-        params["session_id"] = scope.session_id
+    bounds = (
+        ("agent_id", "u.agent_id = %(agent_id)s", scope.agent_id),
+        ("session_id", "u.session_id = %(session_id)s", scope.session_id),
+        ("since", "u.occurred_at >= %(since)s", where.since),
+        ("until", "u.occurred_at < %(until)s", where.until),
+    )
+    for name, test, value in bounds:  # each applies when it has a value
+        if value is not None:
+            clauses.append(test)
+            params[name] = value
     if where.kinds:
         clauses.append("u.kind = ANY(%(kinds)s)")
         params["kinds"] = list(where.kinds)
-    if where.since is not None:
-        clauses.append("u.occurred_at >= %(since)s")
-        params["since"] = where.since
-    if where.until is not None:
-        clauses.append("u.occurred_at < %(until)s")
-        params["until"] = where.until
     if where.as_of is not None:
         clauses.append(
             "coalesce(u.valid_from, u.occurred_at, u.recorded_at) <= %(as_of)s "

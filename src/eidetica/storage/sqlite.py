@@ -50,7 +50,7 @@ from .lexical_cache import LexicalCache
 from .metadata_sql import sqlite_clauses, sqlite_holds
 from .sqlite_schema import migrate
 from .terms import index_terms, owned_words
-from .unit_rows import UNIT_COLUMNS, unit_from_row, unit_row
+from .unit_rows import UNIT_COLUMNS, revision_row, revision_update, unit_from_row, unit_row
 from .vector_cache import VectorCache
 
 BUSY_TIMEOUT_MS = 60_000
@@ -736,21 +736,19 @@ def _filter_sql(where: UnitFilter, *, prefix: str, include_deleted: bool = False
     params: list[Any] = [scope.tenant, scope.user_id]
     if not include_deleted:
         clauses.append(status_sql(f"{prefix}status", where))
-    if scope.agent_id is not None:
-        clauses.append(f"{prefix}agent_id = ?")
-        params.append(scope.agent_id)
-    if scope.session_id is not None:
-        clauses.append(f"{prefix}session_id = ?")
-        params.append(scope.session_id)
+    bounds = (
+        ("agent_id = ?", scope.agent_id),
+        ("session_id = ?", scope.session_id),
+        ("occurred_at >= ?", _epoch(where.since)),
+        ("occurred_at < ?", _epoch(where.until)),
+    )
+    for test, value in bounds:  # each applies when it has a value
+        if value is not None:
+            clauses.append(prefix + test)
+            params.append(value)
     if where.kinds:
         clauses.append(f"{prefix}kind IN ({','.join('?' * len(where.kinds))})")
         params.extend(where.kinds)
-    if where.since is not None:
-        clauses.append(f"{prefix}occurred_at >= ?")
-        params.append(where.since.timestamp())
-    if where.until is not None:
-        clauses.append(f"{prefix}occurred_at < ?")
-        params.append(where.until.timestamp())
     if where.as_of is not None:
         moment = where.as_of.timestamp()
         clauses.append(
@@ -880,24 +878,17 @@ def _revise(conn: sqlite3.Connection, revisions: Sequence[Revision], now: float)
     """Apply changes to stored units, their index entries, and record each in ``history``."""
     if not revisions:
         return
-    update = (
-        "UPDATE units SET sources = ?, derived_from = ?, valid_to = ?, metadata = ?, version = ?, "
-        "status = ? WHERE id = ? AND tenant = ? AND user_id = ?"
+    update = revision_update("units", "?")
+    conn.executemany(
+        update, [revision_row(r, _epoch) for r in revisions if versions.expected_before(r) is None]
     )
-
-    def values(r: Revision) -> tuple[Any, ...]:
-        return (
-            dump_json(r.unit.sources), dump_json(r.unit.derived_from), _epoch(r.unit.valid_to),
-            dump_json(r.unit.metadata), r.unit.version, r.unit.status,
-            r.unit.id, r.unit.scope.tenant, r.unit.scope.user_id,
-        )  # fmt: skip
-
-    conn.executemany(update, [values(r) for r in revisions if versions.expected_before(r) is None])
     revisions = [
         r
         for r in revisions
         if (before := versions.expected_before(r)) is None
-        or conn.execute(f"{update} AND version = ? AND status = ?", (*values(r), *before)).rowcount
+        or conn.execute(
+            f"{update} AND version = ? AND status = ?", (*revision_row(r, _epoch), *before)
+        ).rowcount
     ]
     faded = {(r.unit.scope.tenant, r.unit.scope.user_id) for r in revisions if r.op in ("archive", "restore")}
     for tenant, user_id in faded:  # the caches read which units are archived again

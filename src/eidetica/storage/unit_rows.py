@@ -1,8 +1,9 @@
-"""A memory unit as a row of the units table, and back: one codec for every backend.
+"""A memory unit as a row of the units table, and back, and a revision as an UPDATE of that row:
+one codec for every backend.
 
 Both backends keep the same columns in the same order; they differ only in how a time is stored
-(SQLite: epoch seconds in a REAL column; PostgreSQL: ``timestamptz``), so each passes its own time
-conversions and the column order lives in one place.
+(SQLite: epoch seconds in a REAL column; PostgreSQL: ``timestamptz``) and in their placeholder, so
+each passes its own time conversions and placeholder, and the column order lives in one place.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ..model import MemoryUnit, Scope
+from .base import Revision
 from .json_columns import dump_json, load_json
 
 #: The columns ``unit_row`` fills and ``unit_from_row`` reads, in that order.
@@ -57,3 +59,22 @@ def unit_from_row(r: Sequence[Any], read_time: Callable[[Any], datetime | None])
         status=r[19],
         origin=r[20],
     )
+
+
+#: The columns a ``Revision`` writes (the text and vector stay), in ``revision_row``'s order.
+REVISED_COLUMNS = ("sources", "derived_from", "valid_to", "metadata", "version", "status")
+
+
+def revision_update(table: str, mark: str) -> str:
+    """The UPDATE of one unit that ``revision_row`` fills; ``mark`` is the driver's placeholder."""
+    sets = ", ".join(f"{column} = {mark}" for column in REVISED_COLUMNS)
+    return f"UPDATE {table} SET {sets} WHERE id = {mark} AND tenant = {mark} AND user_id = {mark}"
+
+
+def revision_row(r: Revision, stored_time: Callable[[datetime | None], Any]) -> tuple[Any, ...]:
+    """The values of ``revision_update``: the ``REVISED_COLUMNS``, then the unit's id, tenant and user."""
+    u = r.unit
+    return (
+        dump_json(u.sources), dump_json(u.derived_from), stored_time(u.valid_to), dump_json(u.metadata),
+        u.version, u.status, u.id, u.scope.tenant, u.scope.user_id,
+    )  # fmt: skip
