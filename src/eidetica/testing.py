@@ -22,13 +22,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .errors import LLMError
-from .llms.base import Completion, JsonSchema, Message, Usage
-from .llms.structured import RawReply, complete
+from .llms.base import JsonSchema, Message, Usage
+from .llms.structured import BaseClient, RawReply
 
 __all__ = ["RecordedRequest", "ScriptedLLM", "ScriptedOpenAIServer", "ScriptedResponse"]
 
 
-class ScriptedLLM:
+class ScriptedLLM(BaseClient):
     """An ``LLMClient`` that answers each request with the next canned reply.
 
     A reply that is an exception is raised instead (an ``LLMError`` to simulate an outage). Every
@@ -48,18 +48,13 @@ class ScriptedLLM:
         """How many canned replies are left."""
         return len(self._replies)
 
-    def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        schema: JsonSchema | None = None,
-        max_tokens: int = 1024,
-        temperature: float = 0.0,
-    ) -> Completion:
-        """Answer with the next canned reply, validated against ``schema`` like a real client."""
-        return complete(self._send, messages, schema=schema, usage=self.usage, model=self.model)
+    def _model_name(self) -> str:
+        return self.model
 
-    def _send(self, messages: Sequence[Message]) -> RawReply:
+    def _send(
+        self, messages: Sequence[Message], schema: JsonSchema | None, max_tokens: int, temperature: float
+    ) -> RawReply:
+        """The next canned reply (whatever is asked), validated by ``complete`` as a real client's."""
         with self._lock:
             self.requests.append([dict(m) for m in messages])
             self.usage.add(requests=1)

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..guard.grounding import unsupported
 from ..llms.base import JsonSchema
-from ..llms.structured import BatchedTask, BatchStats
+from ..llms.structured import BatchedTask, BatchStats, strict_object
 from ..llms.validate import schema_error
 from ..model import Extracted, TurnInput, UnitKind
 from .entity_names import entity_key
@@ -36,25 +36,18 @@ EXTRACT_PROMPT = "extract_v1"
 MAX_TURN_CHARS = 4000  # a pasted document is cut in the prompt; the stored turn stays whole
 _DECODER = json.JSONDecoder()
 
-UNIT_SCHEMA: JsonSchema = {
-    "type": "object",
-    "properties": {
+UNIT_SCHEMA: JsonSchema = strict_object(
+    {
         "turns": {"type": "array", "items": {"type": "integer"}},
         "kind": {"type": "string", "enum": ["fact", "event"]},
         "text": {"type": "string"},
         "entities": {"type": "array", "items": {"type": "string"}},
         "date": {"type": ["string", "null"], "pattern": r"^\d{4}-\d{2}-\d{2}$"},
-    },
-    "required": ["turns", "kind", "text", "entities", "date"],
-    "additionalProperties": False,
-}
-EXTRACT_SCHEMA: JsonSchema = {
-    "title": "memory_units",
-    "type": "object",
-    "properties": {"units": {"type": "array", "items": UNIT_SCHEMA}},
-    "required": ["units"],
-    "additionalProperties": False,
-}
+    }
+)
+EXTRACT_SCHEMA: JsonSchema = strict_object(
+    {"units": {"type": "array", "items": UNIT_SCHEMA}}, title="memory_units"
+)
 
 
 def _batch_schema(size: int) -> JsonSchema:
@@ -62,8 +55,8 @@ def _batch_schema(size: int) -> JsonSchema:
     output to the schema cannot name a turn that is not there, and a reply that does so elsewhere
     is repaired (or, salvaged, dropped and counted) instead of mis-attributed."""
     turns = {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": size}}
-    unit = {**UNIT_SCHEMA, "properties": {**UNIT_SCHEMA["properties"], "turns": turns}}
-    return {**EXTRACT_SCHEMA, "properties": {"units": {"type": "array", "items": unit}}}
+    unit = strict_object({**UNIT_SCHEMA["properties"], "turns": turns})
+    return strict_object({"units": {"type": "array", "items": unit}}, title=EXTRACT_SCHEMA["title"])
 
 
 @dataclass

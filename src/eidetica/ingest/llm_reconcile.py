@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from ..errors import UsageError
 from ..llms.base import JsonSchema
-from ..llms.structured import BatchedTask, BatchStats
+from ..llms.structured import BatchedTask, BatchStats, strict_object
 from ..llms.validate import schema_error
 from ..model import MemoryUnit
 from ..retrieve.query import lexical_terms
@@ -46,23 +46,16 @@ _ACTIONS: dict[str, Literal["add", "update", "delete", "none"]] = {
     "NONE": "none",
 }
 
-_DECISION: JsonSchema = {
-    "type": "object",
-    "properties": {
+_DECISION: JsonSchema = strict_object(
+    {
         "statement": {"type": "integer", "minimum": 1},
         "action": {"type": "string", "enum": list(_ACTIONS)},
         "memory": {"type": ["integer", "null"], "minimum": 1},
-    },
-    "required": ["statement", "action", "memory"],
-    "additionalProperties": False,
-}
-DECISION_SCHEMA: JsonSchema = {
-    "title": "reconcile_decisions",
-    "type": "object",
-    "properties": {"decisions": {"type": "array", "items": _DECISION}},
-    "required": ["decisions"],
-    "additionalProperties": False,
-}
+    }
+)
+DECISION_SCHEMA: JsonSchema = strict_object(
+    {"decisions": {"type": "array", "items": _DECISION}}, title="reconcile_decisions"
+)
 
 
 def _batch_schema(statements: int, memories: int) -> JsonSchema:
@@ -75,8 +68,8 @@ def _batch_schema(statements: int, memories: int) -> JsonSchema:
         "action": props["action"],
         "memory": {**props["memory"], "maximum": memories},
     }
-    item = {**_DECISION, "properties": bounded}
-    return {**DECISION_SCHEMA, "properties": {"decisions": {"type": "array", "items": item}}}
+    item = strict_object(bounded)
+    return strict_object({"decisions": {"type": "array", "items": item}}, title=DECISION_SCHEMA["title"])
 
 
 @dataclass

@@ -20,6 +20,7 @@ from ..model import Answer, Context, Hit, MemoryUnit
 from ..retrieve.pack import line, said_on
 from .base import JsonSchema, LLMClient
 from .prompt import load_prompt
+from .structured import strict_object
 
 __all__ = [
     "ANSWER_SCHEMA",
@@ -41,16 +42,8 @@ MAX_PROSE_CHARS = 2000
 def cited_text_schema(field: str) -> JsonSchema:
     """The reply of a task that writes one text from numbered memories and cites them:
     ``{field: "...", "citations": [1, 3]}``."""
-    return {
-        "title": field,
-        "type": "object",
-        "properties": {
-            field: {"type": "string"},
-            "citations": {"type": "array", "items": {"type": "integer"}},
-        },
-        "required": [field, "citations"],
-        "additionalProperties": False,
-    }
+    citations = {"type": "array", "items": {"type": "integer"}}
+    return strict_object({field: {"type": "string"}, "citations": citations}, title=field)
 
 
 ANSWER_SCHEMA = cited_text_schema("answer")

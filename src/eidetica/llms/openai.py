@@ -22,8 +22,8 @@ from typing import Any, Literal
 import httpx
 
 from ..errors import LLMError
-from .base import Completion, JsonSchema, LLMSettings, Message, Usage
-from .structured import RawReply, complete, schema_instruction
+from .base import JsonSchema, LLMSettings, Message, Usage
+from .structured import BaseClient, RawReply, schema_instruction
 
 __all__ = ["OpenAICompatibleClient"]
 
@@ -46,7 +46,7 @@ class _Rejected(Exception):
         self.attempts = attempts
 
 
-class OpenAICompatibleClient:
+class OpenAICompatibleClient(BaseClient):
     """Chat completions over HTTP, with retries, structured output and usage accounting.
 
     One client may be shared by threads; close it (or use it as a context manager) when done.
@@ -76,22 +76,10 @@ class OpenAICompatibleClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        schema: JsonSchema | None = None,
-        max_tokens: int = 1024,
-        temperature: float = 0.0,
-    ) -> Completion:
-        """Send ``messages``; with ``schema``, return validated JSON in ``parsed`` (see ``LLMClient``)."""
-
-        def send(batch: Sequence[Message]) -> RawReply:
-            return self._send(batch, schema, max_tokens, temperature)
-
-        return complete(send, messages, schema=schema, usage=self.usage, model=self.settings.model)
-
     # -----------------------------------------------------------------------------------------
+
+    def _model_name(self) -> str:
+        return self.settings.model
 
     def _send(
         self, messages: Sequence[Message], schema: JsonSchema | None, max_tokens: int, temperature: float

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -20,6 +21,7 @@ from .prompt import Prompt, load_prompt
 from .validate import find_json, schema_error
 
 __all__ = [
+    "BaseClient",
     "BatchStats",
     "BatchedTask",
     "RawReply",
@@ -28,6 +30,7 @@ __all__ = [
     "complete",
     "schema_instruction",
     "schema_text",
+    "strict_object",
 ]
 
 logger = logging.getLogger("eidetica.llm")
@@ -53,6 +56,15 @@ Send = Callable[[Sequence[Message]], RawReply]
 def schema_text(schema: JsonSchema) -> str:
     """The schema as compact JSON, for prompts."""
     return json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
+
+
+def strict_object(properties: Mapping[str, JsonSchema], *, title: str | None = None) -> JsonSchema:
+    """An object schema requiring every property and allowing no other: the only objects a strict
+    ``response_format`` (OpenAI's ``"strict": true``) accepts, so every reply schema is one."""
+    schema: dict[str, Any] = {} if title is None else {"title": title}
+    schema.update(type="object", properties=dict(properties), required=list(properties))
+    schema["additionalProperties"] = False
+    return schema
 
 
 def schema_instruction(schema: JsonSchema) -> str:
@@ -117,6 +129,38 @@ def complete(
         repaired=len(replies) > 1,
         model=model,
     )
+
+
+class BaseClient(ABC):
+    """An ``LLMClient`` whose subclass only sends: ``_send`` returns one reply (with the client's
+    own retries), and ``complete`` around it validates, repairs and keeps the books, alike for all."""
+
+    usage: Usage
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        schema: JsonSchema | None = None,
+        max_tokens: int = 1024,
+        temperature: float = 0.0,
+    ) -> Completion:
+        """Send ``messages``; with ``schema``, return validated JSON in ``parsed`` (see ``LLMClient``)."""
+
+        def send(batch: Sequence[Message]) -> RawReply:
+            return self._send(batch, schema, max_tokens, temperature)
+
+        return complete(send, messages, schema=schema, usage=self.usage, model=self._model_name())
+
+    @abstractmethod
+    def _send(
+        self, messages: Sequence[Message], schema: JsonSchema | None, max_tokens: int, temperature: float
+    ) -> RawReply:
+        """One reply of the model to ``messages`` (a request or a repair)."""
+
+    @abstractmethod
+    def _model_name(self) -> str:
+        """The model's name, for the ``Completion`` and the logs."""
 
 
 @dataclass
