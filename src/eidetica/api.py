@@ -9,10 +9,12 @@ live here as named constants, so each face states them once, by name.
 from __future__ import annotations
 
 import builtins
+import functools
+import inspect
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from .model import (
     AddResult,
@@ -57,6 +59,37 @@ def split_commas(values: Iterable[str]) -> list[str]:
 
 
 Moment = datetime | str
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def conforms(
+    operation: Callable[Concatenate[Any, P], R],
+) -> Callable[[Callable[..., R]], Callable[Concatenate[Any, P], R]]:
+    """Give a method that reads its arguments by name the signature of one of the contract's
+    ``operation``s, so that it is written once: a call is bound as Python binds one (a misspelt or
+    missing argument is the same ``TypeError``), defaults are filled in, and the method receives
+    every argument as a keyword. ``inspect.signature``, help and type checkers see the contract's.
+
+    For a face whose requests carry the arguments under the contract's names (``Client``: the
+    REST request models are held to those names by ``tests/test_faces.py``).
+    """
+    signature = inspect.signature(operation)
+
+    def decorate(method: Callable[..., R]) -> Callable[Concatenate[Any, P], R]:
+        def call(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            arguments = dict(bound.arguments)
+            del arguments[next(iter(signature.parameters))]  # the instance
+            return method(self, **arguments)
+
+        functools.update_wrapper(call, method)
+        call.__signature__ = signature  # type: ignore[attr-defined]
+        return call
+
+    return decorate
 
 
 class MemoryAPI(Protocol):

@@ -15,13 +15,8 @@ import httpx
 
 from . import wire
 from .api import (
-    DEFAULT_ANSWER_BUDGET,
-    DEFAULT_CONTEXT_BUDGET,
-    DEFAULT_ENTITY_LIMIT,
-    DEFAULT_K,
-    DEFAULT_LIST_LIMIT,
-    DEFAULT_SUMMARY_BUDGET,
     MemoryAPI,
+    conforms,
 )
 from .errors import NotFoundError, ServerError, UsageError
 from .ingest.formats import read_file
@@ -34,7 +29,6 @@ from .model import (
     Context,
     Entity,
     EntityCard,
-    EntityKind,
     HistoryEntry,
     Hit,
     ImportReport,
@@ -45,7 +39,6 @@ from .model import (
     Stats,
     Summary,
     TurnInput,
-    UnitKind,
 )
 
 T = TypeVar("T")
@@ -82,44 +75,16 @@ class Client(MemoryAPI):
 
     # -- writing ------------------------------------------------------------------------------
 
-    def add(
-        self,
-        messages: str | dict[str, Any] | Sequence[dict[str, Any]],
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        timestamp: datetime | str | float | None = None,
-        infer: bool = True,
-        user_name: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> AddResult:
+    @conforms(MemoryAPI.add)
+    def add(self, **request: Any) -> AddResult:
         """Store messages verbatim and derive memory units from them, in one transaction."""
-        body = {
-            "messages": messages,
-            "user_id": user_id,
-            "agent_id": agent_id,
-            "session_id": session_id,
-            "timestamp": timestamp,
-            "infer": infer,
-            "user_name": user_name,
-            "metadata": metadata,
-            # The server answers ids and counts unless asked: ``AddResult`` holds the units.
-            "return_units": True,
-        }
-        return self._call("POST", "/v1/memories", wire.add_result_from_wire, body=body)
+        # The server answers ids and counts unless asked: ``AddResult`` holds the units.
+        return self._call(
+            "POST", "/v1/memories", wire.add_result_from_wire, body={**request, "return_units": True}
+        )
 
-    def import_file(
-        self,
-        path: str | Path,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        format: str | None = None,
-        skip_invalid: bool = False,
-        infer: bool = True,
-        progress: Callable[[int, int], None] | None = None,
-    ) -> ImportReport:
+    @conforms(MemoryAPI.import_file)
+    def import_file(self, **request: Any) -> ImportReport:
         """Import a JSONL, JSON messages, LoCoMo or text file into the server's memory.
 
         As ``Memory.import_file``: the whole file is parsed and validated here first, so a bad
@@ -128,123 +93,55 @@ class Client(MemoryAPI):
         each in one transaction; re-running an interrupted import skips the turns already stored
         (by their id or, without one, a hash of their content).
         """
-        parsed = owned_by(read_file(Path(path), format=format, skip_invalid=skip_invalid), user_id)
+        read = read_file(
+            Path(request["path"]), format=request["format"], skip_invalid=request["skip_invalid"]
+        )
+        parsed = owned_by(read, request["user_id"])
 
         def send(batch: Sequence[TurnInput]) -> AddResult:
             return self.add(
                 [_as_message(turn) for turn in batch],
-                user_id=batch[0].user_id or user_id,
-                agent_id=agent_id,
+                user_id=batch[0].user_id or request["user_id"],
+                agent_id=request["agent_id"],
                 session_id=batch[0].session_id,
-                infer=infer,
+                infer=request["infer"],
             )
 
-        return store_batches(parsed, _import_requests(parsed.turns), send, progress)
+        return store_batches(parsed, _import_requests(parsed.turns), send, request["progress"])
 
     # -- reading ------------------------------------------------------------------------------
 
-    def search(
-        self,
-        query: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        k: int = DEFAULT_K,
-        kinds: Iterable[UnitKind] | None = None,
-        since: datetime | str | None = None,
-        until: datetime | str | None = None,
-        as_of: datetime | str | None = None,
-        metadata: dict[str, Any] | None = None,
-        include_archived: bool = False,
-    ) -> list[Hit]:
+    @conforms(MemoryAPI.search)
+    def search(self, **request: Any) -> builtins.list[Hit]:
         """Return up to ``k`` units that best answer ``query``, best first, within one user."""
-        body = {
-            "query": query,
-            "k": k,
-            "kinds": None if kinds is None else _listed(kinds),
-            "since": since,
-            "until": until,
-            "include_archived": _flag("include_archived", include_archived),
-            **_reading(user_id, agent_id, session_id, as_of, metadata),
-        }
         return self._call(
-            "POST", "/v1/search", lambda d: [wire.from_wire(Hit, h) for h in d["hits"]], body=body
+            "POST", "/v1/search", lambda d: [wire.from_wire(Hit, h) for h in d["hits"]], body=_body(request)
         )
 
-    def context(
-        self,
-        query: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        budget_tokens: int = DEFAULT_CONTEXT_BUDGET,
-        as_of: datetime | str | None = None,
-        metadata: dict[str, Any] | None = None,
-        include_archived: bool = False,
-    ) -> Context:
+    @conforms(MemoryAPI.context)
+    def context(self, **request: Any) -> Context:
         """Pack the best evidence for ``query`` into ``budget_tokens``, without duplicates."""
-        body = {
-            "query": query,
-            "budget_tokens": budget_tokens,
-            "include_archived": _flag("include_archived", include_archived),
-            **_reading(user_id, agent_id, session_id, as_of, metadata),
-        }
-        return self._call("POST", "/v1/context", wire.reader(Context), body=body)
+        return self._call("POST", "/v1/context", wire.reader(Context), body=_body(request))
 
-    def answer(
-        self,
-        question: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        budget_tokens: int = DEFAULT_ANSWER_BUDGET,
-        as_of: datetime | str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> Answer:
+    @conforms(MemoryAPI.answer)
+    def answer(self, **request: Any) -> Answer:
         """Answer from memory with the server's LLM, citing the units (and turns) it used."""
-        body = {
-            "question": question,
-            "budget_tokens": budget_tokens,
-            **_reading(user_id, agent_id, session_id, as_of, metadata),
-        }
-        return self._call("POST", "/v1/answer", wire.reader(Answer), body=body)
+        return self._call("POST", "/v1/answer", wire.reader(Answer), body=request)
 
     def get(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
         """Return one unit by id (deleted ones too, with ``status == "deleted"``)."""
         return self._call("GET", _unit_path(unit_id), wire.reader(MemoryUnit), params={"user_id": user_id})
 
-    def list(
-        self,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        kinds: Iterable[UnitKind] | None = None,
-        since: datetime | str | None = None,
-        until: datetime | str | None = None,
-        derived_from: str | None = None,
-        include_deleted: bool = False,
-        limit: int | None = DEFAULT_LIST_LIMIT,
-        offset: int = 0,
-        metadata: dict[str, Any] | None = None,
-        include_archived: bool = False,
-    ) -> builtins.list[MemoryUnit]:
+    @conforms(MemoryAPI.list)
+    def list(self, **request: Any) -> builtins.list[MemoryUnit]:
         """Return the user's units in time order, filtered as ``Memory.list`` does (``limit=None``:
         all of them, in pages)."""
-        params: dict[str, Any] = {
-            "user_id": user_id,
-            "agent_id": agent_id,
-            "session_id": session_id,
-            "kinds": None if kinds is None else _listed(kinds),
-            "since": _query_time(since),
-            "until": _query_time(until),
-            "derived_from": derived_from,
-            "include_deleted": True if include_deleted else None,
-            "include_archived": _flag("include_archived", include_archived),
-            "offset": offset,
+        limit, offset, metadata = request.pop("limit"), request["offset"], request["metadata"]
+        params = {
+            **_body(request),
+            "since": _query_time(request["since"]),
+            "until": _query_time(request["until"]),
+            "include_deleted": True if request["include_deleted"] else None,
             # A query string holds text: the filter travels as its JSON, checked here first.
             "metadata": None
             if metadata is None
@@ -299,22 +196,18 @@ class Client(MemoryAPI):
             params={"user_id": user_id},
         )
 
-    def entities(
-        self,
-        *,
-        user_id: str | None = None,
-        kind: EntityKind | None = None,
-        limit: int | None = DEFAULT_ENTITY_LIMIT,
-    ) -> builtins.list[Entity]:
+    @conforms(MemoryAPI.entities)
+    def entities(self, **request: Any) -> builtins.list[Entity]:
         """The people, pets, places, organisations and other things the user's memory mentions,
         most mentioned first; ``kind`` keeps one kind. ``limit=None`` asks for as many as the
         server answers in one reply (``MAX_LIMIT``): entities have no pages."""
-        params = {"user_id": user_id, "kind": kind, "limit": MAX_LIMIT if limit is None else limit}
+        if request["limit"] is None:
+            request["limit"] = MAX_LIMIT
         return self._call(
             "GET",
             "/v1/entities",
             lambda d: [wire.from_wire(Entity, e) for e in d["entities"]],
-            params=params,
+            params=request,
         )
 
     def entity(self, name: str, *, user_id: str | None = None) -> EntityCard:
@@ -348,20 +241,17 @@ class Client(MemoryAPI):
             "GET", "/v1/profile", wire.reader(Profile), params={"user_id": user_id, "name": name}
         )
 
-    def summary(
-        self, session_id: str, *, user_id: str | None = None, budget_tokens: int = DEFAULT_SUMMARY_BUDGET
-    ) -> Summary:
+    @conforms(MemoryAPI.summary)
+    def summary(self, session_id: str, **request: Any) -> Summary:
         """What one session was about: its most central current statements within ``budget_tokens``."""
         if not isinstance(session_id, str):
             raise UsageError(f"session_id must be a string, got {type_name(session_id)}")
+        budget_tokens = request["budget_tokens"]
         if not isinstance(budget_tokens, int) or isinstance(budget_tokens, bool):
             # A query string carries no type: what is not an integer is refused here, in Memory's words.
             check_count("budget_tokens", budget_tokens, maximum=MAX_BUDGET_TOKENS)
         return self._call(
-            "GET",
-            f"/v1/sessions/{_segment(session_id)}/summary",
-            wire.reader(Summary),
-            params={"user_id": user_id, "budget_tokens": budget_tokens},
+            "GET", f"/v1/sessions/{_segment(session_id)}/summary", wire.reader(Summary), params=request
         )
 
     def quarantined(self, *, user_id: str | None = None) -> builtins.list[MemoryUnit]:
@@ -383,21 +273,12 @@ class Client(MemoryAPI):
             body={"approve": approve},
         )
 
-    def maintain(
-        self,
-        *,
-        user_id: str | None = None,
-        dry_run: bool = False,
-        progress: Callable[[int, int], None] | None = None,
-    ) -> MaintainReport:
+    @conforms(MemoryAPI.maintain)
+    def maintain(self, **request: Any) -> MaintainReport:
         """Archive what has faded, of one user or of every user of the tenant (see
         ``Memory.maintain``); the server does the work, so ``progress`` hears once, at the end."""
-        report = self._call(
-            "POST",
-            "/v1/maintain",
-            wire.reader(MaintainReport),
-            body={"user_id": user_id, "dry_run": _flag("dry_run", dry_run)},
-        )
+        progress = request.pop("progress")
+        report = self._call("POST", "/v1/maintain", wire.reader(MaintainReport), body=_body(request))
         if progress is not None:
             progress(report.examined, report.examined)
         return report
@@ -503,21 +384,16 @@ def _segment(value: str) -> str:
     return quote(value, safe="").replace(".", "%2E")
 
 
-def _reading(
-    user_id: str | None,
-    agent_id: str | None,
-    session_id: str | None,
-    as_of: datetime | str | None,
-    metadata: dict[str, Any] | None,
-) -> dict[str, Any]:
-    """The fields every read request carries (``schemas._Reading`` on the server)."""
-    return {
-        "user_id": user_id,
-        "agent_id": agent_id,
-        "session_id": session_id,
-        "as_of": as_of,
-        "metadata": metadata,
-    }
+def _body(request: dict[str, Any]) -> dict[str, Any]:
+    """The contract's arguments as a request carries them (under the same names): ``kinds`` as a
+    list, and flags checked here, in ``Memory``'s words."""
+    body = dict(request)
+    if body.get("kinds") is not None:
+        body["kinds"] = _listed(body["kinds"])
+    for flag in ("include_archived", "dry_run"):
+        if flag in body:
+            body[flag] = _flag(flag, body[flag])
+    return body
 
 
 def _flag(name: str, value: bool) -> bool | None:
