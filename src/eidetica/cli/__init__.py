@@ -7,8 +7,9 @@ JSON form of ``wire.to_wire``.
 
 What lives where:
 
-- ``common``: the Typer ``app``, the consoles, the shared options and helpers (error handling,
-  opening the memory, progress bars, JSON and tables);
+- ``common``: the Typer ``app``, the consoles and the shared helpers (error handling and
+  registering commands, opening the memory, progress bars, JSON and tables);
+- ``options``: the options several commands declare, each written once, and their checks;
 - ``memory_commands``: add, search, context, answer, import, list, show, history, update,
   delete;
 - ``graph_commands``: entities, entity, related (who and what memory mentions);

@@ -1,18 +1,19 @@
 """What every command shares: the Typer ``app`` and its ``--version`` callback, the consoles
-``out`` and ``err``, the handler that prints library warnings, the options the commands have in
-common (``--user``, ``--db``, ``--json``, ``--kind``, ...), the one error handler ``_handled`` with
-the library's words turned into the CLI's (``_cli_words``), opening the memory (``_open``),
-progress bars, and printing results as JSON or tables."""
+``out`` and ``err``, the handler that prints library warnings, the one error handler ``_handled``
+with the library's words turned into the CLI's (``_cli_words``), ``_command`` that registers a
+command behind it, opening the memory (``_open``), progress bars, and printing results as JSON or
+in a command's own form. The options the commands share are in ``options``."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Annotated, Any, TypeVar, get_args
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -22,12 +23,15 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import __version__, wire
-from ..api import split_commas
 from ..config import resolve_db
 from ..errors import EideticaError, UsageError
 from ..memory import EXTRACTION_FAILED, Memory
-from ..metadata import from_json
-from ..model import Hit, MemoryUnit, UnitKind
+from ..model import Hit, MemoryUnit
+
+if TYPE_CHECKING:
+    from ..ingest.llm_extract import LLMExtractor
+    from ..ingest.llm_reconcile import LLMReconciler
+    from ..llms.openai import OpenAICompatibleClient
 
 app = typer.Typer(
     help="Eidetica: long-term memory for LLM agents, offline, in one SQLite file.",
@@ -53,8 +57,7 @@ def _print_warning(message: str) -> None:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
-KINDS: tuple[str, ...] = get_args(UnitKind)
-ROLES = ("user", "assistant", "system")
+T = TypeVar("T")
 #: The exit status of a run stopped with Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED = 130
 #: What ``--llm`` asks for when no chat model is configured (``eval`` adds its own options).
@@ -63,90 +66,6 @@ NEEDS_CHAT_MODEL = (
     "other than OpenAI's and EIDETICA_LLM_API_KEY if it needs a key"
 )
 
-
-def _kinds(values: list[str] | None) -> list[str] | None:
-    """Read ``--kind`` given several times, comma-separated, or both; each one a known kind."""
-    if not values:
-        return None
-    kinds = split_commas(values)
-    for kind in kinds or [""]:
-        if kind not in KINDS:
-            raise typer.BadParameter(f"{kind!r} is not one of {', '.join(map(repr, KINDS))}.")
-    return list(dict.fromkeys(kinds))
-
-
-def _one_of(choices: Sequence[str]) -> Callable[[str | None], str | None]:
-    """A callback that refuses an option value outside ``choices``, listing them."""
-
-    def check(value: str | None) -> str | None:
-        if value is not None and value not in choices:
-            raise typer.BadParameter(f"{value!r} is not one of {', '.join(map(repr, choices))}.")
-        return value
-
-    return check
-
-
-def _numbers(text: str) -> list[int]:
-    """Read whole numbers separated by commas, like ``200,400``; blanks dropped, anything else a
-    ``ValueError``."""
-    return [int(part) for part in text.split(",") if part.strip()]
-
-
-def _metadata(value: str | None) -> dict[str, Any] | None:
-    """Read ``--metadata`` as a JSON object, before any store is opened: a typo changes nothing."""
-    try:
-        return from_json("--metadata", value)
-    except UsageError as exc:
-        raise typer.BadParameter(str(exc).removeprefix("--metadata "), param_hint="'--metadata'") from None
-
-
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database file (default: $EIDETICA_DB or the user data dir)."),
-]
-UserOption = Annotated[str | None, typer.Option("--user", "-u", help="Whose memory (user id).")]
-AgentOption = Annotated[str | None, typer.Option("--agent", help="Agent id within the user.")]
-SessionOption = Annotated[str | None, typer.Option("--session", help="Session id.")]
-KindOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--kind",
-        metavar="KIND",
-        callback=_kinds,
-        help=f"Only units of this kind: {', '.join(KINDS)} (repeat, or separate with commas).",
-    ),
-]
-InferOption = Annotated[
-    bool,
-    typer.Option(
-        "--infer/--no-infer",
-        help="Derive facts and events from the turns (--no-infer: store the turns verbatim only).",
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-AsOfOption = Annotated[
-    str | None, typer.Option("--as-of", help="Answer from what memory held at this time (ISO 8601).")
-]
-SinceOption = Annotated[
-    str | None, typer.Option("--since", help="Only what happened at or after this time (ISO 8601).")
-]
-UntilOption = Annotated[
-    str | None, typer.Option("--until", help="Only what happened before this time (ISO 8601).")
-]
-IncludeArchivedOption = Annotated[
-    bool,
-    typer.Option(
-        "--include-archived", help="Also read the units that faded and were archived (see maintain)."
-    ),
-]
-MetadataFilterOption = Annotated[
-    str | None,
-    typer.Option(
-        "--metadata",
-        help="Only units tagged with each key of this JSON object and an equal value, "
-        'like \'{"project": "apollo"}\'.',
-    ),
-]
 
 #: Python parameter names that library messages use, as the CLI spells them (a longer form first).
 _CLI_WORDS = {
@@ -199,6 +118,16 @@ def _handled(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _command(name: str | None = None, *, group: typer.Typer = app) -> Callable[[F], F]:
+    """Register a command on ``group`` (the top level unless named) behind ``_handled``: every
+    command goes through this one decorator, so none misses the error handler."""
+
+    def register(func: F) -> F:
+        return group.command(name)(_handled(func))
+
+    return register
+
+
 def _warn(warnings: list[str], llm: bool) -> None:
     """Print a result's warnings; exit 1 (what was read is stored) when ``--llm`` extraction failed."""
     for warning in warnings:
@@ -239,17 +168,19 @@ def _open(db: str | None, *, llm_extract: bool = False) -> Memory:
     embedder = embedder_name()
     policy = policy_of(DEFAULT_TENANT, personal_data())
     settings = llm_settings()
-    if settings is None:
-        if llm_extract:
-            raise UsageError(NEEDS_CHAT_MODEL)
-        return Memory(resolve_db(db), embedder=embedder, personal_data=policy, decay=decay())
-    from ..ingest.llm_extract import LLMExtractor
-    from ..ingest.llm_reconcile import LLMReconciler
-    from ..llms.openai import OpenAICompatibleClient
+    if settings is None and llm_extract:
+        raise UsageError(NEEDS_CHAT_MODEL)
+    client: OpenAICompatibleClient | None = None
+    extractor: LLMExtractor | None = None
+    reconciler: LLMReconciler | None = None
+    if settings is not None:  # the LLM's modules load only when one is configured
+        from ..ingest.llm_extract import LLMExtractor
+        from ..ingest.llm_reconcile import LLMReconciler
+        from ..llms.openai import OpenAICompatibleClient
 
-    client = OpenAICompatibleClient(settings)
-    extractor = LLMExtractor(client) if llm_extract else None
-    reconciler = LLMReconciler(client) if llm_extract else None
+        client = OpenAICompatibleClient(settings)
+        if llm_extract:
+            extractor, reconciler = LLMExtractor(client), LLMReconciler(client)
     return Memory(
         resolve_db(db),
         embedder=embedder,
@@ -259,17 +190,6 @@ def _open(db: str | None, *, llm_extract: bool = False) -> Memory:
         personal_data=policy,
         decay=decay(),
     )
-
-
-LLMOption = Annotated[
-    bool,
-    typer.Option(
-        "--llm",
-        help="Derive facts and events with the LLM set in EIDETICA_LLM_BASE_URL / EIDETICA_LLM_MODEL "
-        "instead of rules, and let it decide which stored ones they update, delete or restate (the "
-        "turns are stored either way; the rules decide wherever it fails).",
-    ),
-]
 
 
 def _progress(label: str, *, transient: bool = False) -> Progress:
@@ -291,17 +211,30 @@ def _advance(bar: Progress, task: TaskID) -> Callable[[int, int], None]:
     return lambda done, total: bar.update(task, completed=done, total=total)
 
 
+@contextlib.contextmanager
+def _tracking(label: str, task: str, *, transient: bool = False) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar (see ``_progress``) with one task, as the callback a ``progress=`` takes."""
+    with _progress(label, transient=transient) as bar:
+        yield _advance(bar, bar.add_task(task, total=None))
+
+
 def _print_json(value: Any) -> None:
     """Print what the library returned in the one JSON form (``wire.to_wire``)."""
     print(json.dumps(wire.to_wire(value), ensure_ascii=False, indent=2, default=str))
 
 
-def _print_result(value: Any, as_json: bool, summary: str) -> None:
-    """Print what a command did: ``value`` as JSON with ``--json``, else the one-line ``summary``."""
+def _print_shown(value: T, as_json: bool, show: Callable[[T], object]) -> None:
+    """Print what a command returns: ``value`` as JSON with ``--json``, else ``show`` prints it for
+    a person (a table, a summary)."""
     if as_json:
         _print_json(value)
     else:
-        out.print(summary)
+        show(value)
+
+
+def _print_result(value: Any, as_json: bool, summary: str) -> None:
+    """Print what a command did: ``value`` as JSON with ``--json``, else the one-line ``summary``."""
+    _print_shown(value, as_json, lambda _: out.print(summary))
 
 
 def _said(unit: MemoryUnit) -> Text:

@@ -14,16 +14,16 @@ from ..memory import Memory
 from .common import (
     INTERRUPTED,
     NEEDS_CHAT_MODEL,
-    JsonOption,
     _advance,
-    _handled,
-    _numbers,
+    _command,
     _print_json,
     _progress,
+    _tracking,
     app,
     err,
     out,
 )
+from .options import JsonOption, _numbers
 
 if TYPE_CHECKING:
     from ..eval.datasets import Question
@@ -71,8 +71,8 @@ TokenizerOption = Annotated[
 
 def _budgets(text: str) -> list[int]:
     try:
-        budgets = sorted(set(_numbers(text)))
-    except ValueError:
+        budgets = sorted(set(_numbers("--budgets", text)))
+    except UsageError:
         budgets = []
     if not budgets or budgets[0] < 1:
         raise UsageError(f"--budgets takes positive integers separated by commas, like 200,400; got {text!r}")
@@ -142,8 +142,8 @@ def _run_answer_eval(
         if settings.judge_model and settings.judge_model != endpoint.model:
             judge_settings = dataclasses.replace(endpoint, model=settings.judge_model)
             judge = stack.enter_context(OpenAICompatibleClient(judge_settings))
-        ingest_bar = stack.enter_context(_progress("ingesting LoCoMo"))
-        ask_bar = stack.enter_context(_progress("answering"))
+        ingest_progress = stack.enter_context(_tracking("ingesting LoCoMo", "ingest"))
+        ask_progress = stack.enter_context(_tracking("answering", "ask"))
         try:
             run = run_answer_evaluation(
                 path,
@@ -152,8 +152,8 @@ def _run_answer_eval(
                 settings,
                 db=db or out_dir / "answers.db",
                 judge_client=judge,
-                ingest_progress=_advance(ingest_bar, ingest_bar.add_task("ingest", total=None)),
-                ask_progress=_advance(ask_bar, ask_bar.add_task("ask", total=None)),
+                ingest_progress=ingest_progress,
+                ask_progress=ask_progress,
             )
         except KeyboardInterrupt:
             err.print(
@@ -174,8 +174,7 @@ def _run_answer_eval(
         out.print(f"wrote {path_written}", markup=False, highlight=False, soft_wrap=True)
 
 
-@eval_app.command("locomo")
-@_handled
+@_command("locomo", group=eval_app)
 def eval_locomo(
     path: Annotated[Path, typer.Argument(help="A LoCoMo JSON file such as locomo10.json.")],
     budgets: BudgetsOption = DEFAULT_BUDGETS,
@@ -291,8 +290,7 @@ def eval_locomo(
     _run_eval("LoCoMo", path, ingest, locomo_questions, budgets, out_dir, db, no_baselines, limit, tokenizer)
 
 
-@eval_app.command("longmemeval")
-@_handled
+@_command("longmemeval", group=eval_app)
 def eval_longmemeval(
     path: Annotated[Path, typer.Argument(help="A LongMemEval JSON file such as longmemeval_s.json.")],
     budgets: BudgetsOption = DEFAULT_BUDGETS,
@@ -321,8 +319,7 @@ def eval_longmemeval(
     )
 
 
-@eval_app.command("truth")
-@_handled
+@_command("truth", group=eval_app)
 def eval_truth(
     db_dir: Annotated[
         Path | None,
@@ -359,9 +356,9 @@ def eval_truth(
     scenarios = truth.select(truth.load_scenarios(scenarios_file), category)
     with (
         truth.memories(load_embedder(embedder_name()), db_dir=db_dir, postgres=postgres) as make,
-        _progress("truth scenarios") as bar,
+        _tracking("truth scenarios", "run") as progress,
     ):
-        report = truth.run_scenarios(make, scenarios, progress=_advance(bar, bar.add_task("run", total=None)))
+        report = truth.run_scenarios(make, scenarios, progress=progress)
     path = truth.write_report(report, out_dir)
     if as_json:
         _print_json(truth.report_json(report))

@@ -22,24 +22,11 @@ from ..model import (
     Relation,
     Summary,
 )
-from .common import (
-    DbOption,
-    JsonOption,
-    UserOption,
-    _day,
-    _handled,
-    _one_of,
-    _open,
-    _print_json,
-    _said,
-    app,
-    err,
-    out,
-)
+from .common import _command, _day, _open, _print_shown, _said, err, out
+from .options import DbOption, JsonOption, UnitIdArgument, UserOption, _one_of
 
 
-@app.command()
-@_handled
+@_command()
 def entities(
     user: UserOption = None,
     kind: Annotated[
@@ -60,12 +47,11 @@ def entities(
     """List the people, pets, places and organisations a user's memory mentions, most mentioned first."""
     with _open(db) as memory:
         found = memory.entities(user_id=user, kind=cast("EntityKind | None", kind), limit=limit)
-    if as_json:
-        _print_json(found)
-    elif not found:
-        out.print("no entities mentioned yet")
-    else:
-        out.print(_entities_table(found))
+    _print_shown(
+        found,
+        as_json,
+        lambda listed: out.print(_entities_table(listed) if listed else "no entities mentioned yet"),
+    )
 
 
 def _entities_table(found: list[Entity]) -> Table:
@@ -85,8 +71,7 @@ def _entities_table(found: list[Entity]) -> Table:
     return table
 
 
-@app.command()
-@_handled
+@_command()
 def entity(
     name: Annotated[str, typer.Argument(help="An entity's name, key or alias, in any case (see entities).")],
     user: UserOption = None,
@@ -100,10 +85,7 @@ def entity(
     """
     with _open(db) as memory:
         card = memory.entity(name, user_id=user)
-    if as_json:
-        _print_json(card)
-    else:
-        _print_card(card)
+    _print_shown(card, as_json, _print_card)
 
 
 def _print_card(card: EntityCard) -> None:
@@ -150,10 +132,9 @@ def _relation_line(relation: Relation) -> Text:
     return line
 
 
-@app.command()
-@_handled
+@_command()
 def related(
-    unit_id: Annotated[str, typer.Argument(help="A unit id.")],
+    unit_id: UnitIdArgument,
     user: UserOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -166,12 +147,15 @@ def related(
     """
     with _open(db) as memory:
         links = memory.related(unit_id, user_id=user)
-    if as_json:
-        _print_json(links)
-    elif not links:
-        out.print(f"nothing is linked to {escape(unit_id)}", highlight=False)
-    else:
+    _print_shown(links, as_json, lambda found: _print_links(found, unit_id))
+
+
+def _print_links(links: list[Link], unit_id: str) -> None:
+    """The links as a table, or a line saying that there are none."""
+    if links:
         out.print(_links_table(links))
+    else:
+        out.print(f"nothing is linked to {escape(unit_id)}", highlight=False)
 
 
 def _links_table(links: list[Link]) -> Table:
@@ -186,8 +170,7 @@ def _links_table(links: list[Link]) -> Table:
     return table
 
 
-@app.command()
-@_handled
+@_command()
 def profile(
     user: UserOption = None,
     name: Annotated[
@@ -207,10 +190,7 @@ def profile(
     """
     with _open(db) as memory:
         found = memory.profile(user_id=user, name=name)
-    if as_json:
-        _print_json(found)
-    else:
-        _print_profile(found)
+    _print_shown(found, as_json, _print_profile)
 
 
 def _print_profile(found: Profile) -> None:
@@ -234,8 +214,7 @@ def _print_profile(found: Profile) -> None:
     err.print(f"[dim]{found.tokens} tokens[/dim]")
 
 
-@app.command()
-@_handled
+@_command()
 def summary(
     session: Annotated[str, typer.Argument(metavar="SESSION_ID", help="A session id (see list --json).")],
     user: UserOption = None,
@@ -252,10 +231,7 @@ def summary(
     """
     with _open(db) as memory:
         found = memory.summary(session, user_id=user, budget_tokens=budget)
-    if as_json:
-        _print_json(found)
-    else:
-        _print_summary(found)
+    _print_shown(found, as_json, _print_summary)
 
 
 def _print_summary(found: Summary) -> None:

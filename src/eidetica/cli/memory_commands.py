@@ -15,8 +15,21 @@ from rich.text import Text
 from .. import wire
 from ..api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFAULT_LIST_LIMIT
 from ..ingest.formats import FORMATS
-from ..model import MemoryUnit, UnitKind
+from ..model import AddResult, Answer, Context, HistoryEntry, ImportReport, MemoryUnit, UnitKind
 from .common import (
+    _command,
+    _day,
+    _hits_table,
+    _open,
+    _print_result,
+    _print_shown,
+    _said,
+    _tracking,
+    _warn,
+    err,
+    out,
+)
+from .options import (
     ROLES,
     AgentOption,
     AsOfOption,
@@ -29,30 +42,16 @@ from .common import (
     MetadataFilterOption,
     SessionOption,
     SinceOption,
+    UnitIdArgument,
     UntilOption,
     UserOption,
-    _advance,
-    _day,
-    _handled,
-    _hits_table,
     _metadata,
     _one_of,
-    _open,
-    _print_json,
-    _print_result,
-    _progress,
-    _said,
-    _warn,
-    app,
-    err,
-    out,
+    _scope,
 )
 
-UnitIdArgument = Annotated[str, typer.Argument(help="A unit id.")]
 
-
-@app.command()
-@_handled
+@_command()
 def add(
     text: Annotated[str, typer.Argument(help="What to remember (one turn).")],
     user: UserOption = None,
@@ -88,28 +87,27 @@ def add(
     with _open(db, llm_extract=llm) as memory:
         result = memory.add(
             [message],
-            user_id=user,
-            agent_id=agent,
-            session_id=session,
+            **_scope(user, agent, session),
             timestamp=timestamp,
             infer=infer,
             user_name=user_name,
             metadata=tags,
         )
-    if as_json:
-        _print_json(result)
-    else:
-        out.print(f"stored {len(result.turns)} turn(s) and {len(result.derived)} derived unit(s)")
-        for unit in result.units:
-            out.print(f"  [dim]{unit.id}[/dim] {unit.kind:5} {escape(unit.text)}", highlight=False)
-        for unit in result.revised:
-            change = "superseded" if unit.valid_to else "said again"
-            out.print(f"  [dim]{unit.id}[/dim] {change}: {escape(unit.text)}", highlight=False)
+    _print_shown(result, as_json, _print_added)
     _warn(result.warnings, llm)
 
 
-@app.command()
-@_handled
+def _print_added(result: AddResult) -> None:
+    """What add stored, then each unit it derived or revised, with its id to copy."""
+    out.print(f"stored {len(result.turns)} turn(s) and {len(result.derived)} derived unit(s)")
+    for unit in result.units:
+        out.print(f"  [dim]{unit.id}[/dim] {unit.kind:5} {escape(unit.text)}", highlight=False)
+    for unit in result.revised:
+        change = "superseded" if unit.valid_to else "said again"
+        out.print(f"  [dim]{unit.id}[/dim] {change}: {escape(unit.text)}", highlight=False)
+
+
+@_command()
 def search(
     query: Annotated[str, typer.Argument(help="A question or keywords.")],
     user: UserOption = None,
@@ -130,9 +128,7 @@ def search(
     with _open(db) as memory:
         hits = memory.search(
             query,
-            user_id=user,
-            agent_id=agent,
-            session_id=session,
+            **_scope(user, agent, session),
             k=k,
             kinds=cast("list[UnitKind] | None", kind),
             since=since,
@@ -141,16 +137,12 @@ def search(
             metadata=tags,
             include_archived=include_archived,
         )
-    if as_json:
-        _print_json(hits)
-    elif not hits:
-        out.print("no memories match")
-    else:
-        out.print(_hits_table(hits, f"{query}"))
+    _print_shown(
+        hits, as_json, lambda found: out.print(_hits_table(found, query) if found else "no memories match")
+    )
 
 
-@app.command()
-@_handled
+@_command()
 def context(
     query: Annotated[str, typer.Argument(help="A question.")],
     user: UserOption = None,
@@ -168,23 +160,22 @@ def context(
     with _open(db) as memory:
         ctx = memory.context(
             query,
-            user_id=user,
-            agent_id=agent,
-            session_id=session,
+            **_scope(user, agent, session),
             budget_tokens=budget,
             as_of=as_of,
             metadata=tags,
             include_archived=include_archived,
         )
-    if as_json:
-        _print_json(ctx)
-        return
+    _print_shown(ctx, as_json, lambda found: _print_context(found, budget))
+
+
+def _print_context(ctx: Context, budget: int) -> None:
+    """The context's text, ready for a prompt, on stdout; its size on stderr."""
     out.print(ctx.text, markup=False, highlight=False)
     err.print(f"[dim]{ctx.tokens}/{budget} tokens, {len(ctx.hits)} units[/dim]")
 
 
-@app.command()
-@_handled
+@_command()
 def answer(
     question: Annotated[str, typer.Argument(help="A question about what was said.")],
     user: UserOption = None,
@@ -202,24 +193,19 @@ def answer(
     tags = _metadata(metadata)
     with _open(db) as memory:
         reply = memory.answer(
-            question,
-            user_id=user,
-            agent_id=agent,
-            session_id=session,
-            budget_tokens=budget,
-            as_of=as_of,
-            metadata=tags,
+            question, **_scope(user, agent, session), budget_tokens=budget, as_of=as_of, metadata=tags
         )
-    if as_json:
-        _print_json(reply)
-        return
+    _print_shown(reply, as_json, _print_answer)
+
+
+def _print_answer(reply: Answer) -> None:
+    """The answer on stdout; the turns it cites and its size on stderr."""
     out.print(escape(reply.text), highlight=False)
     if reply.sources:
         err.print(f"[dim]sources: {escape(', '.join(reply.sources))}; {reply.tokens} tokens[/dim]")
 
 
-@app.command("import")
-@_handled
+@_command("import")
 def import_(
     file: Annotated[
         Path, typer.Argument(help="A .jsonl, .json (messages or LoCoMo) or .txt file, or an export.")
@@ -240,7 +226,10 @@ def import_(
 ) -> None:
     """Import conversations from a file, or an export (see export) as it was, with a progress bar;
     re-running skips what is stored."""
-    with _open(db, llm_extract=llm) as memory, _progress("importing", transient=as_json) as bar:
+    with (
+        _open(db, llm_extract=llm) as memory,
+        _tracking("importing", "import", transient=as_json) as progress,
+    ):
         report = memory.import_file(
             file,
             user_id=user,
@@ -248,22 +237,23 @@ def import_(
             format=format,
             skip_invalid=skip_invalid,
             infer=infer,
-            progress=_advance(bar, bar.add_task("import", total=None)),
+            progress=progress,
         )
-    if as_json:
-        _print_json(report)
-    else:
-        out.print(
-            f"imported {report.turns} turns, derived {report.derived} units, "
-            f"skipped {report.skipped_refs} already stored"
-        )
-        for problem in report.errors:
-            err.print(f"[yellow]skipped:[/yellow] {escape(problem)}", highlight=False, soft_wrap=True)
+    _print_shown(report, as_json, _print_imported)
     _warn(report.warnings, llm)
 
 
-@app.command("list")
-@_handled
+def _print_imported(report: ImportReport) -> None:
+    """What import stored and skipped on stdout; each bad line it skipped on stderr."""
+    out.print(
+        f"imported {report.turns} turns, derived {report.derived} units, "
+        f"skipped {report.skipped_refs} already stored"
+    )
+    for problem in report.errors:
+        err.print(f"[yellow]skipped:[/yellow] {escape(problem)}", highlight=False, soft_wrap=True)
+
+
+@_command("list")
 def list_(
     user: UserOption = None,
     agent: AgentOption = None,
@@ -289,9 +279,7 @@ def list_(
     tags = _metadata(metadata)
     with _open(db) as memory:
         units = memory.list(
-            user_id=user,
-            agent_id=agent,
-            session_id=session,
+            **_scope(user, agent, session),
             kinds=cast("list[UnitKind] | None", kind),
             since=since,
             until=until,
@@ -302,10 +290,8 @@ def list_(
             offset=offset,
             metadata=tags,
         )
-    if as_json:
-        _print_json(units)
-    else:
-        out.print(_units_table(units, with_status=include_deleted or include_archived))
+    with_status = include_deleted or include_archived
+    _print_shown(units, as_json, lambda found: out.print(_units_table(found, with_status=with_status)))
 
 
 def _units_table(units: list[MemoryUnit], *, with_status: bool) -> Table:
@@ -324,8 +310,7 @@ def _units_table(units: list[MemoryUnit], *, with_status: bool) -> Table:
     return table
 
 
-@app.command()
-@_handled
+@_command()
 def show(
     unit_id: UnitIdArgument,
     user: UserOption = None,
@@ -335,9 +320,11 @@ def show(
     """Show one memory unit with its provenance."""
     with _open(db) as memory:
         unit = memory.get(unit_id, user_id=user)
-    if as_json:
-        _print_json(unit)
-        return
+    _print_shown(unit, as_json, _print_unit)
+
+
+def _print_unit(unit: MemoryUnit) -> None:
+    """Every field of a unit, one row each, in its JSON form."""
     table = Table(show_header=False)
     for key, value in wire.to_wire(unit).items():
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
@@ -345,8 +332,7 @@ def show(
     out.print(table)
 
 
-@app.command()
-@_handled
+@_command()
 def history(
     unit_id: UnitIdArgument,
     user: UserOption = None,
@@ -356,9 +342,11 @@ def history(
     """Show every version of a unit: added, updated, deleted."""
     with _open(db) as memory:
         entries = memory.history(unit_id, user_id=user)
-    if as_json:
-        _print_json(entries)
-        return
+    _print_shown(entries, as_json, _print_history)
+
+
+def _print_history(entries: list[HistoryEntry]) -> None:
+    """A unit's versions, one row each, oldest first."""
     table = Table()
     for column in ("version", "op", "at", "text"):
         table.add_column(column, overflow="fold")
@@ -367,8 +355,7 @@ def history(
     out.print(table)
 
 
-@app.command()
-@_handled
+@_command()
 def update(
     unit_id: Annotated[str, typer.Argument(help="A derived unit's id.")],
     text: Annotated[str, typer.Argument(help="The new text.")],
@@ -390,8 +377,7 @@ def update(
     _print_result(unit, as_json, f"{unit.id} is now at version {unit.version}")
 
 
-@app.command()
-@_handled
+@_command()
 def delete(
     unit_id: UnitIdArgument,
     user: UserOption = None,

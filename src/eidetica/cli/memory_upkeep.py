@@ -12,24 +12,12 @@ from rich.table import Table
 from rich.text import Text
 
 from ..guard.quarantine import reasons_held
-from .common import (
-    DbOption,
-    JsonOption,
-    UserOption,
-    _advance,
-    _handled,
-    _open,
-    _print_json,
-    _print_result,
-    _progress,
-    app,
-    err,
-    out,
-)
+from ..model import MaintainReport, MemoryUnit, Stats
+from .common import _command, _open, _print_result, _print_shown, _tracking, err, out
+from .options import DbOption, JsonOption, UserOption
 
 
-@app.command()
-@_handled
+@_command()
 def quarantine(
     user: UserOption = None,
     db: DbOption = None,
@@ -39,9 +27,11 @@ def quarantine(
     was derived from them. Decide on each with review."""
     with _open(db) as memory:
         units = memory.quarantined(user_id=user)
-    if as_json:
-        _print_json(units)
-        return
+    _print_shown(units, as_json, _print_quarantined)
+
+
+def _print_quarantined(units: list[MemoryUnit]) -> None:
+    """The units held back, each with why, or a line saying that none waits."""
     table = Table()
     table.add_column("id", no_wrap=True)
     table.add_column("kind")
@@ -52,8 +42,7 @@ def quarantine(
     out.print(table if units else "nothing waits for review")
 
 
-@app.command()
-@_handled
+@_command()
 def review(
     unit_id: Annotated[str, typer.Argument(help="A quarantined unit's id (see quarantine).")],
     approve: Annotated[
@@ -73,8 +62,7 @@ def review(
     _print_result(unit, as_json, f"{'approved' if approve else 'rejected'} {unit.id}")
 
 
-@app.command()
-@_handled
+@_command()
 def maintain(
     user: Annotated[
         str | None, typer.Option("--user", "-u", help="Only this user's memory (default: every user).")
@@ -87,13 +75,13 @@ def maintain(
 ) -> None:
     """Archive what has faded from use, with a progress bar: kept with its history, out of every
     read unless --include-archived; restore brings a unit back."""
-    with _open(db) as memory, _progress("examining", transient=as_json) as bar:
-        report = memory.maintain(
-            user_id=user, dry_run=dry_run, progress=_advance(bar, bar.add_task("maintain", total=None))
-        )
-    if as_json:
-        _print_json(report)
-        return
+    with _open(db) as memory, _tracking("examining", "maintain", transient=as_json) as progress:
+        report = memory.maintain(user_id=user, dry_run=dry_run, progress=progress)
+    _print_shown(report, as_json, _print_maintained)
+
+
+def _print_maintained(report: MaintainReport) -> None:
+    """What maintain examined and archived (or would archive), by kind."""
     done = "to archive" if report.dry_run else "archived"
     table = Table(show_header=False)
     table.add_row("users", str(report.users))
@@ -108,8 +96,7 @@ def maintain(
         out.print("dry run: nothing was changed")
 
 
-@app.command()
-@_handled
+@_command()
 def restore(
     unit_id: Annotated[str, typer.Argument(help="An archived unit's id (see list --include-archived).")],
     user: UserOption = None,
@@ -122,8 +109,7 @@ def restore(
     _print_result(unit, as_json, f"restored {unit.id}")
 
 
-@app.command()
-@_handled
+@_command()
 def export(
     user: UserOption = None,
     out_path: Annotated[
@@ -138,8 +124,7 @@ def export(
 ) -> None:
     """Write a user's whole memory as JSON Lines (every unit with its history, then entities and
     relations), which import reads back as it was; or its graph as GraphML, for a graph tool."""
-    with _open(db) as memory, _progress("exporting", transient=as_json) as bar:
-        progress = _advance(bar, bar.add_task("export", total=None))
+    with _open(db) as memory, _tracking("exporting", "export", transient=as_json) as progress:
         if out_path is None:
             report = memory.export(sys.stdout, user_id=user, graph=graphml, progress=progress)
             return
@@ -149,8 +134,7 @@ def export(
     _print_result(report, as_json, f"wrote {counts} to {out_path}")
 
 
-@app.command()
-@_handled
+@_command()
 def forget(
     user: Annotated[str, typer.Option("--user", "-u", help="The user to erase.")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
@@ -173,8 +157,7 @@ def forget(
     _print_result({"user": user, "removed": removed}, as_json, f"removed {removed} units of user {user!r}")
 
 
-@app.command()
-@_handled
+@_command()
 def stats(
     user: UserOption = None,
     db: DbOption = None,
@@ -183,9 +166,11 @@ def stats(
     """Count stored units by kind, users, sessions, bytes on disk, and units awaiting vectors."""
     with _open(db) as memory:
         s = memory.stats(user_id=user)
-    if as_json:
-        _print_json(s)
-        return
+    _print_shown(s, as_json, _print_stats)
+
+
+def _print_stats(s: Stats) -> None:
+    """The counts, one row each; archived and awaiting vectors only when there are some."""
     table = Table(show_header=False)
     for kind_name, count in sorted(s.units_by_kind.items()):
         table.add_row(f"{kind_name} units", str(count))
@@ -200,23 +185,23 @@ def stats(
     out.print(table)
 
 
-@app.command()
-@_handled
+@_command()
 def users(db: DbOption = None, as_json: JsonOption = False) -> None:
     """List the users with memories in the store, one id per line: what --user takes."""
     with _open(db) as memory:
         ids = memory.users()
-    if as_json:
-        _print_json(ids)
-    elif not ids:
+    _print_shown(ids, as_json, _print_users)
+
+
+def _print_users(ids: list[str]) -> None:
+    """One user id per line, or on stderr how to make the first."""
+    if not ids:
         err.print("no users yet: add a message with --user NAME")
-    else:
-        for user_id in ids:
-            out.print(user_id, markup=False, highlight=False)
+    for user_id in ids:
+        out.print(user_id, markup=False, highlight=False)
 
 
-@app.command()
-@_handled
+@_command()
 def rebuild(
     user: UserOption = None,
     llm: Annotated[

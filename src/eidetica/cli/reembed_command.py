@@ -14,11 +14,11 @@ from ..embedders import load_embedder
 from ..errors import EideticaError
 from ..lifecycle import reembed as reembedding
 from ..storage import Store, open_store
-from .common import INTERRUPTED, DbOption, JsonOption, _handled, _print_json, _progress, app, err, out
+from .common import INTERRUPTED, _command, _print_shown, _progress, err, out
+from .options import DbOption, JsonOption
 
 
-@app.command()
-@_handled
+@_command()
 def reembed(
     embedder: Annotated[
         str,
@@ -39,18 +39,21 @@ def reembed(
             report = _run(store, embedder, quiet=as_json)
         finally:
             store.close()
-    if as_json:
-        _print_json(report)
-    elif not report.changed:
+    _print_shown(report, as_json, lambda done: _print_reembedded(done, embedder))
+
+
+def _print_reembedded(report: reembedding.ReembedReport, embedder: str) -> None:
+    """What was re-embedded, and the ``EIDETICA_EMBEDDER`` to open the database with from now on."""
+    if not report.changed:
         out.print(f"the database already holds {escape(report.embedder)} vectors: nothing to re-embed")
-    else:
-        earlier = f", {report.resumed} more by an earlier run" if report.resumed else ""
-        out.print(
-            f"re-embedded {report.embedded} units with {escape(report.embedder)}{earlier} "
-            f"(was {escape(str(report.previous))}); open the database with "
-            f"EIDETICA_EMBEDDER={escape(embedder)} from now on",
-            highlight=False,
-        )
+        return
+    earlier = f", {report.resumed} more by an earlier run" if report.resumed else ""
+    out.print(
+        f"re-embedded {report.embedded} units with {escape(report.embedder)}{earlier} "
+        f"(was {escape(str(report.previous))}); open the database with "
+        f"EIDETICA_EMBEDDER={escape(embedder)} from now on",
+        highlight=False,
+    )
 
 
 def _run(store: Store, name: str, *, quiet: bool) -> reembedding.ReembedReport:

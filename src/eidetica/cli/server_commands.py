@@ -12,7 +12,8 @@ from rich.markup import escape
 
 from ..config import resolve_db
 from ..errors import UsageError
-from .common import _handled, _numbers, app, err, out
+from .common import _command, err, out
+from .options import _numbers
 
 # The options serve and mcp share: both open a database and answer HTTP callers.
 ServedDbOption = Annotated[
@@ -46,8 +47,7 @@ def _print_exposure_warning(warning: str | None) -> None:
         err.print(f"[bold red]WARNING:[/bold red] {escape(warning)}", highlight=False, soft_wrap=True)
 
 
-@app.command()
-@_handled
+@_command()
 def serve(
     db: ServedDbOption = None,
     host: Annotated[
@@ -91,8 +91,7 @@ def serve(
         run_server(settings, host=host, port=port, workers=workers)
 
 
-@app.command()
-@_handled
+@_command()
 def ui(
     db: ServedDbOption = None,
     port: Annotated[int, typer.Option(help="Loopback TCP port to serve on.", min=1, max=65535)] = 8765,
@@ -114,8 +113,7 @@ def ui(
         run_server(settings, host="127.0.0.1", port=port)
 
 
-@app.command()
-@_handled
+@_command()
 def demo(
     db: Annotated[
         str | None,
@@ -128,8 +126,7 @@ def demo(
     run_demo(out, db)
 
 
-@app.command()
-@_handled
+@_command()
 def bench(
     units: Annotated[
         str, typer.Option(help="Store sizes to measure search at, comma-separated.")
@@ -162,13 +159,13 @@ def bench(
     from ..eval.bench import print_report, run_bench
 
     result = run_bench(
-        sizes=_numbers(units),
+        sizes=_numbers("--units", units),
         users=users,
         queries=queries,
         console=err,
         embedder=embedder_name(),
         defer_embedding=defer_embedding,
-        history=_numbers(history),
+        history=_numbers("--history", history),
         lancedb=lancedb,
         history_db=history_db,
     )
@@ -177,8 +174,7 @@ def bench(
     out.print(f"report written to {report}")
 
 
-@app.command("mcp")
-@_handled
+@_command("mcp")
 def mcp_(
     transport: Annotated[
         str, typer.Option(help="stdio (the host starts this command) or http (streamable HTTP at /mcp).")
