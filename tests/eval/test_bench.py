@@ -92,3 +92,11 @@ def test_long_history_case_measures_one_user_and_lancedb_beside_it() -> None:
     out = io.StringIO()
     print_report(report, Console(file=out, width=200))
     assert "one user's history" in out.getvalue() and "LanceDB" in out.getvalue()
+
+
+def test_bench_sizes_that_are_not_numbers_are_one_line_errors(tmp_path: Path) -> None:
+    for option in ("--units", "--history"):
+        result = CliRunner().invoke(app, ["bench", option, "10,x", "--report", str(tmp_path / "r.json")])
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert f"{option} takes whole numbers separated by commas" in result.output
+        assert not (tmp_path / "r.json").exists()
