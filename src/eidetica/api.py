@@ -14,7 +14,8 @@ import inspect
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from types import TracebackType
+from typing import Any, Concatenate, ParamSpec, Protocol, Self, TypeVar
 
 from .model import (
     AddResult,
@@ -294,3 +295,12 @@ class MemoryAPI(Protocol):
     def close(self) -> None:
         """Release what the memory holds (a store, a connection pool)."""
         ...
+
+    # Written here once for every face that declares the contract: ``with`` closes it.
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -7,7 +7,6 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -166,22 +165,12 @@ class Client(MemoryAPI):
 
     # -- changing -----------------------------------------------------------------------------
 
-    def update(
-        self,
-        unit_id: str,
-        text: str,
-        *,
-        user_id: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> MemoryUnit:
+    @conforms(MemoryAPI.update)
+    def update(self, unit_id: str, **request: Any) -> MemoryUnit:
         """Give a derived unit a new text; the old version stays in ``history``."""
-        return self._call(
-            "PATCH",
-            _unit_path(unit_id),
-            wire.reader(MemoryUnit),
-            params={"user_id": user_id},
-            body={"text": text, "metadata": metadata},
-        )
+        user_id = request.pop("user_id")
+        path = _unit_path(unit_id)
+        return self._call("PATCH", path, wire.reader(MemoryUnit), params={"user_id": user_id}, body=request)
 
     def delete(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
         """Hide a unit from every read; the deletion is recorded in its ``history``."""
@@ -318,17 +307,6 @@ class Client(MemoryAPI):
     def close(self) -> None:
         """Close the connection pool."""
         self._http.close()
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- transport ----------------------------------------------------------------------------
 
