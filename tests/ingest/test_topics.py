@@ -53,6 +53,14 @@ CHANGES = [
     ("Client Harlow and Sons: consulting rate 95 GBP per hour.",
      "Harlow and Sons renewal signed; hourly rate is 110 GBP from April.",
      ["Client Fenwick: consulting rate 80 GBP per hour.", "Harlow and Sons pay net 30."]),
+    # Where someone settles, or says they are now, is their home.
+    ("Ana's flat in Lisbon is near Arroios.",
+     "Settling in to Amsterdam, the flat is tiny but near Vondelpark.",
+     ["Ana surfs at Carcavelos.", "Ana's brother lives in Porto."]),
+    ("Ana lives in Osaka, near Tennoji.", "Settled into Kanazawa now, and the seafood is incredible.",
+     ["Ana's sister has a cat.", "Ana flies to Rome in May."]),
+    ("Ana lives in Porto.", "New job meant a move, Ana is in Lisbon now, renting near Arroios.",
+     ["Ana's bike has 21 gears.", "Ana flies to Rome in May."]),
     # No cue, but another value of something held one at a time, named in the present.
     ("Ana's flat in Yaba floods every time it rains.", "The Lekki flat has a working generator finally.",
      ["Ana's office is in Ikeja.", "Ana's brother lives in Abuja."]),
@@ -77,6 +85,7 @@ NOT_CHANGES = [
     ),
     ("Ana is working on a song called Blue.", "Ana is working on a thriller set in Ohio."),  # doing, no job
     ("Ana lives in Lisbon.", "Ana visited Porto in June and loved it."),  # a story of the past
+    ("Ana lives in Lisbon.", "Ana is in Paris for a conference this week."),  # a trip, not a home
     ("Tim is learning how to play the violin now.", "Tim is learning German now - tough but fun."),  # adds
 ]
 

@@ -79,6 +79,7 @@ _STRONG_CUES = re.compile(
     r"\w+ing\b|(?:the|my|our) (?!last\b|first\b)\w+(?=\s*(?:[,;:.!?]|$|\s(?:i|i'm|i've|we|we're|we've|my|our|"
     r"he|she|they|it's|there|\w+'s)\b)))|"
     r"gave up|given up|quit|stopped|promoted|left (?:the|my|his|her|our|their)|"
+    r"settl(?:ed|ing) (?:in|into|in to|down in) (?-i:[A-Z])|"
     # How records say it: "reassigned to Felipe", "now managed by Mei-Ling", "from February".
     r"reassigned|migrated|ported|rerouted|routed to|handed (?:over|off)|updated to|changed to|"
     r"(?:advanced|progressed|escalated) to|replacement (?:was )?(?:issued|arrived|installed|delivered)|"
@@ -112,7 +113,7 @@ _TRIGGERS = frozenset(
     starting dropped fell rose climbed grew shrank increased decreased reduced lowered raised upped
     hiked bumped cut revised changed pushed moved shifted gone since gave given quit stopped
     promoted anymore new bought currently lately moment reassigned migrated ported rerouted routed
-    handed updated effective signed advanced progressed escalated replacement""".split()
+    handed updated effective signed advanced progressed escalated replacement settled settling""".split()
 )
 #: Cues made of common words.
 _COMMON_CUES = re.compile(
@@ -194,8 +195,10 @@ _NAME = re.compile(
 #: is about work, "now that we're in Batumi" about home.
 _SAID_ATTRIBUTES = {
     "home": re.compile(
-        r"\b(?:moved|moving|relocated|relocating) (?:in)?to\b|\bsettl(?:ed|ing) in\b|"
-        r"\bnow that (?:we're|we are|i'm|i am) (?:in|based in)\b|\bnew place\b|\bbased in\b",
+        r"\b(?:moved|moving|relocated|relocating) (?:in)?to\b|\bsettl(?:ed|ing) (?:in|into|down in)\b|"
+        r"\bnow that (?:we're|we are|i'm|i am) (?:in|based in)\b|\bnew place\b|\bbased in\b|"
+        # "I'm in Lisbon now", "Rafael Costa is in Lisbon now": where someone is, said as a change.
+        r"(?:'m|'re|\b(?:am|is|are)) (?:now )?in (?-i:[A-Z])[\w'-]+(?: (?-i:[A-Z])[\w'-]+)?,? now\b",
         re.IGNORECASE,
     ),
     "work": re.compile(
