@@ -61,6 +61,14 @@ CHANGES = [
      ["Ana's sister has a cat.", "Ana flies to Rome in May."]),
     ("Ana lives in Porto.", "New job meant a move, Ana is in Lisbon now, renting near Arroios.",
      ["Ana's bike has 21 gears.", "Ana flies to Rome in May."]),
+    # Leaving for another one is a change, not one more ("another" adds elsewhere); whom one is
+    # under is whom one reports to.
+    ("Ana reports to Simone now.",
+     "My manager left for another company and Tobias is my boss from this week.",
+     ["Ana's team has 9 people.", "Ana flies to Rome in May."]),
+    ("Tobias is Ana's boss.",
+     "Internal transfer went through, Ana is in the analytics group under Keiko Sato.",
+     ["Ana's sister is a nurse.", "Ana flies to Rome in May."]),
     # No cue, but another value of something held one at a time, named in the present.
     ("Ana's flat in Yaba floods every time it rains.", "The Lekki flat has a working generator finally.",
      ["Ana's office is in Ikeja.", "Ana's brother lives in Abuja."]),
@@ -86,6 +94,7 @@ NOT_CHANGES = [
     ("Ana is working on a song called Blue.", "Ana is working on a thriller set in Ohio."),  # doing, no job
     ("Ana lives in Lisbon.", "Ana visited Porto in June and loved it."),  # a story of the past
     ("Ana lives in Lisbon.", "Ana is in Paris for a conference this week."),  # a trip, not a home
+    ("Ana has a dog called Rex.", "Ana adopted another dog now, a beagle."),  # adds
     ("Tim is learning how to play the violin now.", "Tim is learning German now - tough but fun."),  # adds
 ]
 

@@ -80,6 +80,7 @@ _STRONG_CUES = re.compile(
     r"he|she|they|it's|there|\w+'s)\b)))|"
     r"gave up|given up|quit|stopped|promoted|left (?:the|my|his|her|our|their)|"
     r"settl(?:ed|ing) (?:in|into|in to|down in) (?-i:[A-Z])|"
+    r"transfer (?:went|came|has gone|has come) through|transfer (?:was|got|has been) approved|"
     # How records say it: "reassigned to Felipe", "now managed by Mei-Ling", "from February".
     r"reassigned|migrated|ported|rerouted|routed to|handed (?:over|off)|updated to|changed to|"
     r"(?:advanced|progressed|escalated) to|replacement (?:was )?(?:issued|arrived|installed|delivered)|"
@@ -113,7 +114,8 @@ _TRIGGERS = frozenset(
     starting dropped fell rose climbed grew shrank increased decreased reduced lowered raised upped
     hiked bumped cut revised changed pushed moved shifted gone since gave given quit stopped
     promoted anymore new bought currently lately moment reassigned migrated ported rerouted routed
-    handed updated effective signed advanced progressed escalated replacement settled settling""".split()
+    handed updated effective signed advanced progressed escalated replacement settled settling
+    transfer""".split()
 )
 #: Cues made of common words.
 _COMMON_CUES = re.compile(
@@ -125,12 +127,24 @@ _COMMON_CUES = re.compile(
 _TRIGGER = re.compile(rf"\b(?:{'|'.join(sorted(_TRIGGERS))})\b|{_COMMON_CUES.pattern}", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NOW = re.compile(r"\b(?:now|currently|at the moment)\b", re.IGNORECASE)
-#: Words that add to what was said; "Also, my doctor changed my tablets" opens a new matter instead.
+#: Words that add to what was said; "Also, my doctor changed my tablets" opens a new matter instead,
+#: and "left for another company", "moved to another team" leave one thing for the next.
 _ADDS = re.compile(
     r"(?!^also\b(?:,| (?:my|our|the|i|we|his|her|their)\b| (?-i:[A-Z])))"
     r"\b(?:also|another|as well|additionally|in addition|both|second)\b|\btoo\s*(?:[,.;!?)]|$)",
     re.IGNORECASE,
 )
+_LEAVING_FOR_ANOTHER = re.compile(
+    r"\b(?:left|leaving|leaves|moved|moving|switched|switching|transferred|changed) "
+    r"(?:for|to|into) another\b",
+    re.IGNORECASE,
+)
+
+
+def _adds(text: str) -> bool:
+    """Whether ``text`` adds to what was said rather than changing it (see ``_ADDS``)."""
+    return _ADDS.search(_LEAVING_FOR_ANOTHER.sub("", text)) is not None
+
 
 #: Words that say a change or carry no topic, left out of what two statements share.
 _NOT_TOPIC = frozenset(
@@ -208,6 +222,8 @@ _SAID_ATTRIBUTES = {
         r"\b(?:is|am|are|'m|been|was) an? (?:[\w-]+ ){1,3}(?:at|for) (?-i:[A-Z])",  # an analyst at Ecobank
         re.IGNORECASE,
     ),
+    # "in the analytics group under Keiko Sato": whom one reports to.
+    "boss": re.compile(r"\b(?:under|reporting to) (?-i:[A-Z][a-z])", re.IGNORECASE),
     "email": re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"),  # "my new address ravi@fastmail.com"
     # "plays left back for Dockside Rovers", "signed for Harbour United": one team at a time.
     "team": re.compile(r"\bplays? (?:[\w-]+ ){0,3}for (?-i:[A-Z])|\bsigned (?:for|with) (?-i:[A-Z])", re.I),
@@ -293,7 +309,7 @@ def _may_say_a_change(text: str) -> bool:
 def _sentence_cue(sentence: str) -> Cue | None:
     if not _may_say_a_change(sentence):
         return None
-    if _ADDS.search(sentence) or not states(sentence):
+    if _adds(sentence) or not states(sentence):
         return None
     cues = [*_STRONG_CUES.finditer(sentence), *_NEW_ONE.finditer(sentence)]
     if any(_NEGATIVE.match(m[0]) or not _DENIED.search(sentence[: m.start()]) for m in cues):
@@ -316,7 +332,7 @@ def replacing_cue(text: str) -> Cue | None:
     if (cue := change_cue(text)) is not None:
         return cue
     measure = _DIGIT.search(text) is not None and _MEASURE.search(text) is not None
-    if not (measure or _NAME.search(text)) or _ADDS.search(text) or not states(text):
+    if not (measure or _NAME.search(text)) or _adds(text) or not states(text):
         return None  # the cheap looks first: most statements hold neither a measure nor a name
     if measure:
         return "measure"
