@@ -20,3 +20,18 @@ def test_the_newer_rival_ranks_first_for_a_present_question(memory: Memory) -> N
     assert first_new < first_old, texts
     past = memory.search("Where did Helga do her grocery shopping in January 2024?", user_id="h", k=6)
     assert not any("newer" in h.scores for h in past)
+
+
+def test_two_statements_naming_what_the_question_asks_in_other_words_are_rivals(memory: Memory) -> None:
+    # No word in common, but both are about where Kasia lives ("flat", "lease", "apartment").
+    old = "My flat in Krakow is tiny but five minutes from the Planty."
+    new = "Signed the lease on an apartment in Gdansk last week."
+    memory.add([{"role": "user", "name": "Kasia", "content": old}], user_id="k", timestamp="2022-01-10")
+    memory.add([{"role": "user", "name": "Kasia", "content": new}], user_id="k", timestamp="2023-04-03")
+    hits = memory.search("Where does Kasia live?", user_id="k", k=6)
+    texts = [h.text for h in hits]
+    first_new = next(i for i, t in enumerate(texts) if "Gdansk" in t)
+    first_old = next(i for i, t in enumerate(texts) if "Krakow" in t)
+    assert first_new < first_old, texts
+    # The statement derived from the newer turn was lifted above the older statement's.
+    assert any("newer" in h.scores for h in hits if "Gdansk" in h.text)

@@ -6,7 +6,10 @@ current, so "I do my shopping at Lidl" and, later, "Switched to getting grocerie
 Ocado" both hold as far as memory knows. For a question in the present tense the later one is the
 likelier answer, so it is lifted just above the earlier; both stay in the results. Two statements
 count as rivals when they share at least two content words, half of the shorter one's, and one of
-the question's. A question about the past ("did", "was", "used to", a year) is left alone.
+the question's; or when both name the attribute the question asks about, each in words of its own
+(``lexicon``: "Who is my babysitter?" makes rivals of "Our babysitter Claudia comes Tuesdays" and
+"the sitter left, so Beatriz is covering the afternoons"). A question about the past ("did", "was",
+"used to", a year) is left alone.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
+from ..lexicon import attribute_of
 from ..model import MemoryUnit
 from .confidence import stem
 from .query import lexical_terms
@@ -46,6 +50,8 @@ def newer_first(
         reverse=True,
     )[:RIVALS_CONSIDERED]
     words = {u.id: _content(u) for u in ranked}
+    asked = _attributes(question_stems)
+    attributes = {u.id: _attributes(words[u.id]) & asked for u in ranked} if asked else {}
     lifts: dict[str, float] = {}
     for a, b in itertools.combinations(ranked, 2):  # a ranks above b
         if _said(b) <= _said(a) or a.speaker != b.speaker or _related(a, b):
@@ -55,7 +61,7 @@ def newer_first(
             len(shared) >= 2
             and len(shared) * 2 >= min(len(words[a.id]), len(words[b.id]))
             and shared & question_stems
-        ):
+        ) or (asked and attributes[a.id] & attributes[b.id]):
             target = fused[a.id] + 1e-6
             lifts[b.id] = max(lifts.get(b.id, 0.0), target - fused[b.id])
     return lifts
@@ -64,6 +70,10 @@ def newer_first(
 def _content(unit: MemoryUnit) -> set[str]:
     names = {stem(part) for part in (unit.speaker or "").split()}
     return {stem(w) for w in lexical_terms(unit.text)} - names
+
+
+def _attributes(stems: Iterable[str]) -> set[str]:
+    return {a for s in stems if (a := attribute_of(s)) is not None}
 
 
 def _said(unit: MemoryUnit) -> datetime:
