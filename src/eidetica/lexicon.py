@@ -62,6 +62,13 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "internet": ("broadband", "fibre", "fiber", "wifi", "internet", "isp", "router"),
     "status": ("status", "blocked", "resolved", "pending", "completed", "cancelled", "canceled"),
     "subscription": ("subscription", "subscriptions", "streaming", "subscribe", "subscribed"),
+    "childcare": ("babysitter", "babysitters", "babysitting", "sitter", "nanny", "childminder",
+                  "daycare", "au-pair", "creche"),
+    "bank": ("bank", "banks", "banking"),
+    "insurance": ("insurance", "insurer", "insured"),
+    "coach": ("coach", "trainer", "tutor", "instructor", "mentor", "coaching", "tutoring"),
+    "hosting": ("hosted", "hosting", "host", "hosts", "deployed", "server", "servers"),
+    "carrier": ("carrier", "sim", "tariff", "prepaid"),
 }  # fmt: skip
 _ATTRIBUTE_OF = {stem(word): name for name, words in ATTRIBUTES.items() for word in words}
 #: Drug names by their class's ending (stemmed: "sertraline" is "sertralin"): a medicine is a
