@@ -69,6 +69,9 @@ CHANGES = [
     ("Tobias is Ana's boss.",
      "Internal transfer went through, Ana is in the analytics group under Keiko Sato.",
      ["Ana's sister is a nurse.", "Ana flies to Rome in May."]),
+    # Whoever minds the children is one at a time, whatever word names them.
+    ("Ana's babysitter Claudia comes Tuesdays after school.", "Beatriz is our new sitter for the afternoons.",
+     ["Ana's sister has a cat.", "Ana flies to Rome in May."]),
     # No cue, but another value of something held one at a time, named in the present.
     ("Ana's flat in Yaba floods every time it rains.", "The Lekki flat has a working generator finally.",
      ["Ana's office is in Ikeja.", "Ana's brother lives in Abuja."]),

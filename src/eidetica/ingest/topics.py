@@ -160,7 +160,10 @@ _NOT_TOPIC = frozenset(
 
 #: "a new apartment", "my new GP", "got an iPhone": a new one of something a person has one of at
 #: a time.
-_HELD_ONE_AT_A_TIME = ("home", "work", "doctor", "phone", "computer", "boss", "partner", "study", "address")
+_HELD_ONE_AT_A_TIME = (
+    "home", "work", "doctor", "phone", "computer", "boss", "partner", "study", "address",
+    "childcare", "bank", "insurance", "coach", "hosting", "carrier",
+)  # fmt: skip
 _NEW_ONE = re.compile(
     r"\b(?:new|(?:got|bought) (?:a|an|my)(?: new)?) (?:\w+ )?(?:{})\b".format(
         "|".join(
