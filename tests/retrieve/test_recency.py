@@ -35,3 +35,16 @@ def test_two_statements_naming_what_the_question_asks_in_other_words_are_rivals(
     assert first_new < first_old, texts
     # The statement derived from the newer turn was lifted above the older statement's.
     assert any("newer" in h.scores for h in hits if "Gdansk" in h.text)
+
+
+def test_two_facts_or_events_naming_a_word_of_the_question_are_rivals(memory: Memory) -> None:
+    # One word in common, the one the question asks about: short statements about one thing.
+    old = "Biscuit gets Acana kibble twice a day."
+    new = "The vet put Biscuit on a hydrolysed diet from Hill's."
+    memory.add([{"role": "user", "name": "Zoe", "content": old}], user_id="z", timestamp="2022-01-10")
+    memory.add([{"role": "user", "name": "Zoe", "content": new}], user_id="z", timestamp="2023-04-03")
+    hits = memory.search("What food does Biscuit get?", user_id="z", k=6)
+    lifted = [h for h in hits if "newer" in h.scores]
+    assert [h.unit.kind for h in lifted] == ["event"] and "Hill's" in lifted[0].text
+    texts = [h.text for h in hits]
+    assert texts.index(lifted[0].text) < next(i for i, t in enumerate(texts) if "Acana" in t), texts

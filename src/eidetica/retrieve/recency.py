@@ -6,7 +6,8 @@ current, so "I do my shopping at Lidl" and, later, "Switched to getting grocerie
 Ocado" both hold as far as memory knows. For a question in the present tense the later one is the
 likelier answer, so it is lifted just above the earlier; both stay in the results. Two statements
 count as rivals when they share at least two content words, half of the shorter one's, and one of
-the question's; or when both name the attribute the question asks about, each in words of its own
+the question's; when both are facts or events (short, about one thing) sharing a word of the
+question; or when both name the attribute the question asks about, each in words of its own
 (``lexicon``: "Who is my babysitter?" makes rivals of "Our babysitter Claudia comes Tuesdays" and
 "the sitter left, so Beatriz is covering the afternoons"). A question about the past ("did", "was",
 "used to", a year) is left alone.
@@ -58,10 +59,14 @@ def newer_first(
             continue
         shared = words[a.id] & words[b.id]
         if (
-            len(shared) >= 2
-            and len(shared) * 2 >= min(len(words[a.id]), len(words[b.id]))
-            and shared & question_stems
-        ) or (asked and attributes[a.id] & attributes[b.id]):
+            (
+                len(shared) >= 2
+                and len(shared) * 2 >= min(len(words[a.id]), len(words[b.id]))
+                and shared & question_stems
+            )
+            or (asked and attributes[a.id] & attributes[b.id])
+            or (shared & question_stems and _statements(a, b))
+        ):
             target = fused[a.id] + 1e-6
             lifts[b.id] = max(lifts.get(b.id, 0.0), target - fused[b.id])
     return lifts
@@ -70,6 +75,13 @@ def newer_first(
 def _content(unit: MemoryUnit) -> set[str]:
     names = {stem(part) for part in (unit.speaker or "").split()}
     return {stem(w) for w in lexical_terms(unit.text)} - names
+
+
+def _statements(*units: MemoryUnit) -> bool:
+    """Whether each is a statement drawn from what was said (a fact or an event): short and about
+    one thing, so one word of the question both name makes them rivals ("Zoe switched Biscuit to
+    Orijen", "Biscuit is on Farmina now" for "What does Biscuit eat?"). A turn says more."""
+    return all(unit.kind in ("fact", "event") for unit in units)
 
 
 def _attributes(stems: Iterable[str]) -> set[str]:
