@@ -61,3 +61,16 @@ def test_two_facts_or_events_naming_a_word_of_the_question_are_rivals(memory: Me
     assert [h.unit.kind for h in lifted] == ["event"] and "Hill's" in lifted[0].text
     texts = [h.text for h in hits]
     assert texts.index(lifted[0].text) < _first(texts, "Acana"), texts
+
+
+def test_a_car_is_named_by_its_make(memory: Memory) -> None:
+    hits = _said_then_asked(
+        memory,
+        "Lars",
+        "My Volvo V70 is making a grinding noise when I brake.",
+        "Picked up the Tesla from the dealer in Gothenburg.",
+        "What car does Lars drive?",
+    )
+    texts = [h.text for h in hits]
+    assert _first(texts, "Tesla") < _first(texts, "Volvo"), texts
+    assert any("newer" in h.scores for h in hits if "Tesla" in h.text)
