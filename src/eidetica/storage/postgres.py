@@ -738,17 +738,13 @@ def _revise(conn: Conn, revisions: Sequence[Revision]) -> None:
         return
     update = revision_update("eidetica.units", "%s")
     with conn.cursor() as cur:
-        cur.executemany(
-            update, [revision_row(r, as_is) for r in revisions if versions.expected_before(r) is None]
-        )
-        applied = []
-        for r in revisions:
-            if (before := versions.expected_before(r)) is not None:
-                cur.execute(f"{update} AND version = %s AND status = %s", (*revision_row(r, as_is), *before))
-                if not cur.rowcount:
-                    continue
-            applied.append(r)
-        revisions = applied
+        plain, guarded = versions.split_guarded(revisions)
+        cur.executemany(update, [revision_row(r, as_is) for r in plain])
+        revisions = list(plain)
+        for r, before in guarded:
+            cur.execute(f"{update} AND version = %s AND status = %s", (*revision_row(r, as_is), *before))
+            if cur.rowcount:
+                revisions.append(r)
         reindexed = [r for r in revisions if r.unit.status == "deleted" or r.lexical is not None]
         for r in reindexed:
             cur.execute(

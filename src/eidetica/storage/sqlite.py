@@ -879,14 +879,12 @@ def _revise(conn: sqlite3.Connection, revisions: Sequence[Revision], now: float)
     if not revisions:
         return
     update = revision_update("units", "?")
-    conn.executemany(
-        update, [revision_row(r, _epoch) for r in revisions if versions.expected_before(r) is None]
-    )
-    revisions = [
+    plain, guarded = versions.split_guarded(revisions)
+    conn.executemany(update, [revision_row(r, _epoch) for r in plain])
+    revisions = plain + [
         r
-        for r in revisions
-        if (before := versions.expected_before(r)) is None
-        or conn.execute(
+        for r, before in guarded
+        if conn.execute(
             f"{update} AND version = ? AND status = ?", (*revision_row(r, _epoch), *before)
         ).rowcount
     ]

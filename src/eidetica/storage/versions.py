@@ -116,6 +116,22 @@ def expected_before(revision: Revision) -> tuple[int, str] | None:
     return None
 
 
+def split_guarded(
+    revisions: Sequence[Revision],
+) -> tuple[list[Revision], list[tuple[Revision, tuple[int, str]]]]:
+    """``revisions`` as those that apply whatever came between, and those that apply only to the
+    version and status they read (``expected_before``), each with that expectation: a backend
+    writes the first in one statement and each of the others on its own, keeping those that applied."""
+    plain: list[Revision] = []
+    guarded: list[tuple[Revision, tuple[int, str]]] = []
+    for revision in revisions:
+        if (before := expected_before(revision)) is None:
+            plain.append(revision)
+        else:
+            guarded.append((revision, before))
+    return plain, guarded
+
+
 def forgotten(tenant: str, user_id: str, units: int) -> AuditRecord:
     """The audit record of erasing a user: how many units went, so nothing of them remains."""
     return AuditRecord("forget", tenant, user_id, {"units": units})
