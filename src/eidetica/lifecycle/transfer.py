@@ -159,19 +159,25 @@ def import_export(
     before = _preceding([u for u, _ in fresh])
     for start in range(0, len(fresh), BATCH):
         batch = fresh[start : start + BATCH]
-        store.add([_row(embedder, unit, history, before) for unit, history in batch])
+        store.add(_rows(embedder, batch, before))
         if progress is not None:
             progress(start + len(batch), len(fresh))
     turns = sum(u.kind == "turn" for u, _ in fresh)
     return ImportReport(turns=turns, derived=len(fresh) - turns, skipped_refs=len(held), errors=[])
 
 
-def _row(
-    embedder: Embedder, unit: MemoryUnit, history: tuple[HistoryEntry, ...], before: dict[str, str]
-) -> NewUnit:
-    if unit.status == "deleted":  # kept, never indexed, as a deletion leaves it
-        return NewUnit(unit, None, "", "", history)
-    return replace(rows_to_store(embedder, [unit], before)[0], history=history)
+def _rows(
+    embedder: Embedder, batch: Sequence[tuple[MemoryUnit, tuple[HistoryEntry, ...]]], before: dict[str, str]
+) -> list[NewUnit]:
+    """The batch's rows, embedded in one call; a deleted unit is kept, never indexed nor embedded,
+    as a deletion leaves it."""
+    live = iter(rows_to_store(embedder, [u for u, _ in batch if u.status != "deleted"], before))
+    return [
+        NewUnit(unit, None, "", "", history)
+        if unit.status == "deleted"
+        else replace(next(live), history=history)
+        for unit, history in batch
+    ]
 
 
 def _preceding(units: Sequence[MemoryUnit]) -> dict[str, str]:
