@@ -25,6 +25,8 @@ from .limits import check_metadata, shown
 RECALLED = "recalled"
 #: An archive (``lifecycle.decay``): ``{"at": ISO time, "retention": r}``, kept after a restore.
 ARCHIVED = "archived"
+#: How many times a unit was said (``ingest.reconcile``): absent for once, one more each time again.
+MENTIONS = "mentions"
 #: The last time a unit was said again (``ingest.reconcile``), an ISO time.
 MENTIONED = "last_mentioned"
 
@@ -32,10 +34,16 @@ MENTIONED = "last_mentioned"
 #: ``lifecycle.decay``).
 SYSTEM_KEYS = frozenset(
     {
-        "supersedes", "superseded_by", "mentions", "deleted_with", "quarantine", "review",
-        RECALLED, ARCHIVED, MENTIONED,
+        "supersedes", "superseded_by", "deleted_with", "quarantine", "review",
+        MENTIONS, RECALLED, ARCHIVED, MENTIONED,
     }
 )  # fmt: skip
+
+
+def times_said(metadata: Mapping[str, Any]) -> int:
+    """How many times a unit was said: once, and once more for each mention (``MENTIONS``)."""
+    return max(int(metadata.get(MENTIONS, 1)), 1)
+
 
 #: A filter value: compared with the stored value as JSON compares (a string equals the same
 #: string; ``1`` equals ``1.0``; ``true`` equals neither ``1`` nor ``"true"``).

@@ -37,7 +37,7 @@ from typing import Literal, Protocol
 from ..errors import LLMError
 from ..guard.quarantine import flagged
 from ..guard.trust import may_replace
-from ..metadata import MENTIONED
+from ..metadata import MENTIONED, MENTIONS, times_said
 from ..model import DERIVED_KINDS, MemoryUnit, Scope, UnitKind
 from ..retrieve.query import MAX_QUERY_TERMS, lexical_terms, query_terms
 from ..storage import Revision, RevisionOp, Store, UnitFilter
@@ -453,15 +453,15 @@ def _with_neighbours(
 
 #: Sources a restated unit keeps: its first and the newest others, so a fact said daily for years
 #: does not carry (and load, at every search) thousands of turn ids. Every mention is counted in
-#: ``metadata["mentions"]``, and the turns left out are named in the history entry of the
-#: mention that left them out (``earlier_turns``).
+#: ``metadata["mentions"]`` (``metadata.MENTIONS``), and the turns left out are named in the
+#: history entry of the mention that left them out (``earlier_turns``).
 MAX_SOURCES = 8
 
 
 def _mentioned(unit: MemoryUnit, again: MemoryUnit, *, bounded: bool) -> tuple[MemoryUnit, list[str]]:
     """``unit`` said once more by ``again``: the mention is counted and its sources join; with
     ``bounded``, only the first and newest stay, and the turns left out are returned."""
-    mentions = int(unit.metadata.get("mentions", 1)) + 1
+    mentions = times_said(unit.metadata) + 1
     sources = tuple(dict.fromkeys(unit.sources + again.sources))
     every_turn = tuple(dict.fromkeys(unit.derived_from + again.derived_from))
     turns = _first_and_newest(every_turn) if bounded else every_turn
@@ -470,7 +470,7 @@ def _mentioned(unit: MemoryUnit, again: MemoryUnit, *, bounded: bool) -> tuple[M
     # The latest time it was said, whatever order the statements come in (an import of old ones).
     earlier = unit.metadata.get(MENTIONED)
     said = when(again) if not isinstance(earlier, str) else max(when(again), datetime.fromisoformat(earlier))
-    metadata = {**unit.metadata, "mentions": mentions, MENTIONED: said.isoformat()}
+    metadata = {**unit.metadata, MENTIONS: mentions, MENTIONED: said.isoformat()}
     # Said again, an archived unit is back in every read (``lifecycle.decay``).
     mentioned = dataclasses.replace(
         unit, sources=sources, derived_from=turns, metadata=metadata, status="active"

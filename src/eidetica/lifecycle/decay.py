@@ -29,7 +29,7 @@ from datetime import datetime
 from ..dates import parse_timestamp
 from ..errors import UsageError
 from ..guard.quarantine import quarantined
-from ..metadata import MENTIONED, RECALLED
+from ..metadata import MENTIONED, RECALLED, times_said
 from ..model import MemoryUnit
 
 __all__ = ["Decay", "fading", "last_used", "retention", "uses"]
@@ -59,9 +59,8 @@ class Decay:
 
 def uses(unit: MemoryUnit) -> int:
     """How many times ``unit`` was used: said (and said again), and recalled."""
-    said = int(unit.metadata.get("mentions", 1))
     recalled = unit.metadata.get(RECALLED) or {}
-    return max(said, 1) + int(recalled.get("times", 0))
+    return times_said(unit.metadata) + int(recalled.get("times", 0))
 
 
 def last_used(unit: MemoryUnit) -> datetime:
