@@ -15,7 +15,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,15 +24,12 @@ from typer.testing import CliRunner
 from eidetica import Client, Memory, UsageError
 from eidetica.aio import AsyncClient, AsyncMemory
 from eidetica.cli import app
-from eidetica.embedders.wordllama import WordLlamaEmbedder
-from eidetica.model import DEFAULT_TENANT, MemoryUnit
+from eidetica.model import MemoryUnit
 from eidetica.server.rest import create_app
 from eidetica.server.tenants import Tenants
-from eidetica.storage import open_store
 
-from .postgres_server import BACKENDS, store_location
-from .server.conftest import run_server
-from .server.test_mcp import call, fail, http_session, serve
+from ..server.conftest import run_server
+from ..server.test_mcp import call, fail, http_session, serve
 
 USER = "ana"
 #: Three turns a day apart; each yields one derived unit (see ``Seeded``).
@@ -59,24 +55,6 @@ class Seeded:
     f2: str
     t3: str
     e3: str
-
-
-@pytest.fixture(params=BACKENDS)
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return store_location(request, tmp_path / "list.db")
-
-
-@pytest.fixture
-def tenants(location: str, embedder: WordLlamaEmbedder) -> Iterator[Tenants]:
-    """The default tenant (no API keys) over a fresh store of each backend."""
-    shared = Tenants(open_store(location), embedder=embedder)
-    yield shared
-    shared.close()
-
-
-@pytest.fixture
-def memory(tenants: Tenants) -> Memory:
-    return tenants.memory(DEFAULT_TENANT)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,14 +24,12 @@ from eidetica import Client, MaintainReport, Memory, NotFoundError, UsageError
 from eidetica.aio import AsyncClient, AsyncMemory
 from eidetica.cli import app
 from eidetica.embedders.wordllama import WordLlamaEmbedder
-from eidetica.model import DEFAULT_TENANT
 from eidetica.server.rest import create_app
 from eidetica.server.tenants import Tenants
 from eidetica.storage import open_store
 
-from .postgres_server import BACKENDS, store_location
-from .server.conftest import run_server
-from .server.test_mcp import call, fail, http_session, serve
+from ..server.conftest import run_server
+from ..server.test_mcp import call, fail, http_session, serve
 
 USER = "sam"
 OLD = "2021-03-01T10:00:00Z"
@@ -52,24 +49,6 @@ class Seeded:
     @property
     def turn(self) -> str:
         return self.old[0]
-
-
-@pytest.fixture(params=BACKENDS)
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return store_location(request, tmp_path / "archive.db")
-
-
-@pytest.fixture
-def tenants(location: str, embedder: WordLlamaEmbedder) -> Iterator[Tenants]:
-    """The default tenant (no API keys) over a fresh store of each backend."""
-    shared = Tenants(open_store(location), embedder=embedder)
-    yield shared
-    shared.close()
-
-
-@pytest.fixture
-def memory(tenants: Tenants) -> Memory:
-    return tenants.memory(DEFAULT_TENANT)
 
 
 def say(memory: Memory, text: str, at: str | None = None) -> tuple[str, ...]:
