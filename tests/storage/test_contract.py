@@ -336,6 +336,15 @@ def test_newest_with_words_reads_a_bounded_number_of_a_words_newest_units(store:
     assert store.newest_with_words(facts, ["zqword"], per_word=1) == [recent.id]
 
 
+def test_word_counts_say_how_many_of_the_users_units_hold_each_word(store: Store) -> None:
+    put(store, unit("zqalpha zqbeta"), unit("zqalpha again"), unit("zqalpha zqbeta", user="u2"))
+    counts = store.word_counts(UnitFilter(Scope(user_id="u1")), ["zqalpha", "zqbetas", "zqnever"])
+    assert counts.units == 2
+    # Words count as the index stems them ("zqbetas" is "zqbeta"); another user's are not counted.
+    assert counts.holding == {"zqalpha": 2, "zqbetas": 1, "zqnever": 0}
+    assert store.word_counts(UnitFilter(Scope(user_id="u3")), ["zqalpha"]).holding == {"zqalpha": 0}
+
+
 def test_flagged_keeps_the_units_whose_metadata_holds_the_key(store: Store) -> None:
     held = unit("held", metadata={"quarantine": {"reasons": ["x"]}})
     held_null = unit("held with no value", metadata={"quarantine": None})

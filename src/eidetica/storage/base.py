@@ -51,6 +51,14 @@ class UnitFilter:
 
 
 @dataclass(frozen=True)
+class WordCounts:
+    """How rare words are in one user's memory: how many indexed units hold each."""
+
+    units: int
+    holding: dict[str, int]
+
+
+@dataclass(frozen=True)
 class Recall:
     """How many times a unit was recalled since the last count was written, and when last."""
 
@@ -253,6 +261,11 @@ class Store(Protocol):
 
     def search_vector(self, where: UnitFilter, vector: Vectors, limit: int) -> list[tuple[str, float]]:
         """Rank units by cosine similarity to ``vector``."""
+        ...
+
+    def word_counts(self, where: UnitFilter, words: Sequence[str]) -> WordCounts:
+        """How many of the indexed units of ``where``'s user hold each of ``words`` in their own
+        words, and how many there are (archived ones too, as BM25's statistics count them)."""
         ...
 
     def newest_with_words(self, where: UnitFilter, words: Sequence[str], per_word: int) -> list[str]:

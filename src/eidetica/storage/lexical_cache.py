@@ -32,6 +32,8 @@ from . import owner_changes
 
 K1 = 1.2
 B = 0.75
+#: Postings fewer than 1/``SPARSE_BELOW`` of the user's units are summed sparsely.
+SPARSE_BELOW = 8
 
 
 @dataclass
@@ -57,10 +59,13 @@ class _UserIndex:
     rids: np.ndarray
     lengths: np.ndarray
     words: OrderedDict[str, _Postings] = field(default_factory=OrderedDict)
+    #: The bytes ``words`` holds, kept as words come and go: a long history's cache holds
+    #: thousands, too many to sum on every read.
+    words_nbytes: int = 0
 
     @property
     def nbytes(self) -> int:
-        return int(self.rids.nbytes + self.lengths.nbytes + sum(p.nbytes for p in self.words.values()))
+        return int(self.rids.nbytes + self.lengths.nbytes + self.words_nbytes)
 
 
 class LexicalCache:
@@ -91,7 +96,10 @@ class LexicalCache:
         if not n:
             return _empty()
         avgdl = float(user.lengths.sum()) / n
-        total = np.zeros(n, dtype=np.float64)
+        # Every word's gains are summed in one pass at the end: a pass over all of the user's
+        # units per word would cost a long history more than the words' own postings do.
+        matched: list[np.ndarray] = []
+        gains: list[np.ndarray] = []
         spelled = dict(reversed(words))  # token -> the first word that has it
         for token, asked in Counter(token for token, _ in words).items():
             postings = self._postings(conn, user, token, spelled[token])
@@ -104,10 +112,32 @@ class LexicalCache:
             idf = idf if idf > 0 else 1e-6
             positions, f = postings.positions[matching], f[matching]
             gain = idf * f * (K1 + 1) / (f + K1 * (1 - B + B * user.lengths[positions] / avgdl))
-            total += asked * np.bincount(positions, weights=gain, minlength=n)
-        found = np.flatnonzero(total)
+            matched.append(positions)
+            gains.append(asked * gain)
         self._evict()
+        if not matched:
+            return _empty()
+        positions, weights = np.concatenate(matched), np.concatenate(gains)
+        if len(positions) * SPARSE_BELOW < n:
+            # A few rare words: summing over their postings beats a pass over every unit.
+            found, summed = np.unique(positions, return_inverse=True)
+            return user.rids[found], np.bincount(summed, weights=weights)
+        total = np.bincount(positions, weights=weights, minlength=n)
+        found = np.flatnonzero(total)
         return user.rids[found], total[found]
+
+    def counts(
+        self, conn: sqlite3.Connection, tenant: str, user_id: str, tokens: Sequence[tuple[str, str]]
+    ) -> tuple[int, dict[str, int]]:
+        """How many units the user has indexed, and how many hold each token in their own words
+        (its postings, which a search for it reads anyway, are kept); ``tokens`` as in ``scores``."""
+        user = self._user(conn, tenant, user_id)
+        counted = {
+            token: int(np.count_nonzero(self._postings(conn, user, token, word).in_body))
+            for token, word in dict(reversed(tokens)).items()
+        }
+        self._evict()
+        return len(user.rids), counted
 
     def drop(self, tenant: str, user_id: str) -> None:
         """Forget one user's postings (after their rows were erased)."""
@@ -134,6 +164,8 @@ class LexicalCache:
     def _postings(self, conn: sqlite3.Connection, user: _UserIndex, token: str, word: str) -> _Postings:
         last = int(user.rids[-1]) if len(user.rids) else -1
         postings = user.words.pop(token, None)
+        if postings is not None:
+            user.words_nbytes -= postings.nbytes
         if postings is None:
             postings = _read_postings(conn, user, word, after=-1, covered=last)
             self._read_since_evicting = True
@@ -146,6 +178,7 @@ class LexicalCache:
                 last,
             )
         user.words[token] = postings
+        user.words_nbytes += postings.nbytes
         return postings
 
     def _evict(self) -> None:
@@ -161,6 +194,7 @@ class LexicalCache:
             (user,) = self._users.values()
             while total > self.max_bytes and len(user.words) > 1:
                 _, dropped = user.words.popitem(last=False)
+                user.words_nbytes -= dropped.nbytes
                 total -= dropped.nbytes
 
 

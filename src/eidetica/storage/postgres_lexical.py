@@ -33,7 +33,7 @@ from typing import Any
 
 import psycopg
 
-from ..model import MemoryUnit
+from ..model import MemoryUnit, Scope
 from .base import UnitFilter
 from .postgres_sql import filter_sql
 
@@ -63,6 +63,18 @@ WHERE h.f > 0
 GROUP BY h.unit_id
 ORDER BY score DESC, h.unit_id
 LIMIT %(limit)s
+"""
+
+#: How many of the user's units hold each term in their own words, and how many units are indexed
+#: (as BM25's corpus counts them).
+_TERM_COUNTS = """
+SELECT term, count(*) FROM eidetica.postings
+WHERE term = ANY(%(terms)s) AND tenant = %(tenant)s AND user_id = %(user_id)s AND body_tf > 0
+GROUP BY term
+"""
+_INDEXED_UNITS = """
+SELECT count(*) FROM eidetica.units
+WHERE tenant = %(tenant)s AND user_id = %(user_id)s AND status <> 'deleted'
 """
 
 #: Units ranked per query before ``where``'s narrower filters; when too few pass, all are ranked.
@@ -101,6 +113,16 @@ def bm25(
         scores = dict(conn.execute(_BM25, {**params, "limit": None}).fetchall())
         ranked = _passing(conn, where, scores, limit)
     return ranked
+
+
+def term_counts(
+    conn: psycopg.Connection[Any], scope: Scope, terms: Sequence[str]
+) -> tuple[int, dict[str, int]]:
+    """How many units the user has indexed, and how many hold each of ``terms`` in their own words."""
+    params = {"terms": list(terms), "tenant": scope.tenant, "user_id": scope.user_id}
+    counts = {term: int(n) for term, n in conn.execute(_TERM_COUNTS, params).fetchall()}
+    row = conn.execute(_INDEXED_UNITS, params).fetchone()
+    return int(row[0]) if row else 0, counts
 
 
 def _passing(

@@ -39,6 +39,7 @@ from .base import (
     ReembedState,
     Revision,
     UnitFilter,
+    WordCounts,
     collect_mentions,
     embedder_mismatch,
     lineage_pattern,
@@ -384,6 +385,27 @@ class SQLiteStore:
                 return best_of(self._conn, rids, scores, limit, self._narrower(where))
             except sqlite3.Error as exc:
                 raise StoreError(f"read from {self.path} failed: {exc}") from exc
+
+    def word_counts(self, where: UnitFilter, words: Sequence[str]) -> WordCounts:
+        """How many of the user's indexed units hold each word in their own words."""
+        parts = {word: owned_words(where.scope, word).split() for word in words}
+        owned = list(dict.fromkeys(part for split in parts.values() for part in split))
+        tokens = dict(zip(owned, index_terms(owned), strict=True))
+        with self._lock:
+            try:
+                units, counts = self._postings.counts(
+                    self._conn,
+                    where.scope.tenant,
+                    where.scope.user_id,
+                    [(token, part) for part in owned for token in tokens[part]],
+                )
+            except sqlite3.Error as exc:
+                raise StoreError(f"read from {self.path} failed: {exc}") from exc
+        holding = {
+            word: max((counts[t] for part in split for t in tokens[part]), default=0)
+            for word, split in parts.items()
+        }
+        return WordCounts(units, holding)
 
     def newest_with_words(self, where: UnitFilter, words: Sequence[str], per_word: int) -> list[str]:
         """For each word, the newest ``per_word`` units holding it that ``where`` selects: FTS5 walks
