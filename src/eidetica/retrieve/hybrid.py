@@ -10,7 +10,10 @@ Channels, each counted as a reciprocal-rank contribution ``weight / (RRF_K + ran
 - **speaker**: units said by a speaker the question names rank as if first in a channel;
 - **time**: units inside a period the question names ("in May 2023") likewise;
 - **session**: every candidate gets a prior proportional to its session's score (its two best
-  candidates), since the evidence for one question sits in the few sessions where the topic came up.
+  candidates), since the evidence for one question sits in the few sessions where the topic came up;
+- **graph**: for a long ranking (a large context), units linked to the best lexical and dense hits
+  by the rare words they share inherit part of their score (``retrieve.spread``), so evidence
+  that shares no word with the question is reached through evidence that does.
 
 Reciprocal-rank fusion needs no score calibration between channels (BM25 is unbounded, cosine is
 not); the weights stay near 1 on purpose, since constants tuned on one dataset do not carry over.
@@ -30,8 +33,17 @@ from ..metadata import matches
 from ..model import Hit, MemoryUnit
 from ..storage.base import Store, UnitFilter
 from .confidence import confident, question_stems
-from .query import TimeWindow, first_person, named_speakers, query_terms, time_window, without_names
+from .query import (
+    TimeWindow,
+    first_person,
+    lexical_terms,
+    named_speakers,
+    query_terms,
+    time_window,
+    without_names,
+)
 from .recency import newer_first
+from .spread import MIN_RANKED, SEEDS, linked
 
 log = logging.getLogger("eidetica")
 
@@ -51,6 +63,8 @@ class FusionWeights:
     time: float = 0.5
     speaker: float = 1.0
     session: float = 1.0
+    #: Share of a seed's score a unit linked to it inherits at most (``retrieve.spread``).
+    graph: float = 0.5
     #: BM25 weight of the preceding turn's words relative to the unit's own.
     context: float = 0.8
 
@@ -87,7 +101,8 @@ def hybrid_search(
     """Return the ``k`` best units for ``query`` within ``where``, each with a score breakdown."""
     depth = max(candidates, k)
     tenant, user_id = where.scope.tenant, where.scope.user_id
-    named = named_speakers(query, store.speakers(where)) if weights.speaker else set()
+    speakers = store.speakers(where) if weights.speaker or weights.graph else []
+    named = named_speakers(query, speakers) if weights.speaker else set()
     if weights.speaker and not named and first_person(query):
         # "Where do I live?" asks about the user: whoever speaks in the user's role.
         named = set(store.speakers(dataclasses.replace(where, roles=("user",))))
@@ -99,6 +114,8 @@ def hybrid_search(
     if weights.dense:
         for rank, (unit_id, score) in enumerate(_dense(store, embedder, where, query, named, depth)):
             fusion.add("dense", unit_id, weights.dense / (RRF_K + rank + 1), score)
+    if weights.graph and k >= MIN_RANKED:
+        _spread(store, where, query, speakers, fusion, weights.graph)
 
     window = time_window(query) if weights.time else None
     if window is None and not named and not weights.session:
@@ -140,6 +157,25 @@ class _Fusion:
 
     def best(self, k: int | None = None) -> list[str]:
         return sorted(self.scores, key=self.scores.__getitem__, reverse=True)[:k]
+
+
+def _spread(
+    store: Store, where: UnitFilter, query: str, speakers: list[str], fusion: _Fusion, strength: float
+) -> None:
+    """Raise the units linked to the best direct hits to what they inherit from them; the raw
+    score kept is the share of the best hit's score inherited."""
+    seeds = {uid: fusion.scores[uid] for uid in fusion.best(SEEDS)}
+    if not seeds:
+        return
+    units = store.get_many(list(seeds), tenant=where.scope.tenant, user_id=where.scope.user_id)
+    # The question's words are the direct channels' to follow; every turn of a speaker holds
+    # the speaker's name.
+    unfollowed = {*lexical_terms(query), *(w.lower() for name in speakers for w in name.split())}
+    best = max(seeds.values())
+    for unit_id, share in linked(store, where, seeds, units, unfollowed, strength).items():
+        raised = share - fusion.scores.get(unit_id, 0.0)
+        if raised > 0:
+            fusion.add("graph", unit_id, raised, round(share / best, 4))
 
 
 def _boost(
