@@ -64,7 +64,7 @@ from .json_columns import dump_json, load_json
 from .postgres_lexical import Postings, bm25, term_counts
 from .postgres_schema import APP_ROLE, TENANT_SETTING, migrate
 from .postgres_sql import VectorDumper, as_is, filter_sql, utc
-from .terms import index_terms, owned_words
+from .terms import index_terms, owned_words, word_counts_from, word_tokens
 from .unit_rows import UNIT_COLUMNS, revision_row, revision_update, unit_from_row, unit_row
 
 Conn = psycopg.Connection[Any]
@@ -438,17 +438,10 @@ class PostgresStore:
 
     def word_counts(self, where: UnitFilter, words: Sequence[str]) -> WordCounts:
         """How many of the user's indexed units hold each word in their own words."""
-        parts = {word: owned_words(where.scope, word).split() for word in words}
-        owned = list(dict.fromkeys(part for split in parts.values() for part in split))
-        tokens = dict(zip(owned, index_terms(owned), strict=True))
-        terms = list({t for found in tokens.values() for t in found})
+        tokens = word_tokens(where.scope, words)
         with self.transaction(where.scope.tenant) as conn:
-            units, counts = term_counts(conn, where.scope, terms)
-        holding = {
-            word: max((int(counts.get(t, 0)) for part in split for t in tokens[part]), default=0)
-            for word, split in parts.items()
-        }
-        return WordCounts(int(units), holding)
+            units, counts = term_counts(conn, where.scope, {t for found in tokens.values() for t, _ in found})
+        return WordCounts(units, word_counts_from(tokens, counts))
 
     def newest_with_words(self, where: UnitFilter, words: Sequence[str], per_word: int) -> list[str]:
         """For each word, the newest ``per_word`` units holding it that ``where`` selects, among its

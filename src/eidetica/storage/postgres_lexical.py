@@ -28,7 +28,7 @@ each candidate's arrays were scanned for each query token.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import psycopg
@@ -116,7 +116,7 @@ def bm25(
 
 
 def term_counts(
-    conn: psycopg.Connection[Any], scope: Scope, terms: Sequence[str]
+    conn: psycopg.Connection[Any], scope: Scope, terms: Collection[str]
 ) -> tuple[int, dict[str, int]]:
     """How many units the user has indexed, and how many hold each of ``terms`` in their own words."""
     params = {"terms": list(terms), "tenant": scope.tenant, "user_id": scope.user_id}

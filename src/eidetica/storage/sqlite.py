@@ -50,7 +50,7 @@ from .json_columns import dump_json
 from .lexical_cache import LexicalCache
 from .metadata_sql import sqlite_clauses, sqlite_holds
 from .sqlite_schema import migrate
-from .terms import index_terms, owned_words
+from .terms import index_terms, owned_words, word_counts_from, word_tokens
 from .unit_rows import UNIT_COLUMNS, revision_row, revision_update, unit_from_row, unit_row
 from .vector_cache import VectorCache
 
@@ -388,24 +388,18 @@ class SQLiteStore:
 
     def word_counts(self, where: UnitFilter, words: Sequence[str]) -> WordCounts:
         """How many of the user's indexed units hold each word in their own words."""
-        parts = {word: owned_words(where.scope, word).split() for word in words}
-        owned = list(dict.fromkeys(part for split in parts.values() for part in split))
-        tokens = dict(zip(owned, index_terms(owned), strict=True))
+        tokens = word_tokens(where.scope, words)
         with self._lock:
             try:
                 units, counts = self._postings.counts(
                     self._conn,
                     where.scope.tenant,
                     where.scope.user_id,
-                    [(token, part) for part in owned for token in tokens[part]],
+                    [pair for found in tokens.values() for pair in found],
                 )
             except sqlite3.Error as exc:
                 raise StoreError(f"read from {self.path} failed: {exc}") from exc
-        holding = {
-            word: max((counts[t] for part in split for t in tokens[part]), default=0)
-            for word, split in parts.items()
-        }
-        return WordCounts(units, holding)
+        return WordCounts(units, word_counts_from(tokens, counts))
 
     def newest_with_words(self, where: UnitFilter, words: Sequence[str], per_word: int) -> list[str]:
         """For each word, the newest ``per_word`` units holding it that ``where`` selects: FTS5 walks

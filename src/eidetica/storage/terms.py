@@ -14,7 +14,7 @@ import hashlib
 import re
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 from ..model import Scope
@@ -46,6 +46,27 @@ def owned_words(scope: Scope, text: str) -> str:
         return ""
     prefix = _owner_prefix(scope.tenant, scope.user_id)
     return prefix + (" " + prefix).join(words)
+
+
+def word_tokens(scope: Scope, words: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """Each word's index tokens in the scope owner's units, each with the owned word it is read
+    by (a word the tokenizer splits, "e-mail", has a token for each part)."""
+    parts = {word: owned_words(scope, word).split() for word in words}
+    owned = list(dict.fromkeys(part for split in parts.values() for part in split))
+    tokens = dict(zip(owned, index_terms(owned), strict=True))
+    return {
+        word: [(token, part) for part in split for token in tokens[part]] for word, split in parts.items()
+    }
+
+
+def word_counts_from(
+    tokens: Mapping[str, Sequence[tuple[str, str]]], counts: Mapping[str, int]
+) -> dict[str, int]:
+    """Each word's count from its tokens' (``word_tokens``): a word of several parts counts as
+    its commonest part, a word with no token as none."""
+    return {
+        word: max((counts.get(token, 0) for token, _ in found), default=0) for word, found in tokens.items()
+    }
 
 
 @lru_cache(maxsize=4096)
