@@ -268,3 +268,28 @@ def test_postings_evicted_for_room_are_read_again(tmp_path: Path) -> None:
                     u.id
                 ]
     store.close()
+
+
+def test_the_postings_cache_keeps_its_size_as_words_come_and_go(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "size.db")
+    store.check_embedder("test/8", DIM)
+    where = UnitFilter(Scope(user_id="u1"))
+
+    def cached() -> tuple[int, int]:
+        user = store._postings._users[("default", "u1")]
+        return user.words_nbytes, sum(p.nbytes for p in user.words.values())
+
+    first = [unit(f"harbour ferry note {i}") for i in range(5)]
+    store.add([NewUnit(u, vec(i), u.text) for i, u in enumerate(first)])
+    store.search_lexical(where, ["harbour", "ferry"], 3)
+    later = unit("harbour lighthouse")
+    store.add([NewUnit(later, vec(9), later.text)])
+    store.search_lexical(where, ["harbour", "lighthouse"], 3)  # "harbour" catches up, one word is new
+    kept, held = cached()
+    assert kept == held > 0
+    store._postings.max_bytes = store._postings._users[("default", "u1")].nbytes  # full: the next read evicts
+    store.search_lexical(where, ["note"], 3)
+    kept, held = cached()
+    assert kept == held
+    assert len(store._postings._users[("default", "u1")].words) < 4
+    store.close()

@@ -164,19 +164,19 @@ class LexicalCache:
     def _postings(self, conn: sqlite3.Connection, user: _UserIndex, token: str, word: str) -> _Postings:
         last = int(user.rids[-1]) if len(user.rids) else -1
         postings = user.words.pop(token, None)
-        if postings is not None:
-            user.words_nbytes -= postings.nbytes
         if postings is None:
             postings = _read_postings(conn, user, word, after=-1, covered=last)
             self._read_since_evicting = True
-        elif postings.covered < last:
-            newer = _read_postings(conn, user, word, after=postings.covered, covered=last)
-            postings = _Postings(
-                np.concatenate([postings.positions, newer.positions]),
-                np.concatenate([postings.in_body, newer.in_body]),
-                np.concatenate([postings.in_context, newer.in_context]),
-                last,
-            )
+        else:
+            user.words_nbytes -= postings.nbytes
+            if postings.covered < last:
+                newer = _read_postings(conn, user, word, after=postings.covered, covered=last)
+                postings = _Postings(
+                    np.concatenate([postings.positions, newer.positions]),
+                    np.concatenate([postings.in_body, newer.in_body]),
+                    np.concatenate([postings.in_context, newer.in_context]),
+                    last,
+                )
         user.words[token] = postings
         user.words_nbytes += postings.nbytes
         return postings
