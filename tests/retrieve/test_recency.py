@@ -4,6 +4,8 @@ alone."""
 
 from __future__ import annotations
 
+import pytest
+
 from eidetica import Hit, Memory
 
 
@@ -33,19 +35,38 @@ def test_the_newer_rival_ranks_first_for_a_present_question(memory: Memory) -> N
     assert not any("newer" in h.scores for h in past)
 
 
-def test_two_statements_naming_what_the_question_asks_in_other_words_are_rivals(memory: Memory) -> None:
-    # No word in common, but both are about where Kasia lives ("flat", "lease", "apartment").
-    hits = _said_then_asked(
-        memory,
-        "Kasia",
-        "My flat in Krakow is tiny but five minutes from the Planty.",
-        "Signed the lease on an apartment in Gdansk last week.",
-        "Where does Kasia live?",
-    )
+@pytest.mark.parametrize(
+    ("name", "old", "new", "question", "older", "newer"),
+    [
+        # No word in common, but both are about where Kasia lives ("flat", "lease", "apartment").
+        (
+            "Kasia",
+            "My flat in Krakow is tiny but five minutes from the Planty.",
+            "Signed the lease on an apartment in Gdansk last week.",
+            "Where does Kasia live?",
+            "Krakow",
+            "Gdansk",
+        ),
+        # A car is named by its make.
+        (
+            "Lars",
+            "My Volvo V70 is making a grinding noise when I brake.",
+            "Picked up the Tesla from the dealer in Gothenburg.",
+            "What car does Lars drive?",
+            "Volvo",
+            "Tesla",
+        ),
+    ],
+    ids=["in other words", "by a car's make"],
+)
+def test_two_statements_naming_what_the_question_asks_in_lexicon_words_are_rivals(
+    memory: Memory, name: str, old: str, new: str, question: str, older: str, newer: str
+) -> None:
+    hits = _said_then_asked(memory, name, old, new, question)
     texts = [h.text for h in hits]
-    assert _first(texts, "Gdansk") < _first(texts, "Krakow"), texts
-    # The statement derived from the newer turn was lifted above the older statement's.
-    assert any("newer" in h.scores for h in hits if "Gdansk" in h.text)
+    assert _first(texts, newer) < _first(texts, older), texts
+    # A statement derived from the newer turn was lifted above the older statement's.
+    assert any("newer" in h.scores for h in hits if newer in h.text)
 
 
 def test_two_facts_or_events_naming_a_word_of_the_question_are_rivals(memory: Memory) -> None:
@@ -61,16 +82,3 @@ def test_two_facts_or_events_naming_a_word_of_the_question_are_rivals(memory: Me
     assert [h.unit.kind for h in lifted] == ["event"] and "Hill's" in lifted[0].text
     texts = [h.text for h in hits]
     assert texts.index(lifted[0].text) < _first(texts, "Acana"), texts
-
-
-def test_a_car_is_named_by_its_make(memory: Memory) -> None:
-    hits = _said_then_asked(
-        memory,
-        "Lars",
-        "My Volvo V70 is making a grinding noise when I brake.",
-        "Picked up the Tesla from the dealer in Gothenburg.",
-        "What car does Lars drive?",
-    )
-    texts = [h.text for h in hits]
-    assert _first(texts, "Tesla") < _first(texts, "Volvo"), texts
-    assert any("newer" in h.scores for h in hits if "Tesla" in h.text)
