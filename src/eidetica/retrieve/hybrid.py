@@ -101,7 +101,8 @@ def hybrid_search(
     """Return the ``k`` best units for ``query`` within ``where``, each with a score breakdown."""
     depth = max(candidates, k)
     tenant, user_id = where.scope.tenant, where.scope.user_id
-    speakers = store.speakers(where) if weights.speaker or weights.graph else []
+    spreads = weights.graph > 0 and k >= MIN_RANKED  # the graph channel runs for long rankings
+    speakers = store.speakers(where) if weights.speaker or spreads else []
     named = named_speakers(query, speakers) if weights.speaker else set()
     if weights.speaker and not named and first_person(query):
         # "Where do I live?" asks about the user: whoever speaks in the user's role.
@@ -114,7 +115,7 @@ def hybrid_search(
     if weights.dense:
         for rank, (unit_id, score) in enumerate(_dense(store, embedder, where, query, named, depth)):
             fusion.add("dense", unit_id, weights.dense / (RRF_K + rank + 1), score)
-    if weights.graph and k >= MIN_RANKED:
+    if spreads:
         _spread(store, where, query, speakers, fusion, weights.graph)
 
     window = time_window(query) if weights.time else None
