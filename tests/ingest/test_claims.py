@@ -155,6 +155,12 @@ def test_states_teams_roles_and_amounts_are_single_valued(old: str, new: str) ->
             "CEO of Calloway Mutual: Tariq Nasser (appointed 2022).",
         ),
         ("CEO of Calloway Mutual: Tariq Nasser.", "Calloway Mutual names Ngozi Adeyemi as chief executive."),
+        # A sentence under a short label is a statement, not a record's one field.
+        (
+            "Company fact: Kestrel Labs is headquartered in Berlin.",
+            "Kestrel Labs is headquartered in Munich.",
+        ),
+        ("Note: The CEO of Acme is Ann.", "Correction: the CEO of Acme is Bo."),
     ],
 )
 def test_passives_roles_and_prices_replace_the_old_value(old: str, new: str) -> None:

@@ -339,7 +339,8 @@ def analyse(text: str, speaker: str | None = None) -> Statement:
     ``speaker`` (a name, or "the user") is whom a statement without a subject of its own is
     about ("Sold the scooter and bought a used Fiat.").
     """
-    sentence = _plain(text)
+    said = _plain(text)
+    sentence = _unlabelled(said)
     claims: list[Claim] = []
     retractions: list[Retraction] = []
     if fields := _record_fields(sentence):
@@ -370,8 +371,8 @@ def analyse(text: str, speaker: str | None = None) -> Statement:
     return Statement(
         claims=tuple(dict.fromkeys(claims)),
         retractions=tuple(dict.fromkeys(retractions)),
-        changes=_CHANGE_CUES.search(sentence) is not None,
-        adds=_ADD_CUES.search(sentence) is not None,
+        changes=_CHANGE_CUES.search(said) is not None,  # "Correction: ..." says it
+        adds=_ADD_CUES.search(said) is not None,
     )
 
 
@@ -388,6 +389,19 @@ _ROLE_RECORD = re.compile(
 _MORE_FIELDS = re.compile(r";\s*(?P<field>[A-Za-z][\w /-]{0,30}):\s+")
 #: Fields that say where a thing is, read as its location ("address: 220 Canal Road").
 _WHERE_FIELDS = frozenset("address location headquarters located based".split())
+
+
+def _unlabelled(sentence: str) -> str:
+    """A sentence under a short label ("Company fact: Kestrel Labs is headquartered in Berlin",
+    "Update: the CEO of Acme is Bo") without its label: a statement, not a record's one field."""
+    label, sep, value = sentence.partition(": ")
+    if not sep or ";" in value or len(label.split()) > 3 or len(value.split()) < 4:
+        return sentence
+    found = _subject_and_rest(value)
+    return value if found is not None and _VERB_FIRST.match(found[1]) else sentence
+
+
+_VERB_FIRST = re.compile(r"(?:is|are|was|were|has|have|had|will|\w+ed|\w+s)\b")
 
 
 def _record_fields(sentence: str) -> list[Claim]:
