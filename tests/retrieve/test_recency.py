@@ -4,9 +4,13 @@ alone."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from eidetica import Hit, Memory
+from eidetica.model import MemoryUnit, Scope
+from eidetica.retrieve.recency import newer_first, rivals
 
 
 def _said_then_asked(memory: Memory, name: str, old: str, new: str, question: str) -> list[Hit]:
@@ -82,3 +86,22 @@ def test_two_facts_or_events_naming_a_word_of_the_question_are_rivals(memory: Me
     assert [h.unit.kind for h in lifted] == ["event"] and "Hill's" in lifted[0].text
     texts = [h.text for h in hits]
     assert texts.index(lifted[0].text) < _first(texts, "Acana"), texts
+
+
+def _statement(uid: str, text: str, year: int) -> MemoryUnit:
+    said = datetime(year, 3, 1, tzinfo=UTC)
+    return MemoryUnit(uid, "fact", text, Scope(user_id="nils"), said, speaker="Nils", valid_from=said)
+
+
+def test_a_chain_of_three_values_ranks_newest_first_even_where_one_link_is_unsaid() -> None:
+    # The second names the manager in other words, the third shares the first's plan; the second
+    # and third share nothing, but each is a rival of the first, so of each other too.
+    first = _statement("a", "Marta, Nils's manager, wants the plan on Mondays.", 2021)
+    second = _statement("b", "Nils reports to Jonas after the reorg.", 2022)
+    third = _statement("c", "Priya wants the plan on Fridays.", 2023)
+    fused = {"a": 0.05, "b": 0.03, "c": 0.02}
+    stems = frozenset({"manag", "plan"})
+    pairs = rivals("Who is Nils's manager and what plan?", [first, second, third], fused, stems, None)
+    assert {(old.id, new.id) for old, new in pairs} == {("a", "b"), ("a", "c"), ("b", "c")}
+    lifted = {uid: score + newer_first(pairs, fused).get(uid, 0.0) for uid, score in fused.items()}
+    assert sorted(lifted, key=lifted.__getitem__, reverse=True) == ["c", "b", "a"]

@@ -42,7 +42,7 @@ from .query import (
     time_window,
     without_names,
 )
-from .recency import newer_first
+from .recency import newer_first, rivals
 from .spread import MIN_RANKED, SEEDS, linked
 
 log = logging.getLogger("eidetica")
@@ -220,7 +220,8 @@ def _current_first(
             replaced[successor] = unit_id
     for unit_id in closed:
         scores[unit_id] *= SUPERSEDED_WEIGHT
-    for unit_id, lift in newer_first(query, units.values(), scores, stems, where.as_of).items():
+    pairs = rivals(query, units.values(), scores, stems, where.as_of)
+    for unit_id, lift in newer_first(pairs, scores).items():
         fusion.add("newer", unit_id, lift, 1.0)
     return replaced
 

@@ -35,27 +35,29 @@ _ABOUT_THE_PAST = re.compile(
 )
 
 
-def newer_first(
+def rivals(
     query: str,
     candidates: Iterable[MemoryUnit],
     fused: dict[str, float],
     question_stems: frozenset[str],
     as_of: datetime | None,
-) -> dict[str, float]:
-    """How much to add to each newer rival's score so it ranks just above the older one."""
+) -> list[tuple[MemoryUnit, MemoryUnit]]:
+    """The pairs (older, newer) of rival statements among the best candidates still holding, for
+    a question about now (none for a question about the past)."""
     if _ABOUT_THE_PAST.search(query):
-        return {}
+        return []
     ranked = sorted(
         (u for u in candidates if u.id in fused and (u.valid_to is None or (as_of and u.valid_to > as_of))),
         key=lambda u: fused[u.id],
         reverse=True,
     )[:RIVALS_CONSIDERED]
-    words = {u.id: _content(u) for u in ranked}
-    asked = _attributes(question_stems)
-    attributes = {u.id: _attributes(words[u.id]) & asked for u in ranked} if asked else {}
-    lifts: dict[str, float] = {}
+    words = {u.id: content_stems(u) for u in ranked}
+    asked = attributes_named(question_stems)
+    attributes = {u.id: attributes_named(words[u.id]) & asked for u in ranked} if asked else {}
+    pairs: list[tuple[MemoryUnit, MemoryUnit]] = []
     for a, b in itertools.combinations(ranked, 2):  # a ranks above b
-        if _said(b) <= _said(a) or a.speaker != b.speaker or _related(a, b):
+        older, newer = (a, b) if said(a) < said(b) else (b, a)
+        if said(older) == said(newer) or a.speaker != b.speaker or _related(a, b):
             continue
         shared = words[a.id] & words[b.id]
         if (
@@ -67,12 +69,47 @@ def newer_first(
             or (asked and attributes[a.id] & attributes[b.id])
             or (shared & question_stems and _statements(a, b))
         ):
-            target = fused[a.id] + 1e-6
-            lifts[b.id] = max(lifts.get(b.id, 0.0), target - fused[b.id])
-    return lifts
+            pairs.append((older, newer))
+    return _closed(pairs)
 
 
-def _content(unit: MemoryUnit) -> set[str]:
+def _closed(pairs: list[tuple[MemoryUnit, MemoryUnit]]) -> list[tuple[MemoryUnit, MemoryUnit]]:
+    """Rivalry made transitive: two statements that are each a rival of a third are rivals of
+    each other ("report to Pieter now" and "Siobhan took over the team" both replace "My manager
+    Olga"), so a chain of three values ranks newest first."""
+    group: dict[str, str] = {}
+
+    def root(uid: str) -> str:
+        while group.get(uid, uid) != uid:
+            uid = group[uid]
+        return uid
+
+    units: dict[str, MemoryUnit] = {}
+    for older, newer in pairs:
+        units[older.id], units[newer.id] = older, newer
+        group[root(older.id)] = root(newer.id)
+    members: dict[str, list[MemoryUnit]] = {}
+    for uid, unit in units.items():
+        members.setdefault(root(uid), []).append(unit)
+    closed: list[tuple[MemoryUnit, MemoryUnit]] = []
+    for rivals_ in members.values():
+        in_time = sorted(rivals_, key=said)
+        closed += [(a, b) for a, b in itertools.combinations(in_time, 2) if said(a) < said(b)]
+    return closed
+
+
+def newer_first(pairs: Iterable[tuple[MemoryUnit, MemoryUnit]], fused: dict[str, float]) -> dict[str, float]:
+    """How much to add to each newer rival's score so it ranks just above every older one, the
+    newest of a chain first."""
+    scores = dict(fused)
+    for older, newer in sorted(pairs, key=lambda pair: (said(pair[1]), said(pair[0]))):
+        if scores[older.id] >= scores[newer.id]:
+            scores[newer.id] = scores[older.id] + 1e-6
+    return {uid: scores[uid] - fused[uid] for uid in scores if scores[uid] > fused[uid]}
+
+
+def content_stems(unit: MemoryUnit) -> set[str]:
+    """The stems of a unit's words, its speaker's name left out."""
     names = {stem(part) for part in (unit.speaker or "").split()}
     return {stem(w) for w in lexical_terms(unit.text)} - names
 
@@ -84,11 +121,13 @@ def _statements(*units: MemoryUnit) -> bool:
     return all(unit.kind in ("fact", "event") for unit in units)
 
 
-def _attributes(stems: Iterable[str]) -> set[str]:
+def attributes_named(stems: Iterable[str]) -> set[str]:
+    """The attributes of the lexicon these word stems name ("live" names "home")."""
     return {a for s in stems if (a := attribute_of(s)) is not None}
 
 
-def _said(unit: MemoryUnit) -> datetime:
+def said(unit: MemoryUnit) -> datetime:
+    """When a statement was made: its validity start, else when it happened, else its storing."""
     return unit.valid_from or unit.occurred_at or unit.recorded_at
 
 
