@@ -33,7 +33,7 @@ EIDETICA = Path(sys.executable).parent / "eidetica"
 # A fixed width keeps rich's wrapping the same in every terminal; None removes a stray EIDETICA_DB.
 RUNNER = CliRunner(env={"COLUMNS": "100", "EIDETICA_DB": None})
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-HIT_FIELDS = {"unit", "score", "scores", "confident"}  # wire.to_wire(Hit)
+HIT_FIELDS = {"unit", "score", "scores", "confident", "overtaken_by"}  # wire.to_wire(Hit)
 
 ANA = [
     ("a:1", "2024-03-04T09:15:00", "Ana", "user", "I love hiking in the Alps."),

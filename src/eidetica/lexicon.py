@@ -50,7 +50,7 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
                 "fiance", "fiancee", "spouse", "engaged", "seeing"),
     "email": ("email", "e-mail", "mail", "inbox"),
     "address": ("address", "shipping", "deliver", "delivery", "deliveries", "postcode"),
-    "doctor": ("doctor", "gp", "dentist", "vet", "vets", "clinic", "practice", "surgery",
+    "doctor": ("doctor", "gp", "practitioner", "dentist", "vet", "vets", "clinic", "practice", "surgery",
                "physio", "therapist"),
     "shopping": ("shop", "shopping", "groceries", "grocery", "supermarket"),  # not "store": a story
     "phone": ("phone", "iphone", "android", "mobile", "smartphone", "pixel", "fairphone", "samsung",

@@ -103,6 +103,7 @@ from .model import (
 from .retrieve.base import Retriever
 from .retrieve.confidence import related
 from .retrieve.hybrid import HybridRetriever
+from .retrieve.overtaken import as_shown
 from .retrieve.pack import pack, text_key
 from .storage import Revision, Store, UnitFilter, open_store
 from .storage.base import embedder_mismatch
@@ -490,6 +491,8 @@ class Memory(MemoryAPI):
             user_id, agent_id, session_id, kinds, since, until, metadata, include_archived, as_of
         )
         hits = self.retriever.retrieve(self.store, self.embedder, query, where, k)
+        if where.as_of is not None:  # what a newer statement had probably replaced by then
+            hits = [h for h in hits if h.overtaken_by is None]
         self._recalls.note([h.unit for h in hits], datetime.now(UTC))
         return hits
 
@@ -528,10 +531,12 @@ class Memory(MemoryAPI):
         moment = where.as_of
         # Enough candidates to fill the budget with short lines, no more: each one is loaded.
         depth = min(max(budget_tokens // 10, 20), 200)
-        hits = [
-            Hit(for_reading(h.unit.held_at(moment), self.personal_data), h.score, h.scores, h.confident)
-            for h in self.retriever.retrieve(self.store, self.embedder, query, where, depth)
-        ]
+        hits = as_shown(
+            [
+                dataclasses.replace(h, unit=for_reading(h.unit.held_at(moment), self.personal_data))
+                for h in self.retriever.retrieve(self.store, self.embedder, query, where, depth)
+            ]
+        )
         # A small history goes whole unless nothing in it is related to the question at all: the
         # model reading it tells a kitten from pets better than coverage and cosine can.
         whole = self._whole_history(where, budget_tokens)

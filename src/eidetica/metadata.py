@@ -30,12 +30,16 @@ MENTIONS = "mentions"
 #: The last time a unit was said again (``ingest.reconcile``), an ISO time.
 MENTIONED = "last_mentioned"
 
+#: On a unit as a context shows it (never stored): the newer statement that probably replaced it
+#: (``retrieve.overtaken``).
+OVERTAKEN = "overtaken_by"
+
 #: The keys Eidetica writes itself (``ingest.reconcile``, ``lifecycle.lineage``, ``guard.quarantine``,
 #: ``lifecycle.decay``).
 SYSTEM_KEYS = frozenset(
     {
         "supersedes", "superseded_by", "deleted_with", "quarantine", "review",
-        MENTIONS, RECALLED, ARCHIVED, MENTIONED,
+        MENTIONS, RECALLED, ARCHIVED, MENTIONED, OVERTAKEN,
     }
 )  # fmt: skip
 

@@ -107,12 +107,16 @@ class Hit:
 
     ``confident`` says whether the unit matches the question well enough to be evidence at all
     (see ``retrieve.confidence``); a search always returns its best units, confident or not.
+    ``overtaken_by`` names a newer statement of the same speaker that answers the question with
+    another value, where the rules could not tell whether it replaced this one
+    (``retrieve.overtaken``): this one is probably past.
     """
 
     unit: MemoryUnit
     score: float
     scores: dict[str, float]
     confident: bool = True
+    overtaken_by: str | None = None
 
     @property
     def id(self) -> str:

@@ -33,6 +33,7 @@ from ..metadata import matches
 from ..model import Hit, MemoryUnit
 from ..storage.base import Store, UnitFilter
 from .confidence import confident, question_stems
+from .overtaken import overtaken
 from .query import (
     TimeWindow,
     first_person,
@@ -128,7 +129,7 @@ def hybrid_search(
     # Quarantined units wait for review, out of every ranking (``guard.quarantine``).
     units = {uid: unit for uid, unit in units.items() if not quarantined(unit)}
     stems = question_stems(query, named)
-    replaced = _current_first(store, where, query, units, fusion, stems)
+    replaced, overtaking = _current_first(store, where, query, units, fusion, stems)
     # Sorting the fused scores (not the loaded units) keeps ties in channel order: lexical first.
     ranked_ids = [uid for uid in fusion.best() if uid in units][:k]
 
@@ -141,7 +142,14 @@ def hybrid_search(
         )
 
     return [
-        Hit(units[uid], round(fusion.scores[uid], 6), fusion.breakdown[uid], sure(uid)) for uid in ranked_ids
+        Hit(
+            units[uid],
+            round(fusion.scores[uid], 6),
+            fusion.breakdown[uid],
+            sure(uid),
+            overtaking[uid].id if uid in overtaking else None,
+        )
+        for uid in ranked_ids
     ]
 
 
@@ -206,10 +214,10 @@ def _current_first(
     units: dict[str, MemoryUnit],
     fusion: _Fusion,
     stems: frozenset[str],
-) -> dict[str, str]:
+) -> tuple[dict[str, str], dict[str, MemoryUnit]]:
     """Rank what holds now (or at ``as_of``) first: what replaced a matching statement at least as
     high as it, what no longer holds at half its score, the newer of two rivals above the older.
-    Returns each lifted successor's replaced unit."""
+    Returns each lifted successor's replaced unit, and each overtaken rival's successor."""
     closed = _superseded(units, where.as_of)
     replaced: dict[str, str] = {}
     scores = fusion.scores
@@ -223,7 +231,7 @@ def _current_first(
     pairs = rivals(query, units.values(), scores, stems, where.as_of)
     for unit_id, lift in newer_first(pairs, scores).items():
         fusion.add("newer", unit_id, lift, 1.0)
-    return replaced
+    return replaced, overtaken(query, pairs, stems, units)
 
 
 def _dense(

@@ -29,6 +29,7 @@ from datetime import date
 
 from ..dates import format_date
 from ..guard.trust import users_word
+from ..metadata import OVERTAKEN
 from ..model import LONG_TURN_WORDS, Context, Hit, MemoryUnit
 from ..tokens import TokenCounter
 
@@ -44,6 +45,9 @@ def said_on(unit: MemoryUnit) -> date | None:
 
 #: How a line that no longer holds begins; the date it stopped holding follows.
 PAST_MARKER = "(past, until"
+#: How a line begins that a newer statement probably replaced (``retrieve.overtaken``); the day
+#: the newer one was said follows.
+PROBABLY_PAST_MARKER = "(past?, said otherwise on"
 
 
 def line(unit: MemoryUnit) -> str:
@@ -55,6 +59,8 @@ def line(unit: MemoryUnit) -> str:
         text = f"{_speaker(unit)}: {text}"
     elif unit.role and not users_word(unit):
         text = f"(said by {_SAID_BY.get(unit.role.strip().lower(), 'a ' + unit.role)}) {text}"
+    if unit.valid_to is not None and unit.metadata.get(OVERTAKEN):
+        return f"{PROBABLY_PAST_MARKER} {format_date(unit.valid_to)}) {text}"
     if unit.valid_to is not None:
         return f"{PAST_MARKER} {format_date(unit.valid_to)}) {text}"
     return text

@@ -270,7 +270,8 @@ class MemoryTools:
         """Get the evidence from memory for a question, packed into a token budget, ready to read.
 
         The text groups the best memories by date, without duplicates; "cited" lists the ids and
-        sources of the memories it contains; a line starting "(past, until ...)" no longer holds.
+        sources of the memories it contains; a line starting "(past, until ...)" no longer holds,
+        one starting "(past?, said otherwise on ...)" probably not: a later memory differs.
         "abstained" is true, with a reason, when nothing stored matches the question. Call it
         before answering anything that may depend on earlier conversations.
         """

@@ -1,0 +1,205 @@
+"""Which statements a question shows to be overtaken, where reconciliation could not tell.
+
+Reconciliation closes a statement only when it reads the change ("I moved from Lisbon to Oslo").
+Most changes are said in passing, in words no rule knows: "I am living in Lyon" and, a year later,
+"Now I am installed in Montreal for my new job". Both stay current in memory. A question that asks
+for one value ("Which city does Amélie live in?") tells what they are rivals about, so at read time
+the older of two rivals (``recency.rivals``) is taken as overtaken by the newer, unless:
+
+- the question asks for several values ("Which languages ...", "Where are ...'s offices?");
+- either is the assistant's (advice holds no value of the user's);
+- the newer says it adds rather than replaces ("also", "another", "a second", "added", "two jobs"
+  for a question about work);
+- the two differ in a word of the question that names no attribute, no name and nothing asked
+  ("How much is the Alto desk?" makes no rivals of the desk and the shelf);
+- the two are about different subjects of one relation ("my parents live in Lagos", "my aunt lives
+  in Abuja").
+
+An overtaken statement is not closed: it stays stored, current and findable. ``context`` shows it
+marked as probably past, and ``search(as_of=...)`` leaves it out once its successor had been said.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from ..ingest.claims import analyse
+from ..lexicon import attribute_of
+from ..metadata import OVERTAKEN
+from ..model import Hit, MemoryUnit
+from .confidence import stem
+from .recency import content_stems, said
+
+#: A question about an amount asks for a value whatever it names ("how many" counts what adds up).
+_AMOUNT = re.compile(r"^\W*how (?:much|old)\b", re.IGNORECASE)
+#: A question about a wish, a plan or a guess asks for no value held.
+_SPECULATIVE = re.compile(
+    r"\b(?:will|might|likely|would|could|should|may|wants?|plans?|planning|hopes?|future|consider)\b",
+    re.IGNORECASE,
+)
+_WH = frozenset("what which who whom where".split())
+_KIND = frozenset("kind type sort".split())
+_AUXILIARIES = frozenset("is are was were does do did has have".split())
+_DETERMINERS = frozenset("the a an my his her their our its your".split())
+_NOW = frozenset("now currently nowadays today lately still these days".split())
+_PREPOSITIONS = frozenset("in at on for of to from with by about into during since as".split())
+#: Words of the question that ask for several values.
+_SEVERAL = re.compile(r"\b(?:are|were|both|all|each|every)\b", re.IGNORECASE)
+#: Words ending in "s" that are not plural nouns, or not of the thing asked ("these days").
+_NOT_PLURAL = frozenset(
+    """does has was is this its always sometimes perhaps plus less unless news series bus gas lens
+    yours hers his ours theirs whereas thus across towards afterwards nowadays as us days weeks
+    months years hours minutes times mornings evenings nights weekends""".split()
+)
+#: What a newer statement says when it adds a value rather than replacing one.
+_ADDS = re.compile(
+    r"\b(?:also|too|another|as well|additionally|in addition|second|side|plus|besides|added)\b",
+    re.IGNORECASE,
+)
+#: A sentence opening with "Also," moves on to another matter; it adds to nothing said before.
+_OPENING_ALSO = re.compile(r"(?:^|(?<=[.!?]))\s*also,", re.IGNORECASE)
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+#: "two jobs", "both cars": several of what is counted.
+_COUNTED = re.compile(r"\b(?:two|three|both|several|multiple)\s+(?:\w+\s+)?(\w+)", re.IGNORECASE)
+
+
+def overtaken(
+    query: str,
+    pairs: Iterable[tuple[MemoryUnit, MemoryUnit]],
+    question_stems: frozenset[str],
+    candidates: Mapping[str, MemoryUnit],
+) -> dict[str, MemoryUnit]:
+    """Each overtaken statement's id, with the newest rival that overtook it. The turns an
+    overtaken fact or event came from (among ``candidates``) are overtaken with it, as a closed
+    one closes them (``lifecycle.lineage``)."""
+    if asks_for_several(query) or not asks_for_a_value(query):
+        return {}
+    focus = {stem(word) for word in _focus(query)}
+    asked = {a for word in focus if (a := attribute_of(word)) is not None}
+    # Words the two may word differently: what is asked ("internet provider") and names ("Ruth"
+    # may be "Mum" later).
+    loose = focus | {stem(word) for word in re.findall(r"\b[A-Z][\w'-]*", query)}
+    found: dict[str, MemoryUnit] = {}
+    for older, newer in pairs:
+        if "assistant" in (older.role, newer.role) or not (_states(older) and _states(newer)):
+            continue  # advice answers the user, and a question holds no value
+        # A fact drawn from one sentence of a turn adds when its turn says so ("... two jobs?").
+        told = " ".join([newer.text, *(candidates[t].text for t in newer.derived_from if t in candidates)])
+        if _adds(told, asked) or _differ_in_question(older, newer, question_stems - loose):
+            continue
+        if _different_subjects(older, newer):
+            continue
+        for unit_id in (older.id, *older.derived_from):
+            source = candidates.get(unit_id)
+            best = found.get(unit_id)
+            if source is not None and (best is None or said(newer) > said(best)):
+                found[unit_id] = newer
+    return found
+
+
+def as_shown(hits: Sequence[Hit]) -> list[Hit]:
+    """The hits as a context shows them: an overtaken one as past from when its successor (among
+    the hits, ranked above it) was said, marked as a guess (``OVERTAKEN``)."""
+    said_at = {hit.id: said(hit.unit) for hit in hits}
+    return [
+        dataclasses.replace(hit, unit=_overtaken_view(hit.unit, hit.overtaken_by, said_at[hit.overtaken_by]))
+        if hit.overtaken_by in said_at and hit.unit.valid_to is None
+        else hit
+        for hit in hits
+    ]
+
+
+def _overtaken_view(unit: MemoryUnit, by: str, at: datetime) -> MemoryUnit:
+    return dataclasses.replace(unit, valid_to=at, metadata={**unit.metadata, OVERTAKEN: by})
+
+
+def asks_for_a_value(query: str) -> bool:
+    """Whether a question asks for a value held one at a time: its focus (the noun it asks which
+    of, the thing it asks what someone's is, the verb it asks what someone does) names an
+    attribute of the lexicon ("Which bank ...", "Who is Fatima's trainer?", "Where does Sam
+    live?"), or it asks how much. "What is Mel's reason for running?" asks for a reason."""
+    if _SPECULATIVE.search(query):
+        return False
+    if _AMOUNT.match(query):
+        return True
+    return any(attribute_of(stem(word)) is not None for word in _focus(query))
+
+
+def _focus(query: str) -> list[str]:
+    """The words a question asks about: "Which city does Amélie live in?" -> city, live."""
+    words = re.findall(r"[\w'-]+", query)
+    if not words or words[0].lower() not in _WH:
+        return []
+    focus: list[str] = []
+    i = 1
+    if i + 1 < len(words) and words[i].lower() in _KIND and words[i + 1].lower() == "of":
+        i += 2
+    while i < len(words) and words[i].lower() not in _AUXILIARIES:  # "Which city", "What car"
+        focus.append(words[i].lower())
+        i += 1
+    asks_what_it_is = i < len(words) and words[i].lower() in ("is", "are", "was", "were")
+    i += 1
+    # The subject: names, possessives and determiners ("Fatima's", "the Alto", "Joon-ho").
+    while i < len(words) and (
+        words[i][0].isupper() or words[i].lower() in _DETERMINERS or words[i].endswith("'s")
+    ):
+        i += 1
+    # Up to a preposition: the thing whose value is asked ("is Fatima's personal trainer"), or the
+    # verb asked about, its last word ("does Jon's dance studio offer").
+    rest: list[str] = []
+    while i < len(words) and words[i].lower() not in _PREPOSITIONS:
+        if words[i].lower() not in _NOW:
+            rest.append(words[i].lower())
+        i += 1
+    return focus + (rest if asks_what_it_is else rest[-1:])
+
+
+def asks_for_several(query: str) -> bool:
+    """Whether a question asks for a list ("What pets ...", "Who are ...")."""
+    if _SEVERAL.search(query):
+        return True
+    words = re.findall(r"[A-Za-z']+", query)
+    return any(
+        w[0].islower() and len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is", "'s"))
+        and w not in _NOT_PLURAL
+        for w in words
+    )  # fmt: skip
+
+
+def _adds(text: str, asked: set[str]) -> bool:
+    """Whether a statement says it adds a value: a cue, or several of what the question asks."""
+    if _ADDS.search(_OPENING_ALSO.sub(" ", text)):
+        return True
+    return any(attribute_of(stem(match[1])) in asked for match in _COUNTED.finditer(text))
+
+
+def _states(unit: MemoryUnit) -> bool:
+    """Whether a text states anything: not only questions ("Which team did you sign with?")."""
+    return any(not sentence.rstrip().endswith("?") for sentence in _SENTENCES.split(unit.text.strip()))
+
+
+def _differ_in_question(a: MemoryUnit, b: MemoryUnit, question_stems: frozenset[str]) -> bool:
+    """Whether only one of the two holds a word of the question that names no attribute."""
+    return any(attribute_of(w) is None for w in (content_stems(a) ^ content_stems(b)) & question_stems)
+
+
+def _different_subjects(a: MemoryUnit, b: MemoryUnit) -> bool:
+    """Whether the two claim one relation of different subjects."""
+    mine, theirs = _subjects(a.text, a.speaker), _subjects(b.text, b.speaker)
+    return any(not (mine[relation] & theirs[relation]) for relation in mine.keys() & theirs.keys())
+
+
+@functools.lru_cache(maxsize=4096)
+def _subjects(text: str, speaker: str | None) -> dict[str, frozenset[str]]:
+    """Each relation the text claims, with its subjects ("my aunt" as the speaker's aunt)."""
+    found: dict[str, set[str]] = {}
+    for claim in analyse(text, speaker).claims:
+        subject, relation = claim.key.split("|", 1)
+        if subject.startswith("my ") and speaker:
+            subject = f"{speaker.lower()}'s {subject[3:]}"
+        found.setdefault(relation, set()).add(subject)
+    return {relation: frozenset(subjects) for relation, subjects in found.items()}
