@@ -436,9 +436,10 @@ def _comparable(old: Topic, new: Topic, cue: Cue) -> bool:
     only: "The Alto lamp costs 45 euros" leaves "The Alto desk costs 610 euros" as it was. One
     naming a value without a cue replaces one of the same thing held one at a time, each naming
     a value the other does not (Yaba, Lekki), and not one about another person's
-    ("My partner got a Kia" leaves "I drive a Mazda")."""
-    if _about_another(new.text) and not _about_another(old.text):
-        return False
+    ("My partner got a Kia" leaves "I drive a Mazda", and "Nurse now" leaves "my sister is a
+    paralegal")."""
+    if _about_another(new.text) != _about_another(old.text):
+        return False  # "Ana's sister is a nurse" is no rival to Ana's own job
     if cue == "measure":
         return bool(_shared_measures(old, new)) and (old.thing is None or new.thing in (None, old.thing))
     if cue == "value":
