@@ -6,8 +6,10 @@ Most changes are said in passing, in words no rule knows: "I am living in Lyon" 
 for one value ("Which city does Amélie live in?") tells what they are rivals about, so at read time
 the older of two rivals (``recency.rivals``) is taken as overtaken by the newer, unless:
 
-- the question asks for several values ("Which languages ...", "Where are ...'s offices?");
-- either is the assistant's (advice holds no value of the user's);
+- the question asks for several values ("Which languages ...", "Where are ...'s offices?"), for
+  no value held (a reason, a plan, a guess, a count), or its focus names no attribute of the
+  lexicon (``asks_for_a_value``);
+- either is the assistant's (advice holds no value of the user's), or only asks;
 - the newer says it adds rather than replaces ("also", "another", "a second", "added", "two jobs"
   for a question about work);
 - the two differ in a word of the question that names no attribute, no name and nothing asked
