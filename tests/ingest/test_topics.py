@@ -35,8 +35,8 @@ CHANGES = [
     ("Ana has been a network engineer at Turkcell, the night shifts are killing her.",
      "Since Ana started at Getir her evenings are free.", ["Ana's wife sleeps like a bear."]),
     # What someone works as is work: a title said later replaces the earlier one.
-    ("Being a teacher in September is pure chaos for Ana.", "Ana is a nurse now.",
-     ["Ana's sister is a paralegal in Leeds.", "Ana flies to Rome in May."]),
+    ("Being a paralegal at Crane & Lowe is exhausting for Ana.", "Ana is a solicitor now.",
+     ["Ana's sister is a nurse in Leeds.", "Ana flies to Rome in May."]),
     ("Ana reports to Graham Whitfield.", "Since the reorg Ana's line manager is Anjali Rao.",
      ["Graham books meetings at 7:45.", "Ana's team has 9 people."]),
     # A count one statement names by its word ("rapid") and the other with a number.

@@ -436,8 +436,8 @@ def _comparable(old: Topic, new: Topic, cue: Cue) -> bool:
     only: "The Alto lamp costs 45 euros" leaves "The Alto desk costs 610 euros" as it was. One
     naming a value without a cue replaces one of the same thing held one at a time, each naming
     a value the other does not (Yaba, Lekki), and not one about another person's
-    ("My partner got a Kia" leaves "I drive a Mazda", and "Nurse now" leaves "my sister is a
-    paralegal")."""
+    ("My partner got a Kia" leaves "I drive a Mazda", and "Solicitor now" leaves "my sister is
+    a nurse")."""
     if _about_another(new.text) != _about_another(old.text):
         return False  # "Ana's sister is a nurse" is no rival to Ana's own job
     if cue == "measure":
