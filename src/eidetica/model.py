@@ -93,6 +93,12 @@ class MemoryUnit:
     #: that lets ``rebuild`` recognise it again and keep its id, edits and deletion.
     origin: str | None = None
 
+    @property
+    def holds_from(self) -> datetime:
+        """When its statement became true: its validity start, else when it happened, else when
+        it was stored. Reconciliation, ranking and ``as_of`` order statements by it."""
+        return self.valid_from or self.occurred_at or self.recorded_at
+
     def held_at(self, moment: datetime | None) -> MemoryUnit:
         """This unit as memory held it at ``moment``: a validity that ended after then had not
         ended yet (``context(as_of=...)`` renders it as current, not as past)."""

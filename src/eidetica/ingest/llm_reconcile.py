@@ -30,7 +30,7 @@ from ..llms.structured import BatchedTask, BatchStats, strict_object
 from ..llms.validate import schema_error
 from ..model import MemoryUnit
 from ..retrieve.query import lexical_terms
-from .reconcile import Decision, when
+from .reconcile import Decision
 
 __all__ = ["DECISION_SCHEMA", "LLMReconciler", "ReconcileStats", "render_units"]
 
@@ -195,9 +195,9 @@ def render_units(units: Sequence[MemoryUnit]) -> str:
     lines = []
     for n, unit in enumerate(units, 1):
         if unit.kind == "event":
-            dated = f"on {(unit.occurred_at or when(unit)).date().isoformat()}"
+            dated = f"on {(unit.occurred_at or unit.holds_from).date().isoformat()}"
         else:
-            dated = f"since {when(unit).date().isoformat()}"
+            dated = f"since {unit.holds_from.date().isoformat()}"
         text = " ".join(unit.text.split())
         if len(text) > MAX_TEXT_CHARS:
             text = text[:MAX_TEXT_CHARS] + " [...]"

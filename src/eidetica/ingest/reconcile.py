@@ -111,11 +111,6 @@ def _marker(kind: str, text: str) -> str:
     return "zq" + kind + digest.translate(str.maketrans("0123456789", "ghijklmnop"))
 
 
-def when(unit: MemoryUnit) -> datetime:
-    """When a unit's statement became true: its validity start, else its time, else its storing."""
-    return unit.valid_from or unit.occurred_at or unit.recorded_at
-
-
 def plan(
     store: Store,
     scope: Scope,
@@ -352,23 +347,22 @@ def reconcile(
         if decided is not None and chosen is not None and decided.action in ("update", "delete"):
             rivals = [*(r for r in rivals if r.id != chosen.id), chosen]
         for old in rivals:
-            newer, older = (unit, old) if when(unit) >= when(old) else (old, unit)
+            newer, older = (unit, old) if unit.holds_from >= old.holds_from else (old, unit)
             if not may_replace(newer, older):
                 # A less trusted source never closes the user's word (``guard.trust``); what it
                 # says against it waits for review (A-MemGuard's consensus check, by the rules).
                 if newer is unit:
-                    unit = flagged(
-                        unit, [f"contradicts what the {older.role or 'user'} said: {older.text}"], when(unit)
-                    )
+                    reason = f"contradicts what the {older.role or 'user'} said: {older.text}"
+                    unit = flagged(unit, [reason], unit.holds_from)
                 continue
             if newer is unit:
-                book.units[old.id] = _closed(old, at=when(unit), by=unit.id)
+                book.units[old.id] = _closed(old, at=unit.holds_from, by=unit.id)
                 book.forget(old.id)
                 unit = _with_meta(unit, supersedes=old.id)
                 if old.id not in new_ids:
                     revised[old.id] = "supersede"
             elif unit.valid_to is None:
-                unit = _closed(_with_meta(unit, superseded_by=old.id), at=when(old), by=old.id)
+                unit = _closed(_with_meta(unit, superseded_by=old.id), at=old.holds_from, by=old.id)
                 book.units[old.id] = _with_meta(old, supersedes=unit.id)
                 if old.id not in new_ids:
                     revised.setdefault(old.id, "supersede")
@@ -469,7 +463,9 @@ def _mentioned(unit: MemoryUnit, again: MemoryUnit, *, bounded: bool) -> tuple[M
         sources = _first_and_newest(sources)
     # The latest time it was said, whatever order the statements come in (an import of old ones).
     earlier = unit.metadata.get(MENTIONED)
-    said = when(again) if not isinstance(earlier, str) else max(when(again), datetime.fromisoformat(earlier))
+    said = again.holds_from
+    if isinstance(earlier, str):
+        said = max(said, datetime.fromisoformat(earlier))
     metadata = {**unit.metadata, MENTIONS: mentions, MENTIONED: said.isoformat()}
     # Said again, an archived unit is back in every read (``lifecycle.decay``).
     mentioned = dataclasses.replace(

@@ -308,8 +308,7 @@ def _allowed(unit: MemoryUnit, where: UnitFilter) -> bool:
         return False
     if not matches(unit.metadata, where.metadata):
         return False
-    start = unit.valid_from or unit.occurred_at or unit.recorded_at
-    return where.as_of is None or start <= where.as_of
+    return where.as_of is None or unit.holds_from <= where.as_of
 
 
 def _session_priors(units: dict[str, MemoryUnit], fused: dict[str, float]) -> dict[str, float]:

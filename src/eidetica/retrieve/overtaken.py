@@ -30,11 +30,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from ..ingest.claims import analyse
+from ..ingest.sentences import split_sentences
 from ..lexicon import attribute_of
 from ..metadata import OVERTAKEN
 from ..model import Hit, MemoryUnit
 from .confidence import stem
-from .recency import content_stems, said
+from .recency import content_stems
 
 #: A question about an amount asks for a value whatever it names ("how many" counts what adds up).
 _AMOUNT = re.compile(r"^\W*how (?:much|old)\b", re.IGNORECASE)
@@ -64,7 +65,6 @@ _ADDS = re.compile(
 )
 #: A sentence opening with "Also," moves on to another matter; it adds to nothing said before.
 _OPENING_ALSO = re.compile(r"(?:^|(?<=[.!?]))\s*also,", re.IGNORECASE)
-_SENTENCES = re.compile(r"(?<=[.!?])\s+")
 #: "two jobs", "both cars": several of what is counted.
 _COUNTED = re.compile(r"\b(?:two|three|both|several|multiple)\s+(?:\w+\s+)?(\w+)", re.IGNORECASE)
 
@@ -98,7 +98,7 @@ def overtaken(
         for unit_id in (older.id, *older.derived_from):
             source = candidates.get(unit_id)
             best = found.get(unit_id)
-            if source is not None and (best is None or said(newer) > said(best)):
+            if source is not None and (best is None or newer.holds_from > best.holds_from):
                 found[unit_id] = newer
     return found
 
@@ -106,7 +106,7 @@ def overtaken(
 def as_shown(hits: Sequence[Hit]) -> list[Hit]:
     """The hits as a context shows them: an overtaken one as past from when its successor (among
     the hits, ranked above it) was said, marked as a guess (``OVERTAKEN``)."""
-    said_at = {hit.id: said(hit.unit) for hit in hits}
+    said_at = {hit.id: hit.unit.holds_from for hit in hits}
     return [
         dataclasses.replace(hit, unit=_overtaken_view(hit.unit, hit.overtaken_by, said_at[hit.overtaken_by]))
         if hit.overtaken_by in said_at and hit.unit.valid_to is None
@@ -181,7 +181,7 @@ def _adds(text: str, asked: set[str]) -> bool:
 
 def _states(unit: MemoryUnit) -> bool:
     """Whether a text states anything: not only questions ("Which team did you sign with?")."""
-    return any(not sentence.rstrip().endswith("?") for sentence in _SENTENCES.split(unit.text.strip()))
+    return any(not sentence.endswith("?") for sentence in split_sentences(unit.text))
 
 
 def _differ_in_question(a: MemoryUnit, b: MemoryUnit, question_stems: frozenset[str]) -> bool:

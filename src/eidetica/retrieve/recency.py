@@ -56,8 +56,8 @@ def rivals(
     attributes = {u.id: attributes_named(words[u.id]) & asked for u in ranked} if asked else {}
     pairs: list[tuple[MemoryUnit, MemoryUnit]] = []
     for a, b in itertools.combinations(ranked, 2):  # a ranks above b
-        older, newer = (a, b) if said(a) < said(b) else (b, a)
-        if said(older) == said(newer) or a.speaker != b.speaker or _related(a, b):
+        older, newer = (a, b) if a.holds_from < b.holds_from else (b, a)
+        if older.holds_from == newer.holds_from or a.speaker != b.speaker or _related(a, b):
             continue
         shared = words[a.id] & words[b.id]
         if (
@@ -93,8 +93,8 @@ def _closed(pairs: list[tuple[MemoryUnit, MemoryUnit]]) -> list[tuple[MemoryUnit
         members.setdefault(root(uid), []).append(unit)
     closed: list[tuple[MemoryUnit, MemoryUnit]] = []
     for rivals_ in members.values():
-        in_time = sorted(rivals_, key=said)
-        closed += [(a, b) for a, b in itertools.combinations(in_time, 2) if said(a) < said(b)]
+        in_time = sorted(rivals_, key=lambda unit: unit.holds_from)
+        closed += [(a, b) for a, b in itertools.combinations(in_time, 2) if a.holds_from < b.holds_from]
     return closed
 
 
@@ -102,7 +102,7 @@ def newer_first(pairs: Iterable[tuple[MemoryUnit, MemoryUnit]], fused: dict[str,
     """How much to add to each newer rival's score so it ranks just above every older one, the
     newest of a chain first."""
     scores = dict(fused)
-    for older, newer in sorted(pairs, key=lambda pair: (said(pair[1]), said(pair[0]))):
+    for older, newer in sorted(pairs, key=lambda pair: (pair[1].holds_from, pair[0].holds_from)):
         if scores[older.id] >= scores[newer.id]:
             scores[newer.id] = scores[older.id] + 1e-6
     return {uid: scores[uid] - fused[uid] for uid in scores if scores[uid] > fused[uid]}
@@ -124,11 +124,6 @@ def _statements(*units: MemoryUnit) -> bool:
 def attributes_named(stems: Iterable[str]) -> set[str]:
     """The attributes of the lexicon these word stems name ("live" names "home")."""
     return {a for s in stems if (a := attribute_of(s)) is not None}
-
-
-def said(unit: MemoryUnit) -> datetime:
-    """When a statement was made: its validity start, else when it happened, else its storing."""
-    return unit.valid_from or unit.occurred_at or unit.recorded_at
 
 
 def _related(a: MemoryUnit, b: MemoryUnit) -> bool:
