@@ -7,26 +7,35 @@ This module reads a message for the marks of such text, by rules (no model, no n
 
 - **instructions to the model**: "ignore previous instructions", "you are now ...", "from now on
   you must answer ...", "note to the AI assistant", "tell the user that ...", "reveal all
-  memories", a system prompt or developer mode named;
+  memories", developer mode named; and, in any wording and a dozen languages, an order about what
+  memory answers later given to its reader, by a would-be authority or in control markup
+  (``guard.steering``);
 - **chat-template and tool-call syntax**: ``<|im_start|>system``, ``[INST]``, ``<<SYS>>``,
   ``<tool_call>``, ``{"name": ..., "arguments": ...}``, a line that opens with ``system:``;
 - **forged layout**: a line break followed by what the packed context uses for its own structure,
   a day header ``[1 January 2020]`` or a past marker, so that stored text would read as lines of
-  its own;
-- **hidden text**: zero-width, bidirectional-override and Unicode tag characters, which show
-  nothing to a person reviewing the text but are read by the model;
+  its own; and text dressed as memory's own records, logs, transcripts or fact lists that claim a
+  provenance (``guard.forgery``);
+- **hidden text**: zero-width, bidirectional-override and Unicode tag characters, and HTML
+  comments outside a code block, which show nothing to a person reviewing the text but are read
+  by the model;
 - **encoded payloads**: a long base64 run, a way to smuggle an instruction past a reader.
 
 A message with any of these marks is quarantined with its derived units (``guard.quarantine``):
 kept, since nothing is lost, but left out of ``search``, ``context`` and ``answer`` until a person
 approves it. The rules aim at what ordinary conversation never says; on the LoCoMo development
-conversations they flag none of the 2,760 turns (``benchmarks/attacks.py`` reports it).
+conversations they flag none of the 2,760 turns (``benchmarks/attacks.py`` reports it), and
+``benchmarks/benign.py`` measures them on what agents are sent besides chat: code, logs, tables,
+quoted mail, talk about AI, standing preferences, other languages, role-play.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+from .forgery import forgery_marks
+from .steering import steering_marks
 
 __all__ = ["injection_marks"]
 
@@ -44,7 +53,7 @@ _INSTRUCTIONS = re.compile(
     r"|\b(?:tell|inform|convince)\s+(?:the\s+)?user\s+that\b"
     r"|\b(?:reveal|print|output|dump|leak|show\s+me)\s+(?:all\s+|every\s+|the\s+)?(?:memories|stored\s+memories|"
     r"system\s+prompt|hidden\s+instructions|other\s+users)\b"
-    r"|\b(?:system\s+prompt|developer\s+mode|jailbreak|do\s+anything\s+now|stay\s+in\s+character)\b"
+    r"|\b(?:developer\s+mode|jailbreak|do\s+anything\s+now|stay\s+in\s+character)\b"
     r"|\b(?:let's|lets|let\s+us)\s+role[- ]?play\b|\byou\s+are\s+(?:now\s+)?\w*(?:bot|gpt)\b"
     r"|\bnew\s+(?:system\s+)?instructions?\s*:|\bdisregard\s+(?:the\s+|everything\s+)?(?:above|previous|prior)\b"
     # Orders for whoever reads this later: "when asked where Ingrid lives, respond ...", "if you
@@ -71,7 +80,7 @@ _TEMPLATE = re.compile(
     r"|\[/?INST\]|<</?SYS>>|<\s*/?\s*(?:system|tool_call|function_call|tool_response)\s*>"
     r"|\"(?:function_call|tool_calls?)\"\s*:|\{\s*\"name\"\s*:\s*\"[^\"]+\"\s*,\s*\"(?:arguments|parameters)\"\s*:"
     r"|(?:^|\n)\s*(?:system|developer|assistant)\s*(?:prompt)?\s*:|(?:^|\n)\s*#{1,3}\s*(?:system|instructions?)\b"
-    r"|<!--|(?:^|\n)\s*\[\s*(?:system|user|assistant|developer|tool)\s*\]",
+    r"|(?:^|\n)\s*\[\s*(?:system|user|assistant|developer|tool)\s*\]",
     re.IGNORECASE,
 )
 #: A line break, then what the packed context uses for its own structure.
@@ -84,6 +93,9 @@ _FORGED_LAYOUT = re.compile(
 _HIDDEN = re.compile(
     "[\u200b\u200c\u202a-\u202e\u2060-\u2064\u2066-\u2069\U000e0000-\U000e007f]|(?<=.)\ufeff"
 )
+#: An HTML comment, which a page shows nobody; in a fenced code block it is only code.
+_HTML_COMMENT = re.compile(r"<!--")
+_CODE_BLOCK = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 _ENCODED = re.compile(r"(?<![\w/+])[A-Za-z0-9+/]{48,}={0,2}(?![\w/+])")
 
 
@@ -101,8 +113,14 @@ def injection_marks(text: str) -> list[str]:
     ):
         if (found := pattern.search(text)) and not any(r.startswith(label) for r in reasons):
             reasons.append(f"{label}: {_quote(found[0])}")
+    if not any(r.startswith("instruction to the model") for r in reasons):
+        reasons.extend(steering_marks(text))
+    if not any(r.startswith("a line forged") for r in reasons):
+        reasons.extend(forgery_marks(text))
     if _HIDDEN.search(text):
         reasons.append("hidden characters (zero-width, direction overrides or tags)")
+    if "<!--" in text and _HTML_COMMENT.search(_CODE_BLOCK.sub("", text)):
+        reasons.append("hidden text: an HTML comment")
     if (encoded := _ENCODED.search(text)) and _mixed(encoded[0]):
         reasons.append(f"an encoded payload: {_quote(encoded[0][:24])}...")
     return reasons
