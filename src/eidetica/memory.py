@@ -27,6 +27,7 @@ from .graph.entities import entities, entity_card
 from .graph.profile import profile
 from .graph.related import related as related_units
 from .graph.summary import session_summary
+from .guard.flood import said_before
 from .guard.lessons import MAX_LESSONS, learned
 from .guard.policy import PersonalData, check_policy, for_reading, for_writing
 from .guard.quarantine import (
@@ -320,7 +321,9 @@ class Memory(MemoryAPI):
                 if infer:
                     derived.extend(self._derive_or_warn(anchored, units, now, warnings))
             # What looks like an attack is kept but quarantined, and replaces nothing.
-            owner_turns, derived = screen(owner_turns, derived, now, lessons)
+            owner_turns, derived = screen(
+                owner_turns, derived, now, lessons, said_before(self.store, owner_scope, QUARANTINE)
+            )
             clean, held = held_apart(derived)
             reconciled = plan(self.store, owner_scope, clean, self.reconciler, owner_turns)
             # A message is held with what it said that was held (a contradiction of the user).

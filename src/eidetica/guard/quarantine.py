@@ -8,20 +8,22 @@ closes a true one. ``Memory.quarantined`` lists what waits for review; ``Memory.
 its ``history``.
 
 Two kinds of write are flagged here: a message that addresses the model (``guard.injection``)
-and a flood, one statement said ``FLOOD_REPEATS`` times or more in one write: repetition is how
-a false claim is made to outrank the true one.
+and a flood, one statement said ``FLOOD_REPEATS`` times or more in one write, or one new name
+pressed in most of one speaker's turns of a write (``guard.flood``): repetition is how a false
+claim is made to outrank the true one.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from ..ingest.keys import dedupe_key
 from ..model import Lesson, MemoryUnit
+from .flood import flooded_turns, pressing_held
 from .injection import injection_marks
 from .lessons import recognised
 
@@ -86,10 +88,13 @@ def screen(
     derived: Sequence[MemoryUnit],
     at: datetime,
     lessons: Sequence[Lesson] = (),
+    said_before: Callable[[list[str]], set[str]] = set,
 ) -> tuple[list[MemoryUnit], list[MemoryUnit]]:
     """``turns`` and ``derived`` with the flag on each message that addresses the model, is part
     of a flood or repeats an attack a person rejected (``lessons``), and on what was derived from
-    it."""
+    it. ``said_before`` tells which of some words the user's memory holds already (``flood.said_before``):
+    a name it holds is no new value pressed. Without it every word counts as held, and only a
+    statement said again in the same words makes a flood."""
     reasons = {t.id: injection_marks(t.text) + recognised(t.text, lessons) for t in turns}
     flood = f"a flood: one statement said {FLOOD_REPEATS} or more times in one write"
     sent = Counter((t.speaker, dedupe_key(t.text)) for t in turns)
@@ -104,6 +109,12 @@ def screen(
     }
     for turn_id in flooded & reasons.keys():
         reasons[turn_id].append(flood)
+    for turn_id, word in flooded_turns(turns, FLOOD_REPEATS, said_before).items():
+        if turn_id not in flooded:
+            reasons[turn_id].append(f"a flood: the new name '{word}' pressed in most turns of one write")
+    held = {turn_id for turn_id, why in reasons.items() if why}
+    for turn_id, word in pressing_held(turns, held, said_before).items():
+        reasons[turn_id].append(f"presses '{word}', the new name of a message held in the same write")
     return (
         [flagged(t, reasons[t.id], at) if reasons[t.id] else t for t in turns],
         flagged_as_their_turns(derived, reasons, at),
