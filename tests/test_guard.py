@@ -106,9 +106,13 @@ def test_a_name_memory_holds_or_a_speakers_name_said_often_is_no_flood(mem: Memo
     walks = ["Biscuit loved the park.", "Took Biscuit to the vet.", "Biscuit chewed my shoe.",
              "Biscuit is asleep now.", "Bought Biscuit a new bed.", "Ran with Biscuit."]  # fmt: skip
     mem.add(_said("Ana", walks), user_id="a", timestamp="2024-02-01T10:00:00Z")
-    chat = [
-        {"role": "user", "content": f"Thanks, Caroline! {text}", "name": "Melanie"}
-        for text in ("Painting is fun.", "The kids loved it.", "We went camping.", "I ran 5k.", "So tired.")
+    chat = [  # a speaker's name, and its short form, in every turn
+        {"role": "user", "content": f"Thanks, {name}! {text}", "name": "Melanie"}
+        for name, text in zip(
+            ("Caroline", "Caro", "Caro", "Caroline", "Caro"),
+            ("Painting is fun.", "The kids loved it.", "We went camping.", "I ran 5k.", "So tired."),
+            strict=True,
+        )
     ] + [{"role": "user", "content": "Glad to hear it, Melanie!", "name": "Caroline"}]
     mem.add(chat, user_id="a", timestamp="2024-03-01T10:00:00Z")
     assert mem.quarantined(user_id="a") == []

@@ -78,15 +78,17 @@ def pressing_held(
 
 
 def _held(text: str, names: set[str]) -> set[str]:
-    """Which of ``names`` ``text`` holds, each starting a word: a name may run into what follows it
-    in a language written without spaces ("Wembrolt입니다")."""
+    """Which of ``names`` ``text`` holds as words: a name may run into what follows it in a
+    language written without spaces ("Wembrolt입니다"), not into more Latin letters ("Caro" is
+    not in "Caroline")."""
     lowered = text.lower()
-    return {n for n in names if re.search(rf"(?<!\w){re.escape(n)}", lowered)}
+    return {n for n in names if re.search(rf"(?<!\w){re.escape(n)}(?![0-9a-zà-ɏ])", lowered)}
 
 
 def _names(named_in: Sequence[MemoryUnit], write: Sequence[MemoryUnit]) -> set[str]:
     """Words written as names inside the texts of ``named_in``, lower-cased, leaving out the names
-    of anyone who speaks in ``write`` ("Thanks, Caroline!")."""
+    of anyone who speaks in ``write`` and their short forms ("Thanks, Caroline!", "Hey Caro!")."""
     speakers = {w.lower() for t in write if t.speaker for w in t.speaker.split()}
     found = {w for t in named_in for m in _NAME_INSIDE.finditer(t.text) for w in lexical_terms(m[0])}
-    return found - speakers  # lexical_terms leaves out "The" of "at The Lantern Club"
+    # lexical_terms leaves out "The" of "at The Lantern Club"; "Caro" and "Mel" are speakers too
+    return {w for w in found if not any(s.startswith(w) for s in speakers)}
