@@ -115,6 +115,11 @@ def test_a_name_memory_holds_or_a_speakers_name_said_often_is_no_flood(mem: Memo
         )
     ] + [{"role": "user", "content": "Glad to hear it, Melanie!", "name": "Caroline"}]
     mem.add(chat, user_id="a", timestamp="2024-03-01T10:00:00Z")
+    records = [  # records of one new thing name others around it
+        f"Company fact: Nordwind's {what}." for what in
+        ("office is in Bremen", "CEO is Ann Berg", "founder is Piet Kroll", "bank is Hansa", "auditor is EY")
+    ]  # fmt: skip
+    mem.add(_said("Ana", records), user_id="a", timestamp="2024-04-01T10:00:00Z")
     assert mem.quarantined(user_id="a") == []
 
 

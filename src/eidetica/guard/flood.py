@@ -11,7 +11,6 @@ than the name, over more than one sitting; a flood is made of little else.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Sequence
 
 from ..model import MemoryUnit, Scope
@@ -31,18 +30,22 @@ def flooded_turns(
 ) -> dict[str, str]:
     """Ids of the turns of a flood, each with the name pressed: a word named as a name somewhere
     in the write (not a speaker's), new to the user (``said_before`` tells which words memory
-    holds already), in at least ``repeats`` turns of one speaker and ``FLOOD_SHARE`` of that
-    speaker's turns."""
+    holds already), the only name of at least ``repeats`` turns of one speaker and of
+    ``FLOOD_SHARE`` of that speaker's turns."""
     by_speaker: dict[str | None, list[MemoryUnit]] = {}
     for turn in turns:
         by_speaker.setdefault(turn.speaker, []).append(turn)
     names = _names(turns, turns)
-    pressed: dict[str, list[str]] = {}  # word -> the turns holding it
+    pressed: dict[str, list[str]] = {}  # word -> the turns pressing it
     for said in by_speaker.values():
-        words = {t.id: _held(t.text, names) for t in said}
-        for word, count in Counter(w for held in words.values() for w in held).items():
-            if count >= repeats and count >= FLOOD_SHARE * len(said):
-                pressed[word] = [turn_id for turn_id, held in words.items() if word in held]
+        if len(said) < repeats:
+            continue
+        lowered = [t.text.lower() for t in said]
+        # A plain look first: few names stand in enough turns to be read as words at all.
+        for word in {n for n in names if sum(n in text for text in lowered) >= repeats}:
+            alone = [t.id for t, text in zip(said, lowered, strict=True) if _alone(text, word, names)]
+            if len(alone) >= repeats and len(alone) >= FLOOD_SHARE * len(said):
+                pressed[word] = alone
     if not pressed:
         return {}
     known = said_before(list(pressed))
@@ -75,6 +78,13 @@ def pressing_held(
         if found and turn.id not in held and turn.speaker in speakers:
             pressing[turn.id] = found[0]
     return pressing
+
+
+def _alone(lowered: str, word: str, names: set[str]) -> bool:
+    """Whether a (lower-cased) text names ``word`` and no other of ``names``: a flood presses one
+    value ("My car is a Stravinta."), where records of one thing name others around it ("Company
+    fact: Nordwind's office is in Bremen.")."""
+    return bool(_held(lowered, {word})) and not _held(lowered, {n for n in names - {word} if n in lowered})
 
 
 def _held(text: str, names: set[str]) -> set[str]:

@@ -133,20 +133,35 @@ _STEER = re.compile(
 )
 
 
-#: Words without one of which a text holds no reader, authority or control markup: the patterns,
-#: long alternations, cost a few hundred microseconds a text, a look at its words a few.
+#: Words without which a text holds no reader, authority or control markup: the patterns, long
+#: alternations, cost a few hundred microseconds a text, a look at its words a few. A reader is
+#: named by one word, or by two together ("anyone" ... "reading", "future" ... "sessions").
 _READER_WORDS = frozenset(
-    """ai llm llms model models assistant assistants chatbot chatbots bot bots agent agents memory
-    retrieval summarizer summarizers summariser summarisers read reads reading load loads loading
-    future gpt chatgpt ki ia künstliche sprachmodell inteligencia intelligence intelligenza
-    inteligência yapay modelo modèle modello system sistema système systeem""".split()
+    """ai llm llms model models chatbot chatbots gpt chatgpt ki ia künstliche sprachmodell
+    inteligencia intelligence intelligenza inteligência yapay modelo modèle modello sistema système
+    systeem summarizer summarizers summariser summarisers""".split()
+)
+_READER_PAIRS = (
+    (
+        frozenset("whoever anyone anybody any".split()),
+        frozenset("read reads reading load loads loading".split()),
+    ),
+    (
+        frozenset({"future"}),
+        frozenset("session sessions conversation conversations retrieval reader readers".split()),
+    ),
+    (frozenset({"memory", "retrieval"}), frozenset({"system"})),
+    (frozenset({"chat"}), frozenset({"bot", "bots"})),
+    (frozenset("an für das den".split()), frozenset({"system", "modell"})),
 )
 #: What words for an assistant begin with, in the languages above ("Assistenten", "asystencie").
 _ASSISTANT_STEMS = ("assist", "asist", "asyst")
 _AUTHORITY_WORDS = frozenset(
-    """administrator admin developer operator owner support security compliance platform vendor
-    maintenance moderation system approved authorised authorized mandated verified""".split()
+    """administrator admin developer operator security compliance platform vendor maintenance
+    moderation system approved authorised authorized mandated verified""".split()
 )
+#: "This is the account owner", "this is your support team".
+_AUTHORITY_PAIR = (frozenset({"this"}), frozenset({"owner", "support"}))
 _MARKUP_WORDS = frozenset(
     "role priority scope op instruction instructions directive directives memory override overrides".split()
 )
@@ -175,11 +190,16 @@ def steering_marks(text: str) -> list[str]:
                 "an instruction to the model",
                 _READER,
                 words & _READER_WORDS
+                or any(words & one and words & other for one, other in _READER_PAIRS)
                 or any(w.startswith(_ASSISTANT_STEMS) for w in words)
                 or any(w in lowered for w in ("a.i.", "sztuczn"))
                 or _CJK.search(text),
             ),
-            ("an order posing as an authority", _AUTHORITY, words & _AUTHORITY_WORDS),
+            (
+                "an order posing as an authority",
+                _AUTHORITY,
+                words & _AUTHORITY_WORDS or (words & _AUTHORITY_PAIR[0] and words & _AUTHORITY_PAIR[1]),
+            ),
             ("an order in control markup", _MARKUP, brackets or words & _MARKUP_WORDS),
         )
         if present
