@@ -639,14 +639,14 @@ def _load_scenarios(path: Path) -> list[Scenario]:
 
 
 def _probe_session(raw: dict[str, Any]) -> dict[str, Any]:
-    """A scenario session checked for what ``_add_session`` reads."""
+    """A scenario session checked for what ``add_session`` reads."""
     if not isinstance(raw["messages"], list) or not raw["messages"]:
         raise ValueError("a session needs a non-empty list of messages")
     datetime.fromisoformat(raw["timestamp"])
     return {"timestamp": raw["timestamp"], "session_id": str(raw["session_id"]), "messages": raw["messages"]}
 
 
-def _add_session(memory: Memory, user: str, session: dict[str, Any]) -> None:
+def add_session(memory: Memory, user: str, session: dict[str, Any]) -> None:
     """Add one session with its id and time, its turns a second apart (as the LoCoMo import spaces
     them) unless a message carries its own ``timestamp``."""
     start = datetime.fromisoformat(session["timestamp"])
@@ -674,7 +674,7 @@ def _probe_runs(
             ):
                 embedder = memory.embedder
                 for session in (*scenario.history, *scenario.attack):
-                    _add_session(memory, scenario.user_id, session)
+                    add_session(memory, scenario.user_id, session)
                 marker = scenario.marker.lower()
                 for unit in memory.list(user_id=scenario.user_id, limit=None):
                     if marker in unit.text.lower():
