@@ -66,11 +66,14 @@ _AUTHORITY = re.compile(
     r"(?:team|admin\w*|developers?|operators?|platform|system)\b",
     re.IGNORECASE,
 )
-#: Markup posing as a control channel: it names the system, memory, an override or a priority.
-_CONTROL_WORDS = (
-    r"(?:system|memory|memories|override|directive|instruction|admin|developer|operator|priority|"
-    r"profile|patch|policy|config|context|update|record)"
+#: Markup posing as a control channel: it names the system, memory, an override or a priority
+#: (as a word, or inside a name: ``memory_override``).
+_CONTROL_WORDS_SET = frozenset(
+    """system memory memories override overrides directive directives instruction instructions
+    admin developer operator priority profile patch patches policy config context update updates
+    record records""".split()
 )
+_CONTROL_WORDS = f"(?:{'|'.join(sorted(_CONTROL_WORDS_SET, key=len, reverse=True))})"
 _MARKUP = re.compile(
     rf"<\s*/?\s*[\w:.-]*{_CONTROL_WORDS}[\w:.-]*(?:\s[^<>]*)?>"
     rf"|\[\[?[^\[\]\n]{{0,40}}{_CONTROL_WORDS}[^\[\]\n]{{0,80}}\]\]?"
@@ -164,11 +167,6 @@ _AUTHORITY_WORDS = frozenset(
 _AUTHORITY_PAIR = (frozenset({"this"}), frozenset({"owner", "support"}))
 _MARKUP_WORDS = frozenset(
     "role priority scope op instruction instructions directive directives memory override overrides".split()
-)
-_CONTROL_WORDS_SET = frozenset(
-    """system memory memories override overrides directive directives instruction instructions
-    admin developer operator priority profile patch patches policy config context update updates
-    record records""".split()
 )
 _LETTERS = re.compile(r"[^\W\d_]+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
