@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 
+from .wording import quote, words_of
+
 __all__ = ["forgery_marks"]
 
 _FLAGS = re.IGNORECASE | re.MULTILINE
-_LETTERS = re.compile(r"[^\W\d_]+")
 _ROLE = r"(?:user|assistant|system|tool|bot|ai|human|model)"
 #: Each pattern with what a text must hold for it to be tried (a word, or a character): the
 #: patterns cost tens of microseconds a text, a look at its words a few.
@@ -123,9 +124,9 @@ _PATTERNS: tuple[tuple[frozenset[str], str, re.Pattern[str]], ...] = (
 def forgery_marks(text: str) -> list[str]:
     """A reason when ``text`` is dressed as memory's own records; empty when it is not.
     ``text`` is normalised (NFKC) by the caller."""
-    words = set(_LETTERS.findall(text.lower()))
+    words = words_of(text)
     for gate, characters, pattern in _PATTERNS:
         tried = words & gate or any(c in text for c in characters)
         if tried and (found := pattern.search(text)):
-            return [f"text forged as memory's records: '{' '.join(found[0].split())[:60]}'"]
+            return [f"text forged as memory's records: {quote(found[0])}"]
     return []

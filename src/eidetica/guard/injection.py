@@ -36,9 +36,13 @@ import unicodedata
 
 from .forgery import forgery_marks
 from .steering import steering_marks
+from .wording import quote
 
 __all__ = ["injection_marks"]
 
+#: The labels of reasons the phrase rules and the general ones (``steering``, ``forgery``) share.
+_INSTRUCTION = "instruction to the model"
+_FORGED_LINE = "a line forged as the context's own layout"
 _INSTRUCTIONS = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+)?(?:(?:the|your|my|these|those)\s+)?"
     r"(?:(?:previous|prior|above|earlier|preceding|original|system|safety)\s+)(?:instructions?|prompts?|rules|"
@@ -93,8 +97,7 @@ _FORGED_LAYOUT = re.compile(
 _HIDDEN = re.compile(
     "[\u200b\u200c\u202a-\u202e\u2060-\u2064\u2066-\u2069\U000e0000-\U000e007f]|(?<=.)\ufeff"
 )
-#: An HTML comment, which a page shows nobody; in a fenced code block it is only code.
-_HTML_COMMENT = re.compile(r"<!--")
+#: A fenced code block, where an HTML comment (which a page shows nobody) is only code.
 _CODE_BLOCK = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 _ENCODED = re.compile(r"(?<![\w/+])[A-Za-z0-9+/]{48,}={0,2}(?![\w/+])")
 
@@ -106,30 +109,27 @@ def injection_marks(text: str) -> list[str]:
     reasons: list[str] = []
     text = unicodedata.normalize("NFKC", text)  # "［1 May 2024］" is "[1 May 2024]"
     for label, pattern in (
-        ("instruction to the model", _INSTRUCTIONS),
-        ("instruction to the model", _FOREIGN_INSTRUCTIONS),
+        (_INSTRUCTION, _INSTRUCTIONS),
+        (_INSTRUCTION, _FOREIGN_INSTRUCTIONS),
         ("chat-template or tool-call syntax", _TEMPLATE),
-        ("a line forged as the context's own layout", _FORGED_LAYOUT),
+        (_FORGED_LINE, _FORGED_LAYOUT),
     ):
         if (found := pattern.search(text)) and not any(r.startswith(label) for r in reasons):
-            reasons.append(f"{label}: {_quote(found[0])}")
-    if not any(r.startswith("instruction to the model") for r in reasons):
+            reasons.append(f"{label}: {quote(found[0])}")
+    # The general rules add a reason only where the phrase rules gave none of its kind.
+    if not any(r.startswith(_INSTRUCTION) for r in reasons):
         reasons.extend(steering_marks(text))
-    if not any(r.startswith("a line forged") for r in reasons):
+    if not any(r.startswith(_FORGED_LINE) for r in reasons):
         reasons.extend(forgery_marks(text))
     if _HIDDEN.search(text):
         reasons.append("hidden characters (zero-width, direction overrides or tags)")
-    if "<!--" in text and _HTML_COMMENT.search(_CODE_BLOCK.sub("", text)):
+    if "<!--" in text and "<!--" in _CODE_BLOCK.sub("", text):
         reasons.append("hidden text: an HTML comment")
     if (encoded := _ENCODED.search(text)) and _mixed(encoded[0]):
-        reasons.append(f"an encoded payload: {_quote(encoded[0][:24])}...")
+        reasons.append(f"an encoded payload: {quote(encoded[0][:24])}...")
     return reasons
 
 
 def _mixed(run: str) -> bool:
     """Base64 mixes cases and digits; a long word or a row of one letter does not."""
     return any(c.isdigit() for c in run) and any(c.isupper() for c in run) and any(c.islower() for c in run)
-
-
-def _quote(found: str) -> str:
-    return "'" + " ".join(found.split())[:60] + "'"

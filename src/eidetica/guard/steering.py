@@ -27,10 +27,14 @@ from __future__ import annotations
 
 import re
 
+from .wording import quote, words_of
+
 __all__ = ["steering_marks"]
 
 #: How far apart (in characters) a reader and a steer may stand to count as one instruction.
 REACH = 160
+#: How much of each half a reason quotes.
+QUOTED = 40
 
 _READER = re.compile(
     # English: the model and whoever reads memory later; words that also name people or things
@@ -164,11 +168,10 @@ _AUTHORITY_WORDS = frozenset(
     moderation system approved authorised authorized mandated verified""".split()
 )
 #: "This is the account owner", "this is your support team".
-_AUTHORITY_PAIR = (frozenset({"this"}), frozenset({"owner", "support"}))
+_AUTHORITY_PAIRS = ((frozenset({"this"}), frozenset({"owner", "support"})),)
 _MARKUP_WORDS = frozenset(
     "role priority scope op instruction instructions directive directives memory override overrides".split()
 )
-_LETTERS = re.compile(r"[^\W\d_]+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
@@ -176,19 +179,18 @@ def steering_marks(text: str) -> list[str]:
     """Reasons ``text`` reads as an instruction to whatever reads memory later; empty when it
     does not. ``text`` is normalised (NFKC) by the caller."""
     lowered = text.lower()
-    words = set(_LETTERS.findall(lowered))
+    words = words_of(text)
     # A bracket opens markup only with a control word: "[shares a photo of ...]" is a caption.
     brackets = "<" in text or "`" in text or ("[" in text and bool(words & _CONTROL_WORDS_SET))
     if brackets and (order := _ORDER_MARKUP.search(text)):
-        return [f"an order in control markup: {_quote(order[0])}"]
+        return [f"an order in control markup: {quote(order[0], QUOTED)}"]
     candidates = [
         (label, pattern)
         for label, pattern, present in (
             (
                 "an instruction to the model",
                 _READER,
-                words & _READER_WORDS
-                or any(words & one and words & other for one, other in _READER_PAIRS)
+                _named(words, _READER_WORDS, _READER_PAIRS)
                 or any(w.startswith(_ASSISTANT_STEMS) for w in words)
                 or any(w in lowered for w in ("a.i.", "sztuczn"))
                 or _CJK.search(text),
@@ -196,7 +198,7 @@ def steering_marks(text: str) -> list[str]:
             (
                 "an order posing as an authority",
                 _AUTHORITY,
-                words & _AUTHORITY_WORDS or (words & _AUTHORITY_PAIR[0] and words & _AUTHORITY_PAIR[1]),
+                _named(words, _AUTHORITY_WORDS, _AUTHORITY_PAIRS),
             ),
             ("an order in control markup", _MARKUP, brackets or words & _MARKUP_WORDS),
         )
@@ -209,14 +211,17 @@ def steering_marks(text: str) -> list[str]:
         for found in pattern.finditer(text):
             near = [s for s in steers if _apart(found, s) <= REACH]
             if near:
-                return [f"{label}: {_quote(found[0])} ... {_quote(near[0][0])}"]
+                return [f"{label}: {quote(found[0], QUOTED)} ... {quote(near[0][0], QUOTED)}"]
     return []
+
+
+def _named(
+    words: set[str], alone: frozenset[str], pairs: tuple[tuple[frozenset[str], frozenset[str]], ...]
+) -> bool:
+    """Whether ``words`` hold one of ``alone``, or a word of each side of one of ``pairs``."""
+    return bool(words & alone) or any(words & one and words & other for one, other in pairs)
 
 
 def _apart(a: re.Match[str], b: re.Match[str]) -> int:
     """Characters between two matches; 0 when they overlap."""
     return max(0, max(a.start(), b.start()) - min(a.end(), b.end()))
-
-
-def _quote(found: str) -> str:
-    return "'" + " ".join(found.split())[:40] + "'"
