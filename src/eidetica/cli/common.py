@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import json
 import logging
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -27,6 +29,7 @@ from ..config import resolve_db
 from ..errors import EideticaError, UsageError
 from ..memory import EXTRACTION_FAILED, Memory
 from ..model import Hit, MemoryUnit
+from .options import DbOption, JsonOption
 
 if TYPE_CHECKING:
     from ..ingest.llm_extract import LLMExtractor
@@ -120,12 +123,65 @@ def _handled(func: F) -> F:
 
 def _command(name: str | None = None, *, group: typer.Typer = app) -> Callable[[F], F]:
     """Register a command on ``group`` (the top level unless named) behind ``_handled``: every
-    command goes through this one decorator, so none misses the error handler."""
+    command goes through this one decorator, so none misses the error handler. A command whose
+    first parameter is ``run`` takes ``--db`` and ``--json`` too (see ``Run``)."""
 
     def register(func: F) -> F:
-        return group.command(name)(_handled(func))
+        return group.command(name)(_handled(_given_run(func)))
 
     return register
+
+
+@dataclass(frozen=True)
+class Run:
+    """What a command that opens a store is given: the store ``--db`` names, and whether ``--json``
+    asks for JSON. ``_command`` adds both options to every such command, so each states neither."""
+
+    db: str | None = None
+    as_json: bool = False
+
+    def open(self, *, llm_extract: bool = False) -> Memory:
+        """The memory in ``--db`` (see ``_open``)."""
+        return _open(self.db, llm_extract=llm_extract)
+
+    def show(self, value: T, show: Callable[[T], object]) -> None:
+        """Print what the command returns: JSON with ``--json``, else as ``show`` prints it."""
+        _print_shown(value, self.as_json, show)
+
+    def done(self, value: Any, summary: str) -> None:
+        """Print what the command did: JSON with ``--json``, else the one-line ``summary``."""
+        _print_result(value, self.as_json, summary)
+
+    def tracking(
+        self, label: str, task: str
+    ) -> contextlib.AbstractContextManager[Callable[[int, int], None]]:
+        """A progress bar (see ``_tracking``), wiped when done under ``--json``."""
+        return _tracking(label, task, transient=self.as_json)
+
+
+#: The options every command given a ``Run`` takes, after its own.
+_RUN_OPTIONS = (
+    inspect.Parameter("db", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=DbOption),
+    inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOption),
+)
+
+
+def _given_run(func: F) -> F:
+    """``func`` as Typer should read it: a first parameter ``run`` becomes the options ``--db``
+    and ``--json`` (``_RUN_OPTIONS``), handed back to ``func`` as one ``Run``."""
+    signature = inspect.signature(func, eval_str=True)
+    own = list(signature.parameters.values())
+    if not own or own[0].name != "run":
+        return func
+
+    @functools.wraps(func)
+    def call(*args: Any, db: str | None = None, as_json: bool = False, **kwargs: Any) -> Any:
+        return func(Run(db, as_json), *args, **kwargs)
+
+    shown = signature.replace(parameters=[*own[1:], *_RUN_OPTIONS])
+    call.__signature__ = shown  # type: ignore[attr-defined]
+    call.__annotations__ = {p.name: p.annotation for p in shown.parameters.values()}
+    return call  # type: ignore[return-value]
 
 
 def _warn(warnings: list[str], llm: bool) -> None:

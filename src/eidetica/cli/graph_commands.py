@@ -22,12 +22,13 @@ from ..model import (
     Relation,
     Summary,
 )
-from .common import _command, _day, _open, _print_shown, _said, err, out
-from .options import DbOption, JsonOption, UnitIdArgument, UserOption, _one_of
+from .common import Run, _command, _day, _said, err, out
+from .options import UnitIdArgument, UserOption, _one_of
 
 
 @_command()
 def entities(
+    run: Run,
     user: UserOption = None,
     kind: Annotated[
         str | None,
@@ -41,15 +42,12 @@ def entities(
     limit: Annotated[
         int, typer.Option(help="How many entities (the most mentioned).")
     ] = DEFAULT_ENTITY_LIMIT,
-    db: DbOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """List the people, pets, places and organisations a user's memory mentions, most mentioned first."""
-    with _open(db) as memory:
+    with run.open() as memory:
         found = memory.entities(user_id=user, kind=cast("EntityKind | None", kind), limit=limit)
-    _print_shown(
+    run.show(
         found,
-        as_json,
         lambda listed: out.print(_entities_table(listed) if listed else "no entities mentioned yet"),
     )
 
@@ -73,19 +71,18 @@ def _entities_table(found: list[Entity]) -> Table:
 
 @_command()
 def entity(
+    run: Run,
     name: Annotated[str, typer.Argument(help="An entity's name, key or alias, in any case (see entities).")],
     user: UserOption = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Show what memory holds about one entity: the memories that mention it, and their relations.
 
     Current facts come first, then events, then what no longer holds (marked past); then the
     relations those memories state, and the entities mentioned with it most often.
     """
-    with _open(db) as memory:
+    with run.open() as memory:
         card = memory.entity(name, user_id=user)
-    _print_shown(card, as_json, _print_card)
+    run.show(card, _print_card)
 
 
 def _print_card(card: EntityCard) -> None:
@@ -133,21 +130,16 @@ def _relation_line(relation: Relation) -> Text:
 
 
 @_command()
-def related(
-    unit_id: UnitIdArgument,
-    user: UserOption = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
-) -> None:
+def related(run: Run, unit_id: UnitIdArgument, user: UserOption = None) -> None:
     """List the memories linked to one unit: its sources, what came from it, what it replaced.
 
     Links: derived_from (a turn it was drawn from), derived (a fact or event drawn from it),
     supersedes and superseded_by (what it replaced, what replaced it), same_entity (a memory that
     mentions an entity it mentions, named under via).
     """
-    with _open(db) as memory:
+    with run.open() as memory:
         links = memory.related(unit_id, user_id=user)
-    _print_shown(links, as_json, lambda found: _print_links(found, unit_id))
+    run.show(links, lambda found: _print_links(found, unit_id))
 
 
 def _print_links(links: list[Link], unit_id: str) -> None:
@@ -172,6 +164,7 @@ def _links_table(links: list[Link]) -> Table:
 
 @_command()
 def profile(
+    run: Run,
     user: UserOption = None,
     name: Annotated[
         str | None,
@@ -179,8 +172,6 @@ def profile(
             "--name", help="Whose profile: a name, key or alias (default: the one who speaks as the user)."
         ),
     ] = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Show who a person is as memory holds it now: attributes, relationships, preferences, activities.
 
@@ -188,9 +179,9 @@ def profile(
     related); what was superseded, corrected or deleted never appears. Without --name, the person
     who speaks as the user.
     """
-    with _open(db) as memory:
+    with run.open() as memory:
         found = memory.profile(user_id=user, name=name)
-    _print_shown(found, as_json, _print_profile)
+    run.show(found, _print_profile)
 
 
 def _print_profile(found: Profile) -> None:
@@ -216,22 +207,21 @@ def _print_profile(found: Profile) -> None:
 
 @_command()
 def summary(
+    run: Run,
     session: Annotated[str, typer.Argument(metavar="SESSION_ID", help="A session id (see list --json).")],
     user: UserOption = None,
     budget: Annotated[
         int, typer.Option(help="The most tokens the summary may take.")
     ] = DEFAULT_SUMMARY_BUDGET,
-    db: DbOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Summarise one session: its most central current facts and events, in the order they were said.
 
     The statements are quoted as memory holds them now, under their day, within the token budget;
     the line after says how many tokens it took and which memories it quotes.
     """
-    with _open(db) as memory:
+    with run.open() as memory:
         found = memory.summary(session, user_id=user, budget_tokens=budget)
-    _print_shown(found, as_json, _print_summary)
+    run.show(found, _print_summary)
 
 
 def _print_summary(found: Summary) -> None:

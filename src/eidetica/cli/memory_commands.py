@@ -17,14 +17,11 @@ from ..api import DEFAULT_ANSWER_BUDGET, DEFAULT_CONTEXT_BUDGET, DEFAULT_K, DEFA
 from ..ingest.formats import FORMATS
 from ..model import AddResult, Answer, Context, HistoryEntry, ImportReport, MemoryUnit, UnitKind
 from .common import (
+    Run,
     _command,
     _day,
     _hits_table,
-    _open,
-    _print_result,
-    _print_shown,
     _said,
-    _tracking,
     _warn,
     err,
     out,
@@ -33,10 +30,8 @@ from .options import (
     ROLES,
     AgentOption,
     AsOfOption,
-    DbOption,
     IncludeArchivedOption,
     InferOption,
-    JsonOption,
     KindOption,
     LLMOption,
     MetadataFilterOption,
@@ -53,6 +48,7 @@ from .options import (
 
 @_command()
 def add(
+    run: Run,
     text: Annotated[str, typer.Argument(help="What to remember (one turn).")],
     user: UserOption = None,
     agent: AgentOption = None,
@@ -76,15 +72,13 @@ def add(
     ] = None,
     infer: InferOption = True,
     llm: LLMOption = False,
-    db: DbOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Remember one message: store it verbatim and derive facts and events from it."""
     message: dict[str, Any] = {"role": role, "content": text}
     if speaker:
         message["name"] = speaker
     tags = _metadata(metadata)
-    with _open(db, llm_extract=llm) as memory:
+    with run.open(llm_extract=llm) as memory:
         result = memory.add(
             [message],
             **_scope(user, agent, session),
@@ -93,7 +87,7 @@ def add(
             user_name=user_name,
             metadata=tags,
         )
-    _print_shown(result, as_json, _print_added)
+    run.show(result, _print_added)
     _warn(result.warnings, llm)
 
 
@@ -109,6 +103,7 @@ def _print_added(result: AddResult) -> None:
 
 @_command()
 def search(
+    run: Run,
     query: Annotated[str, typer.Argument(help="A question or keywords.")],
     user: UserOption = None,
     agent: AgentOption = None,
@@ -120,12 +115,10 @@ def search(
     as_of: AsOfOption = None,
     metadata: MetadataFilterOption = None,
     include_archived: IncludeArchivedOption = False,
-    db: DbOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Find the memories that best answer a question."""
     tags = _metadata(metadata)
-    with _open(db) as memory:
+    with run.open() as memory:
         hits = memory.search(
             query,
             **_scope(user, agent, session),
@@ -137,13 +130,12 @@ def search(
             metadata=tags,
             include_archived=include_archived,
         )
-    _print_shown(
-        hits, as_json, lambda found: out.print(_hits_table(found, query) if found else "no memories match")
-    )
+    run.show(hits, lambda found: out.print(_hits_table(found, query) if found else "no memories match"))
 
 
 @_command()
 def context(
+    run: Run,
     query: Annotated[str, typer.Argument(help="A question.")],
     user: UserOption = None,
     agent: AgentOption = None,
@@ -152,12 +144,10 @@ def context(
     as_of: AsOfOption = None,
     metadata: MetadataFilterOption = None,
     include_archived: IncludeArchivedOption = False,
-    db: DbOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Print the evidence for a question packed into a token budget, ready for a prompt."""
     tags = _metadata(metadata)
-    with _open(db) as memory:
+    with run.open() as memory:
         ctx = memory.context(
             query,
             **_scope(user, agent, session),
@@ -166,7 +156,7 @@ def context(
             metadata=tags,
             include_archived=include_archived,
         )
-    _print_shown(ctx, as_json, lambda found: _print_context(found, budget))
+    run.show(ctx, lambda found: _print_context(found, budget))
 
 
 def _print_context(ctx: Context, budget: int) -> None:
@@ -177,6 +167,7 @@ def _print_context(ctx: Context, budget: int) -> None:
 
 @_command()
 def answer(
+    run: Run,
     question: Annotated[str, typer.Argument(help="A question about what was said.")],
     user: UserOption = None,
     agent: AgentOption = None,
@@ -186,16 +177,14 @@ def answer(
     ] = DEFAULT_ANSWER_BUDGET,
     as_of: AsOfOption = None,
     metadata: MetadataFilterOption = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Answer from memory with the LLM in EIDETICA_LLM_*, citing the turns it used."""
     tags = _metadata(metadata)
-    with _open(db) as memory:
+    with run.open() as memory:
         reply = memory.answer(
             question, **_scope(user, agent, session), budget_tokens=budget, as_of=as_of, metadata=tags
         )
-    _print_shown(reply, as_json, _print_answer)
+    run.show(reply, _print_answer)
 
 
 def _print_answer(reply: Answer) -> None:
@@ -207,6 +196,7 @@ def _print_answer(reply: Answer) -> None:
 
 @_command("import")
 def import_(
+    run: Run,
     file: Annotated[
         Path, typer.Argument(help="A .jsonl, .json (messages or LoCoMo) or .txt file, or an export.")
     ],
@@ -221,14 +211,12 @@ def import_(
     skip_invalid: Annotated[bool, typer.Option(help="Skip bad lines instead of stopping.")] = False,
     infer: InferOption = True,
     llm: LLMOption = False,
-    db: DbOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Import conversations from a file, or an export (see export) as it was, with a progress bar;
     re-running skips what is stored."""
     with (
-        _open(db, llm_extract=llm) as memory,
-        _tracking("importing", "import", transient=as_json) as progress,
+        run.open(llm_extract=llm) as memory,
+        run.tracking("importing", "import") as progress,
     ):
         report = memory.import_file(
             file,
@@ -239,7 +227,7 @@ def import_(
             infer=infer,
             progress=progress,
         )
-    _print_shown(report, as_json, _print_imported)
+    run.show(report, _print_imported)
     _warn(report.warnings, llm)
 
 
@@ -255,6 +243,7 @@ def _print_imported(report: ImportReport) -> None:
 
 @_command("list")
 def list_(
+    run: Run,
     user: UserOption = None,
     agent: AgentOption = None,
     session: SessionOption = None,
@@ -272,12 +261,10 @@ def list_(
     limit: Annotated[int, typer.Option(help="How many units.")] = DEFAULT_LIST_LIMIT,
     offset: Annotated[int, typer.Option(help="Skip this many first.")] = 0,
     metadata: MetadataFilterOption = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """List a user's memories in time order."""
     tags = _metadata(metadata)
-    with _open(db) as memory:
+    with run.open() as memory:
         units = memory.list(
             **_scope(user, agent, session),
             kinds=cast("list[UnitKind] | None", kind),
@@ -291,7 +278,7 @@ def list_(
             metadata=tags,
         )
     with_status = include_deleted or include_archived
-    _print_shown(units, as_json, lambda found: out.print(_units_table(found, with_status=with_status)))
+    run.show(units, lambda found: out.print(_units_table(found, with_status=with_status)))
 
 
 def _units_table(units: list[MemoryUnit], *, with_status: bool) -> Table:
@@ -311,16 +298,11 @@ def _units_table(units: list[MemoryUnit], *, with_status: bool) -> Table:
 
 
 @_command()
-def show(
-    unit_id: UnitIdArgument,
-    user: UserOption = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
-) -> None:
+def show(run: Run, unit_id: UnitIdArgument, user: UserOption = None) -> None:
     """Show one memory unit with its provenance."""
-    with _open(db) as memory:
+    with run.open() as memory:
         unit = memory.get(unit_id, user_id=user)
-    _print_shown(unit, as_json, _print_unit)
+    run.show(unit, _print_unit)
 
 
 def _print_unit(unit: MemoryUnit) -> None:
@@ -333,16 +315,11 @@ def _print_unit(unit: MemoryUnit) -> None:
 
 
 @_command()
-def history(
-    unit_id: UnitIdArgument,
-    user: UserOption = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
-) -> None:
+def history(run: Run, unit_id: UnitIdArgument, user: UserOption = None) -> None:
     """Show every version of a unit: added, updated, deleted."""
-    with _open(db) as memory:
+    with run.open() as memory:
         entries = memory.history(unit_id, user_id=user)
-    _print_shown(entries, as_json, _print_history)
+    run.show(entries, _print_history)
 
 
 def _print_history(entries: list[HistoryEntry]) -> None:
@@ -357,6 +334,7 @@ def _print_history(entries: list[HistoryEntry]) -> None:
 
 @_command()
 def update(
+    run: Run,
     unit_id: Annotated[str, typer.Argument(help="A derived unit's id.")],
     text: Annotated[str, typer.Argument(help="The new text.")],
     user: UserOption = None,
@@ -367,24 +345,17 @@ def update(
             help='Replace the unit\'s metadata with this JSON object, like \'{"source": "chat"}\'.',
         ),
     ] = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Give a fact or event a new version (the old one stays in its history)."""
     fields = _metadata(metadata)  # read before the store is opened: a typo changes nothing
-    with _open(db) as memory:
+    with run.open() as memory:
         unit = memory.update(unit_id, text, user_id=user, metadata=fields)
-    _print_result(unit, as_json, f"{unit.id} is now at version {unit.version}")
+    run.done(unit, f"{unit.id} is now at version {unit.version}")
 
 
 @_command()
-def delete(
-    unit_id: UnitIdArgument,
-    user: UserOption = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
-) -> None:
+def delete(run: Run, unit_id: UnitIdArgument, user: UserOption = None) -> None:
     """Delete a unit (soft: hidden from reads, recorded in its history)."""
-    with _open(db) as memory:
+    with run.open() as memory:
         unit = memory.delete(unit_id, user_id=user)
-    _print_result(unit, as_json, f"deleted {unit.id}")
+    run.done(unit, f"deleted {unit.id}")

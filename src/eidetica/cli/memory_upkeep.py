@@ -13,21 +13,17 @@ from rich.text import Text
 
 from ..guard.quarantine import reasons_held
 from ..model import MaintainReport, MemoryUnit, Stats
-from .common import _command, _open, _print_result, _print_shown, _tracking, err, out
-from .options import DbOption, JsonOption, UserOption
+from .common import Run, _command, err, out
+from .options import UserOption
 
 
 @_command()
-def quarantine(
-    user: UserOption = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
-) -> None:
+def quarantine(run: Run, user: UserOption = None) -> None:
     """List what was held back for review: messages that address the model or flood it, and what
     was derived from them. Decide on each with review."""
-    with _open(db) as memory:
+    with run.open() as memory:
         units = memory.quarantined(user_id=user)
-    _print_shown(units, as_json, _print_quarantined)
+    run.show(units, _print_quarantined)
 
 
 def _print_quarantined(units: list[MemoryUnit]) -> None:
@@ -44,6 +40,7 @@ def _print_quarantined(units: list[MemoryUnit]) -> None:
 
 @_command()
 def review(
+    run: Run,
     unit_id: Annotated[str, typer.Argument(help="A quarantined unit's id (see quarantine).")],
     approve: Annotated[
         bool,
@@ -53,31 +50,28 @@ def review(
         ),
     ],
     user: UserOption = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Decide on a quarantined unit; the decision is a version in its history."""
-    with _open(db) as memory:
+    with run.open() as memory:
         unit = memory.review(unit_id, approve=approve, user_id=user)
-    _print_result(unit, as_json, f"{'approved' if approve else 'rejected'} {unit.id}")
+    run.done(unit, f"{'approved' if approve else 'rejected'} {unit.id}")
 
 
 @_command()
 def maintain(
+    run: Run,
     user: Annotated[
         str | None, typer.Option("--user", "-u", help="Only this user's memory (default: every user).")
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only count what would be archived; change nothing.")
     ] = False,
-    db: DbOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Archive what has faded from use, with a progress bar: kept with its history, out of every
     read unless --include-archived; restore brings a unit back."""
-    with _open(db) as memory, _tracking("examining", "maintain", transient=as_json) as progress:
+    with run.open() as memory, run.tracking("examining", "maintain") as progress:
         report = memory.maintain(user_id=user, dry_run=dry_run, progress=progress)
-    _print_shown(report, as_json, _print_maintained)
+    run.show(report, _print_maintained)
 
 
 def _print_maintained(report: MaintainReport) -> None:
@@ -98,19 +92,19 @@ def _print_maintained(report: MaintainReport) -> None:
 
 @_command()
 def restore(
+    run: Run,
     unit_id: Annotated[str, typer.Argument(help="An archived unit's id (see list --include-archived).")],
     user: UserOption = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Bring an archived unit back into every read; the restore is a version in its history."""
-    with _open(db) as memory:
+    with run.open() as memory:
         unit = memory.restore(unit_id, user_id=user)
-    _print_result(unit, as_json, f"restored {unit.id}")
+    run.done(unit, f"restored {unit.id}")
 
 
 @_command()
 def export(
+    run: Run,
     user: UserOption = None,
     out_path: Annotated[
         Path | None,
@@ -119,23 +113,22 @@ def export(
     graphml: Annotated[
         bool, typer.Option("--graphml", help="Write the graph (entities, facts, events) as GraphML instead.")
     ] = False,
-    db: DbOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Write a user's whole memory as JSON Lines (every unit with its history, then entities and
     relations), which import reads back as it was; or its graph as GraphML, for a graph tool."""
-    with _open(db) as memory, _tracking("exporting", "export", transient=as_json) as progress:
+    with run.open() as memory, run.tracking("exporting", "export") as progress:
         if out_path is None:
             report = memory.export(sys.stdout, user_id=user, graph=graphml, progress=progress)
             return
         with out_path.open("w", encoding="utf-8") as target:
             report = memory.export(target, user_id=user, graph=graphml, progress=progress)
     counts = f"{report.units} units, {report.entities} entities and {report.relations} relations"
-    _print_result(report, as_json, f"wrote {counts} to {out_path}")
+    run.done(report, f"wrote {counts} to {out_path}")
 
 
 @_command()
 def forget(
+    run: Run,
     user: Annotated[str, typer.Option("--user", "-u", help="The user to erase.")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
     compact: Annotated[
@@ -146,27 +139,21 @@ def forget(
             "tables for every tenant meanwhile).",
         ),
     ] = False,
-    db: DbOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Erase everything stored for one user, derived units and history included, from the files too."""
     if not yes:
         typer.confirm(f"Erase all memories of user {user!r}?", abort=True)
-    with _open(db) as memory:
+    with run.open() as memory:
         removed = memory.forget(user_id=user, compact=compact)
-    _print_result({"user": user, "removed": removed}, as_json, f"removed {removed} units of user {user!r}")
+    run.done({"user": user, "removed": removed}, f"removed {removed} units of user {user!r}")
 
 
 @_command()
-def stats(
-    user: UserOption = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
-) -> None:
+def stats(run: Run, user: UserOption = None) -> None:
     """Count stored units by kind, users, sessions, bytes on disk, and units awaiting vectors."""
-    with _open(db) as memory:
+    with run.open() as memory:
         s = memory.stats(user_id=user)
-    _print_shown(s, as_json, _print_stats)
+    run.show(s, _print_stats)
 
 
 def _print_stats(s: Stats) -> None:
@@ -186,11 +173,11 @@ def _print_stats(s: Stats) -> None:
 
 
 @_command()
-def users(db: DbOption = None, as_json: JsonOption = False) -> None:
+def users(run: Run) -> None:
     """List the users with memories in the store, one id per line: what --user takes."""
-    with _open(db) as memory:
+    with run.open() as memory:
         ids = memory.users()
-    _print_shown(ids, as_json, _print_users)
+    run.show(ids, _print_users)
 
 
 def _print_users(ids: list[str]) -> None:
@@ -203,6 +190,7 @@ def _print_users(ids: list[str]) -> None:
 
 @_command()
 def rebuild(
+    run: Run,
     user: UserOption = None,
     llm: Annotated[
         bool,
@@ -213,11 +201,9 @@ def rebuild(
             "restate (the rules decide wherever it fails).",
         ),
     ] = False,
-    db: DbOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Derive a user's facts and events again from the stored turns (all at once: a failure
     changes nothing), after embedding the turns stored while the embedder failed."""
-    with _open(db, llm_extract=llm) as memory:
+    with run.open(llm_extract=llm) as memory:
         count = memory.rebuild(user_id=user)
-    _print_result({"derived": count}, as_json, f"rebuilt {count} derived units")
+    run.done({"derived": count}, f"rebuilt {count} derived units")

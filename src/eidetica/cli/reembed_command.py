@@ -14,12 +14,12 @@ from ..embedders import load_embedder
 from ..errors import EideticaError
 from ..lifecycle import reembed as reembedding
 from ..storage import Store, open_store
-from .common import INTERRUPTED, _command, _print_shown, _progress, err, out
-from .options import DbOption, JsonOption
+from .common import INTERRUPTED, Run, _command, _progress, err, out
 
 
 @_command()
 def reembed(
+    run: Run,
     embedder: Annotated[
         str,
         typer.Option(
@@ -28,18 +28,16 @@ def reembed(
             "to it afterwards).",
         ),
     ],
-    db: DbOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Embed every stored unit again with another embedder, for all tenants and users; searches use
     the old vectors until the new ones are all in, and an interrupted run resumes."""
     with redacted_errors():
-        store = open_store(resolve_db(db))
+        store = open_store(resolve_db(run.db))
         try:
-            report = _run(store, embedder, quiet=as_json)
+            report = _run(store, embedder, quiet=run.as_json)
         finally:
             store.close()
-    _print_shown(report, as_json, lambda done: _print_reembedded(done, embedder))
+    run.show(report, lambda done: _print_reembedded(done, embedder))
 
 
 def _print_reembedded(report: reembedding.ReembedReport, embedder: str) -> None:
