@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
+from . import model
 from .api import (
     DEFAULT_ANSWER_BUDGET,
     DEFAULT_CONTEXT_BUDGET,
@@ -77,36 +78,13 @@ from .limits import (
 )
 from .metadata import check_filter, check_tags
 from .metadata import updated as updated_metadata
-from .model import (
-    DEFAULT_TENANT,
-    DEFAULT_USER,
-    DERIVED_KINDS,
-    ENTITY_KINDS,
-    AddResult,
-    Answer,
-    Context,
-    Entity,
-    EntityCard,
-    EntityKind,
-    HistoryEntry,
-    Hit,
-    ImportReport,
-    Link,
-    MaintainReport,
-    MemoryUnit,
-    Profile,
-    Scope,
-    Stats,
-    Summary,
-    TurnInput,
-    UnitKind,
-)
+from .model import DEFAULT_TENANT, DEFAULT_USER, DERIVED_KINDS, ENTITY_KINDS
 from .retrieve.base import Retriever
 from .retrieve.confidence import related
 from .retrieve.hybrid import HybridRetriever
 from .retrieve.overtaken import as_shown
 from .retrieve.pack import pack, text_key
-from .storage import Revision, Store, UnitFilter, open_store
+from .storage import NewVersion, Revision, Store, UnitFilter, open_store
 from .storage.base import embedder_mismatch
 from .tokens import BundledTokenCounter, TokenCounter
 
@@ -219,7 +197,7 @@ class Memory(MemoryAPI):
         infer: bool = True,
         user_name: str | None = None,
         metadata: dict[str, Any] | None = None,
-    ) -> AddResult:
+    ) -> model.AddResult:
         """Store messages verbatim and derive memory units from them, in one transaction.
 
         ``messages`` is a text, an OpenAI-style message dict, or a list of them (``role``,
@@ -257,7 +235,7 @@ class Memory(MemoryAPI):
         skip_invalid: bool = False,
         infer: bool = True,
         progress: Callable[[int, int], None] | None = None,
-    ) -> ImportReport:
+    ) -> model.ImportReport:
         """Import a JSONL, JSON messages, LoCoMo or text file.
 
         The whole file is validated first: a bad line raises ``InputFormatError`` naming it and
@@ -282,8 +260,13 @@ class Memory(MemoryAPI):
         )
 
     def _store_turns(
-        self, turns: Sequence[TurnInput], scope: Scope, *, infer: bool, user_name: str | None = None
-    ) -> AddResult:
+        self,
+        turns: Sequence[model.TurnInput],
+        scope: model.Scope,
+        *,
+        infer: bool,
+        user_name: str | None = None,
+    ) -> model.AddResult:
         """Store turns (and what they yield); when another writer stored some of the same turn ids
         between our check and our write, the write was rolled back whole: add again, skipping them."""
         turns = for_writing(turns, self.personal_data)
@@ -295,24 +278,29 @@ class Memory(MemoryAPI):
         return self._store_turns_once(turns, scope, infer=infer, user_name=user_name)
 
     def _store_turns_once(
-        self, turns: Sequence[TurnInput], scope: Scope, *, infer: bool, user_name: str | None = None
-    ) -> AddResult:
+        self,
+        turns: Sequence[model.TurnInput],
+        scope: model.Scope,
+        *,
+        infer: bool,
+        user_name: str | None = None,
+    ) -> model.AddResult:
         now = datetime.now(UTC)
         before: dict[str, str] = {}
-        stored_turns: list[MemoryUnit] = []
-        stored_derived: list[MemoryUnit] = []
+        stored_turns: list[model.MemoryUnit] = []
+        stored_derived: list[model.MemoryUnit] = []
         revisions: list[Revision] = []
         skipped: list[str] = []
         warnings: list[str] = []
-        owners: list[Scope] = []
+        owners: list[model.Scope] = []
         lessons = self.store.lessons(self.tenant, MAX_LESSONS)
         for owner, owned in _group(turns, key=lambda t: t.user_id or scope.user_id).items():
             owner_scope = dataclasses.replace(scope, user_id=check_id("user_id", owner))
             fresh = new_turns(
                 self.store, owner_scope, self._name_user(owner_scope, owned, user_name), skipped
             )
-            derived: list[MemoryUnit] = []
-            owner_turns: list[MemoryUnit] = []
+            derived: list[model.MemoryUnit] = []
+            owner_turns: list[model.MemoryUnit] = []
             for _session, session_turns in _group(fresh, key=lambda t: t.session_id).items():
                 anchored = [dataclasses.replace(t, timestamp=t.timestamp or now) for t in session_turns]
                 units = [turn_unit(t, owner_scope, now) for t in anchored]
@@ -344,7 +332,7 @@ class Memory(MemoryAPI):
                 self._background.notify()
             elif all(row.vector is not None for row in rows):
                 self._missing.catch_up(owners)
-        return AddResult(
+        return model.AddResult(
             turns=stored_turns,
             derived=stored_derived,
             skipped_refs=skipped,
@@ -353,8 +341,8 @@ class Memory(MemoryAPI):
         )
 
     def _derive_or_warn(
-        self, turns: list[TurnInput], units: list[MemoryUnit], now: datetime, warnings: list[str]
-    ) -> list[MemoryUnit]:
+        self, turns: list[model.TurnInput], units: list[model.MemoryUnit], now: datetime, warnings: list[str]
+    ) -> list[model.MemoryUnit]:
         """Derive units; when the LLM endpoint fails, keep the turns and say so instead of failing."""
         try:
             return derive(self.extractor, turns, units, now, warnings)
@@ -379,7 +367,9 @@ class Memory(MemoryAPI):
         self._missing.refused.clear()
         return self._missing.embed_all(self._scope(user_id, None).user_id)
 
-    def _name_user(self, scope: Scope, turns: list[TurnInput], given: str | None) -> list[TurnInput]:
+    def _name_user(
+        self, scope: model.Scope, turns: list[model.TurnInput], given: str | None
+    ) -> list[model.TurnInput]:
         """The user's unnamed turns with the user's name: ``given``, else the one the user's stored
         turns carry, else one the turns introduce ("I'm Sam"), remembered for the next adds."""
         if not any(
@@ -388,7 +378,7 @@ class Memory(MemoryAPI):
             return turns
         key = (scope.tenant, scope.user_id)
         if key not in self._user_names:  # looked up once: the user's stored turns carry the name
-            owner = Scope(user_id=scope.user_id, tenant=scope.tenant)
+            owner = model.Scope(user_id=scope.user_id, tenant=scope.tenant)
             names = {
                 s for s in self.store.speakers(UnitFilter(owner, roles=("user",))) if not is_role_label(s)
             }
@@ -413,12 +403,12 @@ class Memory(MemoryAPI):
         scope = self._scope(user_id, None)
         self._missing.embed_all(scope.user_id)  # turns stored while the embedder failed
         turns = self.store.list_units(UnitFilter(scope, kinds=("turn",), include_archived=True))
-        derived: list[MemoryUnit] = []
+        derived: list[model.MemoryUnit] = []
         before: dict[str, str] = {}
         for _session, units in _group(turns, key=lambda u: u.scope.session_id).items():
             before.update(preceding_texts(units))
             inputs = [
-                TurnInput(
+                model.TurnInput(
                     content=u.text,
                     speaker=u.speaker,
                     role=u.role,
@@ -474,13 +464,13 @@ class Memory(MemoryAPI):
         agent_id: str | None = None,
         session_id: str | None = None,
         k: int = DEFAULT_K,
-        kinds: Iterable[UnitKind] | None = None,
+        kinds: Iterable[model.UnitKind] | None = None,
         since: datetime | str | None = None,
         until: datetime | str | None = None,
         as_of: datetime | str | None = None,
         metadata: dict[str, Any] | None = None,
         include_archived: bool = False,
-    ) -> list[Hit]:
+    ) -> list[model.Hit]:
         """Return up to ``k`` units that best answer ``query``, best first, within one user.
 
         Current units rank before the ones a newer statement superseded. ``as_of`` asks what
@@ -510,7 +500,7 @@ class Memory(MemoryAPI):
         as_of: datetime | str | None = None,
         metadata: dict[str, Any] | None = None,
         include_archived: bool = False,
-    ) -> Context:
+    ) -> model.Context:
         """Pack the best evidence for ``query`` into ``budget_tokens``, without duplicates.
 
         When the user's whole history fits the budget it is returned entire, in time order:
@@ -530,7 +520,7 @@ class Memory(MemoryAPI):
         self._recalls.note([h.unit for h in packed.hits], datetime.now(UTC))
         return packed
 
-    def _packed(self, query: str, where: UnitFilter, budget_tokens: int) -> Context:
+    def _packed(self, query: str, where: UnitFilter, budget_tokens: int) -> model.Context:
         moment = where.as_of
         # Enough candidates to fill the budget with short lines, no more: each one is loaded.
         depth = min(max(budget_tokens // 10, 20), 200)
@@ -545,7 +535,9 @@ class Memory(MemoryAPI):
         whole = self._whole_history(where, budget_tokens)
         if whole and any(related(h) for h in hits):
             scored = {h.id: h for h in hits}
-            shown = [scored.get(u.id) or Hit(for_reading(u, self.personal_data), 0.0, {}) for u in whole]
+            shown = [
+                scored.get(u.id) or model.Hit(for_reading(u, self.personal_data), 0.0, {}) for u in whole
+            ]
             packed = pack(shown, self.tokens, budget_tokens)
             # Measured by the packer itself, so "fits" means exactly what the context holds
             # (a turn repeating another's text word for word is packed once).
@@ -555,7 +547,7 @@ class Memory(MemoryAPI):
             reason = (
                 "no stored memory matches the question" if hits else "nothing is stored in this scope yet"
             )
-            return Context(
+            return model.Context(
                 text="", hits=[], tokens=0, budget_tokens=budget_tokens, abstained=True, reason=reason
             )
         return pack(hits, self.tokens, budget_tokens)
@@ -570,7 +562,7 @@ class Memory(MemoryAPI):
         budget_tokens: int = DEFAULT_ANSWER_BUDGET,
         as_of: datetime | str | None = None,
         metadata: dict[str, Any] | None = None,
-    ) -> Answer:
+    ) -> model.Answer:
         """Answer from memory with the configured LLM, citing the units (and turns) it used.
 
         The model sees only ``context(question, budget_tokens=..., as_of=...)``; it abstains
@@ -595,7 +587,7 @@ class Memory(MemoryAPI):
         )
         return answer_question(self.llm, question, found)
 
-    def _whole_history(self, reading: UnitFilter, budget: int) -> builtins.list[MemoryUnit] | None:
+    def _whole_history(self, reading: UnitFilter, budget: int) -> builtins.list[model.MemoryUnit] | None:
         """Every turn ``reading`` selects, and the current units that stand for turns no longer
         holding (a corrected fact, say), or None when that cannot fit ``budget`` (or the retriever
         never packs it); with ``as_of``, as memory held them then."""
@@ -615,7 +607,7 @@ class Memory(MemoryAPI):
             u for u in derived if u.valid_to is None and set(u.derived_from) <= past and not quarantined(u)
         ]
 
-    def get(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
+    def get(self, unit_id: str, *, user_id: str | None = None) -> model.MemoryUnit:
         """Return one unit by id (deleted ones too, with ``status == "deleted"``)."""
         unit_id = check_id("unit_id", unit_id)
         return self.store.get(unit_id, tenant=self.tenant, user_id=self._user_or_none(user_id))
@@ -626,7 +618,7 @@ class Memory(MemoryAPI):
         user_id: str | None = None,
         agent_id: str | None = None,
         session_id: str | None = None,
-        kinds: Iterable[UnitKind] | None = None,
+        kinds: Iterable[model.UnitKind] | None = None,
         since: datetime | str | None = None,
         until: datetime | str | None = None,
         derived_from: str | None = None,
@@ -635,7 +627,7 @@ class Memory(MemoryAPI):
         offset: int = 0,
         metadata: dict[str, Any] | None = None,
         include_archived: bool = False,
-    ) -> list[MemoryUnit]:
+    ) -> list[model.MemoryUnit]:
         """Return the user's active units in time order, to browse them.
 
         ``since`` and ``until`` keep what happened in that range as ``search`` reads them (from
@@ -660,7 +652,7 @@ class Memory(MemoryAPI):
         *,
         user_id: str | None = None,
         metadata: dict[str, Any] | None = None,
-    ) -> MemoryUnit:
+    ) -> model.MemoryUnit:
         """Give a derived unit a new text; the old version stays in ``history``.
 
         Turns are the verbatim record and never change: add a correction instead. ``metadata``
@@ -676,19 +668,18 @@ class Memory(MemoryAPI):
                 f"unit {unit_id} is a verbatim turn and is never changed; add a correction instead"
             )
         changed = dataclasses.replace(current, text=text)
-        return self.store.update(
+        edited = NewVersion(
             unit_id,
-            tenant=self.tenant,
-            user_id=owner,
-            text=text,
-            vector=self.embedder.embed([embed_text(changed)])[0],
-            lexical_text=lexical_text(changed),
-            metadata=None if given is None else updated_metadata(given, current.metadata),
-            # The turns it came from say what the correction replaced: they now read as past.
-            revisions=source_closures(self.store, current, datetime.now(UTC)),
+            text,
+            self.embedder.embed([embed_text(changed)])[0],
+            lexical_text(changed),
+            None if given is None else updated_metadata(given, current.metadata),
         )
+        # The turns it came from say what the correction replaced: they now read as past.
+        closed = source_closures(self.store, current, datetime.now(UTC))
+        return self.store.update(edited, tenant=self.tenant, user_id=owner, revisions=closed)
 
-    def delete(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
+    def delete(self, unit_id: str, *, user_id: str | None = None) -> model.MemoryUnit:
         """Hide a unit from every read; the deletion is recorded in its ``history``.
 
         Deleting a turn retires what was derived from it alone (recorded in their history) and
@@ -706,7 +697,7 @@ class Memory(MemoryAPI):
             revisions = source_closures(self.store, current, datetime.now(UTC))
         return self.store.delete(unit_id, tenant=self.tenant, user_id=owner, revisions=revisions)
 
-    def history(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[HistoryEntry]:
+    def history(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[model.HistoryEntry]:
         """Every version of a unit, oldest first: its adds, updates and deletion."""
         unit_id = check_id("unit_id", unit_id)
         return self.store.history(unit_id, tenant=self.tenant, user_id=self._user_or_none(user_id))
@@ -715,9 +706,9 @@ class Memory(MemoryAPI):
         self,
         *,
         user_id: str | None = None,
-        kind: EntityKind | None = None,
+        kind: model.EntityKind | None = None,
         limit: int | None = DEFAULT_ENTITY_LIMIT,
-    ) -> builtins.list[Entity]:
+    ) -> builtins.list[model.Entity]:
         """The people, pets, places, organisations and other things the user's facts and events
         mention, most mentioned first (``graph.entities``); ``kind`` keeps one kind."""
         if kind is not None and kind not in ENTITY_KINDS:
@@ -727,21 +718,21 @@ class Memory(MemoryAPI):
         found = [e for e in entities(self.store, self._mentions(user_id)) if kind in (None, e.kind)]
         return found[:limit]
 
-    def entity(self, name: str, *, user_id: str | None = None) -> EntityCard:
+    def entity(self, name: str, *, user_id: str | None = None) -> model.EntityCard:
         """What memory holds about one entity, by its name, key or an alias in any case: the
         facts and events that mention it (current facts first, then events newest first, then
         what no longer holds), the relations they state, and the entities mentioned with it.
         ``NotFoundError`` when the user's memory mentions no such entity."""
         return entity_card(self.store, self._mentions(user_id), check_query("name", name))
 
-    def related(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[Link]:
+    def related(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[model.Link]:
         """The active units linked to one unit (``graph.related``): the turns it came from, the
         units drawn from it, what it replaced or was replaced by, and units of the same user that
         mention the same entities (``via`` names the entity)."""
         unit = self.get(unit_id, user_id=user_id)
         return [link for link in related_units(self.store, unit) if not quarantined(link.unit)]
 
-    def profile(self, *, user_id: str | None = None, name: str | None = None) -> Profile:
+    def profile(self, *, user_id: str | None = None, name: str | None = None) -> model.Profile:
         """Who a person is, as memory holds it now (``graph.profile``): their current attributes,
         relationships, preferences and activities, each line quoting a unit with its sources.
         ``name`` says whom (a name, key or alias); without it, the person who speaks as the user.
@@ -752,7 +743,7 @@ class Memory(MemoryAPI):
 
     def summary(
         self, session_id: str, *, user_id: str | None = None, budget_tokens: int = DEFAULT_SUMMARY_BUDGET
-    ) -> Summary:
+    ) -> model.Summary:
         """What one session was about (``graph.summary``): its most central current facts and
         events, quoted in the order they were said under their day, within ``budget_tokens``;
         with an LLM configured, the model's summary of them, citing the ones it rests on (the
@@ -773,7 +764,7 @@ class Memory(MemoryAPI):
         user_id: str | None = None,
         dry_run: bool = False,
         progress: Callable[[int, int], None] | None = None,
-    ) -> MaintainReport:
+    ) -> model.MaintainReport:
         """Archive what has faded (``lifecycle.decay``, by ``self.decay``): of ``user_id``, or of
         every user of the tenant when None. Archived units are kept, with their history, out of
         every read unless ``include_archived=True``, and come back when said again or restored
@@ -785,7 +776,7 @@ class Memory(MemoryAPI):
         now = datetime.now(UTC)
         return maintain(self.store, self.tenant, users, now, self.decay, dry_run=dry_run, progress=progress)
 
-    def restore(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
+    def restore(self, unit_id: str, *, user_id: str | None = None) -> model.MemoryUnit:
         """Bring an archived unit back into every read; the restore is a version in its
         ``history``. ``UsageError`` when the unit is not archived."""
         unit_id = check_id("unit_id", unit_id)
@@ -797,14 +788,14 @@ class Memory(MemoryAPI):
             raise UsageError(f"unit {unit_id} changed while it was restored; restore it again")
         return after
 
-    def quarantined(self, *, user_id: str | None = None) -> builtins.list[MemoryUnit]:
+    def quarantined(self, *, user_id: str | None = None) -> builtins.list[model.MemoryUnit]:
         """Units held back for review, oldest first: messages that address the model or flood
         it, and what was derived from them (``guard.quarantine``). They are kept, and left out of
         ``search``, ``context`` and ``answer`` until ``review`` decides."""
         where = dataclasses.replace(self._filter(user_id, None, None, None, None, None), flagged=QUARANTINE)
         return [u for u in self.store.list_units(where) if quarantined(u)]
 
-    def review(self, unit_id: str, *, approve: bool, user_id: str | None = None) -> MemoryUnit:
+    def review(self, unit_id: str, *, approve: bool, user_id: str | None = None) -> model.MemoryUnit:
         """Decide on a quarantined unit, and on what was derived from it when it is a turn:
         ``approve`` brings it back into every read; otherwise it is rejected and deleted, and its
         words become a lesson (``guard.lessons``): later writes like it, to any user of the
@@ -827,13 +818,11 @@ class Memory(MemoryAPI):
         vectors = self.embedder.embed([embed_text(u) for u in with_it])
         for unit, vector in zip(with_it, vectors, strict=True):
             self.store.update(
-                unit.id,
+                NewVersion(
+                    unit.id, unit.text, vector, lexical_text(unit), reviewed(unit, approve=approve, at=now)
+                ),
                 tenant=self.tenant,
                 user_id=unit.scope.user_id,
-                text=unit.text,
-                vector=vector,
-                lexical_text=lexical_text(unit),
-                metadata=reviewed(unit, approve=approve, at=now),
             )
         if not approve:  # the turn first: deleting it retires what came from it alone
             for unit in with_it:
@@ -858,7 +847,7 @@ class Memory(MemoryAPI):
         """The ids of the users with memories in this tenant, in order."""
         return self.store.users(self.tenant)
 
-    def stats(self, *, user_id: str | None = None) -> Stats:
+    def stats(self, *, user_id: str | None = None) -> model.Stats:
         """Unit counts for one user, or for the whole tenant when ``user_id`` is None."""
         return self.store.stats(self.tenant, None if user_id is None else check_id("user_id", user_id))
 
@@ -876,8 +865,8 @@ class Memory(MemoryAPI):
 
     # -- scope helpers ------------------------------------------------------------------------
 
-    def _scope(self, user_id: str | None, agent_id: str | None) -> Scope:
-        return Scope(
+    def _scope(self, user_id: str | None, agent_id: str | None) -> model.Scope:
+        return model.Scope(
             user_id=DEFAULT_USER if user_id is None else check_id("user_id", user_id),
             tenant=self.tenant,
             agent_id=None if agent_id is None else check_id("agent_id", agent_id),
@@ -893,7 +882,7 @@ class Memory(MemoryAPI):
         user_id: str | None,
         agent_id: str | None,
         session_id: str | None,
-        kinds: Iterable[UnitKind] | None,
+        kinds: Iterable[model.UnitKind] | None,
         since: datetime | str | None,
         until: datetime | str | None,
         metadata: dict[str, Any] | None = None,

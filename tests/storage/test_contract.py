@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from eidetica.errors import NotFoundError, StoreError
 from eidetica.ids import new_id
 from eidetica.model import MemoryUnit, Scope
-from eidetica.storage import NewUnit, Revision, Store, UnitFilter, open_store
+from eidetica.storage import NewUnit, NewVersion, Revision, Store, UnitFilter, open_store
 from eidetica.storage.base import NEWEST_WALK
 
 from ..postgres_server import BACKENDS, store_location
@@ -139,12 +139,7 @@ def test_update_delete_history(store: Store) -> None:
     fact = unit("Dan works at the bakery", kind="fact")
     put(store, fact)
     store.update(
-        fact.id,
-        tenant="default",
-        text="Dan works at the library",
-        vector=vec(9),
-        lexical_text="Dan works at the library",
-        metadata=None,
+        NewVersion(fact.id, "Dan works at the library", vec(9), "Dan works at the library"), tenant="default"
     )
     where = UnitFilter(Scope(user_id="u1"))
     assert store.search_lexical(where, ["bakery"], 10) == []
@@ -175,15 +170,7 @@ def test_by_id_operations_stay_inside_one_tenant(store: Store) -> None:
         with pytest.raises(NotFoundError):
             store.history(theirs.id, tenant="default", user_id=user)
         with pytest.raises(NotFoundError):
-            store.update(
-                theirs.id,
-                tenant="default",
-                user_id=user,
-                text="x",
-                vector=vec(1),
-                lexical_text="x",
-                metadata=None,
-            )
+            store.update(NewVersion(theirs.id, "x", vec(1), "x"), tenant="default", user_id=user)
         with pytest.raises(NotFoundError):
             store.delete(theirs.id, tenant="default", user_id=user)
     assert store.get_many([theirs.id], tenant="default") == {}
@@ -371,12 +358,10 @@ def test_history_gives_each_version_its_text_through_edits(store: Store) -> None
     fact = unit("Sam plays the violin", kind="fact")
     put(store, fact)
     store.add([], revisions=[Revision(dataclasses.replace(fact, version=2), "mention")])
-    store.update(fact.id, tenant="default", text="Sam plays the viola", vector=vec(1),
-                 lexical_text="Sam plays the viola", metadata=None)  # fmt: skip
+    store.update(NewVersion(fact.id, "Sam plays the viola", vec(1), "Sam plays the viola"), tenant="default")
     now = store.get(fact.id, tenant="default")
     store.add([], revisions=[Revision(dataclasses.replace(now, version=4), "mention")])
-    store.update(fact.id, tenant="default", text="Sam plays the cello", vector=vec(2),
-                 lexical_text="Sam plays the cello", metadata=None)  # fmt: skip
+    store.update(NewVersion(fact.id, "Sam plays the cello", vec(2), "Sam plays the cello"), tenant="default")
     store.delete(fact.id, tenant="default")
     entries = [(e.op, e.text) for e in store.history(fact.id, tenant="default")]
     assert entries == [

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from eidetica.model import MemoryUnit, Scope
-from eidetica.storage import NewUnit, Revision, UnitFilter
+from eidetica.storage import NewUnit, NewVersion, Revision, UnitFilter
 from eidetica.storage.sqlite import SQLiteStore
 
 from .test_contract import DIM, unit, vec
@@ -68,12 +68,7 @@ def test_cached_searches_match_a_fresh_store_through_random_writes(tmp_path: Pat
             edited = rng.choice(live)
             text = _text(rng)
             stored[edited.id] = writer.update(
-                edited.id,
-                tenant="default",
-                text=text,
-                vector=vec(rng.randrange(50)),
-                lexical_text=text,
-                metadata=None,
+                NewVersion(edited.id, text, vec(rng.randrange(50)), text), tenant="default"
             )
         elif action == "revise":
             moved = rng.choice(live)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from eidetica.model import MemoryUnit, Scope
-from eidetica.storage import NewUnit, Revision, UnitFilter
+from eidetica.storage import NewUnit, NewVersion, Revision, UnitFilter
 from eidetica.storage.sqlite import SQLiteStore
 from eidetica.storage.sqlite_schema import MIGRATIONS
 
@@ -59,9 +59,7 @@ def test_a_reader_sees_deletions_edits_and_late_vectors(pair: tuple[SQLiteStore,
     assert {i for i, _ in reader.search_lexical(USER, ["words"], 5)} == {kept.id, gone.id, late.id}
 
     writer.delete(gone.id, tenant="default")
-    writer.update(
-        kept.id, tenant="default", text="edited", vector=vec(5), lexical_text="edited", metadata=None
-    )
+    writer.update(NewVersion(kept.id, "edited", vec(5), "edited"), tenant="default")
     writer.set_vectors("default", {late.id: vec(3)})
 
     assert {i for i, _ in reader.search_vector(USER, vec(5), 5)} == {kept.id, late.id}
@@ -170,8 +168,9 @@ def test_a_file_with_8_bit_vectors_and_indexed_history_is_migrated(tmp_path: Pat
     store.check_embedder("test/8", DIM)
     notes = [unit(f"ferry note {i}") for i in range(3)]
     store.add([NewUnit(u, vec(i), u.text) for i, u in enumerate(notes)])
-    store.update(notes[0].id, tenant="default", text="ferry note, corrected", vector=vec(0),
-                 lexical_text="ferry note corrected", metadata=None)  # fmt: skip
+    store.update(
+        NewVersion(notes[0].id, "ferry note, corrected", vec(0), "ferry note corrected"), tenant="default"
+    )
     before = store.history(notes[0].id, tenant="default")
     store.close()
     conn = sqlite3.connect(path, isolation_level=None)

@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from eidetica.model import Scope
-from eidetica.storage import NewUnit, Revision, UnitFilter
+from eidetica.storage import NewUnit, NewVersion, Revision, UnitFilter
 from eidetica.storage.sqlite import SQLiteStore
 from eidetica.storage.terms import index_terms, owned_words
 
@@ -54,8 +54,7 @@ def test_every_write_leaves_index_and_lexicon_in_agreement(tmp_path: Path) -> No
     # The three units said after the same words keep them once.
     assert store._conn.execute("SELECT count(*) FROM lexicon_contexts").fetchone()[0] == 2
 
-    store.update(facts[0].id, tenant="default", text="Sam adopted a cat", vector=vec(3),
-                 lexical_text="Sam adopted a cat", metadata=None)  # fmt: skip
+    store.update(NewVersion(facts[0].id, "Sam adopted a cat", vec(3), "Sam adopted a cat"), tenant="default")
     assert vocabulary(store) == expected(store)
     store.delete(facts[1].id, tenant="default")
     assert vocabulary(store) == expected(store)

@@ -13,7 +13,7 @@ import pytest
 from eidetica.errors import NotFoundError
 from eidetica.ids import new_id
 from eidetica.model import HistoryEntry, MemoryUnit, Scope
-from eidetica.storage import NewUnit, Revision, Store, open_store
+from eidetica.storage import NewUnit, NewVersion, Revision, Store, open_store
 from eidetica.storage.versions import HistoryRecord, added, deleted, forgotten, revised, updated
 
 from ..postgres_server import BACKENDS, store_location
@@ -115,9 +115,8 @@ def test_every_backend_stores_the_history_the_rules_compute(store: Store) -> Non
     expected = added(first)
     change = updated(first, text="Ana sings in two choirs", metadata={"topic": "song"})
     stored = store.update(
-        first.id, tenant="acme", text=change.unit.text, vector=vector, lexical_text=change.unit.text,
-        metadata={"topic": "song"},
-    )  # fmt: skip
+        NewVersion(first.id, change.unit.text, vector, change.unit.text, {"topic": "song"}), tenant="acme"
+    )
     assert stored == change.unit
     expected.append(change.record)
     mention = Revision(dataclasses.replace(stored, version=3), "mention", note={"turns": ["t2"]})
@@ -133,4 +132,4 @@ def test_every_backend_stores_the_history_the_rules_compute(store: Store) -> Non
         (r.unit_id, r.version, r.op, r.text, r.metadata) for r in expected
     ]
     with pytest.raises(NotFoundError):
-        store.update(first.id, tenant="acme", text="x", vector=vector, lexical_text="x", metadata=None)
+        store.update(NewVersion(first.id, "x", vector, "x"), tenant="acme")

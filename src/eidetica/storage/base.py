@@ -84,6 +84,18 @@ class NewUnit:
     history: tuple[HistoryEntry, ...] = ()
 
 
+@dataclass(frozen=True)
+class NewVersion:
+    """A unit's next version as ``Store.update`` writes it: its text, with the vector and lexical
+    text drawn from it, and the metadata it keeps (None: unchanged)."""
+
+    unit_id: str
+    text: str
+    vector: Vectors
+    lexical_text: str
+    metadata: dict[str, Any] | None = None
+
+
 RevisionOp = Literal["mention", "supersede", "delete", "source_deleted", "archive", "restore"]
 
 
@@ -189,16 +201,7 @@ class Store(Protocol):
         ...
 
     def update(
-        self,
-        unit_id: str,
-        *,
-        tenant: str,
-        user_id: str | None = None,
-        text: str,
-        vector: Vectors,
-        lexical_text: str,
-        metadata: dict[str, Any] | None,
-        revisions: Sequence[Revision] = (),
+        self, new: NewVersion, *, tenant: str, user_id: str | None = None, revisions: Sequence[Revision] = ()
     ) -> MemoryUnit:
         """Write a new version of the unit, and apply ``revisions`` (the turns it came from,
         closed), in one transaction; the previous version stays in ``history``."""

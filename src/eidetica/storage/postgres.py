@@ -52,6 +52,7 @@ from .base import (
     REEMBEDDED,
     EntityMentions,
     NewUnit,
+    NewVersion,
     Recall,
     ReembedState,
     Revision,
@@ -249,37 +250,36 @@ class PostgresStore:
                 _insert(conn, tenant, batch)
 
     def update(
-        self,
-        unit_id: str,
-        *,
-        tenant: str,
-        user_id: str | None = None,
-        text: str,
-        vector: Vectors,
-        lexical_text: str,
-        metadata: dict[str, Any] | None,
-        revisions: Sequence[Revision] = (),
+        self, new: NewVersion, *, tenant: str, user_id: str | None = None, revisions: Sequence[Revision] = ()
     ) -> MemoryUnit:
         """Write a new version and apply ``revisions``; the history table keeps every earlier text."""
         with self.transaction(tenant) as conn:
-            current = self._get_in(conn, unit_id, tenant, user_id, lock=True)
-            change = versions.updated(current, text=text, metadata=metadata)
+            current = self._get_in(conn, new.unit_id, tenant, user_id, lock=True)
+            change = versions.updated(current, text=new.text, metadata=new.metadata)
             # The words said before the unit stay; its own words are replaced.
             said_before = conn.execute(
                 "DELETE FROM eidetica.postings WHERE unit_id = %s AND tenant = %s RETURNING term, context_tf",
-                (unit_id, tenant),
+                (new.unit_id, tenant),
             ).fetchall()
             context = [term for term, n in said_before for _ in range(n)]
             postings = Postings()
             length = postings.add(
-                current, index_terms([owned_words(current.scope, lexical_text)])[0], context
+                current, index_terms([owned_words(current.scope, new.lexical_text)])[0], context
             )
             conn.execute(Postings.SQL, postings.params())
-            new = change.unit
+            written = change.unit
             row = conn.execute(
                 "UPDATE eidetica.units SET text = %s, metadata = %s, version = %s, embedding = %s, "
                 f"terms_len = %s WHERE id = %s AND tenant = %s RETURNING {UNIT_COLUMNS}",
-                (new.text, dump_json(new.metadata), new.version, _vector(vector), length, unit_id, tenant),
+                (
+                    written.text,
+                    dump_json(written.metadata),
+                    written.version,
+                    _vector(new.vector),
+                    length,
+                    new.unit_id,
+                    tenant,
+                ),
             ).fetchone()
             _record(conn, [change.record])
             _revise(conn, revisions)

@@ -35,6 +35,7 @@ from .base import (
     REEMBEDDED,
     EntityMentions,
     NewUnit,
+    NewVersion,
     Recall,
     ReembedState,
     Revision,
@@ -188,39 +189,30 @@ class SQLiteStore:
             _insert(conn, units, now)
 
     def update(
-        self,
-        unit_id: str,
-        *,
-        tenant: str,
-        user_id: str | None = None,
-        text: str,
-        vector: Vectors,
-        lexical_text: str,
-        metadata: dict[str, Any] | None,
-        revisions: Sequence[Revision] = (),
+        self, new: NewVersion, *, tenant: str, user_id: str | None = None, revisions: Sequence[Revision] = ()
     ) -> MemoryUnit:
         """Write a new version and apply ``revisions``; the history table keeps every earlier text."""
         with self._write() as conn:
-            current = self._get_in(conn, unit_id, tenant, user_id)
-            change = versions.updated(current, text=text, metadata=metadata)
+            current = self._get_in(conn, new.unit_id, tenant, user_id)
+            change = versions.updated(current, text=new.text, metadata=new.metadata)
             rid = conn.execute(
                 "UPDATE units SET text = ?, metadata = ?, version = ?, unembedded = 0 "
                 "WHERE id = ? AND tenant = ? RETURNING rid",
-                (change.unit.text, dump_json(change.unit.metadata), change.unit.version, unit_id, tenant),
+                (change.unit.text, dump_json(change.unit.metadata), change.unit.version, new.unit_id, tenant),
             ).fetchone()[0]
-            _put_vectors(conn, current.scope, {rid: vector})
+            _put_vectors(conn, current.scope, {rid: new.vector})
             before = fts_index.context(conn, rid)
             fts_index.remove(conn, [rid])
-            fts_index.add(conn, [(rid, current.scope, lexical_text, before)])
+            fts_index.add(conn, [(rid, current.scope, new.lexical_text, before)])
             # Entries that left the text unchanged keep none (see SAME_TEXT): the text they stood
             # for is about to change, so they get it now.
             conn.execute(
                 "UPDATE history SET text = ? WHERE unit_id = ? AND text = ?",
-                (current.text, unit_id, SAME_TEXT),
+                (current.text, new.unit_id, SAME_TEXT),
             )
             _record(conn, [change.record], time.time())
             _revise(conn, revisions, time.time())
-            return self._get_in(conn, unit_id, tenant, None)
+            return self._get_in(conn, new.unit_id, tenant, None)
 
     def delete(
         self, unit_id: str, *, tenant: str, user_id: str | None = None, revisions: Sequence[Revision] = ()
