@@ -17,24 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, Protocol, Self, TypeVar
 
-from .model import (
-    AddResult,
-    Answer,
-    Context,
-    Entity,
-    EntityCard,
-    EntityKind,
-    HistoryEntry,
-    Hit,
-    ImportReport,
-    Link,
-    MaintainReport,
-    MemoryUnit,
-    Profile,
-    Stats,
-    Summary,
-    UnitKind,
-)
+from . import model
 
 #: Hits a search returns unless asked for another number.
 DEFAULT_K = 10
@@ -111,7 +94,7 @@ class MemoryAPI(Protocol):
         infer: bool = True,
         user_name: str | None = None,
         metadata: dict[str, Any] | None = None,
-    ) -> AddResult:
+    ) -> model.AddResult:
         """Store messages verbatim and derive facts and events from them, in one transaction;
         ``metadata`` tags every message (and what is derived from it)."""
         ...
@@ -126,7 +109,7 @@ class MemoryAPI(Protocol):
         skip_invalid: bool = False,
         infer: bool = True,
         progress: Callable[[int, int], None] | None = None,
-    ) -> ImportReport:
+    ) -> model.ImportReport:
         """Import a conversation file; re-importing skips the turns already stored."""
         ...
 
@@ -138,13 +121,13 @@ class MemoryAPI(Protocol):
         agent_id: str | None = None,
         session_id: str | None = None,
         k: int = DEFAULT_K,
-        kinds: Iterable[UnitKind] | None = None,
+        kinds: Iterable[model.UnitKind] | None = None,
         since: Moment | None = None,
         until: Moment | None = None,
         as_of: Moment | None = None,
         metadata: dict[str, Any] | None = None,
         include_archived: bool = False,
-    ) -> builtins.list[Hit]:
+    ) -> builtins.list[model.Hit]:
         """The units that best answer ``query``, best first; ``metadata`` keeps only the units
         tagged with each of its keys and an equal value; ``include_archived`` searches the units
         that faded too."""
@@ -161,7 +144,7 @@ class MemoryAPI(Protocol):
         as_of: Moment | None = None,
         metadata: dict[str, Any] | None = None,
         include_archived: bool = False,
-    ) -> Context:
+    ) -> model.Context:
         """The best evidence for ``query`` packed into ``budget_tokens``, rendered for a prompt;
         ``include_archived`` reads the units that faded too."""
         ...
@@ -176,11 +159,11 @@ class MemoryAPI(Protocol):
         budget_tokens: int = DEFAULT_ANSWER_BUDGET,
         as_of: Moment | None = None,
         metadata: dict[str, Any] | None = None,
-    ) -> Answer:
+    ) -> model.Answer:
         """Answer ``question`` from memory with the configured LLM, citing the units it used."""
         ...
 
-    def get(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
+    def get(self, unit_id: str, *, user_id: str | None = None) -> model.MemoryUnit:
         """One unit by id (a deleted one too, with ``status`` "deleted")."""
         ...
 
@@ -190,7 +173,7 @@ class MemoryAPI(Protocol):
         user_id: str | None = None,
         agent_id: str | None = None,
         session_id: str | None = None,
-        kinds: Iterable[UnitKind] | None = None,
+        kinds: Iterable[model.UnitKind] | None = None,
         since: Moment | None = None,
         until: Moment | None = None,
         derived_from: str | None = None,
@@ -199,7 +182,7 @@ class MemoryAPI(Protocol):
         offset: int = 0,
         metadata: dict[str, Any] | None = None,
         include_archived: bool = False,
-    ) -> builtins.list[MemoryUnit]:
+    ) -> builtins.list[model.MemoryUnit]:
         """The user's active units in time order; ``since`` and ``until`` bound when they
         happened as in ``search``, ``derived_from`` keeps what was drawn from one unit, and
         ``include_deleted`` adds the deleted ones (``status`` "deleted"), ``include_archived``
@@ -213,15 +196,15 @@ class MemoryAPI(Protocol):
         *,
         user_id: str | None = None,
         metadata: dict[str, Any] | None = None,
-    ) -> MemoryUnit:
+    ) -> model.MemoryUnit:
         """A derived unit's new version; the old one stays in its history. Turns never change."""
         ...
 
-    def delete(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
+    def delete(self, unit_id: str, *, user_id: str | None = None) -> model.MemoryUnit:
         """Hide a unit from every read; the deletion is recorded in its history."""
         ...
 
-    def history(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[HistoryEntry]:
+    def history(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[model.HistoryEntry]:
         """Every version of a unit, oldest first."""
         ...
 
@@ -229,39 +212,39 @@ class MemoryAPI(Protocol):
         self,
         *,
         user_id: str | None = None,
-        kind: EntityKind | None = None,
+        kind: model.EntityKind | None = None,
         limit: int | None = DEFAULT_ENTITY_LIMIT,
-    ) -> builtins.list[Entity]:
+    ) -> builtins.list[model.Entity]:
         """The people, pets, places, organisations and other things the user's memory mentions,
         most mentioned first; ``kind`` keeps one kind."""
         ...
 
-    def entity(self, name: str, *, user_id: str | None = None) -> EntityCard:
+    def entity(self, name: str, *, user_id: str | None = None) -> model.EntityCard:
         """What memory holds about one entity (by name, key or alias): the units that mention it,
         current facts first, the relations they state and the entities mentioned with it."""
         ...
 
-    def related(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[Link]:
+    def related(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[model.Link]:
         """The units linked to one unit: its turns, what was drawn from it, what it replaced or
         was replaced by, and units mentioning the same entities."""
         ...
 
-    def profile(self, *, user_id: str | None = None, name: str | None = None) -> Profile:
+    def profile(self, *, user_id: str | None = None, name: str | None = None) -> model.Profile:
         """Who a person is as memory holds it now (the user themself unless ``name`` says whom):
         their current attributes, relationships, preferences and activities, a quoted unit each."""
         ...
 
     def summary(
         self, session_id: str, *, user_id: str | None = None, budget_tokens: int = DEFAULT_SUMMARY_BUDGET
-    ) -> Summary:
+    ) -> model.Summary:
         """What one session was about: its most central current statements within ``budget_tokens``."""
         ...
 
-    def quarantined(self, *, user_id: str | None = None) -> builtins.list[MemoryUnit]:
+    def quarantined(self, *, user_id: str | None = None) -> builtins.list[model.MemoryUnit]:
         """Units held back for review (``guard.quarantine``), oldest first."""
         ...
 
-    def review(self, unit_id: str, *, approve: bool, user_id: str | None = None) -> MemoryUnit:
+    def review(self, unit_id: str, *, approve: bool, user_id: str | None = None) -> model.MemoryUnit:
         """Decide on a quarantined unit: approve it back into every read, or reject (delete) it."""
         ...
 
@@ -271,12 +254,12 @@ class MemoryAPI(Protocol):
         user_id: str | None = None,
         dry_run: bool = False,
         progress: Callable[[int, int], None] | None = None,
-    ) -> MaintainReport:
+    ) -> model.MaintainReport:
         """Archive what has faded (unused for long, by the memory's decay), of one user or of
         every user; ``dry_run`` only counts it. Archived units are kept, out of default reads."""
         ...
 
-    def restore(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
+    def restore(self, unit_id: str, *, user_id: str | None = None) -> model.MemoryUnit:
         """Bring an archived unit back into every read."""
         ...
 
@@ -288,7 +271,7 @@ class MemoryAPI(Protocol):
         """The ids of the users with memories in this tenant, in order."""
         ...
 
-    def stats(self, *, user_id: str | None = None) -> Stats:
+    def stats(self, *, user_id: str | None = None) -> model.Stats:
         """Unit counts for one user, or for the whole tenant without ``user_id``."""
         ...
 

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import httpx
 
-from . import wire
+from . import model, wire
 from .api import (
     MemoryAPI,
     conforms,
@@ -22,23 +22,6 @@ from .ingest.formats import read_file
 from .ingest.importing import owned_by, store_batches
 from .limits import MAX_BUDGET_TOKENS, MAX_LIMIT, check_count, check_flag, type_name
 from .metadata import check_filter
-from .model import (
-    AddResult,
-    Answer,
-    Context,
-    Entity,
-    EntityCard,
-    HistoryEntry,
-    Hit,
-    ImportReport,
-    Link,
-    MaintainReport,
-    MemoryUnit,
-    Profile,
-    Stats,
-    Summary,
-    TurnInput,
-)
 
 T = TypeVar("T")
 #: ``list(limit=None)`` fetches every unit in pages of this many.
@@ -75,7 +58,7 @@ class Client(MemoryAPI):
     # -- writing ------------------------------------------------------------------------------
 
     @conforms(MemoryAPI.add)
-    def add(self, **request: Any) -> AddResult:
+    def add(self, **request: Any) -> model.AddResult:
         """Store messages verbatim and derive memory units from them, in one transaction."""
         # The server answers ids and counts unless asked: ``AddResult`` holds the units.
         return self._call(
@@ -83,7 +66,7 @@ class Client(MemoryAPI):
         )
 
     @conforms(MemoryAPI.import_file)
-    def import_file(self, **request: Any) -> ImportReport:
+    def import_file(self, **request: Any) -> model.ImportReport:
         """Import a JSONL, JSON messages, LoCoMo or text file into the server's memory.
 
         As ``Memory.import_file``: the whole file is parsed and validated here first, so a bad
@@ -97,7 +80,7 @@ class Client(MemoryAPI):
         )
         parsed = owned_by(read, request["user_id"])
 
-        def send(batch: Sequence[TurnInput]) -> AddResult:
+        def send(batch: Sequence[model.TurnInput]) -> model.AddResult:
             return self.add(
                 [_as_message(turn) for turn in batch],
                 user_id=batch[0].user_id or request["user_id"],
@@ -111,28 +94,33 @@ class Client(MemoryAPI):
     # -- reading ------------------------------------------------------------------------------
 
     @conforms(MemoryAPI.search)
-    def search(self, **request: Any) -> builtins.list[Hit]:
+    def search(self, **request: Any) -> builtins.list[model.Hit]:
         """Return up to ``k`` units that best answer ``query``, best first, within one user."""
         return self._call(
-            "POST", "/v1/search", lambda d: [wire.from_wire(Hit, h) for h in d["hits"]], body=_body(request)
+            "POST",
+            "/v1/search",
+            lambda d: [wire.from_wire(model.Hit, h) for h in d["hits"]],
+            body=_body(request),
         )
 
     @conforms(MemoryAPI.context)
-    def context(self, **request: Any) -> Context:
+    def context(self, **request: Any) -> model.Context:
         """Pack the best evidence for ``query`` into ``budget_tokens``, without duplicates."""
-        return self._call("POST", "/v1/context", wire.reader(Context), body=_body(request))
+        return self._call("POST", "/v1/context", wire.reader(model.Context), body=_body(request))
 
     @conforms(MemoryAPI.answer)
-    def answer(self, **request: Any) -> Answer:
+    def answer(self, **request: Any) -> model.Answer:
         """Answer from memory with the server's LLM, citing the units (and turns) it used."""
-        return self._call("POST", "/v1/answer", wire.reader(Answer), body=request)
+        return self._call("POST", "/v1/answer", wire.reader(model.Answer), body=request)
 
-    def get(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
+    def get(self, unit_id: str, *, user_id: str | None = None) -> model.MemoryUnit:
         """Return one unit by id (deleted ones too, with ``status == "deleted"``)."""
-        return self._call("GET", _unit_path(unit_id), wire.reader(MemoryUnit), params={"user_id": user_id})
+        return self._call(
+            "GET", _unit_path(unit_id), wire.reader(model.MemoryUnit), params={"user_id": user_id}
+        )
 
     @conforms(MemoryAPI.list)
-    def list(self, **request: Any) -> builtins.list[MemoryUnit]:
+    def list(self, **request: Any) -> builtins.list[model.MemoryUnit]:
         """Return the user's units in time order, filtered as ``Memory.list`` does (``limit=None``:
         all of them, in pages)."""
         limit, offset, metadata = request.pop("limit"), request["offset"], request["metadata"]
@@ -148,45 +136,49 @@ class Client(MemoryAPI):
         }
         if limit is not None:
             return self._list_page({**params, "limit": limit})
-        units: builtins.list[MemoryUnit] = []
+        units: builtins.list[model.MemoryUnit] = []
         while True:
             page = self._list_page({**params, "limit": PAGE, "offset": offset + len(units)})
             units.extend(page)
             if len(page) < PAGE:
                 return units
 
-    def _list_page(self, params: dict[str, Any]) -> builtins.list[MemoryUnit]:
+    def _list_page(self, params: dict[str, Any]) -> builtins.list[model.MemoryUnit]:
         return self._call(
             "GET",
             "/v1/memories",
-            lambda d: [wire.from_wire(MemoryUnit, u) for u in d["memories"]],
+            lambda d: [wire.from_wire(model.MemoryUnit, u) for u in d["memories"]],
             params=params,
         )
 
     # -- changing -----------------------------------------------------------------------------
 
     @conforms(MemoryAPI.update)
-    def update(self, unit_id: str, **request: Any) -> MemoryUnit:
+    def update(self, unit_id: str, **request: Any) -> model.MemoryUnit:
         """Give a derived unit a new text; the old version stays in ``history``."""
         user_id = request.pop("user_id")
         path = _unit_path(unit_id)
-        return self._call("PATCH", path, wire.reader(MemoryUnit), params={"user_id": user_id}, body=request)
+        return self._call(
+            "PATCH", path, wire.reader(model.MemoryUnit), params={"user_id": user_id}, body=request
+        )
 
-    def delete(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
+    def delete(self, unit_id: str, *, user_id: str | None = None) -> model.MemoryUnit:
         """Hide a unit from every read; the deletion is recorded in its ``history``."""
-        return self._call("DELETE", _unit_path(unit_id), wire.reader(MemoryUnit), params={"user_id": user_id})
+        return self._call(
+            "DELETE", _unit_path(unit_id), wire.reader(model.MemoryUnit), params={"user_id": user_id}
+        )
 
-    def history(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[HistoryEntry]:
+    def history(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[model.HistoryEntry]:
         """Every version of a unit, oldest first: its adds, updates and deletion."""
         return self._call(
             "GET",
             _unit_path(unit_id) + "/history",
-            lambda d: [wire.from_wire(HistoryEntry, e) for e in d["history"]],
+            lambda d: [wire.from_wire(model.HistoryEntry, e) for e in d["history"]],
             params={"user_id": user_id},
         )
 
     @conforms(MemoryAPI.entities)
-    def entities(self, **request: Any) -> builtins.list[Entity]:
+    def entities(self, **request: Any) -> builtins.list[model.Entity]:
         """The people, pets, places, organisations and other things the user's memory mentions,
         most mentioned first; ``kind`` keeps one kind. ``limit=None`` asks for as many as the
         server answers in one reply (``MAX_LIMIT``): entities have no pages."""
@@ -195,11 +187,11 @@ class Client(MemoryAPI):
         return self._call(
             "GET",
             "/v1/entities",
-            lambda d: [wire.from_wire(Entity, e) for e in d["entities"]],
+            lambda d: [wire.from_wire(model.Entity, e) for e in d["entities"]],
             params=request,
         )
 
-    def entity(self, name: str, *, user_id: str | None = None) -> EntityCard:
+    def entity(self, name: str, *, user_id: str | None = None) -> model.EntityCard:
         """What memory holds about one entity (by name, key or alias): the units that mention it,
         current facts first, the relations they state and the entities mentioned with it."""
         if not isinstance(name, str):
@@ -207,31 +199,31 @@ class Client(MemoryAPI):
         return self._call(
             "GET",
             f"/v1/entities/{_segment(name)}",
-            wire.reader(EntityCard),
+            wire.reader(model.EntityCard),
             params={"user_id": user_id},
         )
 
-    def related(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[Link]:
+    def related(self, unit_id: str, *, user_id: str | None = None) -> builtins.list[model.Link]:
         """The units linked to one unit: its turns, what was drawn from it, what it replaced or
         was replaced by, and units mentioning the same entities."""
         return self._call(
             "GET",
             _unit_path(unit_id) + "/related",
-            lambda d: [wire.from_wire(Link, link) for link in d["related"]],
+            lambda d: [wire.from_wire(model.Link, link) for link in d["related"]],
             params={"user_id": user_id},
         )
 
-    def profile(self, *, user_id: str | None = None, name: str | None = None) -> Profile:
+    def profile(self, *, user_id: str | None = None, name: str | None = None) -> model.Profile:
         """Who a person is as memory holds it now (the user themself unless ``name`` says whom):
         their current attributes, relationships, preferences and activities, a quoted unit each."""
         if name is not None and not isinstance(name, str):
             raise UsageError("name must be a non-empty string")  # the words of Memory.profile
         return self._call(
-            "GET", "/v1/profile", wire.reader(Profile), params={"user_id": user_id, "name": name}
+            "GET", "/v1/profile", wire.reader(model.Profile), params={"user_id": user_id, "name": name}
         )
 
     @conforms(MemoryAPI.summary)
-    def summary(self, session_id: str, **request: Any) -> Summary:
+    def summary(self, session_id: str, **request: Any) -> model.Summary:
         """What one session was about: its most central current statements within ``budget_tokens``."""
         if not isinstance(session_id, str):
             raise UsageError(f"session_id must be a string, got {type_name(session_id)}")
@@ -240,42 +232,45 @@ class Client(MemoryAPI):
             # A query string carries no type: what is not an integer is refused here, in Memory's words.
             check_count("budget_tokens", budget_tokens, maximum=MAX_BUDGET_TOKENS)
         return self._call(
-            "GET", f"/v1/sessions/{_segment(session_id)}/summary", wire.reader(Summary), params=request
+            "GET", f"/v1/sessions/{_segment(session_id)}/summary", wire.reader(model.Summary), params=request
         )
 
-    def quarantined(self, *, user_id: str | None = None) -> builtins.list[MemoryUnit]:
+    def quarantined(self, *, user_id: str | None = None) -> builtins.list[model.MemoryUnit]:
         """Units held back for review (``guard.quarantine``), oldest first."""
         return self._call(
             "GET",
             "/v1/quarantine",
-            lambda d: [wire.from_wire(MemoryUnit, u) for u in d["memories"]],
+            lambda d: [wire.from_wire(model.MemoryUnit, u) for u in d["memories"]],
             params={"user_id": user_id},
         )
 
-    def review(self, unit_id: str, *, approve: bool, user_id: str | None = None) -> MemoryUnit:
+    def review(self, unit_id: str, *, approve: bool, user_id: str | None = None) -> model.MemoryUnit:
         """Decide on a quarantined unit: approve it back into every read, or reject (delete) it."""
         return self._call(
             "POST",
             "/v1/quarantine/" + _unit_path(unit_id).rsplit("/", 1)[1],
-            wire.reader(MemoryUnit),
+            wire.reader(model.MemoryUnit),
             params={"user_id": user_id},
             body={"approve": approve},
         )
 
     @conforms(MemoryAPI.maintain)
-    def maintain(self, **request: Any) -> MaintainReport:
+    def maintain(self, **request: Any) -> model.MaintainReport:
         """Archive what has faded, of one user or of every user of the tenant (see
         ``Memory.maintain``); the server does the work, so ``progress`` hears once, at the end."""
         progress = request.pop("progress")
-        report = self._call("POST", "/v1/maintain", wire.reader(MaintainReport), body=_body(request))
+        report = self._call("POST", "/v1/maintain", wire.reader(model.MaintainReport), body=_body(request))
         if progress is not None:
             progress(report.examined, report.examined)
         return report
 
-    def restore(self, unit_id: str, *, user_id: str | None = None) -> MemoryUnit:
+    def restore(self, unit_id: str, *, user_id: str | None = None) -> model.MemoryUnit:
         """Bring an archived unit back into every read; ``UsageError`` when it is not archived."""
         return self._call(
-            "POST", _unit_path(unit_id) + "/restore", wire.reader(MemoryUnit), params={"user_id": user_id}
+            "POST",
+            _unit_path(unit_id) + "/restore",
+            wire.reader(model.MemoryUnit),
+            params={"user_id": user_id},
         )
 
     def forget(self, *, user_id: str, compact: bool = False) -> int:
@@ -298,9 +293,9 @@ class Client(MemoryAPI):
         """The ids of the users with memories in this tenant, in order."""
         return self._call("GET", "/v1/users", lambda data: [str(user) for user in data["users"]])
 
-    def stats(self, *, user_id: str | None = None) -> Stats:
+    def stats(self, *, user_id: str | None = None) -> model.Stats:
         """Unit counts for one user, or for the whole tenant when ``user_id`` is None."""
-        return self._call("GET", "/v1/stats", wire.reader(Stats), params={"user_id": user_id})
+        return self._call("GET", "/v1/stats", wire.reader(model.Stats), params={"user_id": user_id})
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -407,9 +402,9 @@ def _encode(body: dict[str, Any]) -> bytes:
         raise UsageError(f"cannot send this request: {exc}") from exc
 
 
-def _import_requests(turns: Sequence[TurnInput]) -> Iterator[list[TurnInput]]:
+def _import_requests(turns: Sequence[model.TurnInput]) -> Iterator[list[model.TurnInput]]:
     """Split turns, in order, into requests of one owner's session, bounded in turns and bytes."""
-    batch: list[TurnInput] = []
+    batch: list[model.TurnInput] = []
     size = 0
     for turn in turns:
         turn_size = len(turn.content.encode("utf-8", "surrogatepass")) + 256  # + the message's fields
@@ -426,7 +421,7 @@ def _import_requests(turns: Sequence[TurnInput]) -> Iterator[list[TurnInput]]:
         yield batch
 
 
-def _as_message(turn: TurnInput) -> dict[str, Any]:
+def _as_message(turn: model.TurnInput) -> dict[str, Any]:
     """A parsed turn as the message the REST API takes; parsing it again gives the same turn."""
     message: dict[str, Any] = {"content": turn.content}
     if turn.role is not None:

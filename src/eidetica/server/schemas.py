@@ -14,15 +14,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from ..api import (
-    DEFAULT_ANSWER_BUDGET,
-    DEFAULT_CONTEXT_BUDGET,
-    DEFAULT_ENTITY_LIMIT,
-    DEFAULT_K,
-    DEFAULT_LIST_LIMIT,
-    DEFAULT_SUMMARY_BUDGET,
-    split_commas,
-)
+from .. import api
 from ..limits import (
     MAX_BUDGET_TOKENS,
     MAX_ID_CHARS,
@@ -172,7 +164,7 @@ class SearchRequest(_Reading):
     query: Question
     k: Annotated[
         int, Field(description="How many hits, at most.", json_schema_extra=_bounds(minimum=1, maximum=MAX_K))
-    ] = DEFAULT_K
+    ] = api.DEFAULT_K
     kinds: Annotated[list[str] | None, Field(description="Only these kinds: turn, fact, event, passage.")] = (
         None
     )
@@ -187,7 +179,7 @@ class ContextRequest(_Reading):
     query: Question
     budget_tokens: Annotated[
         int, Field(description="The most tokens the context may take.", json_schema_extra=BudgetTokens)
-    ] = DEFAULT_CONTEXT_BUDGET
+    ] = api.DEFAULT_CONTEXT_BUDGET
     include_archived: IncludeArchived = False
 
 
@@ -198,7 +190,7 @@ class AnswerRequest(_Reading):
     budget_tokens: Annotated[
         int,
         Field(description="Token budget of the evidence the model reads.", json_schema_extra=BudgetTokens),
-    ] = DEFAULT_ANSWER_BUDGET
+    ] = api.DEFAULT_ANSWER_BUDGET
 
 
 class UpdateRequest(_Body):
@@ -234,7 +226,7 @@ class UserQuery(_Query):
 
 def _split_commas(values: list[str] | None) -> list[str] | None:
     """``?kinds=fact,event`` as ``?kinds=fact&kinds=event``: both forms people write."""
-    return None if values is None else split_commas(values)
+    return None if values is None else api.split_commas(values)
 
 
 class ListQuery(_Query):
@@ -266,7 +258,7 @@ class ListQuery(_Query):
         Field(
             description="How many units, at most.", json_schema_extra=_bounds(minimum=0, maximum=MAX_LIMIT)
         ),
-    ] = DEFAULT_LIST_LIMIT
+    ] = api.DEFAULT_LIST_LIMIT
     offset: Annotated[
         int,
         Field(description="Skip this many first.", json_schema_extra=_bounds(minimum=0, maximum=MAX_OFFSET)),
@@ -295,7 +287,7 @@ class EntitiesQuery(_Query):
             description="How many entities, at most (the most mentioned).",
             json_schema_extra=_bounds(minimum=0, maximum=MAX_LIMIT),
         ),
-    ] = DEFAULT_ENTITY_LIMIT
+    ] = api.DEFAULT_ENTITY_LIMIT
 
 
 class ProfileQuery(_Query):
@@ -318,4 +310,4 @@ class SummaryQuery(_Query):
     user_id: UserId = None
     budget_tokens: Annotated[
         int, Field(description="The most tokens the summary may take.", json_schema_extra=BudgetTokens)
-    ] = DEFAULT_SUMMARY_BUDGET
+    ] = api.DEFAULT_SUMMARY_BUDGET
