@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +20,7 @@ import pytest
 
 from eidetica import Memory, NotFoundError, StoreError, UsageError
 from eidetica.embedders.wordllama import WordLlamaEmbedder
-from eidetica.eval.datasets import locomo_questions
-from eidetica.eval.runner import run_evaluation
+from eidetica.eval import runner
 from eidetica.ids import new_id
 from eidetica.model import MemoryUnit, Scope
 from eidetica.retrieve.query import lexical_terms
@@ -272,14 +271,9 @@ def test_locomo_recall_is_the_same_on_both_backends(postgres_url: str, tmp_path:
     dataset = tmp_path / "locomo_one.json"
     dataset.write_text(json.dumps([conversation]), encoding="utf-8")
 
-    def ingest(memory: Memory, source: Path, progress: Callable[[int, int], None]) -> object:
-        return memory.import_file(source, format="locomo", progress=progress)
-
     recall = {}
     for db in (tmp_path / "eval.db", postgres_url):
-        results, meta = run_evaluation(
-            "LoCoMo", dataset, ingest, locomo_questions, budgets=[400], db=db, baselines=False
-        )
+        results, meta = runner.run_evaluation(runner.LOCOMO, dataset, budgets=[400], db=db, baselines=False)
         recall[meta["store"]] = results["eidetica"]["400"]["overall"]["evidence_recall"]
     assert recall["PostgresStore"] == pytest.approx(recall["SQLiteStore"], abs=0.01)
     assert recall["SQLiteStore"] > 0.5

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import UsageError
-from ..memory import Memory
 from .common import (
     INTERRUPTED,
     NEEDS_CHAT_MODEL,
@@ -26,9 +24,8 @@ from .common import (
 from .options import JsonOption, _numbers
 
 if TYPE_CHECKING:
-    from ..eval.datasets import Question
     from ..eval.qa import AnswerEvalSettings
-    from ..eval.runner import Ingest
+    from ..eval.runner import Benchmark
     from ..llms.base import LLMSettings
 
 eval_app = typer.Typer(
@@ -80,10 +77,8 @@ def _budgets(text: str) -> list[int]:
 
 
 def _run_eval(
-    dataset: str,
+    benchmark: Benchmark,
     path: Path,
-    ingest: Ingest,
-    load_questions: Callable[[Path], Sequence[Question]],
     budgets_text: str,
     out_dir: Path,
     db: str | None,
@@ -96,9 +91,9 @@ def _run_eval(
     from ..eval.report import markdown_table, write_reports
     from ..eval.runner import run_evaluation
 
-    with _progress(f"ingesting {dataset}") as ingest_bar, _progress("asking") as ask_bar:
+    with _progress(f"ingesting {benchmark.name}") as ingest_bar, _progress("asking") as ask_bar:
         results, meta = run_evaluation(
-            dataset, path, ingest, load_questions,
+            benchmark, path,
             budgets=_budgets(budgets_text), db=db, baselines=not no_baselines, limit=limit,
             embedder=embedder_name(), tokenizer=tokenizer,
             ingest_progress=_advance(ingest_bar, ingest_bar.add_task("ingest", total=None)),
@@ -249,8 +244,6 @@ def eval_locomo(
 
     With --llm, score answers instead: F1, BLEU-1 and two LLM judges, against the full conversation.
     """
-    from ..eval.datasets import locomo_questions
-
     if llm:
         from ..config import embedder_name
         from ..eval.qa import AnswerEvalSettings
@@ -284,10 +277,9 @@ def eval_locomo(
         named = ", ".join(name for name, used in given.items() if used)
         raise UsageError(f"{named} only apply to answer evaluation: add --llm")
 
-    def ingest(memory: Memory, source: Path, progress: Callable[[int, int], None]) -> object:
-        return memory.import_file(source, format="locomo", progress=progress)
+    from ..eval.runner import LOCOMO
 
-    _run_eval("LoCoMo", path, ingest, locomo_questions, budgets, out_dir, db, no_baselines, limit, tokenizer)
+    _run_eval(LOCOMO, path, budgets, out_dir, db, no_baselines, limit, tokenizer)
 
 
 @_command("longmemeval", group=eval_app)
@@ -303,20 +295,9 @@ def eval_longmemeval(
     tokenizer: TokenizerOption = DEFAULT_TOKENIZER,
 ) -> None:
     """Score evidence recall on LongMemEval; each item's haystack is its own user."""
-    from ..eval.longmemeval import ingest_longmemeval, longmemeval_questions
+    from ..eval.runner import LONGMEMEVAL
 
-    _run_eval(
-        "LongMemEval",
-        path,
-        ingest_longmemeval,
-        longmemeval_questions,
-        budgets,
-        out_dir,
-        db,
-        no_baselines,
-        limit,
-        tokenizer,
-    )
+    _run_eval(LONGMEMEVAL, path, budgets, out_dir, db, no_baselines, limit, tokenizer)
 
 
 @_command("truth", group=eval_app)

@@ -6,6 +6,7 @@ import json
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,31 @@ from ..memory import Memory
 from ..retrieve.baselines import BASELINES
 from ..storage.sqlite import SQLiteStore
 from ..tokens import load_token_counter
-from .datasets import Question
+from .datasets import Question, locomo_questions
 from .harness import evaluate
+from .longmemeval import ingest_longmemeval, longmemeval_questions
 
 Progress = Callable[[int, int], None]
 Ingest = Callable[[Memory, Path, Progress], object]
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A dataset an evaluation reads: its name in reports, how its file goes into a memory, and
+    how its questions (with their evidence) are read from the same file."""
+
+    name: str
+    ingest: Ingest
+    questions: Callable[[Path], Sequence[Question]]
+
+
+def _ingest_locomo(memory: Memory, source: Path, progress: Progress) -> object:
+    return memory.import_file(source, format="locomo", progress=progress)
+
+
+LOCOMO = Benchmark("LoCoMo", _ingest_locomo, locomo_questions)
+#: Each item's haystack is a user of its own.
+LONGMEMEVAL = Benchmark("LongMemEval", ingest_longmemeval, longmemeval_questions)
 
 
 def first_items(path: Path, limit: int | None, workdir: Path) -> Path:
@@ -41,10 +62,8 @@ def first_items(path: Path, limit: int | None, workdir: Path) -> Path:
 
 
 def run_evaluation(
-    dataset: str,
+    benchmark: Benchmark,
     path: Path,
-    ingest: Ingest,
-    load_questions: Callable[[Path], Sequence[Question]],
     *,
     budgets: Sequence[int],
     db: str | Path | None = None,
@@ -70,16 +89,16 @@ def run_evaluation(
         counter = load_token_counter(tokenizer)
         with Memory(db or Path(tmp) / "eval.db", embedder=embedder, token_counter=counter) as memory:
             started = time.perf_counter()
-            ingest(memory, source, ingest_progress or _ignore)
+            benchmark.ingest(memory, source, ingest_progress or _ignore)
             ingest_s = time.perf_counter() - started
-            questions = load_questions(source)
+            questions = benchmark.questions(source)
             if not questions:
                 raise UsageError(f"{path} holds no questions whose evidence points at a stored turn")
             systems = [memory.retriever, *(BASELINES if baselines else ())]
             started = time.perf_counter()
             results = evaluate(memory, questions, systems, budgets, progress=ask_progress)
             meta = {
-                "dataset": dataset,
+                "dataset": benchmark.name,
                 "source": path.name,
                 "limit": limit,
                 "budgets": list(budgets),
