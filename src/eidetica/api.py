@@ -14,10 +14,10 @@ import inspect
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, Protocol, Self, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from . import model
+from .closing import Closing
 
 #: Hits a search returns unless asked for another number.
 DEFAULT_K = 10
@@ -76,7 +76,7 @@ def conforms(
     return decorate
 
 
-class MemoryAPI(Protocol):
+class MemoryAPI(Closing, Protocol):
     """What a long-term memory offers, whichever face it is reached through.
 
     Reads are confined to one user (``user_id``; the default user when None); ``agent_id`` and
@@ -276,14 +276,5 @@ class MemoryAPI(Protocol):
         ...
 
     def close(self) -> None:
-        """Release what the memory holds (a store, a connection pool)."""
+        """Release what the memory holds (a store, a connection pool); a ``with`` block closes it."""
         ...
-
-    # Written here once for every face that declares the contract: ``with`` closes it.
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from .closing import Closing
 from .errors import LLMError
 from .llms.base import JsonSchema, Message, Usage
 from .llms.structured import BaseClient, RawReply
@@ -186,7 +187,7 @@ class _Handler(BaseHTTPRequestHandler):
 _EXHAUSTED = ScriptedResponse.error(500, "ScriptedOpenAIServer: no scripted response left")
 
 
-class ScriptedOpenAIServer:
+class ScriptedOpenAIServer(Closing):
     """A loopback HTTP server that answers requests from a script, in order, and records them.
 
     ``url`` ends in ``/v1``, as an OpenAI-compatible base URL does. Once the script runs out it
@@ -225,9 +226,3 @@ class ScriptedOpenAIServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
-
-    def __enter__(self) -> ScriptedOpenAIServer:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()

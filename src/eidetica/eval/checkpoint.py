@@ -15,12 +15,13 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from ..closing import Closing
 from ..errors import UsageError
 
 __all__ = ["ProgressLog"]
 
 
-class ProgressLog:
+class ProgressLog(Closing):
     """The records of one evaluation, read at open and appended to as questions are answered."""
 
     def __init__(self, path: Path, run: Mapping[str, Any]) -> None:
@@ -107,12 +108,6 @@ class ProgressLog:
 
     def close(self) -> None:
         self._file.close()
-
-    def __enter__(self) -> ProgressLog:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 def _parse(line: str, path: Path, number: int) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import httpx
 
+from ..closing import Closing
 from ..errors import LLMError
 from .base import JsonSchema, LLMSettings, Message, Usage
 from .structured import BaseClient, RawReply, schema_instruction
@@ -46,7 +47,7 @@ class _Rejected(Exception):
         self.attempts = attempts
 
 
-class OpenAICompatibleClient(BaseClient):
+class OpenAICompatibleClient(BaseClient, Closing):
     """Chat completions over HTTP, with retries, structured output and usage accounting.
 
     One client may be shared by threads; close it (or use it as a context manager) when done.
@@ -69,12 +70,6 @@ class OpenAICompatibleClient(BaseClient):
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> OpenAICompatibleClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # -----------------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from ..wire import error_to_wire
 from . import incidents
 from .hosts import LOOPBACK_NAMES, HostGuard, is_loopback, split_host
 from .mcp import TENANT_STATE, McpSettings, create_server
-from .middleware import DEFAULT_BODY_TIMEOUT_S, BodyLimits
+from .middleware import DEFAULT_BODY_TIMEOUT_S, BodyLimits, HttpMiddleware
 from .tenants import Tenants
 
 MCP_PATH = "/mcp"
@@ -44,7 +44,7 @@ def _bearer(scope: Scope) -> str | None:
     return key.strip() or None
 
 
-class ApiKeyAuth:
+class ApiKeyAuth(HttpMiddleware):
     """ASGI wrapper: map the request's Bearer key to its tenant before MCP sees it; 401 otherwise.
 
     The tenant is also handed to the SDK as the request's user, whose session manager binds each
@@ -53,13 +53,10 @@ class ApiKeyAuth:
     """
 
     def __init__(self, app: ASGIApp, tenants: Tenants) -> None:
-        self.app = app
+        super().__init__(app)
         self.tenants = tenants
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             tenant = self.tenants.tenant_for(_bearer(scope))
         except AuthError as exc:

@@ -157,21 +157,36 @@ async def read_body(request: Request, limit: int, timeout: float = DEFAULT_BODY_
     return body
 
 
-class BodyLimits:
+class HttpMiddleware:
+    """ASGI middleware that acts on HTTP requests only (``http``): lifespan and every other scope
+    go straight to the app."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.http(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one HTTP request, passing it on to ``self.app`` or answering it."""
+        raise NotImplementedError
+
+
+class BodyLimits(HttpMiddleware):
     """ASGI middleware for an app that reads bodies itself (the MCP transport): read each body
     first, under the same size and time limits as ``GuardedRoute``, and answer 413, 408 or 400
     with the JSON error when it breaks one; the app then gets the body as if from the connection.
     """
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, timeout_s: float = DEFAULT_BODY_TIMEOUT_S) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_body_bytes = max_body_bytes
         self.timeout_s = timeout_s
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         error: EideticaError
         try:
             body = await read_body(Request(scope, receive), self.max_body_bytes, self.timeout_s)
