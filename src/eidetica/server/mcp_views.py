@@ -10,7 +10,7 @@ quote who a person is and what a session was about.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, cast, get_args
 
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
@@ -306,16 +306,9 @@ class RelatedView(TypedDict):
 
 
 def entity_view(entity: Entity) -> EntityView:
+    """An entity's wire form, cut to the fields ``EntityView`` names."""
     data = to_wire(entity)
-    return {
-        "name": data["name"],
-        "key": data["key"],
-        "kind": data["kind"],
-        "aliases": data["aliases"],
-        "mentions": data["mentions"],
-        "first_mentioned": data["first_mentioned"],
-        "last_mentioned": data["last_mentioned"],
-    }
+    return cast(EntityView, {name: data[name] for name in EntityView.__annotations__})
 
 
 def entity_card_view(card: EntityCard) -> EntityCardView:
