@@ -84,7 +84,7 @@ from .retrieve.confidence import related
 from .retrieve.hybrid import HybridRetriever
 from .retrieve.overtaken import as_shown
 from .retrieve.pack import pack, text_key
-from .storage import NewVersion, Revision, Store, UnitFilter, open_store
+from .storage import NewVersion, Replacement, Revision, Store, UnitFilter, open_store
 from .storage.base import embedder_mismatch
 from .tokens import BundledTokenCounter, TokenCounter
 
@@ -422,7 +422,7 @@ class Memory(MemoryAPI):
         read = {u.id for u in turns}
         stored = [
             u
-            for u in self.store.list_units(UnitFilter(scope, kinds=DERIVED_KINDS), include_deleted=True)
+            for u in self.store.list_units(UnitFilter(scope, kinds=DERIVED_KINDS, include_deleted=True))
             if read.issuperset(u.derived_from)  # not from turns an add stored after we read
         ]
         kept = plan_rebuild(stored, derived)
@@ -431,12 +431,12 @@ class Memory(MemoryAPI):
         fresh, held = held_apart(new)
         reconciled = reconcile(kept.current, fresh, ask(self.reconciler, kept.current, fresh), turns)
         closing = closed_turns(reconciled.new + [r.unit for r in reconciled.revisions])
-        self.store.replace_derived(
-            scope,
+        replacement = Replacement(
             rows_to_store(self.embedder, reconciled.new + held, before),
             drop={u.id for u in stored} - {u.id for u in kept.keep},
             revisions=reconciled.revisions + turn_closures(self.store, scope, closing),
         )
+        self.store.replace_derived(scope, replacement)
         return sum(u.status == "active" for u in kept.keep) + len(reconciled.new) + len(held)
 
     def export(
@@ -643,7 +643,8 @@ class Memory(MemoryAPI):
         where = self._filter(user_id, agent_id, session_id, kinds, since, until, metadata, include_archived)
         if derived_from is not None:
             where = dataclasses.replace(where, derived_from=check_id("derived_from", derived_from))
-        return self.store.list_units(where, limit=limit, offset=offset, include_deleted=include_deleted)
+        where = dataclasses.replace(where, include_deleted=include_deleted)
+        return self.store.list_units(where, limit=limit, offset=offset)
 
     def update(
         self,

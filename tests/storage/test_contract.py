@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from eidetica.errors import NotFoundError, StoreError
 from eidetica.ids import new_id
 from eidetica.model import MemoryUnit, Scope
-from eidetica.storage import NewUnit, NewVersion, Revision, Store, UnitFilter, open_store
+from eidetica.storage import NewUnit, NewVersion, Replacement, Revision, Store, UnitFilter, open_store
 from eidetica.storage.base import NEWEST_WALK
 
 from ..postgres_server import BACKENDS, store_location
@@ -224,7 +224,10 @@ def test_replace_derived_swaps_one_users_derived_units(store: Store) -> None:
     put(store, turn, old, spared, *others)
     new = unit("u1 lives in Lisbon", kind="fact", derived_from=(turn.id,))
     named = [old.id, turn.id, *(o.id for o in others)]  # turns and other owners' units never go
-    assert store.replace_derived(Scope(user_id="u1"), [NewUnit(new, vec(5), new.text)], drop=named) == 1
+    assert (
+        store.replace_derived(Scope(user_id="u1"), Replacement([NewUnit(new, vec(5), new.text)], drop=named))
+        == 1
+    )
     with pytest.raises(NotFoundError):
         store.get(old.id, tenant="default")
     assert store.get(spared.id, tenant="default") == spared
@@ -243,7 +246,9 @@ def test_replace_derived_is_all_or_nothing(store: Store) -> None:
     put(store, old)
     new = unit("u1 lives in Lisbon", kind="fact")
     with pytest.raises(StoreError):  # the same id twice: the second insert fails
-        store.replace_derived(Scope(user_id="u1"), [NewUnit(new, vec(1), new.text)] * 2, drop=[old.id])
+        store.replace_derived(
+            Scope(user_id="u1"), Replacement([NewUnit(new, vec(1), new.text)] * 2, drop=[old.id])
+        )
     assert store.get(old.id, tenant="default") == old
     with pytest.raises(NotFoundError):
         store.get(new.id, tenant="default")

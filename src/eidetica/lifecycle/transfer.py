@@ -70,8 +70,9 @@ def export_records(
         "embedder": embedder,
     }
     yield header
+    listed = replace(everything, include_deleted=True)
     done = 0
-    while page := store.list_units(everything, limit=BATCH, offset=done, include_deleted=True):
+    while page := store.list_units(listed, limit=BATCH, offset=done):
         for unit in page:
             history = store.history(unit.id, tenant=owner.tenant, user_id=owner.user_id)
             yield {"type": "unit", **wire.to_wire(unit), "history": wire.to_wire(history)}

@@ -5,9 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UsageError
-from .base import NewUnit, NewVersion, Recall, Revision, RevisionOp, Store, UnitFilter
+from .base import NewUnit, NewVersion, Recall, Replacement, Revision, RevisionOp, Store, UnitFilter
 
-__all__ = ["NewUnit", "NewVersion", "Recall", "Revision", "RevisionOp", "Store", "UnitFilter", "open_store"]
+__all__ = [
+    "NewUnit",
+    "NewVersion",
+    "Recall",
+    "Replacement",
+    "Revision",
+    "RevisionOp",
+    "Store",
+    "UnitFilter",
+    "open_store",
+]
 
 
 def open_store(location: str | Path) -> Store:

@@ -48,6 +48,9 @@ class UnitFilter:
     without_flag: str | None = None
     #: Archived units too (``lifecycle.decay``), which every read leaves out unless asked.
     include_archived: bool = False
+    #: Deleted units too, whatever ``include_archived`` says: for listing and export (deleted
+    #: units have left the indexes, so no search finds them).
+    include_deleted: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,16 @@ class NewVersion:
     vector: Vectors
     lexical_text: str
     metadata: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """What a rebuild writes in one transaction (``Store.replace_derived``): the derived units it
+    erases (by id), the ones it stores, and the revisions it applies."""
+
+    units: Sequence[NewUnit]
+    drop: Collection[str] = ()
+    revisions: Sequence[Revision] = ()
 
 
 RevisionOp = Literal["mention", "supersede", "delete", "source_deleted", "archive", "restore"]
@@ -225,16 +238,9 @@ class Store(Protocol):
         docs/forget.md."""
         ...
 
-    def replace_derived(
-        self,
-        scope: Scope,
-        units: Sequence[NewUnit],
-        *,
-        drop: Collection[str] = (),
-        revisions: Sequence[Revision] = (),
-    ) -> int:
-        """Erase the user's derived units named in ``drop`` (history included), store ``units``
-        and apply ``revisions``, in one transaction, so a rebuild that fails or is killed leaves
+    def replace_derived(self, scope: Scope, replacement: Replacement) -> int:
+        """Erase the user's derived units ``replacement.drop`` names (history included), store its
+        ``units`` and apply its ``revisions``, in one transaction, so a rebuild that fails or is killed leaves
         the old ones; return how many were erased. Naming what goes, rather than what stays,
         spares the units an add stored while the rebuild was deriving."""
         ...
@@ -279,14 +285,7 @@ class Store(Protocol):
         grow with the history."""
         ...
 
-    def list_units(
-        self,
-        where: UnitFilter,
-        *,
-        limit: int | None = None,
-        offset: int = 0,
-        include_deleted: bool = False,
-    ) -> list[MemoryUnit]:
+    def list_units(self, where: UnitFilter, *, limit: int | None = None, offset: int = 0) -> list[MemoryUnit]:
         """Return units oldest first (by time said, then stored)."""
         ...
 
@@ -362,9 +361,11 @@ class Store(Protocol):
         ...
 
 
-def status_sql(column: str, where: UnitFilter) -> str:
+def status_sql(column: str, where: UnitFilter) -> str | None:
     """The SQL, the same on every backend, selecting the statuses ``where`` reads: active units,
-    and archived ones when it asks for them."""
+    and archived or deleted ones when it asks for them (None: every status)."""
+    if where.include_deleted:
+        return None
     return f"{column} IN ('active', 'archived')" if where.include_archived else f"{column} = 'active'"
 
 

@@ -55,6 +55,7 @@ from .base import (
     NewVersion,
     Recall,
     ReembedState,
+    Replacement,
     Revision,
     UnitFilter,
     WordCounts,
@@ -337,20 +338,13 @@ class PostgresStore:
                 raise self._error(exc, "the rows are deleted, but VACUUM failed; call forget again") from exc
         return n
 
-    def replace_derived(
-        self,
-        scope: Scope,
-        units: Sequence[NewUnit],
-        *,
-        drop: Collection[str] = (),
-        revisions: Sequence[Revision] = (),
-    ) -> int:
-        """Erase the user's derived units named in ``drop`` (and their history), store ``units``
-        and apply ``revisions``, in one transaction; return how many went."""
+    def replace_derived(self, scope: Scope, replacement: Replacement) -> int:
+        """Erase the derived units ``replacement.drop`` names (and their history), store its
+        ``units`` and apply its ``revisions``, in one transaction; return how many went."""
         with self.transaction(scope.tenant) as conn:
-            erased = self._erase(conn, scope.tenant, scope.user_id, derived=drop)
-            _revise(conn, revisions)
-            _insert(conn, scope.tenant, units)
+            erased = self._erase(conn, scope.tenant, scope.user_id, derived=replacement.drop)
+            _revise(conn, replacement.revisions)
+            _insert(conn, scope.tenant, replacement.units)
             return erased
 
     @staticmethod
@@ -509,16 +503,9 @@ class PostgresStore:
                 [(r.times, r.last.isoformat(), unit_id, tenant) for unit_id, r in recalls.items()],
             )
 
-    def list_units(
-        self,
-        where: UnitFilter,
-        *,
-        limit: int | None = None,
-        offset: int = 0,
-        include_deleted: bool = False,
-    ) -> list[MemoryUnit]:
+    def list_units(self, where: UnitFilter, *, limit: int | None = None, offset: int = 0) -> list[MemoryUnit]:
         """Return units in the order they were said (undated ones by when stored)."""
-        clauses, params = filter_sql(where, include_deleted=include_deleted)
+        clauses, params = filter_sql(where)
         rows = self._read(
             where.scope.tenant,
             f"SELECT {UNIT_COLUMNS} FROM eidetica.units u WHERE {clauses} "

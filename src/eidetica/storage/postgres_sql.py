@@ -14,13 +14,13 @@ from .base import UnitFilter, lineage_pattern, status_sql
 from .metadata_sql import postgres_clauses, postgres_holds
 
 
-def filter_sql(where: UnitFilter, *, include_deleted: bool = False) -> tuple[str, dict[str, Any]]:
+def filter_sql(where: UnitFilter) -> tuple[str, dict[str, Any]]:
     """The WHERE clause (over table alias ``u``) and named parameters selecting ``where``'s units."""
     scope = where.scope
     clauses = ["u.tenant = %(tenant)s", "u.user_id = %(user_id)s"]
     params: dict[str, Any] = {"tenant": scope.tenant, "user_id": scope.user_id}
-    if not include_deleted:
-        clauses.append(status_sql("u.status", where))
+    if status := status_sql("u.status", where):
+        clauses.append(status)
     bounds = (
         ("agent_id", "u.agent_id = %(agent_id)s", scope.agent_id),
         ("session_id", "u.session_id = %(session_id)s", scope.session_id),

@@ -16,7 +16,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ from .base import (
     NewVersion,
     Recall,
     ReembedState,
+    Replacement,
     Revision,
     UnitFilter,
     WordCounts,
@@ -256,22 +257,15 @@ class SQLiteStore:
             _scrub_files(self._conn, self.path, vacuum=compact)
         return int(n)
 
-    def replace_derived(
-        self,
-        scope: Scope,
-        units: Sequence[NewUnit],
-        *,
-        drop: Collection[str] = (),
-        revisions: Sequence[Revision] = (),
-    ) -> int:
-        """Erase the user's derived units named in ``drop``, store ``units`` and apply
+    def replace_derived(self, scope: Scope, replacement: Replacement) -> int:
+        """Erase the derived units ``replacement.drop`` names, store its ``units`` and apply its
         ``revisions``, in one transaction; return how many went."""
         with self._write() as conn:
             narrower = "AND kind != 'turn' AND id IN (SELECT value FROM json_each(?))"
             owner = Scope(user_id=scope.user_id, tenant=scope.tenant)
-            n = self._erase(conn, owner, narrower, (json.dumps(list(drop)),))
-            _revise(conn, revisions, time.time())
-            _insert(conn, units, time.time())
+            n = self._erase(conn, owner, narrower, (json.dumps(list(replacement.drop)),))
+            _revise(conn, replacement.revisions, time.time())
+            _insert(conn, replacement.units, time.time())
             return n
 
     def _erase(self, conn: sqlite3.Connection, owner: Scope, narrower: str, params: Sequence[Any]) -> int:
@@ -472,16 +466,9 @@ class SQLiteStore:
                 [(r.times, r.last.isoformat(), unit_id, tenant) for unit_id, r in recalls.items()],
             )
 
-    def list_units(
-        self,
-        where: UnitFilter,
-        *,
-        limit: int | None = None,
-        offset: int = 0,
-        include_deleted: bool = False,
-    ) -> list[MemoryUnit]:
+    def list_units(self, where: UnitFilter, *, limit: int | None = None, offset: int = 0) -> list[MemoryUnit]:
         """Return units in the order they were said (undated ones by when stored)."""
-        clauses, params = _filter_sql(where, prefix="", include_deleted=include_deleted)
+        clauses, params = _filter_sql(where, prefix="")
         sql = (
             f"SELECT {UNIT_COLUMNS} FROM units WHERE {clauses} "
             "ORDER BY coalesce(occurred_at, recorded_at), rid LIMIT ? OFFSET ?"
@@ -738,12 +725,12 @@ def _for_owner(user_id: str | None) -> str:
     return "" if user_id is None else f" for user {user_id!r}"
 
 
-def _filter_sql(where: UnitFilter, *, prefix: str, include_deleted: bool = False) -> tuple[str, list[Any]]:
+def _filter_sql(where: UnitFilter, *, prefix: str) -> tuple[str, list[Any]]:
     scope = where.scope
     clauses = [f"{prefix}tenant = ?", f"{prefix}user_id = ?"]
     params: list[Any] = [scope.tenant, scope.user_id]
-    if not include_deleted:
-        clauses.append(status_sql(f"{prefix}status", where))
+    if status := status_sql(f"{prefix}status", where):
+        clauses.append(status)
     bounds = (
         ("agent_id = ?", scope.agent_id),
         ("session_id = ?", scope.session_id),
