@@ -158,10 +158,16 @@ class _Reading(_Body):
     metadata: MetadataFilter = None
 
 
-class SearchRequest(_Reading):
-    """Find the units that best answer a query."""
+class _Searching(_Reading):
+    """What a search and a context take besides: the query, and whether faded units count."""
 
     query: Question
+    include_archived: IncludeArchived = False
+
+
+class SearchRequest(_Searching):
+    """Find the units that best answer a query."""
+
     k: Annotated[
         int, Field(description="How many hits, at most.", json_schema_extra=_bounds(minimum=1, maximum=MAX_K))
     ] = api.DEFAULT_K
@@ -170,17 +176,14 @@ class SearchRequest(_Reading):
     )
     since: Since = None
     until: Until = None
-    include_archived: IncludeArchived = False
 
 
-class ContextRequest(_Reading):
+class ContextRequest(_Searching):
     """Pack the best evidence for a query into a token budget."""
 
-    query: Question
     budget_tokens: Annotated[
         int, Field(description="The most tokens the context may take.", json_schema_extra=BudgetTokens)
     ] = api.DEFAULT_CONTEXT_BUDGET
-    include_archived: IncludeArchived = False
 
 
 class AnswerRequest(_Reading):
