@@ -30,6 +30,7 @@ from .options import (
     ROLES,
     AgentOption,
     AsOfOption,
+    DerivedIdArgument,
     IncludeArchivedOption,
     InferOption,
     KindOption,
@@ -335,7 +336,7 @@ def _print_history(entries: list[HistoryEntry]) -> None:
 @_command()
 def update(
     run: Run,
-    unit_id: Annotated[str, typer.Argument(help="A derived unit's id.")],
+    unit_id: DerivedIdArgument,
     text: Annotated[str, typer.Argument(help="The new text.")],
     user: UserOption = None,
     metadata: Annotated[

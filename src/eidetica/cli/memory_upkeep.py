@@ -14,7 +14,7 @@ from rich.text import Text
 from ..guard.quarantine import reasons_held
 from ..model import MaintainReport, MemoryUnit, Stats
 from .common import Run, _command, err, out
-from .options import UserOption
+from .options import ArchivedIdArgument, HeldIdArgument, UserOption
 
 
 @_command()
@@ -41,7 +41,7 @@ def _print_quarantined(units: list[MemoryUnit]) -> None:
 @_command()
 def review(
     run: Run,
-    unit_id: Annotated[str, typer.Argument(help="A quarantined unit's id (see quarantine).")],
+    unit_id: HeldIdArgument,
     approve: Annotated[
         bool,
         typer.Option(
@@ -91,11 +91,7 @@ def _print_maintained(report: MaintainReport) -> None:
 
 
 @_command()
-def restore(
-    run: Run,
-    unit_id: Annotated[str, typer.Argument(help="An archived unit's id (see list --include-archived).")],
-    user: UserOption = None,
-) -> None:
+def restore(run: Run, unit_id: ArchivedIdArgument, user: UserOption = None) -> None:
     """Bring an archived unit back into every read; the restore is a version in its history."""
     with run.open() as memory:
         unit = memory.restore(unit_id, user_id=user)

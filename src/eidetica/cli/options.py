@@ -62,6 +62,11 @@ def _metadata(value: str | None) -> dict[str, Any] | None:
 
 
 UnitIdArgument = Annotated[str, typer.Argument(help="A unit id.")]
+DerivedIdArgument = Annotated[str, typer.Argument(help="A derived unit's id.")]
+HeldIdArgument = Annotated[str, typer.Argument(help="A quarantined unit's id (see quarantine).")]
+ArchivedIdArgument = Annotated[
+    str, typer.Argument(help="An archived unit's id (see list --include-archived).")
+]
 DbOption = Annotated[
     str | None,
     typer.Option("--db", help="Database file (default: $EIDETICA_DB or the user data dir)."),

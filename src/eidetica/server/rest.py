@@ -85,6 +85,8 @@ def tenant_memory(
 
 Caller = Annotated[Memory, Depends(tenant_memory)]
 UnitId = Annotated[str, Path(description="A memory unit's id.")]
+EntityName = Annotated[str, Path(description="An entity's name, key or alias, in any case.")]
+SessionPath = Annotated[str, Path(description="A session id (it may hold slashes and spaces).")]
 
 
 def _json(value: Any, status: int = 200) -> JSONResponse:
@@ -217,11 +219,7 @@ def list_entities(query: Annotated[EntitiesQuery, Query()], memory: Caller) -> J
 
 
 @api.get("/entities/{name:path}", tags=["entities"], response_model=EntityCard)
-def entity_card(
-    name: Annotated[str, Path(description="An entity's name, key or alias, in any case.")],
-    query: Annotated[UserQuery, Query()],
-    memory: Caller,
-) -> JSONResponse:
+def entity_card(name: EntityName, query: Annotated[UserQuery, Query()], memory: Caller) -> JSONResponse:
     """What memory holds about one entity: the units that mention it (current facts first), the
     relations they state and the entities mentioned with it; 404 when none is known by that name."""
     return _json(memory.entity(name, user_id=query.user_id))
@@ -248,9 +246,7 @@ def person_profile(query: Annotated[ProfileQuery, Query()], memory: Caller) -> J
 
 @api.get("/sessions/{session_id:path}/summary", tags=["profiles"], response_model=Summary)
 def session_summary(
-    session_id: Annotated[str, Path(description="A session id (it may hold slashes and spaces).")],
-    query: Annotated[SummaryQuery, Query()],
-    memory: Caller,
+    session_id: SessionPath, query: Annotated[SummaryQuery, Query()], memory: Caller
 ) -> JSONResponse:
     """What one session was about: its most central current facts and events, quoted in the order
     they were said under their day, within ``budget_tokens``; 404 when the user has no such session."""
