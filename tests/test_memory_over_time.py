@@ -46,6 +46,11 @@ CHANGES = [
      "Which building is our team in?", "Tower", "Adler"),
     ("I drive a Honda.", "Now I drive a Tesla.", "What car does Sam drive?", "Tesla", "Honda"),
     ("The CEO of Acme is Ann Lee.", "The CEO of Acme is Bo Park.", "Who is the CEO of Acme?", "Bo", "Ann"),
+    ("I work as a junior copywriter at an agency.",
+     "Since my promotion to creative director I manage four people.",
+     "What is Sam's job title?", "director", "copywriter"),
+    ("My hamster Biscuit loves his wheel.", "After the hamster died we adopted a budgie called Kiwi.",
+     "What pet does Sam have?", "Kiwi", "Biscuit"),
 ]  # fmt: skip
 
 

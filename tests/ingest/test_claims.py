@@ -30,6 +30,9 @@ def claim_map(text: str) -> dict[str, str]:
         ("Sam drives a Honda.", "Now Sam drives a Tesla."),
         ("Jo uses Windows at work.", "These days Jo uses Linux at work."),
         ("Ravi is married to Anna.", "Ravi is married to Lea."),
+        ("Ade works as a junior copywriter.", "Ade was promoted to creative director in May."),
+        ("Ade works as an analyst.", "Since Ade's promotion to head of research, Ade travels less."),
+        ("Ade works as a clerk.", "After Ade got promoted to the role of branch manager, Ade moved."),
     ],
 )
 def test_a_new_value_of_the_same_relation_replaces_the_old(old: str, new: str) -> None:
@@ -52,6 +55,11 @@ def test_a_new_value_of_the_same_relation_replaces_the_old(old: str, new: str) -
         ("Noor sold the old Volvo.", "noor", "volvo"),
         ("Tom broke up with Jess.", "tom", "jess"),
         ("Sam moved from Lisbon to Oslo.", "sam", "lisbon"),
+        ("Sam's gerbil died last autumn.", "sam", "gerbil"),
+        ("The tank sat empty after Sam's gerbil died, but Sam kept it.", "sam", "gerbil"),
+        ("Sam's grandmother passed away in March.", "sam", "grandmother"),
+        ("Sam's bike was stolen outside the station.", "sam", "bike"),
+        ("Last spring Ines's cat Miso ran away.", "ines", "miso"),
     ],
 )
 def test_retractions_name_the_value_that_stopped(text: str, subject: str, word: str) -> None:
@@ -69,6 +77,7 @@ def test_retractions_name_the_value_that_stopped(text: str, subject: str, word: 
         "Caroline went to the LGBTQ support group on 7 May 2023.",
         "Melanie is in a band.",
         "Sam is happy.",
+        "Sam's phone died on the train.",  # out of battery: Sam still has it
     ],
 )
 def test_additive_and_plain_statements_replace_nothing(text: str) -> None:

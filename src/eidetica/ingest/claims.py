@@ -364,6 +364,8 @@ def analyse(text: str, speaker: str | None = None) -> Statement:
         assert subject is not None
         _read_predicate(subject, rest, claims, retractions)
         _object_changes(clause, claims)
+    _promotions(sentence, claims)
+    _endings(sentence, speaker.lower() if speaker else default, retractions)
     if speaker and any(r.words for r in retractions):
         # "Work gave me a MacBook instead of the ThinkPad": what the speaker had is what ends.
         me = speaker.lower()
@@ -865,6 +867,61 @@ def _verb_claim(subject: str, low: str, claims: list[Claim]) -> None:
 
 
 _CHANGE_VERBS = frozenset("is has does was switches quits stops leaves moves gives".split())
+
+
+#: A promotion names the title held from then on: "was promoted to creative director", "since my
+#: promotion to head of sales", "Sam's promotion to partner".
+_PROMOTED = re.compile(
+    r"(?:\b(?P<owner>[a-z][\w-]*(?: [a-z][\w-]*){0,2})'s |\b(?:my|his|her|their) |\b)"
+    r"(?:(?:was|got|has been|have been|had been|been|being|is being) promoted|promotion) to "
+    r"(?:the (?:role|post|position|rank) of )?(?:an? )?(?P<value>[^,;.]+)",
+    re.IGNORECASE,
+)
+#: Something of someone's that is gone for good: a pet or a person who died, a thing stolen or
+#: written off. What memory held about it is past ("Sam's gerbil Crumpet chews the tank").
+_ENDED = re.compile(
+    r"\b(?:(?P<owner>[a-z][\w-]*(?: [a-z][\w-]*){0,2})'s|my|our|the|his|her|their) "
+    r"(?P<thing>(?:[a-z][\w-]* ){0,2}?[a-z][\w-]*) (?:has |had )?(?P<how>died|passed away|"
+    r"was put (?:down|to sleep)|ran away|went missing|was stolen|got stolen|was written off|was totall?ed)\b",
+    re.IGNORECASE,
+)
+#: What "died" means of only for a while ("my phone died"): its end says nothing of owning it.
+_MACHINES = frozenset(
+    "phone mobile laptop battery computer car engine tablet printer router tv charger headphones "
+    "kindle watch speaker speakers laptop's bike scooter".split()
+)
+
+
+def _promotions(sentence: str, claims: list[Claim]) -> None:
+    """A promotion says what the promoted one works as now: a claim that replaces the old title."""
+    for m in _PROMOTED.finditer(sentence.replace("’", "'")):
+        owner = _owner_named(m["owner"]) or _first_subject(sentence)
+        if owner:
+            _claim(claims, _normalise_subject(owner.lower().split()), "works as", m["value"])
+
+
+#: Words that lead into a clause before a possessive's owner ("since Sam's promotion").
+_INTO_CLAUSE = _LEADING | _PREPOSITIONS | frozenset("when while because upon following".split())
+
+
+def _owner_named(phrase: str | None) -> str | None:
+    """The owner a possessive names, lowercased: the words after the last one leading into its
+    clause ("sat empty after Sam" names Sam)."""
+    words = (phrase or "").lower().split()
+    starts = [i for i, word in enumerate(words) if word in _INTO_CLAUSE]
+    return " ".join(words[starts[-1] + 1 :] if starts else words) or None
+
+
+def _endings(sentence: str, speaker: str | None, retractions: list[Retraction]) -> None:
+    """Retract what memory holds about a thing of someone's that is gone for good (see ``_ENDED``);
+    "my", "our" and "the" things are the speaker's."""
+    for m in _ENDED.finditer(sentence.replace("’", "'")):
+        thing = m["thing"].lower()
+        if m["how"].lower() == "died" and thing.split()[-1] in _MACHINES:
+            continue
+        owner = _owner_named(m["owner"]) or speaker
+        if owner:
+            _retract(retractions, owner, thing)
 
 
 def _object_changes(clause: str, claims: list[Claim]) -> None:

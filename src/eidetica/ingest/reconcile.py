@@ -299,7 +299,9 @@ def _retracted(unit: MemoryUnit, subject: str, words: tuple[str, ...]) -> bool:
         return False  # another retraction of the same value: nothing to close
     if unit.kind == "fact":
         about = subject_of(unit.text) or (speaker_phrase(unit.speaker).lower() if unit.speaker else None)
-        return _owned_by(about, subject) and holds(unit.text, words)
+        # "Sam's gerbil Crumpet keeps chewing" is about Crumpet, and also about Sam's gerbil.
+        named = bool(words) and f"{subject}'s {words[0]}" in unit.text.lower().replace("’", "'")
+        return (named or _owned_by(about, subject)) and holds(unit.text, words)
     return any(c.subject == subject and holds(c.value, words) for c in statement.claims)
 
 
