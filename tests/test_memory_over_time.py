@@ -85,6 +85,15 @@ def test_additions_keep_both_values_current(mem: Memory) -> None:
     assert "Rex" in text and "Mog" in text and PAST_MARKER not in text
 
 
+def test_a_misspoken_statement_is_taken_back_by_the_next_even_in_other_words(mem: Memory) -> None:
+    say(mem, "My son Leo is turning six next month and wants a dinosaur party.", "2024-03-02T10:00:00Z")
+    say(mem, "Sorry, I misspoke, it's his seventh birthday.", "2024-03-02T10:02:00Z")
+    current, past = current_and_past(mem.context("How old is Leo turning?", user_id="u").text)
+    assert any("seventh" in line for line in current), current
+    assert not any("six" in line for line in current)
+    assert any("six" in line for line in past)
+
+
 def test_a_correction_reaches_the_context_and_the_old_text_is_past(mem: Memory) -> None:
     say(mem, "I prefer green tea in the afternoon.", "2024-01-01T10:00:00Z", name="Alice")
     say(mem, "I have a dog named Rex.", "2024-01-01T10:01:00Z", name="Alice")

@@ -122,6 +122,8 @@ def test_resolve_relative(text: str, expected: str, when: datetime) -> None:
         "Today's kids love games.",
         "Last week's meeting was long.",  # possessive of a "the week ..." phrase reads worse
         "Nothing relative here at all.",
+        "The class is on Wednesday evenings.",  # every Wednesday, not one
+        "We meet on Tuesday mornings at the club.",
         "",
     ],
 )

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from eidetica.ingest.topics import best_rival, change_cue, holds_a_value, replacing_cue, states, topic
+from eidetica.ingest.topics import (
+    best_rival,
+    change_cue,
+    corrects,
+    holds_a_value,
+    replacing_cue,
+    states,
+    topic,
+)
 
 SPEAKER = ("Ana",)
 
@@ -200,3 +208,23 @@ def test_an_event_holds_a_value_when_it_sets_one_not_when_it_tells_a_result() ->
     assert holds_a_value("Ticket #4821 (VPN drops) assigned to Hollis Grant, tier 1.")  # who holds it
     # A race run and its time: a later move "from Lisbon" does not end it.
     assert not holds_a_value("Maya ran the Lisbon half marathon on 14 April 2024 and finished in 1:52:40!")
+
+
+@pytest.mark.parametrize(
+    ("text", "correcting"),
+    [
+        ("Oops, I misspoke: the class is on Monday evenings.", True),
+        ("Sorry, I meant Tuesday, not Thursday.", True),
+        ("Scratch that, we're flying to Rome.", True),
+        ("My bad, it's the 14th.", True),
+        ("Correction: the launch is in May.", True),
+        ("I meant to call you yesterday.", False),
+        ("My bad knee is acting up again.", False),
+        ("I fixed a typo in my thesis.", False),
+        ("My mistake was not booking earlier, we also missed the ferry.", False),
+    ],
+)
+def test_a_correction_is_told_from_talk_of_mistakes(text: str, correcting: bool) -> None:
+    assert corrects(text) is correcting
+    if correcting:
+        assert change_cue(text) == "strong"

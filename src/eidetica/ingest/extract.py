@@ -82,7 +82,8 @@ _PAST_IRREGULAR = frozenset(
     struck stuck dug fed fled bent lent dealt shook forgave hid bit blew rose rang sank shrank
     sprang spun swung wept bled slid spat overcame withdrew taken given gone seen done eaten
     written driven ridden flown grown thrown drawn chosen spoken broken woken worn torn stolen
-    frozen forgotten begun sung swum drunk fallen become
+    frozen forgotten begun sung swum drunk fallen become misspoke mistook misread misheard
+    misunderstood misspelt overslept overheard undertook
     """.split()
 )
 # Present-tense verbs that end in -ed: "I need" → "Caroline needs".

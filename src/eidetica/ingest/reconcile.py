@@ -48,6 +48,7 @@ from .topics import (
     Cue,
     best_rival,
     change_cue,
+    corrects,
     holds_a_value,
     lookup_words,
     overlap,
@@ -240,20 +241,23 @@ class _Book:
         if not readings:
             return None
         names = _names(unit)
-        olds = [
-            (old.id, topic(old.text, names))
+        # A correction takes back whatever was said wrong, an event too ("signed up for Wednesday").
+        correcting = any(corrects(text) for text, _ in readings)
+        candidates = [
+            old
             for old in map(self.units.__getitem__, self.by_speaker.get(unit.speaker, {}))
-            if (old.kind == "fact" or (old.kind == "event" and holds_a_value(old.text)))
+            if (old.kind == "fact" or (old.kind == "event" and (correcting or holds_a_value(old.text))))
             and old.valid_to is None
             and old.id != unit.id
             and not set(old.derived_from) & set(unit.derived_from)
             and states(old.text)
         ]
+        olds = [(old.id, topic(old.text, names)) for old in candidates]
         for text, cue in readings:
             if (found := best_rival(topic(text, names), cue, olds)) is not None:
                 old = self.units[found]
                 return old if text == unit.text or self._closest_of_its_message(unit, old) else None
-        return None
+        return _said_just_before(unit, candidates) if correcting else None
 
     def _closest_of_its_message(self, unit: MemoryUnit, old: MemoryUnit) -> bool:
         """Whether ``unit`` shares the most topic with ``old`` of the statements drawn from its
@@ -279,6 +283,21 @@ def _names(unit: MemoryUnit) -> tuple[str, ...]:
     if not unit.speaker:
         return ()
     return (unit.speaker, speaker_phrase(unit.speaker))
+
+
+def _said_just_before(unit: MemoryUnit, candidates: Sequence[MemoryUnit]) -> MemoryUnit | None:
+    """What a correction that names no topic takes back ("Sorry, I misspoke, it's her eighth
+    birthday"): the speaker's one statement of the message said last before it, in its session."""
+    earlier = [
+        old
+        for old in candidates
+        if old.scope.session_id == unit.scope.session_id and old.holds_from <= unit.holds_from
+    ]
+    if not earlier:
+        return None
+    last = max(earlier, key=lambda old: (old.holds_from, old.recorded_at))
+    said_last = [old for old in earlier if old.derived_from == last.derived_from]
+    return last if len(said_last) == 1 else None
 
 
 def _statement(unit: MemoryUnit) -> Statement:

@@ -73,7 +73,7 @@ _REL_RE = re.compile(
       | \b(?P<day>yesterday|today(?!['’]s)|tonight|tomorrow)
             (?:\s+(?P<day_part>morning|afternoon|evening|night))?
       | {_NOT_AFTER}(?P<lastnight>\blast\s+night)
-      | (?<=\bon\s)(?P<bare_wd>{_FULL_WEEKDAY})
+      | (?<=\bon\s)(?P<bare_wd>{_FULL_WEEKDAY})(?!\s+(?:morning|afternoon|evening|night|lunchtime)s\b)
     )
     (?P<poss>['’]s)?
     \b

@@ -293,11 +293,28 @@ class Topic:
         return _named_thing(self.text)
 
 
+#: Says that what the speaker just said was wrong: "Oops, I misspoke", "sorry, I meant Tuesday",
+#: "scratch that", "my mistake, it's the 14th".
+_CORRECTION = re.compile(
+    r"\b(?:mis-?spoke|i meant(?! to\b)|i'd meant|meant to (?:say|write|type)|scratch that|"
+    r"(?:my mistake|my bad|sorry,? wrong)(?=[,.;:!—–-]|$)|i got (?:that|it|them) (?:wrong|mixed up)|"
+    r"i mixed (?:that|them|it) up|correction:)",
+    re.IGNORECASE,
+)
+
+
+def corrects(text: str) -> bool:
+    """Whether ``text`` takes back what its speaker said just before (and adds nothing)."""
+    return _CORRECTION.search(text.replace("’", "'")) is not None and not _adds(text)
+
+
 @functools.lru_cache(maxsize=65536)
 def change_cue(text: str) -> Cue | None:
     """ "strong" when ``text`` says a value changed, "weak" for "now", None when it says nothing
     of change. Read sentence by sentence: a question, a sentence that adds ("also", "too", "a
     second ...") or one of opinion says no change ("it's so hard to think he's not here anymore")."""
+    if corrects(text):
+        return "strong"
     if not _may_say_a_change(text):
         return None
     cues = {_sentence_cue(sentence) for sentence in _SENTENCE.split(_QUESTION.sub("", text))}
