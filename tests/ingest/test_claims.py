@@ -33,6 +33,11 @@ def claim_map(text: str) -> dict[str, str]:
         ("Ade works as a junior copywriter.", "Ade was promoted to creative director in May."),
         ("Ade works as an analyst.", "Since Ade's promotion to head of research, Ade travels less."),
         ("Ade works as a clerk.", "After Ade got promoted to the role of branch manager, Ade moved."),
+        (
+            "Ines Ruiz is an intern at a strategy consultancy.",
+            "Good news, they hired Ines Ruiz on as an associate!",
+        ),
+        ("Ines is a junior associate at Bain.", "Ines has been promoted to consultant."),
     ],
 )
 def test_a_new_value_of_the_same_relation_replaces_the_old(old: str, new: str) -> None:

@@ -228,3 +228,10 @@ def test_a_correction_is_told_from_talk_of_mistakes(text: str, correcting: bool)
     assert corrects(text) is correcting
     if correcting:
         assert change_cue(text) == "strong"
+
+
+def test_a_value_raised_to_an_amount_in_a_currency_is_a_change_and_another_rise_no_addition() -> None:
+    assert change_cue("Jo has raised Jo's hourly rate to £53 for new clients.") == "strong"
+    assert holds_a_value("Jo has raised Jo's hourly rate to £53 for new clients.")
+    assert replacing_cue("Another rate rise, so the mortgage is now £870 a month.") is not None
+    assert change_cue("We adopted another cat, so now we have two.") is None  # a second one, added

@@ -364,7 +364,7 @@ def analyse(text: str, speaker: str | None = None) -> Statement:
         assert subject is not None
         _read_predicate(subject, rest, claims, retractions)
         _object_changes(clause, claims)
-    _promotions(sentence, claims)
+    _new_posts(sentence, claims)
     _endings(sentence, speaker.lower() if speaker else default, retractions)
     if speaker and any(r.words for r in retractions):
         # "Work gave me a MacBook instead of the ThinkPad": what the speaker had is what ends.
@@ -636,7 +636,16 @@ _EMPLOYER = rf"(?:{_WORK} (?:at|for|with)|{_JOINED}(?: at| with| for)?|is employ
 _WORKS_AT = re.compile(rf"^{_ADV}{_EMPLOYER} {_VALUE}{_END}")
 _REPORTS_TO = re.compile(rf"^{_ADV}(?:reports?|is reporting|answers?) to {_VALUE}{_END}")
 _JOINS = re.compile(rf"^{_ADV}(?:joined|has joined|is joining) {_VALUE}{_END}")
-_WORKS_AS = re.compile(r"\b(?:works|working|is employed|became|has become) as (?:an? )?(?P<value>[^,;]+)")
+_WORKS_AS = re.compile(
+    r"\b(?:works|working|is employed|became|has become|taken on|started|joined (?:[\w']+ ){0,3}?) as "
+    r"(?:an? )?(?P<value>[^,;!.]+)"
+)
+#: "is an intern at a consultancy", "is the head chef at Rocca": a post held at a place of work.
+_POST_AT = re.compile(
+    rf"^{_ADV}(?:is|are) (?:now |currently )?(?:an?|the) (?P<value>[a-z][a-z -]{{1,40}}?) (?:at|for|with) "
+    r"(?:an? |the )?(?-i:[A-Z]|[a-z]+ (?:consultancy|firm|agency|company|startup|bank|hospital|school|"
+    r"studio|brewery|bakery|restaurant|practice|charity|council|university|lab|shop|clinic))"
+)
 _MARRIED_TO = re.compile(rf"^{_ADV}(?:is|are|got) (?:now )?(?:married|engaged) to {_VALUE}{_END}")
 _AGE = re.compile(rf"^{_ADV}(?:is|are) (?P<value>\d{{1,3}})(?![\d.,%])(?: years? old| years of age)?{_END}")
 _LED_BY = re.compile(rf"^{_ADV}(?:is|are) (?:now )?(?P<verb>{_LED}) by {_VALUE}{_END}")
@@ -677,7 +686,7 @@ def _work(subject: str, rest: str, low: str, claims: list[Claim]) -> None:
         _claim(claims, subject, "reports to", m["value"])  # one manager at a time
     elif (m := _JOINS.match(rest)) and _proper(m["value"]):
         _claim(claims, subject, "works at", m["value"].lower())  # "joined Bosch", not "joined a club"
-    if m := _WORKS_AS.search(low):
+    if (m := _WORKS_AS.search(low)) or (m := _POST_AT.match(rest)):
         _claim(claims, subject, "works as", m["value"])
     if m := _MARRIED_TO.match(low):
         _claim(claims, subject, "married to", m["value"])
@@ -892,12 +901,23 @@ _MACHINES = frozenset(
 )
 
 
-def _promotions(sentence: str, claims: list[Claim]) -> None:
-    """A promotion says what the promoted one works as now: a claim that replaces the old title."""
-    for m in _PROMOTED.finditer(sentence.replace("’", "'")):
+#: Someone taken on in a post: "they hired Sam on as an associate", "took Sam on as a tutor".
+_HIRED_AS = re.compile(
+    r"\b(?:hired|took|taken|brought|signed) (?P<who>(?-i:[A-Z])[\w'-]*(?: (?-i:[A-Z])[\w'-]*){0,2}) "
+    r"(?:on |back )?as (?:an? |the )?(?P<value>[^,;.!]+)",
+    re.IGNORECASE,
+)
+
+
+def _new_posts(sentence: str, claims: list[Claim]) -> None:
+    """A promotion or a hiring says what someone works as now: a claim that replaces the old post."""
+    sentence = sentence.replace("’", "'")
+    for m in _PROMOTED.finditer(sentence):
         owner = _owner_named(m["owner"]) or _first_subject(sentence)
         if owner:
             _claim(claims, _normalise_subject(owner.lower().split()), "works as", m["value"])
+    for m in _HIRED_AS.finditer(sentence):
+        _claim(claims, _normalise_subject(m["who"].lower().split()), "works as", m["value"])
 
 
 #: Words that lead into a clause before a possessive's owner ("since Sam's promotion").

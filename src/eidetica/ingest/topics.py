@@ -72,7 +72,7 @@ _STRONG_CUES = re.compile(
     r"start(?:ed|ing) (?:me |him |her |us )?(?:on|taking) (?:\w+,? )?\d+|"
     r"(?:landed|accepted|took|taken) (?:a|an|the|my) (?:[\w-]+ ){0,3}(?:job|role|position|offer)|"
     r"(?:dropped|fell|rose|climbed|grew|shrank|increased|decreased|reduced|lowered|raised|upped|hiked|bumped|"
-    rf"cut|revised|changed|pushed|shifted) (?:[\w']+ ){{0,4}}?to (?:{_TO_A_VALUE})|"
+    rf"cut|revised|changed|pushed|shifted) (?:[\w']+ ){{0,4}}?to (?:{_TO_A_VALUE})[£$€¥₹]?|"
     r"moved|(?:down|up) to \S*\d|(?:gone|went|going) (?:up|down)|after (?:the|our|my) move|"
     rf"since (?:{_MONTH_NAMES}|spring|summer|autumn|fall|winter|(?:19|20)\d\d|"
     r"last (?:week|month|year|spring|summer|autumn|fall|winter|\w+day)|"
@@ -136,7 +136,9 @@ _ADDS = re.compile(
 )
 _LEAVING_FOR_ANOTHER = re.compile(
     r"\b(?:left|leaving|leaves|moved|moving|switched|switching|transferred|changed) "
-    r"(?:for|to|into) another\b",
+    r"(?:for|to|into) another\b"
+    # Another change is no second thing held: "Another rate rise, so the mortgage is now £870".
+    r"|\banother (?:[\w-]+ )?(?:rise|hike|increase|cut|drop|raise|change|reshuffle|restructure|update)s?\b",
     re.IGNORECASE,
 )
 
