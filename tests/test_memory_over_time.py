@@ -51,6 +51,8 @@ CHANGES = [
      "What is Sam's job title?", "director", "copywriter"),
     ("My hamster Biscuit loves his wheel.", "After the hamster died we adopted a budgie called Kiwi.",
      "What pet does Sam have?", "Kiwi", "Biscuit"),
+    ("I've been keto for a year.", "My doctor put me on a low-FODMAP plan since the spring.",
+     "What diet does Sam follow?", "FODMAP", "keto"),
 ]  # fmt: skip
 
 
@@ -193,3 +195,9 @@ def test_rebuild_keeps_ids_edits_and_deletions(mem: Memory) -> None:
     assert mem.get(durian.id, user_id="u").status == "deleted"
     assert after[lisbon.id].valid_to is not None  # still superseded by the move
     assert [e.op for e in mem.history(cat.id, user_id="u")] == ["add", "update"]
+
+
+def test_a_question_in_an_idiom_about_work_is_answered_from_the_users_own_words(mem: Memory) -> None:
+    mem.add("Hi, I'm Tomek. I'm a sous-chef at a bistro in Lodz.", user_id="u", timestamp="2024-02-01")
+    found = mem.context("what do I do for a living?", user_id="u")
+    assert not found.abstained and "sous-chef" in found.text

@@ -235,3 +235,10 @@ def test_a_value_raised_to_an_amount_in_a_currency_is_a_change_and_another_rise_
     assert holds_a_value("Jo has raised Jo's hourly rate to £53 for new clients.")
     assert replacing_cue("Another rate rise, so the mortgage is now £870 a month.") is not None
     assert change_cue("We adopted another cat, so now we have two.") is None  # a second one, added
+
+
+def test_a_habit_holds_a_value_until_it_changes() -> None:
+    assert holds_a_value("Corrado runs along the canal five mornings a week.")
+    assert holds_a_value("Mia swims twice a week at the lido.")
+    assert holds_a_value("Jo walks the dog every evening.")
+    assert not holds_a_value("Jo walked the dog in the rain and got soaked.")

@@ -506,6 +506,8 @@ def holds_a_value(event: str) -> bool:
     past result ("ran the half marathon in 1:52:40") is no value a later statement replaces."""
     if change_cue(event) is not None or _PRESENT.search(event) or _HANDED.search(event):
         return True
+    if _HABIT.search(event):  # "runs along the canal five mornings a week": a habit, until it changes
+        return True
     if _SAID_ATTRIBUTES["team"].search(event):  # "plays for Dockside Rovers": a member until they leave
         return True
     if not _MEASURE.search(event):
@@ -514,5 +516,12 @@ def holds_a_value(event: str) -> bool:
     return not _PAST.search(event) or bool(topic(event).attributes & _AMOUNTS_HELD)
 
 
+#: How often a habit recurs: "five mornings a week", "twice a month", "every evening", "daily".
+_HABIT = re.compile(
+    r"\b(?:once|twice|\w+ times|\w+ (?:mornings|evenings|nights|days|afternoons)) (?:a|per|each) "
+    r"(?:day|week|month|fortnight)\b|\bevery (?:morning|evening|night|day|weekday|weekend)\b"
+    r"|\b(?:daily|nightly)\b",
+    re.IGNORECASE,
+)
 #: Attributes whose amount holds until another is said, even when told in the past.
 _AMOUNTS_HELD = frozenset(("pay", "price", "weight"))

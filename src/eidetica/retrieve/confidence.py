@@ -49,8 +49,14 @@ def stem(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("e") else word
 
 
+#: Idioms whose words say nothing of what they ask about: "what do I do for a living?" asks for
+#: work named in any words ("head brewer at a craft brewery").
+_IDIOMS = re.compile(r"\bfor a living\b", re.IGNORECASE)
+
+
 def question_stems(question: str, names: Iterable[str]) -> frozenset[str]:
     """The stems of the question's content words, without the speakers it names."""
+    question = _IDIOMS.sub(" ", question)
     named = {stem(part) for name in names for part in name.split()}
     return frozenset(
         s for s in (stem(w) for w in lexical_terms(question) if w not in _ASKING) if s not in named
