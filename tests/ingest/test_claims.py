@@ -215,3 +215,7 @@ def test_different_roles_of_one_club_do_not_replace_each_other() -> None:
         analyse("Harrowgate FC's captain is Femi Alade."),
     )
     assert not {c.key for c in manager.claims} & {c.key for c in captain.claims}
+
+
+def test_a_month_written_short_states_the_same_value() -> None:
+    assert claim_map("The launch moved to 22 Apr.") == claim_map("The launch moved to 22 April.")

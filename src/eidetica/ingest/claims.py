@@ -963,10 +963,16 @@ def _object_changes(clause: str, claims: list[Claim]) -> None:
             _claim(claims, subject, f"amount {amount['unit']}", amount["n"], cut=False)
 
 
+#: A month written short, as its full name: "22 Apr" and "22 April" state one value.
+_MONTH_SHORT = {name.lower()[:3]: name.lower() for name in MONTH_NAMES} | {"sept": "september"}
+_MONTH_SHORT_WORD = re.compile(rf"\b(?:{'|'.join(_MONTH_SHORT)})\b")
+
+
 def _claim(
     claims: list[Claim], subject: str, relation: str, value: str, *, functional: bool = True, cut: bool = True
 ) -> None:
     cleaned = dedupe_key(_VALUE_TAIL.sub("", value) if cut else value)
+    cleaned = _MONTH_SHORT_WORD.sub(lambda m: _MONTH_SHORT[m[0]], cleaned)
     if cleaned:
         claims.append(Claim(f"{_unaliased(subject)}|{relation}", cleaned, functional))
 
