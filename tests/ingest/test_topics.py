@@ -242,3 +242,11 @@ def test_a_habit_holds_a_value_until_it_changes() -> None:
     assert holds_a_value("Mia swims twice a week at the lido.")
     assert holds_a_value("Jo walks the dog every evening.")
     assert not holds_a_value("Jo walked the dog in the rain and got soaked.")
+
+
+def test_a_correction_in_other_words_and_a_mix_up_take_back_what_was_said() -> None:
+    assert corrects("Correction to the other day: it's Luton I'm flying from.")
+    assert corrects("no sorry, it's mustard she's allergic to, I got her mixed up with her cousin.")
+    assert corrects("Sorry, no, it's Riga.")
+    assert not corrects("Sorry, no idea.")
+    assert not corrects("I got the job!")

@@ -299,8 +299,8 @@ class Topic:
 #: "scratch that", "my mistake, it's the 14th".
 _CORRECTION = re.compile(
     r"\b(?:mis-?spoke|i meant(?! to\b)|i'd meant|meant to (?:say|write|type)|scratch that|"
-    r"(?:my mistake|my bad|sorry,? wrong)(?=[,.;:!—–-]|$)|i got (?:that|it|them) (?:wrong|mixed up)|"
-    r"i mixed (?:that|them|it) up|correction:)",
+    r"(?:my mistake|my bad|sorry,? wrong)(?=[,.;:!—–-]|$)|i (?:got|had) (?:[\w']+ ){0,2}?(?:wrong|mixed up)|"
+    r"i mixed (?:[\w']+ ){0,2}?up|correction(?::| to\b| on\b)|^(?:no|wait),? sorry\b|\bsorry,? (?:no|wait),)",
     re.IGNORECASE,
 )
 
