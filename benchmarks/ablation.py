@@ -35,12 +35,13 @@ VARIANTS = [
     replace(FULL, name="- preceding-turn words", weights=replace(FULL.weights, context=0.0)),
     replace(FULL, name="- time channel", weights=replace(FULL.weights, time=0.0)),
     replace(FULL, name="- graph channel", weights=replace(FULL.weights, graph=0.0)),
+    replace(FULL, name="- attribute boost", weights=replace(FULL.weights, attribute=0.0)),
     replace(FULL, name="- dense channel", weights=replace(FULL.weights, dense=0.0)),
     replace(FULL, name="- derived units", derived=False),
     replace(
         FULL,
         name="lexical + dense only",
-        weights=FusionWeights(time=0.0, speaker=0.0, session=0.0, graph=0.0, context=0.0),
+        weights=FusionWeights(time=0.0, speaker=0.0, session=0.0, graph=0.0, context=0.0, attribute=0.0),
     ),
     *BASELINES,
 ]

@@ -201,3 +201,15 @@ def test_a_question_in_an_idiom_about_work_is_answered_from_the_users_own_words(
     mem.add("Hi, I'm Tomek. I'm a sous-chef at a bistro in Lodz.", user_id="u", timestamp="2024-02-01")
     found = mem.context("what do I do for a living?", user_id="u")
     assert not found.abstained and "sous-chef" in found.text
+
+
+def test_a_short_statement_is_found_by_the_attribute_a_question_asks_for(mem: Memory) -> None:
+    for text in (
+        "Can you suggest a dinner for Saturday?",
+        "I'm vegan.",
+        "My partner eats everything though.",
+    ):
+        say(mem, text, "2024-02-02T19:00:00Z", name="Nina")
+    hits = mem.search("What diet does Nina follow?", user_id="u", k=3)
+    assert any(h.unit.kind == "fact" and "vegan" in h.text for h in hits), [h.text for h in hits]
+    assert any(h.scores.get("attribute") for h in hits if "vegan" in h.text)

@@ -20,6 +20,7 @@ def turn_baseline(*channels: str) -> HybridRetriever:
         speaker=0.0,
         session=0.0,
         context=0.0,
+        attribute=0.0,
     )
     return HybridRetriever(
         weights=weights,

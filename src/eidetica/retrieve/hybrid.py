@@ -33,7 +33,7 @@ from ..metadata import matches
 from ..model import Hit, MemoryUnit
 from ..storage.base import Store, UnitFilter
 from .confidence import confident, question_stems
-from .overtaken import overtaken
+from .overtaken import asked_attributes, overtaken
 from .query import (
     TimeWindow,
     first_person,
@@ -43,7 +43,7 @@ from .query import (
     time_window,
     without_names,
 )
-from .recency import newer_first, rivals
+from .recency import attributes_named, content_stems, newer_first, rivals
 from .spread import MIN_RANKED, SEEDS, linked
 
 log = logging.getLogger("eidetica")
@@ -68,6 +68,9 @@ class FusionWeights:
     graph: float = 0.5
     #: BM25 weight of the preceding turn's words relative to the unit's own.
     context: float = 0.8
+    #: Boost of a short statement naming the attribute a question asks the value of, in any words
+    #: of the lexicon: "What diet does Nina follow?" lifts "Nina is vegan." (``asked_attributes``).
+    attribute: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -120,12 +123,13 @@ def hybrid_search(
         _spread(store, where, query, speakers, fusion, weights.graph)
 
     window = time_window(query) if weights.time else None
-    if window is None and not named and not weights.session:
+    asked = asked_attributes(query) if weights.attribute else frozenset()
+    if window is None and not named and not asked and not weights.session:
         # Without a boosting channel the fused order is final: load only the units returned.
         units = store.get_many(fusion.best(k), tenant=tenant, user_id=user_id)
     else:
         units = store.get_many(list(fusion.scores), tenant=tenant, user_id=user_id)
-        _boost(fusion, units, window, named, weights)
+        _boost(fusion, units, window, named, asked, where.as_of, weights)
     # Quarantined units wait for review, out of every ranking (``guard.quarantine``).
     units = {uid: unit for uid, unit in units.items() if not quarantined(unit)}
     stems = question_stems(query, named)
@@ -192,19 +196,35 @@ def _boost(
     units: dict[str, MemoryUnit],
     window: TimeWindow | None,
     named: set[str],
+    asked: frozenset[str],
+    as_of: datetime | None,
     weights: FusionWeights,
 ) -> None:
     """Boosts count as if a channel had ranked every matching unit first: the time the question
-    names, the speakers it names, and the session of the best hits."""
+    names, the speakers it names, the attribute it asks the value of, and the session of the
+    best hits. A statement is lifted for the attribute it names only when short (a few words
+    hold little a question shares) and held then: a longer one, or a replaced "relocated to
+    Malmo", may name it in the lexicon's words where its successor does not."""
     first = 1.0 / (RRF_K + 1)
     for unit_id, unit in units.items():
         if window is not None and window.contains(unit.occurred_at):
             fusion.add("time", unit_id, weights.time * first, 1.0)
         if unit.speaker in named:
             fusion.add("speaker", unit_id, weights.speaker * first, 1.0)
+        if asked and _short_and_held(unit, as_of) and attributes_named(content_stems(unit)) & asked:
+            fusion.add("attribute", unit_id, weights.attribute * first, 1.0)
     if weights.session:
         for unit_id, prior in _session_priors(units, fusion.scores).items():
             fusion.add("session", unit_id, weights.session * prior * first, round(prior, 4))
+
+
+#: Words of a statement short enough to be lifted for the attribute it names ("Nina is vegan.").
+SHORT_STATEMENT_WORDS = 8
+
+
+def _short_and_held(unit: MemoryUnit, as_of: datetime | None) -> bool:
+    held = unit.valid_to is None or (as_of is not None and unit.valid_to > as_of)
+    return held and unit.kind in ("fact", "event") and len(unit.text.split()) <= SHORT_STATEMENT_WORDS
 
 
 def _current_first(
@@ -217,7 +237,7 @@ def _current_first(
 ) -> tuple[dict[str, str], dict[str, MemoryUnit]]:
     """Rank what holds now (or at ``as_of``) first: what replaced a matching statement at least as
     high as it, what no longer holds at half its score, the newer of two rivals above the older.
-    Returns each lifted successor's replaced unit, and each overtaken rival's successor."""
+    Returns each successor's replaced unit, and each overtaken rival's successor."""
     closed = _superseded(units, where.as_of)
     replaced: dict[str, str] = {}
     scores = fusion.scores
@@ -225,7 +245,7 @@ def _current_first(
         # What replaced a matching statement answers the question at least as well.
         if scores[unit_id] >= scores.get(successor, 0.0):
             fusion.add("succession", successor, scores[unit_id] - scores.get(successor, 0.0) + 1e-6, 1.0)
-            replaced[successor] = unit_id
+        replaced[successor] = unit_id
     for unit_id in closed:
         scores[unit_id] *= SUPERSEDED_WEIGHT
     pairs = rivals(query, units.values(), scores, stems, where.as_of)

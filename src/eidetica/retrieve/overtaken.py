@@ -126,9 +126,15 @@ def asks_for_a_value(query: str) -> bool:
     live?"), or it asks how much. "What is Mel's reason for running?" asks for a reason."""
     if _SPECULATIVE.search(query):
         return False
-    if _AMOUNT.match(query):
-        return True
-    return any(attribute_of(stem(word)) is not None for word in _focus(query))
+    return _AMOUNT.match(query) is not None or bool(asked_attributes(query))
+
+
+def asked_attributes(query: str) -> frozenset[str]:
+    """The attributes of the lexicon a question asks the value of, by its focus ("What diet does
+    Nina follow?" asks for a diet); none for a reason, a wish or a guess."""
+    if _SPECULATIVE.search(query):
+        return frozenset()
+    return frozenset(a for word in _focus(query) if (a := attribute_of(stem(word))) is not None)
 
 
 def _focus(query: str) -> list[str]:
