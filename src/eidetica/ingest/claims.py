@@ -894,10 +894,10 @@ _ENDED = re.compile(
     r"was put (?:down|to sleep)|ran away|went missing|was stolen|got stolen|was written off|was totall?ed)\b",
     re.IGNORECASE,
 )
-#: What "died" means of only for a while ("my phone died"): its end says nothing of owning it.
+#: Things that "die" only for a while ("my phone died"): it says nothing of owning them any more.
 _MACHINES = frozenset(
     "phone mobile laptop battery computer car engine tablet printer router tv charger headphones "
-    "kindle watch speaker speakers laptop's bike scooter".split()
+    "kindle watch speaker speakers bike scooter".split()
 )
 
 
