@@ -78,7 +78,7 @@ from .limits import (
 )
 from .metadata import check_filter, check_tags
 from .metadata import updated as updated_metadata
-from .model import DEFAULT_TENANT, DEFAULT_USER, DERIVED_KINDS, ENTITY_KINDS
+from .model import DEFAULT_TENANT, DEFAULT_USER, DERIVED_KINDS, ENTITY_KINDS, Scope, TurnInput
 from .retrieve.base import Retriever
 from .retrieve.confidence import related
 from .retrieve.hybrid import HybridRetriever
@@ -260,12 +260,7 @@ class Memory(MemoryAPI):
         )
 
     def _store_turns(
-        self,
-        turns: Sequence[model.TurnInput],
-        scope: model.Scope,
-        *,
-        infer: bool,
-        user_name: str | None = None,
+        self, turns: Sequence[TurnInput], scope: Scope, *, infer: bool, user_name: str | None = None
     ) -> model.AddResult:
         """Store turns (and what they yield); when another writer stored some of the same turn ids
         between our check and our write, the write was rolled back whole: add again, skipping them."""
@@ -278,12 +273,7 @@ class Memory(MemoryAPI):
         return self._store_turns_once(turns, scope, infer=infer, user_name=user_name)
 
     def _store_turns_once(
-        self,
-        turns: Sequence[model.TurnInput],
-        scope: model.Scope,
-        *,
-        infer: bool,
-        user_name: str | None = None,
+        self, turns: Sequence[TurnInput], scope: Scope, *, infer: bool, user_name: str | None = None
     ) -> model.AddResult:
         now = datetime.now(UTC)
         before: dict[str, str] = {}
@@ -292,7 +282,7 @@ class Memory(MemoryAPI):
         revisions: list[Revision] = []
         skipped: list[str] = []
         warnings: list[str] = []
-        owners: list[model.Scope] = []
+        owners: list[Scope] = []
         lessons = self.store.lessons(self.tenant, MAX_LESSONS)
         for owner, owned in _group(turns, key=lambda t: t.user_id or scope.user_id).items():
             owner_scope = dataclasses.replace(scope, user_id=check_id("user_id", owner))
@@ -341,7 +331,7 @@ class Memory(MemoryAPI):
         )
 
     def _derive_or_warn(
-        self, turns: list[model.TurnInput], units: list[model.MemoryUnit], now: datetime, warnings: list[str]
+        self, turns: list[TurnInput], units: list[model.MemoryUnit], now: datetime, warnings: list[str]
     ) -> list[model.MemoryUnit]:
         """Derive units; when the LLM endpoint fails, keep the turns and say so instead of failing."""
         try:
@@ -367,9 +357,7 @@ class Memory(MemoryAPI):
         self._missing.refused.clear()
         return self._missing.embed_all(self._scope(user_id, None).user_id)
 
-    def _name_user(
-        self, scope: model.Scope, turns: list[model.TurnInput], given: str | None
-    ) -> list[model.TurnInput]:
+    def _name_user(self, scope: Scope, turns: list[TurnInput], given: str | None) -> list[TurnInput]:
         """The user's unnamed turns with the user's name: ``given``, else the one the user's stored
         turns carry, else one the turns introduce ("I'm Sam"), remembered for the next adds."""
         if not any(
@@ -378,7 +366,7 @@ class Memory(MemoryAPI):
             return turns
         key = (scope.tenant, scope.user_id)
         if key not in self._user_names:  # looked up once: the user's stored turns carry the name
-            owner = model.Scope(user_id=scope.user_id, tenant=scope.tenant)
+            owner = Scope(user_id=scope.user_id, tenant=scope.tenant)
             names = {
                 s for s in self.store.speakers(UnitFilter(owner, roles=("user",))) if not is_role_label(s)
             }
@@ -408,7 +396,7 @@ class Memory(MemoryAPI):
         for _session, units in _group(turns, key=lambda u: u.scope.session_id).items():
             before.update(preceding_texts(units))
             inputs = [
-                model.TurnInput(
+                TurnInput(
                     content=u.text,
                     speaker=u.speaker,
                     role=u.role,
@@ -866,8 +854,8 @@ class Memory(MemoryAPI):
 
     # -- scope helpers ------------------------------------------------------------------------
 
-    def _scope(self, user_id: str | None, agent_id: str | None) -> model.Scope:
-        return model.Scope(
+    def _scope(self, user_id: str | None, agent_id: str | None) -> Scope:
+        return Scope(
             user_id=DEFAULT_USER if user_id is None else check_id("user_id", user_id),
             tenant=self.tenant,
             agent_id=None if agent_id is None else check_id("agent_id", agent_id),

@@ -223,8 +223,11 @@ SHORT_STATEMENT_WORDS = 8
 
 
 def _short_and_held(unit: MemoryUnit, as_of: datetime | None) -> bool:
-    held = unit.valid_to is None or (as_of is not None and unit.valid_to > as_of)
-    return held and unit.kind in ("fact", "event") and len(unit.text.split()) <= SHORT_STATEMENT_WORDS
+    return (
+        _holds(unit, as_of)
+        and unit.kind in ("fact", "event")
+        and len(unit.text.split()) <= SHORT_STATEMENT_WORDS
+    )
 
 
 def _current_first(
@@ -274,9 +277,12 @@ def _superseded(units: dict[str, MemoryUnit], as_of: datetime | None) -> set[str
     "Alice's manager is Carol" (the turn and its fact) should not outrank "... is Bob" once Bob
     superseded Carol; both stay findable, below the current one.
     """
-    return {
-        uid for uid, u in units.items() if u.valid_to is not None and (as_of is None or u.valid_to <= as_of)
-    }
+    return {uid for uid, u in units.items() if not _holds(u, as_of)}
+
+
+def _holds(unit: MemoryUnit, as_of: datetime | None) -> bool:
+    """Whether ``unit`` still holds at ``as_of`` (or now): not closed, or closed only later."""
+    return unit.valid_to is None or (as_of is not None and unit.valid_to > as_of)
 
 
 def _successors(

@@ -124,9 +124,9 @@ def asks_for_a_value(query: str) -> bool:
     of, the thing it asks what someone's is, the verb it asks what someone does) names an
     attribute of the lexicon ("Which bank ...", "Who is Fatima's trainer?", "Where does Sam
     live?"), or it asks how much. "What is Mel's reason for running?" asks for a reason."""
-    if _SPECULATIVE.search(query):
-        return False
-    return _AMOUNT.match(query) is not None or bool(asked_attributes(query))
+    if asked_attributes(query):  # none for a reason, a wish or a guess
+        return True
+    return _AMOUNT.match(query) is not None and not _SPECULATIVE.search(query)
 
 
 def asked_attributes(query: str) -> frozenset[str]:
