@@ -364,8 +364,9 @@ def analyse(text: str, speaker: str | None = None) -> Statement:
         assert subject is not None
         _read_predicate(subject, rest, claims, retractions)
         _object_changes(clause, claims)
-    _new_posts(sentence, claims)
-    _endings(sentence, speaker.lower() if speaker else default, retractions)
+    straight = sentence.replace("’", "'")  # the apostrophe of a possessive, typed either way
+    _new_posts(straight, claims)
+    _endings(straight, speaker.lower() if speaker else default, retractions)
     if speaker and any(r.words for r in retractions):
         # "Work gave me a MacBook instead of the ThinkPad": what the speaker had is what ends.
         me = speaker.lower()
@@ -911,7 +912,6 @@ _HIRED_AS = re.compile(
 
 def _new_posts(sentence: str, claims: list[Claim]) -> None:
     """A promotion or a hiring says what someone works as now: a claim that replaces the old post."""
-    sentence = sentence.replace("’", "'")
     for m in _PROMOTED.finditer(sentence):
         owner = _owner_named(m["owner"]) or _first_subject(sentence)
         if owner:
@@ -935,7 +935,7 @@ def _owner_named(phrase: str | None) -> str | None:
 def _endings(sentence: str, speaker: str | None, retractions: list[Retraction]) -> None:
     """Retract what memory holds about a thing of someone's that is gone for good (see ``_ENDED``);
     "my", "our" and "the" things are the speaker's."""
-    for m in _ENDED.finditer(sentence.replace("’", "'")):
+    for m in _ENDED.finditer(sentence):
         thing = m["thing"].lower()
         if m["how"].lower() == "died" and thing.split()[-1] in _MACHINES:
             continue
