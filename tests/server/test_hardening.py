@@ -429,8 +429,13 @@ def trickle(url: str, path: str, headers: bytes) -> tuple[bytes, bytes]:
             raw.sendall(bytes([byte]))
             time.sleep(0.1)
         answer = b""
-        while chunk := raw.recv(65536):  # the server closes the connection after its answer
-            answer += chunk
+        try:
+            while chunk := raw.recv(65536):  # the server closes the connection after its answer
+                answer += chunk
+        except ConnectionResetError:
+            # A byte sent after the server closed is answered with a reset, which can stand in
+            # for the end of the stream; the answer itself was read before it.
+            pass
     head, _, body = answer.partition(b"\r\n\r\n")
     return head, body
 
