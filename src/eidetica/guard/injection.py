@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ..caseless import Caseless
 from .forgery import forgery_marks
 from .steering import steering_marks
 from .wording import quote
@@ -43,7 +44,7 @@ __all__ = ["injection_marks"]
 #: The labels of reasons the phrase rules and the general ones (``steering``, ``forgery``) share.
 _INSTRUCTION = "instruction to the model"
 _FORGED_LINE = "a line forged as the context's own layout"
-_INSTRUCTIONS = re.compile(
+_INSTRUCTIONS = Caseless(
     r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+)?(?:(?:the|your|my|these|those)\s+)?"
     r"(?:(?:previous|prior|above|earlier|preceding|original|system|safety)\s+)(?:instructions?|prompts?|rules|"
     r"directions|guidelines|guardrails)\b"
@@ -69,15 +70,13 @@ _INSTRUCTIONS = re.compile(
     r"|\b(?:the\s+)?(?:ai|assistant|model|chatbot|llm)\s+(?:must|should|shall|will)\s+(?:always|never|now|from\s+now\s+on)\b"
     r"|\b(?:pretend|act)\s+(?:to\s+be|as\s+if\s+you|you\s+are)\s+(?:an?\s+)?(?:unrestricted|unfiltered|"
     r"different|new|evil|the\s+system|the\s+admin)",
-    re.IGNORECASE,
 )
 #: "Ignore the previous instructions" in the languages an attacker most often writes it in.
-_FOREIGN_INSTRUCTIONS = re.compile(
+_FOREIGN_INSTRUCTIONS = Caseless(
     r"ignorier\w*\s+(?:alle\s+)?(?:vorherigen|bisherigen|obigen)?\s*(?:anweisungen|befehle)"
     r"|ignora\w*\s+(?:todas\s+)?(?:las\s+)?instrucciones|ignore[sz]?\s+(?:toutes\s+)?les\s+instructions"
     r"|ignora\w*\s+(?:tutte\s+)?le\s+istruzioni|ignore\s+(?:todas\s+)?as\s+instru[çc][õo]es"
     r"|(?:以前|前)の指示を無視|忽略(?:之前|以前|上面)的(?:指令|指示)",
-    re.IGNORECASE,
 )
 _TEMPLATE = re.compile(
     r"<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id)\|>"

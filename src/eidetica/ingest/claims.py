@@ -31,6 +31,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from ..caseless import Caseless
 from ..dates import MONTH_NAMES, WEEKDAY_NAMES
 from .keys import dedupe_key
 
@@ -102,10 +103,9 @@ class Statement:
 # Vocabulary
 # ---------------------------------------------------------------------------------------------
 
-_CHANGE_CUES = re.compile(
+_CHANGE_CUES = Caseless(
     r"\b(?:now|currently|these days|nowadays|any ?more|instead|switched|switching|changed|no longer|"
     r"from now on|has become|correction|anymore|lately|no more|this (?:month|week|year|season))\b",
-    re.IGNORECASE,
 )
 _ADD_CUES = re.compile(r"\b(?:also|too|another|as well|additionally|in addition|both)\b", re.IGNORECASE)
 _MONTHS_DAYS = " ".join(
@@ -212,7 +212,7 @@ _RETRACT_TAIL = re.compile(
     + r")\b)).*$",
     re.IGNORECASE,
 )
-_SCHOOLISH = re.compile(r"\b(?:school|primary|academy|college|university|kindergarten|nursery|class)\b", re.I)
+_SCHOOLISH = Caseless(r"\b(?:school|primary|academy|college|university|kindergarten|nursery|class)\b")
 _HOMES = r"(?:flat|house|apartment|home|place|condo|cottage|studio|room|bedsit|houseboat)"
 
 _LOCATED = (

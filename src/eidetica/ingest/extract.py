@@ -33,6 +33,8 @@ from eidetica.ingest.sentences import (
 )
 from eidetica.model import Extracted, TurnInput, UnitKind
 
+from ..caseless import Caseless
+
 __all__ = [
     "ExtractionReport",
     "RuleExtractor",
@@ -829,10 +831,9 @@ def _dropped(found: int, kept: int, cut: bool, chunks: int, words: int, covered:
 
 #: Where a statement runs on into a question: "I moved my banking to Revolut last autumn, but
 #: what's a realistic daily budget?"
-_QUESTION_TAIL = re.compile(
+_QUESTION_TAIL = Caseless(
     r",?\s+(?:but|so|and|or)?\s*(?=(?:what|what's|how|can|could|should|is|are|do|does|did|any|which|where|"
     r"when|why|would|will|shall|might|may)\b[^,.;]*\?\W*$)",
-    re.IGNORECASE,
 )
 _ASKS = re.compile(
     r"^(?:what|what's|how|can|could|should|is|are|do|does|did|any|which|where|when|why|would|will|shall|"

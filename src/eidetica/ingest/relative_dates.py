@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from eidetica.dates import MONTH_NAMES, WEEKDAY_NAMES, format_date
 
+from ..caseless import Caseless
+
 __all__ = ["resolve_relative"]
 
 _NUMBER_WORDS: dict[str, int] = {
@@ -82,10 +84,9 @@ _REL_RE = re.compile(
 )
 # Every expression above contains one of these words; most sentences contain none, and this
 # cheap test spares them the costly alternation.
-_TRIGGER_RE = re.compile(
-    rf"""\b(?:yesterday|today|tonight|tomorrow|ago|days?|weeks?|weekends?|months?|years?|morning
-    |afternoon|evening|night|spring|summer|fall|autumn|winter|{_ANY_WEEKDAY})\b""",
-    re.IGNORECASE | re.VERBOSE,
+_TRIGGER_RE = Caseless(
+    r"\b(?:yesterday|today|tonight|tomorrow|ago|days?|weeks?|weekends?|months?|years?|morning|"
+    rf"afternoon|evening|night|spring|summer|fall|autumn|winter|{_ANY_WEEKDAY})\b"
 )
 # Said with these, "on Friday" is the coming Friday; otherwise the one just past.
 _FUTURE_RE = re.compile(

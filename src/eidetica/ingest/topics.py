@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from ..caseless import Caseless
 from ..dates import MONTH_NAMES, WEEKDAY_NAMES
 from ..lexicon import ATTRIBUTES, attribute_of
 from ..retrieve.confidence import stem
@@ -62,7 +63,7 @@ _TO_A_VALUE = (
     r"(?!(?:be|do|go|get|take|make|try|keep|help|start|stop|have|see|find|give|work|learn|say|come|"
     r"think|look|write|read|play|put|let|stay|leave|become|spend|finish|focus|pursue)\b)"
 )
-_STRONG_CUES = re.compile(
+_STRONG_CUES = Caseless(
     r"\b(?:instead(?! of \w+ing)|switched|switching|swapped|no longer|these days|nowadays|from now on|"
     r"relocated|transferred|replaced|succeeded|took over|taken over|went (?:up|down|back) to|"
     r"upgraded|downgraded|sold|traded|ditched|doubled|tripled|halved|broke up|split up|divorced|separated|"
@@ -90,7 +91,6 @@ _STRONG_CUES = re.compile(
     r"effective (?:today|immediately|from|as of)|signed (?:for|with)|dropped (?:the|my|out)|"
     rf"from (?:today|tomorrow|this (?:week|month|year|season)|next (?:week|month)|{_MONTH_NAMES}))\b|"
     r"\b(?:anymore|any more)\s*(?:[,.;!?]|$)",
-    re.IGNORECASE,
 )
 #: Cues that say "not" themselves: "I'm not vegetarian anymore" is a change.
 _NEGATIVE = re.compile(r"no longer|any ?more", re.IGNORECASE)
@@ -118,13 +118,12 @@ _TRIGGERS = frozenset(
     transfer""".split()
 )
 #: Cues made of common words.
-_COMMON_CUES = re.compile(
+_COMMON_CUES = Caseless(
     r"\b(?:these days|as of|(?:up|down) to|any more|got (?:a|an|my)|going (?:up|down)|after (?:the|our|my) "
     r"move|first (?:full )?(?:day|week|month|shift)|left (?:the|my|his|her|our|their)|starts? (?:at|as|in)|"
     rf"from (?:today|tomorrow|this|next|{_MONTH_NAMES}))\b",
-    re.IGNORECASE,
 )
-_TRIGGER = re.compile(rf"\b(?:{'|'.join(sorted(_TRIGGERS))})\b|{_COMMON_CUES.pattern}", re.IGNORECASE)
+_TRIGGER = Caseless(rf"\b(?:{'|'.join(sorted(_TRIGGERS))})\b|{_COMMON_CUES.pattern}")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NOW = re.compile(r"\b(?:now|currently|at the moment)\b", re.IGNORECASE)
 #: Words that add to what was said; "Also, my doctor changed my tablets" opens a new matter instead,
@@ -134,12 +133,11 @@ _ADDS = re.compile(
     r"\b(?:also|another|as well|additionally|in addition|both|second)\b|\btoo\s*(?:[,.;!?)]|$)",
     re.IGNORECASE,
 )
-_LEAVING_FOR_ANOTHER = re.compile(
+_LEAVING_FOR_ANOTHER = Caseless(
     r"\b(?:left|leaving|leaves|moved|moving|switched|switching|transferred|changed) "
     r"(?:for|to|into) another\b"
     # Another change is no second thing held: "Another rate rise, so the mortgage is now £870".
     r"|\banother (?:[\w-]+ )?(?:rise|hike|increase|cut|drop|raise|change|reshuffle|restructure|update)s?\b",
-    re.IGNORECASE,
 )
 
 
@@ -191,15 +189,15 @@ _SAME_MEASURE = {"£": "gbp", "pound": "gbp", "pounds": "gbp", "$": "usd", "doll
                  "hour": "hours", "minute": "minutes", "min": "minutes", "mins": "minutes",
                  "am": "clock", "pm": "clock"}  # fmt: skip
 _DIGIT = re.compile(r"\d")
-_PRESENT = re.compile(
-    r"^(?:(?!\b(?:was|were|had|did|went|will|would|going)\b)(?:[^.!?]|\.(?=\w)))*\b(?:is|are|am)\b", re.I
+_PRESENT = Caseless(
+    r"^(?:(?!\b(?:was|were|had|did|went|will|would|going)\b)(?:[^.!?]|\.(?=\w)))*\b(?:is|are|am)\b",
 )
 _ARTICLES = ("the", "a", "an")
 #: A past verb, but those of reading a measure ("weighed in at 77 kg"): a reading holds until the next.
-_PAST = re.compile(r"\b(?:was|were|had|did|went|ran|won|got|(?!weighed|measured)\w+ed)\b", re.IGNORECASE)
+_PAST = Caseless(r"\b(?:was|were|had|did|went|ran|won|got|(?!weighed|measured)\w+ed)\b")
 #: Giving something to someone to hold ("Ticket #4821 assigned to Hollis"): who holds it is a
 #: value until it passes on.
-_HANDED = re.compile(r"\b(?:assigned|issued|allocated|handed(?: over)?|reassigned|loaned|lent) to\b", re.I)
+_HANDED = Caseless(r"\b(?:assigned|issued|allocated|handed(?: over)?|reassigned|loaned|lent) to\b")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _QUOTED = re.compile(r"[\"“]([^\"”]+)[\"”]")
@@ -235,7 +233,7 @@ _SAID_ATTRIBUTES = {
 }
 
 #: Words of a feeling, an opinion or an intention: what they say is no attribute that changes.
-_OPINION = re.compile(
+_OPINION = Caseless(
     r"\b(?:lov(?:e|es|ed|ing|ely)|likes?|enjoy(?:s|ed|ing)?|hat(?:e|es|ed)|passion(?:ate)?|keen|"
     r"dream(?:s|ed|ing)?|hop(?:e|es|ed|ing)|wish(?:es|ed|ing)?|want(?:s|ed|ing)?|appreciat(?:e|es|ed|ing)|"
     r"awesome|amazing|great|happy|proud|excit(?:ed|ing)|thrill(?:ed|ing)|grateful|thankful|important|fun|"
@@ -244,7 +242,6 @@ _OPINION = re.compile(
     r"think(?:s|ing)?|thought|feel(?:s|ing)?|felt|sounds|seems|(?:would|'d)(?! rather)|won't|could|should|"
     r"might|goal|"
     r"helps?|keep going|can't wait|cannot wait|looking forward|sorry)\b",
-    re.IGNORECASE,
 )
 _ADVICE = re.compile(
     r"(?:don't|do|let|make|keep|appreciate|remember|take|taking|look|here|send|sending|check|"
@@ -297,17 +294,16 @@ class Topic:
 
 #: Says that what the speaker just said was wrong: "Oops, I misspoke", "sorry, I meant Tuesday",
 #: "scratch that", "my mistake, it's the 14th".
-_CORRECTION = re.compile(
+_CORRECTION = Caseless(
     r"\b(?:mis-?spoke|i meant(?! to\b)|i'd meant|meant to (?:say|write|type)|scratch that|"
     r"(?:my mistake|my bad|sorry,? wrong)(?=[,.;:!—–-]|$)|i (?:got|had) (?:[\w']+ ){0,2}?(?:wrong|mixed up)|"
     r"i mixed (?:[\w']+ ){0,2}?up|correction(?::| to\b| on\b)|^(?:no|wait),? sorry\b|\bsorry,? (?:no|wait),)",
-    re.IGNORECASE,
 )
 
 
 def corrects(text: str) -> bool:
     """Whether ``text`` takes back what its speaker said just before (and adds nothing)."""
-    return _CORRECTION.search(text.replace("’", "'")) is not None and not _adds(text)
+    return _CORRECTION.finds(text.replace("’", "'")) and not _adds(text)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -319,13 +315,14 @@ def change_cue(text: str) -> Cue | None:
         return "strong"
     if not _may_say_a_change(text):
         return None
-    cues = {_sentence_cue(sentence) for sentence in _SENTENCE.split(_QUESTION.sub("", text))}
+    asked = _QUESTION.sub("", text) if "?" in text else text  # the pattern is slow to find none
+    cues = {_sentence_cue(sentence) for sentence in _SENTENCE.split(asked)}
     return "strong" if "strong" in cues else "weak" if "weak" in cues else None
 
 
 def _may_say_a_change(text: str) -> bool:
     """A fast first look: most statements hold none of the words a cue is made of."""
-    return _TRIGGER.search(text) is not None
+    return _TRIGGER.finds(text)
 
 
 def _sentence_cue(sentence: str) -> Cue | None:
@@ -359,7 +356,7 @@ def replacing_cue(text: str) -> Cue | None:
     if measure:
         return "measure"
     # A value named in the present ("The Lekki flat has a generator"), not a story of the past.
-    return "value" if _PRESENT.search(text) is not None or _PAST.search(text) is None else None
+    return "value" if _PRESENT.finds(text) or not _PAST.finds(text) else None
 
 
 @functools.lru_cache(maxsize=65536)
@@ -371,7 +368,7 @@ def states(text: str) -> bool:
     if text.startswith("[") or _ADVICE.match(text):
         return False
     clauses = [c for c in _CLAUSE_END.split(text) if c and len(c.split()) >= 3]
-    return not clauses or _OPINION.search(clauses[0]) is None
+    return not clauses or not _OPINION.finds(clauses[0])
 
 
 @functools.lru_cache(maxsize=65536)
@@ -475,17 +472,16 @@ def _comparable(old: Topic, new: Topic, cue: Cue) -> bool:
 _HELD_VALUES = frozenset((*_HELD_ONE_AT_A_TIME, "internet", "status")) - {"study"}  # classes add up
 #: Stems of verbs of doing that name an attribute only as a noun: "working on a song" is no job.
 _DOING = frozenset(stem(w) for w in ("work", "works", "working"))
-_OTHER_PERSON = re.compile(
+_OTHER_PERSON = Caseless(
     r"\b(?:partner|wife|husband|girlfriend|boyfriend|friend|brother|sister|mom|mum|dad|mother|father|"
     r"son|daughter|kids?|parents?|colleague|roommate|flatmate|neighbou?r|cousin|aunt|uncle)\b",
-    re.IGNORECASE,
 )
 
 
 def _about_another(text: str) -> bool:
     """Whether ``text`` is about someone close to the speaker ("My dad, Gerald, is a postman")."""
     subject = subject_of(text) or " ".join(text.split()[:2])
-    return _OTHER_PERSON.search(subject) is not None
+    return _OTHER_PERSON.finds(subject)
 
 
 def lookup_words(text: str) -> list[str]:
@@ -504,24 +500,23 @@ def holds_a_value(event: str) -> bool:
     without a past verb ("Down to 89 kg!") or an amount held ("signed the offer, base salary 18
     lakh"), or gives something to someone to hold ("Ticket #4821 assigned to Hollis Grant"); a
     past result ("ran the half marathon in 1:52:40") is no value a later statement replaces."""
-    if change_cue(event) is not None or _PRESENT.search(event) or _HANDED.search(event):
+    if change_cue(event) is not None or _PRESENT.finds(event) or _HANDED.finds(event):
         return True
-    if _HABIT.search(event):  # "runs along the canal five mornings a week": a habit, until it changes
+    if _HABIT.finds(event):  # "runs along the canal five mornings a week": a habit, until it changes
         return True
     if _SAID_ATTRIBUTES["team"].search(event):  # "plays for Dockside Rovers": a member until they leave
         return True
     if not _MEASURE.search(event):
         return False
     # "Down to 89 kg!" and "signed the offer, base salary 18 lakh", not a race run in 1:52:40.
-    return not _PAST.search(event) or bool(topic(event).attributes & _AMOUNTS_HELD)
+    return not _PAST.finds(event) or bool(topic(event).attributes & _AMOUNTS_HELD)
 
 
 #: How often a habit recurs: "five mornings a week", "twice a month", "every evening", "daily".
-_HABIT = re.compile(
+_HABIT = Caseless(
     r"\b(?:once|twice|\w+ times|\w+ (?:mornings|evenings|nights|days|afternoons)) (?:a|per|each) "
     r"(?:day|week|month|fortnight)\b|\bevery (?:morning|evening|night|day|weekday|weekend)\b"
     r"|\b(?:daily|nightly)\b",
-    re.IGNORECASE,
 )
 #: Attributes whose amount holds until another is said, even when told in the past.
 _AMOUNTS_HELD = frozenset(("pay", "price", "weight"))
