@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-#: Characters that ``IGNORECASE`` matches with an ASCII letter although ``str.lower`` maps them to
-#: none (dotless i, long s). "İ" lowers to two characters, which the length check catches.
-_FOLDED_APART = ("ı", "ſ")
+#: The characters that ``IGNORECASE`` matches with an ASCII letter although ``str.lower`` maps them
+#: to none. "İ" lowers to two characters, which the length check catches.
+_DOTLESS_I, _LONG_S = "ı", "ſ"
 #: Escapes whose letters name a character, which lowering could change (``\x41`` is "A").
 _CHARACTER_ESCAPES = re.compile(r"\\[xuUN0-7]")
 
@@ -76,11 +76,16 @@ class Caseless:
     """A compiled ``IGNORECASE`` pattern with the methods the ingest rules use, each answering
     at once when the lowered copy finds nothing."""
 
-    def __init__(self, pattern: str) -> None:
+    def __init__(self, pattern: str, *, needs: str | None = None) -> None:
+        """``needs``, when given, is a pattern for the words every match holds ("promot" for
+        "was promoted to" and "promotion to"): found in the lowered text in place of the lowered
+        copy, which for a pattern with a long optional lead is nearly as slow as the exact one."""
         self.exact = re.compile(pattern, re.IGNORECASE)
-        self._lowered = re.compile(_lowered_source(pattern))
+        self._lowered = re.compile(_lowered_source(needs or pattern))
         #: Without case-sensitive groups the lowered copy finds exactly what the pattern finds.
-        self._decisive = "(?-i:" not in pattern
+        self._decisive = needs is None and "(?-i:" not in pattern
+        #: The needed words may lie anywhere in a match that starts the text.
+        self._anchorable = needs is None
 
     @property
     def pattern(self) -> str:
@@ -90,9 +95,11 @@ class Caseless:
         """Whether the lowered copy finds something in ``text`` (at its start, ``anchored``); None
         for a text that does not read the same lowered."""
         lowered = text.lower()
-        if len(lowered) != len(text) or any(c in text for c in _FOLDED_APART):
+        if len(lowered) != len(text) or _DOTLESS_I in text or _LONG_S in text:
             return None
-        found = self._lowered.match(lowered) if anchored else self._lowered.search(lowered)
+        found = (
+            self._lowered.match(lowered) if anchored and self._anchorable else self._lowered.search(lowered)
+        )
         return found is not None
 
     def _may_match(self, text: str, anchored: bool = False) -> bool:

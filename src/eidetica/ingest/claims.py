@@ -473,7 +473,8 @@ def _subject_and_rest(clause: str) -> tuple[str, str] | None:
     # "Dunmore Rovers' coach" is the possessive "Rovers's", as names ending in s are written too.
     text = re.sub(r"(?<=s)'(?=\s)", "'s", clause.replace("’", "'"))
     # "Choir's on Thursdays now", "The meeting's at noon": a contracted "is", not a possessive.
-    text = _CONTRACTED_IS.sub(r"\1 is \2", text)
+    if "'s " in text:  # the pattern is slow to find none
+        text = _CONTRACTED_IS.sub(r"\1 is \2", text)
     words = text.split()
     i = _skip_lead(words)
     if i >= len(words) - 1:
@@ -881,19 +882,19 @@ _CHANGE_VERBS = frozenset("is has does was switches quits stops leaves moves giv
 
 #: A promotion names the title held from then on: "was promoted to creative director", "since my
 #: promotion to head of sales", "Sam's promotion to partner".
-_PROMOTED = re.compile(
+_PROMOTED = Caseless(
     r"(?:\b(?P<owner>[a-z][\w-]*(?: [a-z][\w-]*){0,2})'s |\b(?:my|his|her|their) |\b)"
     r"(?:(?:was|got|has been|have been|had been|been|being|is being) promoted|promotion) to "
     r"(?:the (?:role|post|position|rank) of )?(?:an? )?(?P<value>[^,;.]+)",
-    re.IGNORECASE,
+    needs="promot",
 )
 #: Something of someone's that is gone for good: a pet or a person who died, a thing stolen or
 #: written off. What memory held about it is past ("Sam's gerbil Crumpet chews the tank").
-_ENDED = re.compile(
+_ENDED = Caseless(
     r"\b(?:(?P<owner>[a-z][\w-]*(?: [a-z][\w-]*){0,2})'s|my|our|the|his|her|their) "
     r"(?P<thing>(?:[a-z][\w-]* ){0,2}?[a-z][\w-]*) (?:has |had )?(?P<how>died|passed away|"
     r"was put (?:down|to sleep)|ran away|went missing|was stolen|got stolen|was written off|was totall?ed)\b",
-    re.IGNORECASE,
+    needs="died|passed away|put|ran away|missing|stolen|written off|totall?ed",
 )
 #: Things that "die" only for a while ("my phone died"): it says nothing of owning them any more.
 _MACHINES = frozenset(

@@ -128,10 +128,10 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NOW = re.compile(r"\b(?:now|currently|at the moment)\b", re.IGNORECASE)
 #: Words that add to what was said; "Also, my doctor changed my tablets" opens a new matter instead,
 #: and "left for another company", "moved to another team" leave one thing for the next.
-_ADDS = re.compile(
+_ADDS = Caseless(
     r"(?!^also\b(?:,| (?:my|our|the|i|we|his|her|their)\b| (?-i:[A-Z])))"
     r"\b(?:also|another|as well|additionally|in addition|both|second)\b|\btoo\s*(?:[,.;!?)]|$)",
-    re.IGNORECASE,
+    needs="also|another|as well|additionally|in addition|both|second|too",
 )
 _LEAVING_FOR_ANOTHER = Caseless(
     r"\b(?:left|leaving|leaves|moved|moving|switched|switching|transferred|changed) "
@@ -173,7 +173,7 @@ _NEW_ONE = re.compile(
     re.IGNORECASE,
 )
 
-_MEASURE = re.compile(
+_MEASURE = Caseless(
     r"(?P<currency>[£$€])\s?\d|(?P<clock>\b\d{1,2}:\d\d\b)|"
     r"\d(?:[\d,.]*\d)?\s?(?P<unit>%|percent|kg|kgs|kilos?|lbs?|mg|ml|g|grams?|km|miles?|"
     r"hours?|minutes?|mins?|euros?|dollars?|pounds?|million|billion|k\b|am|pm|people|employees|staff|"
@@ -181,7 +181,7 @@ _MEASURE = re.compile(
     # Any other word after a number names what it counts ("18 lakh", "1415 rapid"), but a time.
     r"|\b(?!(?:19|20)\d\d\b)\d(?:[\d,.]*\d)? (?P<other>(?!(?:years?|months?|weeks?|days?|times?|and|or|"
     rf"to|of|in|on|at|a|an|the|{_MONTHS.replace(' ', '|')})\b)(?-i:[a-z]{{3,}}))\b",
-    re.IGNORECASE,
+    needs=r"\d",
 )
 _SAME_MEASURE = {"£": "gbp", "pound": "gbp", "pounds": "gbp", "$": "usd", "dollar": "usd",
                  "dollars": "usd", "€": "eur", "euro": "eur", "euros": "eur", "percent": "%",
@@ -350,7 +350,7 @@ def replacing_cue(text: str) -> Cue | None:
     statement of the same measure about the same thing without saying so."""
     if (cue := change_cue(text)) is not None:
         return cue
-    measure = _DIGIT.search(text) is not None and _MEASURE.search(text) is not None
+    measure = _MEASURE.finds(text)
     if not (measure or _NAME.search(text)) or _adds(text) or not states(text):
         return None  # the cheap looks first: most statements hold neither a measure nor a name
     if measure:
