@@ -100,6 +100,17 @@ def test_a_case_sensitive_part_still_decides_the_match() -> None:
     assert not named.finds("I started at noon")
 
 
+def test_a_pattern_that_needs_words_is_searched_only_where_they_are() -> None:
+    promoted = Caseless(
+        r"(?:\b(?:my|his|her) |\b)(?:got promoted|promotion) to (?P<post>\w+)", needs="promot"
+    )
+    start = promoted.match("Got PROMOTED to foreman last week")
+    assert start is not None and start["post"] == "foreman"  # the needed word is not at the start
+    assert promoted.search("my promotion to lead came through")["post"] == "lead"  # type: ignore[index]
+    assert not promoted.finds("I got a raise")
+    assert promoted.sub("X", "no such word here") == "no such word here"
+
+
 @pytest.mark.parametrize(
     "pattern",
     [
