@@ -42,8 +42,15 @@ def flooded_turns(
             continue
         lowered = [t.text.lower() for t in said]
         # A plain look first: few names stand in enough turns to be read as words at all.
-        for word in {n for n in names if sum(n in text for text in lowered) >= repeats}:
-            alone = [t.id for t, text in zip(said, lowered, strict=True) if _alone(text, word, names)]
+        candidates = {n for n in names if sum(n in text for text in lowered) >= repeats}
+        if not candidates:
+            continue
+        # The names each turn holds as words (read once per turn, not once per name): a flood
+        # presses one value ("My car is a Stravinta."), where records of one thing name others
+        # around it ("Company fact: Nordwind's office is in Bremen.").
+        held = [_held(text, {n for n in names if n in text}) for text in lowered]
+        for word in candidates:
+            alone = [t.id for t, names_held in zip(said, held, strict=True) if names_held == {word}]
             if len(alone) >= repeats and len(alone) >= FLOOD_SHARE * len(said):
                 pressed[word] = alone
     if not pressed:
@@ -78,13 +85,6 @@ def pressing_held(
         if found and turn.id not in held and turn.speaker in speakers:
             pressing[turn.id] = found[0]
     return pressing
-
-
-def _alone(lowered: str, word: str, names: set[str]) -> bool:
-    """Whether a (lower-cased) text names ``word`` and no other of ``names``: a flood presses one
-    value ("My car is a Stravinta."), where records of one thing name others around it ("Company
-    fact: Nordwind's office is in Bremen.")."""
-    return bool(_held(lowered, {word})) and not _held(lowered, {n for n in names - {word} if n in lowered})
 
 
 def _held(text: str, names: set[str]) -> set[str]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..caseless import Caseless
@@ -665,6 +666,15 @@ _LOCATED_IN = re.compile(rf"^{_ADV}{_LOCATED} (?:in|at|on|of|from) {_VALUE}{_END
 _IS_IN = re.compile(rf"^(?:is|are) {_ADV}(?:in|at|on) {_VALUE}{_END}")
 _ATTENDS = re.compile(rf"^{_ADV}(?:goes|go|attends?|is enrolled at|started at) (?:to )?{_VALUE}{_END}")
 _STOPPED = re.compile(rf"\b{_STOP_VERBS} (?P<old>[^,;]+)")
+_NO_MORE = re.compile(r"\bno more (?P<old>[^,;]+?)(?: for \w+)?\s*$|\bno more (?P<old2>[^,;]+)")
+_NO_LONGER = re.compile(r"\bno longer (?:\w+ )?(?P<old>[^,;]+)")
+_RETIRED = re.compile(r"\bretired\b")
+_PARTED = re.compile(r"\b(?:divorced|separated|split up|broke up|got divorced)\b")
+_SWITCHED_KIND = re.compile(r"\b(?:switched|changed) (?P<noun>[a-z]+?)s\b")
+_SWITCHED_TO = Caseless(
+    r"\b(?:switched|upgraded|downgraded|changed|moved over) to (?P<new>[^,;]+)",
+    needs="switched|upgraded|downgraded|changed|moved over",
+)
 
 
 def _read_predicate(subject: str, rest: str, claims: list[Claim], retractions: list[Retraction]) -> None:
@@ -782,38 +792,43 @@ def _where(subject: str, rest: str, low: str, claims: list[Claim], retractions: 
         _claim(claims, subject, "attends", m["value"].lower())
 
 
+def _found(pattern: re.Pattern[str], low: str, *needed: str) -> Iterator[re.Match[str]]:
+    """The matches of ``pattern`` in ``low``, looked for only where a word it needs stands."""
+    return pattern.finditer(low) if any(word in low for word in needed) else iter(())
+
+
 def _retractions(subject: str, rest: str, retractions: list[Retraction]) -> None:
     low = rest.lower()
     for m in _STOPPED.finditer(low):
         # "won't quit on my dreams", "ended up with sponsors", "left for Paris" end nothing.
         if not _NEGATED.search(low[: m.start()]) and not _PARTICLE.match(m["old"]):
             _retract(retractions, subject, m["old"])
-    for m in _NOT_ANYMORE.finditer(low):
+    # Each pattern is searched only where the words it needs stand: most predicates hold none.
+    for m in _found(_NOT_ANYMORE, low, "any"):
         _retract(retractions, subject, m["old"])
-    for m in re.finditer(r"\bno more (?P<old>[^,;]+?)(?: for \w+)?\s*$|\bno more (?P<old2>[^,;]+)", low):
+    for m in _found(_NO_MORE, low, "no more"):
         _retract(retractions, subject, m["old"] or m["old2"])
-    for m in re.finditer(r"\bno longer (?:\w+ )?(?P<old>[^,;]+)", low):
+    for m in _found(_NO_LONGER, low, "no longer"):
         _retract(retractions, subject, m["old"])
-    for m in _INSTEAD_OF.finditer(low):
+    for m in _found(_INSTEAD_OF, low, "instead of", "rather than", " from "):
         _retract(retractions, subject, m["old"] or m["old2"])
-    for m in _SWAPPED.finditer(low):  # "swapped the Golf for a Tesla", "replaced X with Y"
+    for m in _found(_SWAPPED, low, " for ", " with "):  # "swapped the Golf for a Tesla", "replaced X with Y"
         _retract(retractions, subject, m["old"])
     if replaced := re.match(r"^(?:has )?replaced (?P<old>[^,;]+)", low):  # "A Tesla replaced my Golf"
         _retract(retractions, subject, replaced["old"])
-    if re.search(r"\b(?:divorced|separated|split up|broke up|got divorced)\b", low):
+    if _PARTED.search(low):
         retractions.append(Retraction(subject, key=f"{subject}|married to"))
-    if re.search(r"\bretired\b", low):
+    if _RETIRED.search(low):
         retractions += [
             Retraction(subject, key=f"{subject}|works at"),
             Retraction(subject, key=f"{subject}|works as"),
         ]
-    for m in re.finditer(r"\b(?:switched|changed) (?P<noun>[a-z]+?)s\b", low):
+    for m in _found(_SWITCHED_KIND, low, "switched", "changed"):
         noun = m["noun"]
         relation = _SWITCHED_RELATIONS.get(noun)
         key = f"{subject}|{relation}" if relation else f"{subject}'s {noun}|is"
         retractions.append(Retraction(subject, key=key))
-    switched = r"\b(?:switched|upgraded|downgraded|changed|moved over) to (?P<new>[^,;]+)"
-    for m in re.finditer(switched, rest, re.IGNORECASE):
+    for m in _SWITCHED_TO.finditer(rest):
         # "upgraded to the premium plan" ends the old plan (a value of the same kind: the
         # phrase's head noun); "switched to Fibrely for internet" names no kind but a topic.
         new, _, topic = m["new"].partition(" for ")
