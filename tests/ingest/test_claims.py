@@ -21,6 +21,8 @@ def claim_map(text: str) -> dict[str, str]:
         ("Omar works at the hospital as a nurse.", "Omar now works at a bakery."),
         ("Lena works for Siemens.", "Lena joined Bosch in June 2024."),
         ("Kai works at Google.", "Kai got a new job at Stripe."),
+        ("Thandi works as a data analyst at Deliveroo.", "Thandi joined Ocado in May 2023."),
+        ("Seun is a structural engineer at Arup.", "Seun works for Atkins now."),
         ("Alice's manager is Carol.", "Alice's manager is Bob."),
         ("The CEO of Acme is Ann.", "The CEO of Acme is Bo."),
         ("Sam's budget is 1200 euros.", "Sam's budget is now 1400 euros."),
@@ -219,3 +221,29 @@ def test_different_roles_of_one_club_do_not_replace_each_other() -> None:
 
 def test_a_month_written_short_states_the_same_value() -> None:
     assert claim_map("The launch moved to 22 Apr.") == claim_map("The launch moved to 22 April.")
+
+
+@pytest.mark.parametrize(
+    ("text", "employer"),
+    [
+        ("Thandi works as a data analyst at Deliveroo.", "deliveroo"),
+        ("Seun is a structural engineer at Arup, mostly working on footbridges.", "arup"),
+        ("Joy is working as a nurse at St Mary's.", "st mary's"),
+    ],
+)
+def test_a_post_held_at_a_named_place_says_where_its_holder_works(text: str, employer: str) -> None:
+    claims = claim_map(text)
+    assert claims[f"{text.split()[0].lower()}|works at"] == employer
+    assert f"{text.split()[0].lower()}|works as" in claims
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sam works as a nurse and volunteers at Oxfam.",
+        "Sam works as a tutor in Lisbon.",
+        "Sam works as a waiter at weddings.",
+    ],
+)
+def test_a_place_that_is_not_where_the_post_is_held_is_no_employer(text: str) -> None:
+    assert "sam|works at" not in claim_map(text)

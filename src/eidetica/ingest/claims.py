@@ -643,6 +643,11 @@ _WORKS_AS = re.compile(
     r"\b(?:works|working|is employed|became|has become|taken on|started|joined (?:[\w']+ ){0,3}?) as "
     r"(?:an? )?(?P<value>[^,;!.]+)"
 )
+#: The named place a post is held at, right after the post: "data analyst at Deliveroo".
+_POST_EMPLOYER = re.compile(
+    r"(?:(?!(?:and|but|who|which|where|when|while)\b)[\w'-]+ ){1,5}?(?:at|for|with) (?:the )?"
+    r"(?P<value>[A-Z][\w&'.-]*(?: (?:[A-Z0-9][\w&'.-]*|&|of))*)"
+)
 #: "is an intern at a consultancy", "is the head chef at Rocca": a post held at a place of work.
 _POST_AT = re.compile(
     rf"^{_ADV}(?:is|are) (?:now |currently )?(?:an?|the) (?P<value>[a-z][a-z -]{{1,40}}?) (?:at|for|with) "
@@ -700,6 +705,9 @@ def _work(subject: str, rest: str, low: str, claims: list[Claim]) -> None:
         _claim(claims, subject, "works at", m["value"].lower())  # "joined Bosch", not "joined a club"
     if (m := _WORKS_AS.search(low)) or (m := _POST_AT.match(rest)):
         _claim(claims, subject, "works as", m["value"])
+        # "works as a data analyst at Deliveroo", "is a nurse at St Mary's": where, too.
+        if len(low) == len(rest) and (employer := _POST_EMPLOYER.match(rest, m.start("value"))):
+            _claim(claims, subject, "works at", employer["value"].lower())
     if m := _MARRIED_TO.match(low):
         _claim(claims, subject, "married to", m["value"])
     if m := _AGE.match(low):
