@@ -96,6 +96,30 @@ def test_a_misspoken_statement_is_taken_back_by_the_next_even_in_other_words(mem
     assert any("six" in line for line in past)
 
 
+def test_a_correction_that_names_the_wrong_value_takes_back_the_statement_naming_it(mem: Memory) -> None:
+    say(
+        mem,
+        "I teach year 9 science at Hillcrest High and the class never does homework.",
+        "2024-03-02T10:00:00Z",
+    )
+    say(mem, "Also my commute is 40 minutes by bus.", "2024-03-02T10:01:00Z")
+    say(mem, "Sorry, autocorrect got me: the school is Hillside High, not Hillcrest.", "2024-03-02T10:02:00Z")
+    current, past = current_and_past(mem.context("Which school does Sam teach at?", user_id="u").text)
+    assert any("Hillside" in line for line in current), current
+    assert not any("Hillcrest" in line and "Hillside" not in line for line in current), current
+    assert any("Hillcrest" in line for line in past)
+    # The statement said just before, which the correction does not name, still holds.
+    assert any(
+        "commute" in u.text and u.valid_to is None for u in mem.list(user_id="u", kinds=["fact", "event"])
+    )
+
+
+def test_a_preference_set_against_another_value_takes_back_nothing(mem: Memory) -> None:
+    say(mem, "My brother supports Spurs and never stops talking about it.", "2024-03-02T10:00:00Z")
+    say(mem, "I support Arsenal, not Spurs.", "2024-03-02T10:01:00Z")
+    assert all(u.valid_to is None for u in mem.list(user_id="u", limit=None))
+
+
 def test_a_correction_reaches_the_context_and_the_old_text_is_past(mem: Memory) -> None:
     say(mem, "I prefer green tea in the afternoon.", "2024-01-01T10:00:00Z", name="Alice")
     say(mem, "I have a dog named Rex.", "2024-01-01T10:01:00Z", name="Alice")

@@ -11,6 +11,7 @@ from eidetica.ingest.topics import (
     corrects,
     holds_a_value,
     replacing_cue,
+    said_wrong,
     states,
     topic,
 )
@@ -242,6 +243,21 @@ def test_a_habit_holds_a_value_until_it_changes() -> None:
     assert holds_a_value("Mia swims twice a week at the lido.")
     assert holds_a_value("Jo walks the dog every evening.")
     assert not holds_a_value("Jo walked the dog in the rain and got soaked.")
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        ("wait, no, it's Leeds not Leicester — I always mix those two up.", "leicester"),
+        ("Oh and sorry, autocorrect got me: the school is Hillside High, not Hillcrest.", "hillcrest"),
+        ("Oops, it’s room 214, not 241.", "241"),
+        ("I support Arsenal, not Spurs.", None),  # a preference: nothing was said wrong
+        ("No, it's not Tuesday yet.", None),  # no value set against another
+    ],
+)
+def test_a_correction_may_name_the_value_it_takes_back(text: str, wrong: str | None) -> None:
+    assert said_wrong(text) == wrong
+    assert corrects(text) is (wrong is not None)
 
 
 def test_a_correction_in_other_words_and_a_mix_up_take_back_what_was_said() -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,6 +54,7 @@ from .topics import (
     lookup_words,
     overlap,
     replacing_cue,
+    said_wrong,
     states,
     topic,
 )
@@ -252,6 +254,11 @@ class _Book:
             and not set(old.derived_from) & set(unit.derived_from)
             and states(old.text)
         ]
+        wrong = {word for text, _ in readings if (word := said_wrong(text)) is not None}
+        if wrong:
+            # The correction names what it takes back; the other statements of its message
+            # ("budget is about £900") take back nothing.
+            return _naming(unit, candidates, wrong) if said_wrong(unit.text) else None
         olds = [(old.id, topic(old.text, names)) for old in candidates]
         for text, cue in readings:
             if (found := best_rival(topic(text, names), cue, olds)) is not None:
@@ -285,14 +292,26 @@ def _names(unit: MemoryUnit) -> tuple[str, ...]:
     return (unit.speaker, speaker_phrase(unit.speaker))
 
 
-def _said_just_before(unit: MemoryUnit, candidates: Sequence[MemoryUnit]) -> MemoryUnit | None:
-    """What a correction that names no topic takes back ("Sorry, I misspoke, it's her eighth
-    birthday"): the speaker's one statement of the message said last before it, in its session."""
-    earlier = [
+def _naming(unit: MemoryUnit, candidates: Sequence[MemoryUnit], words: set[str]) -> MemoryUnit | None:
+    """The speaker's newest statement before ``unit`` in its session that names one of ``words``
+    (the value a correction says was said wrong)."""
+    named = re.compile(rf"\b(?:{'|'.join(map(re.escape, sorted(words)))})\b")
+    earlier = [old for old in _earlier_in_session(unit, candidates) if named.search(old.text.lower())]
+    return max(earlier, key=lambda old: (old.holds_from, old.recorded_at), default=None)
+
+
+def _earlier_in_session(unit: MemoryUnit, candidates: Sequence[MemoryUnit]) -> list[MemoryUnit]:
+    return [
         old
         for old in candidates
         if old.scope.session_id == unit.scope.session_id and old.holds_from <= unit.holds_from
     ]
+
+
+def _said_just_before(unit: MemoryUnit, candidates: Sequence[MemoryUnit]) -> MemoryUnit | None:
+    """What a correction that names no topic takes back ("Sorry, I misspoke, it's her eighth
+    birthday"): the speaker's one statement of the message said last before it, in its session."""
+    earlier = _earlier_in_session(unit, candidates)
     if not earlier:
         return None
     last = max(earlier, key=lambda old: (old.holds_from, old.recorded_at))

@@ -301,9 +301,25 @@ _CORRECTION = Caseless(
 )
 
 
+#: A value set right against the one said wrong, both named: "it's Leeds not Leicester", "the
+#: school is Hillside High, not Hillcrest", "room 214, not 241".
+_RIGHT_NOT_WRONG = re.compile(r"[A-Z0-9][\w'-]*,? not (?:the |in |at |room )?(?P<wrong>[A-Z0-9][\w'-]*)")
+#: What makes such a contrast a slip put right rather than a preference ("Arsenal, not Spurs").
+_SLIP = Caseless(r"\b(?:no|wait|sorry|oops|whoops|actually|typo|autocorrect\w*|mix\w*|meant|it's|it is)\b")
+
+
 def corrects(text: str) -> bool:
     """Whether ``text`` takes back what its speaker said just before (and adds nothing)."""
-    return _CORRECTION.finds(text.replace("’", "'")) and not _adds(text)
+    straight = text.replace("’", "'")
+    return (_CORRECTION.finds(straight) or said_wrong(text) is not None) and not _adds(text)
+
+
+def said_wrong(text: str) -> str | None:
+    """The value a correction names as the one said wrong ("Leicester" in "wait, no, it's Leeds
+    not Leicester"), lowercased; None when it names none."""
+    straight = text.replace("’", "'")
+    found = _RIGHT_NOT_WRONG.search(straight)
+    return found["wrong"].lower() if found is not None and _SLIP.finds(straight) else None
 
 
 @functools.lru_cache(maxsize=65536)
