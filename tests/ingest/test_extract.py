@@ -80,6 +80,23 @@ def test_split_sentences_keeps_quotes_and_initials() -> None:
     ]
 
 
+def test_an_emoji_ends_a_statement_that_a_question_follows() -> None:
+    text = "my sister moved to Auckland for work 😩 whats the best time for calls?"
+    assert list(split_sentences(text)) == [
+        "my sister moved to Auckland for work 😩",
+        "whats the best time for calls?",
+    ]
+    assert list(split_sentences("Great news 🎉🎉 How do we celebrate?")) == [
+        "Great news 🎉🎉",
+        "How do we celebrate?",
+    ]
+    # An emoji inside a statement, or before anything but a question, ends nothing.
+    assert list(split_sentences("I love 🍕 and pasta, what a combo.")) == [
+        "I love 🍕 and pasta, what a combo."
+    ]
+    assert list(split_sentences("we moved 🏠 last week")) == ["we moved 🏠 last week"]
+
+
 def test_split_sentences_empty() -> None:
     assert list(split_sentences("")) == []
     assert list(split_sentences(" \n\n ")) == []
