@@ -9,7 +9,7 @@ does the exact ``IGNORECASE`` pattern run, so every match, group and span is the
 
 The copy may find more than the exact pattern (a case-sensitive part, ``(?-i:[A-Z])``, reads
 any letter in it), never less: a text it cannot read the same way lowered is left to the exact
-pattern (see ``_may_match``).
+pattern (see ``_lowered_finds``).
 """
 
 from __future__ import annotations
@@ -125,11 +125,5 @@ class Caseless:
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         return self.exact.finditer(text) if self._may_match(text) else iter(())
 
-    def findall(self, text: str) -> list[str]:
-        return self.exact.findall(text) if self._may_match(text) else []
-
     def sub(self, replacement: str | Callable[[re.Match[str]], str], text: str) -> str:
         return self.exact.sub(replacement, text) if self._may_match(text) else text
-
-    def split(self, text: str) -> list[str]:
-        return self.exact.split(text) if self._may_match(text) else [text]
