@@ -23,6 +23,7 @@ def claim_map(text: str) -> dict[str, str]:
         ("Kai works at Google.", "Kai got a new job at Stripe."),
         ("Thandi works as a data analyst at Deliveroo.", "Thandi joined Ocado in May 2023."),
         ("Seun is a structural engineer at Arup.", "Seun works for Atkins now."),
+        ("Jonas is a data engineer at Siemens.", "Now that Jonas is at Zalando Jonas is on call weekly."),
         ("Alice's manager is Carol.", "Alice's manager is Bob."),
         ("The CEO of Acme is Ann.", "The CEO of Acme is Bo."),
         ("Sam's budget is 1200 euros.", "Sam's budget is now 1400 euros."),
@@ -247,3 +248,9 @@ def test_a_post_held_at_a_named_place_says_where_its_holder_works(text: str, emp
 )
 def test_a_place_that_is_not_where_the_post_is_held_is_no_employer(text: str) -> None:
     assert "sam|works at" not in claim_map(text)
+
+
+def test_a_place_someone_is_at_now_said_in_passing_is_where_they_work() -> None:
+    claims = claim_map("Now that Jonas Weber is at Zalando Jonas Weber is on a weekly on-call rotation.")
+    assert claims["jonas weber|works at"] == "zalando"  # the name after it is the next clause's
+    assert "sam|works at" not in claim_map("Now that Sam is at the cottage, Sam reads a lot.")

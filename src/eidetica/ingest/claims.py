@@ -934,14 +934,29 @@ _HIRED_AS = re.compile(
 )
 
 
+#: A named organisation someone belongs to now, said in passing: "Now that Jonas is at Zalando,
+#: Jonas is on call" says where Jonas works (or studies) as "Jonas works at Zalando" does.
+_NOW_AT = re.compile(
+    r"\b(?i:now) that (?P<who>[A-Z][\w'-]*(?: [A-Z][\w'-]*){0,2}) (?:is|are) (?:now )?(?:at|with) "
+    r"(?P<org>[A-Z][\w&'.-]*(?: [A-Z][\w&'.-]*){0,3})"
+)
+
+
 def _new_posts(sentence: str, claims: list[Claim]) -> None:
-    """A promotion or a hiring says what someone works as now: a claim that replaces the old post."""
+    """A promotion or a hiring says what someone works as now, and a place they are at now where
+    they work: claims that replace the old post or employer."""
     for m in _PROMOTED.finditer(sentence):
         owner = _owner_named(m["owner"]) or _first_subject(sentence)
         if owner:
             _claim(claims, _normalise_subject(owner.lower().split()), "works as", m["value"])
     for m in _HIRED_AS.finditer(sentence):
         _claim(claims, _normalise_subject(m["who"].lower().split()), "works as", m["value"])
+    for m in _NOW_AT.finditer(sentence) if "now that" in sentence.lower() else ():
+        who, org = m["who"].lower().split(), m["org"].split()
+        # The name runs on into the clause after it: "at Zalando Jonas is on call".
+        end = next((i for i, word in enumerate(org) if word.lower() in who), len(org))
+        if end:
+            _claim(claims, _normalise_subject(who), "works at", " ".join(org[:end]).lower(), cut=False)
 
 
 #: Words that lead into a clause before a possessive's owner ("since Sam's promotion").
