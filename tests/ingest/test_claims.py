@@ -24,6 +24,10 @@ def claim_map(text: str) -> dict[str, str]:
         ("Thandi works as a data analyst at Deliveroo.", "Thandi joined Ocado in May 2023."),
         ("Seun is a structural engineer at Arup.", "Seun works for Atkins now."),
         ("Jonas is a data engineer at Siemens.", "Now that Jonas is at Zalando Jonas is on call weekly."),
+        (
+            "Marco Rossi's favourite band is Radiohead.",
+            "Honestly Khruangbin have become Marco Rossi's favourite band.",
+        ),
         ("Alice's manager is Carol.", "Alice's manager is Bob."),
         ("The CEO of Acme is Ann.", "The CEO of Acme is Bo."),
         ("Sam's budget is 1200 euros.", "Sam's budget is now 1400 euros."),
@@ -254,3 +258,11 @@ def test_a_place_someone_is_at_now_said_in_passing_is_where_they_work() -> None:
     claims = claim_map("Now that Jonas Weber is at Zalando Jonas Weber is on a weekly on-call rotation.")
     assert claims["jonas weber|works at"] == "zalando"  # the name after it is the next clause's
     assert "sam|works at" not in claim_map("Now that Sam is at the cottage, Sam reads a lot.")
+
+
+def test_a_value_that_became_someones_attribute_is_that_attribute() -> None:
+    assert claim_map("Ilse became Anna Lee's manager in May.")["anna lee's manager|is"] == "ilse"
+    assert (
+        claim_map("Honestly Khruangbin have become Marco's favourite band.")["marco's favourite band|is"]
+        == "khruangbin"
+    )

@@ -121,7 +121,8 @@ _MONTHS_DAYS = " ".join(
 _LEADING = frozenset(
     f"""now currently these days nowadays today yesterday tomorrow recently lately finally also
     then meanwhile so and but still anyway luckily sadly unfortunately eventually every each
-    this last next most correction actually well okay ok update month week year weekend morning
+    this last next most correction actually honestly basically seriously frankly literally well okay ok
+    update month week year weekend morning
     evening night summer winter spring autumn season {_MONTHS_DAYS}""".split()
 )
 _PREPOSITIONS = frozenset("for in on at during after before since with from by over until as".split())
@@ -267,7 +268,8 @@ _STATE = re.compile(
     rf"(?P<state>{'|'.join(_STATES)})\b"
 )
 _INVERSE_COPULA = re.compile(
-    r"^(?:is|are) (?:now |currently )?(?P<attr>(?:our|my|his|her|their|[A-Z][\w-]*'s) [a-z][\w -]{1,30}?)"
+    r"^(?:is|are|has become|have become|became) (?:now |currently )?"
+    r"(?P<attr>(?:our|my|his|her|their|(?:[A-Z][\w-]* ){0,2}[A-Z][\w-]*'s) [a-z][\w -]{1,30}?)"
     r"(?: now)?\s*(?:[,;.!?]|$)"
 )
 _PAST_PREDICATE = re.compile(r"^(?:\w+ )?(?:was|were|had|did|went|ran|\w+ed)\b(?! up\b| down\b)")
