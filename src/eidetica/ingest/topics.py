@@ -318,7 +318,7 @@ def said_wrong(text: str) -> str | None:
     """The value a correction names as the one said wrong ("Leicester" in "wait, no, it's Leeds
     not Leicester"), lowercased; None when it names none."""
     straight = text.replace("’", "'")
-    found = _RIGHT_NOT_WRONG.search(straight)
+    found = _RIGHT_NOT_WRONG.search(straight) if " not " in straight else None
     return found["wrong"].lower() if found is not None and _SLIP.finds(straight) else None
 
 
