@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator
 _DOTLESS_I, _LONG_S = "ı", "ſ"
 #: Escapes whose letters name a character, which lowering could change (``\x41`` is "A").
 _CHARACTER_ESCAPES = re.compile(r"\\[xuUN0-7]")
+_CLASS_OPENING = re.compile(r"\[\^?\]?")
+_GROUP_OPENING = re.compile(r"\((?:\?P<\w+>|\?<?[!=:])?")
 
 
 def _lowered_source(pattern: str) -> str:
@@ -34,39 +36,39 @@ def _lowered_source(pattern: str) -> str:
     negative: list[bool] = []  # per open group: whether it is, or is inside, a negative lookaround
     in_class = False
     i = 0
-    while i < len(pattern):
-        rest = pattern[i:]
-        if rest[0] == "\\":
-            step, text = 2, rest[:2]
+    while i < len(pattern):  # read in place: no copy of the pattern's rest per character
+        char = pattern[i]
+        if char == "\\":
+            step, text = 2, pattern[i : i + 2]
         elif in_class:
-            in_class = rest[0] != "]"
-            step, text = 1, rest[0].lower()
-        elif rest[0] == "[":
+            in_class = char != "]"
+            step, text = 1, char.lower()
+        elif char == "[":
             # A "]" first in a class ("[]...]", "[^]...]") is one of its characters.
-            head = re.match(r"\[\^?\]?", rest)
+            head = _CLASS_OPENING.match(pattern, i)
             assert head is not None
             in_class = True
             step, text = len(head[0]), head[0]
-        elif rest.startswith("(?P="):  # a backreference, no group
-            step = rest.index(")") + 1
-            text = rest[:step]
-        elif rest.startswith("(?-i:"):
+        elif pattern.startswith("(?P=", i):  # a backreference, no group
+            step = pattern.index(")", i) + 1 - i
+            text = pattern[i : i + step]
+        elif pattern.startswith("(?-i:", i):
             if any(negative):
                 raise ValueError(f"a case-sensitive group inside a negative lookaround: {pattern!r}")
             negative.append(False)
             step, text = 5, "(?:"
-        elif rest[0] == "(":
-            opening = re.match(r"\((?:\?P<\w+>|\?<?[!=:])?", rest)
+        elif char == "(":
+            opening = _GROUP_OPENING.match(pattern, i)
             assert opening is not None
-            if rest.startswith("(?") and opening[0] == "(":
+            if pattern.startswith("(?", i) and opening[0] == "(":
                 raise ValueError(f"a caseless pattern uses no other extension (?...): {pattern!r}")
             negative.append(opening[0].endswith("!") or bool(negative and negative[-1]))
             step, text = len(opening[0]), opening[0]
-        elif rest[0] == ")":
+        elif char == ")":
             negative.pop()
             step, text = 1, ")"
         else:
-            step, text = 1, rest[0].lower()
+            step, text = 1, char.lower()
         out.append(text)
         i += step
     return "".join(out)
