@@ -23,10 +23,10 @@ MAX_PASSAGES_PER_TURN = 1000  # 60,000 words; the rest of a longer turn is repor
 #: whats the best time for calls?" states a move and asks a question.
 _EMOJI_BEFORE_QUESTION = (
     r"[\u2600-\u27bf\U0001f000-\U0001faff][\ufe0f\u200d\u2600-\u27bf\U0001f000-\U0001faff]*"
-    r"(?=\s+(?:what|whats|what's|how|any|is|are|can|could|should|do|does|did|why|when|where|who|which|"
+    r"(?=\s+(?i:what|whats|what's|how|any|is|are|can|could|should|do|does|did|why|when|where|who|which|"
     r"would|will)\b)"
 )
-_BOUNDARY_RE = re.compile(rf"[.!?…]+[\"'”’)\]]*(?=\s|$)|\n|{_EMOJI_BEFORE_QUESTION}", re.IGNORECASE)
+_BOUNDARY_RE = re.compile(rf"[.!?…]+[\"'”’)\]]*(?=\s|$)|\n|{_EMOJI_BEFORE_QUESTION}")
 _ABBREV_RE = re.compile(
     r"(?<![\w.])(?:dr|mr|mrs|ms|prof|st|jr|sr|mt|vs|e\.g|i\.e|[b-hj-z])\.$", re.IGNORECASE
 )
