@@ -311,13 +311,16 @@ _SLIP = Caseless(r"\b(?:no|wait|sorry|oops|whoops|actually|typo|autocorrect\w*|m
 def corrects(text: str) -> bool:
     """Whether ``text`` takes back what its speaker said just before (and adds nothing)."""
     straight = text.replace("’", "'")
-    return (_CORRECTION.finds(straight) or said_wrong(text) is not None) and not _adds(text)
+    return (_CORRECTION.finds(straight) or _wrong_value(straight) is not None) and not _adds(text)
 
 
 def said_wrong(text: str) -> str | None:
     """The value a correction names as the one said wrong ("Leicester" in "wait, no, it's Leeds
     not Leicester"), lowercased; None when it names none."""
-    straight = text.replace("’", "'")
+    return _wrong_value(text.replace("’", "'"))
+
+
+def _wrong_value(straight: str) -> str | None:
     found = _RIGHT_NOT_WRONG.search(straight) if " not " in straight else None
     return found["wrong"].lower() if found is not None and _SLIP.finds(straight) else None
 
