@@ -13,6 +13,7 @@ from eidetica.kv import (
     BlockCache,
     Budget,
     CompressKV,
+    HeadAdaptive,
     KVCache,
     KVModel,
     LazyEviction,
@@ -73,6 +74,7 @@ POLICIES: dict[str, Policy] = {
     "razor": RazorAttention(retrieval_heads=frozenset({(2, 0)})),
     "think": ThinK(tokens=SnapKV(window=16), keep_channels=0.5),
     "compresskv": CompressKV(semantic_heads=frozenset({(1, 0)}), window=16),
+    "adaptive": HeadAdaptive(tokens=SnapKV(window=16)),
     "trimkv": TrimKV(gates=gates()),
 }
 
@@ -114,7 +116,7 @@ def test_a_policy_keeps_its_budget_frees_the_rest_and_keeps_positions(kv: KVMode
         kept = positions[positions >= 0]
         if isinstance(policy, RazorAttention) and (layer, h) in policy.retrieval_heads:
             assert len(head) == PROMPT
-        elif not isinstance(policy, CompressKV):  # CompressKV shares the budget between layers
+        elif not isinstance(policy, CompressKV | HeadAdaptive):  # these share the budget unevenly
             assert len(head) <= 32
         assert torch.equal(kept, kept.sort().values), "tokens stay in the order they were read"
         assert int(kept.max()) < PROMPT and len(set(kept.tolist())) == kept.numel()
@@ -238,3 +240,10 @@ def test_compress_on_an_empty_cache_does_nothing(kv: KVModel) -> None:
     cache = kv.new_cache()
     compress(cache, SnapKV(), Budget(tokens=4))
     assert cache.tokens_held() == 0
+
+
+def test_head_adaptive_budgets_differ_between_heads_and_sum_to_the_layers(kv: KVModel) -> None:
+    cache, _ = kv.read(prompt(300), policy=HeadAdaptive(tokens=SnapKV(window=16)), budget=Budget(tokens=48))
+    lengths = [[len(head) for head in heads] for heads in cache.layers]
+    assert all(sum(layer) <= 48 * KV_HEADS for layer in lengths)
+    assert any(len(set(layer)) > 1 for layer in lengths), lengths

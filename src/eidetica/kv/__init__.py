@@ -13,6 +13,7 @@ from .generate import Generation, KVModel
 from .policies import (
     Budget,
     CompressKV,
+    HeadAdaptive,
     LazyEviction,
     Policy,
     RazorAttention,
@@ -29,6 +30,7 @@ __all__ = [
     "Budget",
     "CompressKV",
     "Generation",
+    "HeadAdaptive",
     "KVCache",
     "KVChatClient",
     "KVModel",

@@ -13,6 +13,7 @@ key channels). ``compress`` applies one to a cache; every head ends with at most
   in generation it evicts only every ``window`` steps (lagged).
 - ``RazorAttention``: retrieval heads keep everything; other heads keep sinks, recent tokens and
   one compensation token holding the mean of what they dropped.
+- ``HeadAdaptive``: a token policy whose layer budget goes to the heads that need it most (Ada-KV).
 - ``ThinK``: a token policy plus pruning of the key channels queries use least.
 - ``CompressKV``: the semantic retrieval heads' votes choose the tokens of their whole layer, and
   layers whose attention is spread get more of the budget.
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Budget",
     "CompressKV",
+    "HeadAdaptive",
     "LazyEviction",
     "Policy",
     "RazorAttention",
@@ -168,6 +170,23 @@ def _pooled(votes: Tensor, kernel: int) -> Tensor:
     return F.avg_pool1d(
         votes.view(1, 1, -1), kernel, stride=1, padding=kernel // 2, count_include_pad=False
     ).view(-1)
+
+
+def _share(scores: list[Tensor], held: list[int], total: int, floor: int = 0) -> list[int]:
+    """Split ``total`` kept tokens between score vectors by their best normalised scores.
+
+    Each vector first gets its protected (``inf``) tokens, or ``floor`` if more; the rest goes to
+    the tokens whose score, as a share of their vector's sum, is among the best of all.
+    """
+    free = [torch.where(torch.isinf(s), torch.zeros_like(s), s) for s in scores]
+    base = [max(floor, int(torch.isinf(s).sum())) for s in scores]
+    shares = [f / f.sum().clamp_min(1e-9) for f in free]
+    flat = torch.cat(shares)
+    owner = torch.cat([torch.full((f.numel(),), i) for i, f in enumerate(shares)])
+    pool = max(0, total - sum(base))
+    best = owner[flat.topk(min(pool, flat.numel())).indices]
+    counts = torch.bincount(best, minlength=len(scores)).tolist()
+    return [min(n, b + c) for n, b, c in zip(held, base, counts, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -310,16 +329,10 @@ class RazorAttention(Policy):
 
 
 @dataclass(frozen=True)
-class ThinK(Policy):
-    """A token policy, then only the key channels queries lean on most (Xu et al., 2024).
-
-    A channel's score is the norm of the observed queries on it times the norm of the kept keys
-    on it; the top ``keep_channels`` share stays, and the pruned keys are stored smaller. Tokens
-    read later keep all their channels.
-    """
+class Wrapping(Policy):
+    """A policy that adds to the token policy it wraps; everything it does not change is the inner one's."""
 
     tokens: Policy = field(default_factory=SnapKV)
-    keep_channels: float = 0.5
 
     @property
     def interval(self) -> int:
@@ -327,12 +340,11 @@ class ThinK(Policy):
 
     @property
     def observation(self) -> Observation:
-        inner = self.tokens.observation
-        return Observation(max(inner.window, 32), inner.stats | {"query_energy"})
+        return self.tokens.observation
 
     @property
     def key_fraction(self) -> float:
-        return self.keep_channels
+        return self.tokens.key_fraction
 
     def scores(self, cache: KVCache, layer: int) -> list[Tensor]:
         return self.tokens.scores(cache, layer)
@@ -342,6 +354,47 @@ class ThinK(Policy):
 
     def evict(self, cache: KVCache, layer: int, h: int, keep: Tensor) -> None:
         self.tokens.evict(cache, layer, h, keep)
+
+    def after(self, cache: KVCache, session: KVSession | None) -> None:
+        self.tokens.after(cache, session)
+
+
+@dataclass(frozen=True)
+class HeadAdaptive(Wrapping):
+    """A token policy whose layer budget goes to the heads that need it (after Ada-KV, Feng et al., 2024).
+
+    Each head's scores are normalised to sum to one, and the layer keeps the tokens with the best
+    normalised scores over all its heads: a head that attends to a few tokens gives up budget to
+    one whose attention is spread.
+    """
+
+    def budgets(self, cache: KVCache, scores: list[list[Tensor]], tokens: int) -> list[list[int]]:
+        out = []
+        for layer, per_head in enumerate(scores):
+            held = [len(head) for head in cache.layers[layer]]
+            out.append(_share(per_head, held, tokens * len(per_head)))
+        return out
+
+
+@dataclass(frozen=True)
+class ThinK(Wrapping):
+    """A token policy, then only the key channels queries lean on most (Xu et al., 2024).
+
+    A channel's score is the norm of the observed queries on it times the norm of the kept keys
+    on it; the top ``keep_channels`` share stays, and the pruned keys are stored smaller. Tokens
+    read later keep all their channels.
+    """
+
+    keep_channels: float = 0.5
+
+    @property
+    def observation(self) -> Observation:
+        inner = self.tokens.observation
+        return Observation(max(inner.window, 32), inner.stats | {"query_energy"})
+
+    @property
+    def key_fraction(self) -> float:
+        return self.keep_channels * self.tokens.key_fraction
 
     def after(self, cache: KVCache, session: KVSession | None) -> None:
         self.tokens.after(cache, session)
@@ -395,18 +448,11 @@ class CompressKV(Policy):
 
     def budgets(self, cache: KVCache, scores: list[list[Tensor]], tokens: int) -> list[list[int]]:
         """Give each layer the tokens whose normalised votes are among the whole cache's best."""
-        layers = len(cache.layers)
-        free = [torch.where(torch.isinf(s[0]), torch.zeros_like(s[0]), s[0]) for s in scores]
+        firsts = [layer_scores[0] for layer_scores in scores]
+        held = [len(heads[0]) for heads in cache.layers]
         floor = min(tokens, self.window + self.kernel)
-        base = [max(floor, int(torch.isinf(s[0]).sum())) for s in scores]
-        pool = max(0, tokens * layers - sum(base))
-        flat = torch.cat(free)
-        owner = torch.cat([torch.full((f.numel(),), i) for i, f in enumerate(free)])
-        best = owner[flat.topk(min(pool, flat.numel())).indices]
-        counts = torch.bincount(best, minlength=layers).tolist()
-        return [
-            [min(len(cache.layers[i][0]), base[i] + counts[i])] * len(cache.layers[i]) for i in range(layers)
-        ]
+        shares = _share(firsts, held, tokens * len(scores), floor)
+        return [[share] * len(heads) for share, heads in zip(shares, cache.layers, strict=True)]
 
 
 @dataclass(frozen=True)
