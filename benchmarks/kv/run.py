@@ -272,6 +272,8 @@ def main() -> int:
     parser.add_argument("--kvpress-python", help="an interpreter with kvpress installed (see README)")
     parser.add_argument("--block-tokens", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--policies", help="comma-separated policy names to run (default: all)")
+    parser.add_argument("--no-reuse", action="store_true", help="skip the stable-block measurement")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
@@ -284,6 +286,8 @@ def main() -> int:
         items += locomo(args.locomo, args.locomo_questions)
     heads = {"retrieval": retrieval_heads(kv), "semantic": semantic_heads(kv)}
     named = policies(kv, heads)
+    if args.policies:
+        named = {name: named[name] for name in args.policies.split(",")}
     rows: list[dict[str, Any]] = []
     with console.status("") as status:
         for n, item in enumerate(items, 1):
@@ -294,12 +298,13 @@ def main() -> int:
         rows += run_kvpress(kv, args.kvpress_python, items, ratios, 16, args.out)
     summary = summarise(rows)
     show(summary)
-    reused = reuse(kv, args.block_tokens)
-    console.print(
-        f"stable block of {reused['block_tokens']} tokens: time to first token "
-        f"{reused['ttft_cold_s']:.2f} s read afresh, {reused['ttft_reused_s']:.3f} s reused "
-        f"({reused['speedup']:.1f}x)"
-    )
+    reused = {} if args.no_reuse else reuse(kv, args.block_tokens)
+    if reused:
+        console.print(
+            f"stable block of {reused['block_tokens']} tokens: time to first token "
+            f"{reused['ttft_cold_s']:.2f} s read afresh, {reused['ttft_reused_s']:.3f} s reused "
+            f"({reused['speedup']:.1f}x)"
+        )
     report = {
         "model": kv.name,
         "threads": args.threads,

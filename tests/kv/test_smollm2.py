@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from eidetica import Memory
-from eidetica.kv import BlockCache, Budget, KVChatClient, KVModel, SnapKV, answer_from_context
+from eidetica.kv import BlockCache, Budget, KVChatClient, KVModel, RazorAttention, SnapKV, answer_from_context
+from eidetica.kv.heads import retrieval_heads
 from eidetica.kv.local import load_smollm2
 
 FILLER = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again. "
@@ -31,11 +32,12 @@ def passkey_prompt(kv: KVModel) -> list[int]:
     return kv.chat_ids([{"role": "user", "content": content}])
 
 
-def test_the_pass_key_is_found_through_a_snapkv_cache_a_quarter_the_size(smollm2: KVModel) -> None:
+def test_the_pass_key_is_found_through_a_razorattention_cache_a_quarter_the_size(smollm2: KVModel) -> None:
     prompt = passkey_prompt(smollm2)
     full = smollm2.generate(prompt, max_new_tokens=16)
     assert KEY in full.text
-    compressed = smollm2.generate(prompt, policy=SnapKV(), budget=Budget(ratio=0.25), max_new_tokens=16)
+    policy = RazorAttention(retrieval_heads=retrieval_heads(smollm2))
+    compressed = smollm2.generate(prompt, policy=policy, budget=Budget(ratio=0.25), max_new_tokens=16)
     assert KEY in compressed.text, compressed.text
     assert compressed.kv_bytes <= 0.26 * compressed.full_kv_bytes
     assert full.kv_bytes == compressed.full_kv_bytes == smollm2.full_bytes(len(prompt))
@@ -46,8 +48,8 @@ def test_memory_answer_runs_on_the_local_model_through_the_kv_client(
 ) -> None:
     client = KVChatClient(smollm2, SnapKV(), Budget(ratio=0.5))
     memory = Memory(tmp_path / "m.db", llm=client)
-    memory.add("I moved to Porto last spring and I work as a nurse there.", user_id="ana")
-    answer = memory.answer("Where does Ana live?", user_id="ana")
+    memory.add("I moved to Porto last spring and I work as a nurse there.", user_id="ana", user_name="Ana")
+    answer = memory.answer("Where did Ana move to last spring?", user_id="ana")
     assert client.usage.calls == 1 and client.usage.prompt_tokens > 50
     assert answer.text.strip()
     print("the model answered:", answer.text)

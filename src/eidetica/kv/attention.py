@@ -21,7 +21,6 @@ Batches of one sequence only: a memory answers one question at a time.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..errors import UsageError
 from .cache import HeadCache, KVCache
 
 __all__ = ["ATTENTION_NAME", "KVSession", "Observation", "register_attention"]
@@ -51,10 +51,7 @@ class Observation:
     def __post_init__(self) -> None:
         unknown = self.stats - STATS
         if unknown:
-            raise ValueError(f"unknown statistics {sorted(unknown)}; known: {sorted(STATS)}")
-
-    def merged(self, other: Observation) -> Observation:
-        return Observation(max(self.window, other.window), self.stats | other.stats)
+            raise UsageError(f"unknown statistics {sorted(unknown)}; known: {sorted(STATS)}")
 
 
 @dataclass
@@ -80,7 +77,7 @@ class KVSession:
     def attend(self, layer: int, query: Tensor, key: Tensor, value: Tensor, scaling: float) -> Tensor:
         """Append this step's keys and values to ``layer`` and attend; returns ``[1, tokens, heads, dim]``."""
         if query.shape[0] != 1:
-            raise ValueError("the KV cache reads one sequence at a time (batch size 1)")
+            raise UsageError("the KV cache reads one sequence at a time (batch size 1)")
         steps = query.shape[2]
         start = self.cache.seen
         positions = torch.arange(start, start + steps, dtype=torch.int32)
@@ -218,7 +215,7 @@ def kv_attention(
     """The attention function transformers calls; the session comes in the forward's ``kv_session``."""
     session = kwargs.get("kv_session")
     if not isinstance(session, KVSession):
-        raise RuntimeError(f"a model set to {ATTENTION_NAME!r} attention must be called with kv_session=...")
+        raise UsageError(f"a model set to {ATTENTION_NAME!r} attention must be called with kv_session=...")
     scale = scaling if scaling is not None else query.shape[-1] ** -0.5
     return session.attend(module.layer_idx, query, key, value, scale), None
 
@@ -229,11 +226,3 @@ def register_attention(model: Any) -> None:
 
     AttentionInterface.register(ATTENTION_NAME, kv_attention)
     model.set_attn_implementation(ATTENTION_NAME)
-
-
-def union(observations: Collection[Observation]) -> Observation:
-    """What several policies want gathered, together."""
-    merged = Observation()
-    for observation in observations:
-        merged = merged.merged(observation)
-    return merged

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import UsageError
 from .cache import KVCache
 from .generate import KVModel
 from .policies import Budget, Policy
@@ -35,7 +36,7 @@ class BlockCache:
 
     def __init__(self, kv: KVModel, *, capacity: int = 16, folder: Path | None = None) -> None:
         if capacity < 1:
-            raise ValueError(f"capacity is at least 1, got {capacity}")
+            raise UsageError(f"capacity is at least 1, got {capacity}")
         self.kv = kv
         self.capacity = capacity
         self.folder = folder

@@ -145,7 +145,7 @@ class KVModel:
         prefill when they observe alike; compress a ``clone`` for each).
         """
         if not ids:
-            raise ValueError("nothing to read: the prompt has no tokens")
+            raise UsageError("nothing to read: the prompt has no tokens")
         cache = cache if cache is not None else self.new_cache()
         session = self._session(cache, observation or Observation(), cache.seen + len(ids))
         logits = torch.empty(0)
@@ -222,7 +222,7 @@ class KVModel:
             cache.drop_stats()
         cache, logits = self.read(prompt, cache, policy, budget)
         prefill_s = time.perf_counter() - began
-        kv_bytes, held_bytes = cache.kv_nbytes, cache.nbytes
+        kv_bytes, held_bytes, full_bytes = cache.kv_nbytes, cache.nbytes, self.full_bytes(cache.seen)
         reply = self.decode(
             cache, logits, max_new_tokens=max_new_tokens, policy=policy, decode_budget=decode_budget
         )
@@ -232,7 +232,7 @@ class KVModel:
             prompt_tokens=len(prompt) + (prefix.seen if prefix is not None else 0),
             kv_bytes=kv_bytes,
             held_bytes=held_bytes,
-            full_kv_bytes=self.full_bytes(cache.seen),
+            full_kv_bytes=full_bytes,
             peak_kv_bytes=max(kv_bytes, reply.peak_kv_bytes),
             prefill_s=prefill_s,
             ttft_s=prefill_s + reply.first_token_s,

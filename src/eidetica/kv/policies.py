@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..errors import UsageError
 from .attention import Observation
 from .cache import HeadCache, KVCache
 
@@ -68,11 +69,11 @@ class Budget:
 
     def __post_init__(self) -> None:
         if (self.tokens is None) == (self.ratio is None):
-            raise ValueError("give a budget as tokens or as a ratio, not both")
+            raise UsageError("give a budget as tokens or as a ratio, not both")
         if self.tokens is not None and self.tokens < 1:
-            raise ValueError(f"a token budget is at least 1, got {self.tokens}")
+            raise UsageError(f"a token budget is at least 1, got {self.tokens}")
         if self.ratio is not None and not 0 < self.ratio <= 1:
-            raise ValueError(f"a budget ratio is in (0, 1], got {self.ratio}")
+            raise UsageError(f"a budget ratio is in (0, 1], got {self.ratio}")
 
     def per_head(self, read: int, key_fraction: float = 1.0) -> int:
         """Tokens each head keeps, on average, of ``read`` tokens read."""
@@ -472,7 +473,7 @@ class TrimKV(Policy):
 
     def scores(self, cache: KVCache, layer: int) -> list[Tensor]:
         if self.gates is None:
-            raise ValueError("TrimKV needs trained gates: TrimKV(gates=RetentionGates.load(path))")
+            raise UsageError("TrimKV needs trained gates: TrimKV(gates=RetentionGates.load(path))")
         out = []
         for h, head in enumerate(cache.layers[layer]):
             log_beta = self.gates.log_retention(layer, h, head.full_keys(), head.values())
