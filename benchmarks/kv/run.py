@@ -46,8 +46,10 @@ from eidetica.kv import (
     TrimKV,
     compress,
 )
+from eidetica.kv.answer import memory_messages, reusable_prefix
 from eidetica.kv.heads import retrieval_heads, semantic_heads
 from eidetica.kv.local import load_smollm2
+from eidetica.model import Context
 
 HERE = Path(__file__).parent
 GATES = HERE / "gates" / "smollm2-135m-instruct.pt"
@@ -156,30 +158,32 @@ def run_kvpress(
 
 
 def reuse(kv: KVModel, block_tokens: int, questions: int = 3) -> dict[str, float]:
-    """Time to first token for questions after a stable block, read each time and reused."""
-    from eidetica.kv.answer import INSTRUCTIONS
+    """Time to first token for questions after a stable block, read each time and reused.
 
+    The prompt and its reusable prefix are the ones ``answer_from_context`` builds.
+    """
     facts = [f"Fact {n}: the person's item number {n} is kept in drawer {n * 7 % 31}." for n in range(1, 400)]
-    text = ""
+    stable = ""
     for fact in facts:
-        if len(kv.encode(text + fact)) > block_tokens:
+        if len(kv.encode(stable + fact)) > block_tokens:
             break
-        text += fact + "\n"
-    head = [{"role": "system", "content": f"{INSTRUCTIONS}\n\nWhat you know for good:\n{text}"}]
-    prefix = kv.encode(kv.chat_text(head, reply=False))
+        stable += fact + "\n"
+    nothing = Context(text="", hits=[], tokens=0, budget_tokens=0)
     blocks = BlockCache(kv)
     cold, warm = [], []
+    prefix: list[int] = []
     for n in range(questions):
-        question = kv.encode(
-            f"<|im_start|>user\nWhere is item number {n + 3} kept?<|im_end|>\n<|im_start|>assistant\n"
-        )
-        cold.append(kv.generate(prefix + question, max_new_tokens=1).ttft_s)
+        messages = memory_messages(nothing, f"Where is item number {n + 3} kept?", stable)
+        prompt = kv.chat_ids(messages)
+        cut = reusable_prefix(kv, messages[:1], prompt)
+        prefix = prompt[:cut]
+        cold.append(kv.generate(prompt, max_new_tokens=1).ttft_s)
         began = time.perf_counter()
         cache = blocks.get("user", prefix)
         lookup = time.perf_counter() - began
         if n == 0:
             continue  # the first get reads the block: that is the cold path again
-        warm.append(lookup + kv.generate(question, prefix=cache, max_new_tokens=1).ttft_s)
+        warm.append(lookup + kv.generate(prompt[cut:], prefix=cache, max_new_tokens=1).ttft_s)
     return {
         "block_tokens": len(prefix),
         "ttft_cold_s": statistics.median(cold),

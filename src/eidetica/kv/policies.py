@@ -140,8 +140,7 @@ def compress(cache: KVCache, policy: Policy, budget: Budget, session: KVSession 
     longest = max((len(head) for _, _, head in cache.heads()), default=0)
     if longest == 0:
         return
-    read = max(longest, 1)
-    tokens = budget.per_head(read, policy.key_fraction)
+    tokens = budget.per_head(longest, policy.key_fraction)
     scores = [policy.scores(cache, layer) for layer in range(len(cache.layers))]
     budgets = policy.budgets(cache, scores, tokens)
     for layer, h, head in cache.heads():
