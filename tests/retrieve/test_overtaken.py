@@ -10,7 +10,7 @@ import pytest
 
 from eidetica import Memory
 from eidetica.model import MemoryUnit, Scope
-from eidetica.retrieve.overtaken import asks_for_several, overtaken
+from eidetica.retrieve.overtaken import asks_for_a_value, asks_for_several, overtaken
 from eidetica.retrieve.pack import PROBABLY_PAST_MARKER
 
 _OLD_DAY, _NEW_DAY = "2022-01-10", "2023-04-03"
@@ -141,8 +141,31 @@ def test_only_statements_by_the_user_side_are_overtaken(role: str, old: str, exp
             "Morning ritual lately is a big mug of rooibos with honey.",
             "What did Kemal drink in the morning in 2022?",
         ),
+        # Going somewhere new adds a destination.
+        (
+            "Iona",
+            "Skylark Air flies from Glasgow to Reykjavik.",
+            "Skylark Air launched a Glasgow to Vagar route in the Faroes.",
+            "Where does Skylark Air fly from Glasgow?",
+        ),
+        # "too" that ends the clause naming what is asked adds.
+        (
+            "Wren",
+            "I play the cello in a quartet.",
+            "I play the banjo too, at a folk session, not too seriously.",
+            "What instrument does Wren play?",
+        ),
     ],
-    ids=["several values", "adds", "counts two", "other subjects", "other thing", "about the past"],
+    ids=[
+        "several values",
+        "adds",
+        "counts two",
+        "other subjects",
+        "other thing",
+        "about the past",
+        "goes to another place",
+        "too ends the clause",
+    ],
 )
 def test_statements_that_may_both_hold_are_never_shown_as_past(
     memory: Memory, name: str, old: str, new: str, question: str
@@ -168,3 +191,71 @@ def test_statements_that_may_both_hold_are_never_shown_as_past(
 )
 def test_a_question_asks_for_several_values_when_it_says_so(question: str, several: bool) -> None:
     assert asks_for_several(question) is several
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "question", "past"),
+    [
+        # An addition in a clause that does not name the diet changes nothing about it.
+        (
+            "Priya",
+            "I'm vegetarian but I still eat paneer a lot.",
+            "I've cut out dairy and eggs too, fully vegan since April.",
+            "What diet does Priya follow?",
+            "vegetarian",
+        ),
+        # A singular thing asked for, with no word of the lexicon.
+        (
+            "Walter",
+            "The chess club meets at the Carnegie Library on Wednesdays.",
+            "The chess club meets at the Brewhouse Tavern on Wednesdays.",
+            "What is the venue of Walter's chess club?",
+            "Carnegie",
+        ),
+    ],
+    ids=["too in another clause", "one thing asked"],
+)
+def test_a_newer_value_overtakes_where_only_wording_looked_additive(
+    memory: Memory, name: str, old: str, new: str, question: str, past: str
+) -> None:
+    user = _said(memory, name, old, new)
+    lines = _lines(memory, question, user)
+    naming = [line for line in lines if past in line]
+    assert naming and all(line.startswith("(past") for line in naming), lines
+
+
+@pytest.mark.parametrize(
+    ("newer", "expected"),
+    [
+        # "too" before a word is an intensifier ...
+        ("Rooibos every morning now, not too sweet.", {"old"}),
+        # ... ending a clause that names the drink, it adds one.
+        ("Rooibos every morning now, and green tea too.", set()),
+        ("Ola also has rooibos every morning.", set()),
+    ],
+)
+def test_too_adds_where_it_ends_a_clause(newer: str, expected: set[str]) -> None:
+    older = _unit("old", "Ola drinks a glass of water every morning.", 2022)
+    new = _unit("new", newer, 2023)
+    units = {"old": older, "new": new}
+    found = overtaken(
+        "What does Ola drink in the morning?", [(older, new)], frozenset({"drink", "morn"}), units
+    )
+    assert set(found) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "one"),
+    [
+        ("Which project management tool does Nadia's team use?", True),
+        ("What is the venue of Arthur's chess club?", True),
+        ("Where does the Northside Chess Club meet?", True),
+        ("Who is Amara's emergency contact?", True),
+        ("What is Sofia reading?", False),
+        ("Where does Skylark Air fly from Glasgow?", False),
+        ("What would Sam like for his birthday?", False),
+        ("Why did Sam leave?", False),
+    ],
+)
+def test_a_question_asks_for_one_value_by_a_singular_thing(question: str, one: bool) -> None:
+    assert asks_for_a_value(question) is one

@@ -108,7 +108,10 @@ _CHANGE_CUES = Caseless(
     r"\b(?:now|currently|these days|nowadays|any ?more|instead|switched|switching|changed|no longer|"
     r"from now on|has become|correction|anymore|lately|no more|this (?:month|week|year|season))\b",
 )
-_ADD_CUES = re.compile(r"\b(?:also|too|another|as well|additionally|in addition|both)\b", re.IGNORECASE)
+#: "too" adds only where it ends a clause ("we got a cat too"), not before a word ("too far").
+_ADD_CUES = re.compile(
+    r"\b(?:also|too(?!\s+\w)|another|as well|additionally|in addition|both)\b", re.IGNORECASE
+)
 _MONTHS_DAYS = " ".join(
     [
         *(name.lower() for name in MONTH_NAMES),

@@ -50,6 +50,11 @@ _AUXILIARIES = frozenset("is are was were does do did has have".split())
 _DETERMINERS = frozenset("the a an my his her their our its your".split())
 _NOW = frozenset("now currently nowadays today lately still these days".split())
 _PREPOSITIONS = frozenset("in at on for of to from with by about into during since as".split())
+#: Verbs of going somewhere: one goes to many places at once, one lives in one.
+_GOING = frozenset(
+    stem(word)
+    for word in "go fly travel ship deliver export sell drive ride walk hike run visit sail tour send".split()
+)
 #: Words of the question that ask for several values.
 _SEVERAL = re.compile(r"\b(?:are|were|both|all|each|every)\b", re.IGNORECASE)
 #: Words ending in "s" that are not plural nouns, or not of the thing asked ("these days").
@@ -58,14 +63,17 @@ _NOT_PLURAL = frozenset(
     yours hers his ours theirs whereas thus across towards afterwards nowadays as us days weeks
     months years hours minutes times mornings evenings nights weekends""".split()
 )
-#: What a newer statement says when it adds a value rather than replacing one.
+#: What a newer statement says when it adds a value rather than replacing one ("too" ending a
+#: clause: "not too touristy" adds nothing).
 _ADDS = re.compile(
-    r"\b(?:also|too|another|as well|additionally|in addition|second|side|plus|besides|added)\b",
+    r"\b(?:also|too(?!\s+\w)|another|as well|additionally|in addition|second|side|plus|besides|added)\b",
     re.IGNORECASE,
 )
 #: A sentence opening with "Also," moves on to another matter; it adds to nothing said before.
 _OPENING_ALSO = re.compile(r"(?:^|(?<=[.!?]))\s*also,", re.IGNORECASE)
 #: "two jobs", "both cars": several of what is counted.
+#: Where a clause ends.
+_CLAUSE = re.compile(r"[,;:.!?]+\s*|\s+(?:but|and so|so|because|while)\s+")
 _COUNTED = re.compile(r"\b(?:two|three|both|several|multiple)\s+(?:\w+\s+)?(\w+)", re.IGNORECASE)
 
 
@@ -124,7 +132,7 @@ def asks_for_a_value(query: str) -> bool:
     of, the thing it asks what someone's is, the verb it asks what someone does) names an
     attribute of the lexicon ("Which bank ...", "Who is Fatima's trainer?", "Where does Sam
     live?"), or it asks how much. "What is Mel's reason for running?" asks for a reason."""
-    if asked_attributes(query):  # none for a reason, a wish or a guess
+    if asked_attributes(query) or _asks_for_one_thing(query):  # none for a reason, a wish or a guess
         return True
     return _AMOUNT.match(query) is not None and not _SPECULATIVE.search(query)
 
@@ -139,9 +147,40 @@ def asked_attributes(query: str) -> frozenset[str]:
 
 def _focus(query: str) -> list[str]:
     """The words a question asks about: "Which city does Amélie live in?" -> city, live."""
+    parsed = _parse(query)
+    if parsed is None:
+        return []
+    named, _, asks_what_it_is, rest = parsed
+    return named + (rest if asks_what_it_is else rest[-1:])
+
+
+def _asks_for_one_thing(query: str) -> bool:
+    """Whether a question asks for one thing by a singular noun, in the lexicon or not ("Which
+    project management tool does ...", "Who is Amara's emergency contact?", "What is the venue
+    of ..."), or where something present is ("Where does the chess club meet?")."""
+    parsed = _parse(query)
+    if parsed is None or _SPECULATIVE.search(query):
+        return False
+    named, auxiliary, asks_what_it_is, rest = parsed
+    wh = query.split(maxsplit=1)[0].lower()
+    if wh == "where":  # where one is, not where one goes ("Where does the airline fly?")
+        return auxiliary in ("is", "does", "do") and not (rest and stem(rest[-1]) in _GOING)
+    if wh in ("which", "what") and named and auxiliary:
+        head = named[-1]
+    elif asks_what_it_is and rest and wh in ("what", "which", "who"):
+        head = rest[-1]
+    else:
+        return False
+    return not head.endswith("ing")  # "What is Sofia working on?" asks what she does
+
+
+def _parse(query: str) -> tuple[list[str], str, bool, list[str]] | None:
+    """A wh-question's parts: the words naming what is asked before the auxiliary ("Which
+    city"), the auxiliary, whether it asks what something is, and the words after the subject up
+    to a preposition ("is Fatima's personal trainer", "does Jon's dance studio offer")."""
     words = re.findall(r"[\w'-]+", query)
     if not words or words[0].lower() not in _WH:
-        return []
+        return None
     focus: list[str] = []
     i = 1
     if i + 1 < len(words) and words[i].lower() in _KIND and words[i + 1].lower() == "of":
@@ -149,7 +188,8 @@ def _focus(query: str) -> list[str]:
     while i < len(words) and words[i].lower() not in _AUXILIARIES:  # "Which city", "What car"
         focus.append(words[i].lower())
         i += 1
-    asks_what_it_is = i < len(words) and words[i].lower() in ("is", "are", "was", "were")
+    auxiliary = words[i].lower() if i < len(words) else ""
+    asks_what_it_is = auxiliary in ("is", "are", "was", "were")
     i += 1
     # The subject: names, possessives and determiners ("Fatima's", "the Alto", "Joon-ho").
     while i < len(words) and (
@@ -163,7 +203,7 @@ def _focus(query: str) -> list[str]:
         if words[i].lower() not in _NOW:
             rest.append(words[i].lower())
         i += 1
-    return focus + (rest if asks_what_it_is else rest[-1:])
+    return focus, auxiliary, asks_what_it_is, rest
 
 
 def asks_for_several(query: str) -> bool:
@@ -179,10 +219,20 @@ def asks_for_several(query: str) -> bool:
 
 
 def _adds(text: str, asked: set[str]) -> bool:
-    """Whether a statement says it adds a value: a cue, or several of what the question asks."""
-    if _ADDS.search(_OPENING_ALSO.sub(" ", text)):
+    """Whether a statement says it adds a value: a cue, or several of what the question asks.
+    Where the statement names the attribute asked about, the cue counts in a clause naming it:
+    "cut out dairy and eggs too, fully vegan" changes a diet, "I also work weekends at a bakery"
+    adds a job, and so does "Sofia also picked up the onboarding redesign" (naming none)."""
+    clauses = _CLAUSE.split(_OPENING_ALSO.sub(" ", text))
+    naming = [clause for clause in clauses if _names(clause, asked)]
+    if any(_ADDS.search(clause) for clause in naming or clauses):
         return True
     return any(attribute_of(stem(match[1])) in asked for match in _COUNTED.finditer(text))
+
+
+def _names(text: str, attributes: set[str]) -> bool:
+    """Whether a text names one of the attributes ("working" names work)."""
+    return any(attribute_of(stem(word)) in attributes for word in re.findall(r"[\w'-]+", text.lower()))
 
 
 def _states(unit: MemoryUnit) -> bool:
