@@ -1,4 +1,4 @@
-"""What people and things have one of at a time, and the words that name it: a small lexicon.
+"""What people and things have, and the words that name it: a small lexicon.
 
 Two statements that name one attribute with different words ("living in Valencia", "home is a flat
 in Bilbao") are about the same thing: reconciliation (``ingest.topics``) reads them so. (Expanding
@@ -12,7 +12,7 @@ import re
 
 from .retrieve.confidence import stem
 
-__all__ = ["ATTRIBUTES", "attribute_of"]
+__all__ = ["ATTRIBUTES", "SEVERAL_AT_ONCE", "attribute_of", "held_one_at_a_time"]
 
 #: Attributes people and things have, each with the words that name it. Two statements naming
 #: one attribute with different words ("living in Valencia", "home is an apartment in Bilbao")
@@ -89,7 +89,29 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "coach": ("coach", "trainer", "tutor", "instructor", "mentor", "coaching", "tutoring"),
     "hosting": ("hosted", "hosting", "host", "hosts", "deployed", "server", "servers"),
     "carrier": ("carrier", "sim", "tariff", "prepaid"),
+    # Languages by name: "Tagalog as well" answers "Which languages is Solveig learning?". Not
+    # names that are mostly other words ("Polish", "Turkish coffee").
+    "language": ("language", "languages", "fluent", "fluency", "bilingual", "speak", "speaks",
+                 "speaking", "english", "spanish", "french", "german", "italian", "portuguese",
+                 "dutch", "swedish", "norwegian", "danish", "finnish", "icelandic", "czech",
+                 "russian", "ukrainian", "greek", "arabic", "hebrew", "persian", "farsi", "hindi",
+                 "urdu", "bengali", "punjabi", "tamil", "mandarin", "cantonese", "japanese",
+                 "korean", "vietnamese", "thai", "indonesian", "tagalog", "swahili", "yoruba",
+                 "igbo", "hausa", "amharic", "zulu", "latin", "welsh", "gaelic", "catalan", "basque"),
+    "instrument": ("instrument", "instruments", "guitar", "piano", "violin", "cello", "viola",
+                   "ukulele", "uke", "banjo", "drums", "drum", "flute", "clarinet", "saxophone", "sax",
+                   "trumpet", "trombone", "harp", "mandolin", "accordion", "harmonica", "oboe",
+                   "bassoon", "synth", "bagpipes"),
+    "pet": ("pet", "pets", "dog", "dogs", "cat", "cats", "puppy", "kitten", "greyhound", "beagle",
+            "labrador", "terrier", "spaniel", "poodle", "collie", "dachshund", "rabbit", "bunny",
+            "hamster", "parrot", "budgie", "tortoise", "gecko", "ferret"),
+    "music": ("music", "band", "bands", "singer", "musician", "album", "albums", "playlist", "genre", "jazz",
+              "hip-hop", "techno", "folk", "opera"),
 }  # fmt: skip
+#: Attributes people have several of at once: naming one helps find it ("Tagalog as well" for
+#: "Which languages ..."), but a newer one never overtakes an older ("picked up a banjo" after years
+#: of cello).
+SEVERAL_AT_ONCE = frozenset({"language", "instrument", "pet", "music"})
 _ATTRIBUTE_OF = {stem(word): name for name, words in ATTRIBUTES.items() for word in words}
 #: Drug names by their class's ending (stemmed: "sertraline" is "sertralin"): a medicine is a
 #: dose held until the doctor changes it, whatever its name.
@@ -103,3 +125,8 @@ def attribute_of(word_stem: str) -> str | None:
     """The attribute a stem names; a short plural ("jobs", "vets") is stemmed no further."""
     found = _ATTRIBUTE_OF.get(word_stem) or _ATTRIBUTE_OF.get(word_stem.removesuffix("s"))
     return found or ("dose" if _DRUG.fullmatch(word_stem) else None)
+
+
+def held_one_at_a_time(attributes: frozenset[str] | set[str]) -> set[str]:
+    """The attributes, less those people have several of at once (``SEVERAL_AT_ONCE``)."""
+    return set(attributes) - SEVERAL_AT_ONCE

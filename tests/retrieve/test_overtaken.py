@@ -155,6 +155,13 @@ def test_only_statements_by_the_user_side_are_overtaken(role: str, old: str, exp
             "I play the banjo too, at a folk session, not too seriously.",
             "What instrument does Wren play?",
         ),
+        # People play several instruments at once: a new one adds, with no word saying so.
+        (
+            "Owen",
+            "I've played cello in a community orchestra for ten years.",
+            "Picked up a banjo at a flea market and I'm hooked.",
+            "What instrument does Owen play?",
+        ),
     ],
     ids=[
         "several values",
@@ -165,6 +172,7 @@ def test_only_statements_by_the_user_side_are_overtaken(role: str, old: str, exp
         "about the past",
         "goes to another place",
         "too ends the clause",
+        "several held at once",
     ],
 )
 def test_statements_that_may_both_hold_are_never_shown_as_past(

@@ -105,3 +105,18 @@ def test_a_chain_of_three_values_ranks_newest_first_even_where_one_link_is_unsai
     assert {(old.id, new.id) for old, new in pairs} == {("a", "b"), ("a", "c"), ("b", "c")}
     lifted = {uid: score + newer_first(pairs, fused).get(uid, 0.0) for uid, score in fused.items()}
     assert sorted(lifted, key=lifted.__getitem__, reverse=True) == ["c", "b", "a"]
+
+
+def test_a_language_named_only_by_its_name_is_found_beside_the_first(memory: Memory) -> None:
+    """The lexicon knows languages by name, so "Tagalog as well" answers a question about
+    languages learnt, and the first stays beside it: neither is shown as past."""
+    hits = _said_then_asked(
+        memory,
+        "Solveig",
+        "I've been learning Icelandic for two years and I've plateaued. How do I get past intermediate?",
+        "I picked up Tagalog as well, for a trip to the Philippines next year. Any good podcasts?",
+        "Which languages is Solveig learning?",
+    )
+    top = [h.text for h in hits[:3]]
+    assert any("Tagalog" in t for t in top) and any("Icelandic" in t for t in top), top
+    assert not any(h.overtaken_by for h in hits)

@@ -31,7 +31,7 @@ from datetime import datetime
 
 from ..ingest.claims import analyse
 from ..ingest.sentences import split_sentences
-from ..lexicon import attribute_of
+from ..lexicon import attribute_of, held_one_at_a_time
 from ..metadata import OVERTAKEN
 from ..model import Hit, MemoryUnit
 from .confidence import stem
@@ -132,7 +132,8 @@ def asks_for_a_value(query: str) -> bool:
     of, the thing it asks what someone's is, the verb it asks what someone does) names an
     attribute of the lexicon ("Which bank ...", "Who is Fatima's trainer?", "Where does Sam
     live?"), or it asks how much. "What is Mel's reason for running?" asks for a reason."""
-    if asked_attributes(query) or _asks_for_one_thing(query):  # none for a reason, a wish or a guess
+    asked = asked_attributes(query)  # none for a reason, a wish or a guess
+    if held_one_at_a_time(asked) or (not asked and _asks_for_one_thing(query)):
         return True
     return _AMOUNT.match(query) is not None and not _SPECULATIVE.search(query)
 
