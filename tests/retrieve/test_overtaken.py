@@ -220,8 +220,16 @@ def test_a_question_asks_for_several_values_when_it_says_so(question: str, sever
             "What is the venue of Walter's chess club?",
             "Carnegie",
         ),
+        # The word beside a name may be left out later ("daughter Freya", then "Freya").
+        (
+            "Ingrid",
+            "My daughter Freya has just started second grade at Lindholm School.",
+            "After our move, Freya is enrolled at Bergvik Skole.",
+            "Which school does Ingrid's daughter Freya attend?",
+            "Lindholm",
+        ),
     ],
-    ids=["too in another clause", "one thing asked"],
+    ids=["too in another clause", "one thing asked", "beside a name"],
 )
 def test_a_newer_value_overtakes_where_only_wording_looked_additive(
     memory: Memory, name: str, old: str, new: str, question: str, past: str
@@ -250,6 +258,14 @@ def test_too_adds_where_it_ends_a_clause(newer: str, expected: set[str]) -> None
         "What does Ola drink in the morning?", [(older, new)], frozenset({"drink", "morn"}), units
     )
     assert set(found) == expected
+
+
+def test_words_of_when_say_nothing_of_what_is_asked() -> None:
+    older = _unit("old", "Ola drinks five cans of cola a day.", 2022)
+    newer = _unit("new", "Ola is on sparkling water these days.", 2023)
+    units = {"old": older, "new": newer}
+    stems = frozenset({"drink", "dur", "day"})
+    assert set(overtaken("What does Ola drink during the day?", [(older, newer)], stems, units)) == {"old"}
 
 
 @pytest.mark.parametrize(

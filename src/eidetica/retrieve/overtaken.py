@@ -50,6 +50,14 @@ _AUXILIARIES = frozenset("is are was were does do did has have".split())
 _DETERMINERS = frozenset("the a an my his her their our its your".split())
 _NOW = frozenset("now currently nowadays today lately still these days".split())
 _PREPOSITIONS = frozenset("in at on for of to from with by about into during since as".split())
+#: A word just before a name: "daughter Freya", "beagle Biscuit".
+_BESIDE_A_NAME = re.compile(r"\b([a-z][\w-]*) (?=[A-Z][\w'-]*)")
+#: Words of when, which say nothing of what is asked.
+_WHEN = frozenset(
+    stem(word)
+    for word in """day days daily week weeks weekly weekend month months year years morning mornings
+    afternoon evening evenings night nights today tonight""".split()
+)
 #: Verbs of going somewhere: one goes to many places at once, one lives in one.
 _GOING = frozenset(
     stem(word)
@@ -90,9 +98,15 @@ def overtaken(
         return {}
     focus = {stem(word) for word in _focus(query)}
     asked = {a for word in focus if (a := attribute_of(word)) is not None}
-    # Words the two may word differently: what is asked ("internet provider") and names ("Ruth"
-    # may be "Mum" later).
-    loose = focus | {stem(word) for word in re.findall(r"\b[A-Z][\w'-]*", query)}
+    # Words the two may word differently: what is asked ("internet provider"), names ("Ruth" may
+    # be "Mum" later), the word a name stands beside ("daughter Freya" may be "Freya" later) and
+    # when ("during the day").
+    loose = (
+        focus
+        | {stem(word) for word in re.findall(r"\b[A-Z][\w'-]*", query)}
+        | {stem(word) for word in _BESIDE_A_NAME.findall(query)}
+        | _WHEN
+    )
     found: dict[str, MemoryUnit] = {}
     for older, newer in pairs:
         if "assistant" in (older.role, newer.role) or not (_states(older) and _states(newer)):
