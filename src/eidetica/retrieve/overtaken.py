@@ -27,7 +27,7 @@ import dataclasses
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..ingest.claims import analyse
 from ..ingest.sentences import split_sentences
@@ -58,6 +58,10 @@ _WHEN = frozenset(
     for word in """day days daily week weeks weekly weekend month months year years morning mornings
     afternoon evening evenings night nights today tonight""".split()
 )
+#: Statements said this close together are two facts unless they say they changed something.
+_SAID_TOGETHER = timedelta(hours=1)
+#: "When is ... released?", "When does the café open?": when something present is.
+_WHEN_IS = re.compile(r"^\W*when (?:is|does|do)\b", re.IGNORECASE)
 #: Verbs of going somewhere: one goes to many places at once, one lives in one.
 _GOING = frozenset(
     stem(word)
@@ -111,6 +115,8 @@ def overtaken(
     for older, newer in pairs:
         if "assistant" in (older.role, newer.role) or not (_states(older) and _states(newer)):
             continue  # advice answers the user, and a question holds no value
+        if newer.holds_from - older.holds_from < _SAID_TOGETHER:
+            continue  # said minutes apart with no word of change: two facts, not a change
         # A fact drawn from one sentence of a turn adds when its turn says so ("... two jobs?").
         told = " ".join([newer.text, *(candidates[t].text for t in newer.derived_from if t in candidates)])
         if _adds(told, asked) or _differ_in_question(older, newer, question_stems - loose):
@@ -172,21 +178,38 @@ def _focus(query: str) -> list[str]:
 def _asks_for_one_thing(query: str) -> bool:
     """Whether a question asks for one thing by a singular noun, in the lexicon or not ("Which
     project management tool does ...", "Who is Amara's emergency contact?", "What is the venue
-    of ..."), or where something present is ("Where does the chess club meet?")."""
-    parsed = _parse(query)
-    if parsed is None or _SPECULATIVE.search(query):
+    of ..."), for who does something ("Who owns the Kestrel Inn?"), when something is ("When is
+    Paper Harbors released?") or where it is ("Where does the chess club meet?")."""
+    if _SPECULATIVE.search(query):
         return False
-    named, auxiliary, asks_what_it_is, rest = parsed
+    if _WHEN_IS.match(query):
+        return True
+    parsed = _parse(query)
+    if parsed is None:
+        return False
+    _, auxiliary, _, rest = parsed
     wh = query.split(maxsplit=1)[0].lower()
     if wh == "where":  # where one is, not where one goes ("Where does the airline fly?")
         return auxiliary in ("is", "does", "do") and not (rest and stem(rest[-1]) in _GOING)
+    if wh == "who" and not auxiliary:
+        return True
+    head = _head(query)
+    return head is not None and not head.endswith("ing")  # "What is Sofia reading?" asks what she does
+
+
+def _head(query: str) -> str | None:
+    """The noun a which- or what-question asks for ("Which room is the sagas seminar in?" ->
+    room, "Who is Amara's emergency contact?" -> contact), if it names one."""
+    parsed = _parse(query)
+    if parsed is None:
+        return None
+    named, auxiliary, asks_what_it_is, rest = parsed
+    wh = query.split(maxsplit=1)[0].lower()
     if wh in ("which", "what") and named and auxiliary:
-        head = named[-1]
-    elif asks_what_it_is and rest and wh in ("what", "which", "who"):
-        head = rest[-1]
-    else:
-        return False
-    return not head.endswith("ing")  # "What is Sofia working on?" asks what she does
+        return named[-1]
+    if asks_what_it_is and rest and wh in ("what", "which", "who"):
+        return rest[-1]
+    return None
 
 
 def _parse(query: str) -> tuple[list[str], str, bool, list[str]] | None:
@@ -222,14 +245,24 @@ def _parse(query: str) -> tuple[list[str], str, bool, list[str]] | None:
 
 
 def asks_for_several(query: str) -> bool:
-    """Whether a question asks for a list ("What pets ...", "Who are ...")."""
+    """Whether a question asks for a list ("What pets ...", "Who are ..."): by the noun it asks
+    for where it names one ("Which room is the sagas seminar in?" asks for one room), else by any
+    plural but the verb after "who" or "what" ("Who owns ...")."""
     if _SEVERAL.search(query):
         return True
+    head = _head(query)
+    if head is not None:
+        return _plural(head)
     words = re.findall(r"[A-Za-z']+", query)
-    return any(
-        w[0].islower() and len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is", "'s"))
-        and w not in _NOT_PLURAL
-        for w in words
+    if len(words) > 1 and words[0].lower() in ("who", "what") and words[1].lower() not in _AUXILIARIES:
+        del words[1]
+    return any(w[0].islower() and _plural(w) for w in words)
+
+
+def _plural(word: str) -> bool:
+    return (
+        len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "'s"))
+        and word not in _NOT_PLURAL
     )  # fmt: skip
 
 
