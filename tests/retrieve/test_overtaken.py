@@ -296,6 +296,8 @@ def test_words_of_when_say_nothing_of_what_is_asked() -> None:
         ("Who is Amara's emergency contact?", True),
         ("Who owns the Kestrel Inn?", True),
         ("When is Paper Harbors released?", True),
+        ("Where does Fenella's son go to school?", True),
+        ("Where does Sam go on holiday?", False),
         ("What is Sofia reading?", False),
         ("Where does Skylark Air fly from Glasgow?", False),
         ("What would Sam like for his birthday?", False),

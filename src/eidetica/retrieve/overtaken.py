@@ -60,6 +60,8 @@ _WHEN = frozenset(
 )
 #: Statements said this close together are two facts unless they say they changed something.
 _SAID_TOGETHER = timedelta(hours=1)
+#: What a question ends by going to: "go to school", "go to the gym".
+_GOES_TO = re.compile(r"\bto (?:the |a )?([\w-]+)\W*$", re.IGNORECASE)
 #: "When is ... released?", "When does the café open?": when something present is.
 _WHEN_IS = re.compile(r"^\W*when (?:is|does|do)\b", re.IGNORECASE)
 #: Verbs of going somewhere: one goes to many places at once, one lives in one.
@@ -190,11 +192,21 @@ def _asks_for_one_thing(query: str) -> bool:
     _, auxiliary, _, rest = parsed
     wh = query.split(maxsplit=1)[0].lower()
     if wh == "where":  # where one is, not where one goes ("Where does the airline fly?")
-        return auxiliary in ("is", "does", "do") and not (rest and stem(rest[-1]) in _GOING)
+        return auxiliary in ("is", "does", "do") and (
+            not (rest and stem(rest[-1]) in _GOING) or _goes_to_one_place(query)
+        )
     if wh == "who" and not auxiliary:
         return True
     head = _head(query)
     return head is not None and not head.endswith("ing")  # "What is Sofia reading?" asks what she does
+
+
+def _goes_to_one_place(query: str) -> bool:
+    """Whether a question asks where one goes to something held one at a time ("Where does
+    Ewan go to school?", "... go to the gym?")."""
+    place = _GOES_TO.search(query)
+    attribute = attribute_of(stem(place[1].lower())) if place else None
+    return attribute is not None and bool(held_one_at_a_time({attribute}))
 
 
 def _head(query: str) -> str | None:
