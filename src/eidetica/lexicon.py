@@ -20,6 +20,7 @@ __all__ = ["ATTRIBUTES", "SEVERAL_AT_ONCE", "attribute_of", "held_one_at_a_time"
 ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "home": ("live", "lives", "living", "lived", "home", "house", "flat", "apartment", "condo",
              "neighbourhood", "neighborhood", "bungalow", "cottage", "moved", "settled", "place",
+             "relocated", "relocating", "relocation",
              "landlord", "landlady", "tenancy", "lease"),
     "work": ("work", "works", "working", "job", "employer", "employed", "company", "office",
              "hired", "position", "firm", "workplace", "shift", "shifts", "employee",

@@ -298,6 +298,7 @@ def test_words_of_when_say_nothing_of_what_is_asked() -> None:
         ("When is Paper Harbors released?", True),
         ("Where does Fenella's son go to school?", True),
         ("Where does Sam go on holiday?", False),
+        ("In which city does Oskar live?", True),
         ("What is Sofia reading?", False),
         ("Where does Skylark Air fly from Glasgow?", False),
         ("What would Sam like for his birthday?", False),

@@ -62,6 +62,10 @@ _WHEN = frozenset(
 _SAID_TOGETHER = timedelta(hours=1)
 #: What a question ends by going to: "go to school", "go to the gym".
 _GOES_TO = re.compile(r"\bto (?:the |a )?([\w-]+)\W*$", re.IGNORECASE)
+#: A preposition a question may open with: "In which city ...", "For what company ...".
+_LEADING_PREPOSITION = re.compile(
+    r"^\W*(?:in|at|on|for|from|with|to|by|of)\s+(?=(?:which|what|who|whom|where)\b)", re.IGNORECASE
+)
 #: "When is ... released?", "When does the café open?": when something present is.
 _WHEN_IS = re.compile(r"^\W*when (?:is|does|do)\b", re.IGNORECASE)
 #: Verbs of going somewhere: one goes to many places at once, one lives in one.
@@ -190,7 +194,7 @@ def _asks_for_one_thing(query: str) -> bool:
     if parsed is None:
         return False
     _, auxiliary, _, rest = parsed
-    wh = query.split(maxsplit=1)[0].lower()
+    wh = _without_leading_preposition(query).split(maxsplit=1)[0].lower()
     if wh == "where":  # where one is, not where one goes ("Where does the airline fly?")
         return auxiliary in ("is", "does", "do") and (
             not (rest and stem(rest[-1]) in _GOING) or _goes_to_one_place(query)
@@ -216,7 +220,7 @@ def _head(query: str) -> str | None:
     if parsed is None:
         return None
     named, auxiliary, asks_what_it_is, rest = parsed
-    wh = query.split(maxsplit=1)[0].lower()
+    wh = _without_leading_preposition(query).split(maxsplit=1)[0].lower()
     if wh in ("which", "what") and named and auxiliary:
         return named[-1]
     if asks_what_it_is and rest and wh in ("what", "which", "who"):
@@ -224,11 +228,16 @@ def _head(query: str) -> str | None:
     return None
 
 
+def _without_leading_preposition(query: str) -> str:
+    """ "In which city does Oskar live?" asks as "Which city does Oskar live in?" does."""
+    return _LEADING_PREPOSITION.sub("", query)
+
+
 def _parse(query: str) -> tuple[list[str], str, bool, list[str]] | None:
     """A wh-question's parts: the words naming what is asked before the auxiliary ("Which
     city"), the auxiliary, whether it asks what something is, and the words after the subject up
     to a preposition ("is Fatima's personal trainer", "does Jon's dance studio offer")."""
-    words = re.findall(r"[\w'-]+", query)
+    words = re.findall(r"[\w'-]+", _without_leading_preposition(query))
     if not words or words[0].lower() not in _WH:
         return None
     focus: list[str] = []
