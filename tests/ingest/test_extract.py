@@ -314,6 +314,8 @@ def test_the_news_a_question_opens_with_is_kept(content: str, expected: str) -> 
         ("I love Lisbon.", "Caroline loves Lisbon."),
         ("Rent's 865 now.", "Rent's 865 now."),  # "'s" before an amount is "is"
         ("Nurse now.", "Caroline is nurse now."),
+        ("Insomnia again.", "Caroline has insomnia again."),
+        ("She's ninety.", "She's ninety."),
     ],
 )
 def test_short_statements_are_kept(content: str, expected: str) -> None:
@@ -352,6 +354,10 @@ def test_short_statements_are_kept(content: str, expected: str) -> None:
         "Bye now.",
         "Sam's dog.",
         "Home now.",
+        "Thanks again!",
+        "Me again.",
+        "She's here.",
+        "He's fine.",
     ],
 )
 def test_short_replies_are_still_skipped(content: str) -> None:

@@ -156,7 +156,9 @@ _NOT_ENTITIES = frozenset(
 # "My dog died", "Sam is vegan". These words make a reply, not a statement: "I know", "I'm fine",
 # "I love it", "They're adorable".
 # ("He quit", "They're great friends": without a name the pronoun says too little in so few words.)
-_SHORT_SUBJECTS = frozenset("i i'm im i've i'd i'll we we're we've we'd we'll".split())
+#: Subjects of a short statement: the speaker, or someone just named ("Mum's birthday is Sunday.
+#: She's ninety.").
+_SHORT_SUBJECTS = frozenset("i i'm im i've i'd i'll we we're we've we'd we'll he he's she she's".split())
 _SHORT_POSSESSIVES = frozenset("my our his her their".split())
 _SHORT_FINITE = frozenset(
     "is was are were has had isn't wasn't aren't hasn't can can't will won't could would".split()
@@ -648,6 +650,22 @@ def _elided_copula(sentence: str) -> bool:
     )
 
 
+def _had_again(sentence: str) -> bool:
+    """Whether a two-word sentence says the speaker has something once more: "Insomnia again.",
+    "Migraine again." (not "Bye again.", "Me again.")."""
+    words = [w.lower().strip(".,!…;:") for w in sentence.split()]
+    return (
+        len(words) == 2
+        and words[1] == "again"
+        and sentence[:1].isupper()
+        and words[0].isalpha()
+        and len(words[0]) > 2
+        and words[0] not in _FUNCTION_WORDS
+        and words[0] not in _CHAT_WORDS
+        and words[0] not in _NOT_NOW
+    )
+
+
 #: Words in -ing that name things: "Opening hours", "Parking permit", "Meeting notes".
 _NOUNS_IN_ING = frozenset(
     """opening closing meeting building morning evening wedding clothing ceiling housing parking
@@ -871,6 +889,8 @@ def _statement(sentence: str, voices: Voices) -> str | None:
         sentence = "I " + sentence[0].lower() + sentence[1:]  # "Got promoted." is the speaker's
     elif voices.speaker and _elided_copula(sentence):
         sentence = "I'm " + sentence[0].lower() + sentence[1:]  # "Allergic to nuts." likewise
+    elif voices.speaker and _had_again(sentence):
+        sentence = "I have " + sentence[0].lower() + sentence[1:]  # "Insomnia again."
     raw_words = sentence.split()
     if not 2 <= len(raw_words) <= MAX_SENTENCE_WORDS:
         return None
