@@ -307,3 +307,17 @@ def test_words_of_when_say_nothing_of_what_is_asked() -> None:
 )
 def test_a_question_asks_for_one_value_by_a_singular_thing(question: str, one: bool) -> None:
     assert asks_for_a_value(question) is one
+
+
+def test_what_overtook_a_statement_ranks_above_it_and_its_turn(memory: Memory) -> None:
+    """The newest of a chain ranks first, above the overtaken turns too; "the side" is a team,
+    not a side job."""
+    for day, text in [
+        ("2016-05-01", "The captain of the Veldor national hockey team is Anna Berg."),
+        ("2019-11-01", "Veldor's hockey captaincy passed to Mia Lund ahead of the winter tour."),
+        ("2023-07-01", "Veldor hockey: Sara Holm leads the side as captain."),
+    ]:
+        memory.add([{"role": "user", "content": text}], user_id="kb", timestamp=day)
+    hits = memory.search("Who captains the Veldor national hockey team?", user_id="kb", k=4)
+    assert "Holm" in hits[0].text, [h.text for h in hits]
+    assert all(h.overtaken_by or h.unit.valid_to for h in hits if "Berg" in h.text), [h.text for h in hits]

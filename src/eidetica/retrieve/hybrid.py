@@ -254,7 +254,11 @@ def _current_first(
     pairs = rivals(query, units.values(), scores, stems, where.as_of)
     for unit_id, lift in newer_first(pairs, scores).items():
         fusion.add("newer", unit_id, lift, 1.0)
-    return replaced, overtaken(query, pairs, stems, units)
+    overtaking = overtaken(query, pairs, stems, units)
+    # What overtook a statement ranks above it, and above the turns it was drawn from.
+    for unit_id, lift in newer_first([(units[u], newer) for u, newer in overtaking.items()], scores).items():
+        fusion.add("newer", unit_id, lift, 1.0)
+    return replaced, overtaking
 
 
 def _dense(

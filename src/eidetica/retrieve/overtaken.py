@@ -84,7 +84,8 @@ _NOT_PLURAL = frozenset(
 #: What a newer statement says when it adds a value rather than replacing one ("too" ending a
 #: clause: "not too touristy" adds nothing).
 _ADDS = re.compile(
-    r"\b(?:also|too(?!\s+\w)|another|as well|additionally|in addition|second|side|plus|besides|added)\b",
+    r"\b(?:also|too(?!\s+\w)|another|as well|additionally|in addition|second|plus|besides|added|"
+    r"side (?:job|hustle|gig|project|business)|on the side)\b",
     re.IGNORECASE,
 )
 #: A sentence opening with "Also," moves on to another matter; it adds to nothing said before.
