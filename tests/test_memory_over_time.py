@@ -53,6 +53,8 @@ CHANGES = [
      "What pet does Sam have?", "Kiwi", "Biscuit"),
     ("I've been keto for a year.", "My doctor put me on a low-FODMAP plan since the spring.",
      "What diet does Sam follow?", "FODMAP", "keto"),
+    ("I bought an electric scooter for the commute.", "Sold the scooter and bought a used Fiat.",
+     "What does Sam use to get to work?", "Fiat", "scooter"),
 ]  # fmt: skip
 
 

@@ -330,7 +330,8 @@ def _retracted(unit: MemoryUnit, subject: str, words: tuple[str, ...]) -> bool:
     """Whether ``unit`` states that ``subject`` has the retracted value ``words``.
 
     A fact counts when it names the value; an event only when it claims the value for one of
-    the subject's relations ("Sam started working at the hospital"), since an event stays true.
+    the subject's relations ("Sam started working at the hospital") or says the subject got it
+    ("Sam bought a scooter"), since an event stays true.
     """
     statement = _statement(unit)
     if unit.kind == "passage" or any(r.words == words for r in statement.retractions):
@@ -340,7 +341,16 @@ def _retracted(unit: MemoryUnit, subject: str, words: tuple[str, ...]) -> bool:
         # "Sam's gerbil Crumpet keeps chewing" is about Crumpet, and also about Sam's gerbil.
         named = bool(words) and f"{subject}'s {words[0]}" in unit.text.lower().replace("’", "'")
         return (named or _owned_by(about, subject)) and holds(unit.text, words)
+    if _ACQUIRED.search(unit.text) and subject_of(unit.text) == subject and holds(unit.text, words):
+        return True  # "Sold the scooter" ends "Pedro bought an electric scooter": he had it until then
     return any(c.subject == subject and holds(c.value, words) for c in statement.claims)
+
+
+#: An event of getting something one then has until it goes: bought, adopted, was given.
+_ACQUIRED = re.compile(
+    r"\b(?:bought|got|adopted|acquired|purchased|inherited|picked up|was given|were given|leased)\b",
+    re.IGNORECASE,
+)
 
 
 def _owned_by(fact_subject: str | None, subject: str) -> bool:
