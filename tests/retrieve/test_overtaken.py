@@ -233,8 +233,16 @@ def test_a_question_asks_for_several_values_when_it_says_so(question: str, sever
             "Which school does Ingrid's daughter Freya attend?",
             "Lindholm",
         ),
+        # How someone gets to work asks how they travel.
+        (
+            "Tunde",
+            "I commute by bus, the 47, and it takes forever. Any podcasts for the ride?",
+            "My scooter needs a service soon. How often should I change the oil if I ride it to work?",
+            "How does Tunde get to work?",
+            "bus",
+        ),
     ],
-    ids=["too in another clause", "one thing asked", "beside a name"],
+    ids=["too in another clause", "one thing asked", "beside a name", "how one travels"],
 )
 def test_a_newer_value_overtakes_where_only_wording_looked_additive(
     memory: Memory, name: str, old: str, new: str, question: str, past: str

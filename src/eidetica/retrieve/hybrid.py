@@ -133,7 +133,7 @@ def hybrid_search(
     # Quarantined units wait for review, out of every ranking (``guard.quarantine``).
     units = {uid: unit for uid, unit in units.items() if not quarantined(unit)}
     stems = question_stems(query, named)
-    replaced, overtaking = _current_first(store, where, query, units, fusion, stems)
+    replaced, overtaking = _current_first(store, where, query, units, fusion, stems, asked)
     # Sorting the fused scores (not the loaded units) keeps ties in channel order: lexical first.
     ranked_ids = [uid for uid in fusion.best() if uid in units][:k]
 
@@ -237,6 +237,7 @@ def _current_first(
     units: dict[str, MemoryUnit],
     fusion: _Fusion,
     stems: frozenset[str],
+    asked: frozenset[str],
 ) -> tuple[dict[str, str], dict[str, MemoryUnit]]:
     """Rank what holds now (or at ``as_of``) first: what replaced a matching statement at least as
     high as it, what no longer holds at half its score, the newer of two rivals above the older.
@@ -251,7 +252,7 @@ def _current_first(
         replaced[successor] = unit_id
     for unit_id in closed:
         scores[unit_id] *= SUPERSEDED_WEIGHT
-    pairs = rivals(query, units.values(), scores, stems, where.as_of)
+    pairs = rivals(query, units.values(), scores, stems, where.as_of, asked)
     for unit_id, lift in newer_first(pairs, scores).items():
         fusion.add("newer", unit_id, lift, 1.0)
     overtaking = overtaken(query, pairs, stems, units)

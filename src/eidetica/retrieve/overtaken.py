@@ -66,6 +66,11 @@ _GOES_TO = re.compile(r"\bto (?:the |a )?([\w-]+)\W*$", re.IGNORECASE)
 _LEADING_PREPOSITION = re.compile(
     r"^\W*(?:in|at|on|for|from|with|to|by|of)\s+(?=(?:which|what|who|whom|where)\b)", re.IGNORECASE
 )
+#: "How does Pedro get to work?", "How do you get around?": how someone travels.
+_GETS_AROUND = re.compile(
+    r"^\W*how (?:does|do|did) [\w' -]+? (?:get|go|travel|commute|come)s? (?:to|around|about|in)\b",
+    re.IGNORECASE,
+)
 #: "When is ... released?", "When does the café open?": when something present is.
 _WHEN_IS = re.compile(r"^\W*when (?:is|does|do)\b", re.IGNORECASE)
 #: Verbs of going somewhere: one goes to many places at once, one lives in one.
@@ -167,9 +172,12 @@ def asks_for_a_value(query: str) -> bool:
 
 def asked_attributes(query: str) -> frozenset[str]:
     """The attributes of the lexicon a question asks the value of, by its focus ("What diet does
-    Nina follow?" asks for a diet); none for a reason, a wish or a guess."""
+    Nina follow?" asks for a diet, "How does Pedro get to work?" how he travels); none for a
+    reason, a wish or a guess."""
     if _SPECULATIVE.search(query):
         return frozenset()
+    if _GETS_AROUND.match(query):
+        return frozenset({"travel"})
     return frozenset(a for word in _focus(query) if (a := attribute_of(stem(word))) is not None)
 
 

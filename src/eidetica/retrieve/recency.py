@@ -41,9 +41,11 @@ def rivals(
     fused: dict[str, float],
     question_stems: frozenset[str],
     as_of: datetime | None,
+    asked: frozenset[str] = frozenset(),
 ) -> list[tuple[MemoryUnit, MemoryUnit]]:
     """The pairs (older, newer) of rival statements among the best candidates still holding, for
-    a question about now (none for a question about the past)."""
+    a question about now (none for a question about the past). ``asked`` adds attributes the
+    question asks for in words of its own ("How does Pedro get to work?" asks how he travels)."""
     if _ABOUT_THE_PAST.search(query):
         return []
     ranked = sorted(
@@ -52,8 +54,8 @@ def rivals(
         reverse=True,
     )[:RIVALS_CONSIDERED]
     words = {u.id: content_stems(u) for u in ranked}
-    asked = attributes_named(question_stems)
-    attributes = {u.id: attributes_named(words[u.id]) & asked for u in ranked} if asked else {}
+    wanted = attributes_named(question_stems) | asked
+    attributes = {u.id: attributes_named(words[u.id]) & wanted for u in ranked} if wanted else {}
     pairs: list[tuple[MemoryUnit, MemoryUnit]] = []
     for a, b in itertools.combinations(ranked, 2):  # a ranks above b
         older, newer = (a, b) if a.holds_from < b.holds_from else (b, a)
@@ -66,7 +68,7 @@ def rivals(
                 and len(shared) * 2 >= min(len(words[a.id]), len(words[b.id]))
                 and shared & question_stems
             )
-            or (asked and attributes[a.id] & attributes[b.id])
+            or (wanted and attributes[a.id] & attributes[b.id])
             or (shared & question_stems and _statements(a, b))
         ):
             pairs.append((older, newer))
