@@ -211,6 +211,47 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def by_length(rows: list[dict[str, Any]], tokens_per_byte: float) -> list[dict[str, Any]]:
+    """Passkey accuracy per policy, budget and prompt length (in tokens, the mean of the items of
+    one haystack length): how retrieval holds up as the prompt nears the model's context."""
+    cells: dict[tuple[str, float, int], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row["task"] == "passkey":
+            cells[(row["policy"], row["ratio"], int(row["id"].split("-")[1]))].append(row)
+    return [
+        {
+            "policy": policy,
+            "ratio": ratio,
+            "sentences": sentences,
+            "tokens": round(statistics.mean(r["full_kv_bytes"] for r in got) * tokens_per_byte),
+            "items": len(got),
+            "accuracy": statistics.mean(r["score"] for r in got),
+            "kept": statistics.mean(r["kept"] for r in got),
+        }
+        for (policy, ratio, sentences), got in sorted(cells.items())
+    ]
+
+
+def show_by_length(cells: list[dict[str, Any]]) -> None:
+    tokens = {c["sentences"]: c["tokens"] for c in cells if c["policy"] == "none"}
+    lengths = sorted({c["sentences"] for c in cells})
+    table = Table(title="passkey accuracy by prompt length (share of KV bytes held)")
+    table.add_column("policy")
+    table.add_column("budget")
+    for sentences in lengths:
+        table.add_column(f"~{tokens.get(sentences, '?')} tokens", justify="right")
+    keyed = {(c["policy"], c["ratio"], c["sentences"]): c for c in cells}
+    for policy, ratio in sorted(
+        {(c["policy"], c["ratio"]) for c in cells}, key=lambda k: (k[1] != 1.0, k[0], k[1])
+    ):
+        row = []
+        for sentences in lengths:
+            c = keyed.get((policy, ratio, sentences))
+            row.append(f"{c['accuracy']:.2f} ({c['kept']:.2f})" if c else "")
+        table.add_row(policy, f"{ratio:.2f}", *row)
+    console.print(table)
+
+
 def show(summary: list[dict[str, Any]]) -> None:
     tasks = sorted({s["task"] for s in summary})
     table = Table(title="accuracy (share of KV bytes held)")
@@ -302,6 +343,8 @@ def main() -> int:
         rows += run_kvpress(kv, args.kvpress_python, items, ratios, 16, args.out)
     summary = summarise(rows)
     show(summary)
+    lengths = by_length(rows, 1 / kv.full_bytes(1))
+    show_by_length(lengths)
     reused = {} if args.no_reuse else reuse(kv, args.block_tokens)
     if reused:
         console.print(
@@ -316,6 +359,7 @@ def main() -> int:
         "heads": {k: sorted(v) for k, v in heads.items()},
         "items": len(items),
         "summary": summary,
+        "passkey_by_length": lengths,
         "reuse": reused,
         "rows": rows,
     }
