@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -232,42 +233,24 @@ def by_length(rows: list[dict[str, Any]], tokens_per_byte: float) -> list[dict[s
     ]
 
 
-def show_by_length(cells: list[dict[str, Any]]) -> None:
-    tokens = {c["sentences"]: c["tokens"] for c in cells if c["policy"] == "none"}
-    lengths = sorted({c["sentences"] for c in cells})
-    table = Table(title="passkey accuracy by prompt length (share of KV bytes held)")
+def show(cells: list[dict[str, Any]], column: str, title: str, label: Callable[[Any], str] = str) -> None:
+    """A table of accuracy (and share of KV bytes held) per policy and budget, a column per value
+    of ``column`` (a task, a prompt length)."""
+    columns = sorted({c[column] for c in cells})
+    table = Table(title=f"{title} (share of KV bytes held)")
     table.add_column("policy")
     table.add_column("budget")
-    for sentences in lengths:
-        table.add_column(f"~{tokens.get(sentences, '?')} tokens", justify="right")
-    keyed = {(c["policy"], c["ratio"], c["sentences"]): c for c in cells}
+    for value in columns:
+        table.add_column(label(value), justify="right")
+    keyed = {(c["policy"], c["ratio"], c[column]): c for c in cells}
     for policy, ratio in sorted(
         {(c["policy"], c["ratio"]) for c in cells}, key=lambda k: (k[1] != 1.0, k[0], k[1])
     ):
         row = []
-        for sentences in lengths:
-            c = keyed.get((policy, ratio, sentences))
-            row.append(f"{c['accuracy']:.2f} ({c['kept']:.2f})" if c else "")
+        for value in columns:
+            c = keyed.get((policy, ratio, value))
+            row.append(f"{c['accuracy']:.3f} ({c['kept']:.2f})" if c else "")
         table.add_row(policy, f"{ratio:.2f}", *row)
-    console.print(table)
-
-
-def show(summary: list[dict[str, Any]]) -> None:
-    tasks = sorted({s["task"] for s in summary})
-    table = Table(title="accuracy (share of KV bytes held)")
-    table.add_column("policy")
-    table.add_column("budget")
-    for task in tasks:
-        table.add_column(task, justify="right")
-    keyed = {(s["policy"], s["ratio"], s["task"]): s for s in summary}
-    for policy, ratio in sorted(
-        {(s["policy"], s["ratio"]) for s in summary}, key=lambda k: (k[1] != 1.0, k[0], k[1])
-    ):
-        cells = []
-        for task in tasks:
-            s = keyed.get((policy, ratio, task))
-            cells.append(f"{s['accuracy']:.3f} ({s['kept']:.2f})" if s else "")
-        table.add_row(policy, f"{ratio:.2f}", *cells)
     console.print(table)
 
 
@@ -342,9 +325,10 @@ def main() -> int:
     if args.kvpress_python:
         rows += run_kvpress(kv, args.kvpress_python, items, ratios, 16, args.out)
     summary = summarise(rows)
-    show(summary)
+    show(summary, "task", "accuracy")
     lengths = by_length(rows, 1 / kv.full_bytes(1))
-    show_by_length(lengths)
+    tokens = {c["sentences"]: c["tokens"] for c in lengths if c["policy"] == "none"}
+    show(lengths, "sentences", "passkey accuracy by prompt length", lambda n: f"~{tokens.get(n, '?')} tokens")
     reused = {} if args.no_reuse else reuse(kv, args.block_tokens)
     if reused:
         console.print(
