@@ -7,9 +7,11 @@ for one value ("Which city does Amélie live in?") tells what they are rivals ab
 the older of two rivals (``recency.rivals``) is taken as overtaken by the newer, unless:
 
 - the question asks for several values ("Which languages ...", "Where are ...'s offices?"), for
-  no value held (a reason, a plan, a guess, a count), or its focus names no attribute of the
-  lexicon (``asks_for_a_value``);
+  no value held (a reason, a plan, a guess, a count), or for something people have several of
+  at once (languages, instruments); it asks for one value when its focus names an attribute of
+  the lexicon or a singular thing ("Who is Amara's emergency contact?") (``asks_for_a_value``);
 - either is the assistant's (advice holds no value of the user's), or only asks;
+- the two were said within the hour: two facts told together, not a change;
 - the newer says it adds rather than replaces ("also", "another", "a second", "added", "two jobs"
   for a question about work);
 - the two differ in a word of the question that names no attribute, no name and nothing asked
@@ -28,6 +30,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from ..ingest.claims import analyse
 from ..ingest.sentences import split_sentences
@@ -95,9 +98,9 @@ _ADDS = re.compile(
 )
 #: A sentence opening with "Also," moves on to another matter; it adds to nothing said before.
 _OPENING_ALSO = re.compile(r"(?:^|(?<=[.!?]))\s*also,", re.IGNORECASE)
-#: "two jobs", "both cars": several of what is counted.
 #: Where a clause ends.
 _CLAUSE = re.compile(r"[,;:.!?]+\s*|\s+(?:but|and so|so|because|while)\s+")
+#: "two jobs", "both cars": several of what is counted.
 _COUNTED = re.compile(r"\b(?:two|three|both|several|multiple)\s+(?:\w+\s+)?(\w+)", re.IGNORECASE)
 
 
@@ -183,11 +186,10 @@ def asked_attributes(query: str) -> frozenset[str]:
 
 def _focus(query: str) -> list[str]:
     """The words a question asks about: "Which city does Amélie live in?" -> city, live."""
-    parsed = _parse(query)
-    if parsed is None:
+    q = _parse(query)
+    if q is None:
         return []
-    named, _, asks_what_it_is, rest = parsed
-    return named + (rest if asks_what_it_is else rest[-1:])
+    return q.named + (q.rest if q.asks_what_it_is else q.rest[-1:])
 
 
 def _asks_for_one_thing(query: str) -> bool:
@@ -199,18 +201,16 @@ def _asks_for_one_thing(query: str) -> bool:
         return False
     if _WHEN_IS.match(query):
         return True
-    parsed = _parse(query)
-    if parsed is None:
+    q = _parse(query)
+    if q is None:
         return False
-    _, auxiliary, _, rest = parsed
-    wh = _without_leading_preposition(query).split(maxsplit=1)[0].lower()
-    if wh == "where":  # where one is, not where one goes ("Where does the airline fly?")
-        return auxiliary in ("is", "does", "do") and (
-            not (rest and stem(rest[-1]) in _GOING) or _goes_to_one_place(query)
+    if q.wh == "where":  # where one is, not where one goes ("Where does the airline fly?")
+        return q.auxiliary in ("is", "does", "do") and (
+            not (q.rest and stem(q.rest[-1]) in _GOING) or _goes_to_one_place(query)
         )
-    if wh == "who" and not auxiliary:
+    if q.wh == "who" and not q.auxiliary:
         return True
-    head = _head(query)
+    head = _head(q)
     return head is not None and not head.endswith("ing")  # "What is Sofia reading?" asks what she does
 
 
@@ -222,31 +222,35 @@ def _goes_to_one_place(query: str) -> bool:
     return attribute is not None and bool(held_one_at_a_time({attribute}))
 
 
-def _head(query: str) -> str | None:
+def _head(q: _Question | None) -> str | None:
     """The noun a which- or what-question asks for ("Which room is the sagas seminar in?" ->
     room, "Who is Amara's emergency contact?" -> contact), if it names one."""
-    parsed = _parse(query)
-    if parsed is None:
+    if q is None:
         return None
-    named, auxiliary, asks_what_it_is, rest = parsed
-    wh = _without_leading_preposition(query).split(maxsplit=1)[0].lower()
-    if wh in ("which", "what") and named and auxiliary:
-        return named[-1]
-    if asks_what_it_is and rest and wh in ("what", "which", "who"):
-        return rest[-1]
+    if q.wh in ("which", "what") and q.named and q.auxiliary:
+        return q.named[-1]
+    if q.asks_what_it_is and q.rest and q.wh in ("what", "which", "who"):
+        return q.rest[-1]
     return None
 
 
-def _without_leading_preposition(query: str) -> str:
-    """ "In which city does Oskar live?" asks as "Which city does Oskar live in?" does."""
-    return _LEADING_PREPOSITION.sub("", query)
+class _Question(NamedTuple):
+    """A wh-question's parts: its wh-word, the words naming what is asked before the auxiliary
+    ("Which city"), the auxiliary, whether it asks what something is, and the words after the
+    subject up to a preposition ("is Fatima's personal trainer", "does Jon's dance studio
+    offer")."""
+
+    wh: str
+    named: list[str]
+    auxiliary: str
+    asks_what_it_is: bool
+    rest: list[str]
 
 
-def _parse(query: str) -> tuple[list[str], str, bool, list[str]] | None:
-    """A wh-question's parts: the words naming what is asked before the auxiliary ("Which
-    city"), the auxiliary, whether it asks what something is, and the words after the subject up
-    to a preposition ("is Fatima's personal trainer", "does Jon's dance studio offer")."""
-    words = re.findall(r"[\w'-]+", _without_leading_preposition(query))
+def _parse(query: str) -> _Question | None:
+    """The parts of a wh-question; one opening with a preposition ("In which city does Oskar
+    live?") reads as it would without it."""
+    words = re.findall(r"[\w'-]+", _LEADING_PREPOSITION.sub("", query))
     if not words or words[0].lower() not in _WH:
         return None
     focus: list[str] = []
@@ -271,7 +275,7 @@ def _parse(query: str) -> tuple[list[str], str, bool, list[str]] | None:
         if words[i].lower() not in _NOW:
             rest.append(words[i].lower())
         i += 1
-    return focus, auxiliary, asks_what_it_is, rest
+    return _Question(words[0].lower(), focus, auxiliary, asks_what_it_is, rest)
 
 
 def asks_for_several(query: str) -> bool:
@@ -280,7 +284,7 @@ def asks_for_several(query: str) -> bool:
     plural but the verb after "who" or "what" ("Who owns ...")."""
     if _SEVERAL.search(query):
         return True
-    head = _head(query)
+    head = _head(_parse(query))
     if head is not None:
         return _plural(head)
     words = re.findall(r"[A-Za-z']+", query)
