@@ -266,3 +266,17 @@ def test_a_value_that_became_someones_attribute_is_that_attribute() -> None:
         claim_map("Honestly Khruangbin have become Marco's favourite band.")["marco's favourite band|is"]
         == "khruangbin"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "adds"),
+    [
+        ("I drive a Tesla too.", True),
+        ("We got a cat too, she is lovely.", True),
+        ("We also kept the old Volvo.", True),
+        # "too" before a word says how much, not that something is added.
+        ("I drive a Tesla now, and it is not too pricey.", False),
+    ],
+)
+def test_a_statement_adds_where_it_says_so(text: str, adds: bool) -> None:
+    assert analyse(text, "Sam").adds is adds
