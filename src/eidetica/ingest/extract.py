@@ -635,9 +635,9 @@ def _elided_copula(sentence: str) -> bool:
     )
     if first in _STATE_WORDS:
         return True
-    if len(words) == 2 and words[1] == "now" and first.isalpha() and len(first) > 2:
+    if len(words) == 2 and words[1] == "now":
         # "Nurse now.", "Vegan now.": what the speaker is since lately, not "Bye now."
-        return first not in _FUNCTION_WORDS and first not in _CHAT_WORDS and first not in _NOT_NOW
+        return _names_something(first)
     # "Training for Ironman." yes; "Looking forward to it!", "Thinking of you." say nothing, and
     # "Opening hours 9-8." names a thing.
     return (
@@ -654,15 +654,18 @@ def _had_again(sentence: str) -> bool:
     """Whether a two-word sentence says the speaker has something once more: "Insomnia again.",
     "Migraine again." (not "Bye again.", "Me again.")."""
     words = [w.lower().strip(".,!…;:") for w in sentence.split()]
+    return len(words) == 2 and words[1] == "again" and sentence[:1].isupper() and _names_something(words[0])
+
+
+def _names_something(word: str) -> bool:
+    """Whether the first of "<word> now." or "<word> again." names a state or a thing the speaker
+    has, not chat ("Bye", "Me", "Thanks")."""
     return (
-        len(words) == 2
-        and words[1] == "again"
-        and sentence[:1].isupper()
-        and words[0].isalpha()
-        and len(words[0]) > 2
-        and words[0] not in _FUNCTION_WORDS
-        and words[0] not in _CHAT_WORDS
-        and words[0] not in _NOT_NOW
+        word.isalpha()
+        and len(word) > 2
+        and word not in _FUNCTION_WORDS
+        and word not in _CHAT_WORDS
+        and word not in _NOT_NOW
     )
 
 

@@ -401,7 +401,10 @@ def topic(text: str, names: tuple[str, ...] = ()) -> Topic:
         unit = "clock" if match["clock"] else (match["currency"] or match["unit"] or match["other"]).lower()
         measures.add(_SAME_MEASURE.get(unit, unit))
     titled = {stem(w) for quote in _QUOTED.findall(text) for w in lexical_terms(quote)}  # "Finding Home"
-    attributes = {s: a for s in stems - titled if (a := _held_one_at_a_time(s)) is not None}
+    # An attribute people hold several of at once (a second language) is no shared topic.
+    attributes = {
+        s: a for s in stems - titled if (a := attribute_of(s)) is not None and a not in SEVERAL_AT_ONCE
+    }
     said_attributes = {a for a, pattern in _SAID_ATTRIBUTES.items() if pattern.search(text)}
     full_names = {n.lower() for n in names}
     return Topic(
@@ -503,18 +506,11 @@ def _about_another(text: str) -> bool:
     return _OTHER_PERSON.finds(subject)
 
 
-def _held_one_at_a_time(word_stem: str) -> str | None:
-    """The attribute a stem names, unless people have several of it at once: a second language
-    replaces nothing, so naming one is no shared topic."""
-    found = attribute_of(word_stem)
-    return None if found in SEVERAL_AT_ONCE else found
-
-
 def lookup_words(text: str) -> list[str]:
     """Words to look up the older statements ``text`` may replace by topic: its own content words
     and every word naming an attribute it names ("home" looks up "living" too)."""
     words = [w for w in lexical_terms(text) if stem(w) not in _NOT_TOPIC and not _DIGIT.search(w)]
-    named = {a for a in map(_held_one_at_a_time, map(stem, words)) if a is not None}
+    named = {a for a in map(attribute_of, map(stem, words)) if a is not None and a not in SEVERAL_AT_ONCE}
     return list(dict.fromkeys([*words, *(w for name in sorted(named) for w in ATTRIBUTES[name])]))
 
 
